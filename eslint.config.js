@@ -1,0 +1,36 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** The dependency direction of DESIGN.md section 1: fhir/ and sync/ meet only in src/ (the store) and src/app.ts. */
+const layerRule = (/** @type {string[]} */ forbidden) => ({
+  'no-restricted-imports': [
+    'error',
+    {
+      patterns: forbidden.map((dir) => ({
+        group: [`**/${dir}/**`, `../${dir}/*`, `../../${dir}/*`],
+        message: `This folder may not import from ${dir}/ (DESIGN.md section 1).`,
+      })),
+    },
+  ],
+});
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', 'data/', 'coverage/', 'fixtures/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  { files: ['src/**/*.ts'], ignores: ['src/app.ts', 'src/main.ts'], rules: layerRule(['fhir', 'sync']) },
+  { files: ['fhir/**/*.ts'], rules: layerRule(['sync']) },
+  { files: ['sync/**/*.ts'], rules: layerRule(['fhir']) },
+  { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+);

@@ -1,0 +1,301 @@
+/**
+ * The one place configuration comes from (DESIGN.md section 7): a JSON file and the environment, validated with
+ * zod. Secrets come from the environment or files, never from code. This is the only module that reads
+ * `process.env`; everything else receives a {@link Config}.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { isKnownZone } from './wall-time.js';
+
+const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes');
+
+/** Exactly one way of giving a secret: inline (development only), an environment variable's name, or a file path. */
+const oneSecret = (name: string) => (o: Record<string, unknown>) =>
+  [o[name], o[`${name}Env`], o[`${name}File`], o[`${name}Sha256`]].filter((v) => v !== undefined).length ===
+  1;
+
+const syncSchema = z.strictObject({
+  /** Today … +hotWindowDays of appointments and blocks, polled often. */
+  hotIntervalSeconds: z.number().positive().default(5),
+  hotWindowDays: z.number().int().positive().default(14),
+  /** The rest of the booking horizon, polled less often. */
+  warmIntervalSeconds: z.number().positive().default(300),
+  horizonDays: z.number().int().positive().default(90),
+  patientsIntervalSeconds: z.number().positive().default(60),
+  referenceIntervalSeconds: z.number().positive().default(3600),
+  /** A stream whose last success is older than this many poll intervals is lagging; failing after `failingAfter` errors. */
+  laggingAfterIntervals: z.number().positive().default(3),
+  failingAfterErrors: z.number().int().positive().default(3),
+});
+
+const simConnectorSchema = z
+  .strictObject({
+    kind: z.literal('sim'),
+    baseUrl: z.url({ protocol: /^https?$/ }),
+    firm: id,
+    username: z.string().min(1),
+    password: z.string().min(1).optional(),
+    passwordEnv: z.string().min(1).optional(),
+    passwordFile: z.string().min(1).optional(),
+    /** Per-call timeout towards the records system. */
+    timeoutMs: z.number().int().positive().default(10_000),
+    /** Calls in flight per tenant (cockatiel bulkhead). */
+    maxConcurrency: z.number().int().positive().default(4),
+  })
+  .refine(oneSecret('password'), {
+    message: 'give exactly one of password, passwordEnv, passwordFile',
+    path: ['password'],
+  });
+
+const tenantSchema = z.strictObject({
+  id,
+  name: z.string().min(1).optional(),
+  connector: simConnectorSchema,
+  /** Overrides the zone the records system reports; IANA name. */
+  timezone: z
+    .string()
+    .refine((zone) => isKnownZone(zone), 'an IANA time zone such as America/New_York')
+    .optional(),
+  sync: syncSchema.default(syncSchema.parse({})),
+});
+
+const clientSchema = z
+  .strictObject({
+    id,
+    /** SHA-256 (hex) of the bearer token, so the configuration file holds no usable secret. */
+    tokenSha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
+    token: z.string().min(16).optional(),
+    tokenEnv: z.string().min(1).optional(),
+    tokenFile: z.string().min(1).optional(),
+    /** SMART v2 scopes (`system/Appointment.cruds`, `system/*.rs`); v1 `.read`/`.write` accepted. */
+    scopes: z
+      .array(z.string().regex(/^(system|user|patient)\/(\*|[A-Z][A-Za-z]+)\.(\*|read|write|[cruds]+)$/))
+      .min(1),
+    /** Tenant ids this client may use; `*` for all. */
+    tenants: z.array(z.union([id, z.literal('*')])).min(1),
+  })
+  .refine(oneSecret('token'), {
+    message: 'give exactly one of tokenSha256, token, tokenEnv, tokenFile',
+    path: ['token'],
+  });
+
+const fileSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8080),
+  /** A file path, `sqlite:` URL or `postgres://` URL. */
+  databaseUrl: z.string().min(1).default('./data/switchboard.sqlite'),
+  /** The URL clients reach this server at, for links in Bundles; defaults to http://host:port. */
+  publicBaseUrl: z.url().optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  tenants: z.array(tenantSchema).min(1),
+  clients: z.array(clientSchema).default([]),
+});
+
+export type SyncSettings = z.output<typeof syncSchema>;
+
+export interface SimConnectorSettings {
+  kind: 'sim';
+  baseUrl: string;
+  firm: string;
+  username: string;
+  /** Resolved from the inline value, the environment or the file. */
+  password: string;
+  timeoutMs: number;
+  maxConcurrency: number;
+}
+
+export interface TenantConfig {
+  id: string;
+  name: string;
+  connector: SimConnectorSettings;
+  timezone?: string;
+  sync: SyncSettings;
+}
+
+export interface ClientConfig {
+  id: string;
+  tokenSha256: string;
+  scopes: string[];
+  tenants: string[];
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  databaseUrl: string;
+  publicBaseUrl?: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  tenants: TenantConfig[];
+  clients: ClientConfig[];
+}
+
+/** The input shape of a configuration file (defaults not yet applied). */
+export type ConfigInput = z.input<typeof fileSchema>;
+
+/** A configuration that cannot be used; `message` names every offending field. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)),
+    '',
+  );
+}
+
+function readSecret(
+  where: string,
+  inline: string | undefined,
+  envName: string | undefined,
+  file: string | undefined,
+  env: Env,
+): string {
+  if (inline !== undefined) return inline;
+  if (envName !== undefined) {
+    const value = env[envName];
+    if (!value) throw new ConfigError(`${where}Env: environment variable ${envName} is not set`);
+    return value;
+  }
+  try {
+    return readFileSync(file ?? '', 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError(`${where}File: cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+export const sha256Hex = (value: string): string => createHash('sha256').update(value).digest('hex');
+
+/**
+ * Validates a configuration object (from a file or built in code) and resolves its secrets.
+ * @throws ConfigError whose message names each invalid field (`tenants[0].connector.baseUrl: Invalid URL`).
+ */
+export function parseConfig(input: unknown, env: Env = {}): Config {
+  const result = fileSchema.safeParse(input);
+  if (!result.success) {
+    const lines = result.error.issues.map(
+      (issue) => `${fieldPath(issue.path) || '(root)'}: ${issue.message}`,
+    );
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const raw = result.data;
+  const seen = new Set<string>();
+  raw.tenants.forEach((t, i) => {
+    if (seen.has(t.id))
+      throw new ConfigError(`invalid configuration:\n  tenants[${i}].id: duplicate tenant ${t.id}`);
+    seen.add(t.id);
+  });
+  const tenants = raw.tenants.map((t, i): TenantConfig => {
+    const c = t.connector;
+    return {
+      id: t.id,
+      name: t.name ?? t.id,
+      timezone: t.timezone,
+      sync: t.sync,
+      connector: {
+        kind: c.kind,
+        baseUrl: c.baseUrl.replace(/\/+$/, ''),
+        firm: c.firm,
+        username: c.username,
+        timeoutMs: c.timeoutMs,
+        maxConcurrency: c.maxConcurrency,
+        password: readSecret(
+          `tenants[${i}].connector.password`,
+          c.password,
+          c.passwordEnv,
+          c.passwordFile,
+          env,
+        ),
+      },
+    };
+  });
+  const clients = raw.clients.map((c, i): ClientConfig => {
+    for (const tenant of c.tenants) {
+      if (tenant !== '*' && !seen.has(tenant)) {
+        throw new ConfigError(`invalid configuration:\n  clients[${i}].tenants: unknown tenant ${tenant}`);
+      }
+    }
+    const tokenSha256 =
+      c.tokenSha256 ?? sha256Hex(readSecret(`clients[${i}].token`, c.token, c.tokenEnv, c.tokenFile, env));
+    return { id: c.id, tokenSha256, scopes: c.scopes, tenants: c.tenants };
+  });
+  return {
+    host: raw.host,
+    port: raw.port,
+    databaseUrl: raw.databaseUrl,
+    publicBaseUrl: raw.publicBaseUrl?.replace(/\/+$/, ''),
+    logLevel: raw.logLevel,
+    tenants,
+    clients,
+  };
+}
+
+/** Environment overrides that apply to any configuration (DESIGN.md section 2). */
+function envOverrides(env: Env): Partial<ConfigInput> {
+  const out: Partial<ConfigInput> = {};
+  if (env.PORT !== undefined) out.port = Number(env.PORT);
+  if (env.HOST) out.host = env.HOST;
+  if (env.DATABASE_URL) out.databaseUrl = env.DATABASE_URL;
+  if (env.PUBLIC_BASE_URL) out.publicBaseUrl = env.PUBLIC_BASE_URL;
+  if (env.LOG_LEVEL) out.logLevel = env.LOG_LEVEL as ConfigInput['logLevel'];
+  return out;
+}
+
+/**
+ * Loads the configuration for `switchboard serve`: the JSON file named by `path` (or `SWITCHBOARD_CONFIG`),
+ * with `PORT`, `HOST`, `DATABASE_URL`, `PUBLIC_BASE_URL` and `LOG_LEVEL` from the environment taking precedence.
+ */
+export function loadConfigFile(path: string | undefined, env: Env = process.env): Config {
+  const file = path ?? env.SWITCHBOARD_CONFIG;
+  if (!file) throw new ConfigError('no configuration: pass --config FILE or set SWITCHBOARD_CONFIG');
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`cannot read configuration ${file}: ${(err as Error).message}`);
+  }
+  const base = typeof json === 'object' && json !== null ? json : {};
+  return parseConfig({ ...base, ...envOverrides(env) }, env);
+}
+
+/** The demo configuration: tenant `demo` on the simulated firm `riverside`, polled every 2 s. */
+export function demoConfig(simBaseUrl: string, env: Env = process.env): Config {
+  const demoToken = env.SWITCHBOARD_DEMO_TOKEN || 'demo-token';
+  return parseConfig(
+    {
+      port: 8080,
+      tenants: [
+        {
+          id: 'demo',
+          name: 'Riverside Family Medicine',
+          connector: {
+            kind: 'sim',
+            baseUrl: simBaseUrl,
+            firm: 'riverside',
+            username: 'switchboard',
+            password: 'demo-password',
+          },
+          sync: { hotIntervalSeconds: 2, warmIntervalSeconds: 60, patientsIntervalSeconds: 10 },
+        },
+      ],
+      clients: [{ id: 'demo-client', token: demoToken, scopes: ['system/*.cruds'], tenants: ['demo'] }],
+      ...envOverrides(env),
+    },
+    env,
+  );
+}
+
+/** The sim port (`SIM_PORT`, default 4010) and demo token for `npm start`. */
+export function demoSettings(env: Env = process.env): { simPort: number; demoToken: string } {
+  const simPort = env.SIM_PORT === undefined ? 4010 : Number(env.SIM_PORT);
+  if (!Number.isInteger(simPort) || simPort < 0 || simPort > 65535) {
+    throw new ConfigError(`invalid configuration:\n  SIM_PORT: not a port number: ${env.SIM_PORT}`);
+  }
+  return { simPort, demoToken: env.SWITCHBOARD_DEMO_TOKEN || 'demo-token' };
+}
