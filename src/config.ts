@@ -68,7 +68,7 @@ const clientSchema = z
       .string()
       .regex(/^[0-9a-f]{64}$/)
       .optional(),
-    token: z.string().min(16).optional(),
+    token: z.string().min(8).optional(),
     tokenEnv: z.string().min(1).optional(),
     tokenFile: z.string().min(1).optional(),
     /** SMART v2 scopes (`system/Appointment.cruds`, `system/*.rs`); v1 `.read`/`.write` accepted. */

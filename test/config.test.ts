@@ -1,0 +1,132 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  ConfigError,
+  demoConfig,
+  demoSettings,
+  loadConfigFile,
+  parseConfig,
+  sha256Hex,
+} from '../src/config.js';
+
+const tenant = {
+  id: 'riverside',
+  connector: {
+    kind: 'sim',
+    baseUrl: 'http://127.0.0.1:4010',
+    firm: 'riverside',
+    username: 'switchboard',
+    passwordEnv: 'RIVERSIDE_PASSWORD',
+  },
+};
+const client = {
+  id: 'agent',
+  tokenEnv: 'AGENT_TOKEN',
+  scopes: ['system/Appointment.cruds'],
+  tenants: ['riverside'],
+};
+const env = { RIVERSIDE_PASSWORD: 's3cret', AGENT_TOKEN: 'a-long-enough-agent-token' };
+
+function errorOf(input: unknown, e: Record<string, string> = env): string {
+  try {
+    parseConfig(input, e);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('applies defaults and resolves secrets from the environment', () => {
+    const config = parseConfig({ tenants: [tenant], clients: [client] }, env);
+    expect(config.port).toBe(8080);
+    expect(config.databaseUrl).toBe('./data/switchboard.sqlite');
+    expect(config.tenants[0]?.connector.password).toBe('s3cret');
+    expect(config.tenants[0]?.sync.hotIntervalSeconds).toBe(5);
+    expect(config.clients[0]?.tokenSha256).toBe(sha256Hex('a-long-enough-agent-token'));
+  });
+
+  it('reads a secret from a file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-config-'));
+    writeFileSync(join(dir, 'pw'), 'from-file\n');
+    const { passwordEnv: _unused, ...connector } = tenant.connector;
+    const config = parseConfig({
+      tenants: [{ ...tenant, connector: { ...connector, passwordFile: join(dir, 'pw') } }],
+    });
+    expect(config.tenants[0]?.connector.password).toBe('from-file');
+  });
+
+  it.each([
+    [
+      'a malformed base URL',
+      { ...tenant, connector: { ...tenant.connector, baseUrl: 'not a url' } },
+      'tenants[0].connector.baseUrl',
+    ],
+    ['an upper-case tenant id', { ...tenant, id: 'River Side' }, 'tenants[0].id'],
+    ['an unknown time zone', { ...tenant, timezone: 'Mars/Olympus' }, 'tenants[0].timezone'],
+    [
+      'a negative poll interval',
+      { ...tenant, sync: { hotIntervalSeconds: -1 } },
+      'tenants[0].sync.hotIntervalSeconds',
+    ],
+    ['an unknown field', { ...tenant, colour: 'blue' }, 'tenants[0]'],
+  ])('names the field when a tenant has %s', (_what, badTenant, field) => {
+    expect(errorOf({ tenants: [badTenant] })).toContain(field);
+  });
+
+  it('names the field when a secret is given twice', () => {
+    const message = errorOf({ tenants: [{ ...tenant, connector: { ...tenant.connector, password: 'x' } }] });
+    expect(message).toContain('tenants[0].connector.password');
+  });
+
+  it('names the environment variable a secret should come from when it is missing', () => {
+    expect(errorOf({ tenants: [tenant] }, {})).toContain('RIVERSIDE_PASSWORD');
+  });
+
+  it('rejects a client bound to an unknown tenant or with a malformed scope', () => {
+    expect(errorOf({ tenants: [tenant], clients: [{ ...client, tenants: ['elsewhere'] }] })).toContain(
+      'clients[0].tenants',
+    );
+    expect(
+      errorOf({ tenants: [tenant], clients: [{ ...client, scopes: ['Appointment.everything'] }] }),
+    ).toContain('clients[0].scopes[0]');
+  });
+
+  it('rejects duplicate tenant ids and a configuration without tenants', () => {
+    expect(errorOf({ tenants: [tenant, tenant] })).toContain('tenants[1].id');
+    expect(errorOf({ tenants: [] })).toContain('tenants');
+  });
+
+  it('lets PORT and DATABASE_URL from the environment override the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-config-'));
+    const file = join(dir, 'switchboard.json');
+    writeFileSync(file, JSON.stringify({ port: 9000, tenants: [tenant] }));
+    const config = loadConfigFile(file, { ...env, PORT: '9100', DATABASE_URL: 'postgres://db/sb' });
+    expect(config.port).toBe(9100);
+    expect(config.databaseUrl).toBe('postgres://db/sb');
+  });
+
+  it('says which file could not be read', () => {
+    expect(() => loadConfigFile('/nonexistent/switchboard.json', {})).toThrow(
+      /\/nonexistent\/switchboard.json/,
+    );
+  });
+
+  it('builds the demo configuration of DESIGN.md section 2', () => {
+    const config = demoConfig('http://127.0.0.1:4010', {});
+    expect(config.port).toBe(8080);
+    expect(config.tenants.map((t) => [t.id, t.connector.firm, t.sync.hotIntervalSeconds])).toEqual([
+      ['demo', 'riverside', 2],
+    ]);
+    expect(config.clients[0]?.tokenSha256).toBe(sha256Hex('demo-token'));
+    expect(demoSettings({})).toEqual({ simPort: 4010, demoToken: 'demo-token' });
+    expect(demoSettings({ SIM_PORT: '4999', SWITCHBOARD_DEMO_TOKEN: 'other-token-value' })).toEqual({
+      simPort: 4999,
+      demoToken: 'other-token-value',
+    });
+    expect(() => demoSettings({ SIM_PORT: 'abc' })).toThrow(/SIM_PORT/);
+  });
+});
