@@ -64,3 +64,8 @@ export function instantToLocalDate(instant: Date, zone: string): string {
 export function isKnownZone(zone: string): boolean {
   return DateTime.local().setZone(zone).isValid;
 }
+
+/** The instant local midnight begins, `days` after the local date of `instant` in `zone` (DST-correct). */
+export function startOfLocalDay(instant: Date, zone: string, days = 0): Date {
+  return DateTime.fromJSDate(instant, { zone }).startOf('day').plus({ days }).toJSDate();
+}

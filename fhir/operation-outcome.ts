@@ -1,0 +1,81 @@
+/**
+ * Errors inside the facade are thrown as a {@link FhirError} carrying an OperationOutcome and rendered in exactly
+ * one place ({@link renderFhirError}). Codes come from the FHIR issue-type value set
+ * (https://hl7.org/fhir/R4/valueset-issue-type.html); `details.coding` carries Switchboard's own precise code
+ * (`slot-taken`, `ehr-unavailable`, …) where there is one.
+ */
+import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import type { ErrorRequestHandler } from 'express';
+import type { Logger } from '../src/logger.js';
+
+export const SWITCHBOARD_ISSUE_SYSTEM = 'https://switchboard.health/fhir/CodeSystem/issue';
+
+export type IssueType = NonNullable<OperationOutcomeIssue['code']>;
+
+export interface IssueOptions {
+  /** FHIRPath of the offending element or search parameter (`Appointment.start`, `_count`). */
+  expression?: string;
+  /** Switchboard's own, more precise code. */
+  detailCode?: string;
+  severity?: OperationOutcomeIssue['severity'];
+}
+
+export function operationOutcome(
+  code: IssueType,
+  text: string,
+  options: IssueOptions = {},
+): OperationOutcome {
+  const issue: OperationOutcomeIssue = { severity: options.severity ?? 'error', code, diagnostics: text };
+  if (options.detailCode) {
+    issue.details = { coding: [{ system: SWITCHBOARD_ISSUE_SYSTEM, code: options.detailCode }], text };
+  }
+  if (options.expression) issue.expression = [options.expression];
+  return { resourceType: 'OperationOutcome', issue: [issue] };
+}
+
+/** An error the facade answers with `status` and an OperationOutcome body. */
+export class FhirError extends Error {
+  override readonly name = 'FhirError';
+  constructor(
+    readonly status: number,
+    readonly outcome: OperationOutcome,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(outcome.issue?.[0]?.diagnostics ?? `HTTP ${status}`);
+  }
+
+  static of(status: number, code: IssueType, text: string, options?: IssueOptions): FhirError {
+    return new FhirError(status, operationOutcome(code, text, options));
+  }
+}
+
+export const notFound = (what: string): FhirError => FhirError.of(404, 'not-found', `${what} is not known`);
+
+/** Renders every error reaching the facade: FhirErrors as they are, body-parser errors as 400/413, the rest as 500 without internals. */
+export function renderFhirError(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    let error: FhirError;
+    if (err instanceof FhirError) {
+      error = err;
+    } else if (isHttpError(err) && err.status < 500) {
+      const tooLarge = err.status === 413;
+      error = FhirError.of(
+        err.status,
+        tooLarge ? 'too-costly' : 'invalid',
+        tooLarge ? 'request body too large' : 'request body is not valid JSON',
+      );
+    } else {
+      logger.error({ err, method: req.method, path: req.path }, 'unhandled error in FHIR request');
+      error = FhirError.of(500, 'exception', 'internal error; the request was not completed');
+    }
+    res
+      .status(error.status)
+      .set(error.headers)
+      .type('application/fhir+json')
+      .send(JSON.stringify(error.outcome));
+  };
+}
+
+function isHttpError(err: unknown): err is { status: number } {
+  return typeof err === 'object' && err !== null && typeof (err as { status?: unknown }).status === 'number';
+}

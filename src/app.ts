@@ -1,0 +1,132 @@
+/**
+ * The composition root (DESIGN.md section 1): builds every part from a {@link Config} and wires them.
+ * No module-level state: tests run many apps in one process, each on port 0.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { createFhirRouter } from '../fhir/fhir-router.js';
+import { createSyncEngine, type SyncEngine } from '../sync/sync-engine.js';
+import type { Config } from './config.js';
+import { createConnector } from './connectors/create-connector.js';
+import type { Connector } from './connectors/connector.js';
+import { createLogger, type Logger } from './logger.js';
+import { readiness } from './readiness.js';
+import { openStore, type Store } from './store/database.js';
+import { migrateToLatest } from './store/migrate.js';
+import { SOFTWARE_VERSION } from './version.js';
+
+export interface AppOptions {
+  logger?: Logger;
+  /** Run the sync engine's schedule (default true); tests that drive passes by hand turn it off. */
+  schedule?: boolean;
+  now?: () => Date;
+}
+
+export interface App {
+  readonly config: Config;
+  readonly logger: Logger;
+  /** Opens and migrates the store, then listens. Resolves once requests are answered. */
+  start(): Promise<void>;
+  /** Stops listening, lets requests in flight finish, closes the store. Safe to call twice. */
+  stop(): Promise<void>;
+  /** `http://host:port` actually bound (after start; port 0 becomes the real port). */
+  readonly url: string;
+  readonly store: Store;
+  readonly sync: SyncEngine;
+}
+
+export function createApp(config: Config, options: AppOptions = {}): App {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  const startedAt = new Date();
+  let store: Store | undefined;
+  let sync: SyncEngine | undefined;
+  let connectors: Connector[] = [];
+  let server: Server | undefined;
+  let url = '';
+
+  const publicBaseUrl = () => config.publicBaseUrl ?? url;
+  const http = express();
+  http.disable('x-powered-by');
+  http.set('etag', false);
+
+  http.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  http.get('/readyz', async (_req, res) => {
+    const report = await readiness(store, sync, config.tenants);
+    res.status(report.ready ? 200 : 503).json(report);
+  });
+  http.get('/metrics', async (_req, res) => {
+    res.type(metrics.contentType).send(await metrics.metrics());
+  });
+  http.use(
+    '/fhir',
+    createFhirRouter({
+      tenants: config.tenants,
+      logger,
+      publicBaseUrl,
+      softwareVersion: SOFTWARE_VERSION,
+      startedAt,
+    }),
+  );
+
+  return {
+    config,
+    logger,
+    get url() {
+      return url;
+    },
+    get store() {
+      if (!store) throw new Error('the app has not started');
+      return store;
+    },
+    get sync() {
+      if (!sync) throw new Error('the app has not started');
+      return sync;
+    },
+    async start() {
+      store = await openStore(config.databaseUrl);
+      await migrateToLatest(store);
+      connectors = config.tenants.map((tenant) => createConnector(tenant, { now: options.now }));
+      sync = createSyncEngine({
+        store,
+        tenants: config.tenants.map((tenant, i) => ({
+          config: tenant,
+          connector: connectors[i] as Connector,
+        })),
+        logger,
+        metrics,
+        now: options.now,
+      });
+      server = await new Promise<Server>((resolve, reject) => {
+        const s = http.listen(config.port, config.host, () => resolve(s));
+        s.once('error', reject);
+      });
+      const { port } = server.address() as AddressInfo;
+      url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+      logger.info({ url, tenants: config.tenants.map((t) => t.id) }, 'switchboard listening');
+      if (options.schedule ?? true) await sync.start();
+    },
+    async stop() {
+      const s = server;
+      server = undefined;
+      if (s) {
+        await new Promise<void>((resolve) => {
+          s.close(() => resolve());
+          s.closeIdleConnections();
+        });
+      }
+      await sync?.stop();
+      sync = undefined;
+      await Promise.all(connectors.map((c) => c.close()));
+      connectors = [];
+      const st = store;
+      store = undefined;
+      await st?.close();
+    },
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * The connector port: everything the sync engine and booking need from a records system, whatever it is
+ * (DESIGN.md sections 1 and 4). A connector is the only code that knows a records system's own data model;
+ * what crosses this port is FHIR R4 (typed with `@medplum/fhirtypes`) plus upstream ids.
+ *
+ * FHIR ids are not the records system's ids (DESIGN.md section 3: they must not reveal upstream numbering), and
+ * only the store can hand them out. So a connector returns {@link UpstreamRecord}s: the upstream id, the other
+ * records it references, and a pure `toFhir` that builds the resource once the caller has resolved those ids.
+ */
+import type {
+  Appointment,
+  Location,
+  Patient,
+  Practitioner,
+  Resource,
+  Schedule,
+  Slot,
+} from '@medplum/fhirtypes';
+
+/** The FHIR resource types a connector produces. */
+export type SyncedResourceType =
+  'Patient' | 'Practitioner' | 'Location' | 'Schedule' | 'Slot' | 'Appointment';
+
+/** A reference to another upstream record, by its type in FHIR terms and its upstream id. */
+export interface UpstreamRef {
+  resourceType: SyncedResourceType;
+  upstreamId: string;
+}
+
+/** Resolves an upstream id to the FHIR id the store assigned to it. Must know every ref the record listed. */
+export type FhirIdResolver = (resourceType: SyncedResourceType, upstreamId: string) => string;
+
+/** One record of the records system, not yet given FHIR ids. */
+export interface UpstreamRecord<R extends Resource = Resource> {
+  resourceType: R['resourceType'] & SyncedResourceType;
+  /** Stable id of this record upstream; unique per tenant and resource type. */
+  upstreamId: string;
+  /** Records this one points at (its own id is resolved too). */
+  references: UpstreamRef[];
+  /** Builds the FHIR resource, `id` included, `meta` left to the store. Pure. */
+  toFhir(resolve: FhirIdResolver): R;
+}
+
+/** Half-open range of instants `[from, to)`. */
+export interface TimeWindow {
+  from: Date;
+  to: Date;
+}
+
+/**
+ * What a connector can do, so callers branch on capabilities, never on the connector's kind.
+ */
+export interface ConnectorCapabilities {
+  /** Patients can be listed by `modified since`. */
+  incrementalPatients: boolean;
+  /** The system reports deletions itself; when false, deletes are visible only by absence from a full window. */
+  reportsDeletes: boolean;
+  /** Writes carry an idempotency key the system honours; when false, never re-send a write whose outcome is unknown. */
+  idempotentWrites: boolean;
+  /** Appointments can be found by the correlation marker written with them (reconciliation after unknown outcomes). */
+  findByMarker: boolean;
+  /** The system checks conflicts itself; when false, booking must re-check and verify around every write. */
+  conflictChecking: boolean;
+}
+
+/** Practitioners, locations, their schedules (practitioner × location) and the rules availability is computed from. */
+export interface ReferenceData {
+  practitioners: UpstreamRecord<Practitioner>[];
+  locations: UpstreamRecord<Location>[];
+  schedules: UpstreamRecord<Schedule>[];
+}
+
+/** A page of patients changed since a cursor, and the cursor to ask from next time. */
+export interface PatientChanges {
+  records: UpstreamRecord<Patient>[];
+  /** Opaque; `null` when the system returned nothing to advance it. */
+  cursor: string | null;
+}
+
+/** An appointment to write, in upstream-neutral terms. */
+export interface AppointmentWrite {
+  patientUpstreamId: string;
+  practitionerUpstreamId: string;
+  locationUpstreamId: string;
+  /** The appointment type's code (the `appointmentType` coding Switchboard publishes). */
+  appointmentTypeCode: string;
+  start: Date;
+  minutes: number;
+  comment?: string;
+  /** Correlation marker, stored verbatim upstream so an unknown outcome can be reconciled. */
+  marker: string;
+}
+
+/** A patient to write, as a FHIR Patient (the connector picks what its system can hold). */
+export type PatientWrite = Patient;
+
+export interface CallOptions {
+  /** Abandons the call (and any wait for a rate limit) when aborted. */
+  signal?: AbortSignal;
+}
+
+/**
+ * A records system, seen through FHIR R4. Every method may throw {@link UpstreamError}.
+ * Reads are safe to retry; writes are not (see {@link ConnectorCapabilities.idempotentWrites}).
+ */
+export interface Connector {
+  readonly capabilities: ConnectorCapabilities;
+  /** The practice's IANA time zone. */
+  readonly timezone: string;
+
+  referenceData(options?: CallOptions): Promise<ReferenceData>;
+  /** Every appointment starting in the window, whatever its status. */
+  appointmentsInWindow(window: TimeWindow, options?: CallOptions): Promise<UpstreamRecord<Appointment>[]>;
+  /** Blocks and closures overlapping the window, as `busy-unavailable` Slots, one per schedule they close. */
+  blocksInWindow(window: TimeWindow, options?: CallOptions): Promise<UpstreamRecord<Slot>[]>;
+  /** One appointment, or null when it no longer exists (hard-deleted). */
+  readAppointment(upstreamId: string, options?: CallOptions): Promise<UpstreamRecord<Appointment> | null>;
+  /** Patients changed since `cursor` (`null`: all of them). */
+  patientsChangedSince(cursor: string | null, options?: CallOptions): Promise<PatientChanges>;
+  readPatient(upstreamId: string, options?: CallOptions): Promise<UpstreamRecord<Patient> | null>;
+
+  createAppointment(write: AppointmentWrite, options?: CallOptions): Promise<UpstreamRecord<Appointment>>;
+  rescheduleAppointment(
+    upstreamId: string,
+    write: AppointmentWrite,
+    options?: CallOptions,
+  ): Promise<UpstreamRecord<Appointment>>;
+  cancelAppointment(
+    upstreamId: string,
+    reason: string,
+    options?: CallOptions,
+  ): Promise<UpstreamRecord<Appointment>>;
+  /** Appointments carrying the correlation marker (zero, one, or — after a blind re-send — more). */
+  findAppointmentsByMarker(marker: string, options?: CallOptions): Promise<UpstreamRecord<Appointment>[]>;
+  createPatient(patient: PatientWrite, options?: CallOptions): Promise<UpstreamRecord<Patient>>;
+  updatePatient(
+    upstreamId: string,
+    patient: PatientWrite,
+    options?: CallOptions,
+  ): Promise<UpstreamRecord<Patient>>;
+
+  /** Releases timers and sockets. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,17 @@
+/** Builds the connector a tenant's configuration names. The one place that switches on the connector's kind. */
+import type { TenantConfig } from '../config.js';
+import type { Connector } from './connector.js';
+import { SimConnector } from './sim/sim-connector.js';
+
+export function createConnector(tenant: TenantConfig, options: { now?: () => Date } = {}): Connector {
+  const now = options.now;
+  switch (tenant.connector.kind) {
+    case 'sim':
+      return new SimConnector({
+        tenantId: tenant.id,
+        settings: tenant.connector,
+        timezone: tenant.timezone,
+        now: now ? () => now().getTime() : undefined,
+      });
+  }
+}

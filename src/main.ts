@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+/**
+ * The `switchboard` command line: `demo` (what `npm start` runs), `serve`, `sim`, `migrate`.
+ * DESIGN.md section 2 fixes what the demo starts and prints.
+ */
+import { parseArgs } from 'node:util';
+import { createApp, type App } from './app.js';
+import { ConfigError, demoConfig, demoSettings, loadConfigFile, type Config } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { startDemoSim, type RunningSim } from './sim/demo-sim.js';
+import { openStore } from './store/database.js';
+import { migrateToLatest } from './store/migrate.js';
+
+const USAGE = `usage: switchboard <command> [options]
+
+commands:
+  demo                 the simulated records system (firm riverside) and Switchboard (tenant demo) in one process
+  serve  [--config F]  Switchboard with the configuration file F (or $SWITCHBOARD_CONFIG)
+  sim    [--port N]    the simulated records system alone (default port $SIM_PORT or 4010)
+  migrate [--config F] bring the store's schema up to date and exit
+`;
+
+type Stoppable = { stop(): Promise<void> };
+
+/** Stops everything on Ctrl-C / SIGTERM, in reverse order of start, then exits. */
+function stopOnSignal(logger: Logger, parts: Stoppable[]): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    void (async () => {
+      for (const part of [...parts].reverse()) await part.stop();
+      process.exit(0);
+    })();
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+async function serve(config: Config): Promise<App> {
+  const app = createApp(config);
+  await app.start();
+  return app;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: { config: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: false,
+  });
+  if (!command || values.help || command === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  switch (command) {
+    case 'demo': {
+      const settings = demoSettings();
+      const sim: RunningSim = await startDemoSim({ port: settings.simPort });
+      const config = demoConfig(sim.url);
+      const app = createApp(config);
+      try {
+        await app.start();
+      } catch (err) {
+        await sim.stop();
+        throw err;
+      }
+      stopOnSignal(app.logger, [sim, app]);
+      process.stdout.write(
+        [
+          '',
+          'Switchboard demo is running.',
+          `  FHIR base URL   ${app.url}/fhir/demo`,
+          `  status page     ${app.url}/status`,
+          `  demo token      ${settings.demoToken}`,
+          `  records system  ${sim.url}/firm/riverside (simulated)`,
+          '',
+          `  try: curl -H 'Authorization: Bearer ${settings.demoToken}' ${app.url}/fhir/demo/metadata`,
+          '  Ctrl-C stops everything.',
+          '',
+        ].join('\n'),
+      );
+      return;
+    }
+    case 'serve': {
+      const config = loadConfigFile(values.config);
+      const app = await serve(config);
+      stopOnSignal(app.logger, [app]);
+      return;
+    }
+    case 'sim': {
+      const port = values.port !== undefined ? Number(values.port) : demoSettings().simPort;
+      const sim = await startDemoSim({ port });
+      stopOnSignal(createLogger('info'), [sim]);
+      process.stdout.write(
+        `simulated records system: ${sim.url}/firm/riverside (switchboard / demo-password)\n`,
+      );
+      return;
+    }
+    case 'migrate': {
+      const config = loadConfigFile(values.config);
+      const store = await openStore(config.databaseUrl);
+      try {
+        await migrateToLatest(store);
+      } finally {
+        await store.close();
+      }
+      process.stdout.write('store schema is up to date\n');
+      return;
+    }
+    default:
+      process.stderr.write(`unknown command: ${command}\n\n${USAGE}`);
+      process.exitCode = 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`switchboard: ${err.message}\n`);
+  } else {
+    process.stderr.write(`switchboard: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  }
+  process.exit(1);
+});

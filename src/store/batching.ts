@@ -1,0 +1,21 @@
+/**
+ * Splitting bulk statements so none exceeds the bind parameter limit both dialects accept (DESIGN.md section 3).
+ */
+import { MAX_BIND_PARAMETERS } from './dialect-capabilities.js';
+
+/** `items` in consecutive slices of at most `size`. @see DESIGN.md section 3 */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  if (!Number.isInteger(size) || size < 1)
+    throw new RangeError(`chunk size must be a positive integer: ${size}`);
+  const parts: T[][] = [];
+  for (let start = 0; start < items.length; start += size) parts.push(items.slice(start, start + size));
+  return parts;
+}
+
+/** How many rows of `columns` bound values one multi-row insert may carry. @see DESIGN.md section 3 */
+export function rowsPerInsert(columns: number): number {
+  return Math.max(1, Math.floor(MAX_BIND_PARAMETERS / columns));
+}
+
+/** How many values one `in (…)` list may carry beside a few other parameters. */
+export const VALUES_PER_IN_LIST = MAX_BIND_PARAMETERS - 100;

@@ -1,0 +1,159 @@
+/**
+ * The change journal: every event a tenant's subscribers can see, numbered by a sequence that is monotonic and
+ * gap-free per tenant (DESIGN.md sections 1 "Data flow", 3 and 6).
+ *
+ * Numbers come from a per-tenant counter row updated inside the writing transaction. The row lock makes a later
+ * writer wait until the earlier one commits, so sequence numbers become visible in order: a reader that has seen
+ * `seq` N can never later find a row below N appear.
+ */
+import { chunk, rowsPerInsert } from './batching.js';
+import type { Store, StoreTransaction } from './database.js';
+import type { ChangeJournalTable } from './schema.js';
+
+/** An event to append; the journal gives it a sequence number and a time. */
+export interface JournalEventInput {
+  /** What happened, e.g. `appointment.booked`, `sync.health-changed`. */
+  eventType: string;
+  /** The resource the event is about, when there is one. */
+  resourceType?: string;
+  resourceId?: string;
+  /** The resource version the event reports, when known. */
+  versionId?: number;
+  /** Extra JSON-serialisable detail. */
+  payload?: unknown;
+}
+
+/** One journal row. */
+export interface JournalEntry {
+  tenantId: string;
+  seq: number;
+  eventType: string;
+  resourceType: string | null;
+  resourceId: string | null;
+  versionId: number | null;
+  /** ISO-8601 UTC. */
+  occurredAt: string;
+  payload: unknown;
+}
+
+/** Options of {@link readJournal}. */
+export interface ReadJournalOptions {
+  /** Return entries with a sequence number above this; default 0 (from the start). */
+  afterSeq?: number;
+  /** At most this many entries; default 100. */
+  limit?: number;
+}
+
+/**
+ * Takes the tenant's journal counter row lock (creating the row if needed) without allocating a number.
+ * Every multi-row write of a tenant's resources calls it first, which serialises them per tenant on PostgreSQL
+ * (on SQLite `BEGIN IMMEDIATE` already has) and keeps lock order fixed, so such writers cannot deadlock.
+ */
+export async function lockTenantJournal(trx: StoreTransaction, tenantId: string): Promise<void> {
+  await allocateSeqs(trx, tenantId, 0);
+}
+
+/**
+ * Appends `events` in order inside an open write transaction and returns the rows written.
+ *
+ * @see DESIGN.md section 3
+ */
+export async function appendJournalInTransaction(
+  trx: StoreTransaction,
+  tenantId: string,
+  events: readonly JournalEventInput[],
+  now: Date,
+): Promise<JournalEntry[]> {
+  if (events.length === 0) return [];
+  const lastSeq = await allocateSeqs(trx, tenantId, events.length);
+  const occurredAt = now.toISOString();
+  const rows: ChangeJournalTable[] = events.map((event, index) => ({
+    tenant_id: tenantId,
+    seq: lastSeq - events.length + 1 + index,
+    event_type: event.eventType,
+    resource_type: event.resourceType ?? null,
+    resource_id: event.resourceId ?? null,
+    version_id: event.versionId ?? null,
+    occurred_at: occurredAt,
+    payload: event.payload === undefined ? null : JSON.stringify(event.payload),
+  }));
+  for (const part of chunk(rows, rowsPerInsert(8)))
+    await trx.insertInto('change_journal').values(part).execute();
+  return rows.map(toJournalEntry);
+}
+
+/**
+ * Appends `events` in their own write transaction (for events without a resource change, such as sync health).
+ *
+ * @see DESIGN.md section 3
+ */
+export function appendJournal(
+  store: Store,
+  tenantId: string,
+  events: readonly JournalEventInput[],
+  options: { now?: Date } = {},
+): Promise<JournalEntry[]> {
+  const now = options.now ?? store.now();
+  return store.write((trx) => appendJournalInTransaction(trx, tenantId, events, now));
+}
+
+/**
+ * The tenant's journal entries after `afterSeq`, oldest first.
+ *
+ * @see DESIGN.md section 3
+ */
+export async function readJournal(
+  store: Store,
+  tenantId: string,
+  options: ReadJournalOptions = {},
+): Promise<JournalEntry[]> {
+  const rows = await store.db
+    .selectFrom('change_journal')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('seq', '>', options.afterSeq ?? 0)
+    .orderBy('seq')
+    .limit(options.limit ?? 100)
+    .execute();
+  return rows.map(toJournalEntry);
+}
+
+/**
+ * The tenant's highest journal sequence number, 0 before the first event.
+ *
+ * @see DESIGN.md section 3
+ */
+export async function lastJournalSeq(store: Store, tenantId: string): Promise<number> {
+  const row = await store.db
+    .selectFrom('journal_counters')
+    .select('last_seq')
+    .where('tenant_id', '=', tenantId)
+    .executeTakeFirst();
+  return row?.last_seq ?? 0;
+}
+
+/** Adds `count` to the tenant's counter (creating it at 0) and returns the new last sequence number. */
+async function allocateSeqs(trx: StoreTransaction, tenantId: string, count: number): Promise<number> {
+  const row = await trx
+    .insertInto('journal_counters')
+    .values({ tenant_id: tenantId, last_seq: count })
+    .onConflict((oc) =>
+      oc.column('tenant_id').doUpdateSet((eb) => ({ last_seq: eb('journal_counters.last_seq', '+', count) })),
+    )
+    .returning('last_seq')
+    .executeTakeFirstOrThrow();
+  return row.last_seq;
+}
+
+function toJournalEntry(row: ChangeJournalTable): JournalEntry {
+  return {
+    tenantId: row.tenant_id,
+    seq: row.seq,
+    eventType: row.event_type,
+    resourceType: row.resource_type,
+    resourceId: row.resource_id,
+    versionId: row.version_id,
+    occurredAt: row.occurred_at,
+    payload: row.payload === null ? null : (JSON.parse(row.payload) as unknown),
+  };
+}

@@ -1,0 +1,247 @@
+/**
+ * Opening the store: kysely over better-sqlite3 (default) or PostgreSQL, one query layer for both
+ * (DESIGN.md section 3).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import BetterSqlite3 from 'better-sqlite3';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import { capabilitiesOf } from './dialect-capabilities.js';
+import type { StoreCapabilities, StoreDialect } from './dialect-capabilities.js';
+import type { Database } from './schema.js';
+import { parseStoreUrl } from './store-url.js';
+
+/** A handle on an executing write transaction: use it, and only it, for every query inside {@link Store.write}. */
+export type StoreTransaction = Kysely<Database>;
+
+/** An open store. Built by {@link openStore}; owned by whoever opened it, who must {@link Store.close} it. */
+export interface Store {
+  /**
+   * For reads. On SQLite all queries of one store share one connection, so never use `db` inside
+   * {@link Store.write}'s callback: it would wait for the transaction that is waiting for it.
+   */
+  readonly db: Kysely<Database>;
+  readonly dialect: StoreDialect;
+  readonly capabilities: StoreCapabilities;
+  /** The store's clock; queries stamp rows with it so tests can pin time. */
+  now(): Date;
+  /**
+   * Runs `fn` in one write transaction and commits when it resolves (rolls back when it throws).
+   * SQLite: `BEGIN IMMEDIATE` on the store's connection, so the write lock is taken up front and concurrent
+   * writers (other processes, or other stores in this process) queue instead of failing SQLITE_BUSY.
+   * PostgreSQL: an ordinary READ COMMITTED transaction.
+   * Nested calls are refused: a second transaction could not see the first's writes (PostgreSQL) or would wait
+   * for it forever (SQLite).
+   */
+  write<T>(fn: (trx: StoreTransaction) => Promise<T>): Promise<T>;
+  /** Resolves when the database answers a trivial query; for readiness checks. */
+  ping(): Promise<void>;
+  /** Closes the connection(s). Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link openStore}. */
+export interface OpenStoreOptions {
+  /**
+   * PostgreSQL only: keep every table in this schema (created if missing) by setting `search_path` on each
+   * connection. Lower-case letters, digits and `_`. Tests isolate themselves with it.
+   */
+  schema?: string;
+  /** The clock rows are stamped with; defaults to the system clock. */
+  clock?: () => Date;
+  /** SQLite busy timeout and the longest a write waits for the write lock, in ms; default 5000. */
+  busyTimeoutMs?: number;
+}
+
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+/** PostgreSQL type oid of `int8`/`bigint`, returned by pg as a string unless told otherwise. */
+const INT8_OID = 20;
+
+/**
+ * Opens the store at `url` (see {@link parseStoreUrl}). Does not migrate: call `migrateToLatest` next.
+ *
+ * SQLite: creates the parent directory and sets `journal_mode=WAL`, `busy_timeout`, `synchronous=NORMAL` and
+ * `foreign_keys=ON`. PostgreSQL: a `pg` pool whose `bigint` columns come back as numbers.
+ *
+ * @see DESIGN.md section 3
+ */
+export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
+  const location = parseStoreUrl(url);
+  const clock = options.clock ?? (() => new Date());
+  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  switch (location.dialect) {
+    case 'sqlite':
+      if (options.schema !== undefined) throw new RangeError('the schema option applies to PostgreSQL only');
+      return openSqliteStore(location.filename, clock, busyTimeoutMs);
+    case 'postgres':
+      return openPostgresStore(location.connectionString, options.schema, clock);
+  }
+}
+
+function openSqliteStore(filename: string, clock: () => Date, busyTimeoutMs: number): Store {
+  const inMemory = filename === ':memory:';
+  if (!inMemory) mkdirSync(dirname(filename), { recursive: true });
+  const database = new BetterSqlite3(filename);
+  try {
+    database.pragma('journal_mode = WAL');
+    database.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    database.pragma('synchronous = NORMAL');
+    database.pragma('foreign_keys = ON');
+  } catch (error) {
+    database.close();
+    throw error;
+  }
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+
+  const write = <T>(fn: (trx: StoreTransaction) => Promise<T>): Promise<T> =>
+    // One borrowed connection for the whole transaction: kysely's own transaction() would issue a deferred BEGIN.
+    db.connection().execute(async (conn) => {
+      await beginImmediate(conn, busyTimeoutMs);
+      let result: T;
+      try {
+        result = await fn(conn);
+      } catch (error) {
+        await rollbackQuietly(conn);
+        throw error;
+      }
+      try {
+        await sql`commit`.execute(conn);
+      } catch (error) {
+        await rollbackQuietly(conn);
+        throw error;
+      }
+      return result;
+    });
+
+  return buildStore(db, 'sqlite', clock, write);
+}
+
+/**
+ * Takes SQLite's write lock. better-sqlite3 waits for a busy lock by blocking the thread, which would also block
+ * another store of this process that holds the lock and needs the event loop to finish; so the lock is polled with
+ * a zero busy timeout and asynchronous back-off, then the busy timeout is restored for the statements that follow.
+ */
+async function beginImmediate(conn: StoreTransaction, busyTimeoutMs: number): Promise<void> {
+  const deadline = Date.now() + busyTimeoutMs;
+  let backoffMs = 1;
+  await sql`pragma busy_timeout = 0`.execute(conn);
+  try {
+    for (;;) {
+      try {
+        await sql`begin immediate`.execute(conn);
+        return;
+      } catch (error) {
+        if (!isSqliteBusy(error) || Date.now() >= deadline) throw error;
+      }
+      await sleep(backoffMs + Math.random() * backoffMs);
+      backoffMs = Math.min(backoffMs * 2, 50);
+    }
+  } finally {
+    await sql.raw(`pragma busy_timeout = ${busyTimeoutMs}`).execute(conn);
+  }
+}
+
+function isSqliteBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED';
+}
+
+async function rollbackQuietly(conn: StoreTransaction): Promise<void> {
+  try {
+    await sql`rollback`.execute(conn);
+  } catch {
+    // SQLite may already have rolled back (for example after SQLITE_FULL); the original error is what matters.
+  }
+}
+
+async function openPostgresStore(
+  connectionString: string,
+  schema: string | undefined,
+  clock: () => Date,
+): Promise<Store> {
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+    throw new RangeError(
+      `invalid schema name ${JSON.stringify(schema)}: use lower-case letters, digits and _`,
+    );
+  }
+  const pool = new pg.Pool({
+    connectionString,
+    // Sequence numbers and counts are bigint; they stay far below 2^53, and numbers keep both dialects alike.
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID && format !== 'binary'
+          ? (value: string) => Number(value)
+          : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+    },
+  });
+  try {
+    if (schema !== undefined) await createSchemaIfMissing(pool, schema);
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({
+      pool,
+      onCreateConnection:
+        schema === undefined
+          ? undefined
+          : (connection) =>
+              connection.executeQuery(CompiledQuery.raw(`set search_path to "${schema}"`)).then(),
+    }),
+  });
+  const write = <T>(fn: (trx: StoreTransaction) => Promise<T>): Promise<T> => db.transaction().execute(fn);
+  return buildStore(db, 'postgres', clock, write);
+}
+
+async function createSchemaIfMissing(pool: pg.Pool, schema: string): Promise<void> {
+  try {
+    await pool.query(`create schema if not exists "${schema}"`);
+  } catch (error) {
+    // Two stores creating the same schema at once can both pass "if not exists"; the loser sees 23505/42P06.
+    const exists = await pool.query('select 1 from pg_namespace where nspname = $1', [schema]);
+    if (exists.rowCount === 0) throw error;
+  }
+}
+
+function buildStore(
+  db: Kysely<Database>,
+  dialect: StoreDialect,
+  clock: () => Date,
+  runWrite: <T>(fn: (trx: StoreTransaction) => Promise<T>) => Promise<T>,
+): Store {
+  // Per store, not per module: many stores (tests, several apps) may live in one process.
+  const insideWrite = new AsyncLocalStorage<{ active: boolean }>();
+  let closed: Promise<void> | undefined;
+  return {
+    db,
+    dialect,
+    capabilities: capabilitiesOf(dialect),
+    now: () => clock(),
+    write<T>(fn: (trx: StoreTransaction) => Promise<T>): Promise<T> {
+      if (insideWrite.getStore()?.active) {
+        return Promise.reject(
+          new Error('store.write() called inside a write transaction: use its trx instead'),
+        );
+      }
+      // The marker is switched off at the end so work that merely started inside a write may write later.
+      const marker = { active: true };
+      return insideWrite
+        .run(marker, () => runWrite(fn))
+        .finally(() => {
+          marker.active = false;
+        });
+    },
+    async ping(): Promise<void> {
+      await sql`select 1`.execute(db);
+    },
+    close(): Promise<void> {
+      closed ??= db.destroy();
+      return closed;
+    },
+  };
+}

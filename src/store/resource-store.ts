@@ -1,0 +1,419 @@
+/**
+ * FHIR resources in the store: current versions, their history and search tokens, written together with the
+ * change journal in one transaction (DESIGN.md section 1 "Data flow", section 3).
+ */
+import type { ExtractResource, Resource, ResourceType } from '@medplum/fhirtypes';
+import { VALUES_PER_IN_LIST, chunk, rowsPerInsert } from './batching.js';
+import { appendJournalInTransaction, lockTenantJournal } from './change-journal.js';
+import type { JournalEntry, JournalEventInput } from './change-journal.js';
+import { contentHash } from './content-hash.js';
+import type { Store, StoreTransaction } from './database.js';
+import type { IntBoolean, ResourceHistoryTable, ResourcesTable, SearchTokensTable } from './schema.js';
+import { searchColumnsFor } from './search-columns.js';
+import { searchTokensFor } from './search-tokens.js';
+
+/** A resource as the store holds it: the JSON plus the version bookkeeping. */
+export interface StoredResource<T extends Resource = Resource> {
+  resourceType: T['resourceType'];
+  id: string;
+  versionId: number;
+  /** ISO-8601 UTC, equal to `resource.meta.lastUpdated`. */
+  lastUpdated: string;
+  /** True for a deleted resource (reads answer 410); `resource` then holds its last content. */
+  deleted: boolean;
+  resource: T;
+}
+
+/** What a differ needs to know about a current row. */
+export interface CurrentHash {
+  hash: string;
+  versionId: number;
+  deleted: boolean;
+}
+
+/** Filter of {@link currentHashes}. */
+export interface CurrentHashFilter {
+  /** Only these ids (deleted rows included). */
+  ids?: readonly string[];
+  /** Only rows not deleted whose `period_start` is at or after this ISO UTC instant. */
+  periodFrom?: string;
+  /** Only rows not deleted whose `period_start` is before this ISO UTC instant. */
+  periodTo?: string;
+}
+
+/** One change to commit. */
+export type ResourceChange =
+  | { op: 'upsert'; resource: Resource & { id: string } }
+  | { op: 'delete'; resourceType: ResourceType; id: string };
+
+/** One version a commit wrote. */
+export interface WrittenVersion {
+  resourceType: ResourceType;
+  id: string;
+  versionId: number;
+  op: 'upsert' | 'delete';
+  lastUpdated: string;
+}
+
+/** What {@link commitChanges} wrote. */
+export interface CommitResult {
+  written: WrittenVersion[];
+  journal: JournalEntry[];
+}
+
+/** Options of {@link commitChanges}. */
+export interface CommitOptions {
+  /** The time to stamp versions and journal rows with; default the store's clock. */
+  now?: Date;
+}
+
+/**
+ * The content hash, version and deleted flag of a tenant's resources of one type: everything when `filter` is
+ * empty, else the rows matching all given conditions. A differ compares upstream content with this map.
+ *
+ * @see DESIGN.md section 3
+ */
+export async function currentHashes(
+  store: Store,
+  tenantId: string,
+  resourceType: ResourceType,
+  filter: CurrentHashFilter = {},
+): Promise<Map<string, CurrentHash>> {
+  const result = new Map<string, CurrentHash>();
+  const idChunks =
+    filter.ids === undefined ? [undefined] : chunk([...new Set(filter.ids)], VALUES_PER_IN_LIST);
+  for (const ids of idChunks) {
+    if (ids?.length === 0) continue;
+    let query = store.db
+      .selectFrom('resources')
+      .select(['id', 'content_hash', 'version_id', 'deleted'])
+      .where('tenant_id', '=', tenantId)
+      .where('resource_type', '=', resourceType);
+    if (ids !== undefined) query = query.where('id', 'in', ids);
+    if (filter.periodFrom !== undefined || filter.periodTo !== undefined)
+      query = query.where('deleted', '=', 0);
+    if (filter.periodFrom !== undefined) query = query.where('period_start', '>=', filter.periodFrom);
+    if (filter.periodTo !== undefined) query = query.where('period_start', '<', filter.periodTo);
+    for (const row of await query.execute()) {
+      result.set(row.id, { hash: row.content_hash, versionId: row.version_id, deleted: row.deleted === 1 });
+    }
+  }
+  return result;
+}
+
+/**
+ * Commits resource changes and journal events in ONE write transaction.
+ *
+ * An upsert whose content hash equals the current, non-deleted row writes nothing; otherwise it gets the next
+ * version, `meta.versionId` and `meta.lastUpdated`, a history row and fresh search tokens. A delete of a live
+ * resource writes a deleted version (the row stays, so reads answer 410); deleting a missing or deleted resource
+ * writes nothing. Changes apply in order, so one commit may carry several versions of a resource.
+ *
+ * Events are then appended to the change journal. An event about a resource changed in this commit gets the
+ * version just written (unless it names one); an event about a resource whose change here wrote nothing is
+ * dropped, so an unchanged upsert emits nothing. Other events are appended as given.
+ *
+ * @see DESIGN.md section 1 "Data flow" and section 3
+ */
+export function commitChanges(
+  store: Store,
+  tenantId: string,
+  changes: readonly ResourceChange[],
+  events: readonly JournalEventInput[] = [],
+  options: CommitOptions = {},
+): Promise<CommitResult> {
+  if (changes.length === 0 && events.length === 0) return Promise.resolve({ written: [], journal: [] });
+  const now = options.now ?? store.now();
+  return store.write((trx) => commitChangesInTransaction(trx, tenantId, changes, events, now));
+}
+
+/**
+ * {@link commitChanges} inside a write transaction the caller already holds, so a caller can commit resources,
+ * journal and its own rows (a booking saga step, a sync cursor) atomically.
+ *
+ * @see DESIGN.md section 3
+ */
+export async function commitChangesInTransaction(
+  trx: StoreTransaction,
+  tenantId: string,
+  changes: readonly ResourceChange[],
+  events: readonly JournalEventInput[],
+  now: Date,
+): Promise<CommitResult> {
+  if (changes.length === 0 && events.length === 0) return { written: [], journal: [] };
+  // Before reading current versions: concurrent commits of a tenant then see each other's results.
+  await lockTenantJournal(trx, tenantId);
+
+  const changeKeys = new Map<string, { resourceType: ResourceType; id: string }>();
+  for (const change of changes) {
+    const target = change.op === 'upsert' ? validTarget(change.resource) : change;
+    changeKeys.set(keyOf(target.resourceType, target.id), {
+      resourceType: target.resourceType,
+      id: target.id,
+    });
+  }
+  const current = await loadCurrent(trx, tenantId, [...changeKeys.values()]);
+
+  const lastUpdated = now.toISOString();
+  const rows = new Map<string, ResourcesTable>();
+  const history: ResourceHistoryTable[] = [];
+  const tokens = new Map<string, SearchTokensTable[]>();
+  const written: WrittenVersion[] = [];
+  const writtenVersion = new Map<string, number>();
+
+  for (const change of changes) {
+    const resourceType = change.op === 'upsert' ? change.resource.resourceType : change.resourceType;
+    const id = change.op === 'upsert' ? change.resource.id : change.id;
+    const key = keyOf(resourceType, id);
+    const before = current.get(key);
+    let stored: Resource;
+    let hash: string;
+    if (change.op === 'upsert') {
+      hash = contentHash(change.resource);
+      if (before && before.deleted === 0 && before.content_hash === hash) continue;
+      stored = change.resource;
+    } else {
+      if (!before || before.deleted === 1) continue;
+      hash = before.content_hash;
+      stored = JSON.parse(before.resource) as Resource;
+    }
+    const versionId = (before?.version_id ?? 0) + 1;
+    stored = { ...stored, meta: { ...stored.meta, versionId: String(versionId), lastUpdated } };
+    const deleted: IntBoolean = change.op === 'delete' ? 1 : 0;
+    const json = JSON.stringify(stored);
+    const row: ResourcesTable = {
+      tenant_id: tenantId,
+      resource_type: resourceType,
+      id,
+      version_id: versionId,
+      last_updated: lastUpdated,
+      content_hash: hash,
+      deleted,
+      resource: json,
+      ...searchColumnsFor(stored),
+    };
+    current.set(key, row);
+    rows.set(key, row);
+    history.push({
+      tenant_id: tenantId,
+      resource_type: resourceType,
+      id,
+      version_id: versionId,
+      last_updated: lastUpdated,
+      deleted,
+      resource: json,
+    });
+    tokens.set(
+      key,
+      deleted === 1
+        ? []
+        : searchTokensFor(stored).map((token) => ({
+            tenant_id: tenantId,
+            resource_type: resourceType,
+            resource_id: id,
+            ...token,
+          })),
+    );
+    written.push({ resourceType, id, versionId, op: change.op, lastUpdated });
+    writtenVersion.set(key, versionId);
+  }
+
+  await writeResourceRows(trx, [...rows.values()]);
+  for (const part of chunk(history, rowsPerInsert(7)))
+    await trx.insertInto('resource_history').values(part).execute();
+  await replaceSearchTokens(trx, tenantId, rows, [...tokens.values()].flat());
+
+  const journalEvents: JournalEventInput[] = [];
+  for (const event of events) {
+    const key =
+      event.resourceType !== undefined && event.resourceId !== undefined
+        ? keyOf(event.resourceType, event.resourceId)
+        : undefined;
+    if (key === undefined || !changeKeys.has(key)) {
+      journalEvents.push(event);
+    } else if (writtenVersion.has(key)) {
+      journalEvents.push({ ...event, versionId: event.versionId ?? writtenVersion.get(key) });
+    }
+  }
+  const journal = await appendJournalInTransaction(trx, tenantId, journalEvents, now);
+  return { written, journal };
+}
+
+/**
+ * The current version of a resource, deleted or not; undefined when the tenant never had it.
+ *
+ * @see DESIGN.md section 3
+ */
+export async function readResource<K extends ResourceType>(
+  store: Store,
+  tenantId: string,
+  resourceType: K,
+  id: string,
+): Promise<StoredResource<ExtractResource<K>> | undefined> {
+  const row = await store.db
+    .selectFrom('resources')
+    .select(['resource_type', 'id', 'version_id', 'last_updated', 'deleted', 'resource'])
+    .where('tenant_id', '=', tenantId)
+    .where('resource_type', '=', resourceType)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row ? toStored<ExtractResource<K>>(row) : undefined;
+}
+
+/**
+ * One version of a resource (`vread`); undefined when that version does not exist for the tenant.
+ *
+ * @see DESIGN.md section 3
+ */
+export async function readVersion<K extends ResourceType>(
+  store: Store,
+  tenantId: string,
+  resourceType: K,
+  id: string,
+  versionId: number,
+): Promise<StoredResource<ExtractResource<K>> | undefined> {
+  const row = await store.db
+    .selectFrom('resource_history')
+    .select(['resource_type', 'id', 'version_id', 'last_updated', 'deleted', 'resource'])
+    .where('tenant_id', '=', tenantId)
+    .where('resource_type', '=', resourceType)
+    .where('id', '=', id)
+    .where('version_id', '=', versionId)
+    .executeTakeFirst();
+  return row ? toStored<ExtractResource<K>>(row) : undefined;
+}
+
+/**
+ * Every version of a resource, newest first (`_history`); empty when the tenant never had it.
+ *
+ * @see DESIGN.md section 3
+ */
+export async function resourceHistory<K extends ResourceType>(
+  store: Store,
+  tenantId: string,
+  resourceType: K,
+  id: string,
+  options: { limit?: number } = {},
+): Promise<Array<StoredResource<ExtractResource<K>>>> {
+  let query = store.db
+    .selectFrom('resource_history')
+    .select(['resource_type', 'id', 'version_id', 'last_updated', 'deleted', 'resource'])
+    .where('tenant_id', '=', tenantId)
+    .where('resource_type', '=', resourceType)
+    .where('id', '=', id)
+    .orderBy('version_id', 'desc');
+  if (options.limit !== undefined) query = query.limit(options.limit);
+  return (await query.execute()).map((row) => toStored<ExtractResource<K>>(row));
+}
+
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+function validTarget(resource: Resource): { resourceType: ResourceType; id: string } {
+  if (typeof resource.id !== 'string' || !FHIR_ID.test(resource.id)) {
+    throw new TypeError(
+      `cannot store ${resource.resourceType} without a valid id (got ${String(resource.id)})`,
+    );
+  }
+  return { resourceType: resource.resourceType, id: resource.id };
+}
+
+function keyOf(resourceType: string, id: string): string {
+  return `${resourceType}/${id}`;
+}
+
+async function loadCurrent(
+  trx: StoreTransaction,
+  tenantId: string,
+  targets: ReadonlyArray<{ resourceType: ResourceType; id: string }>,
+): Promise<Map<string, ResourcesTable>> {
+  const idsByType = new Map<ResourceType, string[]>();
+  for (const { resourceType, id } of targets) {
+    const ids = idsByType.get(resourceType) ?? [];
+    ids.push(id);
+    idsByType.set(resourceType, ids);
+  }
+  const current = new Map<string, ResourcesTable>();
+  for (const [resourceType, ids] of idsByType) {
+    for (const part of chunk(ids, VALUES_PER_IN_LIST)) {
+      const found = await trx
+        .selectFrom('resources')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('resource_type', '=', resourceType)
+        .where('id', 'in', part)
+        .execute();
+      for (const row of found) current.set(keyOf(row.resource_type, row.id), row);
+    }
+  }
+  return current;
+}
+
+async function writeResourceRows(trx: StoreTransaction, rows: ResourcesTable[]): Promise<void> {
+  for (const part of chunk(rows, rowsPerInsert(17))) {
+    await trx
+      .insertInto('resources')
+      .values(part)
+      .onConflict((oc) =>
+        oc.columns(['tenant_id', 'resource_type', 'id']).doUpdateSet((eb) => ({
+          version_id: eb.ref('excluded.version_id'),
+          last_updated: eb.ref('excluded.last_updated'),
+          content_hash: eb.ref('excluded.content_hash'),
+          deleted: eb.ref('excluded.deleted'),
+          resource: eb.ref('excluded.resource'),
+          period_start: eb.ref('excluded.period_start'),
+          period_end: eb.ref('excluded.period_end'),
+          status: eb.ref('excluded.status'),
+          ref_patient: eb.ref('excluded.ref_patient'),
+          ref_practitioner: eb.ref('excluded.ref_practitioner'),
+          ref_location: eb.ref('excluded.ref_location'),
+          ref_schedule: eb.ref('excluded.ref_schedule'),
+        })),
+      )
+      .execute();
+  }
+}
+
+/** Tokens follow the current version only: the written resources' old tokens go, their new ones come. */
+async function replaceSearchTokens(
+  trx: StoreTransaction,
+  tenantId: string,
+  rows: ReadonlyMap<string, ResourcesTable>,
+  tokens: SearchTokensTable[],
+): Promise<void> {
+  const idsByType = new Map<string, string[]>();
+  for (const row of rows.values()) {
+    const ids = idsByType.get(row.resource_type) ?? [];
+    ids.push(row.id);
+    idsByType.set(row.resource_type, ids);
+  }
+  for (const [resourceType, ids] of idsByType) {
+    for (const part of chunk(ids, VALUES_PER_IN_LIST)) {
+      await trx
+        .deleteFrom('search_tokens')
+        .where('tenant_id', '=', tenantId)
+        .where('resource_type', '=', resourceType)
+        .where('resource_id', 'in', part)
+        .execute();
+    }
+  }
+  for (const part of chunk(tokens, rowsPerInsert(5)))
+    await trx.insertInto('search_tokens').values(part).execute();
+}
+
+function toStored<T extends Resource>(row: {
+  resource_type: string;
+  id: string;
+  version_id: number;
+  last_updated: string;
+  deleted: number;
+  resource: string;
+}): StoredResource<T> {
+  return {
+    resourceType: row.resource_type as T['resourceType'],
+    id: row.id,
+    versionId: row.version_id,
+    lastUpdated: row.last_updated,
+    deleted: row.deleted === 1,
+    resource: JSON.parse(row.resource) as T,
+  };
+}

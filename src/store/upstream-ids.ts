@@ -1,0 +1,132 @@
+/**
+ * Upstream (records system) ids ↔ FHIR ids (DESIGN.md section 3). FHIR ids are random UUIDs minted on first
+ * sight, so they stay stable and never reveal the records system's numbering.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ResourceType } from '@medplum/fhirtypes';
+import { VALUES_PER_IN_LIST, chunk, rowsPerInsert } from './batching.js';
+import type { Store, StoreTransaction } from './database.js';
+
+/**
+ * The FHIR id of every upstream id given (duplicates allowed), minting and storing ids for those never seen, all
+ * in one write. Concurrent callers agree: a mapping created by another writer first is the one returned.
+ *
+ * @see DESIGN.md section 3
+ */
+export async function fhirIdsFor(
+  store: Store,
+  tenantId: string,
+  resourceType: ResourceType,
+  upstreamIds: readonly string[],
+): Promise<Map<string, string>> {
+  const wanted = [...new Set(upstreamIds)];
+  if (wanted.length === 0) return new Map();
+  // Most calls find every mapping already there; a read avoids taking the write lock for them.
+  const known = await selectMappings(store.db, tenantId, resourceType, wanted);
+  if (known.size === wanted.length) return known;
+  return store.write((trx) => fhirIdsForInTransaction(trx, tenantId, resourceType, wanted, store.now()));
+}
+
+/**
+ * {@link fhirIdsFor} inside a write transaction the caller already holds.
+ *
+ * @see DESIGN.md section 3
+ */
+export async function fhirIdsForInTransaction(
+  trx: StoreTransaction,
+  tenantId: string,
+  resourceType: ResourceType,
+  upstreamIds: readonly string[],
+  now: Date,
+): Promise<Map<string, string>> {
+  const wanted = [...new Set(upstreamIds)];
+  const known = await selectMappings(trx, tenantId, resourceType, wanted);
+  const missing = wanted.filter((upstreamId) => !known.has(upstreamId));
+  if (missing.length === 0) return known;
+  const createdAt = now.toISOString();
+  const rows = missing.map((upstreamId) => ({
+    tenant_id: tenantId,
+    resource_type: resourceType,
+    upstream_id: upstreamId,
+    fhir_id: randomUUID(),
+    created_at: createdAt,
+  }));
+  for (const part of chunk(rows, rowsPerInsert(5))) {
+    // A concurrent writer (PostgreSQL) may have mapped the same id meanwhile: keep its mapping, then re-read.
+    await trx
+      .insertInto('upstream_ids')
+      .values(part)
+      .onConflict((oc) => oc.columns(['tenant_id', 'resource_type', 'upstream_id']).doNothing())
+      .execute();
+  }
+  for (const [upstreamId, fhirId] of await selectMappings(trx, tenantId, resourceType, missing)) {
+    known.set(upstreamId, fhirId);
+  }
+  return known;
+}
+
+/**
+ * The upstream id behind a FHIR id, or undefined when the FHIR id was not minted from one.
+ *
+ * @see DESIGN.md section 3
+ */
+export async function upstreamIdFor(
+  store: Store,
+  tenantId: string,
+  resourceType: ResourceType,
+  fhirId: string,
+): Promise<string | undefined> {
+  const row = await store.db
+    .selectFrom('upstream_ids')
+    .select('upstream_id')
+    .where('tenant_id', '=', tenantId)
+    .where('resource_type', '=', resourceType)
+    .where('fhir_id', '=', fhirId)
+    .executeTakeFirst();
+  return row?.upstream_id;
+}
+
+/**
+ * The upstream ids behind several FHIR ids; FHIR ids without a mapping are absent from the result.
+ *
+ * @see DESIGN.md section 3
+ */
+export async function upstreamIdsFor(
+  store: Store,
+  tenantId: string,
+  resourceType: ResourceType,
+  fhirIds: readonly string[],
+): Promise<Map<string, string>> {
+  const result = new Map<string, string>();
+  for (const part of chunk([...new Set(fhirIds)], VALUES_PER_IN_LIST)) {
+    const rows = await store.db
+      .selectFrom('upstream_ids')
+      .select(['fhir_id', 'upstream_id'])
+      .where('tenant_id', '=', tenantId)
+      .where('resource_type', '=', resourceType)
+      .where('fhir_id', 'in', part)
+      .execute();
+    for (const row of rows) result.set(row.fhir_id, row.upstream_id);
+  }
+  return result;
+}
+
+async function selectMappings(
+  db: StoreTransaction,
+  tenantId: string,
+  resourceType: ResourceType,
+  upstreamIds: readonly string[],
+): Promise<Map<string, string>> {
+  const result = new Map<string, string>();
+  for (const part of chunk(upstreamIds, VALUES_PER_IN_LIST)) {
+    const rows = await db
+      .selectFrom('upstream_ids')
+      .select(['upstream_id', 'fhir_id'])
+      .where('tenant_id', '=', tenantId)
+      .where('resource_type', '=', resourceType)
+      .where('upstream_id', 'in', part)
+      .execute();
+    for (const row of rows) result.set(row.upstream_id, row.fhir_id);
+  }
+  return result;
+}

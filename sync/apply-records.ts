@@ -1,0 +1,141 @@
+/**
+ * One step of every poll pass (DESIGN.md section 1, read path): give upstream records their FHIR ids, map them,
+ * diff them against the store by content hash, and write what changed — resources, versions and change-journal
+ * rows — in one transaction. Unchanged data writes nothing and emits nothing.
+ */
+import type { Resource, ResourceType } from '@medplum/fhirtypes';
+import type { SyncedResourceType, UpstreamRecord } from '../src/connectors/connector.js';
+import type { JournalEventInput } from '../src/store/change-journal.js';
+import { contentHash } from '../src/store/content-hash.js';
+import type { Store } from '../src/store/database.js';
+import {
+  commitChanges,
+  currentHashes,
+  readResource,
+  type CurrentHashFilter,
+  type ResourceChange,
+} from '../src/store/resource-store.js';
+import { fhirIdsFor } from '../src/store/upstream-ids.js';
+import { changeEventType } from './change-events.js';
+import { diffResources } from './diff.js';
+
+/** Gives FHIR ids to every upstream id the records mention (their own and their references), creating mappings. */
+export async function resolveFhirIds(
+  store: Store,
+  tenantId: string,
+  records: readonly UpstreamRecord[],
+): Promise<(resourceType: SyncedResourceType, upstreamId: string) => string> {
+  const wanted = new Map<SyncedResourceType, Set<string>>();
+  const want = (type: SyncedResourceType, id: string) => {
+    let ids = wanted.get(type);
+    if (!ids) wanted.set(type, (ids = new Set()));
+    ids.add(id);
+  };
+  for (const record of records) {
+    want(record.resourceType, record.upstreamId);
+    for (const ref of record.references) want(ref.resourceType, ref.upstreamId);
+  }
+  const resolved = new Map<SyncedResourceType, Map<string, string>>();
+  for (const [type, ids] of wanted) resolved.set(type, await fhirIdsFor(store, tenantId, type, [...ids]));
+  return (type, upstreamId) => {
+    const id = resolved.get(type)?.get(upstreamId);
+    if (id === undefined) throw new Error(`no FHIR id resolved for ${type} ${upstreamId}`);
+    return id;
+  };
+}
+
+/** One resource type's part of a pass. */
+export interface RecordSet<R extends Resource = Resource> {
+  resourceType: R['resourceType'] & SyncedResourceType;
+  records: readonly UpstreamRecord<R>[];
+  /** What part of the store these records are the whole truth about; vanished resources are looked for there. */
+  scope: CurrentHashFilter;
+  /**
+   * What to do with stored resources in scope that the records system no longer listed: `delete` them, `ignore`
+   * them (an incremental read says nothing about absence), or `confirm` each one (returns its current upstream
+   * record, or null when it is really gone).
+   */
+  vanished: 'delete' | 'ignore' | ((fhirId: string) => Promise<UpstreamRecord<R> | null>);
+}
+
+export interface ApplyOptions {
+  /** A baseline load (the stream's first successful pass): write resources but emit no journal events. */
+  baseline: boolean;
+}
+
+export interface ApplyResult {
+  /** Versions written, by resource type. */
+  written: number;
+  unchanged: number;
+  deleted: number;
+  events: number;
+}
+
+/**
+ * Applies the record sets of one pass in a single commit.
+ * @see DESIGN.md section 1 (data flow) and section 5 (full-window passes detect hard deletes by absence)
+ */
+export async function applyRecords(
+  store: Store,
+  tenantId: string,
+  sets: readonly RecordSet[],
+  options: ApplyOptions,
+): Promise<ApplyResult> {
+  const resolve = await resolveFhirIds(
+    store,
+    tenantId,
+    sets.flatMap((s) => s.records),
+  );
+  const changes: ResourceChange[] = [];
+  const events: JournalEventInput[] = [];
+  let unchanged = 0;
+  let deleted = 0;
+
+  for (const set of sets) {
+    const type = set.resourceType as ResourceType;
+    const incoming = set.records.map((r) => r.toFhir(resolve));
+    const stored = await currentHashes(store, tenantId, type, set.scope);
+    // Stored rows of the incoming ids outside the scope matter too (an appointment moving into the window).
+    const outside = incoming.map((r) => r.id as string).filter((id) => !stored.has(id));
+    const known = outside.length ? await currentHashes(store, tenantId, type, { ids: outside }) : new Map();
+    const diff = diffResources(incoming, new Map([...stored, ...known]), contentHash);
+    unchanged += diff.unchanged;
+    const setChanges: ResourceChange[] = diff.upserts.map((resource) => ({
+      op: 'upsert',
+      resource: resource as Resource & { id: string },
+    }));
+
+    const vanished = diff.vanished.filter((id) => stored.has(id));
+    for (const id of vanished) {
+      if (set.vanished === 'ignore') break;
+      // An appointment that left the window may have moved rather than gone: ask before deleting.
+      const current = set.vanished === 'delete' ? null : await set.vanished(id);
+      if (current === null) {
+        setChanges.push({ op: 'delete', resourceType: type, id });
+        deleted++;
+      } else {
+        const fresh = current.toFhir(await resolveFhirIds(store, tenantId, [current]));
+        setChanges.push({ op: 'upsert', resource: fresh as Resource & { id: string } });
+      }
+    }
+
+    if (!options.baseline) {
+      for (const change of setChanges) {
+        const id = change.op === 'upsert' ? change.resource.id : change.id;
+        const before = await readResource(store, tenantId, type, id);
+        const previous = before && !before.deleted ? before.resource : undefined;
+        const next = change.op === 'upsert' ? change.resource : undefined;
+        events.push({ eventType: changeEventType(previous, next), resourceType: type, resourceId: id });
+      }
+    }
+    changes.push(...setChanges);
+  }
+
+  const result = await commitChanges(store, tenantId, changes, events);
+  return {
+    written: result.written.length,
+    unchanged,
+    deleted,
+    events: result.journal.length,
+  };
+}

@@ -1,0 +1,288 @@
+/**
+ * The sync engine (DESIGN.md section 5): node-cron drives each tenant's streams; passes of one tenant and stream
+ * never overlap; a failing stream backs off on its own (exponentially, or as long as `Retry-After` says), so one
+ * failing tenant never slows another; health is re-evaluated every second so a stuck stream turns `lagging` even
+ * when no pass reports an error.
+ */
+import cron, { type ScheduledTask } from 'node-cron';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { TenantConfig } from '../src/config.js';
+import type { Connector } from '../src/connectors/connector.js';
+import { isUpstreamError } from '../src/connectors/upstream-error.js';
+import type { Logger } from '../src/logger.js';
+import type { Store } from '../src/store/database.js';
+import { getSyncState, listSyncStates, type SyncState } from '../src/store/sync-state-store.js';
+import { cronForInterval } from './cron-schedule.js';
+import { healthOf, recordSyncState } from './sync-health.js';
+import { STREAMS, runPass, streamIntervalSeconds, type PassResult, type StreamName } from './sync-streams.js';
+
+export interface SyncTenant {
+  config: TenantConfig;
+  connector: Connector;
+}
+
+export interface SyncEngineOptions {
+  store: Store;
+  tenants: readonly SyncTenant[];
+  logger: Logger;
+  metrics?: Registry;
+  now?: () => Date;
+  /** Longest pause after repeated failures. */
+  maxBackoffMs?: number;
+}
+
+export interface PassReport {
+  tenantId: string;
+  stream: StreamName;
+  outcome: 'ok' | 'failed' | 'skipped';
+  result?: PassResult;
+  error?: string;
+}
+
+export interface SyncEngine {
+  /** Starts a first pass of every stream of every tenant in the background and schedules the rest. */
+  start(): Promise<void>;
+  /** Stops scheduling, aborts passes in flight and waits for them. */
+  stop(): Promise<void>;
+  /** One pass of every stream of one tenant (or all tenants), reference data first. */
+  runOnce(tenantId?: string): Promise<PassReport[]>;
+  /** One pass of one stream; waits for a pass already running instead of starting a second. */
+  runStream(tenantId: string, stream: StreamName): Promise<PassReport>;
+  /** Current state of each stream of a tenant, with health recomputed for now. */
+  health(tenantId: string): Promise<SyncState[]>;
+}
+
+const HEALTH_LEVEL = { fresh: 0, lagging: 1, failing: 2 } as const;
+
+export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
+  const { store, logger } = options;
+  const now = options.now ?? (() => new Date());
+  const maxBackoffMs = options.maxBackoffMs ?? 5 * 60_000;
+  const tenants = new Map(options.tenants.map((t) => [t.config.id, t]));
+  const running = new Map<string, Promise<PassReport>>();
+  const backoffUntil = new Map<string, number>();
+  const tasks: ScheduledTask[] = [];
+  const stopping = new AbortController();
+  const metrics = createMetrics(options.metrics);
+
+  const key = (tenantId: string, stream: StreamName) => `${tenantId}/${stream}`;
+
+  function tenantOf(tenantId: string): SyncTenant {
+    const tenant = tenants.get(tenantId);
+    if (!tenant) throw new Error(`unknown tenant ${tenantId}`);
+    return tenant;
+  }
+
+  async function pass(tenant: SyncTenant, stream: StreamName): Promise<PassReport> {
+    const tenantId = tenant.config.id;
+    const interval = streamIntervalSeconds(stream, tenant.config.sync);
+    const health = (s: Pick<SyncState, 'lastSuccessAt' | 'consecutiveFailures'>) =>
+      healthOf(s, interval, tenant.config.sync, now());
+    const previous = await getSyncState(store, tenantId, stream);
+    const startedAt = now();
+    const timer = metrics?.duration.startTimer({ tenant: tenantId, stream });
+    try {
+      const result = await runPass(stream, {
+        store,
+        tenant: tenant.config,
+        connector: tenant.connector,
+        now: startedAt,
+        signal: stopping.signal,
+        cursor: previous?.cursor ?? null,
+        baseline: !previous?.lastSuccessAt,
+      });
+      const state = await recordSyncState(
+        store,
+        tenantId,
+        stream,
+        previous,
+        {
+          cursor: result.cursor,
+          lastAttemptAt: startedAt.toISOString(),
+          lastSuccessAt: startedAt.toISOString(),
+          lastError: null,
+          consecutiveFailures: 0,
+        },
+        health,
+        now(),
+      );
+      backoffUntil.delete(key(tenantId, stream));
+      metrics?.passes.inc({ tenant: tenantId, stream, outcome: 'ok' });
+      metrics?.written.inc({ tenant: tenantId, stream }, result.written);
+      observeHealth(tenantId, state);
+      if (result.written > 0)
+        logger.debug({ tenant: tenantId, stream, ...result }, 'sync pass wrote changes');
+      return { tenantId, stream, outcome: 'ok', result };
+    } catch (err) {
+      if (stopping.signal.aborted) return { tenantId, stream, outcome: 'skipped' };
+      const failures = (previous?.consecutiveFailures ?? 0) + 1;
+      const message = describe(err);
+      const state = await recordSyncState(
+        store,
+        tenantId,
+        stream,
+        previous,
+        { lastAttemptAt: startedAt.toISOString(), lastError: message, consecutiveFailures: failures },
+        health,
+        now(),
+      );
+      const retryAfterMs = isUpstreamError(err) ? (err.retryAfterSeconds ?? 0) * 1000 : 0;
+      const backoffMs = Math.min(maxBackoffMs, Math.max(retryAfterMs, interval * 1000 * 2 ** (failures - 1)));
+      // Jitter spreads tenants that failed together (one records system down for everyone) apart on recovery.
+      backoffUntil.set(key(tenantId, stream), now().getTime() + backoffMs * (0.8 + Math.random() * 0.4));
+      metrics?.passes.inc({ tenant: tenantId, stream, outcome: 'failed' });
+      observeHealth(tenantId, state);
+      logger.warn({ tenant: tenantId, stream, failures, backoffMs, error: message }, 'sync pass failed');
+      return { tenantId, stream, outcome: 'failed', error: message };
+    } finally {
+      timer?.();
+    }
+  }
+
+  function observeHealth(tenantId: string, state: SyncState): void {
+    metrics?.health.set({ tenant: tenantId, stream: state.stream }, HEALTH_LEVEL[state.health]);
+    if (state.lastSuccessAt) {
+      metrics?.lastSuccess.set(
+        { tenant: tenantId, stream: state.stream },
+        Date.parse(state.lastSuccessAt) / 1000,
+      );
+    }
+  }
+
+  function runStream(tenantId: string, stream: StreamName): Promise<PassReport> {
+    const k = key(tenantId, stream);
+    const inFlight = running.get(k);
+    if (inFlight) return inFlight;
+    const promise = pass(tenantOf(tenantId), stream).finally(() => running.delete(k));
+    running.set(k, promise);
+    return promise;
+  }
+
+  /** A cron tick: skipped while the previous pass runs or the stream backs off. */
+  function tick(tenantId: string, stream: StreamName): void {
+    const k = key(tenantId, stream);
+    if (stopping.signal.aborted || running.has(k) || (backoffUntil.get(k) ?? 0) > now().getTime()) return;
+    runStream(tenantId, stream).catch((err: unknown) =>
+      logger.error({ err, tenant: tenantId, stream }, 'sync pass crashed'),
+    );
+  }
+
+  /** Re-derives health from time alone (a stream with no pass finishing goes lagging) and records changes. */
+  async function evaluateHealth(): Promise<void> {
+    for (const tenant of tenants.values()) {
+      for (const state of await listSyncStates(store, tenant.config.id)) {
+        const stream = state.stream as StreamName;
+        if (!STREAMS.includes(stream) || running.has(key(tenant.config.id, stream))) continue;
+        const interval = streamIntervalSeconds(stream, tenant.config.sync);
+        const health = (s: Pick<SyncState, 'lastSuccessAt' | 'consecutiveFailures'>) =>
+          healthOf(s, interval, tenant.config.sync, now());
+        if (health(state) === state.health) continue;
+        observeHealth(
+          tenant.config.id,
+          await recordSyncState(store, tenant.config.id, stream, state, {}, health, now()),
+        );
+      }
+    }
+  }
+
+  async function runOnce(tenantId?: string): Promise<PassReport[]> {
+    const selected = tenantId ? [tenantOf(tenantId)] : [...tenants.values()];
+    const reports = await Promise.all(
+      selected.map(async (tenant) => {
+        // Reference data first: appointments and blocks are mapped against it.
+        const reference = await runStream(tenant.config.id, 'reference');
+        const rest = await Promise.all(
+          STREAMS.filter((s) => s !== 'reference').map((s) => runStream(tenant.config.id, s)),
+        );
+        return [reference, ...rest];
+      }),
+    );
+    return reports.flat();
+  }
+
+  return {
+    runOnce,
+    runStream,
+    async health(tenantId) {
+      const tenant = tenantOf(tenantId);
+      const states = await listSyncStates(store, tenantId);
+      return states.map((s) => {
+        const stream = s.stream as StreamName;
+        if (!STREAMS.includes(stream)) return s;
+        return {
+          ...s,
+          health: healthOf(s, streamIntervalSeconds(stream, tenant.config.sync), tenant.config.sync, now()),
+        };
+      });
+    },
+    async start() {
+      // The first passes run in the background: the facade serves (and /readyz says "not yet") meanwhile.
+      runOnce().catch((err: unknown) => logger.error({ err }, 'initial sync failed'));
+      for (const tenant of tenants.values()) {
+        for (const stream of STREAMS) {
+          const { expression } = cronForInterval(streamIntervalSeconds(stream, tenant.config.sync));
+          tasks.push(
+            cron.schedule(expression, () => tick(tenant.config.id, stream), {
+              name: `sync:${tenant.config.id}:${stream}`,
+            }),
+          );
+        }
+      }
+      tasks.push(
+        cron.schedule('* * * * * *', () => {
+          evaluateHealth().catch((err: unknown) => logger.error({ err }, 'sync health evaluation failed'));
+        }),
+      );
+    },
+    async stop() {
+      stopping.abort();
+      await Promise.all(tasks.map((t) => t.destroy()));
+      tasks.length = 0;
+      await Promise.allSettled([...running.values()]);
+    },
+  };
+}
+
+function describe(err: unknown): string {
+  // Upstream errors carry no PHI (status, kind, endpoint); anything else is reduced to its class and message.
+  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return text.slice(0, 500);
+}
+
+function createMetrics(registry: Registry | undefined) {
+  if (!registry) return undefined;
+  const registers = [registry];
+  return {
+    passes: new Counter({
+      name: 'switchboard_sync_passes_total',
+      help: 'Sync passes by tenant, stream and outcome',
+      labelNames: ['tenant', 'stream', 'outcome'],
+      registers,
+    }),
+    written: new Counter({
+      name: 'switchboard_sync_versions_written_total',
+      help: 'Resource versions written by sync passes',
+      labelNames: ['tenant', 'stream'],
+      registers,
+    }),
+    duration: new Histogram({
+      name: 'switchboard_sync_pass_duration_seconds',
+      help: 'Duration of sync passes',
+      labelNames: ['tenant', 'stream'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    health: new Gauge({
+      name: 'switchboard_sync_health',
+      help: 'Sync health per stream: 0 fresh, 1 lagging, 2 failing',
+      labelNames: ['tenant', 'stream'],
+      registers,
+    }),
+    lastSuccess: new Gauge({
+      name: 'switchboard_sync_last_success_timestamp_seconds',
+      help: 'Unix time of the last successful pass per stream',
+      labelNames: ['tenant', 'stream'],
+      registers,
+    }),
+  };
+}

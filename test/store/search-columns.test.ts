@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { searchColumnsFor, toUtcIso } from '../../src/store/search-columns.js';
+
+describe('searchColumnsFor', () => {
+  it('reads schedule actors and status', () => {
+    expect(
+      searchColumnsFor({
+        resourceType: 'Schedule',
+        active: true,
+        actor: [{ reference: 'Practitioner/pr1' }, { reference: 'Location/l1' }],
+      }),
+    ).toMatchObject({ status: 'active', ref_practitioner: 'pr1', ref_location: 'l1', period_start: null });
+  });
+
+  it('leaves columns empty for resource types without search columns', () => {
+    expect(Object.values(searchColumnsFor({ resourceType: 'Organization', name: 'x' }))).toEqual(
+      Array.from({ length: 7 }, () => null),
+    );
+  });
+});
+
+describe('toUtcIso', () => {
+  it('turns offset instants into sortable UTC text and refuses times without an offset', () => {
+    expect(toUtcIso('2026-11-24T09:00:00-05:00')).toBe('2026-11-24T14:00:00.000Z');
+    expect(toUtcIso('2026-11-24T14:00:00Z')).toBe('2026-11-24T14:00:00.000Z');
+    expect(toUtcIso('2026-11-24T14:00')).toBeNull();
+    expect(toUtcIso('not a date')).toBeNull();
+    expect(toUtcIso(undefined)).toBeNull();
+  });
+});
