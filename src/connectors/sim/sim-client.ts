@@ -34,6 +34,8 @@ export interface SimClientOptions {
   /** How long the circuit stays open before a trial call. */
   breakerHalfOpenAfterMs?: number;
   now?: () => number;
+  /** How to wait out a `Retry-After`; tests advance a manual clock instead of sleeping. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 type Query = Record<string, string | number | undefined>;
@@ -66,12 +68,14 @@ export class SimClient {
   private readonly readRetry: IPolicy;
   private readonly closing = new AbortController();
   private readonly now: () => number;
+  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
 
   constructor(private readonly options: SimClientOptions) {
     const firmUrl = `${options.baseUrl.replace(/\/+$/, '')}/firm/${encodeURIComponent(options.firm)}`;
     this.api = `${firmUrl}/api`;
     this.oauthUrl = `${firmUrl}/oauth/token`;
     this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? sleep;
     const countsAgainstBreaker = handleWhen(
       (err) => err instanceof UpstreamError && (err.kind === 'unavailable' || err.kind === 'timeout'),
     );
@@ -165,7 +169,7 @@ export class SimClient {
           );
         }
         waitedMs += waitMs;
-        await sleep(waitMs, this.signals(callerSignal));
+        await this.sleep(waitMs, AbortSignal.any(this.signals(callerSignal)));
         continue;
       }
       return this.readBody<T>(response, method, path, mode);
@@ -322,7 +326,7 @@ export class SimClient {
       if (response.status === 429 && attempt < 3) {
         const seconds = parseRetryAfter(response.headers.get('retry-after'));
         await response.body?.cancel();
-        await sleep(seconds * 1000, this.signals(signal));
+        await this.sleep(seconds * 1000, AbortSignal.any(this.signals(signal)));
         continue;
       }
       const text = await response.text().catch(() => '');
@@ -389,9 +393,8 @@ function describeError(text: string): string {
   }
 }
 
-function sleep(ms: number, signals: AbortSignal[]): Promise<void> {
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const signal = AbortSignal.any(signals);
     if (signal.aborted) return reject(signal.reason as Error);
     const timer = setTimeout(() => {
       signal.removeEventListener('abort', onAbort);

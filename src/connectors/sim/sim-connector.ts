@@ -29,7 +29,7 @@ import type {
   UpstreamRef,
 } from '../connector.js';
 import { UpstreamError } from '../upstream-error.js';
-import { SimClient } from './sim-client.js';
+import { SimClient, type SimClientOptions } from './sim-client.js';
 import { createSimMappingContext, scheduleKey, type SimMappingContext } from './sim-fhir-context.js';
 import { mapBlock } from './sim-fhir-availability.js';
 import { mapAppointment, mapLocation, mapPatient, mapProvider, mapSchedule } from './sim-fhir-mapping.js';
@@ -62,6 +62,10 @@ export interface SimConnectorOptions {
   /** Overrides the zone the records system's locations report. */
   timezone?: string;
   now?: () => number;
+  /** Overrides of the HTTP client's resilience settings (tests shorten the breaker, inject a sleep). */
+  client?: Partial<
+    Pick<SimClientOptions, 'breakerThreshold' | 'breakerHalfOpenAfterMs' | 'maxRateLimitWaitMs' | 'sleep'>
+  >;
 }
 
 export class SimConnector implements Connector {
@@ -76,7 +80,7 @@ export class SimConnector implements Connector {
   private snapshot: Snapshot | undefined;
 
   constructor(private readonly options: SimConnectorOptions) {
-    this.client = new SimClient({ ...options.settings, now: options.now });
+    this.client = new SimClient({ ...options.settings, ...options.client, now: options.now });
   }
 
   /** The practice zone: the configured override, else the first location's. Known once reference data was read. */

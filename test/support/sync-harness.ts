@@ -1,0 +1,138 @@
+/**
+ * End-to-end harness for the sync engine: a simulated records system on port 0 with a hand-driven clock, a real
+ * store (SQLite file or PostgreSQL schema), a real sim connector over HTTP, and an engine whose passes the test
+ * drives one by one (no cron), so every assertion is about state, never about timing.
+ */
+import type { Registry } from 'prom-client';
+import { parseConfig, type TenantConfig } from '../../src/config.js';
+import { SimConnector, type SimConnectorOptions } from '../../src/connectors/sim/sim-connector.js';
+import { createLogger } from '../../src/logger.js';
+import { createSimServer, type SimServer } from '../../src/sim/sim-server.js';
+import type { SimFirmData } from '../../src/sim/sim-types.js';
+import type { Store } from '../../src/store/database.js';
+import { createSyncEngine, type SyncEngine } from '../../sync/sync-engine.js';
+import { ManualClock } from '../sim/sim-harness.js';
+import { TINY_PASSWORD, TINY_USERNAME } from './tiny-firm.js';
+
+export { ManualClock };
+
+export interface SyncHarnessFirm {
+  /** Firm name in the sim, and tenant id in Switchboard. */
+  name: string;
+  data: SimFirmData;
+}
+
+export interface SyncHarness {
+  sim: SimServer;
+  clock: ManualClock;
+  engine: SyncEngine;
+  tenants: TenantConfig[];
+  connectors: SimConnector[];
+  /** A front-desk call on the sim's own API (as staff would make it), JSON in and out. */
+  frontDesk<T = unknown>(
+    firm: string,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }>;
+  close(): Promise<void>;
+}
+
+export interface SyncHarnessOptions {
+  firms: SyncHarnessFirm[];
+  store: Store;
+  clock?: ManualClock;
+  tokenTtlSeconds?: number;
+  /** Clock of the connector's token bookkeeping; defaults to the harness clock. */
+  connectorNow?: () => number;
+  client?: SimConnectorOptions['client'];
+  metrics?: Registry;
+}
+
+export async function startSyncHarness(options: SyncHarnessOptions): Promise<SyncHarness> {
+  const clock = options.clock ?? new ManualClock('2026-11-20T15:00:00Z');
+  const credentials = [{ username: TINY_USERNAME, password: TINY_PASSWORD }];
+  const sim = createSimServer({
+    firms: Object.fromEntries(options.firms.map((f) => [f.name, { data: f.data, credentials }])),
+    now: clock.now,
+    tokenTtlSeconds: options.tokenTtlSeconds,
+  });
+  const baseUrl = await sim.start();
+  const config = parseConfig({
+    tenants: options.firms.map((f) => ({
+      id: f.name,
+      connector: {
+        kind: 'sim',
+        baseUrl,
+        firm: f.name,
+        username: TINY_USERNAME,
+        password: TINY_PASSWORD,
+        timeoutMs: 2000,
+      },
+      sync: { hotIntervalSeconds: 2, warmIntervalSeconds: 60, patientsIntervalSeconds: 10, horizonDays: 90 },
+    })),
+  });
+  const connectors = config.tenants.map(
+    (tenant) =>
+      new SimConnector({
+        tenantId: tenant.id,
+        settings: tenant.connector,
+        now: options.connectorNow ?? (() => clock.now().getTime()),
+        client: { breakerHalfOpenAfterMs: 50, ...options.client },
+      }),
+  );
+  const engine = createSyncEngine({
+    store: options.store,
+    tenants: config.tenants.map((tenant, i) => ({
+      config: tenant,
+      connector: connectors[i] as SimConnector,
+    })),
+    logger: createLogger('silent'),
+    metrics: options.metrics,
+    now: clock.now,
+  });
+
+  const tokens = new Map<string, string>();
+  async function frontDeskToken(firm: string): Promise<string> {
+    const cached = tokens.get(firm);
+    if (cached) return cached;
+    const response = await fetch(`${baseUrl}/firm/${firm}/oauth/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'password', username: TINY_USERNAME, password: TINY_PASSWORD }),
+    });
+    const token = ((await response.json()) as { access_token: string }).access_token;
+    tokens.set(firm, token);
+    return token;
+  }
+
+  return {
+    sim,
+    clock,
+    engine,
+    tenants: config.tenants,
+    connectors,
+    async frontDesk<T>(firm: string, method: string, path: string, body?: unknown) {
+      for (let attempt = 0; ; attempt++) {
+        const response = await fetch(`${baseUrl}/firm/${firm}/api${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${await frontDeskToken(firm)}`,
+            'content-type': 'application/json',
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        if (response.status === 401 && attempt === 0) {
+          tokens.delete(firm);
+          continue;
+        }
+        const text = await response.text();
+        return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+      }
+    },
+    async close() {
+      await engine.stop();
+      await Promise.all(connectors.map((c) => c.close()));
+      await sim.stop();
+    },
+  };
+}
