@@ -19,7 +19,9 @@ function tsFiles(dir: string): string[] {
 }
 
 function importedTopFolders(file: string, source = readFileSync(file, 'utf8')): string[] {
-  const specifiers = [...source.matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)]
+  const specifiers = [
+    ...source.matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g),
+  ]
     .map((m) => m[1] ?? m[2] ?? '')
     .filter((s) => s.startsWith('.'));
   return specifiers.map((s) => relative(root, resolve(file, '..', s)).split(/[\\/]/)[0] ?? '');
