@@ -13,6 +13,7 @@ import { createConnector } from './connectors/create-connector.js';
 import type { Connector } from './connectors/connector.js';
 import { createLogger, type Logger } from './logger.js';
 import { readiness } from './readiness.js';
+import { renderStatusPage } from './status-page.js';
 import { openStore, type Store } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 import { SOFTWARE_VERSION } from './version.js';
@@ -21,6 +22,8 @@ export interface AppOptions {
   logger?: Logger;
   /** Run the sync engine's schedule (default true); tests that drive passes by hand turn it off. */
   schedule?: boolean;
+  /** Listen for HTTP (default true); `switchboard sync --once` only needs the store and the engine. */
+  listen?: boolean;
   now?: () => Date;
 }
 
@@ -59,6 +62,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   http.get('/readyz', async (_req, res) => {
     const report = await readiness(store, sync, config.tenants);
     res.status(report.ready ? 200 : 503).json(report);
+  });
+  http.get('/status', async (_req, res) => {
+    const report = await readiness(store, sync, config.tenants);
+    const tenantNames = Object.fromEntries(config.tenants.map((t) => [t.id, t.name]));
+    res.type('html').send(renderStatusPage(report, { version: SOFTWARE_VERSION, startedAt, tenantNames }));
   });
   http.get('/metrics', async (_req, res) => {
     res.type(metrics.contentType).send(await metrics.metrics());
@@ -102,13 +110,15 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         metrics,
         now: options.now,
       });
-      server = await new Promise<Server>((resolve, reject) => {
-        const s = http.listen(config.port, config.host, () => resolve(s));
-        s.once('error', reject);
-      });
-      const { port } = server.address() as AddressInfo;
-      url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-      logger.info({ url, tenants: config.tenants.map((t) => t.id) }, 'switchboard listening');
+      if (options.listen ?? true) {
+        server = await new Promise<Server>((resolve, reject) => {
+          const s = http.listen(config.port, config.host, () => resolve(s));
+          s.once('error', reject);
+        });
+        const { port } = server.address() as AddressInfo;
+        url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+        logger.info({ url, tenants: config.tenants.map((t) => t.id) }, 'switchboard listening');
+      }
       if (options.schedule ?? true) await sync.start();
     },
     async stop() {

@@ -18,6 +18,8 @@ commands:
   serve  [--config F]  Switchboard with the configuration file F (or $SWITCHBOARD_CONFIG)
   sim    [--port N]    the simulated records system alone (default port $SIM_PORT or 4010)
   migrate [--config F] bring the store's schema up to date and exit
+  sync --once [--config F] [--tenant T]
+                       one pass of every sync stream (reference data, hot and warm windows, patients), then exit
 `;
 
 type Stoppable = { stop(): Promise<void> };
@@ -48,7 +50,13 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   const { values } = parseArgs({
     args: rest,
-    options: { config: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      config: { type: 'string' },
+      port: { type: 'string' },
+      tenant: { type: 'string' },
+      once: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
     allowPositionals: false,
   });
   if (!command || values.help || command === 'help') {
@@ -108,6 +116,27 @@ async function main(argv: string[]): Promise<void> {
         await store.close();
       }
       process.stdout.write('store schema is up to date\n');
+      return;
+    }
+    case 'sync': {
+      if (!values.once)
+        throw new ConfigError('sync runs one pass and exits: pass --once (the server syncs continuously)');
+      const app = createApp(loadConfigFile(values.config), { schedule: false, listen: false });
+      await app.start();
+      try {
+        const reports = await app.sync.runOnce(values.tenant);
+        for (const r of reports) {
+          const figures = r.result
+            ? `written ${r.result.written}, unchanged ${r.result.unchanged}, deleted ${r.result.deleted}`
+            : '';
+          process.stdout.write(
+            `${r.tenantId.padEnd(16)} ${r.stream.padEnd(12)} ${r.outcome.padEnd(7)} ${figures}${r.error ?? ''}\n`,
+          );
+        }
+        if (reports.some((r) => r.outcome === 'failed')) process.exitCode = 1;
+      } finally {
+        await app.stop();
+      }
       return;
     }
     default:

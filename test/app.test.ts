@@ -1,0 +1,94 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, type App } from '../src/app.js';
+import { demoConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { startDemoSim, type RunningSim } from '../src/sim/demo-sim.js';
+import { expectValidFhir } from './support/fhir-validators.js';
+
+/** The demo as `npm start` runs it, in-process on port 0 with its own store file. */
+describe('the demo, booted in-process', () => {
+  let sim: RunningSim;
+  let app: App;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'switchboard-demo-'));
+    sim = await startDemoSim({ port: 0 });
+    const config = { ...demoConfig(sim.url, {}), port: 0, databaseUrl: join(dir, 'switchboard.sqlite') };
+    app = createApp(config, { logger: createLogger('silent') });
+    await app.start();
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await sim?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('answers /healthz', async () => {
+    const res = await request(app.url).get('/healthz');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ok' });
+  });
+
+  it('serves a valid CapabilityStatement at /fhir/demo/metadata without a token', async () => {
+    const res = await request(app.url).get('/fhir/demo/metadata');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/fhir\+json/);
+    expect(res.body.resourceType).toBe('CapabilityStatement');
+    expect(res.body.fhirVersion).toBe('4.0.1');
+    expect(res.body.implementation.url).toBe(`${app.url}/fhir/demo`);
+    expectValidFhir(res.body);
+  });
+
+  it('answers an unknown tenant with a 404 OperationOutcome', async () => {
+    const res = await request(app.url).get('/fhir/nobody/metadata');
+    expect(res.status).toBe(404);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    expect(res.body.issue[0].code).toBe('not-found');
+    expectValidFhir(res.body);
+  });
+
+  it('becomes ready once every stream of the demo tenant has synced, and shows it on /status and /metrics', async () => {
+    let ready: request.Response | undefined;
+    for (let i = 0; i < 100 && ready?.status !== 200; i++) {
+      ready = await request(app.url).get('/readyz');
+      if (ready.status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(ready?.status).toBe(200);
+    expect(Object.keys(ready?.body.tenants.demo.streams).sort()).toEqual([
+      'patients',
+      'reference',
+      'window-hot',
+      'window-warm',
+    ]);
+
+    const status = await request(app.url).get('/status');
+    expect(status.status).toBe(200);
+    expect(status.text).toContain('Riverside Family Medicine');
+    expect(status.text).toContain('window-hot');
+
+    const metrics = await request(app.url).get('/metrics');
+    expect(metrics.text).toContain(
+      'switchboard_sync_passes_total{tenant="demo",stream="reference",outcome="ok"}',
+    );
+  });
+
+  it('reports not ready when the records system is down, naming the failing stream', async () => {
+    sim.server.faults.set({ down: true });
+    try {
+      let res: request.Response | undefined;
+      for (let i = 0; i < 150 && res?.status !== 503; i++) {
+        res = await request(app.url).get('/readyz');
+        if (res.status !== 503) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(res?.status).toBe(503);
+      expect(res?.body.tenants.demo.streams['window-hot'].lastError).toMatch(/503|circuit/);
+    } finally {
+      sim.server.faults.clear();
+    }
+  });
+});
