@@ -29,6 +29,13 @@ const syncSchema = z.strictObject({
   failingAfterErrors: z.number().int().positive().default(3),
 });
 
+const bookingSchema = z.strictObject({
+  /** No slot is offered, and no booking accepted, closer to now than this. */
+  minimumNoticeMinutes: z.number().int().min(0).default(60),
+  /** How far ahead slots are offered and bookings accepted; at most the synced horizon. */
+  horizonDays: z.number().int().positive().default(90),
+});
+
 const simConnectorSchema = z
   .strictObject({
     kind: z.literal('sim'),
@@ -58,6 +65,7 @@ const tenantSchema = z.strictObject({
     .refine((zone) => isKnownZone(zone), 'an IANA time zone such as America/New_York')
     .optional(),
   sync: syncSchema.default(syncSchema.parse({})),
+  booking: bookingSchema.default(bookingSchema.parse({})),
 });
 
 const clientSchema = z
@@ -96,6 +104,7 @@ const fileSchema = z.strictObject({
 });
 
 export type SyncSettings = z.output<typeof syncSchema>;
+export type BookingSettings = z.output<typeof bookingSchema>;
 
 export interface SimConnectorSettings {
   kind: 'sim';
@@ -114,6 +123,7 @@ export interface TenantConfig {
   connector: SimConnectorSettings;
   timezone?: string;
   sync: SyncSettings;
+  booking: BookingSettings;
 }
 
 export interface ClientConfig {
@@ -198,6 +208,7 @@ export function parseConfig(input: unknown, env: Env = {}): Config {
       name: t.name ?? t.id,
       timezone: t.timezone,
       sync: t.sync,
+      booking: t.booking,
       connector: {
         kind: c.kind,
         baseUrl: c.baseUrl.replace(/\/+$/, ''),
