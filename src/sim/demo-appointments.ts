@@ -15,7 +15,7 @@ import {
   wallToSeconds,
 } from './demo-calendar.js';
 import type { DemoPatientDraft } from './demo-patients.js';
-import type { DemoRandom } from './demo-random.js';
+import type { SeededRandom } from './seeded-random.js';
 import { randomDaytimeSecond, timestampWall } from './demo-timestamps.js';
 import type {
   SimAppointment,
@@ -114,7 +114,7 @@ class PatientPool {
     this.cumulative.push(this.total);
   }
 
-  pick(rng: DemoRandom): number | undefined {
+  pick(rng: SeededRandom): number | undefined {
     if (this.members.length === 0) return undefined;
     const r = rng.next() * this.total;
     let lo = 0;
@@ -149,7 +149,7 @@ class NewPatientQueue {
  * Bookings for every date in `[firstDate, lastDate]`, ids in order of start time. `patientId` is still the index into
  * `input.patients`: patient ids are handed out afterwards, in registration order, and the caller maps them.
  */
-export function generateAppointments(rng: DemoRandom, input: DemoScheduleInput): SimAppointment[] {
+export function generateAppointments(rng: SeededRandom, input: DemoScheduleInput): SimAppointment[] {
   const { patients } = input;
   const blockIndex = indexBlocks(input.blocks);
   const typeById = new Map(input.types.map((t) => [t.type.id, t]));
@@ -342,7 +342,7 @@ export function generateAppointments(rng: DemoRandom, input: DemoScheduleInput):
  * minutes before their first booking; `modifiedAt` lies between `createdAt` and `now`.
  */
 function bookingRecord(
-  rng: DemoRandom,
+  rng: SeededRandom,
   input: DemoScheduleInput,
   rule: DemoTypeRule,
   patient: DemoPatientDraft,

@@ -7,7 +7,7 @@
  */
 import { addDays, dayNumber, wallToSeconds } from './demo-calendar.js';
 import type { DemoNamesFixture } from './demo-fixtures.js';
-import type { DemoRandom } from './demo-random.js';
+import type { SeededRandom } from './seeded-random.js';
 import { randomDaytimeSecond } from './demo-timestamps.js';
 import type { SimAddress, SimGender } from './sim-types.js';
 
@@ -54,13 +54,13 @@ function emailPart(name: string): string {
     .replace(/[^a-z0-9]/g, '');
 }
 
-function dobForAge(rng: DemoRandom, today: string, years: [number, number]): string {
+function dobForAge(rng: SeededRandom, today: string, years: [number, number]): string {
   const minDays = Math.round(years[0] * 365.25) + 1;
   const maxDays = Math.round((years[1] + 1) * 365.25) - 1;
   return addDays(today, -rng.int(minDays, maxDays));
 }
 
-function randomGender(rng: DemoRandom): SimGender {
+function randomGender(rng: SeededRandom): SimGender {
   const r = rng.next();
   if (r < 0.485) return 'male';
   if (r < 0.97) return 'female';
@@ -68,7 +68,7 @@ function randomGender(rng: DemoRandom): SimGender {
   return 'unknown';
 }
 
-function firstNameFor(rng: DemoRandom, names: DemoNamesFixture, gender: SimGender): string {
+function firstNameFor(rng: SeededRandom, names: DemoNamesFixture, gender: SimGender): string {
   switch (gender) {
     case 'male':
       return rng.pick(names.male);
@@ -82,7 +82,7 @@ function firstNameFor(rng: DemoRandom, names: DemoNamesFixture, gender: SimGende
 }
 
 function contactDetails(
-  rng: DemoRandom,
+  rng: SeededRandom,
   names: DemoNamesFixture,
   firstName: string,
   lastName: string,
@@ -119,7 +119,7 @@ function contactDetails(
 }
 
 /** Visit frequency: most people come now and then, a few (chronic conditions) very often. */
-function visitWeight(rng: DemoRandom): number {
+function visitWeight(rng: SeededRandom): number {
   return 0.2 + -Math.log(1 - rng.next()) * 1.2;
 }
 
@@ -128,7 +128,7 @@ function visitWeight(rng: DemoRandom): number {
  * patients, then new patients arriving evenly over `[firstDay, lastDay]` (dates).
  */
 export function generatePatientDrafts(
-  rng: DemoRandom,
+  rng: SeededRandom,
   names: DemoNamesFixture,
   options: {
     today: string;

@@ -10,7 +10,7 @@ import { loadDemoFixtures } from './demo-fixtures.js';
 import type { DemoFixtures } from './demo-fixtures.js';
 import { usFederalHolidaysBetween } from './demo-holidays.js';
 import { generatePatientDrafts } from './demo-patients.js';
-import { createDemoRandom, hashString } from './demo-random.js';
+import { createSeededRandom, hashString } from './seeded-random.js';
 import { randomDaytimeSecond, timestampWall } from './demo-timestamps.js';
 import type {
   SimAppointmentType,
@@ -47,8 +47,8 @@ const REGISTERED_BEFORE_HISTORY_DAYS = 120;
 const NEW_PATIENT_IDLE_DAYS = 60;
 
 /** Independent random streams per part, so tuning one part leaves the others unchanged. */
-function stream(seed: number, name: string, part: string): ReturnType<typeof createDemoRandom> {
-  return createDemoRandom(hashString(`${seed}\u0000${name}\u0000${part}`));
+function stream(seed: number, name: string, part: string): ReturnType<typeof createSeededRandom> {
+  return createSeededRandom(hashString(`${seed}\u0000${name}\u0000${part}`));
 }
 
 /** `Riverside Family Medicine` → `RFM`, the MRN prefix. */
@@ -246,7 +246,7 @@ function buildTemplates(
 function buildBlocks(
   fixtures: DemoFixtures,
   ctx: {
-    rng: ReturnType<typeof createDemoRandom>;
+    rng: ReturnType<typeof createSeededRandom>;
     today: string;
     from: string;
     to: string;

@@ -3,7 +3,7 @@
  * (see `demo-calendar.ts`). Staff and patients act in the daytime, so draws land between 07:00 and 21:00.
  */
 import { secondsToWall } from './demo-calendar.js';
-import type { DemoRandom } from './demo-random.js';
+import type { SeededRandom } from './seeded-random.js';
 import { instantToWallTime, wallTimeToInstant } from '../wall-time.js';
 
 const DAY = 86_400;
@@ -11,7 +11,7 @@ const DAYTIME_FROM = 7 * 3600;
 const DAYTIME_TO = 21 * 3600;
 
 /** A daytime wall-second in `[lo, hi]` (or `lo` itself when the range is empty). */
-export function randomDaytimeSecond(rng: DemoRandom, lo: number, hi: number): number {
+export function randomDaytimeSecond(rng: SeededRandom, lo: number, hi: number): number {
   if (hi <= lo) return lo;
   const firstDay = Math.floor(lo / DAY);
   const lastDay = Math.floor(hi / DAY);

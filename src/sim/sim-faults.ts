@@ -4,8 +4,7 @@
  * so a test that sets a rate between 0 and 1 sees the same sequence on every run.
  */
 import type { SimFaults } from './sim-types.js';
-import { createSimRandom } from './sim-prng.js';
-import type { SimRandom } from './sim-prng.js';
+import { createSeededRandom, type SeededRandom } from './seeded-random.js';
 import { invalidRequest } from './sim-http-error.js';
 
 /** Default PRNG seed, fixed so runs are reproducible unless a test asks otherwise. */
@@ -72,7 +71,7 @@ export function parseSimFaultsPatch(raw: unknown): Partial<SimFaults> {
 /** The current faults of one sim and the dice that apply them. */
 export class SimFaultInjector {
   private faults: SimFaults;
-  private random: SimRandom;
+  private random: SeededRandom;
   private commitFailures = 0;
 
   constructor(
@@ -80,7 +79,7 @@ export class SimFaultInjector {
     private readonly seed: number = SIM_DEFAULT_SEED,
   ) {
     this.faults = { ...defaults };
-    this.random = createSimRandom(seed);
+    this.random = createSeededRandom(seed);
   }
 
   /** A copy of the faults in force. */
@@ -97,14 +96,14 @@ export class SimFaultInjector {
   /** Back to no faults, and the dice back to their first throw. */
   reset(): void {
     this.faults = { ...this.defaults };
-    this.random = createSimRandom(this.seed);
+    this.random = createSeededRandom(this.seed);
     this.commitFailures = 0;
   }
 
   /** Milliseconds to wait before handling a call: the latency plus uniform jitter. */
   delayMs(): number {
     const { latencyMs, jitterMs } = this.faults;
-    return latencyMs + (jitterMs > 0 ? this.random.intUpTo(jitterMs) : 0);
+    return latencyMs + (jitterMs > 0 ? this.random.int(0, jitterMs) : 0);
   }
 
   /** True when this call should never be answered. */

@@ -1,10 +1,10 @@
 /**
- * A small seeded pseudo-random generator for the demo practice (DESIGN.md section 2, "The demo practice"):
- * the same seed always yields the same practice, so tests and demos can rely on it. Never `Math.random`.
+ * A small seeded pseudo-random generator for the simulated records system: the same seed always yields the same
+ * demo practice and the same fault dice, so tests and demos can rely on it. Never `Math.random`.
  */
 
 /** Deterministic random source; every draw advances the same mulberry32 state. */
-export interface DemoRandom {
+export interface SeededRandom {
   /** Uniform in [0, 1). */
   next(): number;
   /** Uniform integer in [min, max], both inclusive. */
@@ -18,7 +18,7 @@ export interface DemoRandom {
 }
 
 /** A mulberry32 generator: tiny, fast and good enough for shaping fictional data. */
-export function createDemoRandom(seed: number): DemoRandom {
+export function createSeededRandom(seed: number): SeededRandom {
   let state = seed >>> 0;
   const next = (): number => {
     state = (state + 0x6d2b79f5) >>> 0;
