@@ -16,17 +16,11 @@ import {
   type IPolicy,
 } from 'cockatiel';
 import { UpstreamError, type WriteOutcome } from '../upstream-error.js';
+import type { SimConnectorSettings } from '../../config.js';
 import type { SimPage } from '../../sim/sim-types.js';
 
-export interface SimClientOptions {
-  baseUrl: string;
-  firm: string;
-  username: string;
-  password: string;
-  /** Per-call timeout. */
-  timeoutMs: number;
-  /** Calls in flight at once; more wait in a queue of 4× this size, beyond that they fail fast. */
-  maxConcurrency: number;
+/** The tenant's connector settings (`maxConcurrency` calls in flight; 4× that may queue, then fail fast), plus: */
+export interface SimClientOptions extends Omit<SimConnectorSettings, 'kind'> {
   /** Longest `Retry-After` we wait out inside one call before giving up with `rate-limited`. */
   maxRateLimitWaitMs?: number;
   /** Consecutive failures (unavailable / timeout) that open the circuit. */
