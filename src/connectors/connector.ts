@@ -47,6 +47,11 @@ export interface TimeWindow {
   to: Date;
 }
 
+/** A window, optionally narrowed to one practitioner (booking's live re-check asks for exactly that). */
+export interface WindowQuery extends TimeWindow {
+  practitionerUpstreamId?: string;
+}
+
 /**
  * What a connector can do, so callers branch on capabilities, never on the connector's kind.
  */
@@ -110,9 +115,9 @@ export interface Connector {
 
   referenceData(options?: CallOptions): Promise<ReferenceData>;
   /** Every appointment starting in the window, whatever its status. */
-  appointmentsInWindow(window: TimeWindow, options?: CallOptions): Promise<UpstreamRecord<Appointment>[]>;
+  appointmentsInWindow(window: WindowQuery, options?: CallOptions): Promise<UpstreamRecord<Appointment>[]>;
   /** Blocks and closures overlapping the window, as `busy-unavailable` Slots, one per schedule they close. */
-  blocksInWindow(window: TimeWindow, options?: CallOptions): Promise<UpstreamRecord<Slot>[]>;
+  blocksInWindow(window: WindowQuery, options?: CallOptions): Promise<UpstreamRecord<Slot>[]>;
   /** One appointment, or null when it no longer exists (hard-deleted). */
   readAppointment(upstreamId: string, options?: CallOptions): Promise<UpstreamRecord<Appointment> | null>;
   /** Patients changed since `cursor` (`null`: all of them). */

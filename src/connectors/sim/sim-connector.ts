@@ -24,9 +24,9 @@ import type {
   FhirIdResolver,
   PatientChanges,
   ReferenceData,
-  TimeWindow,
   UpstreamRecord,
   UpstreamRef,
+  WindowQuery,
 } from '../connector.js';
 import { UpstreamError } from '../upstream-error.js';
 import { SimClient, type SimClientOptions } from './sim-client.js';
@@ -122,23 +122,23 @@ export class SimConnector implements Connector {
   }
 
   async appointmentsInWindow(
-    window: TimeWindow,
+    window: WindowQuery,
     options: CallOptions = {},
   ): Promise<UpstreamRecord<Appointment>[]> {
     const snapshot = await this.currentSnapshot(options.signal);
     const items = await this.client.getAllPages<SimAppointment>(
       '/appointments',
-      { from: this.wall(window.from), to: this.wall(window.to) },
+      { from: this.wall(window.from), to: this.wall(window.to), providerId: window.practitionerUpstreamId },
       options.signal,
     );
     return items.map((a) => this.appointmentRecord(a, snapshot));
   }
 
-  async blocksInWindow(window: TimeWindow, options: CallOptions = {}): Promise<UpstreamRecord<Slot>[]> {
+  async blocksInWindow(window: WindowQuery, options: CallOptions = {}): Promise<UpstreamRecord<Slot>[]> {
     const snapshot = await this.currentSnapshot(options.signal);
     const blocks = await this.client.get<SimBlock[]>(
       '/blocks',
-      { from: this.wall(window.from), to: this.wall(window.to) },
+      { from: this.wall(window.from), to: this.wall(window.to), providerId: window.practitionerUpstreamId },
       options.signal,
     );
     // Blocks name a provider, a location, both or neither; a closure covers each schedule it matches.
