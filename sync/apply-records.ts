@@ -5,6 +5,7 @@
  */
 import type { Resource, ResourceType } from '@medplum/fhirtypes';
 import type { SyncedResourceType, UpstreamRecord } from '../src/connectors/connector.js';
+import { resolveFhirIds } from '../src/connectors/resolve-fhir-ids.js';
 import type { JournalEventInput } from '../src/store/change-journal.js';
 import { contentHash } from '../src/store/content-hash.js';
 import type { Store } from '../src/store/database.js';
@@ -15,34 +16,8 @@ import {
   type CurrentHashFilter,
   type ResourceChange,
 } from '../src/store/resource-store.js';
-import { fhirIdsFor } from '../src/store/upstream-ids.js';
 import { changeEventType } from './change-events.js';
 import { diffResources } from './diff.js';
-
-/** Gives FHIR ids to every upstream id the records mention (their own and their references), creating mappings. */
-export async function resolveFhirIds(
-  store: Store,
-  tenantId: string,
-  records: readonly UpstreamRecord[],
-): Promise<(resourceType: SyncedResourceType, upstreamId: string) => string> {
-  const wanted = new Map<SyncedResourceType, Set<string>>();
-  const want = (type: SyncedResourceType, id: string) => {
-    let ids = wanted.get(type);
-    if (!ids) wanted.set(type, (ids = new Set()));
-    ids.add(id);
-  };
-  for (const record of records) {
-    want(record.resourceType, record.upstreamId);
-    for (const ref of record.references) want(ref.resourceType, ref.upstreamId);
-  }
-  const resolved = new Map<SyncedResourceType, Map<string, string>>();
-  for (const [type, ids] of wanted) resolved.set(type, await fhirIdsFor(store, tenantId, type, [...ids]));
-  return (type, upstreamId) => {
-    const id = resolved.get(type)?.get(upstreamId);
-    if (id === undefined) throw new Error(`no FHIR id resolved for ${type} ${upstreamId}`);
-    return id;
-  };
-}
 
 /** One resource type's part of a pass. */
 export interface RecordSet<R extends Resource = Resource> {

@@ -1,0 +1,43 @@
+/**
+ * Turns upstream records into FHIR resources: every upstream id they mention (their own and their references)
+ * gets its FHIR id from the store's id table, created on first sight (DESIGN.md section 3).
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import type { Store } from '../store/database.js';
+import { fhirIdsFor } from '../store/upstream-ids.js';
+import type { FhirIdResolver, SyncedResourceType, UpstreamRecord } from './connector.js';
+
+/** Gives FHIR ids to every upstream id the records mention (their own and their references), creating mappings. */
+export async function resolveFhirIds(
+  store: Store,
+  tenantId: string,
+  records: readonly UpstreamRecord[],
+): Promise<FhirIdResolver> {
+  const wanted = new Map<SyncedResourceType, Set<string>>();
+  const want = (type: SyncedResourceType, id: string) => {
+    let ids = wanted.get(type);
+    if (!ids) wanted.set(type, (ids = new Set()));
+    ids.add(id);
+  };
+  for (const record of records) {
+    want(record.resourceType, record.upstreamId);
+    for (const ref of record.references) want(ref.resourceType, ref.upstreamId);
+  }
+  const resolved = new Map<SyncedResourceType, Map<string, string>>();
+  for (const [type, ids] of wanted) resolved.set(type, await fhirIdsFor(store, tenantId, type, [...ids]));
+  return (type, upstreamId) => {
+    const id = resolved.get(type)?.get(upstreamId);
+    if (id === undefined) throw new Error(`no FHIR id resolved for ${type} ${upstreamId}`);
+    return id;
+  };
+}
+
+/** The FHIR resources for `records`, ids resolved. */
+export async function toFhirResources<R extends Resource>(
+  store: Store,
+  tenantId: string,
+  records: readonly UpstreamRecord<R>[],
+): Promise<R[]> {
+  const resolve = await resolveFhirIds(store, tenantId, records);
+  return records.map((r) => r.toFhir(resolve));
+}
