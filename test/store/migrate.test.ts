@@ -2,15 +2,24 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/database.js';
 import { MIGRATION_TABLE, migrateToLatest } from '../../src/store/migrate.js';
+import { staticMigrationProvider } from '../../src/store/migrations/migration-provider.js';
 import { testStoreFactories } from '../support/test-stores.js';
 
+const ALL_MIGRATIONS = Object.keys(await staticMigrationProvider.getMigrations()).sort();
+
 const TABLES = [
+  'audit_counters',
+  'audit_events',
+  'booking_claims',
+  'booking_sagas',
   'change_journal',
+  'idempotency_records',
   'journal_counters',
   'outbox',
   'resource_history',
   'resources',
   'search_tokens',
+  'subscriptions',
   'sync_state',
   'upstream_ids',
 ];
@@ -30,7 +39,7 @@ describe.each(testStoreFactories)('migrateToLatest ($name)', (factory) => {
     const handle = await factory.create({ migrate: false });
     try {
       await expect(tableExists(handle.store, 'resources')).resolves.toBe(false);
-      expect(await migrateToLatest(handle.store)).toEqual({ applied: ['0001-initial'] });
+      expect(await migrateToLatest(handle.store)).toEqual({ applied: ALL_MIGRATIONS });
       for (const table of TABLES) await expect(tableExists(handle.store, table)).resolves.toBe(true);
     } finally {
       await handle.dispose();
@@ -59,11 +68,11 @@ describe.each(testStoreFactories)('migrateToLatest ($name)', (factory) => {
     try {
       const other = await handle.openAnother();
       const reports = await Promise.all([migrateToLatest(handle.store), migrateToLatest(other)]);
-      expect(reports.map((r) => r.applied).flat()).toEqual(['0001-initial']);
+      expect(reports.map((r) => r.applied).flat()).toEqual(ALL_MIGRATIONS);
       const rows = await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)}`.execute(
         handle.store.db,
       );
-      expect(rows.rows.map((r) => r.name)).toEqual(['0001-initial']);
+      expect(rows.rows.map((r) => r.name)).toEqual(ALL_MIGRATIONS);
     } finally {
       await handle.dispose();
     }
