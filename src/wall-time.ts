@@ -2,7 +2,7 @@
  * Practice-local wall times (`2026-11-24T14:00`, no offset) ↔ exact instants, through an IANA zone.
  * The records systems we front speak wall time only, so every DST rule lives here and nowhere else.
  */
-import { DateTime } from 'luxon';
+import { DateTime, IANAZone, type Zone } from 'luxon';
 
 const WALL_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/;
 
@@ -68,4 +68,103 @@ export function isKnownZone(zone: string): boolean {
 /** The instant local midnight begins, `days` after the local date of `instant` in `zone` (DST-correct). */
 export function startOfLocalDay(instant: Date, zone: string, days = 0): Date {
   return DateTime.fromJSDate(instant, { zone }).startOf('day').plus({ days }).toJSDate();
+}
+
+/** The same wall-clock time `days` local calendar days after `instant` in `zone` (DST-correct: 08:00 stays 08:00). */
+export function addLocalDays(instant: Date, zone: string, days: number): Date {
+  return DateTime.fromJSDate(instant, { zone }).plus({ days }).toJSDate();
+}
+
+/** The calendar date `days` after `date` (`YYYY-MM-DD`); plain calendar arithmetic, no zone involved. */
+export function addCalendarDays(date: string, days: number): string {
+  return new Date(utcMidnight(date) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** ISO weekday (1 = Monday … 7 = Sunday) of a calendar date `YYYY-MM-DD`. */
+export function isoWeekdayOf(date: string): number {
+  return new Date(utcMidnight(date)).getUTCDay() || 7;
+}
+
+/** How the wall clock of one local date maps to instants; see {@link localDay}. */
+export interface LocalDay {
+  /** `YYYY-MM-DD` */
+  date: string;
+  /** The zone's offset from UTC in minutes all day long; undefined on a day the clocks change. */
+  fixedOffsetMinutes: number | undefined;
+  /** The instant of the wall time `minutes` after the day's start, resolved as {@link wallTimeToInstant} does. */
+  instant(minutes: number): Date;
+  /** Like `instant`, but undefined for a wall time that does not exist that day (inside the spring gap). */
+  existingInstant(minutes: number): Date | undefined;
+}
+
+/**
+ * The wall clock of local `date` in `zone`, for walking a grid of wall times without parsing text: on the ~363
+ * ordinary days of a year one offset serves every minute; on a day the clocks change each minute is resolved as
+ * {@link wallTimeToInstant} resolves it (repeated hour: the earlier instant; spring gap: moved forward, or absent
+ * for `existingInstant`). `minutes` may be 1440 (the next midnight).
+ */
+export function localDay(date: string, zone: string): LocalDay {
+  const tz = zoneNamed(zone);
+  const midnightUtc = utcMidnight(date);
+  const guess = tz.offset(midnightUtc);
+  const dayStart = midnightUtc - guess * 60_000;
+  const fixed =
+    tz.offset(dayStart) === guess && tz.offset(dayStart + 86_400_000) === guess ? guess : undefined;
+  const resolve = (minutes: number) => {
+    const asUtc = midnightUtc + minutes * 60_000;
+    if (fixed !== undefined) return { instant: new Date(asUtc - fixed * 60_000), exists: true };
+    // The same resolution as wallTimeToInstant: offsets a day either side cover any transition on this date.
+    const offsets = [tz.offset(asUtc - 86_400_000), tz.offset(asUtc + 86_400_000)];
+    const matches = offsets
+      .map((o) => asUtc - o * 60_000)
+      .filter((ts) => tz.offset(ts) === (asUtc - ts) / 60_000)
+      .sort((a, b) => a - b);
+    const first = matches[0];
+    return first === undefined
+      ? { instant: new Date(asUtc - (offsets[0] ?? 0) * 60_000), exists: false }
+      : { instant: new Date(first), exists: true };
+  };
+  return {
+    date,
+    fixedOffsetMinutes: fixed,
+    instant: (minutes) => resolve(minutes).instant,
+    existingInstant: (minutes) => {
+      const { instant, exists } = resolve(minutes);
+      return exists ? instant : undefined;
+    },
+  };
+}
+
+/** The offset of `zone` from UTC at `instant`, in minutes (`-300` for New York in winter). */
+export function zoneOffsetMinutes(instant: Date, zone: string): number {
+  return zoneNamed(zone).offset(instant.getTime());
+}
+
+/**
+ * `instant` as ISO 8601 to the second with an explicit offset (`2026-11-24T14:00:00-05:00`; `+00:00`, never `Z`).
+ * The caller vouches that `offsetMinutes` is the zone's offset at that instant ({@link zoneOffsetMinutes}); this
+ * is the fast path of {@link instantToOffsetDateTime} for many instants sharing one offset.
+ */
+export function formatWithOffset(instant: Date, offsetMinutes: number): string {
+  const local = new Date(instant.getTime() + offsetMinutes * 60_000).toISOString().slice(0, 19);
+  const sign = offsetMinutes < 0 ? '-' : '+';
+  const abs = Math.abs(offsetMinutes);
+  return `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
+
+function utcMidnight(date: string): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  const ms = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== date)
+    throw new RangeError(`not a date: ${JSON.stringify(date)}`);
+  return ms;
+}
+
+function zoneNamed(zone: string): Zone {
+  // IANAZone.create is memoised by luxon; UTC and fixed offsets go through luxon's own normalisation.
+  const iana = IANAZone.create(zone);
+  if (iana.isValid) return iana;
+  const normalised = DateTime.fromMillis(0, { zone }).zone;
+  if (!normalised.isValid) throw new RangeError(`unknown zone ${zone}`);
+  return normalised;
 }

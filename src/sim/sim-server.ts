@@ -128,6 +128,9 @@ export function createSimServer(options: SimServerOptions): SimServer {
 
   const listen = async (): Promise<string> => {
     const listening = createServer(app);
+    // Node's fetch keeps idle connections for 4 s; closing ours sooner (Node's default is 5 s, racing it) makes a
+    // client reuse a socket the server is closing and see ECONNRESET. Outlive the client instead.
+    listening.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       listening.once('error', reject);
       listening.listen(port, host, () => {

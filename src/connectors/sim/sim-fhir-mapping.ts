@@ -12,12 +12,18 @@
  * - References to the patient in an Appointment carry no `display`: appointments travel in webhook payloads and the
  *   patient's name is PHI the subscriber can read from Patient (with the right scope). Practitioner and Location
  *   references keep their display.
+ * - A Schedule carries the rules slots are computed from, as Switchboard extensions (documented with their shapes
+ *   in src/availability/schedule-rules.ts): one `working-hours` extension per weekly template
+ *   (`https://switchboard.health/fhir/StructureDefinition/working-hours`: `day-of-week`, `start`, `end`,
+ *   `appointment-type` codings or none for all) and, on each `serviceType`, `appointment-duration` (valueDuration
+ *   in UCUM `min`) and `new-patient-only` (valueBoolean). The zone is the Location's `timezone` extension.
  */
 import type {
   Address,
   Appointment,
   AppointmentParticipant,
   CodeableConcept,
+  Coding,
   ContactPoint,
   HumanName,
   Location,
@@ -37,12 +43,16 @@ import type {
   SimProvider,
   SimTemplate,
 } from '../../sim/sim-types.js';
+import {
+  appointmentTypeExtensions,
+  TIMEZONE_EXTENSION_URL,
+  workingHoursExtension,
+} from '../../availability/schedule-rules.js';
 import { instantToOffsetDateTime, wallTimeToInstant } from '../../wall-time.js';
 import { scheduleKey } from './sim-fhir-context.js';
 import type { SimMappingContext } from './sim-fhir-context.js';
 
-/** The standard extension for an IANA zone on a Location (valueCode), accepted by both validators we test with. */
-export const TIMEZONE_EXTENSION_URL = 'http://hl7.org/fhir/StructureDefinition/timezone';
+export { TIMEZONE_EXTENSION_URL };
 export const NPI_SYSTEM = 'http://hl7.org/fhir/sid/us-npi';
 const V2_0203 = 'http://terminology.hl7.org/CodeSystem/v2-0203';
 
@@ -131,9 +141,11 @@ export interface MapScheduleOptions {
 /**
  * The Schedule of one provider at one location. `serviceType` lists the appointment types bookable there: types the
  * provider may be booked for, narrowed to the templates' `appointmentTypeIds` when every template of this pair
- * restricts them. `comment` spells out the weekly working hours (wall time in the location's zone), which no other
- * FHIR resource carries. Inactive when the provider is inactive or has no working hours at this location.
- * `templates` may hold other pairs' templates; only this pair's are used.
+ * restricts them; each carries its duration and new-patient rule as extensions. Each template becomes a
+ * `working-hours` extension (wall times in the location's zone) naming the types allowed in it, or none when every
+ * type is; a restricted template none of whose types the provider offers allows nothing, so it is left out.
+ * `comment` spells the weekly hours out for people. Inactive when the provider is inactive or has no working hours
+ * at this location. `templates` may hold other pairs' templates; only this pair's are used.
  */
 export function mapSchedule(
   provider: SimProvider,
@@ -152,12 +164,31 @@ export function mapSchedule(
     (t) => t.providerIds.includes(provider.id) && (unrestricted || allowed.has(t.id)),
   );
 
+  const workingHours = own.flatMap((t) => {
+    if (t.appointmentTypeIds === undefined) return [workingHoursExtension(t, null)];
+    const codings = offered
+      .filter((type) => t.appointmentTypeIds?.includes(type.id))
+      .map((type): Coding => ({ system: ctx.systems.appointmentType, code: type.code }));
+    return codings.length > 0 ? [workingHoursExtension(t, codings)] : [];
+  });
+
   const specialty = nonBlank(provider.specialty);
   return {
     resourceType: 'Schedule',
     id: ctx.ref('Schedule', scheduleKey(provider.id, location.id)),
+    ...(workingHours.length > 0 ? { extension: workingHours } : {}),
     active: provider.active && own.length > 0,
-    ...(offered.length > 0 ? { serviceType: offered.map((t) => appointmentTypeConcept(t, ctx)) } : {}),
+    ...(offered.length > 0
+      ? {
+          serviceType: offered.map((t) => ({
+            extension: appointmentTypeExtensions({
+              minutes: t.durationMinutes,
+              newPatientOnly: t.newPatientOnly,
+            }),
+            ...appointmentTypeConcept(t, ctx),
+          })),
+        }
+      : {}),
     ...(specialty ? { specialty: [{ text: specialty }] } : {}),
     actor: [practitionerRef(provider, ctx), locationRef(location, ctx)],
     ...(options.planningHorizon ? { planningHorizon: options.planningHorizon } : {}),

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Settings } from 'luxon';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readScheduleRules } from '../../../src/availability/schedule-rules.js';
 import { mapBlock, mapTemplate } from '../../../src/connectors/sim/sim-fhir-availability.js';
 import {
   createSimMappingContext,
@@ -370,6 +371,42 @@ describe('patients, practitioners, schedules', () => {
     const none = mapSchedule(provider(1), location(3), reference.appointmentTypes, reference.templates, ctx);
     expect([none.active, none.serviceType, none.comment]).toEqual([false, undefined, undefined]);
     expectValidFhir(none);
+  });
+
+  it('carries each template as a working-hours extension and each type with its duration and new-patient rule', () => {
+    const rules = readScheduleRules(
+      mapSchedule(provider(4), location(3), reference.appointmentTypes, reference.templates, ctx),
+    );
+    expect(rules.windows).toEqual([
+      { weekday: 4, start: '09:00', end: '12:00', typeCodes: ['follow-up', 'procedure-consult'] },
+      { weekday: 5, start: '09:00', end: '12:00', typeCodes: ['procedure-consult'] },
+    ]);
+    expect(rules.types.map((t) => [t.code, t.minutes, t.newPatientOnly])).toEqual([
+      ['follow-up', 15, false],
+      ['procedure-consult', 30, false],
+    ]);
+  });
+
+  it('leaves out a restricted template none of whose types the provider may be booked for', () => {
+    const onlyOthers: SimTemplate = {
+      id: 99,
+      providerId: 1,
+      locationId: 1,
+      weekday: 4,
+      start: '08:00',
+      end: '12:00',
+      appointmentTypeIds: [5],
+    };
+    const mapped = mapSchedule(
+      provider(1),
+      location(1),
+      reference.appointmentTypes,
+      [...reference.templates, onlyOthers],
+      ctx,
+    );
+    expect(readScheduleRules(mapped).windows.map((w) => w.weekday)).toEqual([1, 1, 2, 3]);
+    expect(mapped.serviceType?.map((c) => c.coding?.[0]?.code)).not.toContain('procedure-consult');
+    expectValidFhir(mapped);
   });
 
   it('publishes a planning horizon when asked', () => {
