@@ -70,6 +70,8 @@ export interface SlotCheckRequest {
   typeCode: string;
   now: Date;
   extraBusy?: ExtraBusy[];
+  /** Appointments not to count as busy: the one a reschedule moves. */
+  ignoreAppointmentIds?: string[];
 }
 
 /** Why a slot cannot be booked: the calculator's reasons plus `unknown-schedule` (missing or inactive). */
@@ -172,6 +174,7 @@ export async function isSlotFree(
     [loaded],
     { from: start, to: start + Math.max(request.minutes, 1) * 60_000 },
     request.extraBusy ?? [],
+    request.ignoreAppointmentIds,
   );
   return checkSlot(
     availabilityOf(loaded, zone, readScheduleRules(loaded.schedule), busy),
@@ -283,7 +286,9 @@ async function loadBusy(
   schedules: readonly LoadedSchedule[],
   range: { from: number; to: number },
   extra: readonly ExtraBusy[],
+  ignoreAppointmentIds: readonly string[] = [],
 ): Promise<BusyByOwner> {
+  const ignore = new Set(ignoreAppointmentIds);
   const from = new Date(range.from).toISOString();
   const to = new Date(range.to).toISOString();
   const bySchedule = new Map<string, BusyInterval[]>();
@@ -327,7 +332,7 @@ async function loadBusy(
     if (part.length === 0) continue;
     const rows = await store.db
       .selectFrom('resources')
-      .select(['ref_practitioner', 'period_start', 'period_end'])
+      .select(['id', 'ref_practitioner', 'period_start', 'period_end'])
       .where('tenant_id', '=', tenantId)
       .where('resource_type', '=', 'Appointment')
       .where('ref_practitioner', 'in', part)
@@ -338,7 +343,7 @@ async function loadBusy(
       .where('status', 'not in', FREEING_APPOINTMENT_STATUSES)
       .execute();
     for (const row of rows) {
-      if (!row.ref_practitioner || !row.period_start || !row.period_end) continue;
+      if (!row.ref_practitioner || !row.period_start || !row.period_end || ignore.has(row.id)) continue;
       add(byPractitioner, row.ref_practitioner, {
         start: new Date(row.period_start),
         end: new Date(row.period_end),

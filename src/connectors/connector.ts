@@ -123,6 +123,11 @@ export interface Connector {
   /** Patients changed since `cursor` (`null`: all of them). */
   patientsChangedSince(cursor: string | null, options?: CallOptions): Promise<PatientChanges>;
   readPatient(upstreamId: string, options?: CallOptions): Promise<UpstreamRecord<Patient> | null>;
+  /** Every appointment of a patient, past and future (the new-patient rule asks whether there was a visit). */
+  patientAppointments(
+    patientUpstreamId: string,
+    options?: CallOptions,
+  ): Promise<UpstreamRecord<Appointment>[]>;
 
   createAppointment(write: AppointmentWrite, options?: CallOptions): Promise<UpstreamRecord<Appointment>>;
   rescheduleAppointment(

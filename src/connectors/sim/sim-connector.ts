@@ -210,6 +210,19 @@ export class SimConnector implements Connector {
     return p ? this.patientRecord(p, snapshot) : null;
   }
 
+  async patientAppointments(
+    patientUpstreamId: string,
+    options: CallOptions = {},
+  ): Promise<UpstreamRecord<Appointment>[]> {
+    const snapshot = await this.currentSnapshot(options.signal);
+    const items = await this.client.getAllPages<SimAppointment>(
+      `/patients/${encodeURIComponent(patientUpstreamId)}/history`,
+      {},
+      options.signal,
+    );
+    return items.map((a) => this.appointmentRecord(a, snapshot));
+  }
+
   async createAppointment(
     write: AppointmentWrite,
     options: CallOptions = {},

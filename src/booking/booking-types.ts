@@ -1,0 +1,96 @@
+/**
+ * The words booking speaks (DESIGN.md section 4): what a caller asks for, and the typed outcomes an agent can act
+ * on — a precise code, a message safe to read to a patient, and alternatives where there are any.
+ */
+import type { Appointment, Slot } from '@medplum/fhirtypes';
+
+/** A new appointment, in FHIR ids. */
+export interface BookingRequest {
+  patientId: string;
+  practitionerId: string;
+  locationId: string;
+  /** Code of the appointment type (the tenant's appointment-type system). */
+  appointmentTypeCode: string;
+  start: Date;
+  minutes: number;
+  comment?: string;
+}
+
+/** Why a booking (or cancel, or reschedule) did not happen. */
+export type BookingFailureCode =
+  /** Someone else holds or has booked that time. */
+  | 'slot-taken'
+  /** Not within the practitioner's working hours there. */
+  | 'outside-hours'
+  /** The practitioner (or practice) is blocked: vacation, surgery, holiday. */
+  | 'provider-unavailable'
+  /** A booking rule: type not offered there or then, new-patient window, minimum notice, horizon, the past. */
+  | 'rule-violated'
+  /** A patient, practitioner, location, type or appointment that does not exist. */
+  | 'not-found'
+  /** The appointment changed since the caller read it (If-Match). */
+  | 'version-conflict'
+  /** The appointment cannot make that change (already cancelled, in the past). */
+  | 'invalid-state'
+  /** The records system is down, timing out or its circuit is open. */
+  | 'ehr-unavailable'
+  /** The records system asked us to slow down. */
+  | 'rate-limited'
+  /** The records system refused the write as invalid. */
+  | 'ehr-rejected';
+
+export interface BookingFailure {
+  ok: false;
+  code: BookingFailureCode;
+  /** Plain words, safe to read to a patient. */
+  message: string;
+  /** For `ehr-unavailable` / `rate-limited`: when to try again. */
+  retryAfterSeconds?: number;
+  /** Up to three free slots: same type and practitioner first, then others. */
+  alternatives: Slot[];
+  /** The saga, for the audit trail and support. */
+  bookingId?: string;
+}
+
+export interface BookingSuccess {
+  ok: true;
+  appointment: Appointment;
+  versionId: number;
+  bookingId: string;
+  /** False when an idempotent replay of the saga found the work already done. */
+  created: boolean;
+}
+
+export type BookingOutcome = BookingSuccess | BookingFailure;
+
+/** Saga states, in the order a booking normally passes through them. */
+export type SagaState =
+  /** Time claimed locally; nothing sent upstream yet. */
+  | 'held'
+  /** About to send, or sent, the write upstream. */
+  | 'writing'
+  /** The write's outcome is unknown (timeout, dropped connection): reconcile by marker. */
+  | 'unknown'
+  /** The records system holds the appointment; not yet verified and committed. */
+  | 'written'
+  /** Verified and in the store: done. */
+  | 'committed'
+  /** Undoing an upstream write (a conflict found after writing). */
+  | 'compensating'
+  /** Finished without a booking: hold released, anything written upstream undone. */
+  | 'released';
+
+export type SagaKind = 'book' | 'cancel' | 'reschedule';
+
+export const patientMessages: Record<BookingFailureCode, string> = {
+  'slot-taken': 'Sorry, that time was just taken.',
+  'outside-hours': 'The doctor does not see patients at that time.',
+  'provider-unavailable': 'The doctor is not available at that time.',
+  'rule-violated': 'That kind of appointment cannot be booked at that time.',
+  'not-found': 'We could not find that in the practice’s records.',
+  'version-conflict': 'The appointment was changed in the meantime; please check it again.',
+  'invalid-state': 'That appointment cannot be changed any more.',
+  'ehr-unavailable': 'The practice’s system is not answering right now; please try again in a moment.',
+  'rate-limited': 'The practice’s system is busy; please try again in a moment.',
+  'ehr-rejected': 'The practice’s system did not accept that appointment.',
+};

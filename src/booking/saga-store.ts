@@ -1,0 +1,170 @@
+/**
+ * Persisted booking sagas (DESIGN.md section 4): every step is written before the next begins, so a crash at
+ * any point leaves a row the recovery worker can finish or undo.
+ */
+import type { Store, StoreTransaction } from '../store/database.js';
+import type { BookingSagasTable } from '../store/schema.js';
+import type { SagaKind, SagaState } from './booking-types.js';
+
+export interface Saga {
+  tenantId: string;
+  id: string;
+  kind: SagaKind;
+  state: SagaState;
+  clientId: string | null;
+  /** The validated request (kind-specific JSON). */
+  request: SagaRequest;
+  marker: string;
+  practitionerId: string;
+  start: Date;
+  end: Date;
+  appointmentId: string | null;
+  upstreamId: string | null;
+  errorCode: string | null;
+  createdAt: string;
+  updatedAt: string;
+  expiresAt: string;
+}
+
+/** What the saga needs to finish its work after a restart, in upstream terms where it talks to upstream. */
+export interface SagaRequest {
+  patientId: string;
+  locationId: string;
+  appointmentTypeCode: string;
+  minutes: number;
+  comment?: string;
+  patientUpstreamId: string;
+  practitionerUpstreamId: string;
+  locationUpstreamId: string;
+  /** Reschedule and cancel: the appointment's upstream id and the version the caller saw. */
+  existingUpstreamId?: string;
+  cancelReason?: string;
+}
+
+export type NewSaga = Pick<
+  Saga,
+  | 'tenantId'
+  | 'id'
+  | 'kind'
+  | 'clientId'
+  | 'request'
+  | 'marker'
+  | 'practitionerId'
+  | 'start'
+  | 'end'
+  | 'appointmentId'
+>;
+
+export async function insertSaga(
+  trx: StoreTransaction,
+  saga: NewSaga,
+  now: Date,
+  ttlMs: number,
+): Promise<void> {
+  await trx
+    .insertInto('booking_sagas')
+    .values({
+      tenant_id: saga.tenantId,
+      id: saga.id,
+      kind: saga.kind,
+      state: 'held',
+      client_id: saga.clientId,
+      request: JSON.stringify(saga.request),
+      marker: saga.marker,
+      practitioner_id: saga.practitionerId,
+      start_at: saga.start.toISOString(),
+      end_at: saga.end.toISOString(),
+      appointment_id: saga.appointmentId,
+      upstream_id: null,
+      error_code: null,
+      error_detail: null,
+      created_at: now.toISOString(),
+      updated_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + ttlMs).toISOString(),
+    })
+    .execute();
+}
+
+export interface SagaPatch {
+  state?: SagaState;
+  upstreamId?: string;
+  appointmentId?: string;
+  errorCode?: string;
+  errorDetail?: string;
+}
+
+export async function updateSagaInTransaction(
+  trx: StoreTransaction,
+  tenantId: string,
+  id: string,
+  patch: SagaPatch,
+  now: Date,
+): Promise<void> {
+  const values: Partial<BookingSagasTable> = { updated_at: now.toISOString() };
+  if (patch.state !== undefined) values.state = patch.state;
+  if (patch.upstreamId !== undefined) values.upstream_id = patch.upstreamId;
+  if (patch.appointmentId !== undefined) values.appointment_id = patch.appointmentId;
+  if (patch.errorCode !== undefined) values.error_code = patch.errorCode;
+  if (patch.errorDetail !== undefined) values.error_detail = patch.errorDetail.slice(0, 500);
+  await trx
+    .updateTable('booking_sagas')
+    .set(values)
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .execute();
+}
+
+export function updateSaga(
+  store: Store,
+  tenantId: string,
+  id: string,
+  patch: SagaPatch,
+  now: Date,
+): Promise<void> {
+  return store.write((trx) => updateSagaInTransaction(trx, tenantId, id, patch, now));
+}
+
+export async function readSaga(store: Store, tenantId: string, id: string): Promise<Saga | undefined> {
+  const row = await store.db
+    .selectFrom('booking_sagas')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row ? toSaga(row) : undefined;
+}
+
+/** Sagas not finished whose last step is older than `staleBefore`: left behind by a crash or a stuck call. */
+export async function staleSagas(store: Store, tenantId: string, staleBefore: Date): Promise<Saga[]> {
+  const rows = await store.db
+    .selectFrom('booking_sagas')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('state', 'in', ['held', 'writing', 'unknown', 'written', 'compensating'])
+    .where('updated_at', '<', staleBefore.toISOString())
+    .orderBy('created_at')
+    .limit(100)
+    .execute();
+  return rows.map(toSaga);
+}
+
+function toSaga(row: BookingSagasTable): Saga {
+  return {
+    tenantId: row.tenant_id,
+    id: row.id,
+    kind: row.kind as SagaKind,
+    state: row.state as SagaState,
+    clientId: row.client_id,
+    request: JSON.parse(row.request) as SagaRequest,
+    marker: row.marker,
+    practitionerId: row.practitioner_id,
+    start: new Date(row.start_at),
+    end: new Date(row.end_at),
+    appointmentId: row.appointment_id,
+    upstreamId: row.upstream_id,
+    errorCode: row.error_code,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    expiresAt: row.expires_at,
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * Local holds on a practitioner's time (DESIGN.md section 4, step 2). A hold claims every 5-minute bucket its
+ * range touches; the claims table's primary key refuses a second claim on any bucket, so of two concurrent
+ * overlapping holds exactly one wins — on SQLite and PostgreSQL alike, without dialect-specific constraints.
+ */
+import type { Store, StoreTransaction } from '../store/database.js';
+
+export const CLAIM_GRANULARITY_MINUTES = 5;
+const BUCKET_MS = CLAIM_GRANULARITY_MINUTES * 60_000;
+
+/** True when both ends of the range sit on the claim grid (every bookable start and duration does). */
+export function onClaimGrid(start: Date, end: Date): boolean {
+  return start.getTime() % BUCKET_MS === 0 && end.getTime() % BUCKET_MS === 0 && end > start;
+}
+
+/** The buckets `[start, end)` covers, as ISO UTC instants. */
+export function claimBuckets(start: Date, end: Date): string[] {
+  const buckets: string[] = [];
+  for (let t = Math.floor(start.getTime() / BUCKET_MS) * BUCKET_MS; t < end.getTime(); t += BUCKET_MS) {
+    buckets.push(new Date(t).toISOString());
+  }
+  return buckets;
+}
+
+/** Claims the range for `sagaId`; throws the database's unique violation when any bucket is taken. */
+export async function claimTime(
+  trx: StoreTransaction,
+  tenantId: string,
+  practitionerId: string,
+  start: Date,
+  end: Date,
+  sagaId: string,
+): Promise<void> {
+  const rows = claimBuckets(start, end).map((bucket_start) => ({
+    tenant_id: tenantId,
+    practitioner_id: practitionerId,
+    bucket_start,
+    saga_id: sagaId,
+  }));
+  await trx.insertInto('booking_claims').values(rows).execute();
+}
+
+export async function releaseClaims(trx: StoreTransaction, tenantId: string, sagaId: string): Promise<void> {
+  await trx
+    .deleteFrom('booking_claims')
+    .where('tenant_id', '=', tenantId)
+    .where('saga_id', '=', sagaId)
+    .execute();
+}
+
+/**
+ * Time held by sagas in flight, merged into ranges per practitioner: availability subtracts these so a slot
+ * being booked right now is not offered to anyone else.
+ */
+export async function heldRanges(
+  store: Store,
+  tenantId: string,
+  from: Date,
+  to: Date,
+  practitionerIds?: readonly string[],
+): Promise<Array<{ practitionerId: string; start: string; end: string }>> {
+  let query = store.db
+    .selectFrom('booking_claims')
+    .select(['practitioner_id', 'bucket_start'])
+    .where('tenant_id', '=', tenantId)
+    .where('bucket_start', '>=', new Date(from.getTime() - BUCKET_MS).toISOString())
+    .where('bucket_start', '<', to.toISOString())
+    .orderBy('practitioner_id')
+    .orderBy('bucket_start');
+  if (practitionerIds?.length) query = query.where('practitioner_id', 'in', [...practitionerIds]);
+  const ranges: Array<{ practitionerId: string; start: string; end: string }> = [];
+  for (const row of await query.execute()) {
+    const end = new Date(Date.parse(row.bucket_start) + BUCKET_MS).toISOString();
+    const last = ranges.at(-1);
+    if (last && last.practitionerId === row.practitioner_id && last.end === row.bucket_start) last.end = end;
+    else ranges.push({ practitionerId: row.practitioner_id, start: row.bucket_start, end });
+  }
+  return ranges;
+}
