@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { isKnownZone } from './wall-time.js';
+import { parseAllowlistEntry } from './webhooks/endpoint-guard.js';
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes');
 
@@ -91,6 +92,68 @@ const clientSchema = z
     path: ['token'],
   });
 
+/** One `webhooks.allowlist` entry: a host name, `*.suffix`, an IP address or a CIDR. */
+const allowlistEntry = z.string().refine((entry) => {
+  try {
+    parseAllowlistEntry(entry);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'a host name, *.domain, IP address or CIDR');
+
+const webhookRetrySchema = z.strictObject({
+  /** Delay after the first failed attempt; doubles with each further failure (with jitter). */
+  baseDelayMs: z.number().positive().default(5_000),
+  /** Ceiling of one delay (a longer `Retry-After` still wins). */
+  maxDelayMs: z
+    .number()
+    .positive()
+    .default(6 * 3600_000),
+  /** How long a delivery is retried before it is dead-lettered: at least 3 days in production. */
+  maxAgeSeconds: z
+    .number()
+    .positive()
+    .default(3 * 24 * 3600),
+  /** Attempts after which a delivery is dead-lettered even within maxAgeSeconds. */
+  maxAttempts: z.number().int().positive().default(100),
+});
+
+const webhooksSchema = z.strictObject({
+  /**
+   * Targets exempt from the SSRF rules (https only, public unicast addresses, allowed ports): host names,
+   * `*.domain`, IP addresses or CIDRs. Empty in production; the demo allowlists loopback.
+   */
+  allowlist: z.array(allowlistEntry).default([]),
+  /** Ports a target that is not allowlisted may use. */
+  allowedPorts: z.array(z.number().int().min(1).max(65535)).min(1).default([443]),
+  /** Hard deadline of one delivery (connect, TLS, upload, answer); a subscription's backport-timeout may lower it. */
+  timeoutMs: z.number().int().positive().default(15_000),
+  /** Deliveries in flight per endpoint (scheme://host:port), so one slow subscriber never delays another. */
+  perEndpointConcurrency: z.number().int().positive().default(4),
+  /** A subscription failing without a single success for longer than this is switched off. */
+  disableAfterSeconds: z
+    .number()
+    .positive()
+    .default(5 * 24 * 3600),
+  /** How often the dispatcher looks for due deliveries, handshakes and heartbeats. */
+  pollIntervalMs: z.number().int().positive().default(1_000),
+  /** Deliveries looked at per tenant and poll. */
+  batchSize: z.number().int().positive().default(100),
+  /** Response body bytes read (then discarded) before the connection is dropped. */
+  responseBodyLimitBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024),
+  /** How long the previous secret keeps signing after a rotation. */
+  secretOverlapSeconds: z
+    .number()
+    .positive()
+    .default(24 * 3600),
+  retry: webhookRetrySchema.default(webhookRetrySchema.parse({})),
+});
+
 const fileSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8080),
@@ -101,10 +164,13 @@ const fileSchema = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   tenants: z.array(tenantSchema).min(1),
   clients: z.array(clientSchema).default([]),
+  webhooks: webhooksSchema.default(webhooksSchema.parse({})),
 });
 
 export type SyncSettings = z.output<typeof syncSchema>;
 export type BookingSettings = z.output<typeof bookingSchema>;
+/** The `webhooks` block: SSRF allowlist, retry schedule, timeouts, concurrency (DESIGN.md section 6). */
+export type WebhookSettings = z.output<typeof webhooksSchema>;
 
 export interface SimConnectorSettings {
   kind: 'sim';
@@ -141,6 +207,7 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   tenants: TenantConfig[];
   clients: ClientConfig[];
+  webhooks: WebhookSettings;
 }
 
 /** The input shape of a configuration file (defaults not yet applied). */
@@ -244,6 +311,7 @@ export function parseConfig(input: unknown, env: Env = {}): Config {
     logLevel: raw.logLevel,
     tenants,
     clients,
+    webhooks: raw.webhooks,
   };
 }
 
@@ -296,6 +364,12 @@ export function demoConfig(simBaseUrl: string, env: Env = process.env): Config {
         },
       ],
       clients: [{ id: 'demo-client', token: demoToken, scopes: ['system/*.cruds'], tenants: ['demo'] }],
+      // Demo receivers run on this machine; retries are short so a demo shows dead letters in minutes.
+      webhooks: {
+        allowlist: ['127.0.0.0/8', '::1/128', 'localhost'],
+        retry: { baseDelayMs: 1_000, maxDelayMs: 30_000, maxAgeSeconds: 600, maxAttempts: 20 },
+        disableAfterSeconds: 1_800,
+      },
       ...envOverrides(env),
     },
     env,

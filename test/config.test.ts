@@ -129,4 +129,39 @@ describe('configuration', () => {
     });
     expect(() => demoSettings({ SIM_PORT: 'abc' })).toThrow(/SIM_PORT/);
   });
+
+  it('retries webhooks for at least three days and allowlists nothing by default', () => {
+    const { webhooks } = parseConfig({ tenants: [tenant] }, env);
+    expect(webhooks.allowlist).toEqual([]);
+    expect(webhooks.allowedPorts).toEqual([443]);
+    expect(webhooks.retry.maxAgeSeconds).toBeGreaterThanOrEqual(3 * 24 * 3600);
+    // Enough attempts that the age, not the count, ends the retries.
+    let elapsed = 0;
+    let attempts = 1;
+    for (
+      ;
+      attempts < webhooks.retry.maxAttempts && elapsed < webhooks.retry.maxAgeSeconds * 1000;
+      attempts++
+    ) {
+      elapsed += Math.min(webhooks.retry.maxDelayMs, webhooks.retry.baseDelayMs * 2 ** (attempts - 1)) / 2;
+    }
+    expect(elapsed).toBeGreaterThanOrEqual(webhooks.retry.maxAgeSeconds * 1000);
+    expect(webhooks.timeoutMs).toBeLessThanOrEqual(30_000);
+  });
+
+  it('allowlists loopback with short webhook retries in the demo', () => {
+    const { webhooks } = demoConfig('http://127.0.0.1:4010', {});
+    expect(webhooks.allowlist).toEqual(['127.0.0.0/8', '::1/128', 'localhost']);
+    expect(webhooks.retry.maxAgeSeconds).toBeLessThan(3600);
+  });
+
+  it('names an invalid webhook allowlist entry or retry setting', () => {
+    expect(errorOf({ tenants: [tenant], webhooks: { allowlist: ['10.0.0.0/8', 'http://x'] } })).toContain(
+      'webhooks.allowlist[1]',
+    );
+    expect(errorOf({ tenants: [tenant], webhooks: { retry: { maxAttempts: 0 } } })).toContain(
+      'webhooks.retry.maxAttempts',
+    );
+    expect(errorOf({ tenants: [tenant], webhooks: { retries: 3 } })).toContain('webhooks');
+  });
 });

@@ -6,6 +6,7 @@
  * writer wait until the earlier one commits, so sequence numbers become visible in order: a reader that has seen
  * `seq` N can never later find a row below N appear.
  */
+import { fanOutInTransaction } from '../webhooks/fan-out.js';
 import { chunk, rowsPerInsert } from './batching.js';
 import type { Store, StoreTransaction } from './database.js';
 import type { ChangeJournalTable } from './schema.js';
@@ -54,7 +55,9 @@ export async function lockTenantJournal(trx: StoreTransaction, tenantId: string)
 }
 
 /**
- * Appends `events` in order inside an open write transaction and returns the rows written.
+ * Appends `events` in order inside an open write transaction and returns the rows written. The tenant's active
+ * webhook subscriptions are matched and their outbox rows written in the same transaction
+ * (`src/webhooks/fan-out.ts`).
  *
  * @see DESIGN.md section 3
  */
@@ -79,7 +82,10 @@ export async function appendJournalInTransaction(
   }));
   for (const part of chunk(rows, rowsPerInsert(8)))
     await trx.insertInto('change_journal').values(part).execute();
-  return rows.map(toJournalEntry);
+  const entries = rows.map(toJournalEntry);
+  // Webhook fan-out in the same transaction (transactional outbox): a crash cannot lose or double-emit one.
+  await fanOutInTransaction(trx, tenantId, entries, now);
+  return entries;
 }
 
 /**

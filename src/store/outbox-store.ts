@@ -63,8 +63,15 @@ export async function enqueueDeliveriesInTransaction(
     delivered_at: null,
     dead_lettered_at: null,
     created_at: createdAt,
+    // Rows enqueued here carry no event number; the webhook fan-out (src/webhooks/fan-out.ts) numbers its own.
+    event_number: null,
+    order_key: null,
+    focus: null,
+    context: null,
+    retry_started_at: createdAt,
+    last_attempt_at: null,
   }));
-  for (const part of chunk(rows, rowsPerInsert(10))) {
+  for (const part of chunk(rows, rowsPerInsert(16))) {
     await trx
       .insertInto('outbox')
       .values(part)

@@ -106,6 +106,106 @@ export interface OutboxTable {
   delivered_at: string | null;
   dead_lettered_at: string | null;
   created_at: string;
+  /** Migration 0003: the event's number in its subscription (`notification-event.event-number`). */
+  event_number: number | null;
+  /** Migration 0003: deliveries with the same key go out one at a time, in `seq` order (per-resource order). */
+  order_key: string | null;
+  /** Migration 0003: `Type/id` of the notification's focus, when it has one. */
+  focus: string | null;
+  /** Migration 0003: JSON array of `Type/id` references sent as `additional-context`. */
+  context: string | null;
+  /** Migration 0003: start of the retry window (enqueue or last redrive). */
+  retry_started_at: string | null;
+  /** Migration 0003: when the last attempt finished. */
+  last_attempt_at: string | null;
+}
+
+/**
+ * Migration 0003: what delivering to one webhook subscription needs at run time. The FHIR Subscription resource
+ * itself is in `resources` (versioned); this row mirrors its channel and filters and adds secrets and counters.
+ */
+export interface SubscriptionsTable {
+  tenant_id: string;
+  id: string;
+  /** `requested` (handshake pending) · `active` · `error` · `off`. */
+  status: string;
+  /** The SubscriptionTopic canonical URL. */
+  topic: string;
+  filter_patient: string | null;
+  filter_practitioner: string | null;
+  filter_location: string | null;
+  /** Comma-separated status codes. */
+  filter_status: string | null;
+  endpoint: string;
+  /** `empty` · `id-only` · `full-resource`. */
+  payload_content: string;
+  /** `application/fhir+json` (notification Bundles) or `application/json` (Standard Webhooks envelope). */
+  content_type: string;
+  /** JSON array of `Name: value` header lines. */
+  headers: string | null;
+  heartbeat_seconds: number | null;
+  timeout_seconds: number | null;
+  max_count: number | null;
+  end_at: string | null;
+  /** `whsec_…` signing secret. */
+  secret: string;
+  /** The secret before the last rotation, still signed with until `previous_secret_expires_at`. */
+  previous_secret: string | null;
+  previous_secret_expires_at: string | null;
+  events_since_start: number;
+  last_delivered_event: number;
+  failing_since: string | null;
+  last_error: string | null;
+  /** Journal sequence through which events were matched when the subscription stopped being active. */
+  paused_at_seq: number | null;
+  last_notified_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One booking, cancellation or reschedule, persisted step by step (DESIGN.md section 4). */
+export interface BookingSagasTable {
+  tenant_id: string;
+  id: string;
+  kind: string;
+  state: string;
+  client_id: string | null;
+  /** JSON of the validated request. */
+  request: string;
+  /** Correlation marker written upstream with the appointment. */
+  marker: string;
+  practitioner_id: string;
+  start_at: string;
+  end_at: string;
+  appointment_id: string | null;
+  upstream_id: string | null;
+  error_code: string | null;
+  error_detail: string | null;
+  created_at: string;
+  updated_at: string;
+  /** A hold not finished by then is released by the recovery worker. */
+  expires_at: string;
+}
+
+/** A 5-minute bucket of a practitioner's time held by a saga. */
+export interface BookingClaimsTable {
+  tenant_id: string;
+  practitioner_id: string;
+  bucket_start: string;
+  saga_id: string;
+}
+
+/** A request made with an `Idempotency-Key`, and the response to replay. */
+export interface IdempotencyRecordsTable {
+  tenant_id: string;
+  client_id: string;
+  idempotency_key: string;
+  fingerprint: string;
+  state: string;
+  status: number | null;
+  response: string | null;
+  created_at: string;
+  expires_at: string;
 }
 
 /** The kysely database type of the store. */
@@ -118,4 +218,8 @@ export interface Database {
   journal_counters: JournalCountersTable;
   change_journal: ChangeJournalTable;
   outbox: OutboxTable;
+  subscriptions: SubscriptionsTable;
+  booking_sagas: BookingSagasTable;
+  booking_claims: BookingClaimsTable;
+  idempotency_records: IdempotencyRecordsTable;
 }

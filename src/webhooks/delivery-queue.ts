@@ -1,0 +1,474 @@
+/**
+ * The outbox as the webhook dispatcher works it (DESIGN.md sections 3 and 6): claiming due deliveries under a
+ * lease, recording each attempt's outcome, dead letters and their redrive.
+ *
+ * Ordering per resource: a delivery is claimable only when no earlier delivery with the same `order_key` to the
+ * same subscription is still pending (in flight, or waiting for a retry). Dead-lettered deliveries no longer
+ * block. So event N for a resource never goes out while an earlier one for it can still go out, and one stuck
+ * resource never holds up the others.
+ *
+ * Crash safety: a claim pushes `next_attempt_at` to the end of the lease; a dispatcher that dies leaves the row
+ * to become due again when the lease ends, and it is delivered again with the same `webhook-id` (at least once).
+ * Outcomes are recorded with a compare-and-set on the lease, so a late result cannot undo a newer claim's.
+ *
+ * Lock order: a transaction that touches both a subscription row and outbox rows touches the subscription first
+ * (as commits and status changes do), so PostgreSQL cannot deadlock them.
+ */
+import { sql } from 'kysely';
+import type { Store } from '../store/database.js';
+import type { OutboxTable } from '../store/schema.js';
+import { decideRetry, type RetrySettings } from './retry-policy.js';
+
+/** One claimed delivery. */
+export interface ClaimedDelivery {
+  tenantId: string;
+  subscriptionId: string;
+  seq: number;
+  eventNumber: number;
+  /** Attempts so far, this one included. */
+  attempts: number;
+  /** The lease: `next_attempt_at` as the claim set it (the compare-and-set token of the outcome). */
+  leaseUntil: string;
+  focus: string | null;
+  context: string[];
+  orderKey: string;
+  retryStartedAt: string;
+  createdAt: string;
+}
+
+/** Options of {@link claimDeliveries}. */
+export interface ClaimDeliveriesOptions {
+  now: Date;
+  leaseMs: number;
+  /** At most this many rows are claimed. */
+  limit: number;
+  /** At most this many rows of one subscription are looked at (its endpoint's concurrency cap). */
+  perSubscription: number;
+  /** Free delivery slots of an endpoint origin ({@link endpointOrigin}); rows claimed here use them up. */
+  slots: (origin: string) => number;
+  /** Subscriptions not to look at (their endpoint has no free slot). */
+  excludeSubscriptions?: readonly string[];
+}
+
+/** What concurrency is counted per: the endpoint's scheme, host and port. */
+export function endpointOrigin(endpoint: string): string {
+  try {
+    return new URL(endpoint).origin;
+  } catch {
+    return endpoint;
+  }
+}
+
+/**
+ * Claims due deliveries of the tenant's active subscriptions, earliest first, respecting per-resource order and
+ * the endpoints' free slots. At most `perSubscription` candidates of one subscription are considered, so a
+ * subscription with thousands of due rows behind a saturated endpoint cannot crowd the others out of the batch.
+ *
+ * No `FOR UPDATE SKIP LOCKED` (PostgreSQL refuses it next to a window function): each row is claimed with a
+ * compare-and-set on its `next_attempt_at`, so of two concurrent claimers exactly one wins it.
+ *
+ * @see DESIGN.md section 6
+ */
+export async function claimDeliveries(
+  store: Store,
+  tenantId: string,
+  options: ClaimDeliveriesOptions,
+): Promise<Array<ClaimedDelivery & { endpoint: string }>> {
+  const nowText = options.now.toISOString();
+  const leaseUntil = new Date(options.now.getTime() + options.leaseMs).toISOString();
+  return store.write(async (trx) => {
+    let due = trx
+      .selectFrom('outbox as o')
+      .innerJoin('subscriptions as s', (join) =>
+        join.onRef('s.tenant_id', '=', 'o.tenant_id').onRef('s.id', '=', 'o.subscription_id'),
+      )
+      .select([
+        'o.subscription_id',
+        'o.seq',
+        'o.next_attempt_at',
+        's.endpoint',
+        sql<number>`row_number() over (partition by ${sql.ref('o.subscription_id')} order by ${sql.ref(
+          'o.next_attempt_at',
+        )}, ${sql.ref('o.seq')})`.as('rank'),
+      ])
+      .where('o.tenant_id', '=', tenantId)
+      .where('s.status', '=', 'active')
+      .where('o.delivered_at', 'is', null)
+      .where('o.dead_lettered_at', 'is', null)
+      .where('o.event_number', 'is not', null)
+      .where('o.next_attempt_at', '<=', nowText)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('outbox as p')
+              .select('p.seq')
+              .whereRef('p.tenant_id', '=', 'o.tenant_id')
+              .whereRef('p.subscription_id', '=', 'o.subscription_id')
+              .whereRef('p.order_key', '=', 'o.order_key')
+              .whereRef('p.seq', '<', 'o.seq')
+              .where('p.delivered_at', 'is', null)
+              .where('p.dead_lettered_at', 'is', null),
+          ),
+        ),
+      );
+    if (options.excludeSubscriptions?.length) {
+      due = due.where('o.subscription_id', 'not in', [...options.excludeSubscriptions]);
+    }
+    const candidates = await trx
+      .selectFrom(due.as('d'))
+      .selectAll()
+      .where('d.rank', '<=', options.perSubscription)
+      .orderBy('d.next_attempt_at')
+      .orderBy('d.seq')
+      .limit(Math.max(options.limit, options.perSubscription) * 4)
+      .execute();
+    const claimed: Array<ClaimedDelivery & { endpoint: string }> = [];
+    const used = new Map<string, number>();
+    for (const candidate of candidates) {
+      if (claimed.length >= options.limit) break;
+      const origin = endpointOrigin(candidate.endpoint);
+      const taken = used.get(origin) ?? 0;
+      if (options.slots(origin) - taken <= 0) continue;
+      const row = await trx
+        .updateTable('outbox')
+        .set((eb) => ({ next_attempt_at: leaseUntil, attempts: eb('attempts', '+', 1) }))
+        .where('tenant_id', '=', tenantId)
+        .where('subscription_id', '=', candidate.subscription_id)
+        .where('seq', '=', candidate.seq)
+        .where('next_attempt_at', '=', candidate.next_attempt_at)
+        .where('delivered_at', 'is', null)
+        .where('dead_lettered_at', 'is', null)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) continue;
+      used.set(origin, taken + 1);
+      claimed.push({ ...toClaimed(row), endpoint: candidate.endpoint });
+    }
+    return claimed;
+  });
+}
+
+/**
+ * Records a 2xx: the delivery is done; the subscription's last delivered event moves up and its failure clock
+ * stops.
+ *
+ * @see DESIGN.md section 6
+ */
+export async function recordDelivered(
+  store: Store,
+  delivery: ClaimedDelivery,
+  outcome: { status: number; now: Date },
+): Promise<void> {
+  const nowText = outcome.now.toISOString();
+  await store.write(async (trx) => {
+    await trx
+      .updateTable('subscriptions')
+      .set({ failing_since: null, last_error: null, last_notified_at: nowText })
+      .where('tenant_id', '=', delivery.tenantId)
+      .where('id', '=', delivery.subscriptionId)
+      .execute();
+    await trx
+      .updateTable('subscriptions')
+      .set({ last_delivered_event: delivery.eventNumber })
+      .where('tenant_id', '=', delivery.tenantId)
+      .where('id', '=', delivery.subscriptionId)
+      .where('last_delivered_event', '<', delivery.eventNumber)
+      .execute();
+    // No lease check: a delivery that reached the receiver is delivered, whoever holds the row now.
+    await trx
+      .updateTable('outbox')
+      .set({ delivered_at: nowText, last_status: outcome.status, last_error: null, last_attempt_at: nowText })
+      .where('tenant_id', '=', delivery.tenantId)
+      .where('subscription_id', '=', delivery.subscriptionId)
+      .where('seq', '=', delivery.seq)
+      .where('delivered_at', 'is', null)
+      .execute();
+  });
+}
+
+/** What {@link recordFailure} decided. */
+export interface FailureRecord {
+  /** The row was dead-lettered. */
+  deadLettered: boolean;
+  /** The next attempt, when retried. */
+  nextAttemptAt: string | null;
+  /** Since when the subscription has been failing without a success. */
+  failingSince: string | null;
+  /** False when the lease had passed to another claim, so nothing about the row was recorded. */
+  recorded: boolean;
+}
+
+/**
+ * Records a failed attempt (non-2xx, timeout, network error, refused endpoint): schedules the retry, or
+ * dead-letters the row after the last attempt; starts the subscription's failure clock if it is not running.
+ *
+ * @see DESIGN.md section 6
+ */
+export async function recordFailure(
+  store: Store,
+  delivery: ClaimedDelivery,
+  outcome: {
+    status: number | null;
+    error: string;
+    now: Date;
+    retryAfterMs?: number;
+    retry: RetrySettings;
+    random?: () => number;
+  },
+): Promise<FailureRecord> {
+  const nowText = outcome.now.toISOString();
+  return store.write(async (trx) => {
+    await trx
+      .updateTable('subscriptions')
+      .set({ failing_since: nowText })
+      .where('tenant_id', '=', delivery.tenantId)
+      .where('id', '=', delivery.subscriptionId)
+      .where('failing_since', 'is', null)
+      .execute();
+    const subscription = await trx
+      .updateTable('subscriptions')
+      .set({ last_error: outcome.error, last_notified_at: nowText })
+      .where('tenant_id', '=', delivery.tenantId)
+      .where('id', '=', delivery.subscriptionId)
+      .returning('failing_since')
+      .executeTakeFirst();
+    const decision = decideRetry(
+      delivery.attempts,
+      new Date(delivery.retryStartedAt),
+      outcome.now,
+      outcome.retry,
+      outcome.retryAfterMs,
+      outcome.random,
+    );
+    const update = await trx
+      .updateTable('outbox')
+      .set(
+        decision.kind === 'dead-letter'
+          ? {
+              dead_lettered_at: nowText,
+              last_status: outcome.status,
+              last_error: outcome.error,
+              last_attempt_at: nowText,
+            }
+          : {
+              next_attempt_at: decision.at.toISOString(),
+              last_status: outcome.status,
+              last_error: outcome.error,
+              last_attempt_at: nowText,
+            },
+      )
+      .where('tenant_id', '=', delivery.tenantId)
+      .where('subscription_id', '=', delivery.subscriptionId)
+      .where('seq', '=', delivery.seq)
+      .where('next_attempt_at', '=', delivery.leaseUntil)
+      .where('delivered_at', 'is', null)
+      .where('dead_lettered_at', 'is', null)
+      .executeTakeFirst();
+    return {
+      deadLettered: decision.kind === 'dead-letter',
+      nextAttemptAt: decision.kind === 'retry' ? decision.at.toISOString() : null,
+      failingSince: subscription?.failing_since ?? null,
+      recorded: Number(update.numUpdatedRows) > 0,
+    };
+  });
+}
+
+/**
+ * Records an answer that switches the subscription off (410 Gone): the row stays pending, due at once, so it
+ * goes out first when the subscription is switched back on.
+ *
+ * @see DESIGN.md section 6
+ */
+export async function recordGone(
+  store: Store,
+  delivery: ClaimedDelivery,
+  outcome: { status: number; now: Date },
+): Promise<void> {
+  const nowText = outcome.now.toISOString();
+  await store.write(async (trx) => {
+    await trx
+      .updateTable('outbox')
+      .set({
+        next_attempt_at: nowText,
+        last_status: outcome.status,
+        last_error: 'the endpoint answered 410 Gone',
+        last_attempt_at: nowText,
+      })
+      .where('tenant_id', '=', delivery.tenantId)
+      .where('subscription_id', '=', delivery.subscriptionId)
+      .where('seq', '=', delivery.seq)
+      .where('next_attempt_at', '=', delivery.leaseUntil)
+      .where('delivered_at', 'is', null)
+      .execute();
+  });
+}
+
+/** Gives a claim back untried (the dispatcher is stopping): due again at once, the attempt not counted. */
+export async function releaseClaim(store: Store, delivery: ClaimedDelivery, now: Date): Promise<void> {
+  await store.write(async (trx) => {
+    await trx
+      .updateTable('outbox')
+      .set((eb) => ({ next_attempt_at: now.toISOString(), attempts: eb('attempts', '-', 1) }))
+      .where('tenant_id', '=', delivery.tenantId)
+      .where('subscription_id', '=', delivery.subscriptionId)
+      .where('seq', '=', delivery.seq)
+      .where('next_attempt_at', '=', delivery.leaseUntil)
+      .where('delivered_at', 'is', null)
+      .execute();
+  });
+}
+
+/** One dead-lettered delivery. */
+export interface DeadLetter {
+  subscriptionId: string;
+  eventNumber: number;
+  seq: number;
+  eventType: string;
+  focus: string | null;
+  attempts: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  createdAt: string;
+  deadLetteredAt: string;
+}
+
+/**
+ * The tenant's dead letters (optionally of one subscription), oldest event first.
+ *
+ * @see DESIGN.md section 6 ("dead-lettered and visible")
+ */
+export async function listDeadLetters(
+  store: Store,
+  tenantId: string,
+  options: { subscriptionId?: string; limit?: number } = {},
+): Promise<DeadLetter[]> {
+  let query = store.db
+    .selectFrom('outbox as o')
+    .innerJoin('change_journal as j', (join) =>
+      join.onRef('j.tenant_id', '=', 'o.tenant_id').onRef('j.seq', '=', 'o.seq'),
+    )
+    .select([
+      'o.subscription_id',
+      'o.event_number',
+      'o.seq',
+      'j.event_type',
+      'o.focus',
+      'o.attempts',
+      'o.last_status',
+      'o.last_error',
+      'o.created_at',
+      'o.dead_lettered_at',
+    ])
+    .where('o.tenant_id', '=', tenantId)
+    .where('o.dead_lettered_at', 'is not', null)
+    .orderBy('o.subscription_id')
+    .orderBy('o.seq')
+    .limit(options.limit ?? 100);
+  if (options.subscriptionId !== undefined)
+    query = query.where('o.subscription_id', '=', options.subscriptionId);
+  return (await query.execute()).map((row) => ({
+    subscriptionId: row.subscription_id,
+    eventNumber: row.event_number ?? 0,
+    seq: row.seq,
+    eventType: row.event_type,
+    focus: row.focus,
+    attempts: row.attempts,
+    lastStatus: row.last_status,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    deadLetteredAt: row.dead_lettered_at ?? '',
+  }));
+}
+
+/**
+ * Puts dead letters of a subscription back in the queue (all of them, or those with `eventNumbers`), due now
+ * with a fresh retry window. Returns how many. A redriven event may reach the receiver after later events for
+ * the same resource: receivers order by event number and `meta.versionId`.
+ *
+ * @see DESIGN.md section 6 ("redrive")
+ */
+export async function redrive(
+  store: Store,
+  tenantId: string,
+  options: { subscriptionId: string; eventNumbers?: readonly number[]; now?: Date },
+): Promise<number> {
+  const nowText = (options.now ?? store.now()).toISOString();
+  if (options.eventNumbers?.length === 0) return 0;
+  return store.write(async (trx) => {
+    let query = trx
+      .updateTable('outbox')
+      .set({ dead_lettered_at: null, attempts: 0, next_attempt_at: nowText, retry_started_at: nowText })
+      .where('tenant_id', '=', tenantId)
+      .where('subscription_id', '=', options.subscriptionId)
+      .where('dead_lettered_at', 'is not', null);
+    if (options.eventNumbers !== undefined)
+      query = query.where('event_number', 'in', [...options.eventNumbers]);
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  });
+}
+
+/** Pending and dead-lettered deliveries of a tenant, for metrics and the status page. */
+export async function deliveryCounts(
+  store: Store,
+  tenantId: string,
+): Promise<{ pending: number; deadLettered: number }> {
+  const row = await store.db
+    .selectFrom('outbox')
+    .select([
+      sql<number>`sum(case when delivered_at is null and dead_lettered_at is null then 1 else 0 end)`.as(
+        'pending',
+      ),
+      sql<number>`sum(case when dead_lettered_at is not null then 1 else 0 end)`.as('dead'),
+    ])
+    .where('tenant_id', '=', tenantId)
+    .where('event_number', 'is not', null)
+    .where('delivered_at', 'is', null)
+    .executeTakeFirst();
+  return { pending: Number(row?.pending ?? 0), deadLettered: Number(row?.dead ?? 0) };
+}
+
+function toClaimed(row: OutboxTable): ClaimedDelivery {
+  return {
+    tenantId: row.tenant_id,
+    subscriptionId: row.subscription_id,
+    seq: row.seq,
+    eventNumber: row.event_number ?? 0,
+    attempts: row.attempts,
+    leaseUntil: row.next_attempt_at,
+    focus: row.focus,
+    context: row.context === null ? [] : (JSON.parse(row.context) as string[]),
+    orderKey: row.order_key ?? '',
+    retryStartedAt: row.retry_started_at ?? row.created_at,
+    createdAt: row.created_at,
+  };
+}
+
+/**
+ * Takes the right to send a heartbeat: moves `last_notified_at` from `previous` to `now`, so of several
+ * dispatchers only one sends it. False when another got there first.
+ *
+ * @see standards.md 4.2 (heartbeat)
+ */
+export async function claimHeartbeat(
+  store: Store,
+  tenantId: string,
+  subscriptionId: string,
+  previous: string | null,
+  now: Date,
+): Promise<boolean> {
+  return store.write(async (trx) => {
+    let query = trx
+      .updateTable('subscriptions')
+      .set({ last_notified_at: now.toISOString() })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', subscriptionId)
+      .where('status', '=', 'active');
+    query =
+      previous === null
+        ? query.where('last_notified_at', 'is', null)
+        : query.where('last_notified_at', '=', previous);
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  });
+}

@@ -1,0 +1,450 @@
+/**
+ * Subscription matching and fan-out (DESIGN.md section 1 "Event path", section 6): journal events → the
+ * tenant's active subscriptions, by topic and filters → outbox rows with the next event number of each
+ * subscription, all inside the transaction that appended the events (the transactional outbox of
+ * reliability.md 1.2: a crash can neither lose nor double-emit a notification).
+ *
+ * Matching reads the resource version the event names from `resource_history` (the commit wrote it a moment ago
+ * in the same transaction), so replaying old journal events later — catch-up after a subscription is switched
+ * back on — matches exactly as it would have then.
+ *
+ * Cost when a tenant has no active subscription: one indexed query (`subscriptions_status_idx`).
+ */
+import type { Appointment, Reference, Resource, Schedule, Slot } from '@medplum/fhirtypes';
+import { chunk, rowsPerInsert } from '../store/batching.js';
+import type { JournalEntry } from '../store/change-journal.js';
+import type { StoreTransaction } from '../store/database.js';
+import { parseReference } from '../store/reference-key.js';
+import type { OutboxTable } from '../store/schema.js';
+import type { SubscriptionFilters } from './subscription-filters.js';
+import { topicsForEvent, type TopicDefinition } from './topics.js';
+
+/** What matching needs of a subscription. */
+export interface MatchTarget {
+  id: string;
+  topic: string;
+  filters: SubscriptionFilters;
+}
+
+/** One event matched to one subscription, before it is numbered. */
+export interface MatchedEvent {
+  seq: number;
+  /** `Type/id` of the notification focus, or null. */
+  focus: string | null;
+  /** Deliveries with the same key go out one at a time, in order. */
+  orderKey: string;
+  /** `Type/id` references sent as `additional-context`. */
+  context: string[];
+}
+
+/**
+ * Matches `entries` (just appended) against the tenant's active subscriptions and enqueues the matches, in the
+ * caller's write transaction.
+ *
+ * @see DESIGN.md section 6
+ */
+export async function fanOutInTransaction(
+  trx: StoreTransaction,
+  tenantId: string,
+  entries: readonly JournalEntry[],
+  now: Date,
+): Promise<void> {
+  if (entries.length === 0) return;
+  const rows = await trx
+    .selectFrom('subscriptions')
+    .select([
+      'id',
+      'topic',
+      'filter_patient',
+      'filter_practitioner',
+      'filter_location',
+      'filter_status',
+      'end_at',
+    ])
+    .where('tenant_id', '=', tenantId)
+    .where('status', '=', 'active')
+    .execute();
+  if (rows.length === 0) return;
+  const nowText = now.toISOString();
+  const targets: MatchTarget[] = rows
+    .filter((row) => row.end_at === null || row.end_at > nowText)
+    .map((row) => ({
+      id: row.id,
+      topic: row.topic,
+      filters: {
+        ...(row.filter_patient !== null ? { patient: row.filter_patient } : {}),
+        ...(row.filter_practitioner !== null ? { practitioner: row.filter_practitioner } : {}),
+        ...(row.filter_location !== null ? { location: row.filter_location } : {}),
+        ...(row.filter_status !== null ? { status: row.filter_status.split(',') } : {}),
+      },
+    }));
+  if (targets.length === 0) return;
+  const matches = await matchJournalEntries(trx, tenantId, entries, targets);
+  await enqueueMatches(trx, tenantId, matches, now);
+}
+
+/**
+ * Which of `entries` each target subscription receives, in sequence order, with focus and ordering key.
+ *
+ * @see DESIGN.md section 6
+ */
+export async function matchJournalEntries(
+  trx: StoreTransaction,
+  tenantId: string,
+  entries: readonly JournalEntry[],
+  targets: readonly MatchTarget[],
+): Promise<Map<string, MatchedEvent[]>> {
+  const wanted = new Set(targets.map((t) => t.topic));
+  const matches = new Map<string, MatchedEvent[]>();
+  const reader = new VersionReader(trx, tenantId);
+  for (const entry of entries) {
+    const topics = topicsForEvent(entry.eventType).filter((t) => wanted.has(t.url));
+    if (topics.length === 0) continue;
+    const facts = new EventFacts(entry, reader);
+    for (const target of targets) {
+      const topic = topics.find((t) => t.url === target.topic);
+      if (!topic) continue;
+      const match = await matchOne(topic, target.filters, facts);
+      if (!match) continue;
+      const list = matches.get(target.id) ?? [];
+      list.push(match);
+      matches.set(target.id, list);
+    }
+  }
+  return matches;
+}
+
+/**
+ * Numbers each subscription's matches after its `events_since_start` counter (bumped in the same statement) and
+ * inserts the outbox rows, due now.
+ *
+ * @see DESIGN.md section 6
+ */
+export async function enqueueMatches(
+  trx: StoreTransaction,
+  tenantId: string,
+  matches: ReadonlyMap<string, readonly MatchedEvent[]>,
+  now: Date,
+): Promise<number> {
+  const nowText = now.toISOString();
+  const rows: OutboxTable[] = [];
+  for (const [subscriptionId, events] of matches) {
+    if (events.length === 0) continue;
+    const counter = await trx
+      .updateTable('subscriptions')
+      .set((eb) => ({ events_since_start: eb('events_since_start', '+', events.length) }))
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', subscriptionId)
+      .returning('events_since_start')
+      .executeTakeFirstOrThrow();
+    const first = counter.events_since_start - events.length + 1;
+    events.forEach((event, index) => {
+      rows.push({
+        tenant_id: tenantId,
+        subscription_id: subscriptionId,
+        seq: event.seq,
+        attempts: 0,
+        next_attempt_at: nowText,
+        last_status: null,
+        last_error: null,
+        delivered_at: null,
+        dead_lettered_at: null,
+        created_at: nowText,
+        event_number: first + index,
+        order_key: event.orderKey,
+        focus: event.focus,
+        context: event.context.length > 0 ? JSON.stringify(event.context) : null,
+        retry_started_at: nowText,
+        last_attempt_at: null,
+      });
+    });
+  }
+  for (const part of chunk(rows, rowsPerInsert(16))) await trx.insertInto('outbox').values(part).execute();
+  return rows.length;
+}
+
+/** Appointment statuses that do not occupy the practitioner's time. */
+const FREE_APPOINTMENT_STATUSES = new Set(['cancelled', 'entered-in-error', 'proposed', 'waitlist']);
+
+async function matchOne(
+  topic: TopicDefinition,
+  filters: SubscriptionFilters,
+  facts: EventFacts,
+): Promise<MatchedEvent | undefined> {
+  const entry = facts.entry;
+  switch (topic.id) {
+    case 'appointment-booked':
+    case 'appointment-changed':
+    case 'appointment-cancelled':
+    case 'appointment-no-show': {
+      const version = await facts.resource();
+      if (version?.resource.resourceType !== 'Appointment') return undefined;
+      if (!appointmentMatches(version.resource, filters)) return undefined;
+      const focus = `Appointment/${version.resource.id ?? ''}`;
+      return { seq: entry.seq, focus, orderKey: focus, context: [] };
+    }
+    case 'booking-failed': {
+      const version = await facts.resource();
+      if (version?.resource.resourceType === 'Appointment') {
+        if (!appointmentMatches(version.resource, filters)) return undefined;
+        const focus = `Appointment/${version.resource.id ?? ''}`;
+        return { seq: entry.seq, focus, orderKey: focus, context: [] };
+      }
+      if (!payloadMatches(entry.payload, filters)) return undefined;
+      const focus =
+        entry.resourceType && entry.resourceId ? `${entry.resourceType}/${entry.resourceId}` : null;
+      return { seq: entry.seq, focus, orderKey: focus ?? 'booking', context: [] };
+    }
+    case 'patient-created':
+    case 'patient-changed': {
+      const version = await facts.resource();
+      if (version?.resource.resourceType !== 'Patient') return undefined;
+      if (filters.patient !== undefined && filters.patient !== version.resource.id) return undefined;
+      const focus = `Patient/${version.resource.id ?? ''}`;
+      return { seq: entry.seq, focus, orderKey: focus, context: [] };
+    }
+    case 'slot-availability': {
+      const affected = await facts.affectedSchedules();
+      const chosen = affected.find(
+        (s) =>
+          (filters.practitioner === undefined || s.practitioners.includes(filters.practitioner)) &&
+          (filters.location === undefined || s.locations.includes(filters.location)),
+      );
+      if (!chosen) return undefined;
+      const focus = `Schedule/${chosen.id}`;
+      const cause =
+        entry.resourceType && entry.resourceId && entry.resourceType !== 'Schedule'
+          ? [`${entry.resourceType}/${entry.resourceId}`]
+          : [];
+      const others = affected.filter((s) => s !== chosen).map((s) => `Schedule/${s.id}`);
+      return { seq: entry.seq, focus, orderKey: focus, context: [...cause, ...others] };
+    }
+    case 'sync-health': {
+      const focus =
+        entry.resourceType && entry.resourceId ? `${entry.resourceType}/${entry.resourceId}` : null;
+      const stream = (entry.payload as { stream?: unknown } | null)?.stream;
+      const orderKey = focus ?? `sync-health:${typeof stream === 'string' ? stream : entry.eventType}`;
+      return { seq: entry.seq, focus, orderKey, context: [] };
+    }
+  }
+}
+
+function appointmentMatches(appointment: Appointment, filters: SubscriptionFilters): boolean {
+  const actors = (appointment.participant ?? []).map((p) => parseReference(p.actor));
+  const has = (type: string, id: string | undefined) =>
+    id === undefined || actors.some((a) => a?.type === type && a.id === id);
+  return (
+    has('Patient', filters.patient) &&
+    has('Practitioner', filters.practitioner) &&
+    has('Location', filters.location) &&
+    (filters.status === undefined || filters.status.includes(appointment.status))
+  );
+}
+
+/** Events without a resource (a failed booking that never produced one) are matched on payload references. */
+function payloadMatches(payload: unknown, filters: SubscriptionFilters): boolean {
+  const detail = (typeof payload === 'object' && payload !== null ? payload : {}) as Record<string, unknown>;
+  const check = (key: 'patient' | 'practitioner' | 'location', type: string) => {
+    const wanted = filters[key];
+    if (wanted === undefined) return true;
+    const value = detail[key];
+    if (typeof value !== 'string') return false;
+    const parsed = parseReference({ reference: value });
+    return value === wanted || (parsed?.type === type && parsed.id === wanted);
+  };
+  return (
+    check('patient', 'Patient') &&
+    check('practitioner', 'Practitioner') &&
+    check('location', 'Location') &&
+    filters.status === undefined
+  );
+}
+
+interface StoredVersion {
+  resource: Resource;
+  deleted: boolean;
+  versionId: number;
+}
+
+interface AffectedSchedule {
+  id: string;
+  practitioners: string[];
+  locations: string[];
+}
+
+/** Reads resource versions inside the transaction, each once. */
+class VersionReader {
+  private readonly cache = new Map<string, Promise<StoredVersion | undefined>>();
+  private readonly schedules = new Map<string, Promise<AffectedSchedule[]>>();
+
+  constructor(
+    private readonly trx: StoreTransaction,
+    private readonly tenantId: string,
+  ) {}
+
+  /** A version, or the current row when `versionId` is null. */
+  version(resourceType: string, id: string, versionId: number | null): Promise<StoredVersion | undefined> {
+    const key = `${resourceType}/${id}/${versionId ?? 'current'}`;
+    let found = this.cache.get(key);
+    if (!found) {
+      found = this.load(resourceType, id, versionId);
+      this.cache.set(key, found);
+    }
+    return found;
+  }
+
+  /** The live Schedules of practitioner × location. */
+  schedulesOf(practitioner: string, location: string): Promise<AffectedSchedule[]> {
+    const key = `${practitioner}|${location}`;
+    let found = this.schedules.get(key);
+    if (!found) {
+      found = this.trx
+        .selectFrom('resources')
+        .select('id')
+        .where('tenant_id', '=', this.tenantId)
+        .where('resource_type', '=', 'Schedule')
+        .where('ref_practitioner', '=', practitioner)
+        .where('ref_location', '=', location)
+        .where('deleted', '=', 0)
+        .orderBy('id')
+        .execute()
+        .then((rows) =>
+          rows.map((row) => ({ id: row.id, practitioners: [practitioner], locations: [location] })),
+        );
+      this.schedules.set(key, found);
+    }
+    return found;
+  }
+
+  private async load(
+    resourceType: string,
+    id: string,
+    versionId: number | null,
+  ): Promise<StoredVersion | undefined> {
+    const row =
+      versionId === null
+        ? await this.trx
+            .selectFrom('resources')
+            .select(['resource', 'deleted', 'version_id'])
+            .where('tenant_id', '=', this.tenantId)
+            .where('resource_type', '=', resourceType)
+            .where('id', '=', id)
+            .executeTakeFirst()
+        : await this.trx
+            .selectFrom('resource_history')
+            .select(['resource', 'deleted', 'version_id'])
+            .where('tenant_id', '=', this.tenantId)
+            .where('resource_type', '=', resourceType)
+            .where('id', '=', id)
+            .where('version_id', '=', versionId)
+            .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      resource: JSON.parse(row.resource) as Resource,
+      deleted: row.deleted === 1,
+      versionId: row.version_id,
+    };
+  }
+}
+
+/** What an event is about, loaded lazily: most subscriptions need only part of it. */
+class EventFacts {
+  private affected: Promise<AffectedSchedule[]> | undefined;
+
+  constructor(
+    readonly entry: JournalEntry,
+    private readonly reader: VersionReader,
+  ) {}
+
+  /** The resource version the event names (deleted versions carry the last content). */
+  resource(): Promise<StoredVersion | undefined> {
+    const { resourceType, resourceId, versionId } = this.entry;
+    if (!resourceType || !resourceId) return Promise.resolve(undefined);
+    return this.reader.version(resourceType, resourceId, versionId);
+  }
+
+  /** The Schedules whose free time this event changed, the current one first. */
+  affectedSchedules(): Promise<AffectedSchedule[]> {
+    this.affected ??= this.computeAffected();
+    return this.affected;
+  }
+
+  private async previous(): Promise<Resource | undefined> {
+    const { resourceType, resourceId, versionId } = this.entry;
+    const current = await this.resource();
+    if (!resourceType || !resourceId || !current) return undefined;
+    // A delete's version carries the last live content: that is what the time was taken by.
+    if (current.deleted) return current.resource;
+    const number = versionId ?? current.versionId;
+    if (number <= 1) return undefined;
+    const before = await this.reader.version(resourceType, resourceId, number - 1);
+    return before && !before.deleted ? before.resource : undefined;
+  }
+
+  private async computeAffected(): Promise<AffectedSchedule[]> {
+    const current = await this.resource();
+    if (!current) return [];
+    const next = current.deleted ? undefined : current.resource;
+    const previous = await this.previous();
+    const result: AffectedSchedule[] = [];
+    const add = (schedules: AffectedSchedule[]) => {
+      for (const schedule of schedules) if (!result.some((s) => s.id === schedule.id)) result.push(schedule);
+    };
+    // An if-chain, not a switch: only these three resource types take or give time.
+    const type = current.resource.resourceType;
+    if (type === 'Appointment') {
+      const before = previous as Appointment | undefined;
+      const after = next as Appointment | undefined;
+      if (!availabilityChanged(before, after)) return [];
+      for (const appointment of [after, before]) {
+        if (!appointment || !occupiesTime(appointment)) continue;
+        const actors = (appointment.participant ?? []).map((p) => parseReference(p.actor));
+        for (const practitioner of actors.filter((a) => a?.type === 'Practitioner')) {
+          for (const location of actors.filter((a) => a?.type === 'Location')) {
+            add(await this.reader.schedulesOf(practitioner?.id ?? '', location?.id ?? ''));
+          }
+        }
+      }
+      return result;
+    }
+    if (type === 'Slot') {
+      for (const slot of [next as Slot | undefined, previous as Slot | undefined]) {
+        const schedule = slot && parseReference(slot.schedule);
+        if (schedule?.type !== 'Schedule') continue;
+        const stored = await this.reader.version('Schedule', schedule.id, null);
+        add([scheduleActors(schedule.id, stored?.resource as Schedule | undefined)]);
+      }
+      return result;
+    }
+    if (type === 'Schedule') return [scheduleActors(current.resource.id ?? '', current.resource)];
+    return [];
+  }
+}
+
+function scheduleActors(id: string, schedule: Schedule | undefined): AffectedSchedule {
+  const actors = (schedule?.actor ?? []).map((a: Reference) => parseReference(a));
+  return {
+    id,
+    practitioners: actors.filter((a) => a?.type === 'Practitioner').map((a) => a?.id ?? ''),
+    locations: actors.filter((a) => a?.type === 'Location').map((a) => a?.id ?? ''),
+  };
+}
+
+function occupiesTime(appointment: Appointment): boolean {
+  return !FREE_APPOINTMENT_STATUSES.has(appointment.status);
+}
+
+/** True when the time an appointment occupies (or whether it occupies any) differs between two versions. */
+function availabilityChanged(before: Appointment | undefined, after: Appointment | undefined): boolean {
+  const busyBefore = before !== undefined && occupiesTime(before);
+  const busyAfter = after !== undefined && occupiesTime(after);
+  if (busyBefore !== busyAfter) return true;
+  if (!busyBefore || !before || !after) return false;
+  const actors = (a: Appointment) =>
+    (a.participant ?? [])
+      .map((p) => p.actor?.reference ?? '')
+      .filter((r) => /(^|\/)(Practitioner|Location)\//.test(r))
+      .sort()
+      .join('|');
+  return before.start !== after.start || before.end !== after.end || actors(before) !== actors(after);
+}

@@ -1,0 +1,84 @@
+/**
+ * The run-time state of one webhook subscription, as the rest of the code sees it (DESIGN.md section 6): the
+ * `subscriptions` row without its secrets.
+ */
+import type { SubscriptionsTable } from '../store/schema.js';
+import type { SubscriptionFilters } from './subscription-filters.js';
+import type { NotificationContentType, PayloadContent } from './subscription-resource.js';
+
+/** `requested`: waiting for a successful handshake; `error`: the handshake failed; `off`: paused or switched off. */
+export type SubscriptionStatus = 'requested' | 'active' | 'error' | 'off';
+
+/** One subscription's delivery state; secrets are never part of it. */
+export interface SubscriptionRecord {
+  tenantId: string;
+  id: string;
+  status: SubscriptionStatus;
+  /** Topic canonical URL. */
+  topic: string;
+  filters: SubscriptionFilters;
+  endpoint: string;
+  payloadContent: PayloadContent;
+  contentType: NotificationContentType;
+  headers: string[];
+  heartbeatSeconds: number | null;
+  timeoutSeconds: number | null;
+  maxCount: number | null;
+  end: string | null;
+  /** Events matched since the subscription started (`events-since-subscription-start`). */
+  eventsSinceStart: number;
+  /** The highest event number delivered (2xx). */
+  lastDeliveredEvent: number;
+  /** When deliveries started failing without a success since; null while healthy. */
+  failingSince: string | null;
+  lastError: string | null;
+  lastNotifiedAt: string | null;
+  /** Until when the secret before the last rotation still signs; null when there is none. */
+  previousSecretExpiresAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Converts a row (secrets dropped). */
+export function toSubscriptionRecord(row: SubscriptionsTable): SubscriptionRecord {
+  const filters: SubscriptionFilters = {};
+  if (row.filter_patient !== null) filters.patient = row.filter_patient;
+  if (row.filter_practitioner !== null) filters.practitioner = row.filter_practitioner;
+  if (row.filter_location !== null) filters.location = row.filter_location;
+  if (row.filter_status !== null) filters.status = row.filter_status.split(',');
+  return {
+    tenantId: row.tenant_id,
+    id: row.id,
+    status: row.status as SubscriptionStatus,
+    topic: row.topic,
+    filters,
+    endpoint: row.endpoint,
+    payloadContent: row.payload_content as PayloadContent,
+    contentType: row.content_type as NotificationContentType,
+    headers: row.headers === null ? [] : (JSON.parse(row.headers) as string[]),
+    heartbeatSeconds: row.heartbeat_seconds,
+    timeoutSeconds: row.timeout_seconds,
+    maxCount: row.max_count,
+    end: row.end_at,
+    eventsSinceStart: row.events_since_start,
+    lastDeliveredEvent: row.last_delivered_event,
+    failingSince: row.failing_since,
+    lastError: row.last_error,
+    lastNotifiedAt: row.last_notified_at,
+    previousSecretExpiresAt: row.previous_secret === null ? null : row.previous_secret_expires_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** Parsed filters as the row's columns. */
+export function filterColumns(
+  filters: SubscriptionFilters,
+): Pick<SubscriptionsTable, 'filter_patient' | 'filter_practitioner' | 'filter_location' | 'filter_status'> {
+  return {
+    filter_patient: filters.patient ?? null,
+    filter_practitioner: filters.practitioner ?? null,
+    filter_location: filters.location ?? null,
+    filter_status: filters.status?.join(',') ?? null,
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * What the facade's `$status` and `$events` operations return (standards.md 4.2): `$status` a searchset Bundle of
+ * SubscriptionStatus Parameters (`type = query-status`), `$events` a notification Bundle (`type = history`,
+ * status `type = query-event`) of past events by event number, rebuilt from the outbox, which keeps every
+ * event of a subscription (delivered or not) with its number.
+ */
+import type { Bundle, Parameters } from '@medplum/fhirtypes';
+import type { Store } from '../store/database.js';
+import { notificationBundle, subscriptionStatusParameters } from './notification-builder.js';
+import { loadNotificationEvents } from './notification-events.js';
+import { SubscriptionError } from './subscription-error.js';
+import { toSubscriptionRecord, type SubscriptionStatus } from './subscription-record.js';
+import type { PayloadContent } from './subscription-resource.js';
+
+/**
+ * `GET [base]/Subscription/[id]/$status`: the status Parameters, or undefined when there is no such subscription.
+ *
+ * @see standards.md 4.2 (`$status`)
+ */
+export async function subscriptionStatus(
+  store: Store,
+  tenantId: string,
+  id: string,
+  options: { baseUrl: string; now?: Date },
+): Promise<Parameters | undefined> {
+  const row = await store.db
+    .selectFrom('subscriptions')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return subscriptionStatusParameters(toSubscriptionRecord(row), 'query-status', [], {
+    baseUrl: options.baseUrl,
+    now: options.now ?? store.now(),
+  });
+}
+
+/**
+ * `[base]/Subscription/$status?id=…&status=…` (and the instance form): a searchset Bundle with one status
+ * Parameters per subscription matching any of `ids` (all when omitted) and any of `statuses`.
+ *
+ * @see standards.md 4.2 (`$status`)
+ */
+export async function subscriptionStatusBundle(
+  store: Store,
+  tenantId: string,
+  options: { baseUrl: string; ids?: readonly string[]; statuses?: readonly SubscriptionStatus[]; now?: Date },
+): Promise<Bundle<Parameters>> {
+  let query = store.db
+    .selectFrom('subscriptions')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .orderBy('id');
+  if (options.ids !== undefined) {
+    if (options.ids.length === 0) return searchset([]);
+    query = query.where('id', 'in', [...options.ids]);
+  }
+  if (options.statuses !== undefined) {
+    if (options.statuses.length === 0) return searchset([]);
+    query = query.where('status', 'in', [...options.statuses]);
+  }
+  const now = options.now ?? store.now();
+  const rows = await query.execute();
+  return searchset(
+    rows.map((row) =>
+      subscriptionStatusParameters(toSubscriptionRecord(row), 'query-status', [], {
+        baseUrl: options.baseUrl,
+        now,
+      }),
+    ),
+  );
+}
+
+/** Options of {@link subscriptionEvents}. */
+export interface SubscriptionEventsOptions {
+  baseUrl: string;
+  /** First event number to return (inclusive); default 1. */
+  eventsSinceNumber?: number;
+  /** Last event number to return (inclusive); default the latest. */
+  eventsUntilNumber?: number;
+  /** Payload content to render the events with; default the subscription's. */
+  content?: PayloadContent;
+  /** At most this many events (the oldest of the range); default 100. */
+  limit?: number;
+  now?: Date;
+}
+
+/**
+ * `GET [base]/Subscription/[id]/$events`: past events of one subscription by event number, as a notification
+ * Bundle; undefined when there is no such subscription.
+ * @throws SubscriptionError (`value`) for a range that is not numbers
+ * @see standards.md 4.2 (`$events`)
+ */
+export async function subscriptionEvents(
+  store: Store,
+  tenantId: string,
+  id: string,
+  options: SubscriptionEventsOptions,
+): Promise<Bundle | undefined> {
+  const row = await store.db
+    .selectFrom('subscriptions')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  for (const [name, value] of [
+    ['eventsSinceNumber', options.eventsSinceNumber],
+    ['eventsUntilNumber', options.eventsUntilNumber],
+  ] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 0)) {
+      throw new SubscriptionError('value', `${name} must be a non-negative integer`);
+    }
+  }
+  let query = store.db
+    .selectFrom('outbox')
+    .select(['seq', 'event_number', 'focus', 'context'])
+    .where('tenant_id', '=', tenantId)
+    .where('subscription_id', '=', id)
+    .where('event_number', '>=', options.eventsSinceNumber ?? 1)
+    .orderBy('event_number')
+    .limit(options.limit ?? 100);
+  if (options.eventsUntilNumber !== undefined)
+    query = query.where('event_number', '<=', options.eventsUntilNumber);
+  const rows = await query.execute();
+  const events = await loadNotificationEvents(
+    store,
+    tenantId,
+    rows.map((r) => ({
+      seq: r.seq,
+      eventNumber: r.event_number ?? 0,
+      focus: r.focus,
+      context: r.context === null ? [] : (JSON.parse(r.context) as string[]),
+    })),
+  );
+  return notificationBundle(toSubscriptionRecord(row), 'query-event', events, {
+    baseUrl: options.baseUrl,
+    content: options.content,
+    now: options.now ?? store.now(),
+  });
+}
+
+function searchset(parameters: Parameters[]): Bundle<Parameters> {
+  return {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    total: parameters.length,
+    entry: parameters.map((resource) => ({ resource, search: { mode: 'match' } })),
+  };
+}
