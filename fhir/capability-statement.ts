@@ -1,8 +1,16 @@
 /**
- * `GET /fhir/{tenant}/metadata`: what this server does, for FHIR clients to discover.
- * https://hl7.org/fhir/R4/capabilitystatement.html. The facade issue generates the resource list from the routes.
+ * `GET /fhir/{tenant}/metadata`: what this server does, for FHIR clients to discover
+ * (https://hl7.org/fhir/R4/capabilitystatement.html). Generated from the same resource definitions the router and
+ * the search engine use, so every advertised interaction, search parameter and include is served, and nothing
+ * served goes unadvertised (reliability.md section 3, API9).
  */
-import type { CapabilityStatement } from '@medplum/fhirtypes';
+import type {
+  CapabilityStatement,
+  CapabilityStatementRestResource,
+  CapabilityStatementRestResourceInteraction,
+} from '@medplum/fhirtypes';
+import type { ResourceDefinition } from './resources/resource-definition.js';
+import { DEFAULT_PAGE_SIZE, MAX_INCLUDED_PER_PAGE, MAX_PAGE_SIZE } from './search/search-limits.js';
 
 export interface CapabilityOptions {
   baseUrl: string;
@@ -10,7 +18,19 @@ export interface CapabilityOptions {
   softwareVersion: string;
   /** When the server started: the statement's `date`. */
   date: string;
+  /** The resource types served, with their interactions and search parameters. */
+  resources: readonly ResourceDefinition[];
 }
+
+const SEARCH_DOCUMENTATION = [
+  "Searches are served from Switchboard's synced copy of the records system, never waiting on it.",
+  `Paging: _count (default ${DEFAULT_PAGE_SIZE}, clamped to ${MAX_PAGE_SIZE} with a warning entry); follow Bundle.link next/previous, whose opaque keyset cursors stay correct while data changes.`,
+  '_sort (a comma list, - for descending), _summary (true, text, data, count, false), _elements, _total (none, estimate, accurate; estimate is accurate).',
+  `_include and _revinclude as listed per resource, without :iterate; at most ${MAX_INCLUDED_PER_PAGE} included resources per page.`,
+  'Several values in one parameter (comma) match any; a repeated parameter must match each time.',
+  'Unknown parameters are ignored and named in a warning entry, or refused with 400 under Prefer: handling=strict.',
+  'POST [type]/_search takes the same parameters form-encoded.',
+].join(' ');
 
 export function capabilityStatement(options: CapabilityOptions): CapabilityStatement {
   return {
@@ -29,6 +49,7 @@ export function capabilityStatement(options: CapabilityOptions): CapabilityState
     rest: [
       {
         mode: 'server',
+        documentation: SEARCH_DOCUMENTATION,
         security: {
           cors: false,
           service: [
@@ -43,7 +64,39 @@ export function capabilityStatement(options: CapabilityOptions): CapabilityState
           ],
           description: 'Bearer tokens issued by the practice, bound to tenants and SMART v2 system scopes.',
         },
+        resource: options.resources.map(restResource),
       },
     ],
+  };
+}
+
+function restResource(definition: ResourceDefinition): CapabilityStatementRestResource {
+  const interaction = definition.interactions.map((code): CapabilityStatementRestResourceInteraction => ({
+    code,
+  }));
+  return {
+    type: definition.type,
+    profile: `http://hl7.org/fhir/StructureDefinition/${definition.type}`,
+    documentation: `${definition.documentation} _sort: ${definition.sorts.map((s) => s.name).join(', ')} (default ${definition.defaultSort.map((s) => `${s.descending ? '-' : ''}${s.sort.name}`).join(',')}).`,
+    interaction,
+    versioning: 'versioned',
+    readHistory: definition.interactions.includes('vread'),
+    updateCreate: false,
+    conditionalCreate: false,
+    conditionalRead: 'not-supported',
+    conditionalUpdate: false,
+    conditionalDelete: 'not-supported',
+    ...(definition.includes.length > 0
+      ? { searchInclude: definition.includes.map((i) => `${definition.type}:${i.name}`) }
+      : {}),
+    ...(definition.revIncludes.length > 0
+      ? { searchRevInclude: definition.revIncludes.map((r) => `${r.sourceType}:${r.param}`) }
+      : {}),
+    searchParam: definition.searchParams.map((p) => ({
+      name: p.name,
+      definition: p.definition,
+      type: p.type,
+      documentation: p.documentation,
+    })),
   };
 }

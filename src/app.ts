@@ -8,6 +8,7 @@ import express from 'express';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createFhirRouter } from '../fhir/fhir-router.js';
 import { createSyncEngine, type SyncEngine } from '../sync/sync-engine.js';
+import { createWebhookDispatcher, type WebhookDispatcher } from '../sync/webhook-dispatcher.js';
 import type { Config } from './config.js';
 import { createConnector } from './connectors/create-connector.js';
 import type { Connector } from './connectors/connector.js';
@@ -38,6 +39,7 @@ export interface App {
   readonly url: string;
   readonly store: Store;
   readonly sync: SyncEngine;
+  readonly webhooks: WebhookDispatcher;
 }
 
 export function createApp(config: Config, options: AppOptions = {}): App {
@@ -47,6 +49,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const startedAt = new Date();
   let store: Store | undefined;
   let sync: SyncEngine | undefined;
+  let webhooks: WebhookDispatcher | undefined;
   let connectors: Connector[] = [];
   let server: Server | undefined;
   let url = '';
@@ -79,6 +82,15 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       publicBaseUrl,
       softwareVersion: SOFTWARE_VERSION,
       startedAt,
+      store: () => {
+        if (!store) throw new Error('the app has not started');
+        return store;
+      },
+      // LEAD: placeholder wiring until the real ones land. Replace with the SMART-scope AccessControl, the
+      // store-backed AuditSink and the bearer-token `authenticate` middleware (fhir/auth-middleware.ts, src/auth/*,
+      // src/audit/*). As it stands every FHIR request is allowed and nothing is audited.
+      access: { authorize: () => undefined, canRead: () => true },
+      audit: { record: () => Promise.resolve() },
     }),
   );
 
@@ -95,6 +107,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     get sync() {
       if (!sync) throw new Error('the app has not started');
       return sync;
+    },
+    get webhooks() {
+      if (!webhooks) throw new Error('the app has not started');
+      return webhooks;
     },
     async start() {
       store = await openStore(config.databaseUrl);
@@ -119,7 +135,18 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
         logger.info({ url, tenants: config.tenants.map((t) => t.id) }, 'switchboard listening');
       }
-      if (options.schedule ?? true) await sync.start();
+      webhooks = createWebhookDispatcher({
+        store,
+        tenants: config.tenants.map((tenant) => tenant.id),
+        settings: config.webhooks,
+        logger,
+        metrics,
+        fhirBaseUrl: (tenantId) => `${publicBaseUrl()}/fhir/${tenantId}`,
+      });
+      if (options.schedule ?? true) {
+        await sync.start();
+        await webhooks.start();
+      }
     },
     async stop() {
       const s = server;
@@ -132,6 +159,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       }
       await sync?.stop();
       sync = undefined;
+      await webhooks?.stop();
+      webhooks = undefined;
       await Promise.all(connectors.map((c) => c.close()));
       connectors = [];
       const st = store;

@@ -1,0 +1,108 @@
+/**
+ * Compiles a {@link Condition} to SQL over `resources r` (and `search_tokens t` inside token conditions). The
+ * SQL is the same for SQLite and PostgreSQL: only `substr`, `length`, `replace`, `cast(… as integer)` and plain
+ * comparisons, every value a bound parameter. Timestamps are ISO-8601 UTC text, so text comparison is time order.
+ *
+ * Matching text with `substr`/`replace` rather than `LIKE` keeps both dialects exact: SQLite's `LIKE` ignores
+ * ASCII case, PostgreSQL's does not.
+ *
+ * Each token condition becomes a `MATERIALIZED` common table expression (SQLite ≥ 3.35, PostgreSQL ≥ 12) that
+ * the row condition tests ids against. Materialized, the token lookup runs once whatever the planner believes:
+ * right after a sync, before PostgreSQL has analyzed the tables, an inlined `IN (subquery)` was planned as a
+ * nested loop re-reading the tokens for every resource (0.6 s instead of 2 ms for a name search over 500 patients).
+ */
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import type { Condition, ConditionField } from './search-condition.js';
+
+/** The tenant and type a condition is evaluated in (token subqueries are scoped by them). */
+export interface ConditionScope {
+  tenantId: string;
+  resourceType: string;
+}
+
+/** A condition in SQL: the common table expressions it needs and the boolean expression over `r`. */
+export interface ConditionSql {
+  /** `with …` (or nothing): put it in front of the `select` the condition is used in. */
+  with: RawBuilder<unknown>;
+  where: RawBuilder<SqlBool>;
+}
+
+/** SQL for `condition`, a boolean expression over `r`. Scan conditions must have been resolved first. */
+export function conditionSql(condition: Condition, scope: ConditionScope): ConditionSql {
+  const ctes: Array<RawBuilder<unknown>> = [];
+  const where = compile(condition, scope, 'r', ctes);
+  return { with: ctes.length === 0 ? sql`` : sql`with ${sql.join(ctes)} `, where };
+}
+
+/** `r.column` or `t.value`: field names come from a closed list, never from a request. */
+function fieldRef(field: ConditionField, row: 'r' | 't'): RawBuilder<string | null> {
+  return field === 'value' ? sql<string>`t.value` : sql<string | null>`${sql.ref(`${row}.${field}`)}`;
+}
+
+function compile(
+  c: Condition,
+  scope: ConditionScope,
+  row: 'r' | 't',
+  ctes: Array<RawBuilder<unknown>>,
+): RawBuilder<SqlBool> {
+  switch (c.op) {
+    case 'true':
+      return sql<SqlBool>`1 = 1`;
+    case 'false':
+      return sql<SqlBool>`1 = 0`;
+    case 'and':
+      return sql<SqlBool>`(${sql.join(
+        c.parts.map((p) => compile(p, scope, row, ctes)),
+        sql` and `,
+      )})`;
+    case 'or':
+      return sql<SqlBool>`(${sql.join(
+        c.parts.map((p) => compile(p, scope, row, ctes)),
+        sql` or `,
+      )})`;
+    case 'not':
+      return sql<SqlBool>`(not ${compile(c.part, scope, row, ctes)})`;
+    case 'compare': {
+      const f = fieldRef(c.field, row);
+      return sql<SqlBool>`(${f} is not null and ${f} ${sql.raw(c.comparison)} ${c.value})`;
+    }
+    case 'in': {
+      if (c.values.length === 0) return sql<SqlBool>`1 = 0`;
+      const f = fieldRef(c.field, row);
+      return sql<SqlBool>`(${f} is not null and ${f} in (${sql.join(c.values)}))`;
+    }
+    case 'is-null':
+      return sql<SqlBool>`(${fieldRef(c.field, row)} is null)`;
+    case 'starts-with': {
+      const f = fieldRef(c.field, row);
+      return sql<SqlBool>`(${f} is not null and substr(${f}, 1, cast(${codePoints(c.value)} as integer)) = ${c.value})`;
+    }
+    case 'ends-with': {
+      const f = fieldRef(c.field, row);
+      const n = codePoints(c.value);
+      return sql<SqlBool>`(${f} is not null and length(${f}) >= cast(${n} as integer) and substr(${f}, length(${f}) - cast(${n} as integer) + 1) = ${c.value})`;
+    }
+    case 'contains': {
+      if (c.value === '') return sql<SqlBool>`1 = 0`;
+      const f = fieldRef(c.field, row);
+      return sql<SqlBool>`(${f} is not null and replace(${f}, ${c.value}, '') <> ${f})`;
+    }
+    case 'token': {
+      const name = sql.raw(`m${ctes.length}`);
+      ctes.push(
+        sql`${name} as materialized (select t.resource_id from search_tokens t where t.tenant_id = ${scope.tenantId} and t.resource_type = ${scope.resourceType} and t.param = ${c.param} and ${compile(c.where, scope, 't', ctes)})`,
+      );
+      return sql<SqlBool>`r.id in (select resource_id from ${name})`;
+    }
+    case 'json-contains':
+      if (c.text === '') return sql<SqlBool>`1 = 0`;
+      return sql<SqlBool>`(replace(r.resource, ${c.text}, '') <> r.resource)`;
+    case 'scan':
+      throw new Error('a scan condition reached SQL: resolve scans before compiling');
+  }
+}
+
+/** Length in characters as SQL counts them (code points), not UTF-16 units. */
+function codePoints(text: string): number {
+  return [...text].length;
+}

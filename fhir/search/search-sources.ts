@@ -1,0 +1,150 @@
+/**
+ * Where search results come from. The store is one {@link SearchSource}; a type may have more (computed free
+ * Slots, DESIGN.md section 4), and a search merges them: every source returns its matches in the same sort order
+ * from the same keyset position, the pages are merged by sort key, and totals add up. A source that is not the
+ * store can apply exactly the store's rules with {@link pageInMemory} (criteria evaluated over the row the store
+ * would write for each resource).
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import type { FhirRequestContext } from '../access.js';
+import type { ResourceDefinition, SortExpression, SortedBy } from '../resources/resource-definition.js';
+import type { PagePosition } from './search-cursor.js';
+import type { ParsedSearch } from './search-parser.js';
+import { matchesCondition, virtualRow, type Condition, type VirtualRow } from './search-condition.js';
+
+/** What a source is asked for. */
+export interface SourceQuery {
+  ctx: FhirRequestContext;
+  definition: ResourceDefinition;
+  /** The parsed request, for hints such as the `start` window of a Slot search. */
+  search: ParsedSearch;
+  /** Every criterion as one condition; test a resource with `matchesCondition(virtualRow(r), condition)`. */
+  condition: Condition;
+  /** The zone dates without a zone were read in. */
+  zone: string;
+  sort: readonly SortedBy[];
+  /** Continue after or before this row; undefined for the first page. */
+  position: PagePosition | undefined;
+  /** At most this many rows. */
+  limit: number;
+}
+
+/** One result row: the resource and its sort key (see {@link sortKeyOf}). */
+export interface SourceRow {
+  resource: Resource & { id: string };
+  key: string[];
+}
+
+/** A provider of search results for one resource type. */
+export interface SearchSource {
+  /**
+   * Matching resources in sort order strictly after `position` (or strictly before it, nearest first, when the
+   * position's direction is `before`), at most `limit`.
+   */
+  page(query: SourceQuery): Promise<SourceRow[]>;
+  /** How many resources match the condition in total. */
+  count(query: SourceQuery): Promise<number>;
+  /** The resource with this id when this source has it (a read of a computed Slot); undefined otherwise. */
+  read?(ctx: FhirRequestContext, id: string): Promise<Resource | undefined>;
+}
+
+/** The sort's signature, stored in cursors so a cursor is only used with the sort it was made for. */
+export function sortSignature(sort: readonly SortedBy[]): string {
+  return sort.map((s) => `${s.descending ? '-' : ''}${s.sort.name}`).join(',');
+}
+
+/** Each sort expression with its direction, and the id last (in the direction of the last sort). */
+export function sortDirections(sort: readonly SortedBy[]): {
+  expressions: Array<{ expression: SortExpression; descending: boolean }>;
+  idDescending: boolean;
+} {
+  const expressions = sort.flatMap((s) =>
+    s.sort.expressions.map((expression) => ({ expression, descending: s.descending })),
+  );
+  return { expressions, idDescending: sort[sort.length - 1]?.descending ?? false };
+}
+
+/** The sort key of a row, as the store computes it in SQL: missing values sort as the empty string. */
+export function sortKeyOf(row: VirtualRow, sort: readonly SortedBy[]): string[] {
+  return sortDirections(sort).expressions.map(({ expression }) => {
+    switch (expression.kind) {
+      case 'column':
+        return row[expression.column] ?? '';
+      case 'token': {
+        const values = row.tokens.filter((t) => t.param === expression.param).map((t) => t.value);
+        values.sort((a, b) =>
+          expression.pick === 'longest'
+            ? [...b].length - [...a].length || compareText(a, b)
+            : compareText(a, b),
+        );
+        return values[0] ?? '';
+      }
+    }
+  });
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Orders rows by sort key then id; `reverse` for travelling backwards from a `before` position. */
+export function rowComparator(
+  sort: readonly SortedBy[],
+  reverse = false,
+): (a: SourceRow, b: SourceRow) => number {
+  const { expressions, idDescending } = sortDirections(sort);
+  return (a, b) => {
+    for (let i = 0; i < expressions.length; i++) {
+      const c = compareText(a.key[i] ?? '', b.key[i] ?? '');
+      if (c !== 0) return (expressions[i]?.descending ? -c : c) * (reverse ? -1 : 1);
+    }
+    const c = compareText(a.resource.id, b.resource.id);
+    return (idDescending ? -c : c) * (reverse ? -1 : 1);
+  };
+}
+
+/** Whether `row` lies strictly beyond `position` in the direction of travel. */
+function beyond(row: SourceRow, position: PagePosition, sort: readonly SortedBy[]): boolean {
+  const reverse = position.direction === 'before';
+  const pivot: SourceRow = {
+    resource: { resourceType: 'Basic', id: position.id } as SourceRow['resource'],
+    key: position.key,
+  };
+  return rowComparator(sort, reverse)(row, pivot) > 0;
+}
+
+/**
+ * A page from resources held in memory, with the store's semantics: criteria evaluated on the row the store
+ * would write, the same sort keys and keyset position. For sources that compute their resources.
+ */
+export function pageInMemory(resources: readonly Resource[], query: SourceQuery): SourceRow[] {
+  return matchingRows(resources, query)
+    .filter((row) => query.position === undefined || beyond(row, query.position, query.sort))
+    .sort(rowComparator(query.sort, query.position?.direction === 'before'))
+    .slice(0, query.limit);
+}
+
+/** How many of `resources` match, with the store's semantics. */
+export function countInMemory(resources: readonly Resource[], query: SourceQuery): number {
+  return matchingRows(resources, query).length;
+}
+
+function matchingRows(resources: readonly Resource[], query: SourceQuery): SourceRow[] {
+  return resources.flatMap((resource) => {
+    if (resource.resourceType !== query.definition.type || resource.id === undefined) return [];
+    const row = virtualRow(resource);
+    return matchesCondition(row, query.condition)
+      ? [{ resource: resource as SourceRow['resource'], key: sortKeyOf(row, query.sort) }]
+      : [];
+  });
+}
+
+/** Merges the sources' pages into one, in the direction of travel, without repeating an id. */
+export function mergePages(pages: readonly SourceRow[][], query: SourceQuery): SourceRow[] {
+  const seen = new Set<string>();
+  return pages
+    .flat()
+    .sort(rowComparator(query.sort, query.position?.direction === 'before'))
+    .filter((row) => !seen.has(row.resource.id) && seen.add(row.resource.id))
+    .slice(0, query.limit);
+}

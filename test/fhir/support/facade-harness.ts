@@ -1,0 +1,134 @@
+/**
+ * The FHIR facade over real HTTP against a synced store: the simulated records system (tiny firm or demo
+ * practice) on port 0, the sync engine run by hand into a store of either dialect, and `createFhirRouter` mounted
+ * on an express app on port 0 with in-test access control (allow-all unless told otherwise) and an audit sink
+ * that keeps every record for assertions. Clients: fhir-kit-client and MedplumClient pointed at the tenant base.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MedplumClient } from '@medplum/core';
+import express from 'express';
+import { Client } from 'fhir-kit-client';
+import type { AccessControl, AuditRecord, AuditSink } from '../../../fhir/access.js';
+import { createFhirRouter } from '../../../fhir/fhir-router.js';
+import { FhirError } from '../../../fhir/operation-outcome.js';
+import type { SearchSource } from '../../../fhir/search/search-sources.js';
+import { createLogger } from '../../../src/logger.js';
+import type { SimFirmData } from '../../../src/sim/sim-types.js';
+import type { Store } from '../../../src/store/database.js';
+import { startSyncHarness, type SyncHarness } from '../../support/sync-harness.js';
+import { TINY_FIRM, tinyFirm } from '../../support/tiny-firm.js';
+
+/** Access control the test steers: everything allowed except what the sets name. */
+export interface TestAccess extends AccessControl {
+  /** Types whose every interaction is refused with 403. */
+  readonly forbidden: Set<string>;
+  /** Types `canRead` says no to (left out of includes). */
+  readonly unreadable: Set<string>;
+}
+
+export function testAccess(): TestAccess {
+  const forbidden = new Set<string>();
+  const unreadable = new Set<string>();
+  return {
+    forbidden,
+    unreadable,
+    authorize(_ctx, resourceType, interaction) {
+      if (forbidden.has(resourceType))
+        throw FhirError.of(403, 'forbidden', `${interaction} on ${resourceType} is not allowed`);
+    },
+    canRead: (_ctx, resourceType) => !unreadable.has(resourceType) && !forbidden.has(resourceType),
+  };
+}
+
+export interface FacadeHarness {
+  /** `http://127.0.0.1:{port}` */
+  url: string;
+  /** `{url}/fhir/{tenant}` */
+  base: string;
+  tenant: string;
+  store: Store;
+  sync: SyncHarness;
+  access: TestAccess;
+  /** Every audit record written, in order. */
+  audit: AuditRecord[];
+  fhirKit: Client;
+  medplum: MedplumClient;
+  /** One full sync pass (all streams), asserting each succeeded. */
+  syncNow(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface FacadeOptions {
+  store: Store;
+  /** Default: the tiny firm. */
+  firm?: { name: string; data: SimFirmData };
+  slotSources?: readonly SearchSource[];
+}
+
+export async function startFacade(options: FacadeOptions): Promise<FacadeHarness> {
+  const firm = options.firm ?? { name: TINY_FIRM, data: tinyFirm() };
+  const sync = await startSyncHarness({ firms: [firm], store: options.store });
+  const syncNow = async () => {
+    const reports = await sync.engine.runOnce();
+    const failed = reports.filter((r) => r.outcome !== 'ok');
+    if (failed.length > 0) throw new Error(`sync failed: ${JSON.stringify(failed)}`);
+  };
+  await syncNow();
+
+  const access = testAccess();
+  const audit: AuditRecord[] = [];
+  const sink: AuditSink = {
+    record(_ctx, record) {
+      audit.push(record);
+      return Promise.resolve();
+    },
+  };
+  let url = '';
+  const app = express();
+  app.use(
+    '/fhir',
+    createFhirRouter({
+      tenants: sync.tenants,
+      logger: createLogger('silent'),
+      publicBaseUrl: () => url,
+      softwareVersion: 'test',
+      startedAt: new Date('2026-11-20T15:00:00Z'),
+      store: () => options.store,
+      access,
+      audit: sink,
+      slotSources: options.slotSources,
+    }),
+  );
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    s.once('error', reject);
+  });
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const base = `${url}/fhir/${firm.name}`;
+
+  return {
+    url,
+    base,
+    tenant: firm.name,
+    store: options.store,
+    sync,
+    access,
+    audit,
+    fhirKit: new Client({ baseUrl: base }),
+    medplum: new MedplumClient({
+      baseUrl: `${url}/`,
+      fhirUrlPath: `fhir/${firm.name}/`,
+      cacheTime: 0,
+      extendedMode: false,
+    }),
+    syncNow,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await sync.close();
+    },
+  };
+}
