@@ -47,6 +47,27 @@ export interface FhirRouterOptions {
   authenticate?: RequestHandler;
   /** Further sources of Slots (computed free slots), merged with the store's in Slot searches and reads. */
   slotSources?: readonly SearchSource[];
+  /**
+   * Further routes (writes, operations, Subscriptions), registered before the generic read/search routes so
+   * `/:tenant/Appointment/$find` is not taken for a read. Each gets the {@link FacadeRouteKit}.
+   */
+  routes?: ReadonlyArray<(router: Router, kit: FacadeRouteKit) => void>;
+  /** The body parser of write routes (`createJsonBodyParser` of request-limits.ts: size and depth bounds). */
+  jsonBody?: RequestHandler;
+}
+
+/** What a module adding routes to the facade uses, so every route behaves like the built-in ones. */
+export interface FacadeRouteKit {
+  deps: InteractionDeps;
+  /**
+   * Handlers for one route: format negotiation (406), authentication, then — for `body: 'json'` — the bounded
+   * JSON body parser (size, depth; 413/400), then `run` with the request context; its result is sent as FHIR JSON.
+   * `run` must authorize and audit (`audited` in interactions/interaction-deps.ts does both).
+   */
+  handler(
+    run: (ctx: FhirRequestContext, req: Request) => Promise<InteractionResult>,
+    options?: { body?: 'json' },
+  ): RequestHandler[];
 }
 
 /** Bound on a `POST _search` form body: parameters, not resources. */
@@ -76,6 +97,27 @@ export function createFhirRouter(options: FhirRouterOptions): Router {
     if (!resourceDefinitionOf(type)) throw notSupported(type);
     next();
   });
+
+  const jsonBody = options.jsonBody ?? express.json({ type: ['application/json', 'application/fhir+json'] });
+  const kit: FacadeRouteKit = {
+    deps,
+    handler: (run, handlerOptions = {}) => [
+      (req, _res, next) => {
+        negotiateFormat(req);
+        next();
+      },
+      authenticate,
+      ...(handlerOptions.body === 'json' ? [jsonBody] : []),
+      async (req: Request, res: Response) => {
+        const tenant = tenants.get(String(req.params.tenant)) as TenantConfig;
+        const result = await run(requestContext(req, res, tenant, options.store()), req);
+        res.set(result.headers ?? {});
+        if (result.body === undefined) res.status(result.status).end();
+        else sendFhirJson(req, res, result.status, result.body);
+      },
+    ],
+  };
+  for (const addRoutes of options.routes ?? []) addRoutes(router, kit);
 
   router.get('/:tenant/metadata', (req, res) => {
     const tenant = tenants.get(req.params.tenant) as TenantConfig;

@@ -6,9 +6,13 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { createAccessControl, createAuthMiddleware } from '../fhir/auth-middleware.js';
 import { createFhirRouter } from '../fhir/fhir-router.js';
+import { createJsonBodyParser, createRateLimiter } from '../fhir/request-limits.js';
 import { createSyncEngine, type SyncEngine } from '../sync/sync-engine.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../sync/webhook-dispatcher.js';
+import { createAuditTrail } from './audit/audit-trail.js';
+import { createClientRegistry } from './auth/client-registry.js';
 import type { Config } from './config.js';
 import { createConnector } from './connectors/create-connector.js';
 import type { Connector } from './connectors/connector.js';
@@ -55,6 +59,15 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   let url = '';
 
   const publicBaseUrl = () => config.publicBaseUrl ?? url;
+  const openedStore = (): Store => {
+    if (!store) throw new Error('the app has not started');
+    return store;
+  };
+  // The facade's interactions audit every outcome themselves (403s included), so access control gets no sink.
+  const audit = createAuditTrail(openedStore);
+  const access = createAccessControl({ logger });
+  const authenticate = createAuthMiddleware({ clients: createClientRegistry(config.clients) });
+  const rateLimiter = createRateLimiter();
   const http = express();
   http.disable('x-powered-by');
   http.set('etag', false);
@@ -82,15 +95,12 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       publicBaseUrl,
       softwareVersion: SOFTWARE_VERSION,
       startedAt,
-      store: () => {
-        if (!store) throw new Error('the app has not started');
-        return store;
-      },
-      // LEAD: placeholder wiring until the real ones land. Replace with the SMART-scope AccessControl, the
-      // store-backed AuditSink and the bearer-token `authenticate` middleware (fhir/auth-middleware.ts, src/auth/*,
-      // src/audit/*). As it stands every FHIR request is allowed and nothing is audited.
-      access: { authorize: () => undefined, canRead: () => true },
-      audit: { record: () => Promise.resolve() },
+      store: openedStore,
+      access,
+      audit,
+      authenticate: (req, res, next) =>
+        authenticate(req, res, (err?: unknown) => (err ? next(err) : rateLimiter.middleware(req, res, next))),
+      jsonBody: createJsonBodyParser(),
     }),
   );
 
@@ -129,6 +139,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       if (options.listen ?? true) {
         server = await new Promise<Server>((resolve, reject) => {
           const s = http.listen(config.port, config.host, () => resolve(s));
+          // Outlive clients' idle keep-alive (Node's fetch: 4 s) so they never reuse a socket we are closing.
+          s.keepAliveTimeout = 65_000;
           s.once('error', reject);
         });
         const { port } = server.address() as AddressInfo;
@@ -159,6 +171,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       }
       await sync?.stop();
       sync = undefined;
+      await access.idle();
       await webhooks?.stop();
       webhooks = undefined;
       await Promise.all(connectors.map((c) => c.close()));

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../src/app.js';
+import { readAuditTrail } from '../src/audit/audit-trail.js';
 import { demoConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startDemoSim, type RunningSim } from '../src/sim/demo-sim.js';
@@ -42,6 +43,22 @@ describe('the demo, booted in-process', () => {
     expect(res.body.fhirVersion).toBe('4.0.1');
     expect(res.body.implementation.url).toBe(`${app.url}/fhir/demo`);
     expectValidFhir(res.body);
+  });
+
+  it('demands the bearer token for everything but metadata, and audits what the demo client reads', async () => {
+    const denied = await request(app.url).get('/fhir/demo/Practitioner');
+    expect(denied.status).toBe(401);
+    expect(denied.headers['www-authenticate']).toMatch(/^Bearer realm="switchboard"/);
+    expectValidFhir(denied.body);
+
+    const res = await request(app.url)
+      .get('/fhir/demo/Practitioner')
+      .set('Authorization', 'Bearer demo-token');
+    expect(res.status).toBe(200);
+    expect(res.body.resourceType).toBe('Bundle');
+    expectValidFhir(res.body);
+    const audit = await readAuditTrail(app.store, 'demo', { limit: 1000 });
+    expect(audit.some((e) => e.clientId === 'demo-client' && e.resourceType === 'Practitioner')).toBe(true);
   });
 
   it('answers an unknown tenant with a 404 OperationOutcome', async () => {

@@ -141,6 +141,14 @@ describe.each(testStoreFactories)('sync engine against the sim over HTTP ($name)
     ]);
   });
 
+  it('still syncs blocks when the only appointment of a practitioner with a block is deleted', async () => {
+    const h = await start();
+    await h.engine.runOnce();
+    expect((await h.frontDesk(TINY_FIRM, 'DELETE', '/appointments/2')).status).toBe(204);
+    const reports = await h.engine.runOnce();
+    expect(reports.map((r) => r.outcome)).toEqual(['ok', 'ok', 'ok', 'ok']);
+  });
+
   it('keeps an appointment the front desk moved out of the hot window instead of deleting it', async () => {
     const h = await start();
     await h.engine.runOnce();

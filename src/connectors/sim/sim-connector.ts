@@ -156,7 +156,13 @@ export class SimConnector implements Connector {
           return {
             resourceType: 'Slot',
             upstreamId,
-            references: [ref('Schedule', key)],
+            // mapBlock resolves the practitioner and location too, so they must be resolvable even when no
+            // other record of this pass mentions them.
+            references: [
+              ref('Schedule', key),
+              ...(block.providerId === null ? [] : [ref('Practitioner', block.providerId)]),
+              ...(block.locationId === null ? [] : [ref('Location', block.locationId)]),
+            ],
             toFhir: (resolve) => {
               const mapped = mapBlock(block, this.context(resolve, snapshot));
               return {
