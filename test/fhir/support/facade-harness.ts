@@ -10,7 +10,8 @@ import { MedplumClient } from '@medplum/core';
 import express from 'express';
 import { Client } from 'fhir-kit-client';
 import type { AccessControl, AuditRecord, AuditSink } from '../../../fhir/access.js';
-import { createFhirRouter } from '../../../fhir/fhir-router.js';
+import { createFhirRouter, type FhirRouterOptions } from '../../../fhir/fhir-router.js';
+import { createJsonBodyParser } from '../../../fhir/request-limits.js';
 import { FhirError } from '../../../fhir/operation-outcome.js';
 import type { SearchSource } from '../../../fhir/search/search-sources.js';
 import { createLogger } from '../../../src/logger.js';
@@ -64,6 +65,8 @@ export interface FacadeOptions {
   /** Default: the tiny firm. */
   firm?: { name: string; data: SimFirmData };
   slotSources?: readonly SearchSource[];
+  /** Extra facade routes (writes, operations), built once the sim and the engine are up. */
+  routes?: (sync: SyncHarness) => NonNullable<FhirRouterOptions['routes']>;
 }
 
 export async function startFacade(options: FacadeOptions): Promise<FacadeHarness> {
@@ -98,6 +101,8 @@ export async function startFacade(options: FacadeOptions): Promise<FacadeHarness
       access,
       audit: sink,
       slotSources: options.slotSources,
+      routes: options.routes?.(sync),
+      jsonBody: createJsonBodyParser(),
     }),
   );
   const server = await new Promise<Server>((resolve, reject) => {
