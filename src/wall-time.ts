@@ -8,30 +8,26 @@ const WALL_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/;
 
 /** True when `value` is a wall time `YYYY-MM-DDTHH:mm` or `YYYY-MM-DDTHH:mm:ss` that names a real calendar time. */
 export function isWallTime(value: string): boolean {
-  const m = WALL_TIME.exec(value);
-  if (!m) return false;
-  return DateTime.fromISO(value, { zone: 'UTC' }).isValid;
+  return parseWallTime(value) !== undefined;
 }
 
 /**
  * The instant a wall time names in `zone`.
  * In the autumn repeated hour the earlier instant (daylight time) is taken; a wall time inside the spring gap does
  * not exist and moves forward by the gap (02:30 → 03:30), which is what clocks and most schedulers do.
- * Resolved explicitly: luxon alone seeds its offset guess from the current clock, so the repeated hour would
- * resolve differently in summer and in winter.
+ * Resolved explicitly (luxon alone seeds its offset guess from the current clock, so the repeated hour would
+ * resolve differently in summer and in winter), and without luxon's parser: a sync pass converts every
+ * appointment, so this is on the hot path (BENCHMARKS.md, sync-diff).
  */
 export function wallTimeToInstant(wall: string, zone: string): Date {
-  if (!isWallTime(wall)) throw new RangeError(`not a wall time: ${JSON.stringify(wall)}`);
-  const probe = DateTime.fromISO(wall, { zone });
-  if (!probe.isValid)
-    throw new RangeError(`cannot place ${wall} in zone ${zone}: ${probe.invalidExplanation ?? ''}`);
-  const asUtc = DateTime.fromISO(wall, { zone: 'UTC' }).toMillis();
-  const tz = probe.zone;
+  const asUtc = parseWallTime(wall);
+  if (asUtc === undefined) throw new RangeError(`not a wall time: ${JSON.stringify(wall)}`);
+  const tz = zoneNamed(zone);
   // Offsets in force a day either side cover both sides of any transition on this date.
-  const offsets = [tz.offset(asUtc - 86_400_000), tz.offset(asUtc + 86_400_000)];
+  const offsets = [offsetAt(tz, asUtc - 86_400_000), offsetAt(tz, asUtc + 86_400_000)];
   const matches = offsets
     .map((o) => asUtc - o * 60_000)
-    .filter((ts) => tz.offset(ts) === (asUtc - ts) / 60_000)
+    .filter((ts) => offsetAt(tz, ts) === (asUtc - ts) / 60_000)
     .sort((a, b) => a - b);
   // No match: the spring gap; read it with the offset before the change, which moves it forward by the gap.
   return new Date(matches[0] ?? asUtc - (offsets[0] ?? 0) * 60_000);
@@ -43,16 +39,21 @@ export function instantToWallTime(
   zone: string,
   precision: 'minute' | 'second' = 'minute',
 ): string {
-  const dt = DateTime.fromJSDate(instant, { zone });
-  if (!dt.isValid) throw new RangeError(`unknown zone ${zone}`);
-  return dt.toFormat(precision === 'minute' ? "yyyy-MM-dd'T'HH:mm" : "yyyy-MM-dd'T'HH:mm:ss");
+  const ts = instant.getTime();
+  const local = new Date(ts + offsetAt(zoneNamed(zone), ts) * 60_000).toISOString();
+  return local.slice(0, precision === 'minute' ? 16 : 19);
 }
 
 /** The instant as ISO 8601 with the zone's offset at that instant (`2026-11-24T14:00:00-05:00`), for FHIR. */
 export function instantToOffsetDateTime(instant: Date, zone: string): string {
-  return (
-    DateTime.fromJSDate(instant, { zone }).toISO({ suppressMilliseconds: true }) ?? instant.toISOString()
-  );
+  const ts = instant.getTime();
+  const offset = offsetAt(zoneNamed(zone), ts);
+  const text = formatWithOffset(instant, offset);
+  const ms = ts % 1000;
+  // Milliseconds only when there are any, as luxon's `suppressMilliseconds` wrote them.
+  return ms === 0
+    ? text
+    : `${text.slice(0, 19)}.${String((ms + 1000) % 1000).padStart(3, '0')}${text.slice(19)}`;
 }
 
 /** The calendar date (`YYYY-MM-DD`) at `instant` in `zone`. */
@@ -158,6 +159,41 @@ function utcMidnight(date: string): number {
   if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== date)
     throw new RangeError(`not a date: ${JSON.stringify(date)}`);
   return ms;
+}
+
+/** `YYYY-MM-DDTHH:mm[:ss]` read as if it were UTC, in ms; undefined when it is not a real calendar time. */
+function parseWallTime(value: string): number | undefined {
+  const m = WALL_TIME.exec(value);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(1).map((part) => Number(part ?? 0)) as number[];
+  if ((hour ?? 0) > 23 || (minute ?? 0) > 59 || (second ?? 0) > 59) return undefined;
+  const ms = Date.UTC(year ?? 0, (month ?? 1) - 1, day ?? 1, hour, minute, second);
+  const check = new Date(ms);
+  return check.getUTCMonth() === (month ?? 1) - 1 && check.getUTCDate() === day ? ms : undefined;
+}
+
+const HOUR_MS = 3_600_000;
+/** Bound on cached hours per zone (about eleven years of hours); the cache is dropped and rebuilt past it. */
+const MAX_CACHED_HOURS = 100_000;
+/**
+ * Zone offsets by UTC hour, per zone. A memo of tzdata facts — the same answer in every app instance and test —
+ * so a module-level cache is safe here, like luxon's own zone cache. An hour is cached only when the offset is
+ * the same at both of its ends; an hour containing a transition is asked of the zone every time.
+ */
+const offsetsByZone = new WeakMap<Zone, Map<number, number>>();
+
+function offsetAt(tz: Zone, ts: number): number {
+  let hours = offsetsByZone.get(tz);
+  if (!hours || hours.size > MAX_CACHED_HOURS) offsetsByZone.set(tz, (hours = new Map()));
+  const hour = Math.floor(ts / HOUR_MS);
+  const cached = hours.get(hour);
+  if (cached !== undefined) return cached;
+  const start = tz.offset(hour * HOUR_MS);
+  if (start === tz.offset(hour * HOUR_MS + HOUR_MS - 1)) {
+    hours.set(hour, start);
+    return start;
+  }
+  return tz.offset(ts);
 }
 
 function zoneNamed(zone: string): Zone {

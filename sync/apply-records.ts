@@ -4,7 +4,7 @@
  * rows — in one transaction. Unchanged data writes nothing and emits nothing.
  */
 import type { Resource, ResourceType } from '@medplum/fhirtypes';
-import type { SyncedResourceType, UpstreamRecord } from '../src/connectors/connector.js';
+import type { FhirIdResolver, SyncedResourceType, UpstreamRecord } from '../src/connectors/connector.js';
 import { resolveFhirIds } from '../src/connectors/resolve-fhir-ids.js';
 import type { JournalEventInput } from '../src/store/change-journal.js';
 import { contentHash } from '../src/store/content-hash.js';
@@ -13,6 +13,7 @@ import {
   commitChanges,
   currentHashes,
   readResource,
+  type CurrentHash,
   type CurrentHashFilter,
   type ResourceChange,
 } from '../src/store/resource-store.js';
@@ -68,20 +69,21 @@ export async function applyRecords(
 
   for (const set of sets) {
     const type = set.resourceType as ResourceType;
-    const incoming = set.records.map((r) => r.toFhir(resolve));
     const stored = await currentHashes(store, tenantId, type, set.scope);
-    // Stored rows of the incoming ids outside the scope matter too (an appointment moving into the window).
-    const outside = incoming.map((r) => r.id as string).filter((id) => !stored.has(id));
-    const known = outside.length ? await currentHashes(store, tenantId, type, { ids: outside }) : new Map();
-    const diff = diffResources(incoming, new Map([...stored, ...known]), contentHash);
-    unchanged += diff.unchanged;
-    const setChanges: ResourceChange[] = diff.upserts.map((resource) => ({
+    const diff = diffResources(mapped(set.records, resolve), stored, contentHash);
+    // Records the scope did not cover may still be stored (an appointment moving into the window): compare them.
+    const outside = diff.unseen.length
+      ? await currentHashes(store, tenantId, type, { ids: diff.unseen.map((r) => r.id as string) })
+      : new Map<string, CurrentHash>();
+    const rest = diffResources(diff.unseen, outside, contentHash);
+    unchanged += diff.unchanged + rest.unchanged;
+    const upserts = [...diff.changed, ...rest.changed, ...rest.unseen];
+    const setChanges: ResourceChange[] = upserts.map((resource) => ({
       op: 'upsert',
       resource: resource as Resource & { id: string },
     }));
 
-    const vanished = diff.vanished.filter((id) => stored.has(id));
-    for (const id of vanished) {
+    for (const id of diff.vanished) {
       if (set.vanished === 'ignore') break;
       // An appointment that left the window may have moved rather than gone: ask before deleting.
       const current = set.vanished === 'delete' ? null : await set.vanished(id);
@@ -113,4 +115,12 @@ export async function applyRecords(
     deleted,
     events: result.journal.length,
   };
+}
+
+/** Maps records one at a time as the differ asks, so unchanged ones become garbage at once. */
+function* mapped<R extends Resource>(
+  records: readonly UpstreamRecord<R>[],
+  resolve: FhirIdResolver,
+): Generator<R> {
+  for (const record of records) yield record.toFhir(resolve);
 }

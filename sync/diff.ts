@@ -12,23 +12,29 @@ export interface StoredVersion {
 }
 
 export interface Diff<R extends Resource> {
-  /** New, changed or reappearing resources. */
-  upserts: R[];
+  /** Resources the store holds in a different version (or deleted): to write. */
+  changed: R[];
+  /** Resources the given stored map does not know: new, or held outside the pass's scope — the caller checks. */
+  unseen: R[];
   /** Ids the store holds (not deleted) within the pass's scope that the records system no longer lists. */
   vanished: string[];
   unchanged: number;
 }
 
 /**
- * @param incoming every resource the records system listed for the scope (a window, or a set of ids)
+ * Streams `incoming` once, keeping only what must be written: a pass over 100,000 unchanged records holds no
+ * more than their ids (BENCHMARKS.md, sync-diff).
+ *
+ * @param incoming every resource the records system listed for the scope (a window, or a set of ids), lazily
  * @param stored   what the store holds for the same scope
  */
 export function diffResources<R extends Resource>(
-  incoming: readonly R[],
+  incoming: Iterable<R>,
   stored: ReadonlyMap<string, StoredVersion>,
   hash: (resource: R) => string,
 ): Diff<R> {
-  const upserts: R[] = [];
+  const changed: R[] = [];
+  const unseen: R[] = [];
   const seen = new Set<string>();
   let unchanged = 0;
   for (const resource of incoming) {
@@ -36,9 +42,11 @@ export function diffResources<R extends Resource>(
     if (seen.has(id)) continue; // a record listed twice (paging under concurrent writes) counts once
     seen.add(id);
     const current = stored.get(id);
-    if (current && !current.deleted && current.hash === hash(resource)) unchanged++;
-    else upserts.push(resource);
+    if (!current) unseen.push(resource);
+    else if (!current.deleted && current.hash === hash(resource)) unchanged++;
+    else changed.push(resource);
   }
-  const vanished = [...stored].filter(([id, v]) => !v.deleted && !seen.has(id)).map(([id]) => id);
-  return { upserts, vanished, unchanged };
+  const vanished: string[] = [];
+  for (const [id, version] of stored) if (!version.deleted && !seen.has(id)) vanished.push(id);
+  return { changed, unseen, vanished, unchanged };
 }

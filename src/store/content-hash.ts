@@ -12,17 +12,28 @@ import type { Resource } from '@medplum/fhirtypes';
  * @see DESIGN.md section 3
  */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') {
-    const text = JSON.stringify(value) as string | undefined;
-    return text ?? 'null';
-  }
+  if (value === null || typeof value !== 'object')
+    return (JSON.stringify(value) as string | undefined) ?? 'null';
+  // Plain loops and string concatenation: this runs for every record of every sync pass (BENCHMARKS.md).
+  let out: string;
   if (Array.isArray(value)) {
-    return `[${value.map((item: unknown) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
+    out = '[';
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      out += (i === 0 ? '' : ',') + (item === undefined ? 'null' : canonicalJson(item));
+    }
+    return `${out}]`;
   }
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, member]) => member !== undefined && typeof member !== 'function')
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([key, member]) => `${JSON.stringify(key)}:${canonicalJson(member)}`).join(',')}}`;
+  const record = value as Record<string, unknown>;
+  out = '{';
+  let first = true;
+  for (const key of Object.keys(record).sort()) {
+    const member = record[key];
+    if (member === undefined || typeof member === 'function') continue;
+    out += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalJson(member)}`;
+    first = false;
+  }
+  return `${out}}`;
 }
 
 /**
