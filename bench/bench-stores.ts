@@ -1,0 +1,56 @@
+/**
+ * Fresh databases for benchmarks: a SQLite file in a temporary directory always, and a uniquely named PostgreSQL
+ * schema when `TEST_DATABASE_URL` is set (dropped afterwards), as the store tests do.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+/** Where one benchmark run keeps its data: open it with `openStore(url, schema ? { schema } : {})`. */
+export interface BenchDatabase {
+  dialect: 'sqlite' | 'postgres';
+  url: string;
+  schema?: string;
+  /** Deletes the file or drops the schema. */
+  dispose(): Promise<void>;
+}
+
+export type BenchDatabaseFactory = () => Promise<BenchDatabase>;
+
+/** The dialects to run on: SQLite, plus PostgreSQL when `TEST_DATABASE_URL` is set. */
+export function benchDatabaseFactories(prefix: string): BenchDatabaseFactory[] {
+  const postgresUrl = process.env.TEST_DATABASE_URL;
+  return [
+    () => sqliteDatabase(prefix),
+    ...(postgresUrl ? [() => postgresDatabase(postgresUrl, prefix)] : []),
+  ];
+}
+
+export async function sqliteDatabase(prefix: string): Promise<BenchDatabase> {
+  const directory = await mkdtemp(join(tmpdir(), `switchboard-bench-${prefix}-`));
+  return {
+    dialect: 'sqlite',
+    url: `sqlite:${join(directory, 'store.sqlite')}`,
+    dispose: () => rm(directory, { recursive: true, force: true }),
+  };
+}
+
+async function postgresDatabase(url: string, prefix: string): Promise<BenchDatabase> {
+  const schema = `bench_${prefix.replace(/[^a-z0-9]/g, '_')}_${randomBytes(6).toString('hex')}`;
+  return {
+    dialect: 'postgres',
+    url,
+    schema,
+    async dispose() {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(`drop schema if exists "${schema}" cascade`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
