@@ -8,6 +8,7 @@
  * exactly that 1 %.
  */
 import type { Appointment } from '@medplum/fhirtypes';
+import { createHash } from 'node:crypto';
 import type { UpstreamRecord, UpstreamRef } from '../src/connectors/connector.js';
 import { createSimMappingContext } from '../src/connectors/sim/sim-fhir-context.js';
 import { mapAppointment } from '../src/connectors/sim/sim-fhir-mapping.js';
@@ -154,6 +155,10 @@ function simAppointment(i: number, options: SyntheticOptions): SimAppointment {
   };
 }
 
+const SNAPSHOT_KEY = createHash('sha256')
+  .update(JSON.stringify([SYNTHETIC_TENANT, providers, locations, types]))
+  .digest('base64url');
+
 const ref = (resourceType: UpstreamRef['resourceType'], id: number): UpstreamRef => ({
   resourceType,
   upstreamId: String(id),
@@ -172,7 +177,9 @@ export function syntheticAppointmentRecords(options: SyntheticOptions): Upstream
         ref('Practitioner', a.providerId),
         ref('Location', a.locationId),
       ],
-      // As the sim connector does: a mapping context per record over the reference-data snapshot.
+      // As the sim connector does: a hash of the raw record with the reference data it is mapped against, so an
+      // unchanged record is not mapped again, and a mapping context per record over the reference-data snapshot.
+      sourceHash: createHash('sha256').update(SNAPSHOT_KEY).update(JSON.stringify(a)).digest('base64url'),
       toFhir: (resolve) =>
         mapAppointment(
           a,

@@ -18,7 +18,7 @@ import {
   type ResourceChange,
 } from '../src/store/resource-store.js';
 import { changeEventType } from './change-events.js';
-import { diffResources } from './diff.js';
+import { diffResources, type DiffInput } from './diff.js';
 
 /** One resource type's part of a pass. */
 export interface RecordSet<R extends Resource = Resource> {
@@ -70,18 +70,31 @@ export async function applyRecords(
   for (const set of sets) {
     const type = set.resourceType as ResourceType;
     const stored = await currentHashes(store, tenantId, type, set.scope);
-    const diff = diffResources(mapped(set.records, resolve), stored, contentHash);
+    const diff = diffResources(diffInputsOf(set.records, resolve), stored, contentHash);
     // Records the scope did not cover may still be stored (an appointment moving into the window): compare them.
     const outside = diff.unseen.length
-      ? await currentHashes(store, tenantId, type, { ids: diff.unseen.map((r) => r.id as string) })
+      ? await currentHashes(store, tenantId, type, { ids: diff.unseen.map((r) => r.id) })
       : new Map<string, CurrentHash>();
     const rest = diffResources(diff.unseen, outside, contentHash);
     unchanged += diff.unchanged + rest.unchanged;
-    const upserts = [...diff.changed, ...rest.changed, ...rest.unseen];
-    const setChanges: ResourceChange[] = upserts.map((resource) => ({
+    const upserts = [
+      ...diff.changed,
+      ...rest.changed,
+      ...rest.unseen.map((input) => ({ resource: input.resource(), sourceHash: input.sourceHash })),
+    ];
+    const setChanges: ResourceChange[] = upserts.map(({ resource, sourceHash }) => ({
       op: 'upsert',
       resource: resource as Resource & { id: string },
+      ...(sourceHash === undefined ? {} : { sourceHash }),
     }));
+    // Same content, first time with a source hash: commit records the hash (no version, no event).
+    const hashOnly: ResourceChange[] = [...diff.newSourceHashes, ...rest.newSourceHashes].map(
+      ({ resource, sourceHash }) => ({
+        op: 'upsert',
+        resource: resource as Resource & { id: string },
+        sourceHash,
+      }),
+    );
 
     for (const id of diff.vanished) {
       if (set.vanished === 'ignore') break;
@@ -105,7 +118,7 @@ export async function applyRecords(
         events.push({ eventType: changeEventType(previous, next), resourceType: type, resourceId: id });
       }
     }
-    changes.push(...setChanges);
+    changes.push(...setChanges, ...hashOnly);
   }
 
   const result = await commitChanges(store, tenantId, changes, events);
@@ -117,10 +130,14 @@ export async function applyRecords(
   };
 }
 
-/** Maps records one at a time as the differ asks, so unchanged ones become garbage at once. */
-function* mapped<R extends Resource>(
+/** Records as lazy diff inputs: a record is mapped only if the differ needs its content. */
+function diffInputsOf<R extends Resource>(
   records: readonly UpstreamRecord<R>[],
   resolve: FhirIdResolver,
-): Generator<R> {
-  for (const record of records) yield record.toFhir(resolve);
+): DiffInput<R>[] {
+  return records.map((record) => ({
+    id: resolve(record.resourceType, record.upstreamId),
+    ...(record.sourceHash === undefined ? {} : { sourceHash: record.sourceHash }),
+    resource: () => record.toFhir(resolve),
+  }));
 }

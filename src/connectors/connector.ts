@@ -37,6 +37,11 @@ export interface UpstreamRecord<R extends Resource = Resource> {
   upstreamId: string;
   /** Records this one points at (its own id is resolved too). */
   references: UpstreamRef[];
+  /**
+   * A hash of everything `toFhir` depends on (the upstream record and the reference data it is mapped against).
+   * When it equals the stored one the record is unchanged and a sync pass skips mapping it. Optional.
+   */
+  sourceHash?: string;
   /** Builds the FHIR resource, `id` included, `meta` left to the store. Pure. */
   toFhir(resolve: FhirIdResolver): R;
 }

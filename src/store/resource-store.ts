@@ -29,6 +29,8 @@ export interface CurrentHash {
   hash: string;
   versionId: number;
   deleted: boolean;
+  /** Hash of the upstream record the current version came from, when the connector gave one. */
+  sourceHash: string | null;
 }
 
 /** Filter of {@link currentHashes}. */
@@ -43,7 +45,11 @@ export interface CurrentHashFilter {
 
 /** One change to commit. */
 export type ResourceChange =
-  | { op: 'upsert'; resource: Resource & { id: string } }
+  | {
+      op: 'upsert';
+      resource: Resource & { id: string };
+      /** See {@link CurrentHash.sourceHash}. */ sourceHash?: string;
+    }
   | { op: 'delete'; resourceType: ResourceType; id: string };
 
 /** One version a commit wrote. */
@@ -86,7 +92,7 @@ export async function currentHashes(
     if (ids?.length === 0) continue;
     let query = store.db
       .selectFrom('resources')
-      .select(['id', 'content_hash', 'version_id', 'deleted'])
+      .select(['id', 'content_hash', 'version_id', 'deleted', 'source_hash'])
       .where('tenant_id', '=', tenantId)
       .where('resource_type', '=', resourceType);
     if (ids !== undefined) query = query.where('id', 'in', ids);
@@ -95,7 +101,12 @@ export async function currentHashes(
     if (filter.periodFrom !== undefined) query = query.where('period_start', '>=', filter.periodFrom);
     if (filter.periodTo !== undefined) query = query.where('period_start', '<', filter.periodTo);
     for (const row of await query.execute()) {
-      result.set(row.id, { hash: row.content_hash, versionId: row.version_id, deleted: row.deleted === 1 });
+      result.set(row.id, {
+        hash: row.content_hash,
+        versionId: row.version_id,
+        deleted: row.deleted === 1,
+        sourceHash: row.source_hash,
+      });
     }
   }
   return result;
@@ -160,6 +171,7 @@ export async function commitChangesInTransaction(
   const tokens = new Map<string, SearchTokensTable[]>();
   const written: WrittenVersion[] = [];
   const writtenVersion = new Map<string, number>();
+  const sourceHashOnly: Array<{ resourceType: ResourceType; id: string; sourceHash: string }> = [];
 
   for (const change of changes) {
     const resourceType = change.op === 'upsert' ? change.resource.resourceType : change.resourceType;
@@ -170,7 +182,14 @@ export async function commitChangesInTransaction(
     let hash: string;
     if (change.op === 'upsert') {
       hash = contentHash(change.resource);
-      if (before && before.deleted === 0 && before.content_hash === hash) continue;
+      if (before && before.deleted === 0 && before.content_hash === hash) {
+        // Same content from a different source record (or a first source hash): remember it, no new version.
+        if (change.sourceHash !== undefined && change.sourceHash !== before.source_hash) {
+          sourceHashOnly.push({ resourceType, id, sourceHash: change.sourceHash });
+          before.source_hash = change.sourceHash;
+        }
+        continue;
+      }
       stored = change.resource;
     } else {
       if (!before || before.deleted === 1) continue;
@@ -190,6 +209,7 @@ export async function commitChangesInTransaction(
       content_hash: hash,
       deleted,
       resource: json,
+      source_hash: change.op === 'upsert' ? (change.sourceHash ?? null) : (before?.source_hash ?? null),
       ...searchColumnsFor(stored),
     };
     current.set(key, row);
@@ -219,6 +239,15 @@ export async function commitChangesInTransaction(
   }
 
   await writeResourceRows(trx, [...rows.values()]);
+  for (const { resourceType, id, sourceHash } of sourceHashOnly) {
+    await trx
+      .updateTable('resources')
+      .set({ source_hash: sourceHash })
+      .where('tenant_id', '=', tenantId)
+      .where('resource_type', '=', resourceType)
+      .where('id', '=', id)
+      .execute();
+  }
   for (const part of chunk(history, rowsPerInsert(7)))
     await trx.insertInto('resource_history').values(part).execute();
   await replaceSearchTokens(trx, tenantId, rows, [...tokens.values()].flat());
@@ -349,7 +378,7 @@ async function loadCurrent(
 }
 
 async function writeResourceRows(trx: StoreTransaction, rows: ResourcesTable[]): Promise<void> {
-  for (const part of chunk(rows, rowsPerInsert(17))) {
+  for (const part of chunk(rows, rowsPerInsert(18))) {
     await trx
       .insertInto('resources')
       .values(part)
@@ -367,6 +396,7 @@ async function writeResourceRows(trx: StoreTransaction, rows: ResourcesTable[]):
           ref_practitioner: eb.ref('excluded.ref_practitioner'),
           ref_location: eb.ref('excluded.ref_location'),
           ref_schedule: eb.ref('excluded.ref_schedule'),
+          source_hash: eb.ref('excluded.source_hash'),
         })),
       )
       .execute();

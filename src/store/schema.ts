@@ -29,6 +29,8 @@ export interface ResourcesTable {
   ref_practitioner: string | null;
   ref_location: string | null;
   ref_schedule: string | null;
+  /** Hash of the upstream record this version was mapped from (with the mapping's inputs); null when unknown. */
+  source_hash: string | null;
 }
 
 /** Every version ever written, for `_history`, `vread`, ETags and webhooks that carry versions. */

@@ -19,7 +19,8 @@ export type SearchColumns = Pick<
 >;
 
 /**
- * Search columns of `resource`: Appointment and Slot periods (as ISO UTC) and status; the first patient,
+ * Search columns of `resource`: Appointment and Slot periods (as ISO UTC) and status, a Schedule's
+ * `planningHorizon` as its period (a date without a time covers its whole day, month or year); the first patient,
  * practitioner and location an Appointment, Schedule or PractitionerRole refers to (further participants are
  * found through search tokens); a Slot's schedule; Location status and Patient/Practitioner `active`.
  *
@@ -60,6 +61,8 @@ export function searchColumnsFor(resource: Resource): SearchColumns {
   if (resource.resourceType === 'Schedule') {
     return {
       ...columns,
+      period_start: periodBound(resource.planningHorizon?.start, 'start'),
+      period_end: periodBound(resource.planningHorizon?.end, 'end'),
       status: activeStatus(resource.active),
       ref_patient: firstIdOf(resource.actor, 'Patient'),
       ref_practitioner: firstIdOf(resource.actor, 'Practitioner'),
@@ -91,6 +94,33 @@ export function toUtcIso(instant: string | undefined): string | null {
   if (!instant || /T[\d:.]+$/.test(instant)) return null;
   const time = Date.parse(instant);
   return Number.isNaN(time) ? null : new Date(time).toISOString();
+}
+
+const PARTIAL_DATE = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/;
+
+/**
+ * One end of a Period as ISO UTC. A `dateTime` end may be a bare date (`2026-12-31`), which as a bound covers that
+ * whole day: its start for `start`, the start of the next day for `end`. Dates carry no zone, so UTC midnights
+ * bound them (as calendar-date searches do).
+ */
+function periodBound(value: string | undefined, bound: 'start' | 'end'): string | null {
+  const date = value === undefined ? null : PARTIAL_DATE.exec(value);
+  if (!date) return toUtcIso(value);
+  const [year, month, day] = [
+    Number(date[1]),
+    date[2] ? Number(date[2]) - 1 : 0,
+    date[3] ? Number(date[3]) : 1,
+  ];
+  if (month > 11 || day < 1 || new Date(Date.UTC(year, month, day)).getUTCMonth() !== month) return null;
+  const precision = date[3] ? 'day' : date[2] ? 'month' : 'year';
+  const next = bound === 'end' ? 1 : 0;
+  const utc =
+    precision === 'day'
+      ? Date.UTC(year, month, day + next)
+      : precision === 'month'
+        ? Date.UTC(year, month + next, 1)
+        : Date.UTC(year + next, 0, 1);
+  return new Date(utc).toISOString();
 }
 
 function firstIdOf(references: Array<Reference | undefined> | undefined, type: string): string | null {

@@ -3,6 +3,7 @@
  * name, identifier, phone, code and reference searches with indexed equality or prefix lookups in either dialect.
  */
 import type {
+  Address,
   Appointment,
   CodeableConcept,
   ContactPoint,
@@ -13,6 +14,7 @@ import type {
   Practitioner,
   Resource,
   Schedule,
+  Slot,
 } from '@medplum/fhirtypes';
 import { referenceKey } from './reference-key.js';
 
@@ -33,7 +35,7 @@ export function foldText(text: string): string {
 }
 
 /**
- * The search tokens of `resource`, without duplicates. Patient, Practitioner, Location, Schedule and
+ * The search tokens of `resource`, without duplicates. Patient, Practitioner, Location, Schedule, Slot and
  * Appointment have tokens; other resource types have none.
  *
  * - names (`name`, and `family`/`given` for people): folded whole, each folded word, and the words run together
@@ -42,8 +44,11 @@ export function foldText(text: string): string {
  * - `identifier`: `system|value` and `value`;
  * - `phone` (digits only; a US number also without its leading 1), `email` (lower-cased), `telecom` (either);
  * - `birthdate`, `gender`;
+ * - `address` (Patient, Location): the text forms of each line, city, district, state, postal code, country
+ *   and text, folded as names are;
  * - codes (`service-type`, `appointment-type`, `specialty`, `service-category`): `system|code` and `code`;
- * - references (`actor`, `patient`, `practitioner`, `location`): `Type/id`.
+ * - references (`actor`, `patient`, `practitioner`, `location`, a Slot's `schedule`, an Appointment's `slot`):
+ *   `Type/id`.
  *
  * @see DESIGN.md section 3
  */
@@ -53,10 +58,13 @@ export function searchTokensFor(resource: Resource): SearchToken[] {
   if (resource.resourceType === 'Patient' || resource.resourceType === 'Practitioner') {
     addPersonTokens(tokens, resource);
     if (resource.birthDate) tokens.add('birthdate', resource.birthDate);
+    if (resource.resourceType === 'Patient') addAddresses(tokens, resource.address);
   } else if (resource.resourceType === 'Location') {
     addLocationTokens(tokens, resource);
   } else if (resource.resourceType === 'Schedule') {
     addScheduleTokens(tokens, resource);
+  } else if (resource.resourceType === 'Slot') {
+    addSlotTokens(tokens, resource);
   } else if (resource.resourceType === 'Appointment') {
     addAppointmentTokens(tokens, resource);
   }
@@ -193,6 +201,17 @@ function addLocationTokens(tokens: TokenSet, location: Location): void {
   for (const alias of location.alias ?? []) addTextForms(tokens, 'name', alias);
   addIdentifiers(tokens, location.identifier);
   addTelecom(tokens, location.telecom);
+  addAddresses(tokens, location.address);
+}
+
+/** Every part of every address, as text forms under `address` (R4 `address` matches any part of it). */
+function addAddresses(tokens: TokenSet, addresses: Address[] | Address | undefined): void {
+  const list = addresses === undefined ? [] : Array.isArray(addresses) ? addresses : [addresses];
+  for (const a of list) {
+    for (const part of [...(a.line ?? []), a.city, a.district, a.state, a.postalCode, a.country, a.text]) {
+      if (part !== undefined) addTextForms(tokens, 'address', part);
+    }
+  }
 }
 
 function addScheduleTokens(tokens: TokenSet, schedule: Schedule): void {
@@ -201,6 +220,15 @@ function addScheduleTokens(tokens: TokenSet, schedule: Schedule): void {
   addCodes(tokens, 'service-category', schedule.serviceCategory);
   addCodes(tokens, 'specialty', schedule.specialty);
   addIdentifiers(tokens, schedule.identifier);
+}
+
+function addSlotTokens(tokens: TokenSet, slot: Slot): void {
+  addCodes(tokens, 'service-type', slot.serviceType);
+  addCodes(tokens, 'service-category', slot.serviceCategory);
+  addCodes(tokens, 'specialty', slot.specialty);
+  addCodes(tokens, 'appointment-type', slot.appointmentType);
+  addIdentifiers(tokens, slot.identifier);
+  tokens.add('schedule', referenceKey(slot.schedule));
 }
 
 function addAppointmentTokens(tokens: TokenSet, appointment: Appointment): void {
@@ -216,6 +244,7 @@ function addAppointmentTokens(tokens: TokenSet, appointment: Appointment): void 
     const param = PARTICIPANT_PARAMS[key.slice(0, key.indexOf('/'))];
     if (param !== undefined) tokens.add(param, key);
   }
+  for (const slot of appointment.slot ?? []) tokens.add('slot', referenceKey(slot));
 }
 
 /** Appointment search parameters that narrow `actor` to one participant type. */

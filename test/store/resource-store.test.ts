@@ -279,6 +279,17 @@ describe.each(testStoreFactories)('resource store ($name)', (factory) => {
     await expect(commitChanges(store, 'a', [{ op: 'upsert', resource: badId }])).rejects.toThrow(TypeError);
   });
 
+  it('keeps the source hash a version came from, and records a new one for unchanged content without a version', async () => {
+    const { store } = testStore();
+    const a1 = appointment('a1', '2026-11-24T14:00:00Z', '2026-11-24T14:15:00Z');
+    await commitChanges(store, 'a', [{ op: 'upsert', resource: a1, sourceHash: 'src-1' }]);
+    expect((await currentHashes(store, 'a', 'Appointment')).get('a1')?.sourceHash).toBe('src-1');
+    const again = await commitChanges(store, 'a', [{ op: 'upsert', resource: a1, sourceHash: 'src-2' }]);
+    expect(again.written).toEqual([]);
+    const current = (await currentHashes(store, 'a', 'Appointment')).get('a1');
+    expect([current?.versionId, current?.sourceHash]).toEqual([1, 'src-2']);
+  });
+
   it('answers currentHashes by ids (deleted included) and by period (live rows starting in [from, to))', async () => {
     const { store } = testStore();
     const a1 = appointment('a1', '2026-11-24T09:00:00-05:00', '2026-11-24T09:30:00-05:00'); // 14:00Z
@@ -294,7 +305,7 @@ describe.each(testStoreFactories)('resource store ($name)', (factory) => {
 
     const all = await currentHashes(store, 'a', 'Appointment');
     expect([...all.keys()].sort()).toEqual(['a1', 'a2', 'a3', 'a4']);
-    expect(all.get('a1')).toEqual({ hash: contentHash(a1), versionId: 1, deleted: false });
+    expect(all.get('a1')).toEqual({ hash: contentHash(a1), versionId: 1, deleted: false, sourceHash: null });
 
     const byIds = await currentHashes(store, 'a', 'Appointment', { ids: ['a1', 'a4', 'zz'] });
     expect([...byIds.keys()].sort()).toEqual(['a1', 'a4']);

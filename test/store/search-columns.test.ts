@@ -12,6 +12,24 @@ describe('searchColumnsFor', () => {
     ).toMatchObject({ status: 'active', ref_practitioner: 'pr1', ref_location: 'l1', period_start: null });
   });
 
+  it("stores a schedule's planning horizon as its period, a bare date covering its whole day", () => {
+    const schedule = (start?: string, end?: string) =>
+      searchColumnsFor({
+        resourceType: 'Schedule',
+        actor: [{ reference: 'Practitioner/pr1' }],
+        planningHorizon: { start, end },
+      });
+    expect(schedule('2026-11-20T08:00:00-05:00', '2026-12-31')).toMatchObject({
+      period_start: '2026-11-20T13:00:00.000Z',
+      period_end: '2027-01-01T00:00:00.000Z',
+    });
+    expect(schedule('2026-11', '2026')).toMatchObject({
+      period_start: '2026-11-01T00:00:00.000Z',
+      period_end: '2027-01-01T00:00:00.000Z',
+    });
+    expect(schedule(undefined, '2026-02-30')).toMatchObject({ period_start: null, period_end: null });
+  });
+
   it('leaves columns empty for resource types without search columns', () => {
     expect(Object.values(searchColumnsFor({ resourceType: 'Organization', name: 'x' }))).toEqual(
       Array.from({ length: 7 }, () => null),

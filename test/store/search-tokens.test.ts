@@ -103,15 +103,68 @@ describe('searchTokensFor', () => {
     expect(valuesOf(tokens, 'actor')).toEqual(['Patient/p1', 'Practitioner/pr1', 'Practitioner/pr2']);
   });
 
-  it('gives other resource types no tokens and never repeats a token', () => {
+  it('indexes slot codes, identifiers and schedule', () => {
     const slot: Slot = {
       resourceType: 'Slot',
-      schedule: { reference: 'Schedule/s' },
+      identifier: [{ system: 'urn:slots', value: 's-1' }],
+      serviceType: [{ coding: [{ system: 'urn:types', code: 'follow-up' }] }],
+      serviceCategory: [{ coding: [{ code: 'primary-care' }] }],
+      specialty: [{ coding: [{ system: 'urn:specialty', code: 'fm' }] }],
+      appointmentType: { coding: [{ code: 'ROUTINE' }] },
+      schedule: { reference: 'https://x.example/fhir/demo/Schedule/s' },
       status: 'free',
       start: '2026-11-24T14:00:00Z',
       end: '2026-11-24T14:15:00Z',
     };
-    expect(searchTokensFor(slot)).toEqual([]);
+    const tokens = searchTokensFor(slot);
+    expect(valuesOf(tokens, 'service-type')).toEqual(['urn:types|follow-up', 'follow-up']);
+    expect(valuesOf(tokens, 'service-category')).toEqual(['primary-care']);
+    expect(valuesOf(tokens, 'specialty')).toEqual(['urn:specialty|fm', 'fm']);
+    expect(valuesOf(tokens, 'appointment-type')).toEqual(['ROUTINE']);
+    expect(valuesOf(tokens, 'identifier')).toEqual(['urn:slots|s-1', 's-1']);
+    expect(valuesOf(tokens, 'schedule')).toEqual(['Schedule/s']);
+  });
+
+  it('indexes every part of patient and location addresses as folded text', () => {
+    const address = {
+      line: ['12 Rue Émile-Zola', 'Apt 3'],
+      city: 'Saint-Étienne',
+      state: 'NY',
+      postalCode: '12207',
+      country: 'US',
+    };
+    const patient: Patient = { resourceType: 'Patient', address: [address] };
+    const location: Location = { resourceType: 'Location', name: 'Annex', address };
+    for (const tokens of [searchTokensFor(patient), searchTokensFor(location)]) {
+      expect(valuesOf(tokens, 'address')).toEqual(
+        expect.arrayContaining([
+          '12 rue emile-zola',
+          'emile',
+          'zola',
+          'emilezola',
+          'apt',
+          'saint-etienne',
+          'etienne',
+          'ny',
+          '12207',
+          'us',
+        ]),
+      );
+    }
+  });
+
+  it('indexes the slots an appointment was booked into', () => {
+    const appointment: Appointment = {
+      resourceType: 'Appointment',
+      status: 'booked',
+      slot: [{ reference: 'Slot/sched-1.202611241400.15' }, { display: 'no reference' }],
+      participant: [{ actor: { reference: 'Patient/p1' }, status: 'accepted' }],
+    };
+    expect(valuesOf(searchTokensFor(appointment), 'slot')).toEqual(['Slot/sched-1.202611241400.15']);
+  });
+
+  it('gives other resource types no tokens and never repeats a token', () => {
+    expect(searchTokensFor({ resourceType: 'Organization', name: 'Riverside' })).toEqual([]);
     const twice: Patient = { resourceType: 'Patient', name: [{ family: 'Smith' }, { family: 'SMITH' }] };
     const keys = searchTokensFor(twice).map((t) => `${t.param}=${t.value}`);
     expect(new Set(keys).size).toBe(keys.length);

@@ -2,6 +2,7 @@
  * The connector for the simulated records system (DESIGN.md section 2): its proprietary API through
  * {@link SimClient}, its data model through the pure mapping in `sim-fhir-mapping.ts`.
  */
+import { createHash } from 'node:crypto';
 import type { Appointment, Location, Patient, Practitioner, Schedule, Slot } from '@medplum/fhirtypes';
 import type { SimConnectorSettings } from '../../config.js';
 import type {
@@ -41,7 +42,15 @@ interface Snapshot {
   locations: SimLocation[];
   types: SimAppointmentType[];
   templates: SimTemplate[];
+  /** Hash of all of the above, the tenant and the mapping version: part of every record's source hash. */
+  key: string;
 }
+
+/** Bump when the mapping changes what it produces, so stored source hashes stop matching. */
+const MAPPING_VERSION = 1;
+
+const sourceHashOf = (snapshot: Snapshot, raw: unknown): string =>
+  createHash('sha256').update(snapshot.key).update(JSON.stringify(raw)).digest('base64url');
 
 function uniqueSchedules(
   templates: readonly SimTemplate[],
@@ -319,7 +328,20 @@ export class SimConnector implements Connector {
       this.client.get<SimAppointmentType[]>('/appointment-types', {}, signal),
       this.client.get<SimTemplate[]>('/templates', {}, signal),
     ]);
-    this.snapshot = { providers, locations, types, templates };
+    const key = createHash('sha256')
+      .update(
+        JSON.stringify([
+          MAPPING_VERSION,
+          this.options.tenantId,
+          this.options.timezone ?? null,
+          providers,
+          locations,
+          types,
+          templates,
+        ]),
+      )
+      .digest('base64url');
+    this.snapshot = { providers, locations, types, templates, key };
     return this.snapshot;
   }
 
@@ -356,6 +378,7 @@ export class SimConnector implements Connector {
       resourceType: 'Patient',
       upstreamId: String(p.id),
       references: [],
+      sourceHash: sourceHashOf(snapshot, p),
       toFhir: (resolve) => mapPatient(p, this.context(resolve, snapshot)),
     };
   }

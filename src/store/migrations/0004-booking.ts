@@ -27,7 +27,11 @@ async function up(db: Kysely<any>): Promise<void> {
     .addColumn('expires_at', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('booking_sagas_pk', ['tenant_id', 'id'])
     .execute();
-  await db.schema.createIndex('booking_sagas_state_idx').on('booking_sagas').columns(['state', 'updated_at']).execute();
+  await db.schema
+    .createIndex('booking_sagas_state_idx')
+    .on('booking_sagas')
+    .columns(['state', 'updated_at'])
+    .execute();
 
   // One row per 5-minute bucket of a practitioner's time a saga holds. Any two overlapping ranges on the
   // 5-minute grid share a bucket, so the primary key refuses the second hold on both dialects alike.
@@ -39,7 +43,11 @@ async function up(db: Kysely<any>): Promise<void> {
     .addColumn('saga_id', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('booking_claims_pk', ['tenant_id', 'practitioner_id', 'bucket_start'])
     .execute();
-  await db.schema.createIndex('booking_claims_saga_idx').on('booking_claims').columns(['tenant_id', 'saga_id']).execute();
+  await db.schema
+    .createIndex('booking_claims_saga_idx')
+    .on('booking_claims')
+    .columns(['tenant_id', 'saga_id'])
+    .execute();
 
   await db.schema
     .createTable('idempotency_records')

@@ -7,12 +7,14 @@ import { migration0001Initial } from './0001-initial.js';
 import { migration0002Audit } from './0002-audit.js';
 import { migration0003Webhooks } from './0003-webhooks.js';
 import { migration0004Booking } from './0004-booking.js';
+import { migration0005SourceHash } from './0005-source-hash.js';
 
 const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': migration0001Initial,
   '0002-audit': migration0002Audit,
   '0003-webhooks': migration0003Webhooks,
   '0004-booking': migration0004Booking,
+  '0005-source-hash': migration0005SourceHash,
 });
 
 /** A kysely migration provider over the frozen migration list. */
