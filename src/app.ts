@@ -9,6 +9,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createAccessControl, createAuthMiddleware } from '../fhir/auth-middleware.js';
 import { createFhirRouter } from '../fhir/fhir-router.js';
 import { createJsonBodyParser, createRateLimiter } from '../fhir/request-limits.js';
+import { createComputedSlotSource } from '../fhir/search/computed-slot-source.js';
 import { createSyncEngine, type SyncEngine } from '../sync/sync-engine.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../sync/webhook-dispatcher.js';
 import { createAuditTrail } from './audit/audit-trail.js';
@@ -101,6 +102,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       authenticate: (req, res, next) =>
         authenticate(req, res, (err?: unknown) => (err ? next(err) : rateLimiter.middleware(req, res, next))),
       jsonBody: createJsonBodyParser(),
+      slotSources: [createComputedSlotSource({ now: options.now })],
     }),
   );
 

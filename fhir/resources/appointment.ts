@@ -100,7 +100,7 @@ export const appointmentDefinition: ResourceDefinition = {
       type: 'reference',
       definition: r4SearchParameter('Appointment-slot'),
       documentation: 'A Slot the appointment was booked into: Slot/id or a bare id.',
-      target: { kind: 'reference-json' },
+      target: { kind: 'reference-token', param: 'slot' },
       targetTypes: ['Slot'],
     },
   ],

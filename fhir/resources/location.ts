@@ -1,5 +1,4 @@
 /** Location (https://hl7.org/fhir/R4/location.html): the practice's sites, each with its time zone. */
-import type { Address, Resource } from '@medplum/fhirtypes';
 import {
   ID_PARAM,
   ID_SORT,
@@ -11,15 +10,6 @@ import {
 } from './common-parameters.js';
 import { r4SearchParameter, type ResourceDefinition } from './resource-definition.js';
 
-/** Every searchable text of `Location.address` (R4 `Location-address` matches any part of it). */
-function addressTexts(resource: Resource): string[] {
-  if (resource.resourceType !== 'Location' || !resource.address) return [];
-  const a: Address = resource.address;
-  return [...(a.line ?? []), a.city, a.district, a.state, a.postalCode, a.country, a.text].filter(
-    (part): part is string => typeof part === 'string' && part.trim() !== '',
-  );
-}
-
 export const locationDefinition: ResourceDefinition = {
   type: 'Location',
   documentation: 'The practice locations, as last synced from the records system.',
@@ -29,14 +19,11 @@ export const locationDefinition: ResourceDefinition = {
     LAST_UPDATED_PARAM,
     identifierParam('Location-identifier', 'A location identifier'),
     textParam('name', 'Location-name', 'The name or an alias of the location'),
-    {
-      name: 'address',
-      type: 'string',
-      definition: r4SearchParameter('Location-address'),
-      documentation:
-        'Any part of the address (line, city, state, postal code, country, text); case- and accent-insensitive, each word a prefix of a word; :exact and :contains.',
-      target: { kind: 'scan-text', extract: addressTexts },
-    },
+    textParam(
+      'address',
+      'Location-address',
+      'Any part of the address: a line, city, district, state, postal code, country or its text',
+    ),
     {
       name: 'status',
       type: 'token',

@@ -67,10 +67,16 @@ export type ParamTarget =
   /** A reference to one type whose id is held in a column (`Slot.schedule` → `ref_schedule`). */
   | { kind: 'reference-column'; column: RowColumn }
   /**
-   * A reference the store has neither column nor tokens for (`Appointment.slot`), matched as the exact relative
-   * reference text `"reference":"Slot/{id}"` inside the stored JSON.
+   * A reference the store has neither column nor tokens for, matched as the exact relative reference text
+   * `"reference":"Type/{id}"` inside the stored JSON.
    */
-  | { kind: 'reference-json' };
+  | { kind: 'reference-json' }
+  /**
+   * A reference held by the resource another one refers to: the row's `column` holds the id of a `resourceType`
+   * resource whose `Type/id` reference tokens under `param` include the value (Slot `practitioner`: the Slot's
+   * Schedule has the Practitioner among its actors). In-memory sources resolve it first (`referenced-rows.ts`).
+   */
+  | { kind: 'referenced-reference'; column: RowColumn; resourceType: ResourceType; param: string };
 
 /** One search parameter, as the CapabilityStatement advertises it and the search engine applies it. */
 export interface SearchParamDefinition {
@@ -151,4 +157,12 @@ export function searchParamOf(
 /** Canonical URL of an R4 SearchParameter by its id (`Patient-name`). */
 export function r4SearchParameter(id: string): string {
   return `http://hl7.org/fhir/SearchParameter/${id}`;
+}
+
+/**
+ * Canonical URL of a search parameter Switchboard defines itself (Slot `practitioner`), for parameters R4 lacks;
+ * the CapabilityStatement's documentation of each says what it matches.
+ */
+export function switchboardSearchParameter(id: string): string {
+  return `https://switchboard.health/fhir/SearchParameter/${id}`;
 }

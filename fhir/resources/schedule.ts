@@ -53,7 +53,7 @@ export const scheduleDefinition: ResourceDefinition = {
       type: 'date',
       definition: r4SearchParameter('Schedule-date'),
       documentation:
-        'The planning horizon (a Period; an open end is unbounded); schedules without one do not match. Prefixes eq ne gt lt ge le sa eb.',
+        'The planning horizon (a Period; an open end is unbounded, a bare date covers its whole day in UTC); schedules without one do not match. Prefixes eq ne gt lt ge le sa eb.',
       target: { kind: 'period', start: 'period_start', end: 'period_end' },
     },
   ],

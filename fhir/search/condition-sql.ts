@@ -34,15 +34,21 @@ export function conditionSql(condition: Condition, scope: ConditionScope): Condi
   return { with: ctes.length === 0 ? sql`` : sql`with ${sql.join(ctes)} `, where };
 }
 
-/** `r.column` or `t.value`: field names come from a closed list, never from a request. */
-function fieldRef(field: ConditionField, row: 'r' | 't'): RawBuilder<string | null> {
+/**
+ * The alias a condition reads: `r` the searched row, `s` a referenced row (inside a `referenced` subquery), `t` a
+ * token row (inside a token condition).
+ */
+type RowAlias = 'r' | 's' | 't';
+
+/** `r.column`, `s.column` or `t.value`: field names come from a closed list, never from a request. */
+function fieldRef(field: ConditionField, row: RowAlias): RawBuilder<string | null> {
   return field === 'value' ? sql<string>`t.value` : sql<string | null>`${sql.ref(`${row}.${field}`)}`;
 }
 
 function compile(
   c: Condition,
   scope: ConditionScope,
-  row: 'r' | 't',
+  row: RowAlias,
   ctes: Array<RawBuilder<unknown>>,
 ): RawBuilder<SqlBool> {
   switch (c.op) {
@@ -92,7 +98,13 @@ function compile(
       ctes.push(
         sql`${name} as materialized (select t.resource_id from search_tokens t where t.tenant_id = ${scope.tenantId} and t.resource_type = ${scope.resourceType} and t.param = ${c.param} and ${compile(c.where, scope, 't', ctes)})`,
       );
-      return sql<SqlBool>`r.id in (select resource_id from ${name})`;
+      return sql<SqlBool>`${sql.ref(`${row === 's' ? 's' : 'r'}.id`)} in (select resource_id from ${name})`;
+    }
+    case 'referenced': {
+      const f = fieldRef(c.field, row);
+      // A nested `s` shadows this one only inside its own subquery, where `f` is not used.
+      const where = compile(c.where, { tenantId: scope.tenantId, resourceType: c.resourceType }, 's', ctes);
+      return sql<SqlBool>`(${f} is not null and ${f} in (select s.id from resources s where s.tenant_id = ${scope.tenantId} and s.resource_type = ${c.resourceType} and s.deleted = 0 and ${where}))`;
     }
     case 'json-contains':
       if (c.text === '') return sql<SqlBool>`1 = 0`;

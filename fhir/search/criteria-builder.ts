@@ -66,6 +66,7 @@ function valueCondition(
     case 'reference-token':
     case 'reference-column':
     case 'reference-json':
+    case 'referenced-reference':
       return value.kind === 'reference' ? referenceCondition(param, modifier, value.reference) : FALSE;
   }
 }
@@ -94,6 +95,7 @@ function missing(parameter: string, target: ParamTarget): Condition {
       return { op: 'scan', parameter, test: (resource: Resource) => extract(resource).length === 0 };
     }
     case 'reference-json':
+    case 'referenced-reference':
       return FALSE;
   }
 }
@@ -237,6 +239,13 @@ function referenceCondition(
       return compare(target.column, '=', reference.id);
     case 'reference-json':
       return or(keys.map((key) => ({ op: 'json-contains', text: `"reference":${JSON.stringify(key)}` })));
+    case 'referenced-reference':
+      return {
+        op: 'referenced',
+        field: target.column,
+        resourceType: target.resourceType,
+        where: token(target.param, { op: 'in', field: 'value', values: keys }),
+      };
     case 'id':
     case 'token':
     case 'column-token':

@@ -35,7 +35,8 @@ export type Condition =
    * A match decided here, not by the store: `test` runs over the resource. Before SQL is built the store search
    * replaces it with the ids it matched among the tenant's rows (`scan` in `store-source.ts`).
    */
-  | ScanCondition;
+  | ScanCondition
+  | ReferencedCondition;
 
 /** Some `search_tokens` row of the resource under `param` satisfies `where` (whose field is `value`). */
 export interface TokenCondition {
@@ -49,6 +50,18 @@ export interface ScanCondition {
   /** The search parameter it serves, for errors. */
   parameter: string;
   test: (resource: Resource) => boolean;
+}
+
+/**
+ * The row's `field` holds the id of a live `resourceType` row of the same tenant that satisfies `where` (a Slot
+ * whose Schedule has some actor). SQL tests it with a subquery; in memory it must first be replaced by the ids it
+ * matches (`resolveReferenced` in `referenced-rows.ts`), since a row alone cannot answer it.
+ */
+export interface ReferencedCondition {
+  op: 'referenced';
+  field: RowColumn;
+  resourceType: string;
+  where: Condition;
 }
 
 export const TRUE: Condition = { op: 'true' };
@@ -168,6 +181,10 @@ function evaluate(c: Condition, field: (name: ConditionField) => string | null, 
       return c.text !== '' && row.json.includes(c.text);
     case 'scan':
       return c.test(row.resource);
+    case 'referenced':
+      throw new Error(
+        'a referenced condition reached an in-memory match: resolve it first (resolveReferenced)',
+      );
   }
 }
 
@@ -192,6 +209,7 @@ export function scansOf(condition: Condition): ScanCondition[] {
     case 'ends-with':
     case 'contains':
     case 'json-contains':
+    case 'referenced': // its `where` runs over other rows (a Schedule's), which no scan parameter reads
       return [];
   }
 }
@@ -218,6 +236,7 @@ export function replaceScans(condition: Condition, replace: (scan: ScanCondition
     case 'ends-with':
     case 'contains':
     case 'json-contains':
+    case 'referenced':
       return condition;
   }
 }

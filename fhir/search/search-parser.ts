@@ -360,6 +360,7 @@ function modifiersOf(target: ParamTarget): readonly string[] {
     case 'reference-column':
       return ['missing'];
     case 'reference-json':
+    case 'referenced-reference':
       return [];
   }
 }

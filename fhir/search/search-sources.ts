@@ -115,7 +115,9 @@ function beyond(row: SourceRow, position: PagePosition, sort: readonly SortedBy[
 
 /**
  * A page from resources held in memory, with the store's semantics: criteria evaluated on the row the store
- * would write, the same sort keys and keyset position. For sources that compute their resources.
+ * would write, the same sort keys and keyset position. For sources that compute their resources. A condition
+ * naming other rows (Slot `practitioner`, `location`) must be resolved first: `resolveReferenced` in
+ * `referenced-rows.ts`.
  */
 export function pageInMemory(resources: readonly Resource[], query: SourceQuery): SourceRow[] {
   return matchingRows(resources, query)
