@@ -20,6 +20,26 @@ export interface CapabilityOptions {
   date: string;
   /** The resource types served, with their interactions and search parameters. */
   resources: readonly ResourceDefinition[];
+  /** Entries of route modules that are not built from a ResourceDefinition (Subscription, topics as Basic). */
+  extraResources?: readonly CapabilityStatementRestResource[];
+  /** Canonicals of CapabilityStatements this server implements (the backport IG's R4 server). */
+  instantiates?: readonly string[];
+  /** What route modules add to entries of `resources` (writes, conditional create, operations). */
+  contributions?: readonly CapabilityContribution[];
+}
+
+/** Additions of a route module to one resource type's entry, and to the statement. */
+export interface CapabilityContribution {
+  type: string;
+  interactions?: ReadonlyArray<'create' | 'update' | 'patch' | 'delete'>;
+  conditionalCreate?: boolean;
+  operations?: ReadonlyArray<{ name: string; definition: string; documentation?: string }>;
+  /** Appended to the entry's documentation. */
+  documentation?: string;
+  /** `CapabilityStatement.patchFormat` (e.g. `application/json-patch+json`). */
+  patchFormats?: readonly string[];
+  /** Appended to `rest.documentation`. */
+  restDocumentation?: string;
 }
 
 const SEARCH_DOCUMENTATION = [
@@ -33,12 +53,15 @@ const SEARCH_DOCUMENTATION = [
 ].join(' ');
 
 export function capabilityStatement(options: CapabilityOptions): CapabilityStatement {
+  const contributions = options.contributions ?? [];
+  const patchFormats = [...new Set(contributions.flatMap((c) => c.patchFormats ?? []))];
   return {
     resourceType: 'CapabilityStatement',
     status: 'active',
     date: options.date,
     publisher: 'Switchboard',
     kind: 'instance',
+    ...(options.instantiates?.length ? { instantiates: [...options.instantiates] } : {}),
     software: { name: 'Switchboard', version: options.softwareVersion },
     implementation: {
       description: `Switchboard FHIR facade for ${options.tenantName}`,
@@ -46,10 +69,14 @@ export function capabilityStatement(options: CapabilityOptions): CapabilityState
     },
     fhirVersion: '4.0.1',
     format: ['application/fhir+json', 'json'],
+    ...(patchFormats.length > 0 ? { patchFormat: patchFormats } : {}),
     rest: [
       {
         mode: 'server',
-        documentation: SEARCH_DOCUMENTATION,
+        documentation: [
+          SEARCH_DOCUMENTATION,
+          ...contributions.flatMap((c) => c.restDocumentation ?? []),
+        ].join(' '),
         security: {
           cors: false,
           service: [
@@ -64,7 +91,10 @@ export function capabilityStatement(options: CapabilityOptions): CapabilityState
           ],
           description: 'Bearer tokens issued by the practice, bound to tenants and SMART v2 system scopes.',
         },
-        resource: options.resources.map(restResource),
+        resource: [
+          ...options.resources.map((d) => contributed(restResource(d), contributions)),
+          ...(options.extraResources ?? []),
+        ],
       },
     ],
   };
@@ -98,5 +128,25 @@ function restResource(definition: ResourceDefinition): CapabilityStatementRestRe
       type: p.type,
       documentation: p.documentation,
     })),
+  };
+}
+
+/** An entry with what contributions add to its type. */
+function contributed(
+  entry: CapabilityStatementRestResource,
+  contributions: readonly CapabilityContribution[],
+): CapabilityStatementRestResource {
+  const own = contributions.filter((c) => c.type === entry.type);
+  if (own.length === 0) return entry;
+  const operations = own.flatMap((c) => c.operations ?? []);
+  return {
+    ...entry,
+    documentation: [entry.documentation, ...own.flatMap((c) => c.documentation ?? [])].join(' '),
+    interaction: [
+      ...(entry.interaction ?? []),
+      ...own.flatMap((c) => c.interactions ?? []).map((code) => ({ code })),
+    ],
+    conditionalCreate: entry.conditionalCreate === true || own.some((c) => c.conditionalCreate === true),
+    ...(operations.length > 0 ? { operation: operations.map((o) => ({ ...o })) } : {}),
   };
 }

@@ -9,7 +9,11 @@ import type { TenantConfig } from '../src/config.js';
 import type { Logger } from '../src/logger.js';
 import type { Store } from '../src/store/database.js';
 import type { AccessControl, AuditSink, FhirRequestContext } from './access.js';
-import { capabilityStatement } from './capability-statement.js';
+import {
+  capabilityStatement,
+  type CapabilityContribution,
+  type CapabilityOptions,
+} from './capability-statement.js';
 import { negotiateFormat, sendFhirJson } from './fhir-format.js';
 import { historyInstance } from './interactions/history-instance.js';
 import { historyType } from './interactions/history-type.js';
@@ -54,6 +58,10 @@ export interface FhirRouterOptions {
   routes?: ReadonlyArray<(router: Router, kit: FacadeRouteKit) => void>;
   /** The body parser of write routes (`createJsonBodyParser` of request-limits.ts: size and depth bounds). */
   jsonBody?: RequestHandler;
+  /** What the extra `routes` add to the CapabilityStatement (writes, operations), so `metadata` stays true. */
+  capabilities?: readonly CapabilityContribution[];
+  /** CapabilityStatement entries of route modules (Subscription, topics) and what the server instantiates. */
+  capability?: Pick<CapabilityOptions, 'extraResources' | 'instantiates'>;
 }
 
 /** What a module adding routes to the facade uses, so every route behaves like the built-in ones. */
@@ -127,6 +135,8 @@ export function createFhirRouter(options: FhirRouterOptions): Router {
       softwareVersion: options.softwareVersion,
       date: options.startedAt.toISOString(),
       resources: SUPPORTED_RESOURCES,
+      contributions: options.capabilities,
+      ...options.capability,
     });
     sendFhirJson(req, res, 200, body);
   });

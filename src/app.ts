@@ -9,11 +9,19 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createAccessControl, createAuthMiddleware } from '../fhir/auth-middleware.js';
 import { createFhirRouter } from '../fhir/fhir-router.js';
 import { createJsonBodyParser, createRateLimiter } from '../fhir/request-limits.js';
+import { bookingCapabilities, bookingRoutes } from '../fhir/routes/booking-routes.js';
+import {
+  SUBSCRIPTION_SERVER_INSTANTIATES,
+  subscriptionCapabilityResources,
+  subscriptionRoutes,
+} from '../fhir/routes/subscription-routes.js';
 import { createComputedSlotSource } from '../fhir/search/computed-slot-source.js';
 import { createSyncEngine, type SyncEngine } from '../sync/sync-engine.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../sync/webhook-dispatcher.js';
 import { createAuditTrail } from './audit/audit-trail.js';
 import { createClientRegistry } from './auth/client-registry.js';
+import { BookingService } from './booking/booking-service.js';
+import { createStoreBookingRules } from './booking/store-booking-rules.js';
 import type { Config } from './config.js';
 import { createConnector } from './connectors/create-connector.js';
 import type { Connector } from './connectors/connector.js';
@@ -23,6 +31,7 @@ import { renderStatusPage } from './status-page.js';
 import { openStore, type Store } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 import { SOFTWARE_VERSION } from './version.js';
+import { createEndpointPolicy } from './webhooks/endpoint-guard.js';
 
 export interface AppOptions {
   logger?: Logger;
@@ -54,6 +63,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const startedAt = new Date();
   let store: Store | undefined;
   let sync: SyncEngine | undefined;
+  let booking: BookingService | undefined;
   let webhooks: WebhookDispatcher | undefined;
   let connectors: Connector[] = [];
   let server: Server | undefined;
@@ -103,6 +113,25 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         authenticate(req, res, (err?: unknown) => (err ? next(err) : rateLimiter.middleware(req, res, next))),
       jsonBody: createJsonBodyParser(),
       slotSources: [createComputedSlotSource({ now: options.now })],
+      routes: [
+        subscriptionRoutes({
+          policy: createEndpointPolicy(config.webhooks),
+          wake: () => webhooks?.wake(),
+          secretOverlapSeconds: config.webhooks.secretOverlapSeconds,
+        }),
+        bookingRoutes({
+          booking: () => {
+            if (!booking) throw new Error('the app has not started');
+            return booking;
+          },
+          now: options.now ?? (() => new Date()),
+        }),
+      ],
+      capabilities: bookingCapabilities,
+      capability: {
+        extraResources: subscriptionCapabilityResources(),
+        instantiates: SUBSCRIPTION_SERVER_INSTANTIATES,
+      },
     }),
   );
 
@@ -128,12 +157,20 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       store = await openStore(config.databaseUrl);
       await migrateToLatest(store);
       connectors = config.tenants.map((tenant) => createConnector(tenant, { now: options.now }));
+      const tenantConnectors = config.tenants.map((tenant, i) => ({
+        config: tenant,
+        connector: connectors[i] as Connector,
+      }));
+      booking = new BookingService({
+        store,
+        logger,
+        now: options.now,
+        rules: createStoreBookingRules(store),
+        tenants: tenantConnectors,
+      });
       sync = createSyncEngine({
         store,
-        tenants: config.tenants.map((tenant, i) => ({
-          config: tenant,
-          connector: connectors[i] as Connector,
-        })),
+        tenants: tenantConnectors,
         logger,
         metrics,
         now: options.now,
@@ -160,6 +197,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       if (options.schedule ?? true) {
         await sync.start();
         await webhooks.start();
+        booking.start();
       }
     },
     async stop() {
@@ -173,6 +211,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       }
       await sync?.stop();
       sync = undefined;
+      await booking?.stop();
+      booking = undefined;
       await access.idle();
       await webhooks?.stop();
       webhooks = undefined;

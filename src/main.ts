@@ -8,6 +8,7 @@ import { createApp, type App } from './app.js';
 import { ConfigError, demoConfig, demoSettings, loadConfigFile, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { startDemoSim, type RunningSim } from './sim/demo-sim.js';
+import { startExampleReceiver } from './webhooks/example-receiver.js';
 import { openStore } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 
@@ -20,6 +21,8 @@ commands:
   migrate [--config F] bring the store's schema up to date and exit
   sync --once [--config F] [--tenant T]
                        one pass of every sync stream (reference data, hot and warm windows, patients), then exit
+  receive-webhooks --port N --secret whsec_… [--secret whsec_…]
+                       an example webhook receiver: verifies signatures, prints each event, answers 204
 `;
 
 type Stoppable = { stop(): Promise<void> };
@@ -55,6 +58,7 @@ async function main(argv: string[]): Promise<void> {
       port: { type: 'string' },
       tenant: { type: 'string' },
       once: { type: 'boolean' },
+      secret: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: false,
@@ -137,6 +141,18 @@ async function main(argv: string[]): Promise<void> {
       } finally {
         await app.stop();
       }
+      return;
+    }
+    case 'receive-webhooks': {
+      const secrets = values.secret ?? [];
+      if (secrets.length === 0)
+        throw new ConfigError('receive-webhooks needs --secret whsec_… (give it twice during a rotation)');
+      const port = values.port !== undefined ? Number(values.port) : 9000;
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new ConfigError(`--port ${values.port ?? ''} is not a port number`);
+      const receiver = await startExampleReceiver({ port, secrets });
+      stopOnSignal(createLogger('info'), [{ stop: () => receiver.close() }]);
+      process.stdout.write(`example webhook receiver listening on ${receiver.url}; Ctrl-C stops it\n`);
       return;
     }
     default:

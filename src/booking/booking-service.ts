@@ -6,7 +6,7 @@
  * a crash left in flight.
  */
 import { randomUUID } from 'node:crypto';
-import type { Appointment, Slot } from '@medplum/fhirtypes';
+import type { Appointment, Patient, Slot } from '@medplum/fhirtypes';
 import type { TenantConfig } from '../config.js';
 import type { Connector, UpstreamRecord } from '../connectors/connector.js';
 import { toFhirResources } from '../connectors/resolve-fhir-ids.js';
@@ -24,10 +24,14 @@ import {
   type BookingFailureCode,
   type BookingOutcome,
   type BookingRequest,
+  type HeldTime,
+  type HoldOutcome,
+  type HoldRequest,
   type SagaKind,
 } from './booking-types.js';
 import {
   insertSaga,
+  promoteHoldInTransaction,
   readSaga,
   staleSagas,
   updateSaga,
@@ -35,6 +39,8 @@ import {
   type Saga,
   type SagaRequest,
 } from './saga-store.js';
+import { purgeExpiredIdempotencyRecords } from './idempotency-store.js';
+import { registerPatient, type PatientRegistrationOutcome } from './patient-registration.js';
 import { claimTime, onClaimGrid, releaseClaims } from './time-claims.js';
 
 /** Where a requested time stands against the practice's rules, as read from the store. */
@@ -74,6 +80,10 @@ export interface BookingServiceOptions {
   recoveryIntervalMs?: number;
 }
 
+/** Journal events of a saga that ends without a booking. */
+type ReleaseEvent =
+  'booking.rolled-back' | 'booking.failed' | 'booking.hold-released' | 'booking.hold-expired';
+
 /** Statuses that no longer occupy the practitioner's time. */
 const INACTIVE = new Set<Appointment['status']>(['cancelled', 'noshow', 'entered-in-error']);
 const occupiesTime = (a: Appointment | undefined): boolean => a !== undefined && !INACTIVE.has(a.status);
@@ -98,6 +108,8 @@ export class BookingService {
   private readonly holdTtlMs: number;
   /** Sagas this process is running, so recovery never races them. */
   private readonly active = new Set<string>();
+  /** Tails of work run one at a time per key (patient registration per tenant). */
+  private readonly queues = new Map<string, Promise<void>>();
   private recoveryTimer: NodeJS.Timeout | undefined;
   private recovering: Promise<void> | undefined;
 
@@ -282,15 +294,232 @@ export class BookingService {
   }
 
   /**
+   * Holds time for a booking confirmed later (IHE ITI-116 `$hold`, standards.md 1.3): validated like {@link book},
+   * then claimed locally by a saga of kind `hold`. Nothing is sent upstream, so a hold never shows in the records
+   * system; its claims are busy time to every other booking and slot search. It lasts `ttlMs`: {@link confirmHold}
+   * books it, {@link releaseHold} gives it up, and the recovery worker releases it once it has expired.
+   */
+  async holdTime(
+    tenantId: string,
+    request: HoldRequest,
+    options: { ttlMs: number; clientId?: string },
+  ): Promise<HoldOutcome> {
+    const tenant = this.tenant(tenantId);
+    const end = new Date(request.start.getTime() + request.minutes * 60_000);
+    const sagaId = randomUUID();
+    const asBooking: BookingRequest = { ...request, patientId: request.patientId ?? '' };
+    try {
+      const verdict = await this.options.rules.check(tenant.config, asBooking, this.now());
+      if (!verdict.ok) throw new SagaFailure(verdict.code, verdict.message ?? verdict.code);
+      if (!onClaimGrid(request.start, end)) {
+        throw new SagaFailure('rule-violated', 'start and duration must be whole multiples of 5 minutes');
+      }
+      const sagaRequest: SagaRequest = {
+        ...(await this.upstreamRequest(tenantId, request)),
+        newPatientOnly: verdict.newPatientOnly,
+        fromHold: true,
+      };
+      await this.hold(
+        tenantId,
+        {
+          id: sagaId,
+          kind: 'hold',
+          clientId: options.clientId ?? null,
+          request: sagaRequest,
+          marker: formatCorrelationMarker(sagaId),
+          practitionerId: request.practitionerId,
+          start: request.start,
+          end,
+          appointmentId: null,
+        },
+        undefined,
+        options.ttlMs,
+      );
+      return { ok: true, hold: heldTimeOf(await this.sagaOf(tenantId, sagaId)) };
+    } catch (err) {
+      return this.fail(tenant, sagaId, asBooking, err);
+    }
+  }
+
+  /** A hold made by {@link holdTime}, in whatever state it is now; undefined for any other id. */
+  async readHold(tenantId: string, holdId: string): Promise<HeldTime | undefined> {
+    const saga = await readSaga(this.store, tenantId, holdId);
+    return saga?.request.fromHold === true ? heldTimeOf(saga) : undefined;
+  }
+
+  /**
+   * Books a hold (IHE ITI-117 `$book` of a pending appointment): the saga keeps its claims and marker and goes on
+   * from the live re-check, exactly like {@link book}. A hold already booked answers its appointment again; one
+   * that lapsed (or was released) is booked afresh if the time is still free.
+   */
+  async confirmHold(
+    tenantId: string,
+    holdId: string,
+    details: { patientId?: string; comment?: string },
+    options: { clientId?: string } = {},
+  ): Promise<BookingOutcome> {
+    const tenant = this.tenant(tenantId);
+    for (let attempt = 0; ; attempt++) {
+      const saga = await readSaga(this.store, tenantId, holdId);
+      if (saga?.request.fromHold !== true) return this.refuse(tenant, 'not-found', `no hold ${holdId}`);
+      const request: BookingRequest = {
+        patientId: details.patientId ?? saga.request.patientId,
+        practitionerId: saga.practitionerId,
+        locationId: saga.request.locationId,
+        appointmentTypeCode: saga.request.appointmentTypeCode,
+        start: saga.start,
+        minutes: saga.request.minutes,
+        comment: details.comment ?? saga.request.comment,
+      };
+      if (saga.state === 'committed') {
+        const stored = saga.appointmentId
+          ? await readResource(this.store, tenantId, 'Appointment', saga.appointmentId)
+          : undefined;
+        if (!stored || stored.deleted) {
+          return this.refuse(tenant, 'invalid-state', 'the appointment booked from that hold is gone');
+        }
+        return {
+          ok: true,
+          appointment: stored.resource,
+          versionId: stored.versionId,
+          bookingId: saga.id,
+          created: false,
+        };
+      }
+      if (request.patientId === '') return this.refuse(tenant, 'not-found', 'the hold names no patient');
+      if (saga.state === 'released') {
+        return this.book(tenantId, request, options.clientId ?? saga.clientId ?? undefined);
+      }
+      if (saga.kind !== 'hold' || attempt > 2) {
+        return this.refuse(tenant, 'invalid-state', 'that hold is being booked already');
+      }
+      const patientUpstreamId = await upstreamIdFor(this.store, tenantId, 'Patient', request.patientId);
+      if (patientUpstreamId === undefined) {
+        return this.refuse(tenant, 'not-found', `Patient/${request.patientId} is not known`);
+      }
+      const sagaRequest: SagaRequest = {
+        ...saga.request,
+        patientId: request.patientId,
+        patientUpstreamId,
+        comment: request.comment,
+      };
+      const promoted = await this.store.write((trx) =>
+        promoteHoldInTransaction(trx, tenantId, holdId, sagaRequest, this.now()),
+      );
+      // Released by recovery or confirmed by someone else meanwhile: look again.
+      if (!promoted) continue;
+      this.active.add(holdId);
+      try {
+        const booking = await this.sagaOf(tenantId, holdId);
+        await this.liveRecheck(tenant, booking);
+        if (sagaRequest.newPatientOnly) await this.requireNewPatient(tenant, booking);
+        const written = await this.write(tenant, booking, () =>
+          tenant.connector.createAppointment({
+            patientUpstreamId,
+            practitionerUpstreamId: sagaRequest.practitionerUpstreamId,
+            locationUpstreamId: sagaRequest.locationUpstreamId,
+            appointmentTypeCode: request.appointmentTypeCode,
+            start: request.start,
+            minutes: request.minutes,
+            comment: request.comment,
+            marker: booking.marker,
+          }),
+        );
+        return await this.verifyAndCommit(tenant, booking, written);
+      } catch (err) {
+        return this.fail(tenant, holdId, request, err);
+      } finally {
+        this.active.delete(holdId);
+      }
+    }
+  }
+
+  /** Gives up a hold (the client cancelled it): its claims are released at once. */
+  async releaseHold(tenantId: string, holdId: string): Promise<HoldOutcome> {
+    const tenant = this.tenant(tenantId);
+    const saga = await readSaga(this.store, tenantId, holdId);
+    if (saga?.request.fromHold !== true) return this.refuse(tenant, 'not-found', `no hold ${holdId}`);
+    const released =
+      saga.kind === 'hold' &&
+      saga.state === 'held' &&
+      (await this.release(tenantId, holdId, 'released by the client', 'booking.hold-released', undefined, {
+        kind: saga.kind,
+        state: saga.state,
+        updatedAt: saga.updatedAt,
+      }));
+    if (!released) return this.refuse(tenant, 'invalid-state', 'that hold was already booked or released');
+    return { ok: true, hold: heldTimeOf(await this.sagaOf(tenantId, holdId)) };
+  }
+
+  /**
+   * Registers a new patient (DESIGN.md section 4: "new patients created by booking are flagged for staff review"):
+   * an existing patient matching with certainty (name, birth date and phone, or an identifier) is returned instead
+   * of a duplicate; otherwise the patient is created in the records system, stored tagged
+   * {@link NEEDS_REVIEW_TAG}, and journalled as `patient.created` with `needsReview`. One registration per tenant
+   * runs at a time in this process, so two concurrent requests for the same person create it once.
+   */
+  registerPatient(
+    tenantId: string,
+    patient: Patient,
+    options: { clientId?: string } = {},
+  ): Promise<PatientRegistrationOutcome> {
+    const tenant = this.tenant(tenantId);
+    return this.serialized(`patient:${tenantId}`, async () => {
+      try {
+        return await registerPatient(
+          { store: this.store, tenantId, connector: tenant.connector, now: this.now() },
+          patient,
+          options.clientId,
+        );
+      } catch (err) {
+        if (!isUpstreamError(err)) throw err;
+        const failure = classifyUpstream(err);
+        return {
+          ok: false,
+          code: failure.code,
+          message: patientMessages[failure.code],
+          retryAfterSeconds: failure.retryAfterSeconds,
+          alternatives: [],
+        };
+      }
+    });
+  }
+
+  /** Runs `fn` after every earlier call with the same key has settled. */
+  private serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(key) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(key, tail);
+    void tail.then(() => {
+      if (this.queues.get(key) === tail) this.queues.delete(key);
+    });
+    return run;
+  }
+
+  /** A typed failure that touches no saga. */
+  private refuse(tenant: BookingTenant, code: BookingFailureCode, detail: string): Promise<BookingFailure> {
+    return this.fail(tenant, randomUUID(), undefined, new SagaFailure(code, detail));
+  }
+
+  /**
    * The recovery worker: finishes or undoes every saga whose last step is older than the hold TTL — in practice
-   * those a crashed process left behind. Safe to run on several instances: a saga's steps are idempotent.
+   * those a crashed process left behind — and releases `$hold`s that expired. Safe to run on several instances: a
+   * saga's steps are idempotent. Also purges expired idempotency records.
    */
   recover(): Promise<void> {
     this.recovering ??= (async () => {
       try {
+        // Idempotency records past their retention go too (claims purge their own tenant's as they come).
+        await purgeExpiredIdempotencyRecords(this.store, this.now()).catch((err: unknown) =>
+          this.options.logger.warn({ err }, 'purging expired idempotency records failed'),
+        );
         const staleBefore = new Date(this.now().getTime() - this.holdTtlMs);
         for (const tenant of this.tenants.values()) {
-          for (const saga of await staleSagas(this.store, tenant.config.id, staleBefore)) {
+          for (const saga of await staleSagas(this.store, tenant.config.id, staleBefore, this.now())) {
             if (this.active.has(saga.id)) continue;
             await this.recoverSaga(tenant, saga).catch((err: unknown) =>
               this.options.logger.warn(
@@ -311,9 +540,30 @@ export class BookingService {
     const log = this.options.logger.child({ tenant: saga.tenantId, saga: saga.id, state: saga.state });
     switch (saga.state) {
       case 'held':
-        // Nothing was sent upstream: release the time.
-        await this.release(saga.tenantId, saga.id, 'rolled back after a restart', 'booking.rolled-back');
-        log.info('released an abandoned hold');
+        // Nothing was sent upstream: release the time. A `$hold` that lapsed is no failure, just expired. The
+        // guard skips a hold confirmed since it was listed.
+        if (saga.kind === 'hold') {
+          await this.release(saga.tenantId, saga.id, 'the hold expired', 'booking.hold-expired', undefined, {
+            kind: saga.kind,
+            state: saga.state,
+            updatedAt: saga.updatedAt,
+          });
+          log.info('released an expired hold');
+        } else {
+          await this.release(
+            saga.tenantId,
+            saga.id,
+            'rolled back after a restart',
+            'booking.rolled-back',
+            undefined,
+            {
+              kind: saga.kind,
+              state: saga.state,
+              updatedAt: saga.updatedAt,
+            },
+          );
+          log.info('released an abandoned hold');
+        }
         return;
       case 'writing':
       case 'unknown':
@@ -350,19 +600,19 @@ export class BookingService {
     return saga;
   }
 
-  private async upstreamRequest(tenantId: string, request: BookingRequest): Promise<SagaRequest> {
+  private async upstreamRequest(tenantId: string, request: HoldRequest): Promise<SagaRequest> {
     const lookup = async (type: 'Patient' | 'Practitioner' | 'Location', id: string): Promise<string> => {
       const upstream = await upstreamIdFor(this.store, tenantId, type, id);
       if (upstream === undefined) throw new SagaFailure('not-found', `${type}/${id} is not known`);
       return upstream;
     };
     return {
-      patientId: request.patientId,
+      patientId: request.patientId ?? '',
       locationId: request.locationId,
       appointmentTypeCode: request.appointmentTypeCode,
       minutes: request.minutes,
       comment: request.comment,
-      patientUpstreamId: await lookup('Patient', request.patientId),
+      patientUpstreamId: request.patientId === undefined ? '' : await lookup('Patient', request.patientId),
       practitionerUpstreamId: await lookup('Practitioner', request.practitionerId),
       locationUpstreamId: await lookup('Location', request.locationId),
     };
@@ -396,6 +646,7 @@ export class BookingService {
       'tenantId' | 'state' | 'upstreamId' | 'errorCode' | 'createdAt' | 'updatedAt' | 'expiresAt'
     >,
     ignoreAppointmentId?: string,
+    ttlMs: number = this.holdTtlMs,
   ): Promise<Saga> {
     const now = this.now();
     try {
@@ -412,7 +663,7 @@ export class BookingService {
         ) {
           throw new SagaFailure('slot-taken', 'an appointment already occupies that time');
         }
-        await insertSaga(trx, { ...saga, tenantId }, now, this.holdTtlMs);
+        await insertSaga(trx, { ...saga, tenantId }, now, ttlMs);
         await claimTime(trx, tenantId, saga.practitionerId, saga.start, saga.end, saga.id);
       });
     } catch (err) {
@@ -627,22 +878,33 @@ export class BookingService {
     await this.release(saga.tenantId, saga.id, why, 'booking.rolled-back');
   }
 
+  /**
+   * Releases a saga's claims and marks it released, unless it already finished. With `guard.updatedAt`, only if
+   * the saga was not touched since (recovery must not release a hold confirmed meanwhile). True when released.
+   */
   private async release(
     tenantId: string,
     sagaId: string,
     why: string,
-    eventType: 'booking.rolled-back' | 'booking.failed',
+    eventType: ReleaseEvent,
     code?: BookingFailureCode,
-  ): Promise<void> {
+    guard: Partial<Pick<Saga, 'kind' | 'state' | 'updatedAt'>> = {},
+  ): Promise<boolean> {
     const now = this.now();
-    await this.store.write(async (trx) => {
+    return this.store.write(async (trx) => {
       const saga = await trx
         .selectFrom('booking_sagas')
-        .select(['state', 'kind', 'practitioner_id', 'start_at', 'end_at', 'appointment_id'])
+        .select(['state', 'kind', 'practitioner_id', 'start_at', 'end_at', 'appointment_id', 'updated_at'])
         .where('tenant_id', '=', tenantId)
         .where('id', '=', sagaId)
         .executeTakeFirst();
-      if (!saga || saga.state === 'released' || saga.state === 'committed') return;
+      if (!saga || saga.state === 'released' || saga.state === 'committed') return false;
+      if (
+        (guard.updatedAt !== undefined && saga.updated_at !== guard.updatedAt) ||
+        (guard.kind !== undefined && saga.kind !== guard.kind) ||
+        (guard.state !== undefined && saga.state !== guard.state)
+      )
+        return false;
       await updateSagaInTransaction(
         trx,
         tenantId,
@@ -652,6 +914,7 @@ export class BookingService {
       );
       await releaseClaims(trx, tenantId, sagaId);
       await appendJournalInTransaction(trx, tenantId, [failureEvent(eventType, sagaId, saga, code)], now);
+      return true;
     });
   }
 
@@ -847,5 +1110,24 @@ function requestFromAppointment(appointment: Appointment, start: Date, minutes?:
     start,
     minutes: minutes ?? appointment.minutesDuration ?? 15,
     comment: appointment.comment,
+  };
+}
+
+/** The hold a saga of `holdTime` stands for. */
+function heldTimeOf(saga: Saga): HeldTime {
+  const state = saga.state === 'committed' ? 'confirmed' : saga.state === 'released' ? 'released' : 'held';
+  return {
+    holdId: saga.id,
+    state,
+    practitionerId: saga.practitionerId,
+    locationId: saga.request.locationId,
+    ...(saga.request.patientId ? { patientId: saga.request.patientId } : {}),
+    appointmentTypeCode: saga.request.appointmentTypeCode,
+    start: saga.start,
+    end: saga.end,
+    minutes: saga.request.minutes,
+    ...(saga.request.comment ? { comment: saga.request.comment } : {}),
+    expiresAt: new Date(saga.expiresAt),
+    ...(saga.appointmentId ? { appointmentId: saga.appointmentId } : {}),
   };
 }

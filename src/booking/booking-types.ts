@@ -80,7 +80,41 @@ export type SagaState =
   /** Finished without a booking: hold released, anything written upstream undone. */
   | 'released';
 
-export type SagaKind = 'book' | 'cancel' | 'reschedule';
+/**
+ * What a saga does. `hold` only claims time (IHE ITI-116 `$hold`): nothing goes upstream until it is confirmed,
+ * when it becomes a `book` saga keeping its claims and marker.
+ */
+export type SagaKind = 'book' | 'cancel' | 'reschedule' | 'hold';
+
+/** Time to hold for a later booking (`$hold`): the patient may be named only when the hold is confirmed. */
+export type HoldRequest = Omit<BookingRequest, 'patientId'> & { patientId?: string };
+
+/** A hold as the saga keeps it. */
+export interface HeldTime {
+  /** The saga id: also the id of the pending Appointment the facade shows for it. */
+  holdId: string;
+  /** `held` while it lasts; `confirmed` once booked; `released` when given up, lapsed or failed. */
+  state: 'held' | 'confirmed' | 'released';
+  practitionerId: string;
+  locationId: string;
+  patientId?: string;
+  appointmentTypeCode: string;
+  start: Date;
+  end: Date;
+  minutes: number;
+  comment?: string;
+  /** When the hold lapses; the recovery worker releases it after that. */
+  expiresAt: Date;
+  /** The booked appointment, once confirmed. */
+  appointmentId?: string;
+}
+
+export interface HoldSuccess {
+  ok: true;
+  hold: HeldTime;
+}
+
+export type HoldOutcome = HoldSuccess | BookingFailure;
 
 export const patientMessages: Record<BookingFailureCode, string> = {
   'slot-taken': 'Sorry, that time was just taken.',

@@ -39,6 +39,10 @@ export interface SagaRequest {
   /** Reschedule and cancel: the appointment's upstream id and the version the caller saw. */
   existingUpstreamId?: string;
   cancelReason?: string;
+  /** Holds: the type is for new patients only, checked when the hold is confirmed. */
+  newPatientOnly?: boolean;
+  /** The saga began as a `$hold` (it keeps this when it is confirmed and becomes a booking). */
+  fromHold?: boolean;
 }
 
 export type NewSaga = Pick<
@@ -87,6 +91,8 @@ export async function insertSaga(
 
 export interface SagaPatch {
   state?: SagaState;
+  kind?: SagaKind;
+  request?: SagaRequest;
   upstreamId?: string;
   appointmentId?: string;
   errorCode?: string;
@@ -102,6 +108,8 @@ export async function updateSagaInTransaction(
 ): Promise<void> {
   const values: Partial<BookingSagasTable> = { updated_at: now.toISOString() };
   if (patch.state !== undefined) values.state = patch.state;
+  if (patch.kind !== undefined) values.kind = patch.kind;
+  if (patch.request !== undefined) values.request = JSON.stringify(patch.request);
   if (patch.upstreamId !== undefined) values.upstream_id = patch.upstreamId;
   if (patch.appointmentId !== undefined) values.appointment_id = patch.appointmentId;
   if (patch.errorCode !== undefined) values.error_code = patch.errorCode;
@@ -124,6 +132,28 @@ export function updateSaga(
   return store.write((trx) => updateSagaInTransaction(trx, tenantId, id, patch, now));
 }
 
+/**
+ * Turns a live hold into a booking in flight, with the patient (and comment) it is booked for. Only a saga that is
+ * still a `held` hold changes; false when it was released or confirmed meanwhile. Claims and marker stay.
+ */
+export async function promoteHoldInTransaction(
+  trx: StoreTransaction,
+  tenantId: string,
+  id: string,
+  request: SagaRequest,
+  now: Date,
+): Promise<boolean> {
+  const result = await trx
+    .updateTable('booking_sagas')
+    .set({ kind: 'book', request: JSON.stringify(request), updated_at: now.toISOString() })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where('kind', '=', 'hold')
+    .where('state', '=', 'held')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
 export async function readSaga(store: Store, tenantId: string, id: string): Promise<Saga | undefined> {
   const row = await store.db
     .selectFrom('booking_sagas')
@@ -134,14 +164,23 @@ export async function readSaga(store: Store, tenantId: string, id: string): Prom
   return row ? toSaga(row) : undefined;
 }
 
-/** Sagas not finished whose last step is older than `staleBefore`: left behind by a crash or a stuck call. */
-export async function staleSagas(store: Store, tenantId: string, staleBefore: Date): Promise<Saga[]> {
+/**
+ * Sagas not finished whose last step is older than `staleBefore`: left behind by a crash or a stuck call. A hold
+ * (`kind = 'hold'`) waits for its client on purpose, so it counts only once it has expired at `now`.
+ */
+export async function staleSagas(
+  store: Store,
+  tenantId: string,
+  staleBefore: Date,
+  now: Date = staleBefore,
+): Promise<Saga[]> {
   const rows = await store.db
     .selectFrom('booking_sagas')
     .selectAll()
     .where('tenant_id', '=', tenantId)
     .where('state', 'in', ['held', 'writing', 'unknown', 'written', 'compensating'])
     .where('updated_at', '<', staleBefore.toISOString())
+    .where((eb) => eb.or([eb('kind', '!=', 'hold'), eb('expires_at', '<', now.toISOString())]))
     .orderBy('created_at')
     .limit(100)
     .execute();

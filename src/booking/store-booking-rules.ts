@@ -73,6 +73,13 @@ export function createStoreBookingRules(store: Store): BookingRules {
         to: new Date(request.start.getTime() + 14 * DAY_MS),
       };
       const held = await heldRanges(store, tenant.id, around.from, around.to);
+      // The requested time is what just failed (the store may not know yet who took it): never offer it back.
+      const requestEnd = request.start.getTime() + request.minutes * 60_000;
+      const ownSchedule = await scheduleOf(store, tenant.id, request.practitionerId, request.locationId);
+      const isRequested = (slot: Slot) =>
+        slot.schedule.reference === `Schedule/${ownSchedule ?? ''}` &&
+        Date.parse(slot.start) < requestEnd &&
+        Date.parse(slot.end) > request.start.getTime();
       const search = (practitionerIds?: string[]) =>
         searchSlots(store, tenant, {
           ...around,
@@ -83,7 +90,7 @@ export function createStoreBookingRules(store: Store): BookingRules {
         });
       const byCloseness = (slots: Slot[]) =>
         slots
-          .filter((s) => s.start !== undefined)
+          .filter((s) => s.start !== undefined && !isRequested(s))
           .sort(
             (a, b) =>
               Math.abs(Date.parse(a.start) - request.start.getTime()) -

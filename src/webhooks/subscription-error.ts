@@ -6,7 +6,7 @@
 
 /** OperationOutcome issue types these errors carry (http://hl7.org/fhir/R4/valueset-issue-type.html). */
 export type SubscriptionIssueCode =
-  'invalid' | 'required' | 'value' | 'not-supported' | 'security' | 'not-found';
+  'invalid' | 'required' | 'value' | 'not-supported' | 'security' | 'not-found' | 'conflict';
 
 /** A subscription request refused; see the module comment for how the facade renders it. */
 export class SubscriptionError extends Error {

@@ -168,7 +168,10 @@ export async function listSubscriptions(
  * Replaces a subscription with a client's updated resource. The server keeps the status unless the client asks
  * for `off` (pause), or for `requested`/`active` while it is `off` or `error` (switch back on: a new handshake,
  * then catch-up), or the endpoint changed (a new handshake). Secrets and counters are kept.
- * @throws SubscriptionError (`not-found` when there is no such subscription)
+ * `ifMatchVersion` (the client's `If-Match`) is compared with the current version inside the write
+ * transaction, so two clients updating from the same version cannot both win.
+ * @throws SubscriptionError (`not-found` when there is no such subscription, `conflict` when the current
+ *   version is not `ifMatchVersion`)
  * @see standards.md 4.2
  */
 export async function updateSubscription(
@@ -176,7 +179,7 @@ export async function updateSubscription(
   tenantId: string,
   id: string,
   resource: BackportSubscription,
-  options: SubscriptionWriteOptions,
+  options: SubscriptionWriteOptions & { ifMatchVersion?: number },
 ): Promise<SubscriptionView> {
   const spec = parseSubscription(resource);
   await checkRegistrationEndpoint(spec.endpoint, options.policy);
@@ -184,6 +187,21 @@ export async function updateSubscription(
   await store.write(async (trx) => {
     const lastSeq = await lockedLastSeq(trx, tenantId);
     const row = await subscriptionRow(trx, tenantId, id);
+    if (options.ifMatchVersion !== undefined) {
+      const current = await trx
+        .selectFrom('resources')
+        .select('version_id')
+        .where('tenant_id', '=', tenantId)
+        .where('resource_type', '=', 'Subscription')
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (current?.version_id !== options.ifMatchVersion) {
+        throw new SubscriptionError(
+          'conflict',
+          `Subscription/${id} is at version ${current?.version_id ?? 'none'}, not ${options.ifMatchVersion}`,
+        );
+      }
+    }
     const current = row.status as SubscriptionStatus;
     let next = current;
     if (spec.requestedStatus === 'off') next = 'off';

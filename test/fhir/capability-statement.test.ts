@@ -52,9 +52,13 @@ describe.each(testStoreFactories)(
         expect(resource.interaction?.map((i) => i.code).sort(), resource.type).toEqual(
           ['history-instance', 'history-type', 'read', 'search-type', 'vread'].sort(),
         );
+        // R4's own parameters point at R4's definitions; Switchboard's (Slot practitioner) at its own namespace.
+        const r4Codes = new Set(r4SearchParameterCodes(resource.type));
         for (const param of resource.searchParam ?? []) {
           expect(param.definition, `${resource.type}.${param.name}`).toMatch(
-            /^http:\/\/hl7\.org\/fhir\/SearchParameter\//,
+            r4Codes.has(param.name)
+              ? /^http:\/\/hl7\.org\/fhir\/SearchParameter\//
+              : /^https:\/\/switchboard\.health\/fhir\/SearchParameter\//,
           );
           expect(param.documentation, `${resource.type}.${param.name}`).toBeTruthy();
         }

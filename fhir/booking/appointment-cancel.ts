@@ -1,0 +1,63 @@
+/**
+ * Cancelling through the saga, shared by `PATCH`, `PUT` and `$book` with `status=cancelled`: a booked appointment
+ * is cancelled in the records system (DESIGN.md section 4); a hold (its id is the hold's) is released.
+ */
+import type { Appointment } from '@medplum/fhirtypes';
+import type { FhirRequestContext } from '../access.js';
+import type { BookingHandlerDeps } from './booking-handler-deps.js';
+import { bookingFailureError, writtenHeaders, type FailureOptions } from './booking-outcome.js';
+import { heldAppointment } from './held-appointment.js';
+
+/** The reason recorded upstream when the client gives none. */
+export const DEFAULT_CANCEL_REASON = 'Cancelled through Switchboard';
+
+export interface ChangeResult {
+  appointment: Appointment;
+  /** Headers of the written version (absent for a released hold, which has no stored version). */
+  headers: Record<string, string>;
+}
+
+export async function cancelAppointment(
+  ctx: FhirRequestContext,
+  deps: BookingHandlerDeps,
+  id: string,
+  reason: string | undefined,
+  options: { expectedVersion?: number; failure?: FailureOptions },
+): Promise<ChangeResult> {
+  const booking = deps.booking();
+  const hold = await booking.readHold(ctx.tenant.id, id);
+  if (hold && hold.state !== 'confirmed') {
+    const released = await booking.releaseHold(ctx.tenant.id, id);
+    if (!released.ok) throw bookingFailureError(released, options.failure);
+    return { appointment: await heldAppointment(ctx, released.hold), headers: {} };
+  }
+  const target = hold?.appointmentId ?? id;
+  const outcome = await booking.cancel(ctx.tenant.id, target, reason ?? DEFAULT_CANCEL_REASON, {
+    expectedVersion: options.expectedVersion,
+    clientId: ctx.client?.id,
+  });
+  if (!outcome.ok) throw bookingFailureError(outcome, options.failure);
+  return {
+    appointment: outcome.appointment,
+    headers: writtenHeaders(deps.interaction.baseUrl(ctx), outcome.appointment, outcome.versionId),
+  };
+}
+
+/** Moves an appointment in one upstream write: never zero or two appointments. */
+export async function rescheduleAppointment(
+  ctx: FhirRequestContext,
+  deps: BookingHandlerDeps,
+  id: string,
+  change: { start: Date; minutes?: number },
+  options: { expectedVersion?: number; failure?: FailureOptions },
+): Promise<ChangeResult> {
+  const outcome = await deps.booking().reschedule(ctx.tenant.id, id, change, {
+    expectedVersion: options.expectedVersion,
+    clientId: ctx.client?.id,
+  });
+  if (!outcome.ok) throw bookingFailureError(outcome, options.failure);
+  return {
+    appointment: outcome.appointment,
+    headers: writtenHeaders(deps.interaction.baseUrl(ctx), outcome.appointment, outcome.versionId),
+  };
+}

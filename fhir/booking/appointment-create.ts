@@ -1,0 +1,64 @@
+/**
+ * `POST [base]/Appointment` (https://hl7.org/fhir/R4/http.html#create): books through the saga (DESIGN.md
+ * section 4). `Idempotency-Key` and `If-None-Exist` honoured; `201 Created` with `Location`
+ * (`…/Appointment/{id}/_history/{v}`), `ETag` and the booked Appointment; a refusal answers the failure's
+ * OperationOutcome (booking-outcome.ts) with alternatives.
+ */
+import type { Request } from 'express';
+import type { FhirRequestContext } from '../access.js';
+import { audited, type InteractionResult } from '../interactions/interaction-deps.js';
+import { versionHeaders } from '../interactions/resource-headers.js';
+import { appointmentDefinition } from '../resources/appointment.js';
+import { readAppointmentInput } from './appointment-input.js';
+import type { BookingHandlerDeps } from './booking-handler-deps.js';
+import { bookingFailureError, writtenHeaders } from './booking-outcome.js';
+import { conditionalMatch } from './conditional-create.js';
+import { withIdempotency } from './idempotency.js';
+
+/** Statuses a new appointment may be sent with: the result is `booked` either way. */
+export const CREATE_STATUSES = ['booked', 'proposed'] as const;
+
+export function createAppointment(
+  ctx: FhirRequestContext,
+  deps: BookingHandlerDeps,
+  req: Request,
+): Promise<InteractionResult> {
+  return audited(ctx, deps.interaction, 'create', 'Appointment', () =>
+    withIdempotency(ctx, req, deps.now(), async () => {
+      const existing = await conditionalMatch(
+        ctx,
+        deps.interaction,
+        appointmentDefinition,
+        req.get('if-none-exist'),
+      );
+      if (existing) {
+        const version = Number(existing.meta?.versionId ?? 1);
+        return {
+          status: 200,
+          body: existing,
+          headers: versionHeaders({ versionId: version, lastUpdated: existing.meta?.lastUpdated ?? '' }),
+          resourceIds: [existing.id],
+        };
+      }
+      const base = deps.interaction.baseUrl(ctx);
+      const input = await readAppointmentInput(ctx, req.body, {
+        statuses: CREATE_STATUSES,
+        id: 'forbid',
+        patient: 'required',
+        base,
+        now: deps.now(),
+      });
+      const outcome = await deps
+        .booking()
+        .book(ctx.tenant.id, { ...input, patientId: input.patientId as string }, ctx.client?.id);
+      if (!outcome.ok) throw bookingFailureError(outcome);
+      const id = outcome.appointment.id as string;
+      return {
+        status: 201,
+        body: outcome.appointment,
+        headers: writtenHeaders(base, outcome.appointment, outcome.versionId, { location: true }),
+        resourceIds: [id],
+      };
+    }),
+  );
+}

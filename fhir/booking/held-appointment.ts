@@ -1,0 +1,58 @@
+/**
+ * The Appointment a hold stands for (IHE ITI-116; standards.md 1.3): `pending` with `tentative` participants while
+ * held, `cancelled` (participants still `tentative`) once released or lapsed. A hold lives only in the booking saga
+ * (nothing is written upstream or to the store until `$book`), so this resource is built from the saga on demand;
+ * its id is the hold's id. The expiry travels as the {@link HOLD_EXPIRES_EXTENSION} and, on `$hold`, as the
+ * `Expires` header.
+ */
+import type { Appointment, AppointmentParticipant } from '@medplum/fhirtypes';
+import { formatSlotId } from '../../src/availability/slot-id.js';
+import type { HeldTime } from '../../src/booking/booking-types.js';
+import { instantToOffsetDateTime } from '../../src/wall-time.js';
+import type { FhirRequestContext } from '../access.js';
+import { actorReferences, schedulesOf, typeConcept, typesOf } from './schedules.js';
+
+/** `valueInstant`: when a hold lapses unless booked. */
+export const HOLD_EXPIRES_EXTENSION = 'https://switchboard.health/fhir/StructureDefinition/hold-expires';
+
+export async function heldAppointment(ctx: FhirRequestContext, hold: HeldTime): Promise<Appointment> {
+  const { practitioner, location, zone } = await actorReferences(
+    ctx.store,
+    ctx.tenant.id,
+    hold.practitionerId,
+    hold.locationId,
+  );
+  const schedule = (await schedulesOf(ctx.store, ctx.tenant.id, hold.practitionerId)).find(
+    (s) => s.locationId === hold.locationId,
+  );
+  const type = schedule
+    ? typesOf(schedule.schedule).find((t) => t.code === hold.appointmentTypeCode)
+    : undefined;
+  const concept = type ? typeConcept(type) : { coding: [{ code: hold.appointmentTypeCode }] };
+  const tz = zone ?? ctx.tenant.timezone ?? 'UTC';
+  const participant = (actor: AppointmentParticipant['actor']): AppointmentParticipant => ({
+    actor,
+    required: 'required',
+    status: 'tentative',
+  });
+  return {
+    resourceType: 'Appointment',
+    id: hold.holdId,
+    extension: [{ url: HOLD_EXPIRES_EXTENSION, valueInstant: hold.expiresAt.toISOString() }],
+    status: hold.state === 'released' ? 'cancelled' : 'pending',
+    serviceType: [concept],
+    appointmentType: concept,
+    start: instantToOffsetDateTime(hold.start, tz),
+    end: instantToOffsetDateTime(hold.end, tz),
+    minutesDuration: hold.minutes,
+    ...(schedule
+      ? { slot: [{ reference: `Slot/${formatSlotId(schedule.schedule.id, hold.start, hold.minutes)}` }] }
+      : {}),
+    ...(hold.comment ? { comment: hold.comment } : {}),
+    participant: [
+      ...(hold.patientId ? [participant({ reference: `Patient/${hold.patientId}` })] : []),
+      participant(practitioner),
+      participant(location),
+    ],
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * `Idempotency-Key` on writes that must not happen twice (POST Appointment, POST Patient, `$hold`, `$book`),
+ * after draft-ietf-httpapi-idempotency-key-header-07 (standards.md 6, reliability.md 1.2):
+ * - the key is a Structured Field string (`"…"`); a bare token is accepted too. 16–255 visible ASCII characters
+ *   (keys must carry entropy), else 400;
+ * - it is scoped per tenant and client; the fingerprint is SHA-256 of method, path and the canonical JSON body;
+ * - a retry after completion gets the stored response (status, headers, body; success or error); the same key with
+ *   a different request → 422; while the first request still runs → 409 with `Retry-After`;
+ * - records are kept {@link IDEMPOTENCY_RETENTION_MS} (24 h), as the CapabilityStatement documents; expired
+ *   ones are purged.
+ * Outcomes a retry should not see again — 5xx and 429 (the records system was unreachable or busy, nothing was
+ * booked) — are not stored: the key is released so the retry runs afresh (the saga's claims and marker keep that
+ * safe). Errors are OperationOutcomes like every answer of the facade, not `application/problem+json`.
+ */
+import { createHash } from 'node:crypto';
+import type { Request } from 'express';
+import type { Resource } from '@medplum/fhirtypes';
+import {
+  IDEMPOTENCY_RETENTION_MS,
+  claimIdempotencyKey,
+  completeIdempotencyKey,
+  forgetIdempotencyKey,
+  type IdempotencyScope,
+} from '../../src/booking/idempotency-store.js';
+import { canonicalJson } from '../../src/store/content-hash.js';
+import type { FhirRequestContext } from '../access.js';
+import type { AuditedResult } from '../interactions/interaction-deps.js';
+import { FhirError, operationOutcome } from '../operation-outcome.js';
+
+/** For the CapabilityStatement: what the server promises about `Idempotency-Key`. */
+export const IDEMPOTENCY_DOCUMENTATION = `Idempotency-Key (draft-ietf-httpapi-idempotency-key-header) is honoured on POST Appointment, POST Patient, Appointment/$hold and Appointment/$book: a structured-field string of 16-255 visible ASCII characters, scoped to the tenant and client. A retry with the same key and request gets the first response again; the same key with a different request is refused with 422, and while the first request is still running with 409. Keys and responses are kept for ${IDEMPOTENCY_RETENTION_MS / 3_600_000} hours, then purged. Failures worth retrying (503, 429) are not kept.`;
+
+/** Client id of requests without an authenticated client (tests, or a router without authentication). */
+const ANONYMOUS = '-';
+const KEY = /^[\x21-\x7e]{16,255}$/;
+
+/**
+ * Runs `run` under the request's `Idempotency-Key`, if it has one. Call inside `audited` (after authorization),
+ * so a replay is authorized and audited like the first answer.
+ */
+export async function withIdempotency(
+  ctx: FhirRequestContext,
+  req: Request,
+  now: Date,
+  run: () => Promise<AuditedResult>,
+): Promise<AuditedResult> {
+  const header = req.get('idempotency-key');
+  if (header === undefined) return run();
+  const scope: IdempotencyScope = {
+    tenantId: ctx.tenant.id,
+    clientId: ctx.client?.id ?? ANONYMOUS,
+    key: parseKey(header),
+  };
+  const fingerprint = createHash('sha256')
+    .update(`${req.method}\n${req.path}\n${canonicalJson(req.body ?? null)}`)
+    .digest('hex');
+  const claim = await claimIdempotencyKey(ctx.store, scope, fingerprint, now);
+  switch (claim.kind) {
+    case 'mismatch':
+      throw FhirError.of(
+        422,
+        'business-rule',
+        'this Idempotency-Key was already used for a different request',
+        {
+          detailCode: 'idempotency-key-reused',
+        },
+      );
+    case 'in-flight':
+      throw new FhirError(
+        409,
+        operationOutcome('conflict', 'a request with this Idempotency-Key is still being processed', {
+          detailCode: 'idempotency-key-in-flight',
+        }),
+        { 'Retry-After': '1' },
+      );
+    case 'replay': {
+      const { status, headers, body } = claim.response;
+      if (status >= 400) throw new FhirError(status, body as FhirError['outcome'], headers);
+      const resource = body as Resource | undefined;
+      return { status, headers, body: resource, resourceIds: resourceIdsOf(resource) };
+    }
+    case 'claimed':
+      break;
+  }
+  let result: AuditedResult;
+  try {
+    result = await run();
+  } catch (err) {
+    if (err instanceof FhirError && err.status < 500 && err.status !== 429) {
+      await completeIdempotencyKey(ctx.store, scope, {
+        status: err.status,
+        headers: err.headers,
+        body: err.outcome,
+      });
+    } else {
+      await forgetIdempotencyKey(ctx.store, scope);
+    }
+    throw err;
+  }
+  if (result.status >= 500 || result.status === 429) await forgetIdempotencyKey(ctx.store, scope);
+  else {
+    await completeIdempotencyKey(ctx.store, scope, {
+      status: result.status,
+      headers: result.headers ?? {},
+      body: result.body,
+    });
+  }
+  return result;
+}
+
+/** The key of a Structured Field string (`"abc"`, with `\"` and `\\` escapes) or a bare token. */
+function parseKey(header: string): string {
+  const trimmed = header.trim();
+  let key = trimmed;
+  if (trimmed.startsWith('"')) {
+    const match = /^"((?:[^"\\]|\\["\\])*)"$/.exec(trimmed);
+    key = match?.[1]?.replace(/\\(["\\])/g, '$1') ?? '';
+  }
+  if (!KEY.test(key)) {
+    throw FhirError.of(
+      400,
+      'invalid',
+      'Idempotency-Key must be a string of 16 to 255 visible ASCII characters, such as a UUID',
+      { detailCode: 'idempotency-key-invalid' },
+    );
+  }
+  return key;
+}
+
+/** What a replayed answer returns, for the audit trail: the resource, or a Bundle's entries. */
+function resourceIdsOf(resource: Resource | undefined): string[] {
+  if (resource?.resourceType === 'Bundle') {
+    return (resource.entry ?? []).flatMap((e) => (e.resource?.id ? [e.resource.id] : []));
+  }
+  return resource?.id ? [resource.id] : [];
+}

@@ -1,0 +1,304 @@
+/**
+ * `Appointment/$book` — IHE ITI-117 Book Appointment (canonical
+ * https://profiles.ihe.net/ITI/Scheduling/OperationDefinition/appointment-book; standards.md 1.1, 1.4). POST
+ * Parameters:
+ * - `appointment-reference` (Argonaut `appt-id`): a hold from `$hold` → booked; a proposal from `$find` → booked
+ *   directly (the patient from `patient-resource`/`patient-id`); an appointment already booked → answered as is;
+ * - `appointment-resource` (Argonaut `appt-resource`): without an id (or with a proposal's id) and status
+ *   `pending`/`booked`/`proposed` → a new booking, exactly as `POST Appointment`; with a hold's id → the hold booked;
+ *   with a booked appointment's id and status `booked` → modified (IHE "modify": a new `start`/`end` reschedules it in
+ *   one upstream write; `meta.versionId`, when sent, must be current, else 412); with status `cancelled` → cancelled
+ *   (a hold: released);
+ * - `patient-resource` (IHE, Patient): the patient to book for — an existing one by id, else registered like
+ *   `POST Patient` (matched, or created flagged for review); Argonaut's `patient-id` names an existing one;
+ * - `comment`.
+ * Success: a searchset Bundle with the one Appointment (`booked`, or `cancelled` for a cancel). Failure: the
+ * booking failure's OperationOutcome with its HTTP status (booking-outcome.ts). `Idempotency-Key` honoured.
+ */
+import type { Appointment, Bundle, Patient } from '@medplum/fhirtypes';
+import { randomUUID } from 'node:crypto';
+import type { Request } from 'express';
+import { readResource } from '../../src/store/resource-store.js';
+import type { FhirRequestContext } from '../access.js';
+import type { InteractionResult } from '../interactions/interaction-deps.js';
+import { FhirError } from '../operation-outcome.js';
+import { resourceUrl } from '../search/bundle-builder.js';
+import { cancelAppointment, rescheduleAppointment } from '../booking/appointment-cancel.js';
+import { parseDateTime, parseReference, readAppointmentInput } from '../booking/appointment-input.js';
+import type { BookingHandlerDeps } from '../booking/booking-handler-deps.js';
+import { bookingFailureError } from '../booking/booking-outcome.js';
+import { withIdempotency } from '../booking/idempotency.js';
+import { auditedOperation } from '../booking/operation-access.js';
+import { parametersOf, resourceValue, single, textValue } from '../booking/parameters.js';
+import { validPatient } from '../booking/patient-create.js';
+import { parseProposalId } from '../booking/proposal-id.js';
+import { proposalRequest } from './appointment-hold.js';
+
+export const BOOK_OPERATION = {
+  name: 'book',
+  definition: 'https://profiles.ihe.net/ITI/Scheduling/OperationDefinition/appointment-book',
+  documentation:
+    'IHE ITI-117: books a hold, a $find proposal or a new appointment-resource; modifies (start/end) or cancels an existing appointment. Idempotency-Key honoured.',
+} as const;
+
+const RESOURCE_PATH = 'Parameters.parameter.resource';
+
+export function bookAppointment(
+  ctx: FhirRequestContext,
+  deps: BookingHandlerDeps,
+  req: Request,
+): Promise<InteractionResult> {
+  return auditedOperation(ctx, deps.interaction, 'Appointment', '$book', 'cu', () =>
+    withIdempotency(ctx, req, deps.now(), async () => {
+      const parameters = parametersOf(req.body);
+      const base = deps.interaction.baseUrl(ctx);
+      const reference = single(parameters, 'appointment-reference', 'appt-id');
+      const resource = resourceValue<Appointment>(
+        single(parameters, 'appointment-resource', 'appt-resource'),
+        'Appointment',
+      );
+      const comment = textValue(single(parameters, 'comment'));
+      if (single(parameters, 'cancelled-appt-id')) {
+        throw FhirError.of(
+          422,
+          'not-supported',
+          'cancelled-appt-id is not supported: reschedule with $book of the appointment (its id, status booked, the new start and end)',
+          { expression: 'cancelled-appt-id' },
+        );
+      }
+      if ((reference === undefined) === (resource === undefined)) {
+        throw FhirError.of(
+          400,
+          'required',
+          'give exactly one of appointment-reference and appointment-resource',
+          {
+            expression: 'appointment-reference',
+          },
+        );
+      }
+      const patientParameter = await patientOf(ctx, deps, parameters);
+      const appointment = resource
+        ? await bookResource(ctx, deps, resource, patientParameter, comment)
+        : await bookReference(ctx, deps, textValue(reference), patientParameter, comment);
+      const bundle: Bundle = {
+        resourceType: 'Bundle',
+        id: randomUUID(),
+        meta: { lastUpdated: deps.now().toISOString() },
+        type: 'searchset',
+        total: 1,
+        entry: [
+          {
+            fullUrl: resourceUrl(base, 'Appointment', appointment.id as string),
+            resource: appointment,
+            search: { mode: 'match' },
+          },
+        ],
+      };
+      return { status: 200, body: bundle, resourceIds: [appointment.id as string] };
+    }),
+  );
+}
+
+async function bookReference(
+  ctx: FhirRequestContext,
+  deps: BookingHandlerDeps,
+  reference: string | undefined,
+  patientId: string | undefined,
+  comment: string | undefined,
+): Promise<Appointment> {
+  const base = deps.interaction.baseUrl(ctx);
+  const ref = parseReference(reference, base);
+  if (!ref || ref.type !== 'Appointment') {
+    throw FhirError.of(400, 'invalid', 'appointment-reference must reference an Appointment', {
+      expression: 'appointment-reference',
+    });
+  }
+  const booking = deps.booking();
+  if (await booking.readHold(ctx.tenant.id, ref.id)) {
+    return confirm(ctx, deps, ref.id, patientId, comment);
+  }
+  if (parseProposalId(ref.id)) {
+    const request = await proposalRequest(ctx, reference, base);
+    if (!patientId) {
+      throw FhirError.of(
+        400,
+        'required',
+        'booking a proposal needs the patient: patient-resource or patient-id',
+        {
+          expression: 'patient-resource',
+        },
+      );
+    }
+    const outcome = await booking.book(ctx.tenant.id, { ...request, patientId, comment }, ctx.client?.id);
+    if (!outcome.ok) throw bookingFailureError(outcome);
+    return outcome.appointment;
+  }
+  const stored = await readResource(ctx.store, ctx.tenant.id, 'Appointment', ref.id);
+  if (!stored || stored.deleted) {
+    throw FhirError.of(422, 'not-found', `Appointment/${ref.id} is not known`, {
+      expression: 'appointment-reference',
+      severity: 'fatal',
+      detailCode: 'not-found',
+    });
+  }
+  return stored.resource;
+}
+
+async function bookResource(
+  ctx: FhirRequestContext,
+  deps: BookingHandlerDeps,
+  resource: Appointment,
+  patientParameter: string | undefined,
+  comment: string | undefined,
+): Promise<Appointment> {
+  const base = deps.interaction.baseUrl(ctx);
+  const booking = deps.booking();
+  const id = resource.id;
+  const expectedVersion =
+    resource.meta?.versionId === undefined ? undefined : Number(resource.meta.versionId);
+  if (resource.status === 'cancelled') {
+    if (id === undefined) {
+      throw FhirError.of(400, 'required', 'cancelling needs the appointment’s id', {
+        expression: `${RESOURCE_PATH}.id`,
+      });
+    }
+    const reason = resource.cancelationReason?.text ?? comment;
+    return (await cancelAppointment(ctx, deps, id, reason, { expectedVersion })).appointment;
+  }
+  if (id !== undefined && (await booking.readHold(ctx.tenant.id, id))) {
+    const fromResource = resource.participant
+      ?.map((p) => parseReference(p.actor?.reference, base))
+      .find((r) => r?.type === 'Patient')?.id;
+    return confirm(ctx, deps, id, patientParameter ?? fromResource, comment ?? resource.comment);
+  }
+  const stored =
+    id === undefined ? undefined : await readResource(ctx.store, ctx.tenant.id, 'Appointment', id);
+  if (id !== undefined && stored && !stored.deleted) {
+    return modify(ctx, deps, stored.resource, resource, expectedVersion);
+  }
+  if (id !== undefined && !parseProposalId(id)) {
+    throw FhirError.of(422, 'not-found', `Appointment/${id} is not known`, {
+      expression: `${RESOURCE_PATH}.id`,
+      detailCode: 'not-found',
+    });
+  }
+  const input = await readAppointmentInput(ctx, resource, {
+    path: RESOURCE_PATH,
+    statuses: ['pending', 'booked', 'proposed'],
+    id: 'ignore',
+    patient: patientParameter ? 'optional' : 'required',
+    base,
+    now: deps.now(),
+  });
+  const outcome = await booking.book(
+    ctx.tenant.id,
+    {
+      ...input,
+      patientId: (patientParameter ?? input.patientId) as string,
+      comment: comment ?? input.comment,
+    },
+    ctx.client?.id,
+  );
+  if (!outcome.ok) throw bookingFailureError(outcome);
+  return outcome.appointment;
+}
+
+async function confirm(
+  ctx: FhirRequestContext,
+  deps: BookingHandlerDeps,
+  holdId: string,
+  patientId: string | undefined,
+  comment: string | undefined,
+): Promise<Appointment> {
+  const outcome = await deps
+    .booking()
+    .confirmHold(
+      ctx.tenant.id,
+      holdId,
+      { ...(patientId ? { patientId } : {}), ...(comment ? { comment } : {}) },
+      { clientId: ctx.client?.id },
+    );
+  if (!outcome.ok) throw bookingFailureError(outcome);
+  return outcome.appointment;
+}
+
+/** IHE modify: the same appointment at a new time; nothing else changes this way. */
+async function modify(
+  ctx: FhirRequestContext,
+  deps: BookingHandlerDeps,
+  current: Appointment,
+  wanted: Appointment,
+  expectedVersion: number | undefined,
+): Promise<Appointment> {
+  if (wanted.status !== undefined && wanted.status !== 'booked') {
+    throw FhirError.of(
+      400,
+      'value',
+      'modifying an appointment takes status booked (or cancelled to cancel it)',
+      {
+        expression: `${RESOURCE_PATH}.status`,
+      },
+    );
+  }
+  const start = parseDateTime(wanted.start);
+  const end = parseDateTime(wanted.end);
+  if (!start || !end || !(end > start)) {
+    throw FhirError.of(
+      400,
+      'required',
+      'modifying an appointment needs its new start and end (with a zone)',
+      {
+        expression: `${RESOURCE_PATH}.start`,
+      },
+    );
+  }
+  const minutes = (end.getTime() - start.getTime()) / 60_000;
+  const same =
+    Date.parse(current.start ?? '') === start.getTime() && Date.parse(current.end ?? '') === end.getTime();
+  if (same) return current;
+  const { appointment } = await rescheduleAppointment(
+    ctx,
+    deps,
+    current.id as string,
+    { start, minutes },
+    { expectedVersion },
+  );
+  return appointment;
+}
+
+/** The patient `patient-resource` (registered if new) or `patient-id` names, if any. */
+async function patientOf(
+  ctx: FhirRequestContext,
+  deps: BookingHandlerDeps,
+  parameters: ReturnType<typeof parametersOf>,
+): Promise<string | undefined> {
+  const base = deps.interaction.baseUrl(ctx);
+  const byId = single(parameters, 'patient-id');
+  if (byId) {
+    const value = textValue(byId) ?? '';
+    const id = parseReference(value, base)?.id ?? (/^[A-Za-z0-9\-.]{1,64}$/.test(value) ? value : undefined);
+    if (!id)
+      throw FhirError.of(400, 'invalid', 'patient-id must reference a Patient', { expression: 'patient-id' });
+    return id;
+  }
+  const resource = single(parameters, 'patient-resource');
+  if (!resource) return undefined;
+  const patient = resourceValue<Patient>(resource, 'Patient') as Patient;
+  if (patient.id !== undefined) {
+    const stored = await readResource(ctx.store, ctx.tenant.id, 'Patient', patient.id);
+    if (!stored || stored.deleted) {
+      throw FhirError.of(422, 'not-found', `Patient/${patient.id} is not known`, {
+        expression: 'patient-resource',
+      });
+    }
+    return patient.id;
+  }
+  deps.interaction.access.authorize(ctx, 'Patient', 'create');
+  const registered = await deps
+    .booking()
+    .registerPatient(ctx.tenant.id, validPatient(patient, deps.now(), 'Parameters.parameter.resource'), {
+      clientId: ctx.client?.id,
+    });
+  if (!registered.ok) throw bookingFailureError(registered);
+  return registered.patient.id;
+}

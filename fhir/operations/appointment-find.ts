@@ -1,0 +1,338 @@
+/**
+ * `Appointment/$find` — IHE ITI-115 Find Potential Appointments (canonical
+ * https://profiles.ihe.net/ITI/Scheduling/OperationDefinition/appointment-find; standards.md 1.1, 1.4): POST with a
+ * Parameters body (IHE), and GET with the same names as query parameters (Argonaut's form).
+ *
+ * Inputs: `start`, `end` (required; a date-time with a zone, or a date read in the practice's zone — `end` as a
+ * date includes that day), `specialty` (token; matched against the Schedule's specialty text, case- and
+ * accent-insensitively), `visit-type` / `service-type` (token: `code` or `system|code` of the appointment type),
+ * `practitioner`, `location-reference` (or `location`), `patient-reference` (or `patient`) as references, and
+ * `_count` (default 20, at most 100). Different parameters are ANDed, repeated values ORed. Other IHE inputs are
+ * accepted and ignored, with a warning entry.
+ *
+ * Output: a searchset Bundle of proposed Appointments (`status=proposed`, participants `needs-action`), one per
+ * free computed slot and appointment type, earliest first; `total` counts every proposal in the window, `_count`
+ * caps the entries. Held time is busy time, so held slots are never proposed. A proposal's id
+ * (proposal-id.ts) can be passed to `$hold` or `$book` as is.
+ */
+import type {
+  Appointment,
+  AppointmentParticipant,
+  Bundle,
+  BundleEntry,
+  Location,
+  OperationOutcomeIssue,
+  ParametersParameter,
+  Practitioner,
+  Reference,
+  Slot,
+} from '@medplum/fhirtypes';
+import { randomUUID } from 'node:crypto';
+import { searchSlots } from '../../src/availability/availability-service.js';
+import { heldRanges } from '../../src/booking/time-claims.js';
+import { readResource } from '../../src/store/resource-store.js';
+import { foldText } from '../../src/store/search-tokens.js';
+import { wallTimeToInstant } from '../../src/wall-time.js';
+import type { FhirRequestContext } from '../access.js';
+import type { InteractionResult } from '../interactions/interaction-deps.js';
+import { FhirError } from '../operation-outcome.js';
+import { resourceUrl } from '../search/bundle-builder.js';
+import { practiceZone } from '../search/practice-zone.js';
+import { parseReference } from '../booking/appointment-input.js';
+import type { BookingHandlerDeps } from '../booking/booking-handler-deps.js';
+import { auditedOperation } from '../booking/operation-access.js';
+import { parametersOf, tokenValues } from '../booking/parameters.js';
+import { formatProposalId } from '../booking/proposal-id.js';
+import {
+  actorReferences,
+  allSchedules,
+  loadSchedule,
+  typesOf,
+  type LoadedSchedule,
+} from '../booking/schedules.js';
+
+export const FIND_OPERATION = {
+  name: 'find',
+  definition: 'https://profiles.ihe.net/ITI/Scheduling/OperationDefinition/appointment-find',
+  documentation:
+    'IHE ITI-115: proposed Appointments for free computed slots (POST Parameters, or GET). Inputs start, end, specialty, visit-type (service-type), practitioner, location-reference, patient-reference, _count (default 20, max 100).',
+} as const;
+
+export const DEFAULT_FIND_COUNT = 20;
+export const MAX_FIND_COUNT = 100;
+/** Longest window one `$find` computes. */
+export const MAX_FIND_DAYS = 62;
+
+/** Parameter names → values, from either form. */
+type RawInput = Map<string, string[]>;
+
+const SUPPORTED = new Set([
+  'start',
+  'end',
+  'specialty',
+  'visit-type',
+  'service-type',
+  'practitioner',
+  'location-reference',
+  'location',
+  'patient-reference',
+  'patient',
+  '_count',
+]);
+const HARMLESS = new Set(['_format', '_pretty']);
+
+/** The GET form: query parameters, commas separating alternatives of tokens and references. */
+export function findInputFromQuery(params: ReadonlyArray<readonly [string, string]>): RawInput {
+  const raw: RawInput = new Map();
+  for (const [name, value] of params) {
+    const values = name === 'start' || name === 'end' || name === '_count' ? [value] : value.split(',');
+    raw.set(name, [...(raw.get(name) ?? []), ...values.map((v) => v.trim()).filter((v) => v !== '')]);
+  }
+  return raw;
+}
+
+/** The POST form: a Parameters body. */
+export function findInputFromParameters(body: unknown): RawInput {
+  const raw: RawInput = new Map();
+  for (const parameter of parametersOf(body) as ParametersParameter[]) {
+    if (typeof parameter.name !== 'string') continue;
+    raw.set(parameter.name, [...(raw.get(parameter.name) ?? []), ...tokenValues(parameter)]);
+  }
+  return raw;
+}
+
+export function findAppointments(
+  ctx: FhirRequestContext,
+  deps: BookingHandlerDeps,
+  raw: RawInput,
+): Promise<InteractionResult> {
+  return auditedOperation(ctx, deps.interaction, 'Appointment', '$find', 'rs', async () => {
+    const warnings: OperationOutcomeIssue[] = [];
+    for (const name of raw.keys()) {
+      if (!SUPPORTED.has(name) && !HARMLESS.has(name)) {
+        warnings.push({
+          severity: 'warning',
+          code: 'not-supported',
+          diagnostics: `${name} is ignored`,
+          expression: [name],
+        });
+      }
+    }
+    const zone = await practiceZone(ctx);
+    const start = instantOf(raw, 'start', zone, 'start');
+    const end = instantOf(raw, 'end', zone, 'end');
+    if (!(end > start)) throw invalid('end', 'end must be after start');
+    if (end.getTime() - start.getTime() > MAX_FIND_DAYS * 86_400_000) {
+      throw FhirError.of(400, 'too-costly', `a $find window may span at most ${MAX_FIND_DAYS} days`, {
+        expression: 'end',
+      });
+    }
+    const count = countOf(raw, warnings);
+    const base = deps.interaction.baseUrl(ctx);
+    const ids = (names: string[], type: string) =>
+      names
+        .flatMap((name) => raw.get(name) ?? [])
+        .map((value) => idOf(value, type, base, names[0] as string));
+    const practitionerIds = ids(['practitioner'], 'Practitioner');
+    const locationIds = ids(['location-reference', 'location'], 'Location');
+    const patientIds = ids(['patient-reference', 'patient'], 'Patient');
+    if (patientIds.length > 1) throw invalid('patient-reference', 'group appointments are not supported');
+    const patientId = patientIds[0];
+    if (patientId !== undefined) {
+      const patient = await readResource(ctx.store, ctx.tenant.id, 'Patient', patientId);
+      if (!patient || patient.deleted) {
+        throw FhirError.of(422, 'not-found', `Patient/${patientId} is not known`, {
+          expression: 'patient-reference',
+        });
+      }
+    }
+    const visitTypes = [...(raw.get('visit-type') ?? []), ...(raw.get('service-type') ?? [])];
+    const specialties = raw.get('specialty') ?? [];
+    const scheduleIds =
+      specialties.length === 0
+        ? undefined
+        : (await allSchedules(ctx.store, ctx.tenant.id))
+            .filter((s) => offersSpecialty(s, specialties))
+            .map((s) => s.schedule.id);
+
+    const now = deps.now();
+    const held = await heldRanges(ctx.store, ctx.tenant.id, start, new Date(end.getTime() + 86_400_000));
+    const slots = await searchSlots(ctx.store, ctx.tenant, {
+      from: start,
+      to: end,
+      ...(scheduleIds ? { scheduleIds } : {}),
+      ...(practitionerIds.length > 0 ? { practitionerIds } : {}),
+      ...(locationIds.length > 0 ? { locationIds } : {}),
+      ...(visitTypes.length > 0 ? { serviceTypeCodes: visitTypes } : {}),
+      now,
+      extraBusy: held,
+    });
+
+    const proposals = await proposalsOf(ctx, slots, visitTypes, patientId);
+    const page = proposals.slice(0, count);
+    const entry: BundleEntry[] = page.map((resource) => ({
+      fullUrl: resourceUrl(base, 'Appointment', resource.id as string),
+      resource,
+      search: { mode: 'match' },
+    }));
+    if (warnings.length > 0) {
+      entry.push({
+        fullUrl: `urn:uuid:${randomUUID()}`,
+        resource: { resourceType: 'OperationOutcome', issue: warnings },
+        search: { mode: 'outcome' },
+      });
+    }
+    const bundle: Bundle = {
+      resourceType: 'Bundle',
+      id: randomUUID(),
+      meta: { lastUpdated: now.toISOString() },
+      type: 'searchset',
+      total: proposals.length,
+      ...(entry.length > 0 ? { entry } : {}),
+    };
+    return {
+      status: 200,
+      body: bundle,
+      resourceIds: page.map((a) => a.id as string),
+      parameters: [...raw.keys()],
+    };
+  });
+}
+
+/** One proposed Appointment per slot and (wanted) appointment type, in the slots' order. */
+async function proposalsOf(
+  ctx: FhirRequestContext,
+  slots: readonly Slot[],
+  visitTypes: readonly string[],
+  patientId: string | undefined,
+): Promise<Appointment[]> {
+  const schedules = new Map<
+    string,
+    (LoadedSchedule & { practitioner: Reference<Practitioner>; location: Reference<Location> }) | null
+  >();
+  const wanted = visitTypes.map(tokenFilter);
+  const proposals: Appointment[] = [];
+  for (const slot of slots) {
+    const scheduleId = slot.schedule.reference?.replace(/^Schedule\//, '') ?? '';
+    if (!schedules.has(scheduleId)) {
+      const loaded = await loadSchedule(ctx.store, ctx.tenant.id, scheduleId);
+      const actors = loaded
+        ? await actorReferences(ctx.store, ctx.tenant.id, loaded.practitionerId, loaded.locationId)
+        : undefined;
+      schedules.set(scheduleId, loaded && actors ? { ...loaded, ...actors } : null);
+    }
+    const schedule = schedules.get(scheduleId);
+    if (!schedule || !slot.id) continue;
+    const types = typesOf(schedule.schedule);
+    for (const concept of slot.serviceType ?? []) {
+      const coding = concept.coding?.[0];
+      if (!coding?.code) continue;
+      if (wanted.length > 0 && !wanted.some((f) => f(coding.system ?? '', coding.code as string))) continue;
+      const index = types.findIndex(
+        (t) => t.code === coding.code && t.system === (coding.system ?? t.system),
+      );
+      const id = index < 0 ? undefined : formatProposalId(slot.id, index);
+      if (!id) continue;
+      const type = { coding: [{ ...coding }] };
+      const participant = (
+        actor: AppointmentParticipant['actor'],
+        required = true,
+      ): AppointmentParticipant => ({
+        actor,
+        required: required ? 'required' : 'information-only',
+        status: 'needs-action',
+      });
+      proposals.push({
+        resourceType: 'Appointment',
+        id,
+        status: 'proposed',
+        serviceType: [type],
+        appointmentType: type,
+        start: slot.start,
+        end: slot.end,
+        minutesDuration: Math.round((Date.parse(slot.end) - Date.parse(slot.start)) / 60_000),
+        slot: [{ reference: `Slot/${slot.id}` }],
+        participant: [
+          ...(patientId ? [participant({ reference: `Patient/${patientId}` })] : []),
+          participant(schedule.practitioner),
+          participant(schedule.location),
+        ],
+      });
+    }
+  }
+  return proposals;
+}
+
+function instantOf(raw: RawInput, name: string, zone: string, side: 'start' | 'end'): Date {
+  const values = raw.get(name) ?? [];
+  if (values.length !== 1) throw invalid(name, `${name} is required, once`, 'required');
+  const value = values[0] as string;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+    const midnight = wallTimeToInstant(`${value}T00:00`, zone);
+    if (side === 'start') return midnight;
+    // A date as `end` includes that day: up to the next local midnight.
+    const next = new Date(Date.parse(`${value}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    return wallTimeToInstant(`${next}T00:00`, zone);
+  }
+  const withZone = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value);
+  if (withZone) return new Date(Date.parse(value));
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value))
+    return wallTimeToInstant(value.slice(0, 16), zone);
+  throw invalid(name, `${name} must be a date or a date-time, like 2026-11-24T08:00:00-05:00`);
+}
+
+function countOf(raw: RawInput, warnings: OperationOutcomeIssue[]): number {
+  const values = raw.get('_count');
+  if (!values || values.length === 0) return DEFAULT_FIND_COUNT;
+  const n = Number(values[0]);
+  if (!Number.isInteger(n) || n < 0) throw invalid('_count', '_count must be a whole number');
+  if (n > MAX_FIND_COUNT) {
+    warnings.push({
+      severity: 'warning',
+      code: 'too-costly',
+      diagnostics: `_count clamped to ${MAX_FIND_COUNT}`,
+      expression: ['_count'],
+    });
+    return MAX_FIND_COUNT;
+  }
+  return n;
+}
+
+/** `Type/id`, an absolute reference under this server, or a bare id. */
+function idOf(value: string, type: string, base: string, parameter: string): string {
+  const ref = parseReference(value, base);
+  if (ref) {
+    if (ref.type !== type) throw invalid(parameter, `${parameter} must reference a ${type}`);
+    return ref.id;
+  }
+  if (/^[A-Za-z0-9\-.]{1,64}$/.test(value)) return value;
+  throw invalid(parameter, `${parameter} must be a reference like ${type}/{id}`);
+}
+
+function offersSpecialty(schedule: LoadedSchedule, wanted: readonly string[]): boolean {
+  const have = (schedule.schedule.specialty ?? []).flatMap((c) => [
+    c.text ?? '',
+    ...(c.coding ?? []).flatMap((coding) => [coding.code ?? '', coding.display ?? '']),
+  ]);
+  const folded = new Set(have.filter((t) => t !== '').map(fold));
+  return wanted.some((token) =>
+    folded.has(fold(token.includes('|') ? token.slice(token.indexOf('|') + 1) : token)),
+  );
+}
+
+function fold(text: string): string {
+  return foldText(text).trim().replace(/\s+/g, ' ');
+}
+
+/** A token `code`, `system|code`, `|code` or `system|` as a predicate on (system, code). */
+function tokenFilter(token: string): (system: string, code: string) => boolean {
+  const bar = token.indexOf('|');
+  if (bar < 0) return (_system, code) => code === token;
+  const system = token.slice(0, bar);
+  const code = token.slice(bar + 1);
+  return (s, c) => (system === '' || s === system) && (code === '' || c === code);
+}
+
+function invalid(parameter: string, text: string, code: 'invalid' | 'required' = 'invalid'): FhirError {
+  return FhirError.of(400, code, text, { expression: parameter });
+}

@@ -1,0 +1,130 @@
+/**
+ * `Appointment/$hold` — IHE ITI-116 Hold Appointment (canonical
+ * https://profiles.ihe.net/ITI/Scheduling/OperationDefinition/appointment-hold; standards.md 1.1, 1.3, 1.4). POST
+ * Parameters with `appointment-reference` (IHE; Argonaut's `appt-id` too) naming a proposal `$find` returned, or
+ * `appointment-resource` (Argonaut's `appt-resource`) — a proposed Appointment built by the client (slot or
+ * start/end, practitioner, type; the patient may be named now or at `$book`).
+ *
+ * The hold claims the practitioner's time locally through the booking saga (`BookingService.holdTime`): nothing is
+ * written to the records system until `$book`, and slot searches stop offering the time. It lasts the configured
+ * hold length (default 5 minutes): the answer is a searchset Bundle with the one held Appointment
+ * (`status=pending`, participants `tentative`, the expiry in the `hold-expires` extension) and an `Expires` header.
+ * `$book` with the hold's id books it; `PATCH` to `cancelled` releases it; once expired, the saga's recovery
+ * worker releases its claims. A proposal that is no longer free is refused like a booking: 409 `slot-taken` with
+ * alternatives (booking-outcome.ts); one that names nothing known, 422 `not-found` (severity `fatal`, as IHE asks).
+ * `Idempotency-Key` honoured.
+ */
+import type { Appointment, Bundle } from '@medplum/fhirtypes';
+import { randomUUID } from 'node:crypto';
+import type { Request } from 'express';
+import type { HoldRequest } from '../../src/booking/booking-types.js';
+import type { FhirRequestContext } from '../access.js';
+import type { InteractionResult } from '../interactions/interaction-deps.js';
+import { FhirError } from '../operation-outcome.js';
+import { resourceUrl } from '../search/bundle-builder.js';
+import { parseReference, readAppointmentInput } from '../booking/appointment-input.js';
+import type { BookingHandlerDeps } from '../booking/booking-handler-deps.js';
+import { bookingFailureError } from '../booking/booking-outcome.js';
+import { heldAppointment } from '../booking/held-appointment.js';
+import { withIdempotency } from '../booking/idempotency.js';
+import { auditedOperation } from '../booking/operation-access.js';
+import { parametersOf, resourceValue, single, textValue } from '../booking/parameters.js';
+import { parseProposalId } from '../booking/proposal-id.js';
+import { loadSchedule, typesOf } from '../booking/schedules.js';
+
+export const HOLD_OPERATION = {
+  name: 'hold',
+  definition: 'https://profiles.ihe.net/ITI/Scheduling/OperationDefinition/appointment-hold',
+  documentation:
+    'IHE ITI-116: holds a proposal from $find (appointment-reference) or a proposed appointment-resource for a few minutes (Expires header); $book books it, PATCH status=cancelled releases it.',
+} as const;
+
+export function holdAppointment(
+  ctx: FhirRequestContext,
+  deps: BookingHandlerDeps,
+  req: Request,
+): Promise<InteractionResult> {
+  return auditedOperation(ctx, deps.interaction, 'Appointment', '$hold', 'c', () =>
+    withIdempotency(ctx, req, deps.now(), async () => {
+      const parameters = parametersOf(req.body);
+      const base = deps.interaction.baseUrl(ctx);
+      const reference = single(parameters, 'appointment-reference', 'appt-id');
+      const resource = resourceValue<Appointment>(
+        single(parameters, 'appointment-resource', 'appt-resource'),
+        'Appointment',
+      );
+      if ((reference === undefined) === (resource === undefined)) {
+        throw FhirError.of(
+          400,
+          'required',
+          'give exactly one of appointment-reference and appointment-resource',
+          {
+            expression: 'appointment-reference',
+          },
+        );
+      }
+      const request = reference
+        ? await proposalRequest(ctx, textValue(reference), base)
+        : await readAppointmentInput(ctx, resource, {
+            path: 'Parameters.parameter.resource',
+            statuses: ['proposed', 'pending'],
+            id: 'ignore',
+            patient: 'optional',
+            base,
+            now: deps.now(),
+          });
+      const outcome = await deps.booking().holdTime(ctx.tenant.id, request, {
+        ttlMs: deps.holdTtlMs,
+        clientId: ctx.client?.id,
+      });
+      if (!outcome.ok) throw bookingFailureError(outcome);
+      const held = await heldAppointment(ctx, outcome.hold);
+      const bundle: Bundle = {
+        resourceType: 'Bundle',
+        id: randomUUID(),
+        meta: { lastUpdated: deps.now().toISOString() },
+        type: 'searchset',
+        total: 1,
+        entry: [
+          {
+            fullUrl: resourceUrl(base, 'Appointment', outcome.hold.holdId),
+            resource: held,
+            search: { mode: 'match' },
+          },
+        ],
+      };
+      return {
+        status: 200,
+        body: bundle,
+        headers: { Expires: outcome.hold.expiresAt.toUTCString() },
+        resourceIds: [outcome.hold.holdId],
+      };
+    }),
+  );
+}
+
+/** The hold request a `$find` proposal stands for (no patient yet). */
+export async function proposalRequest(
+  ctx: FhirRequestContext,
+  reference: string | undefined,
+  base: string,
+): Promise<HoldRequest> {
+  const ref = parseReference(reference, base);
+  const proposal = ref?.type === 'Appointment' ? parseProposalId(ref.id) : undefined;
+  const schedule = proposal ? await loadSchedule(ctx.store, ctx.tenant.id, proposal.scheduleId) : undefined;
+  const type = proposal && schedule ? typesOf(schedule.schedule)[proposal.typeIndex] : undefined;
+  if (!proposal || !schedule || !type || type.minutes !== proposal.minutes) {
+    throw FhirError.of(422, 'not-found', `${reference ?? 'that'} is not an appointment proposed by $find`, {
+      expression: 'appointment-reference',
+      severity: 'fatal',
+      detailCode: 'not-found',
+    });
+  }
+  return {
+    practitionerId: schedule.practitionerId,
+    locationId: schedule.locationId,
+    appointmentTypeCode: type.code,
+    start: proposal.start,
+    minutes: proposal.minutes,
+  };
+}

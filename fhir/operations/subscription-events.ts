@@ -1,0 +1,79 @@
+/**
+ * `$events` (standards.md 4.2; OperationDefinition `backport-subscription-events`):
+ * `GET|POST [base]/Subscription/[id]/$events?eventsSinceNumber=&eventsUntilNumber=&content=` replays past
+ * events of one subscription by event number, delivered or not, as a notification Bundle (`type = history`,
+ * status `type = query-event`). At most {@link EVENTS_PER_CALL} events, the oldest of the range, per call:
+ * continue from the last event number + 1. `content` (`empty | id-only | full-resource`) overrides the
+ * subscription's payload level; `full-resource` needs read access to the topic's focus type, and every resource
+ * it returns is recorded in the audit trail under its own type.
+ */
+import type { Bundle } from '@medplum/fhirtypes';
+import type { Request } from 'express';
+import { PAYLOAD_CONTENTS, type PayloadContent } from '../../src/webhooks/subscription-resource.js';
+import { subscriptionEvents } from '../../src/webhooks/subscription-status.js';
+import { readSubscription } from '../../src/webhooks/subscription-store.js';
+import { topicByUrl } from '../../src/webhooks/topics.js';
+import type { FhirRequestContext } from '../access.js';
+import { audited, type InteractionDeps, type InteractionResult } from '../interactions/interaction-deps.js';
+import { FhirError, notFound } from '../operation-outcome.js';
+import { queryParams } from '../request-context.js';
+import { integerInput, operationInputs, singleInput } from '../subscriptions/request-body.js';
+import type { SubscriptionRouteDeps } from '../subscriptions/subscription-deps.js';
+import { storedSubscription } from '../subscriptions/subscription-interactions.js';
+
+/** The most events one `$events` call returns. */
+export const EVENTS_PER_CALL = 100;
+
+export function subscriptionEventsOperation(
+  ctx: FhirRequestContext,
+  deps: InteractionDeps,
+  subscriptions: SubscriptionRouteDeps,
+  id: string,
+  req: Request,
+): Promise<InteractionResult> {
+  return audited(ctx, deps, 'read', 'Subscription', async () => {
+    const inputs = operationInputs(req, queryParams(req), [
+      'eventsSinceNumber',
+      'eventsUntilNumber',
+      'content',
+    ]);
+    const eventsSinceNumber = integerInput(inputs, 'eventsSinceNumber');
+    const eventsUntilNumber = integerInput(inputs, 'eventsUntilNumber');
+    const content = singleInput(inputs, 'content');
+    if (content !== undefined && !(PAYLOAD_CONTENTS as readonly string[]).includes(content)) {
+      throw FhirError.of(400, 'value', `content must be one of ${PAYLOAD_CONTENTS.join(', ')}`, {
+        expression: 'content',
+      });
+    }
+    await storedSubscription(ctx, id);
+    const view = await readSubscription(ctx.store, ctx.tenant.id, id);
+    if (!view) throw notFound(`Subscription/${id}`);
+    const effective = (content as PayloadContent | undefined) ?? view.subscription.payloadContent;
+    const focusType = topicByUrl(view.subscription.topic)?.focusType;
+    if (effective === 'full-resource' && focusType) deps.access.authorize(ctx, focusType, 'read');
+
+    const body = await subscriptionEvents(ctx.store, ctx.tenant.id, id, {
+      baseUrl: deps.baseUrl(ctx),
+      eventsSinceNumber,
+      eventsUntilNumber,
+      content: content as PayloadContent | undefined,
+      limit: EVENTS_PER_CALL,
+      now: subscriptions.now?.(),
+    });
+    if (!body) throw notFound(`Subscription/${id}`);
+    await auditEmbedded(ctx, deps, body);
+    return { status: 200, body, resourceIds: [id], parameters: [...inputs.keys()] };
+  });
+}
+
+/** One audit record per resource type the Bundle carries in full (PHI is never returned unaudited). */
+async function auditEmbedded(ctx: FhirRequestContext, deps: InteractionDeps, bundle: Bundle): Promise<void> {
+  const byType = new Map<string, string[]>();
+  for (const entry of (bundle.entry ?? []).slice(1)) {
+    const resource = entry.resource;
+    if (!resource) continue;
+    byType.set(resource.resourceType, [...(byType.get(resource.resourceType) ?? []), resource.id ?? '']);
+  }
+  for (const [resourceType, resourceIds] of byType)
+    await deps.audit.record(ctx, { action: 'read', resourceType, resourceIds, status: 200 });
+}

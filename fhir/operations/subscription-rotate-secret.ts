@@ -1,0 +1,52 @@
+/**
+ * `POST [base]/Subscription/[id]/$rotate-secret` (Switchboard's own operation; standards.md section 5,
+ * "Rotation"): a new `whsec_` signing secret signs from now on, and the previous one keeps signing too (two
+ * signatures in `webhook-signature`) until `previous-secret-expires`, so a receiver can switch secrets without
+ * a failed verification. The new secret is answered this once: the `secret` output and the
+ * `X-Switchboard-Webhook-Secret` header.
+ *
+ * Input `overlap-seconds` (0 … 7 days; default `webhooks.secretOverlapSeconds`): 0 stops the old secret at once,
+ * for a secret that leaked. Authorized as an update of Subscription.
+ */
+import type { Parameters } from '@medplum/fhirtypes';
+import type { Request } from 'express';
+import { rotateSubscriptionSecret } from '../../src/webhooks/subscription-store.js';
+import type { FhirRequestContext } from '../access.js';
+import { audited, type InteractionDeps, type InteractionResult } from '../interactions/interaction-deps.js';
+import { queryParams } from '../request-context.js';
+import { integerInput, operationInputs } from '../subscriptions/request-body.js';
+import type { SubscriptionRouteDeps } from '../subscriptions/subscription-deps.js';
+import { withSubscriptionErrors } from '../subscriptions/subscription-fhir-error.js';
+import { storedSubscription } from '../subscriptions/subscription-interactions.js';
+import { secretHeaders } from '../subscriptions/webhook-secret.js';
+
+const MAX_OVERLAP_SECONDS = 7 * 24 * 3600;
+const DEFAULT_OVERLAP_SECONDS = 24 * 3600;
+
+export function rotateSecretOperation(
+  ctx: FhirRequestContext,
+  deps: InteractionDeps,
+  subscriptions: SubscriptionRouteDeps,
+  id: string,
+  req: Request,
+): Promise<InteractionResult> {
+  return audited(ctx, deps, 'update', 'Subscription', async () => {
+    const inputs = operationInputs(req, queryParams(req), ['overlap-seconds']);
+    const overlapSeconds =
+      integerInput(inputs, 'overlap-seconds', MAX_OVERLAP_SECONDS) ??
+      subscriptions.secretOverlapSeconds ??
+      DEFAULT_OVERLAP_SECONDS;
+    await storedSubscription(ctx, id);
+    const rotated = await withSubscriptionErrors(() =>
+      rotateSubscriptionSecret(ctx.store, ctx.tenant.id, id, { overlapSeconds, now: subscriptions.now?.() }),
+    );
+    const body: Parameters = {
+      resourceType: 'Parameters',
+      parameter: [
+        { name: 'secret', valueString: rotated.secret },
+        { name: 'previous-secret-expires', valueInstant: rotated.previousSecretExpiresAt },
+      ],
+    };
+    return { status: 200, body, headers: secretHeaders(rotated.secret), resourceIds: [id] };
+  });
+}

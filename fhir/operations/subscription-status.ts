@@ -1,0 +1,86 @@
+/**
+ * `$status` (standards.md 4.2; OperationDefinition `backport-subscription-status`, SHALL): a searchset Bundle
+ * with one SubscriptionStatus `Parameters` (`type = query-status`) per subscription.
+ * - instance level, `GET|POST [base]/Subscription/[id]/$status`: that subscription (404 unknown, 410 deleted);
+ * - type level, `GET|POST [base]/Subscription/$status?id=…&status=…`: every subscription of the tenant
+ *   matching any `id` and any `status` (both 0..*, repeated or comma-separated), all when omitted.
+ * Authorized as a read (instance) or a search (type) of Subscription.
+ */
+import type { Bundle, Parameters } from '@medplum/fhirtypes';
+import type { Request } from 'express';
+import type { SubscriptionStatus } from '../../src/webhooks/subscription-record.js';
+import { subscriptionStatusBundle } from '../../src/webhooks/subscription-status.js';
+import type { FhirRequestContext } from '../access.js';
+import { audited, type InteractionDeps, type InteractionResult } from '../interactions/interaction-deps.js';
+import { FhirError } from '../operation-outcome.js';
+import { queryParams } from '../request-context.js';
+import { listInput, operationInputs } from '../subscriptions/request-body.js';
+import type { SubscriptionRouteDeps } from '../subscriptions/subscription-deps.js';
+import { storedSubscription, SUBSCRIPTION_STATUSES } from '../subscriptions/subscription-interactions.js';
+
+/** `[base]/Subscription/[id]/$status`. */
+export function subscriptionStatusInstance(
+  ctx: FhirRequestContext,
+  deps: InteractionDeps,
+  subscriptions: SubscriptionRouteDeps,
+  id: string,
+  req: Request,
+): Promise<InteractionResult> {
+  return audited(ctx, deps, 'read', 'Subscription', async () => {
+    operationInputs(req, queryParams(req), []);
+    await storedSubscription(ctx, id);
+    const body = await subscriptionStatusBundle(ctx.store, ctx.tenant.id, {
+      baseUrl: deps.baseUrl(ctx),
+      ids: [id],
+      now: subscriptions.now?.(),
+    });
+    return { status: 200, body: withoutEmptyEntry(body), resourceIds: subscriptionIds(body) };
+  });
+}
+
+/** `[base]/Subscription/$status?id=…&status=…`. */
+export function subscriptionStatusType(
+  ctx: FhirRequestContext,
+  deps: InteractionDeps,
+  subscriptions: SubscriptionRouteDeps,
+  req: Request,
+): Promise<InteractionResult> {
+  return audited(ctx, deps, 'search', 'Subscription', async () => {
+    const inputs = operationInputs(req, queryParams(req), ['id', 'status']);
+    const statuses = listInput(inputs, 'status');
+    const bad = statuses?.find((s) => !(SUBSCRIPTION_STATUSES as readonly string[]).includes(s));
+    if (bad !== undefined) {
+      throw FhirError.of(400, 'value', `status must be one of ${SUBSCRIPTION_STATUSES.join(', ')}`, {
+        expression: 'status',
+      });
+    }
+    const body = await subscriptionStatusBundle(ctx.store, ctx.tenant.id, {
+      baseUrl: deps.baseUrl(ctx),
+      ids: listInput(inputs, 'id'),
+      statuses: statuses as SubscriptionStatus[] | undefined,
+      now: subscriptions.now?.(),
+    });
+    return {
+      status: 200,
+      body: withoutEmptyEntry(body),
+      resourceIds: subscriptionIds(body),
+      parameters: [...inputs.keys()],
+    };
+  });
+}
+
+/** FHIR JSON has no empty arrays: a Bundle without matches has no `entry`. */
+function withoutEmptyEntry(bundle: Bundle<Parameters>): Bundle<Parameters> {
+  if (bundle.entry?.length !== 0) return bundle;
+  const { entry: _empty, ...rest } = bundle;
+  return rest;
+}
+
+/** The ids of the subscriptions a status Bundle reports on (for the audit trail). */
+function subscriptionIds(bundle: Bundle<Parameters>): string[] {
+  return (bundle.entry ?? []).flatMap((entry) => {
+    const reference = entry.resource?.parameter?.find((p) => p.name === 'subscription')?.valueReference;
+    const id = reference?.reference?.split('/').pop();
+    return id ? [id] : [];
+  });
+}

@@ -1,0 +1,123 @@
+/**
+ * The bodies the Subscription endpoints accept (https://hl7.org/fhir/R4/http.html#mime-type): a FHIR JSON
+ * resource, already read and bounded by the facade's JSON body parser. Another media type is a 415, a missing
+ * body or one of the wrong resource type a 400.
+ */
+import type { Parameters, ParametersParameter, Resource } from '@medplum/fhirtypes';
+import type { Request } from 'express';
+import { FhirError } from '../operation-outcome.js';
+
+const JSON_TYPES = ['application/fhir+json', 'application/json'];
+
+/** The body as a resource of `resourceType`, or undefined when the request has none. */
+export function optionalResourceBody<T extends Resource>(
+  req: Request,
+  resourceType: T['resourceType'],
+): T | undefined {
+  const body: unknown = req.body;
+  if (body === undefined || body === null) {
+    // The JSON parser leaves the body alone when it has another media type.
+    const hasContent =
+      req.get('transfer-encoding') !== undefined || Number(req.get('content-length') ?? 0) > 0;
+    if (hasContent && req.is(JSON_TYPES) === false) {
+      throw FhirError.of(415, 'not-supported', `send the ${resourceType} as application/fhir+json`);
+    }
+    return undefined;
+  }
+  if (typeof body !== 'object' || Array.isArray(body)) {
+    throw FhirError.of(400, 'invalid', `the request body must be a ${resourceType} resource`);
+  }
+  const type = (body as { resourceType?: unknown }).resourceType;
+  if (type !== resourceType) {
+    throw FhirError.of(
+      400,
+      'invalid',
+      `the request body must be a ${resourceType} resource, not ${typeof type === 'string' ? type : 'something without a resourceType'}`,
+      { expression: 'resourceType' },
+    );
+  }
+  return body as T;
+}
+
+/** The body as a resource of `resourceType`; a 400 when there is none. */
+export function resourceBody<T extends Resource>(req: Request, resourceType: T['resourceType']): T {
+  const resource = optionalResourceBody<T>(req, resourceType);
+  if (!resource) throw FhirError.of(400, 'required', `the request needs a ${resourceType} resource body`);
+  return resource;
+}
+
+/**
+ * The inputs of an operation (https://hl7.org/fhir/R4/operations.html#request): the query string, then the
+ * `Parameters` body of a POST. Values are primitive-typed; each becomes its string form. Unknown names are a
+ * 400 naming them, so a typo never silently widens or narrows what the operation does.
+ */
+export function operationInputs(
+  req: Request,
+  params: ReadonlyArray<readonly [string, string]>,
+  known: readonly string[],
+): Map<string, string[]> {
+  const inputs = new Map<string, string[]>();
+  const add = (name: string, value: string) => {
+    if (name === '_format' || name === '_pretty') return;
+    if (!known.includes(name)) {
+      throw FhirError.of(
+        400,
+        'not-supported',
+        `unknown parameter ${name}; this operation takes ${known.length > 0 ? known.join(', ') : 'none'}`,
+        { expression: name },
+      );
+    }
+    inputs.set(name, [...(inputs.get(name) ?? []), value]);
+  };
+  for (const [name, value] of params) add(name, value);
+  const body = req.method === 'POST' ? optionalResourceBody<Parameters>(req, 'Parameters') : undefined;
+  for (const parameter of body?.parameter ?? []) add(parameter.name, primitiveValue(parameter));
+  return inputs;
+}
+
+/** The one value of `name`, or undefined; a 400 when it was given more than once. */
+export function singleInput(inputs: Map<string, string[]>, name: string): string | undefined {
+  const values = inputs.get(name) ?? [];
+  if (values.length > 1)
+    throw FhirError.of(400, 'invalid', `${name} may be given only once`, { expression: name });
+  return values[0];
+}
+
+/** Every value of `name`, comma-separated lists split (query-string style). */
+export function listInput(inputs: Map<string, string[]>, name: string): string[] | undefined {
+  const values = inputs.get(name);
+  return values?.flatMap((v) => v.split(',')).map((v) => v.trim());
+}
+
+/** A non-negative integer input (`eventsSinceNumber`), or undefined. */
+export function integerInput(
+  inputs: Map<string, string[]>,
+  name: string,
+  max = 2 ** 31 - 1,
+): number | undefined {
+  const value = singleInput(inputs, name);
+  if (value === undefined) return undefined;
+  if (!/^\d{1,10}$/.test(value) || Number(value) > max) {
+    throw FhirError.of(400, 'value', `${name} must be a whole number from 0 to ${max}`, { expression: name });
+  }
+  return Number(value);
+}
+
+function primitiveValue(parameter: ParametersParameter): string {
+  const value =
+    parameter.valueString ??
+    parameter.valueCode ??
+    parameter.valueId ??
+    parameter.valueUri ??
+    parameter.valueCanonical ??
+    parameter.valueInteger ??
+    parameter.valueUnsignedInt ??
+    parameter.valuePositiveInt ??
+    parameter.valueDecimal;
+  if (value === undefined) {
+    throw FhirError.of(400, 'invalid', `parameter ${parameter.name} needs a primitive value`, {
+      expression: parameter.name,
+    });
+  }
+  return String(value);
+}

@@ -1,0 +1,242 @@
+/**
+ * New patients (DESIGN.md sections 1 and 4: "create a new patient (flagged for staff review)"): matching a
+ * described person against the patients the store holds, and registering one in the records system when nobody
+ * matches with certainty. Serves `POST Patient` and `Patient/$match` (standards.md 1.2).
+ *
+ * Matching is deterministic and explainable rather than probabilistic: each agreeing element adds a fixed weight
+ * (family name 0.25, given name 0.2, birth date 0.3, phone 0.2, gender 0.05; a disagreeing known gender takes 0.1
+ * off), and the grade follows from which elements agree:
+ * - `certain`: an identifier agrees, or family name, given name, birth date and phone all agree (and gender does
+ *   not disagree) — the rule by which `POST Patient` returns the existing patient instead of a duplicate;
+ * - `probable`: a score of at least 0.7 (three of name, birth date and phone);
+ * - `possible`: at least 0.45 (two of them); anything less is not a match and is left out.
+ */
+import type { Coding, Patient } from '@medplum/fhirtypes';
+import type { Connector } from '../connectors/connector.js';
+import { toFhirResources } from '../connectors/resolve-fhir-ids.js';
+import type { Store } from '../store/database.js';
+import { VALUES_PER_IN_LIST, chunk } from '../store/batching.js';
+import { commitChanges, readResource } from '../store/resource-store.js';
+import { foldText } from '../store/search-tokens.js';
+import type { BookingFailure } from './booking-types.js';
+
+/** `meta.tag` of a patient Switchboard created: staff should review (and merge) it in the records system. */
+export const NEEDS_REVIEW_TAG: Readonly<Coding> = Object.freeze({
+  system: 'https://switchboard.health/fhir/CodeSystem/workflow',
+  code: 'needs-review',
+  display: 'Created through Switchboard; needs staff review',
+});
+
+/** Grades of http://hl7.org/fhir/StructureDefinition/match-grade that a match can have. */
+export type MatchGrade = 'certain' | 'probable' | 'possible';
+
+export interface PatientMatch {
+  patient: Patient & { id: string };
+  versionId: number;
+  lastUpdated: string;
+  /** 0..1 */
+  score: number;
+  grade: MatchGrade;
+}
+
+/** Most candidates looked at per match: patients sharing the family name, birth date, phone or identifier. */
+const MAX_CANDIDATES = 500;
+
+/**
+ * Patients of the tenant matching `wanted`, best first (score, then id). Only patients sharing at least the family
+ * name, birth date, a phone number or an identifier with `wanted` are considered.
+ *
+ * @see https://hl7.org/fhir/R4/patient-operation-match.html
+ */
+export async function matchPatients(
+  store: Store,
+  tenantId: string,
+  wanted: Patient,
+  options: { limit?: number } = {},
+): Promise<PatientMatch[]> {
+  const person = describe(wanted);
+  const probes: Array<{ param: string; values: string[] }> = [
+    { param: 'family', values: person.families.flatMap((f) => [f.folded, f.joined]) },
+    { param: 'birthdate', values: person.birthDate ? [person.birthDate] : [] },
+    { param: 'phone', values: person.phones },
+    { param: 'identifier', values: person.identifiers },
+  ].filter((p) => p.values.length > 0);
+  if (probes.length === 0) return [];
+  const rows = await store.db
+    .selectFrom('search_tokens')
+    .select('resource_id')
+    .distinct()
+    .where('tenant_id', '=', tenantId)
+    .where('resource_type', '=', 'Patient')
+    .where((eb) =>
+      eb.or(
+        probes.map((p) =>
+          eb.and([eb('param', '=', p.param), eb('value', 'in', [...new Set(p.values)].slice(0, 50))]),
+        ),
+      ),
+    )
+    .orderBy('resource_id')
+    .limit(MAX_CANDIDATES)
+    .execute();
+
+  const matches: PatientMatch[] = [];
+  for (const part of chunk(
+    rows.map((r) => r.resource_id),
+    VALUES_PER_IN_LIST,
+  )) {
+    if (part.length === 0) continue;
+    const stored = await store.db
+      .selectFrom('resources')
+      .select(['id', 'version_id', 'last_updated', 'resource'])
+      .where('tenant_id', '=', tenantId)
+      .where('resource_type', '=', 'Patient')
+      .where('deleted', '=', 0)
+      .where('id', 'in', part)
+      .execute();
+    for (const row of stored) {
+      const patient = JSON.parse(row.resource) as Patient & { id: string };
+      const graded = grade(person, describe(patient));
+      if (graded) {
+        matches.push({ patient, versionId: row.version_id, lastUpdated: row.last_updated, ...graded });
+      }
+    }
+  }
+  matches.sort((a, b) => b.score - a.score || (a.patient.id < b.patient.id ? -1 : 1));
+  return matches.slice(0, options.limit ?? matches.length);
+}
+
+export interface PatientRegistration {
+  ok: true;
+  /** False when an existing patient matched with certainty and is returned instead. */
+  created: boolean;
+  patient: Patient & { id: string };
+  versionId: number;
+  lastUpdated: string;
+}
+
+export type PatientRegistrationOutcome = PatientRegistration | BookingFailure;
+
+/**
+ * Returns the patient matching `patient` with certainty, or creates it upstream and stores it tagged
+ * {@link NEEDS_REVIEW_TAG} with a `patient.created` journal event carrying `needsReview: true`. Upstream errors
+ * are thrown (`UpstreamError`) for the caller to classify. Not safe to run concurrently for one tenant: the caller
+ * serialises (a second registration must see the first one's patient).
+ *
+ * The tag lives in `meta`, which sync's content hash ignores, so later passes over the unchanged upstream record
+ * keep it; when staff edit the patient upstream, the new version comes without it (reviewed).
+ */
+export async function registerPatient(
+  deps: { store: Store; tenantId: string; connector: Connector; now: Date },
+  patient: Patient,
+  clientId?: string,
+): Promise<PatientRegistration> {
+  const [existing] = await matchPatients(deps.store, deps.tenantId, patient, { limit: 1 });
+  if (existing?.grade === 'certain') {
+    return {
+      ok: true,
+      created: false,
+      patient: existing.patient,
+      versionId: existing.versionId,
+      lastUpdated: existing.lastUpdated,
+    };
+  }
+  const record = await deps.connector.createPatient(patient);
+  const [mapped] = await toFhirResources(deps.store, deps.tenantId, [record]);
+  if (!mapped?.id) throw new Error('the created patient has no id');
+  const resource = { ...mapped, id: mapped.id, meta: { tag: [{ ...NEEDS_REVIEW_TAG }] } };
+  await commitChanges(
+    deps.store,
+    deps.tenantId,
+    [{ op: 'upsert', resource }],
+    [
+      {
+        eventType: 'patient.created',
+        resourceType: 'Patient',
+        resourceId: resource.id,
+        payload: { needsReview: true, via: 'switchboard', ...(clientId ? { clientId } : {}) },
+      },
+    ],
+    { now: deps.now },
+  );
+  const stored = await readResource(deps.store, deps.tenantId, 'Patient', resource.id);
+  if (!stored) throw new Error('the created patient is not readable');
+  return {
+    ok: true,
+    created: true,
+    patient: { ...stored.resource, id: resource.id },
+    versionId: stored.versionId,
+    lastUpdated: stored.lastUpdated,
+  };
+}
+
+interface Person {
+  families: Array<{ folded: string; joined: string }>;
+  givens: string[];
+  birthDate: string | undefined;
+  /** Digits; a North American number also without its leading 1. */
+  phones: string[];
+  /** `system|value` */
+  identifiers: string[];
+  gender: string | undefined;
+}
+
+function describe(patient: Patient): Person {
+  const names = patient.name ?? [];
+  return {
+    families: names.flatMap((n) => {
+      const folded = fold(n.family ?? '');
+      return folded ? [{ folded, joined: joined(folded) }] : [];
+    }),
+    givens: [...new Set(names.flatMap((n) => (n.given ?? []).flatMap((g) => fold(g).split(' '))))]
+      .map(joined)
+      .filter((g) => g !== ''),
+    birthDate: patient.birthDate,
+    phones: [
+      ...new Set(
+        (patient.telecom ?? [])
+          .filter((t) => (t.system === 'phone' || t.system === 'sms') && t.value)
+          .flatMap((t) => {
+            const digits = (t.value ?? '').replace(/\D/g, '');
+            if (digits === '') return [];
+            return digits.length === 11 && digits.startsWith('1') ? [digits, digits.slice(1)] : [digits];
+          }),
+      ),
+    ],
+    identifiers: (patient.identifier ?? []).flatMap((i) =>
+      i.system && i.value?.trim() ? [`${i.system}|${i.value.trim()}`] : [],
+    ),
+    gender: patient.gender && patient.gender !== 'unknown' ? patient.gender : undefined,
+  };
+}
+
+function grade(wanted: Person, candidate: Person): { score: number; grade: MatchGrade } | undefined {
+  if (wanted.identifiers.some((i) => candidate.identifiers.includes(i)))
+    return { score: 1, grade: 'certain' };
+  const family = wanted.families.some((w) => candidate.families.some((c) => c.joined === w.joined));
+  const given = wanted.givens.some((g) => candidate.givens.includes(g));
+  const birthDate = wanted.birthDate !== undefined && wanted.birthDate === candidate.birthDate;
+  const phone = wanted.phones.some((p) => candidate.phones.includes(p));
+  const genderKnown = wanted.gender !== undefined && candidate.gender !== undefined;
+  const genderDisagrees = genderKnown && wanted.gender !== candidate.gender;
+  const score =
+    (family ? 0.25 : 0) +
+    (given ? 0.2 : 0) +
+    (birthDate ? 0.3 : 0) +
+    (phone ? 0.2 : 0) +
+    (genderKnown && !genderDisagrees ? 0.05 : 0) -
+    (genderDisagrees ? 0.1 : 0);
+  const rounded = Math.round(Math.max(0, Math.min(1, score)) * 100) / 100;
+  if (family && given && birthDate && phone && !genderDisagrees) return { score: rounded, grade: 'certain' };
+  if (rounded >= 0.7) return { score: rounded, grade: 'probable' };
+  if (rounded >= 0.45) return { score: rounded, grade: 'possible' };
+  return undefined;
+}
+
+function fold(text: string): string {
+  return foldText(text).trim().replace(/\s+/g, ' ');
+}
+
+/** Letters and digits only: `o'brien` → `obrien`, `alvarez-nunez` → `alvareznunez`. */
+function joined(folded: string): string {
+  return folded.replace(/[^\p{L}\p{N}]+/gu, '');
+}

@@ -1,0 +1,143 @@
+/**
+ * The facade with the booking routes over real HTTP, against the simulated records system (tiny practice) and a
+ * store of either dialect: the booking saga is built on the sync harness's connector and clock, exactly as the app
+ * wires it. Every FHIR body received is checked by both validators before a test sees it.
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import { afterEach, beforeEach, expect } from 'vitest';
+import { bookingRoutes } from '../../../fhir/routes/booking-routes.js';
+import { createComputedSlotSource } from '../../../fhir/search/computed-slot-source.js';
+import { BookingService } from '../../../src/booking/booking-service.js';
+import { createStoreBookingRules } from '../../../src/booking/store-booking-rules.js';
+import type { Connector } from '../../../src/connectors/connector.js';
+import { createLogger } from '../../../src/logger.js';
+import type { SimAppointment } from '../../../src/sim/sim-types.js';
+import { fhirIdsFor } from '../../../src/store/upstream-ids.js';
+import { startFacade, type FacadeHarness } from '../../fhir/support/facade-harness.js';
+import { expectValidFhir } from '../../support/fhir-validators.js';
+import type { TestStoreFactory } from '../../support/test-stores.js';
+import { useTestStore } from '../../support/test-stores.js';
+import { TINY_FIRM } from '../../support/tiny-firm.js';
+
+export interface BookingFacade extends FacadeHarness {
+  booking: BookingService;
+  /** Replaces the connector the saga uses (a racing or dying one); the sync engine keeps the real one. */
+  useConnector(connector: Connector): void;
+  /** The FHIR id of an upstream record of the tiny practice. */
+  fhirId(type: 'Patient' | 'Practitioner' | 'Location', upstream: number): Promise<string>;
+  /** The sim's own active appointments (cancelled ones too when asked) of a provider at a wall time. */
+  upstreamAt(wall: string, options?: { providerId?: number; includeCancelled?: boolean }): SimAppointment[];
+}
+
+/** A fresh store, sim and facade with booking routes for every test of the enclosing `describe`. */
+export function useBookingFacade(
+  factory: TestStoreFactory,
+  options: { holdSeconds?: number } = {},
+): () => BookingFacade {
+  const db = useTestStore(factory);
+  let current: BookingFacade | undefined;
+  beforeEach(async () => {
+    const store = db().store;
+    const connector: { current?: Connector } = {};
+    // The saga talks to whatever connector the test put in place; the sync engine keeps the real one.
+    const delegating = new Proxy({} as Connector, {
+      get(_target, property) {
+        const target = connector.current as Connector;
+        const value: unknown = Reflect.get(target, property);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    let booking: BookingService | undefined;
+    let clock: (() => Date) | undefined;
+    const harness = await startFacade({
+      store,
+      slotSources: [createComputedSlotSource({ now: () => (clock as () => Date)() })],
+      routes: (sync) => {
+        clock = sync.clock.now;
+        connector.current = sync.connectors[0];
+        booking = new BookingService({
+          store,
+          tenants: [{ config: sync.tenants[0]!, connector: delegating }],
+          rules: createStoreBookingRules(store),
+          logger: createLogger('silent'),
+          now: sync.clock.now,
+          holdTtlMs: 30_000,
+          recoveryIntervalMs: 0,
+        });
+        return [bookingRoutes({ booking: booking, now: sync.clock.now, holdSeconds: options.holdSeconds })];
+      },
+    });
+    current = Object.assign(harness, {
+      booking: booking as BookingService,
+      useConnector(c: Connector) {
+        connector.current = c;
+      },
+      async fhirId(type: 'Patient' | 'Practitioner' | 'Location', upstream: number) {
+        return (await fhirIdsFor(store, TINY_FIRM, type, [String(upstream)])).get(String(upstream)) as string;
+      },
+      upstreamAt(wall: string, o: { providerId?: number; includeCancelled?: boolean } = {}) {
+        return harness.sync.sim
+          .state(TINY_FIRM)
+          .appointments.filter(
+            (a) =>
+              a.providerId === (o.providerId ?? 1) &&
+              a.start === wall &&
+              (o.includeCancelled === true || a.status !== 'cancelled'),
+          );
+      },
+    });
+  });
+  afterEach(async () => {
+    const h = current;
+    current = undefined;
+    await h?.booking.stop();
+    await h?.close();
+  });
+  return () => {
+    if (!current) throw new Error('useBookingFacade: no facade outside a running test');
+    return current;
+  };
+}
+
+export interface FhirAnswer<T = Resource> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** A request to `{base}/{path}`; the answer's body, when there is one, must be valid FHIR R4. */
+export async function fhirRequest<T = Resource>(
+  h: Pick<FacadeHarness, 'base'>,
+  method: string,
+  path: string,
+  options: { body?: unknown; headers?: Record<string, string>; contentType?: string } = {},
+): Promise<FhirAnswer<T>> {
+  const response = await fetch(`${h.base}/${path}`, {
+    method,
+    headers: {
+      ...(options.body === undefined
+        ? {}
+        : { 'content-type': options.contentType ?? 'application/fhir+json' }),
+      ...options.headers,
+    },
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const text = await response.text();
+  const body = (text ? JSON.parse(text) : undefined) as T;
+  if (text) expectValidFhir(body);
+  return { status: response.status, headers: response.headers, body };
+}
+
+/** The precise Switchboard code of an OperationOutcome answer. */
+export function detailCode(answer: FhirAnswer<unknown>): string | undefined {
+  const outcome = answer.body as { issue?: Array<{ details?: { coding?: Array<{ code?: string }> } }> };
+  return outcome.issue?.[0]?.details?.coding?.[0]?.code;
+}
+
+/** Asserts an OperationOutcome answer with this status (and detail code). */
+export function expectFailure(answer: FhirAnswer<unknown>, status: number, code?: string): void {
+  expect(answer.status, JSON.stringify(answer.body)).toBe(status);
+  expect((answer.body as Resource).resourceType).toBe('OperationOutcome');
+  expect(answer.headers.get('content-type')).toMatch(/^application\/fhir\+json/);
+  if (code !== undefined) expect(detailCode(answer)).toBe(code);
+}
