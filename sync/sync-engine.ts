@@ -52,6 +52,9 @@ export interface SyncEngine {
   health(tenantId: string): Promise<SyncState[]>;
 }
 
+/** Versions written by one pass after which planner statistics are refreshed. */
+const ANALYZE_AFTER_VERSIONS = 200;
+
 const HEALTH_LEVEL = { fresh: 0, lagging: 1, failing: 2 } as const;
 
 export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
@@ -107,6 +110,8 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         now(),
       );
       backoffUntil.delete(key(tenantId, stream));
+      // A first load (or any big pass) changes the tables' shape: let the planner see it before searches arrive.
+      if (result.written >= ANALYZE_AFTER_VERSIONS) await store.analyze();
       metrics?.passes.inc({ tenant: tenantId, stream, outcome: 'ok' });
       metrics?.written.inc({ tenant: tenantId, stream }, result.written);
       observeHealth(tenantId, state);

@@ -39,6 +39,12 @@ export interface Store {
   write<T>(fn: (trx: StoreTransaction) => Promise<T>): Promise<T>;
   /** Resolves when the database answers a trivial query; for readiness checks. */
   ping(): Promise<void>;
+  /**
+   * Refreshes query-planner statistics; call after bulk writes (a first sync). SQLite keeps none until asked and
+   * then plans search-token lookups as scans (BENCHMARKS.md, facade-search: 115 → 333 req/s after ANALYZE);
+   * PostgreSQL's autovacuum does it by itself, but a first sync writes faster than it notices.
+   */
+  analyze(): Promise<void>;
   /** Closes the connection(s). Idempotent. */
   close(): Promise<void>;
 }
@@ -238,6 +244,9 @@ function buildStore(
     },
     async ping(): Promise<void> {
       await sql`select 1`.execute(db);
+    },
+    async analyze(): Promise<void> {
+      await sql`analyze`.execute(db);
     },
     close(): Promise<void> {
       closed ??= db.destroy();
