@@ -174,6 +174,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         logger,
         metrics,
         now: options.now,
+        // Deliver what a pass journaled now, not at the dispatcher's next tick.
+        onEvents: () => webhooks?.wake(),
       });
       if (options.listen ?? true) {
         server = await new Promise<Server>((resolve, reject) => {

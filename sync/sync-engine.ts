@@ -29,6 +29,8 @@ export interface SyncEngineOptions {
   now?: () => Date;
   /** Longest pause after repeated failures. */
   maxBackoffMs?: number;
+  /** Called after a pass that appended journal events (the webhook dispatcher wakes on it). */
+  onEvents?: (tenantId: string) => void;
 }
 
 export interface PassReport {
@@ -112,6 +114,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       backoffUntil.delete(key(tenantId, stream));
       // A first load (or any big pass) changes the tables' shape: let the planner see it before searches arrive.
       if (result.written >= ANALYZE_AFTER_VERSIONS) await store.analyze();
+      if (result.events > 0) options.onEvents?.(tenantId);
       metrics?.passes.inc({ tenant: tenantId, stream, outcome: 'ok' });
       metrics?.written.inc({ tenant: tenantId, stream }, result.written);
       observeHealth(tenantId, state);
