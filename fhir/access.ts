@@ -3,21 +3,12 @@
  * the audit trail reach the facade (DESIGN.md section 7). Implementations: `fhir/auth-middleware.ts` and
  * `src/audit/`; handlers only call these interfaces.
  */
+import type { ScopedInteraction } from '../src/auth/smart-scopes.js';
 import type { ClientConfig, TenantConfig } from '../src/config.js';
 import type { Store } from '../src/store/database.js';
 
-/** FHIR interactions as SMART scopes see them (https://hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html). */
-export type Interaction =
-  | 'read'
-  | 'vread'
-  | 'history-instance'
-  | 'history-type'
-  | 'search'
-  | 'create'
-  | 'update'
-  | 'patch'
-  | 'delete'
-  | 'operation';
+/** FHIR interactions as SMART scopes see them: the one union lives in `src/auth/smart-scopes.ts`. */
+export type Interaction = ScopedInteraction;
 
 export interface FhirRequestContext {
   tenant: TenantConfig;

@@ -15,14 +15,12 @@
  * Success: a searchset Bundle with the one Appointment (`booked`, or `cancelled` for a cancel). Failure: the
  * booking failure's OperationOutcome with its HTTP status (booking-outcome.ts). `Idempotency-Key` honoured.
  */
-import type { Appointment, Bundle, Patient } from '@medplum/fhirtypes';
-import { randomUUID } from 'node:crypto';
+import type { Appointment, Patient } from '@medplum/fhirtypes';
 import type { Request } from 'express';
 import { readResource } from '../../src/store/resource-store.js';
 import type { FhirRequestContext } from '../access.js';
 import type { InteractionResult } from '../interactions/interaction-deps.js';
 import { FhirError } from '../operation-outcome.js';
-import { resourceUrl } from '../search/bundle-builder.js';
 import { cancelAppointment, rescheduleAppointment } from '../booking/appointment-cancel.js';
 import { parseDateTime, parseReference, readAppointmentInput } from '../booking/appointment-input.js';
 import type { BookingHandlerDeps } from '../booking/booking-handler-deps.js';
@@ -32,7 +30,12 @@ import { auditedOperation } from '../booking/operation-access.js';
 import { parametersOf, resourceValue, single, textValue } from '../booking/parameters.js';
 import { validPatient } from '../booking/patient-create.js';
 import { parseProposalId } from '../booking/proposal-id.js';
-import { proposalRequest } from './appointment-hold.js';
+import {
+  appointmentParameters,
+  oneAppointmentBundle,
+  proposalRequest,
+  requireOneAppointment,
+} from './appointment-hold.js';
 
 export const BOOK_OPERATION = {
   name: 'book',
@@ -52,11 +55,7 @@ export function bookAppointment(
     withIdempotency(ctx, req, deps.now(), async () => {
       const parameters = parametersOf(req.body);
       const base = deps.interaction.baseUrl(ctx);
-      const reference = single(parameters, 'appointment-reference', 'appt-id');
-      const resource = resourceValue<Appointment>(
-        single(parameters, 'appointment-resource', 'appt-resource'),
-        'Appointment',
-      );
+      const { reference, resource } = appointmentParameters(parameters);
       const comment = textValue(single(parameters, 'comment'));
       if (single(parameters, 'cancelled-appt-id')) {
         throw FhirError.of(
@@ -66,34 +65,12 @@ export function bookAppointment(
           { expression: 'cancelled-appt-id' },
         );
       }
-      if ((reference === undefined) === (resource === undefined)) {
-        throw FhirError.of(
-          400,
-          'required',
-          'give exactly one of appointment-reference and appointment-resource',
-          {
-            expression: 'appointment-reference',
-          },
-        );
-      }
+      requireOneAppointment(reference, resource);
       const patientParameter = await patientOf(ctx, deps, parameters);
       const appointment = resource
         ? await bookResource(ctx, deps, resource, patientParameter, comment)
         : await bookReference(ctx, deps, textValue(reference), patientParameter, comment);
-      const bundle: Bundle = {
-        resourceType: 'Bundle',
-        id: randomUUID(),
-        meta: { lastUpdated: deps.now().toISOString() },
-        type: 'searchset',
-        total: 1,
-        entry: [
-          {
-            fullUrl: resourceUrl(base, 'Appointment', appointment.id as string),
-            resource: appointment,
-            search: { mode: 'match' },
-          },
-        ],
-      };
+      const bundle = oneAppointmentBundle(base, appointment.id as string, appointment, deps.now());
       return { status: 200, body: bundle, resourceIds: [appointment.id as string] };
     }),
   );

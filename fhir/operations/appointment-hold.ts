@@ -14,7 +14,7 @@
  * alternatives (booking-outcome.ts); one that names nothing known, 422 `not-found` (severity `fatal`, as IHE asks).
  * `Idempotency-Key` honoured.
  */
-import type { Appointment, Bundle } from '@medplum/fhirtypes';
+import type { Appointment, Bundle, ParametersParameter } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
 import type { Request } from 'express';
 import type { HoldRequest } from '../../src/booking/booking-types.js';
@@ -48,21 +48,8 @@ export function holdAppointment(
     withIdempotency(ctx, req, deps.now(), async () => {
       const parameters = parametersOf(req.body);
       const base = deps.interaction.baseUrl(ctx);
-      const reference = single(parameters, 'appointment-reference', 'appt-id');
-      const resource = resourceValue<Appointment>(
-        single(parameters, 'appointment-resource', 'appt-resource'),
-        'Appointment',
-      );
-      if ((reference === undefined) === (resource === undefined)) {
-        throw FhirError.of(
-          400,
-          'required',
-          'give exactly one of appointment-reference and appointment-resource',
-          {
-            expression: 'appointment-reference',
-          },
-        );
-      }
+      const { reference, resource } = appointmentParameters(parameters);
+      requireOneAppointment(reference, resource);
       const request = reference
         ? await proposalRequest(ctx, textValue(reference), base)
         : await readAppointmentInput(ctx, resource, {
@@ -79,20 +66,7 @@ export function holdAppointment(
       });
       if (!outcome.ok) throw bookingFailureError(outcome);
       const held = await heldAppointment(ctx, outcome.hold);
-      const bundle: Bundle = {
-        resourceType: 'Bundle',
-        id: randomUUID(),
-        meta: { lastUpdated: deps.now().toISOString() },
-        type: 'searchset',
-        total: 1,
-        entry: [
-          {
-            fullUrl: resourceUrl(base, 'Appointment', outcome.hold.holdId),
-            resource: held,
-            search: { mode: 'match' },
-          },
-        ],
-      };
+      const bundle = oneAppointmentBundle(base, outcome.hold.holdId, held, deps.now());
       return {
         status: 200,
         body: bundle,
@@ -101,6 +75,51 @@ export function holdAppointment(
       };
     }),
   );
+}
+
+/** The `appointment-reference` (Argonaut `appt-id`) and `appointment-resource` (`appt-resource`) parameters. */
+export function appointmentParameters(parameters: readonly ParametersParameter[]): {
+  reference: ParametersParameter | undefined;
+  resource: Appointment | undefined;
+} {
+  return {
+    reference: single(parameters, 'appointment-reference', 'appt-id'),
+    resource: resourceValue<Appointment>(
+      single(parameters, 'appointment-resource', 'appt-resource'),
+      'Appointment',
+    ),
+  };
+}
+
+/** 400 unless exactly one of `appointment-reference` and `appointment-resource` is given. */
+export function requireOneAppointment(
+  reference: ParametersParameter | undefined,
+  resource: Appointment | undefined,
+): void {
+  if ((reference === undefined) === (resource === undefined)) {
+    throw FhirError.of(
+      400,
+      'required',
+      'give exactly one of appointment-reference and appointment-resource',
+      {
+        expression: 'appointment-reference',
+      },
+    );
+  }
+}
+
+/** The answer of `$hold` and `$book`: a searchset Bundle with the one Appointment, as `id`. */
+export function oneAppointmentBundle(base: string, id: string, appointment: Appointment, now: Date): Bundle {
+  return {
+    resourceType: 'Bundle',
+    id: randomUUID(),
+    meta: { lastUpdated: now.toISOString() },
+    type: 'searchset',
+    total: 1,
+    entry: [
+      { fullUrl: resourceUrl(base, 'Appointment', id), resource: appointment, search: { mode: 'match' } },
+    ],
+  };
 }
 
 /** The hold request a `$find` proposal stands for (no patient yet). */

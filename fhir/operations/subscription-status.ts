@@ -34,7 +34,7 @@ export function subscriptionStatusInstance(
       ids: [id],
       now: subscriptions.now?.(),
     });
-    return { status: 200, body: withoutEmptyEntry(body), resourceIds: subscriptionIds(body) };
+    return { status: 200, body, resourceIds: subscriptionIds(body) };
   });
 }
 
@@ -62,18 +62,11 @@ export function subscriptionStatusType(
     });
     return {
       status: 200,
-      body: withoutEmptyEntry(body),
+      body,
       resourceIds: subscriptionIds(body),
       parameters: [...inputs.keys()],
     };
   });
-}
-
-/** FHIR JSON has no empty arrays: a Bundle without matches has no `entry`. */
-function withoutEmptyEntry(bundle: Bundle<Parameters>): Bundle<Parameters> {
-  if (bundle.entry?.length !== 0) return bundle;
-  const { entry: _empty, ...rest } = bundle;
-  return rest;
 }
 
 /** The ids of the subscriptions a status Bundle reports on (for the audit trail). */

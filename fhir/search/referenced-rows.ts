@@ -6,14 +6,18 @@
 import { sql } from 'kysely';
 import type { FhirRequestContext } from '../access.js';
 import { conditionSql } from './condition-sql.js';
-import { and, not, or, token, type Condition, type ReferencedCondition } from './search-condition.js';
+import { leavesOf, replaceLeaves, type Condition, type ReferencedCondition } from './search-condition.js';
 
 /** `condition` with every referenced condition replaced by `field in (ids of the referenced rows it matches)`. */
 export async function resolveReferenced(ctx: FhirRequestContext, condition: Condition): Promise<Condition> {
   const found = new Map<ReferencedCondition, string[]>();
-  for (const referenced of referencedOf(condition))
+  for (const referenced of leavesOf(condition, 'referenced'))
     found.set(referenced, await referencedIds(ctx, referenced));
-  return replaceReferenced(condition, (r) => ({ op: 'in', field: r.field, values: found.get(r) ?? [] }));
+  return replaceLeaves(condition, 'referenced', (r) => ({
+    op: 'in',
+    field: r.field,
+    values: found.get(r) ?? [],
+  }));
 }
 
 /** Ids of the tenant's live rows of the referenced type that satisfy its `where`. */
@@ -26,58 +30,4 @@ async function referencedIds(ctx: FhirRequestContext, referenced: ReferencedCond
     ctx.store.db,
   );
   return result.rows.map((row) => row.id);
-}
-
-function referencedOf(condition: Condition): ReferencedCondition[] {
-  switch (condition.op) {
-    case 'referenced':
-      return [condition];
-    case 'and':
-    case 'or':
-      return condition.parts.flatMap(referencedOf);
-    case 'not':
-      return referencedOf(condition.part);
-    case 'token':
-      return referencedOf(condition.where);
-    case 'true':
-    case 'false':
-    case 'compare':
-    case 'in':
-    case 'is-null':
-    case 'starts-with':
-    case 'ends-with':
-    case 'contains':
-    case 'json-contains':
-    case 'scan':
-      return [];
-  }
-}
-
-function replaceReferenced(
-  condition: Condition,
-  replace: (referenced: ReferencedCondition) => Condition,
-): Condition {
-  switch (condition.op) {
-    case 'referenced':
-      return replace(condition);
-    case 'and':
-      return and(condition.parts.map((p) => replaceReferenced(p, replace)));
-    case 'or':
-      return or(condition.parts.map((p) => replaceReferenced(p, replace)));
-    case 'not':
-      return not(replaceReferenced(condition.part, replace));
-    case 'token':
-      return token(condition.param, replaceReferenced(condition.where, replace));
-    case 'true':
-    case 'false':
-    case 'compare':
-    case 'in':
-    case 'is-null':
-    case 'starts-with':
-    case 'ends-with':
-    case 'contains':
-    case 'json-contains':
-    case 'scan':
-      return condition;
-  }
 }

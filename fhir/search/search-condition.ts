@@ -190,43 +190,38 @@ function evaluate(c: Condition, field: (name: ConditionField) => string | null, 
 
 /** Every scan condition inside `condition`. */
 export function scansOf(condition: Condition): ScanCondition[] {
-  switch (condition.op) {
-    case 'scan':
-      return [condition];
-    case 'and':
-    case 'or':
-      return condition.parts.flatMap(scansOf);
-    case 'not':
-      return scansOf(condition.part);
-    case 'token':
-      return scansOf(condition.where);
-    case 'true':
-    case 'false':
-    case 'compare':
-    case 'in':
-    case 'is-null':
-    case 'starts-with':
-    case 'ends-with':
-    case 'contains':
-    case 'json-contains':
-    case 'referenced': // its `where` runs over other rows (a Schedule's), which no scan parameter reads
-      return [];
-  }
+  return leavesOf(condition, 'scan');
 }
 
 /** `condition` with each scan replaced by what `replace` gives for it. */
 export function replaceScans(condition: Condition, replace: (scan: ScanCondition) => Condition): Condition {
+  return replaceLeaves(condition, 'scan', replace);
+}
+
+/** The ops of conditions that hold no condition over the same row: all but `and`, `or`, `not` and `token`. */
+type LeafOp = Exclude<Condition['op'], 'and' | 'or' | 'not' | 'token'>;
+
+/** The member of {@link Condition} whose op is `Op`. */
+type ConditionOf<Op extends Condition['op']> = Extract<Condition, { op: Op }>;
+
+function isOp<Op extends Condition['op']>(condition: Condition, op: Op): condition is ConditionOf<Op> {
+  return condition.op === op;
+}
+
+/**
+ * Every leaf condition with op `op` inside `condition`, through `and`, `or`, `not` and `token`. A referenced
+ * condition is a leaf: its `where` runs over other rows (a Schedule's), which no scan parameter reads, and is
+ * resolved on its own (`resolveReferenced` in `referenced-rows.ts`).
+ */
+export function leavesOf<Op extends LeafOp>(condition: Condition, op: Op): ConditionOf<Op>[] {
   switch (condition.op) {
-    case 'scan':
-      return replace(condition);
     case 'and':
-      return and(condition.parts.map((p) => replaceScans(p, replace)));
     case 'or':
-      return or(condition.parts.map((p) => replaceScans(p, replace)));
+      return condition.parts.flatMap((p) => leavesOf(p, op));
     case 'not':
-      return not(replaceScans(condition.part, replace));
+      return leavesOf(condition.part, op);
     case 'token':
-      return token(condition.param, replaceScans(condition.where, replace));
+      return leavesOf(condition.where, op);
     case 'true':
     case 'false':
     case 'compare':
@@ -236,7 +231,41 @@ export function replaceScans(condition: Condition, replace: (scan: ScanCondition
     case 'ends-with':
     case 'contains':
     case 'json-contains':
+    case 'scan':
     case 'referenced':
-      return condition;
+      return isOp(condition, op) ? [condition] : [];
+  }
+}
+
+/**
+ * `condition` with each leaf condition with op `op` (as {@link leavesOf} finds them) replaced by what `replace`
+ * gives for it, the `and`, `or` and `not` around it simplified again.
+ */
+export function replaceLeaves<Op extends LeafOp>(
+  condition: Condition,
+  op: Op,
+  replace: (leaf: ConditionOf<Op>) => Condition,
+): Condition {
+  switch (condition.op) {
+    case 'and':
+      return and(condition.parts.map((p) => replaceLeaves(p, op, replace)));
+    case 'or':
+      return or(condition.parts.map((p) => replaceLeaves(p, op, replace)));
+    case 'not':
+      return not(replaceLeaves(condition.part, op, replace));
+    case 'token':
+      return token(condition.param, replaceLeaves(condition.where, op, replace));
+    case 'true':
+    case 'false':
+    case 'compare':
+    case 'in':
+    case 'is-null':
+    case 'starts-with':
+    case 'ends-with':
+    case 'contains':
+    case 'json-contains':
+    case 'scan':
+    case 'referenced':
+      return isOp(condition, op) ? replace(condition) : condition;
   }
 }

@@ -30,8 +30,8 @@ export const PERMISSION_ORDER: readonly Permission[] = Object.freeze(['c', 'r', 
 export type ScopeContext = 'patient' | 'user' | 'system';
 
 /**
- * FHIR interactions as scopes see them. Structurally identical to `Interaction` in `fhir/access.ts` (which `src/`
- * may not import); a type test keeps the two equal.
+ * FHIR interactions as SMART scopes see them (https://hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html).
+ * The facade's `Interaction` (`fhir/access.ts`) is this type: `src/` may not import `fhir/`, so it lives here.
  */
 export type ScopedInteraction =
   | 'read'

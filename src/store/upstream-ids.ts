@@ -41,7 +41,9 @@ export async function fhirIdsForInTransaction(
 ): Promise<Map<string, string>> {
   const wanted = [...new Set(upstreamIds)];
   const known = await selectMappings(trx, tenantId, resourceType, wanted);
-  const missing = wanted.filter((upstreamId) => !known.has(upstreamId));
+  // Sorted, so concurrent writers (two sync streams seeing the same new patient) take the unique-index locks in
+  // the same order: on PostgreSQL one waits for the other instead of both deadlocking.
+  const missing = wanted.filter((upstreamId) => !known.has(upstreamId)).sort();
   if (missing.length === 0) return known;
   const createdAt = now.toISOString();
   const rows = missing.map((upstreamId) => ({

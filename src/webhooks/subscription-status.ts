@@ -10,6 +10,7 @@ import { notificationBundle, subscriptionStatusParameters } from './notification
 import { loadNotificationEvents } from './notification-events.js';
 import { SubscriptionError } from './subscription-error.js';
 import { toSubscriptionRecord, type SubscriptionStatus } from './subscription-record.js';
+import { readSubscriptionRow } from './subscription-store.js';
 import type { PayloadContent } from './subscription-resource.js';
 
 /**
@@ -23,12 +24,7 @@ export async function subscriptionStatus(
   id: string,
   options: { baseUrl: string; now?: Date },
 ): Promise<Parameters | undefined> {
-  const row = await store.db
-    .selectFrom('subscriptions')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', id)
-    .executeTakeFirst();
+  const row = await readSubscriptionRow(store, tenantId, id);
   if (!row) return undefined;
   return subscriptionStatusParameters(toSubscriptionRecord(row), 'query-status', [], {
     baseUrl: options.baseUrl,
@@ -98,12 +94,7 @@ export async function subscriptionEvents(
   id: string,
   options: SubscriptionEventsOptions,
 ): Promise<Bundle | undefined> {
-  const row = await store.db
-    .selectFrom('subscriptions')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', id)
-    .executeTakeFirst();
+  const row = await readSubscriptionRow(store, tenantId, id);
   if (!row) return undefined;
   for (const [name, value] of [
     ['eventsSinceNumber', options.eventsSinceNumber],
@@ -141,11 +132,14 @@ export async function subscriptionEvents(
   });
 }
 
+/** FHIR JSON has no empty arrays: without matches the Bundle has no `entry`. */
 function searchset(parameters: Parameters[]): Bundle<Parameters> {
   return {
     resourceType: 'Bundle',
     type: 'searchset',
     total: parameters.length,
-    entry: parameters.map((resource) => ({ resource, search: { mode: 'match' } })),
+    ...(parameters.length > 0
+      ? { entry: parameters.map((resource) => ({ resource, search: { mode: 'match' as const } })) }
+      : {}),
   };
 }

@@ -129,12 +129,7 @@ export async function readSubscription(
   tenantId: string,
   id: string,
 ): Promise<SubscriptionView | undefined> {
-  const row = await store.db
-    .selectFrom('subscriptions')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', id)
-    .executeTakeFirst();
+  const row = await readSubscriptionRow(store, tenantId, id);
   if (!row) return undefined;
   const resource = await readResource(store, tenantId, 'Subscription', id);
   if (!resource || resource.deleted) return undefined;
@@ -458,7 +453,7 @@ export async function disableSubscription(
   });
 }
 
-/** Dispatcher: the row with its secrets. */
+/** The row with its secrets (the dispatcher's view), or undefined when the tenant has none with that id. */
 export async function readSubscriptionRow(
   store: Store,
   tenantId: string,

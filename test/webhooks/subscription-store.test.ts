@@ -312,6 +312,9 @@ describe.each(testStoreFactories)('webhook subscriptions in the store ($name)', 
     expect((await subscriptionStatusBundle(store, TENANT, { baseUrl: BASE, statuses: ['off'] })).total).toBe(
       0,
     );
+    const none = await subscriptionStatusBundle(store, TENANT, { baseUrl: BASE, statuses: ['off'] });
+    expect(none).not.toHaveProperty('entry');
+    expectValidFhir(none);
 
     const events = await subscriptionEvents(store, TENANT, subscription.id, {
       baseUrl: BASE,
