@@ -18,6 +18,9 @@ import type { RecordedResult } from './report.js';
 const BENCHMARKS: ReadonlyArray<{ name: string; load: () => Promise<{ benchmark: Benchmark }> }> = [
   { name: 'sync-diff', load: () => import('./sync-diff.bench.js') },
   { name: 'change-to-store', load: () => import('./change-to-store.bench.js') },
+  { name: 'facade-search', load: () => import('./facade-search.bench.js') },
+  { name: 'booking', load: () => import('./booking.bench.js') },
+  { name: 'webhooks', load: () => import('./webhooks.bench.js') },
 ];
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
