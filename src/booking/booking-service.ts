@@ -78,7 +78,25 @@ export interface BookingServiceOptions {
   holdTtlMs?: number;
   /** How often the recovery worker looks for abandoned sagas; 0 turns it off. */
   recoveryIntervalMs?: number;
+  /**
+   * Test seam for the crash tests (reliability.md §7 row 7), never set in production: awaited at each saga
+   * checkpoint so a test process can die there with SIGKILL and a fresh process's recovery worker must converge.
+   * See {@link SagaCheckpoint}. Default: nothing.
+   */
+  checkpoint?: (step: SagaCheckpoint) => void | Promise<void>;
 }
+
+/**
+ * Where {@link BookingServiceOptions.checkpoint} is called:
+ * - `held`: the hold transaction (saga row + claims) has committed; nothing was sent upstream.
+ * - `write-sent`: the upstream write has been started but its answer is not processed yet; awaited while the
+ *   request is in flight, so a hook that waits until the records system shows the write models a crash between
+ *   the request arriving and its answer being handled.
+ * - `written`: the upstream write answered success (the 201), before the saga row records it.
+ * - `verified`: the read-back found no clash, before the commit transaction.
+ * - `committed`: the commit transaction (store + journal + saga state + claims released) has committed.
+ */
+export type SagaCheckpoint = 'held' | 'write-sent' | 'written' | 'verified' | 'committed';
 
 /** Journal events of a saga that ends without a booking. */
 type ReleaseEvent =
@@ -112,12 +130,14 @@ export class BookingService {
   private readonly queues = new Map<string, Promise<void>>();
   private recoveryTimer: NodeJS.Timeout | undefined;
   private recovering: Promise<void> | undefined;
+  private readonly checkpoint: (step: SagaCheckpoint) => void | Promise<void>;
 
   constructor(private readonly options: BookingServiceOptions) {
     this.store = options.store;
     this.tenants = new Map(options.tenants.map((t) => [t.config.id, t]));
     this.now = options.now ?? (() => new Date());
     this.holdTtlMs = options.holdTtlMs ?? 60_000;
+    this.checkpoint = options.checkpoint ?? (() => undefined);
   }
 
   /** Starts the recovery worker: one pass now (finishing what a crash left), then periodically. */
@@ -672,6 +692,7 @@ export class BookingService {
       }
       throw err;
     }
+    await this.checkpoint('held');
     return this.sagaOf(tenantId, saga.id);
   }
 
@@ -730,7 +751,12 @@ export class BookingService {
   ): Promise<UpstreamRecord<Appointment>> {
     await updateSaga(this.store, saga.tenantId, saga.id, { state: 'writing' }, this.now());
     try {
-      const record = await send();
+      const sending = send();
+      // A rejection while the checkpoint runs is handled by the `await` below, not reported as unhandled.
+      sending.catch(() => undefined);
+      await this.checkpoint('write-sent');
+      const record = await sending;
+      await this.checkpoint('written');
       await updateSaga(
         this.store,
         saga.tenantId,
@@ -814,6 +840,7 @@ export class BookingService {
       throw new SagaFailure('slot-taken', 'the records system received another booking for that time');
     }
     const event = saga.kind === 'reschedule' ? 'appointment.rescheduled' : 'appointment.booked';
+    await this.checkpoint('verified');
     return this.commit(tenant, saga, written, event);
   }
 
@@ -852,6 +879,7 @@ export class BookingService {
       await releaseClaims(trx, saga.tenantId, saga.id);
       return committed;
     });
+    await this.checkpoint('committed');
     const stored = await readResource(this.store, saga.tenantId, 'Appointment', appointment.id);
     if (!stored) throw new Error('committed appointment is not readable');
     return {

@@ -1,0 +1,159 @@
+/**
+ * Real crash tests of the booking saga (reliability.md §1.2, §7 row 7): a booking process, forked with `tsx` onto
+ * the same store and the same simulated records system, kills itself with SIGKILL at one saga checkpoint; a fresh
+ * service's recovery worker, once the hold TTL has passed, must converge: no claims left, every saga committed or
+ * released, no appointment upstream without a committed saga, and each committed booking stored exactly once.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BookingService, type SagaCheckpoint } from '../../src/booking/booking-service.js';
+import type { BookingRequest } from '../../src/booking/booking-types.js';
+import { createStoreBookingRules } from '../../src/booking/store-booking-rules.js';
+import { createLogger } from '../../src/logger.js';
+import { fhirIdsFor, upstreamIdFor } from '../../src/store/upstream-ids.js';
+import { startSyncHarness, type SyncHarness } from '../support/sync-harness.js';
+import { TINY_FIRM, tinyFirm } from '../support/tiny-firm.js';
+import { sharedStoreFactories, type SharedStore } from '../support/webhook-crash-store.js';
+
+const CHILD = fileURLToPath(new URL('../support/booking-child.ts', import.meta.url));
+const HOLD_TTL_MS = 5_000;
+// Dr. Johnson (provider 1) works Mondays 08–12 at location 1; the harness clock is Friday 2026-11-20.
+const MONDAY_1030 = new Date('2026-11-23T15:30:00Z'); // 10:30 in New York
+
+/**
+ * Each checkpoint, how the killed process left its saga, and how recovery must end it: released when nothing had
+ * reached the records system, committed once the write had.
+ */
+const CHECKPOINTS: readonly (readonly [SagaCheckpoint, string, 'committed' | 'released'])[] = [
+  ['held', 'held', 'released'],
+  ['write-sent', 'writing', 'committed'],
+  ['written', 'writing', 'committed'],
+  ['verified', 'written', 'committed'],
+  ['committed', 'committed', 'committed'],
+];
+
+interface ChildRun {
+  signal: NodeJS.Signals | null;
+  code: number | null;
+  steps: SagaCheckpoint[];
+  outcome: unknown;
+}
+
+describe.each(sharedStoreFactories)('booking across a process killed with SIGKILL ($name)', (factory) => {
+  let shared: SharedStore | undefined;
+  let harness: SyncHarness | undefined;
+  let service: BookingService | undefined;
+  afterEach(async () => {
+    await service?.stop();
+    await harness?.close();
+    await shared?.dispose();
+    [service, harness, shared] = [undefined, undefined, undefined];
+  });
+
+  async function fhirId(type: 'Patient' | 'Practitioner' | 'Location', upstream: number): Promise<string> {
+    const ids = await fhirIdsFor((shared as SharedStore).store, TINY_FIRM, type, [String(upstream)]);
+    return ids.get(String(upstream)) as string;
+  }
+
+  function runChild(crashAt: SagaCheckpoint, request: BookingRequest): Promise<ChildRun> {
+    const { url, schema } = shared as SharedStore;
+    const h = harness as SyncHarness;
+    const child = fork(
+      CHILD,
+      [
+        url,
+        schema,
+        JSON.stringify(h.tenants[0]),
+        JSON.stringify({ ...request, start: request.start.toISOString() }),
+        h.clock.now().toISOString(),
+      ],
+      {
+        execArgv: ['--import', 'tsx'],
+        env: { ...process.env, CRASH_AT: crashAt, HOLD_TTL_MS: String(HOLD_TTL_MS) },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      },
+    );
+    const run: ChildRun = { signal: null, code: null, steps: [], outcome: undefined };
+    child.on('message', (message: { step?: SagaCheckpoint; outcome?: unknown }) => {
+      if (message.step) run.steps.push(message.step);
+      if ('outcome' in message) run.outcome = message.outcome;
+    });
+    return new Promise((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code, signal) => resolve({ ...run, code, signal }));
+    });
+  }
+
+  it.each(CHECKPOINTS)(
+    'converges after the booking process dies at checkpoint %s (saga left %s): it ends %s, with no orphan hold and no unmatched upstream appointment',
+    async (crashAt, leftAt, expected) => {
+      shared = await factory.create();
+      const { store } = shared;
+      const h = (harness = await startSyncHarness({ firms: [{ name: TINY_FIRM, data: tinyFirm() }], store }));
+      await h.engine.runOnce();
+      const request: BookingRequest = {
+        patientId: await fhirId('Patient', 2),
+        practitionerId: await fhirId('Practitioner', 1),
+        locationId: await fhirId('Location', 1),
+        appointmentTypeCode: 'FU',
+        start: MONDAY_1030,
+        minutes: 15,
+      };
+
+      const run = await runChild(crashAt, request);
+      expect({ signal: run.signal, outcome: run.outcome }).toEqual({ signal: 'SIGKILL', outcome: undefined });
+      expect(run.steps.at(-1)).toBe(crashAt);
+      const left = await store.db.selectFrom('booking_sagas').select('state').execute();
+      expect(left.map((s) => s.state)).toEqual([leftAt]);
+
+      h.clock.advanceSeconds(60);
+      service = new BookingService({
+        store,
+        tenants: [{ config: h.tenants[0]!, connector: h.connectors[0]! }],
+        rules: createStoreBookingRules(store),
+        logger: createLogger('silent'),
+        now: h.clock.now,
+        holdTtlMs: HOLD_TTL_MS,
+        recoveryIntervalMs: 0,
+      });
+      await service.recover();
+
+      // No orphan hold, and every saga finished one way or the other.
+      expect(await store.db.selectFrom('booking_claims').selectAll().execute()).toEqual([]);
+      const sagas = await store.db
+        .selectFrom('booking_sagas')
+        .select(['id', 'state', 'marker', 'appointment_id'])
+        .execute();
+      expect(sagas.map((s) => s.state)).toEqual([expected]);
+      const committed = new Map(sagas.filter((s) => s.state === 'committed').map((s) => [s.marker, s]));
+
+      // No appointment in the records system carries a marker whose saga did not commit.
+      const upstream = h.sim
+        .state(TINY_FIRM)
+        .appointments.filter((a) => a.status !== 'cancelled' && a.externalRef?.startsWith('switchboard:'));
+      expect(upstream.filter((a) => !committed.has(a.externalRef ?? ''))).toEqual([]);
+      expect(upstream).toHaveLength(committed.size);
+
+      // Each committed booking is in the store exactly once, mapped to its appointment upstream.
+      for (const saga of committed.values()) {
+        const matching = upstream.filter((a) => a.externalRef === saga.marker);
+        expect(matching).toHaveLength(1);
+        const storedAtTime = await store.db
+          .selectFrom('resources')
+          .select('id')
+          .where('tenant_id', '=', TINY_FIRM)
+          .where('resource_type', '=', 'Appointment')
+          .where('deleted', '=', 0)
+          .where('ref_practitioner', '=', request.practitionerId)
+          .where('period_start', '=', MONDAY_1030.toISOString())
+          .execute();
+        expect(storedAtTime.map((r) => r.id)).toEqual([saga.appointment_id]);
+        expect(await upstreamIdFor(store, TINY_FIRM, 'Appointment', saga.appointment_id!)).toBe(
+          String(matching[0]!.id),
+        );
+      }
+    },
+    60_000,
+  );
+});
