@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { bulkhead, type BulkheadPolicy } from 'cockatiel';
 import type { Appointment, Patient, Slot } from '@medplum/fhirtypes';
 import type { TenantConfig } from '../config.js';
-import type { Connector, UpstreamRecord } from '../connectors/connector.js';
+import type { AppointmentWrite, Connector, UpstreamRecord } from '../connectors/connector.js';
 import { toFhirResources } from '../connectors/resolve-fhir-ids.js';
 import { formatCorrelationMarker } from '../connectors/sim/sim-fhir-context.js';
 import { isUpstreamError, type UpstreamError } from '../connectors/upstream-error.js';
@@ -206,16 +206,9 @@ export class BookingService {
       await this.liveRecheck(tenant, saga);
       if (newPatientOnly) await this.requireNewPatient(tenant, saga);
       const written = await this.write(tenant, saga, () =>
-        tenant.connector.createAppointment({
-          patientUpstreamId: sagaRequest.patientUpstreamId,
-          practitionerUpstreamId: sagaRequest.practitionerUpstreamId,
-          locationUpstreamId: sagaRequest.locationUpstreamId,
-          appointmentTypeCode: request.appointmentTypeCode,
-          start: request.start,
-          minutes: request.minutes,
-          comment: request.comment,
-          marker: saga.marker,
-        }),
+        tenant.connector.createAppointment(
+          appointmentWrite(sagaRequest, request, saga.marker, request.comment),
+        ),
       );
       return await this.verifyAndCommit(tenant, saga, written);
     } catch (err) {
@@ -335,18 +328,16 @@ export class BookingService {
       await this.liveRecheck(tenant, saga, upstreamId);
       const fixedRequest = request;
       const written = await this.write(tenant, saga, () =>
-        tenant.connector.rescheduleAppointment(upstreamId, {
-          patientUpstreamId: sagaRequest.patientUpstreamId,
-          practitionerUpstreamId: sagaRequest.practitionerUpstreamId,
-          locationUpstreamId: sagaRequest.locationUpstreamId,
-          appointmentTypeCode: fixedRequest.appointmentTypeCode,
-          start: fixedRequest.start,
-          minutes: fixedRequest.minutes,
-          comment: appointment.comment,
-          // The appointment keeps the marker it was booked with when it has one.
-          marker:
+        tenant.connector.rescheduleAppointment(
+          upstreamId,
+          // The appointment keeps its comment, and the marker it was booked with when it has one.
+          appointmentWrite(
+            sagaRequest,
+            fixedRequest,
             appointment.identifier?.find((i) => i.value?.startsWith('switchboard:'))?.value ?? saga.marker,
-        }),
+            appointment.comment,
+          ),
+        ),
       );
       return await this.verifyAndCommit(tenant, saga, written);
     } catch (err) {
@@ -1209,5 +1200,24 @@ function heldTimeOf(saga: Saga): HeldTime {
     ...(saga.request.comment ? { comment: saga.request.comment } : {}),
     expiresAt: new Date(saga.expiresAt),
     ...(saga.appointmentId ? { appointmentId: saga.appointmentId } : {}),
+  };
+}
+
+/** What the records system is asked to write: the request in upstream ids, with the saga's marker. */
+function appointmentWrite(
+  upstream: SagaRequest,
+  request: BookingRequest,
+  marker: string,
+  comment: string | undefined,
+): AppointmentWrite {
+  return {
+    patientUpstreamId: upstream.patientUpstreamId,
+    practitionerUpstreamId: upstream.practitionerUpstreamId,
+    locationUpstreamId: upstream.locationUpstreamId,
+    appointmentTypeCode: request.appointmentTypeCode,
+    start: request.start,
+    minutes: request.minutes,
+    comment,
+    marker,
   };
 }
