@@ -101,3 +101,15 @@ export function activeParam(definitionId: string, what: string): SearchParamDefi
 export function literalReferences(references: ReadonlyArray<Reference | undefined>): Reference[] {
   return references.filter((r): r is Reference => typeof r?.reference === 'string');
 }
+
+/** Sort by family name (the longest folded `family` token), for people: Patient, Practitioner. */
+export const FAMILY_SORT: SortDefinition = {
+  name: 'family',
+  expressions: [{ kind: 'token', param: 'family', pick: 'longest' }],
+};
+
+/** Sort by given name (the longest folded `given` token), for people. */
+export const GIVEN_SORT: SortDefinition = {
+  name: 'given',
+  expressions: [{ kind: 'token', param: 'given', pick: 'longest' }],
+};

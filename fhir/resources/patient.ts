@@ -3,6 +3,8 @@
  * phone, by MRN, phone or email.
  */
 import {
+  FAMILY_SORT,
+  GIVEN_SORT,
   ID_PARAM,
   ID_SORT,
   LAST_UPDATED_PARAM,
@@ -12,16 +14,7 @@ import {
   identifierParam,
   textParam,
 } from './common-parameters.js';
-import { r4SearchParameter, type ResourceDefinition, type SortDefinition } from './resource-definition.js';
-
-const FAMILY_SORT: SortDefinition = {
-  name: 'family',
-  expressions: [{ kind: 'token', param: 'family', pick: 'longest' }],
-};
-const GIVEN_SORT: SortDefinition = {
-  name: 'given',
-  expressions: [{ kind: 'token', param: 'given', pick: 'longest' }],
-};
+import { r4SearchParameter, type ResourceDefinition } from './resource-definition.js';
 
 export const patientDefinition: ResourceDefinition = {
   type: 'Patient',

@@ -1,5 +1,7 @@
 /** Practitioner (https://hl7.org/fhir/R4/practitioner.html): the providers patients book with. */
 import {
+  FAMILY_SORT,
+  GIVEN_SORT,
   ID_PARAM,
   ID_SORT,
   LAST_UPDATED_PARAM,
@@ -9,16 +11,7 @@ import {
   identifierParam,
   textParam,
 } from './common-parameters.js';
-import type { ResourceDefinition, SortDefinition } from './resource-definition.js';
-
-const FAMILY_SORT: SortDefinition = {
-  name: 'family',
-  expressions: [{ kind: 'token', param: 'family', pick: 'longest' }],
-};
-const GIVEN_SORT: SortDefinition = {
-  name: 'given',
-  expressions: [{ kind: 'token', param: 'given', pick: 'longest' }],
-};
+import type { ResourceDefinition } from './resource-definition.js';
 
 export const practitionerDefinition: ResourceDefinition = {
   type: 'Practitioner',

@@ -184,11 +184,7 @@ export class BookingService {
     const end = new Date(request.start.getTime() + request.minutes * 60_000);
     const sagaId = randomUUID();
     try {
-      const verdict = await this.options.rules.check(tenant.config, request, this.now());
-      if (!verdict.ok) throw new SagaFailure(verdict.code, verdict.message ?? verdict.code);
-      if (!onClaimGrid(request.start, end)) {
-        throw new SagaFailure('rule-violated', 'start and duration must be whole multiples of 5 minutes');
-      }
+      const verdict = await this.validate(tenant, request, end);
       const sagaRequest = await this.upstreamRequest(tenantId, request);
       const newPatientOnly = verdict.newPatientOnly;
       const saga: Saga = await this.hold(tenantId, {
@@ -295,16 +291,8 @@ export class BookingService {
         throw new SagaFailure('invalid-state', `the appointment is ${appointment.status}`);
       }
       request = requestFromAppointment(appointment, change.start, change.minutes);
-      const verdict = await this.options.rules.check(
-        tenant.config,
-        { ...request, ignoreAppointmentId: appointmentId },
-        this.now(),
-      );
-      if (!verdict.ok) throw new SagaFailure(verdict.code, verdict.message ?? verdict.code);
       const end = new Date(request.start.getTime() + request.minutes * 60_000);
-      if (!onClaimGrid(request.start, end)) {
-        throw new SagaFailure('rule-violated', 'start and duration must be whole multiples of 5 minutes');
-      }
+      await this.validate(tenant, { ...request, ignoreAppointmentId: appointmentId }, end);
       const sagaRequest = {
         ...(await this.upstreamRequest(tenantId, request)),
         existingUpstreamId: upstreamId,
@@ -363,11 +351,7 @@ export class BookingService {
     const sagaId = randomUUID();
     const asBooking: BookingRequest = { ...request, patientId: request.patientId ?? '' };
     try {
-      const verdict = await this.options.rules.check(tenant.config, asBooking, this.now());
-      if (!verdict.ok) throw new SagaFailure(verdict.code, verdict.message ?? verdict.code);
-      if (!onClaimGrid(request.start, end)) {
-        throw new SagaFailure('rule-violated', 'start and duration must be whole multiples of 5 minutes');
-      }
+      const verdict = await this.validate(tenant, asBooking, end);
       const sagaRequest: SagaRequest = {
         ...(await this.upstreamRequest(tenantId, request)),
         newPatientOnly: verdict.newPatientOnly,
@@ -737,6 +721,20 @@ export class BookingService {
     }
     await this.checkpoint('held');
     return this.sagaOf(tenantId, saga.id);
+  }
+
+  /** Step 1: the practice's rules over the store, and the 5-minute grid time claims need. */
+  private async validate(
+    tenant: BookingTenant,
+    request: BookingRequest & { ignoreAppointmentId?: string },
+    end: Date,
+  ): Promise<Extract<RuleVerdict, { ok: true }>> {
+    const verdict = await this.options.rules.check(tenant.config, request, this.now());
+    if (!verdict.ok) throw new SagaFailure(verdict.code, verdict.message ?? verdict.code);
+    if (!onClaimGrid(request.start, end)) {
+      throw new SagaFailure('rule-violated', 'start and duration must be whole multiples of 5 minutes');
+    }
+    return verdict;
   }
 
   /** Step 3: ask the records system itself — never trust the cached copy here. */
