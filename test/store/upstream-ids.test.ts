@@ -9,13 +9,15 @@ describe.each(testStoreFactories)('upstream ids ($name)', (factory) => {
 
   it('mints random UUIDs that do not reveal upstream numbering, one per distinct upstream id', async () => {
     const { store } = testStore();
-    const ids = await fhirIdsFor(store, 'a', 'Patient', ['101', '102', '101']);
-    expect([...ids.keys()].sort()).toEqual(['101', '102']);
+    // Upstream ids long enough that a random UUID cannot contain them by chance (a 3-digit one did, ~1 run in 30).
+    const ids = await fhirIdsFor(store, 'a', 'Patient', ['98765431', '98765432', '98765431']);
+    expect([...ids.keys()].sort()).toEqual(['98765431', '98765432']);
     for (const fhirId of ids.values()) {
       expect(fhirId).toMatch(UUID);
-      expect(fhirId).not.toContain('101');
+      expect(fhirId).not.toContain('98765431');
+      expect(fhirId).not.toContain('98765432');
     }
-    expect(ids.get('101')).not.toBe(ids.get('102'));
+    expect(ids.get('98765431')).not.toBe(ids.get('98765432'));
   });
 
   it('returns the same FHIR id for an upstream id every time, also through another store', async () => {
