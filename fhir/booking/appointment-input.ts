@@ -18,7 +18,7 @@ import { parseSlotId } from '../../src/availability/slot-id.js';
 import { readResource } from '../../src/store/resource-store.js';
 import type { FhirRequestContext } from '../access.js';
 import { FhirError } from '../operation-outcome.js';
-import { loadSchedule, schedulesOf, typesOf, type LoadedSchedule } from './schedules.js';
+import { loadSchedule, schedulesOf, typesOf, type LoadedSchedule } from '../../src/availability/schedules.js';
 
 /** A booking request read from an Appointment. */
 export interface AppointmentInput {

@@ -10,7 +10,8 @@ import { formatSlotId } from '../../src/availability/slot-id.js';
 import type { HeldTime } from '../../src/booking/booking-types.js';
 import { instantToOffsetDateTime } from '../../src/wall-time.js';
 import type { FhirRequestContext } from '../access.js';
-import { actorReferences, schedulesOf, typeConcept, typesOf } from './schedules.js';
+import { schedulesOf, typesOf } from '../../src/availability/schedules.js';
+import { actorReferences, typeConcept } from './schedules.js';
 
 /** `valueInstant`: when a hold lapses unless booked. */
 export const HOLD_EXPIRES_EXTENSION = 'https://switchboard.health/fhir/StructureDefinition/hold-expires';

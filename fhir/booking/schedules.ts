@@ -1,80 +1,11 @@
 /**
- * Schedules (practitioner × location) as booking requests need them: which practitioner and location a slot's
- * Schedule stands for, where a practitioner works, and the appointment types a Schedule offers.
+ * A Schedule's practitioner, location and appointment types as booking answers show them (references with
+ * displays, type codings). Loading Schedules is availability's (`src/availability/schedules.ts`).
  */
-import type { Location, Practitioner, Reference, Schedule } from '@medplum/fhirtypes';
-import {
-  locationZone,
-  readScheduleRules,
-  type AppointmentTypeRule,
-} from '../../src/availability/schedule-rules.js';
+import type { Location, Practitioner, Reference } from '@medplum/fhirtypes';
+import { locationZone, type AppointmentTypeRule } from '../../src/availability/schedule-rules.js';
 import type { Store } from '../../src/store/database.js';
 import { readResource } from '../../src/store/resource-store.js';
-
-export interface LoadedSchedule {
-  schedule: Schedule & { id: string };
-  practitionerId: string;
-  locationId: string;
-}
-
-/** The Schedule with this id, when it is live and names a practitioner and a location. */
-export async function loadSchedule(
-  store: Store,
-  tenantId: string,
-  id: string,
-): Promise<LoadedSchedule | undefined> {
-  const rows = await scheduleRows(store, tenantId, { id });
-  return rows[0];
-}
-
-/** The live Schedules of a practitioner (one per location where they work), active ones first. */
-export function schedulesOf(
-  store: Store,
-  tenantId: string,
-  practitionerId: string,
-): Promise<LoadedSchedule[]> {
-  return scheduleRows(store, tenantId, { practitionerId });
-}
-
-/** Every live Schedule of the tenant (a practice has a few dozen). */
-export function allSchedules(store: Store, tenantId: string): Promise<LoadedSchedule[]> {
-  return scheduleRows(store, tenantId, {});
-}
-
-async function scheduleRows(
-  store: Store,
-  tenantId: string,
-  filter: { id?: string; practitionerId?: string },
-): Promise<LoadedSchedule[]> {
-  let query = store.db
-    .selectFrom('resources')
-    .select(['id', 'resource', 'ref_practitioner', 'ref_location', 'status'])
-    .where('tenant_id', '=', tenantId)
-    .where('resource_type', '=', 'Schedule')
-    .where('deleted', '=', 0);
-  if (filter.id !== undefined) query = query.where('id', '=', filter.id);
-  if (filter.practitionerId !== undefined)
-    query = query.where('ref_practitioner', '=', filter.practitionerId);
-  const rows = await query.orderBy('id').limit(1000).execute();
-  return rows
-    .sort((a, b) => Number(b.status === 'active') - Number(a.status === 'active'))
-    .flatMap((row) =>
-      row.ref_practitioner && row.ref_location
-        ? [
-            {
-              schedule: JSON.parse(row.resource) as Schedule & { id: string },
-              practitionerId: row.ref_practitioner,
-              locationId: row.ref_location,
-            },
-          ]
-        : [],
-    );
-}
-
-/** The appointment types a Schedule offers, in its `serviceType` order. */
-export function typesOf(schedule: Schedule): AppointmentTypeRule[] {
-  return readScheduleRules(schedule).types;
-}
 
 /** `{coding: [{system, code, display}]}` of an appointment type. */
 export function typeConcept(type: AppointmentTypeRule): {

@@ -29,7 +29,12 @@ import type {
 } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
 import { searchSlots } from '../../src/availability/availability-service.js';
-import { heldRanges } from '../../src/booking/time-claims.js';
+import {
+  allSchedules,
+  loadSchedule,
+  typesOf,
+  type LoadedSchedule,
+} from '../../src/availability/schedules.js';
 import { readResource } from '../../src/store/resource-store.js';
 import { foldText } from '../../src/store/search-tokens.js';
 import { wallTimeToInstant } from '../../src/wall-time.js';
@@ -43,13 +48,7 @@ import type { BookingHandlerDeps } from '../booking/booking-handler-deps.js';
 import { auditedOperation } from '../booking/operation-access.js';
 import { parametersOf, tokenValues } from '../booking/parameters.js';
 import { formatProposalId } from '../booking/proposal-id.js';
-import {
-  actorReferences,
-  allSchedules,
-  loadSchedule,
-  typesOf,
-  type LoadedSchedule,
-} from '../booking/schedules.js';
+import { actorReferences } from '../booking/schedules.js';
 
 export const FIND_OPERATION = {
   name: 'find',
@@ -156,7 +155,6 @@ export function findAppointments(
             .map((s) => s.schedule.id);
 
     const now = deps.now();
-    const held = await heldRanges(ctx.store, ctx.tenant.id, start, new Date(end.getTime() + 86_400_000));
     const slots = await searchSlots(ctx.store, ctx.tenant, {
       from: start,
       to: end,
@@ -165,7 +163,6 @@ export function findAppointments(
       ...(locationIds.length > 0 ? { locationIds } : {}),
       ...(visitTypes.length > 0 ? { serviceTypeCodes: visitTypes } : {}),
       now,
-      extraBusy: held,
     });
 
     const proposals = await proposalsOf(ctx, slots, visitTypes, patientId);

@@ -30,7 +30,7 @@ import { withIdempotency } from '../booking/idempotency.js';
 import { auditedOperation } from '../booking/operation-access.js';
 import { parametersOf, resourceValue, single, textValue } from '../booking/parameters.js';
 import { parseProposalId } from '../booking/proposal-id.js';
-import { loadSchedule, typesOf } from '../booking/schedules.js';
+import { loadSchedule, typesOf } from '../../src/availability/schedules.js';
 
 export const HOLD_OPERATION = {
   name: 'hold',

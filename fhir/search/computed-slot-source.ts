@@ -1,7 +1,7 @@
 /**
  * Computed free Slots as a {@link SearchSource} (DESIGN.md section 4): each search computes, from the store alone,
- * the free slots its criteria can match (`searchSlots`), with the time held by bookings in flight (`heldRanges`)
- * counted as busy, then filters, sorts and pages them by the store's own rules (`pageInMemory`), so they merge
+ * the free slots its criteria can match (`searchSlots`), which counts the time held by bookings in flight as busy,
+ * then filters, sorts and pages them by the store's own rules (`pageInMemory`), so they merge
  * with the stored busy Slots as if they were stored.
  *
  * Only what the criteria can match is computed:
@@ -17,9 +17,8 @@
  * A read (`GET Slot/{id}`) recomputes the one slot its id names and answers it only while it is still free.
  */
 import type { Resource, Slot } from '@medplum/fhirtypes';
-import { searchSlots, type ExtraBusy } from '../../src/availability/availability-service.js';
+import { searchSlots } from '../../src/availability/availability-service.js';
 import { parseSlotId } from '../../src/availability/slot-id.js';
-import { heldRanges } from '../../src/booking/time-claims.js';
 import type { FhirRequestContext } from '../access.js';
 import { criteriaCondition } from './criteria-builder.js';
 import { resolveReferenced } from './referenced-rows.js';
@@ -34,11 +33,6 @@ export interface ComputedSlotSourceOptions {
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
-/**
- * How far past a slot's start the time held for it may reach: longer than any visit (the records system refuses
- * visits longer than a day), so a hold overlapping the end of a slot near the window's end is seen.
- */
-const LONGEST_VISIT_MS = DAY;
 
 /** The free slots one search may match, and its condition with referenced Schedules resolved. */
 interface Computed {
@@ -93,7 +87,6 @@ async function compute(query: SourceQuery, now: Date): Promise<Computed> {
     now,
     ...(plan.scheduleIds ? { scheduleIds: plan.scheduleIds } : {}),
     ...(plan.serviceTypeCodes ? { serviceTypeCodes: plan.serviceTypeCodes } : {}),
-    extraBusy: await heldTime(ctx, plan.from.getTime(), plan.to.getTime()),
   });
   return { slots, condition };
 }
@@ -154,14 +147,8 @@ async function readSlot(ctx: FhirRequestContext, id: string, now: Date): Promise
     to: new Date(from + MINUTE),
     now,
     scheduleIds: [named.scheduleId],
-    extraBusy: await heldTime(ctx, from, from + MINUTE),
   });
   return slots.find((slot) => slot.id === id);
-}
-
-/** Time held by bookings in flight that a slot starting in `[from, to)` could overlap. */
-function heldTime(ctx: FhirRequestContext, from: number, to: number): Promise<ExtraBusy[]> {
-  return heldRanges(ctx.store, ctx.tenant.id, new Date(from), new Date(to + LONGEST_VISIT_MS));
 }
 
 /** A `status` criterion no free Slot satisfies (status=busy-unavailable): nothing to compute. */

@@ -2,7 +2,8 @@
  * Availability from the store alone (DESIGN.md section 4): the facade never asks the records system which times are
  * free. Schedules carry their working hours and type rules (schedule-rules.ts), Locations their zone, blocks are
  * stored as `busy-unavailable` Slots and appointments with their period; this module loads what a query's range
- * needs through the indexed columns and hands it to the pure {@link computeFreeSlots} / {@link checkSlot}.
+ * needs (schedules.ts, zones.ts and the store's availability queries) and hands it to the pure
+ * {@link computeFreeSlots} / {@link checkSlot}.
  *
  * What counts as busy:
  * - stored Slots of the schedule that are `busy-unavailable` (blocks, closures) → `provider-unavailable`;
@@ -10,13 +11,17 @@
  * - the practitioner's Appointments at ANY location, unless `cancelled`, `noshow`, `entered-in-error`,
  *   `proposed` or `waitlist` (which hold no time) → taken. The practitioner is the Appointment's first
  *   Practitioner participant (the `ref_practitioner` column);
- * - `extraBusy`: holds and accepted-but-not-yet-read-back writes, from the booking saga → taken.
+ * - time held by bookings in flight (held-time.ts) → taken, so Slot search, `$find` and booking never assemble
+ *   "free minus held" themselves;
+ * - `extraBusy`: accepted-but-not-yet-read-back writes a caller knows of → taken.
  */
-import type { Location, Schedule, Slot } from '@medplum/fhirtypes';
+import type { Slot } from '@medplum/fhirtypes';
 import type { TenantConfig } from '../config.js';
-import { VALUES_PER_IN_LIST, chunk } from '../store/batching.js';
+import { blockingSlotRows, busyAppointmentRows } from '../store/availability-queries.js';
 import type { Store } from '../store/database.js';
-import { locationZone, readScheduleRules } from './schedule-rules.js';
+import { heldRanges } from './held-time.js';
+import { readScheduleRules } from './schedule-rules.js';
+import { findSchedules, type ScheduleRecord } from './schedules.js';
 import {
   checkSlot,
   computeFreeSlots,
@@ -24,6 +29,7 @@ import {
   type ScheduleAvailability,
   type SlotCheck,
 } from './slot-calculator.js';
+import { scheduleZones } from './zones.js';
 
 /** Appointment statuses that occupy no time. */
 const FREEING_APPOINTMENT_STATUSES = ['cancelled', 'noshow', 'entered-in-error', 'proposed', 'waitlist'];
@@ -77,12 +83,6 @@ export interface SlotCheckRequest {
 /** Why a slot cannot be booked: the calculator's reasons plus `unknown-schedule` (missing or inactive). */
 export type SlotAvailability = SlotCheck | { free: false; reason: 'unknown-schedule'; message: string };
 
-interface LoadedSchedule {
-  schedule: Schedule;
-  practitionerId: string | null;
-  locationId: string | null;
-}
-
 /**
  * The free slots matching `query`, sorted by start, then schedule, then duration. Schedules that are inactive, carry
  * no working hours, or whose zone is unknown (no Location zone and no tenant zone) offer nothing.
@@ -95,9 +95,14 @@ export async function searchSlots(
   query: SlotSearchQuery,
 ): Promise<Slot[]> {
   if (!(query.from < query.to)) return [];
-  const schedules = await loadSchedules(store, tenant.id, query);
+  const schedules = await findSchedules(store, tenant.id, {
+    ...(query.scheduleIds ? { ids: query.scheduleIds } : {}),
+    ...(query.practitionerIds ? { practitionerIds: query.practitionerIds } : {}),
+    ...(query.locationIds ? { locationIds: query.locationIds } : {}),
+    activeOnly: true,
+  });
   if (schedules.length === 0) return [];
-  const zones = await loadZones(store, tenant, schedules);
+  const zones = await scheduleZones(store, tenant, schedules);
   const filters = (query.serviceTypeCodes ?? []).map(parseTokenFilter);
   // Nothing before the minimum notice or past the horizon is offered, so nothing there needs loading. The horizon
   // is counted in local days per schedule by the calculator; a day more covers any zone's DST shift.
@@ -109,7 +114,7 @@ export async function searchSlots(
   if (!(range.from < range.to)) return [];
 
   const prepared = schedules.flatMap((loaded) => {
-    const zone = zones.get(loaded.schedule.id ?? '');
+    const zone = zones.get(loaded.schedule.id);
     if (!zone) return [];
     const rules = readScheduleRules(loaded.schedule);
     const typeCodes =
@@ -163,8 +168,8 @@ export async function isSlotFree(
   tenant: TenantConfig,
   request: SlotCheckRequest,
 ): Promise<SlotAvailability> {
-  const [loaded] = await loadSchedules(store, tenant.id, { scheduleIds: [request.scheduleId] });
-  const zone = loaded ? (await loadZones(store, tenant, [loaded])).get(request.scheduleId) : undefined;
+  const [loaded] = await findSchedules(store, tenant.id, { ids: [request.scheduleId], activeOnly: true });
+  const zone = loaded ? (await scheduleZones(store, tenant, [loaded])).get(request.scheduleId) : undefined;
   if (!loaded || !zone)
     return { free: false, reason: 'unknown-schedule', message: 'that schedule is not bookable' };
   const start = request.start.getTime();
@@ -188,12 +193,12 @@ export async function isSlotFree(
 }
 
 function availabilityOf(
-  loaded: LoadedSchedule,
+  loaded: ScheduleRecord,
   zone: string,
   rules: ReturnType<typeof readScheduleRules>,
   busy: BusyByOwner,
 ): ScheduleAvailability {
-  const id = loaded.schedule.id ?? '';
+  const { id } = loaded.schedule;
   const horizon = loaded.schedule.planningHorizon;
   const planStart = horizon?.start ? Date.parse(horizon.start) : NaN;
   const planEnd = horizon?.end ? Date.parse(horizon.end) : NaN;
@@ -217,80 +222,25 @@ function availabilityOf(
   };
 }
 
-async function loadSchedules(
-  store: Store,
-  tenantId: string,
-  filter: Pick<SlotSearchQuery, 'scheduleIds' | 'practitionerIds' | 'locationIds'>,
-): Promise<LoadedSchedule[]> {
-  for (const list of [filter.scheduleIds, filter.practitionerIds, filter.locationIds])
-    if (list?.length === 0) return [];
-  let query = store.db
-    .selectFrom('resources')
-    .select(['id', 'resource', 'ref_practitioner', 'ref_location'])
-    .where('tenant_id', '=', tenantId)
-    .where('resource_type', '=', 'Schedule')
-    .where('deleted', '=', 0)
-    .where('status', '=', 'active');
-  // Id lists of one search are short (a FHIR query string); the caps keep an abusive one within bind limits.
-  if (filter.scheduleIds) query = query.where('id', 'in', capped(filter.scheduleIds));
-  if (filter.practitionerIds) query = query.where('ref_practitioner', 'in', capped(filter.practitionerIds));
-  if (filter.locationIds) query = query.where('ref_location', 'in', capped(filter.locationIds));
-  const rows = await query.orderBy('id').execute();
-  return rows.map((row) => ({
-    schedule: JSON.parse(row.resource) as Schedule,
-    practitionerId: row.ref_practitioner,
-    locationId: row.ref_location,
-  }));
-}
-
-/** Schedule id → IANA zone: its Location's, else the tenant's configured zone. */
-async function loadZones(
-  store: Store,
-  tenant: TenantConfig,
-  schedules: readonly LoadedSchedule[],
-): Promise<Map<string, string>> {
-  const locationIds = [...new Set(schedules.flatMap((s) => (s.locationId ? [s.locationId] : [])))];
-  const zoneOfLocation = new Map<string, string>();
-  for (const part of chunk(locationIds, VALUES_PER_IN_LIST)) {
-    if (part.length === 0) continue;
-    const rows = await store.db
-      .selectFrom('resources')
-      .select(['id', 'resource'])
-      .where('tenant_id', '=', tenant.id)
-      .where('resource_type', '=', 'Location')
-      .where('deleted', '=', 0)
-      .where('id', 'in', part)
-      .execute();
-    for (const row of rows) {
-      const zone = locationZone(JSON.parse(row.resource) as Location);
-      if (zone) zoneOfLocation.set(row.id, zone);
-    }
-  }
-  const zones = new Map<string, string>();
-  for (const s of schedules) {
-    const zone = (s.locationId ? zoneOfLocation.get(s.locationId) : undefined) ?? tenant.timezone;
-    if (zone && s.schedule.id) zones.set(s.schedule.id, zone);
-  }
-  return zones;
-}
-
 interface BusyByOwner {
   bySchedule: Map<string, BusyInterval[]>;
   byPractitioner: Map<string, BusyInterval[]>;
 }
 
-/** Blocks of the schedules and bookings of their practitioners that overlap `[from, to)` (ms). */
+/**
+ * Blocks of the schedules, bookings of their practitioners and time held by bookings in flight that overlap
+ * `[from, to)` (ms), plus `extra`.
+ */
 async function loadBusy(
   store: Store,
   tenantId: string,
-  schedules: readonly LoadedSchedule[],
+  schedules: readonly ScheduleRecord[],
   range: { from: number; to: number },
   extra: readonly ExtraBusy[],
   ignoreAppointmentIds: readonly string[] = [],
 ): Promise<BusyByOwner> {
   const ignore = new Set(ignoreAppointmentIds);
-  const from = new Date(range.from).toISOString();
-  const to = new Date(range.to).toISOString();
+  const iso = { from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString() };
   const bySchedule = new Map<string, BusyInterval[]>();
   const byPractitioner = new Map<string, BusyInterval[]>();
   const add = (map: Map<string, BusyInterval[]>, key: string, interval: BusyInterval) => {
@@ -299,61 +249,43 @@ async function loadBusy(
     else map.set(key, [interval]);
   };
 
-  const scheduleIds = schedules.flatMap((s) => (s.schedule.id ? [s.schedule.id] : []));
-  for (const part of chunk(scheduleIds, VALUES_PER_IN_LIST)) {
-    if (part.length === 0) continue;
-    // Blocks may be long (a month of leave), so they get no lower bound on period_start; a schedule has few.
-    const rows = await store.db
-      .selectFrom('resources')
-      .select(['ref_schedule', 'period_start', 'period_end', 'status'])
-      .where('tenant_id', '=', tenantId)
-      .where('resource_type', '=', 'Slot')
-      .where('ref_schedule', 'in', part)
-      .where('period_start', '<', to)
-      .where('period_end', '>', from)
-      .where('deleted', '=', 0)
-      .where('status', 'in', BLOCKING_SLOT_STATUSES)
-      .execute();
-    for (const row of rows) {
-      if (!row.ref_schedule || !row.period_start || !row.period_end) continue;
-      add(bySchedule, row.ref_schedule, {
-        start: new Date(row.period_start),
-        end: new Date(row.period_end),
-        kind: row.status === 'busy-unavailable' ? 'unavailable' : 'taken',
-      });
-    }
+  const blocks = await blockingSlotRows(
+    store,
+    tenantId,
+    schedules.map((s) => s.schedule.id),
+    iso,
+    BLOCKING_SLOT_STATUSES,
+  );
+  for (const row of blocks) {
+    add(bySchedule, row.owner, {
+      start: new Date(row.start),
+      end: new Date(row.end),
+      kind: row.status === 'busy-unavailable' ? 'unavailable' : 'taken',
+    });
   }
 
   const practitionerIds = [
     ...new Set(schedules.flatMap((s) => (s.practitionerId ? [s.practitionerId] : []))),
   ];
   const earliestStart = new Date(range.from - MAX_APPOINTMENT_MS).toISOString();
-  for (const part of chunk(practitionerIds, VALUES_PER_IN_LIST)) {
-    if (part.length === 0) continue;
-    const rows = await store.db
-      .selectFrom('resources')
-      .select(['id', 'ref_practitioner', 'period_start', 'period_end'])
-      .where('tenant_id', '=', tenantId)
-      .where('resource_type', '=', 'Appointment')
-      .where('ref_practitioner', 'in', part)
-      .where('period_start', '>=', earliestStart)
-      .where('period_start', '<', to)
-      .where('period_end', '>', from)
-      .where('deleted', '=', 0)
-      .where('status', 'not in', FREEING_APPOINTMENT_STATUSES)
-      .execute();
-    for (const row of rows) {
-      if (!row.ref_practitioner || !row.period_start || !row.period_end || ignore.has(row.id)) continue;
-      add(byPractitioner, row.ref_practitioner, {
-        start: new Date(row.period_start),
-        end: new Date(row.period_end),
-        kind: 'taken',
-      });
-    }
+  const appointments = await busyAppointmentRows(
+    store,
+    tenantId,
+    practitionerIds,
+    { ...iso, earliestStart },
+    FREEING_APPOINTMENT_STATUSES,
+  );
+  for (const row of appointments) {
+    if (ignore.has(row.id)) continue;
+    add(byPractitioner, row.owner, { start: new Date(row.start), end: new Date(row.end), kind: 'taken' });
   }
 
+  const held =
+    practitionerIds.length === 0
+      ? []
+      : await heldRanges(store, tenantId, new Date(range.from), new Date(range.to), practitionerIds);
   const wanted = new Set(practitionerIds);
-  for (const e of extra) {
+  for (const e of [...extra, ...held]) {
     const start = Date.parse(e.start);
     const end = Date.parse(e.end);
     if (!wanted.has(e.practitionerId) || Number.isNaN(start) || Number.isNaN(end)) continue;
@@ -369,10 +301,6 @@ function parseTokenFilter(token: string): (system: string, code: string) => bool
   const system = token.slice(0, bar);
   const code = token.slice(bar + 1);
   return (s, c) => s === system && (code === '' || c === code);
-}
-
-function capped(ids: readonly string[]): string[] {
-  return [...new Set(ids)].slice(0, VALUES_PER_IN_LIST);
 }
 
 function compare(a: string, b: string): number {

@@ -7,49 +7,27 @@ import type { Slot } from '@medplum/fhirtypes';
 import type { TenantConfig } from '../config.js';
 import { isSlotFree, searchSlots } from '../availability/availability-service.js';
 import { readScheduleRules } from '../availability/schedule-rules.js';
+import { scheduleIdAt } from '../availability/schedules.js';
 import type { Store } from '../store/database.js';
 import { readResource } from '../store/resource-store.js';
 import type { BookingRequest } from './booking-types.js';
 import type { BookingRules, RuleVerdict } from './booking-service.js';
-import { heldRanges } from './time-claims.js';
 
 const DAY_MS = 24 * 3600_000;
-
-/** The Schedule of a practitioner at a location, if they work there. */
-export async function scheduleOf(
-  store: Store,
-  tenantId: string,
-  practitionerId: string,
-  locationId: string,
-): Promise<string | undefined> {
-  const row = await store.db
-    .selectFrom('resources')
-    .select('id')
-    .where('tenant_id', '=', tenantId)
-    .where('resource_type', '=', 'Schedule')
-    .where('ref_practitioner', '=', practitionerId)
-    .where('ref_location', '=', locationId)
-    .where('deleted', '=', 0)
-    .executeTakeFirst();
-  return row?.id;
-}
 
 export function createStoreBookingRules(store: Store): BookingRules {
   return {
     async check(tenant, request, now): Promise<RuleVerdict> {
-      const scheduleId = await scheduleOf(store, tenant.id, request.practitionerId, request.locationId);
+      const scheduleId = await scheduleIdAt(store, tenant.id, request.practitionerId, request.locationId);
       if (!scheduleId) {
         return { ok: false, code: 'outside-hours', message: 'that practitioner does not see patients there' };
       }
-      const end = new Date(request.start.getTime() + request.minutes * 60_000);
-      const held = await heldRanges(store, tenant.id, request.start, end, [request.practitionerId]);
       const result = await isSlotFree(store, tenant, {
         scheduleId,
         start: request.start,
         minutes: request.minutes,
         typeCode: request.appointmentTypeCode,
         now,
-        extraBusy: held,
         ignoreAppointmentIds: request.ignoreAppointmentId ? [request.ignoreAppointmentId] : [],
       });
       if (!result.free) {
@@ -72,10 +50,9 @@ export function createStoreBookingRules(store: Store): BookingRules {
         from: new Date(request.start.getTime() - DAY_MS),
         to: new Date(request.start.getTime() + 14 * DAY_MS),
       };
-      const held = await heldRanges(store, tenant.id, around.from, around.to);
       // The requested time is what just failed (the store may not know yet who took it): never offer it back.
       const requestEnd = request.start.getTime() + request.minutes * 60_000;
-      const ownSchedule = await scheduleOf(store, tenant.id, request.practitionerId, request.locationId);
+      const ownSchedule = await scheduleIdAt(store, tenant.id, request.practitionerId, request.locationId);
       const isRequested = (slot: Slot) =>
         slot.schedule.reference === `Schedule/${ownSchedule ?? ''}` &&
         Date.parse(slot.start) < requestEnd &&
@@ -86,7 +63,6 @@ export function createStoreBookingRules(store: Store): BookingRules {
           practitionerIds,
           serviceTypeCodes: [request.appointmentTypeCode],
           now,
-          extraBusy: held,
         });
       const byCloseness = (slots: Slot[]) =>
         slots

@@ -3,9 +3,9 @@
  * range touches; the claims table's primary key refuses a second claim on any bucket, so of two concurrent
  * overlapping holds exactly one wins — on SQLite and PostgreSQL alike, without dialect-specific constraints.
  */
-import type { Store, StoreTransaction } from '../store/database.js';
+import { CLAIM_GRANULARITY_MINUTES } from '../store/availability-queries.js';
+import type { StoreTransaction } from '../store/database.js';
 
-export const CLAIM_GRANULARITY_MINUTES = 5;
 const BUCKET_MS = CLAIM_GRANULARITY_MINUTES * 60_000;
 
 /** True when both ends of the range sit on the claim grid (every bookable start and duration does). */
@@ -46,34 +46,4 @@ export async function releaseClaims(trx: StoreTransaction, tenantId: string, sag
     .where('tenant_id', '=', tenantId)
     .where('saga_id', '=', sagaId)
     .execute();
-}
-
-/**
- * Time held by sagas in flight, merged into ranges per practitioner: availability subtracts these so a slot
- * being booked right now is not offered to anyone else.
- */
-export async function heldRanges(
-  store: Store,
-  tenantId: string,
-  from: Date,
-  to: Date,
-  practitionerIds?: readonly string[],
-): Promise<Array<{ practitionerId: string; start: string; end: string }>> {
-  let query = store.db
-    .selectFrom('booking_claims')
-    .select(['practitioner_id', 'bucket_start'])
-    .where('tenant_id', '=', tenantId)
-    .where('bucket_start', '>=', new Date(from.getTime() - BUCKET_MS).toISOString())
-    .where('bucket_start', '<', to.toISOString())
-    .orderBy('practitioner_id')
-    .orderBy('bucket_start');
-  if (practitionerIds?.length) query = query.where('practitioner_id', 'in', [...practitionerIds]);
-  const ranges: Array<{ practitionerId: string; start: string; end: string }> = [];
-  for (const row of await query.execute()) {
-    const end = new Date(Date.parse(row.bucket_start) + BUCKET_MS).toISOString();
-    const last = ranges.at(-1);
-    if (last && last.practitionerId === row.practitioner_id && last.end === row.bucket_start) last.end = end;
-    else ranges.push({ practitionerId: row.practitioner_id, start: row.bucket_start, end });
-  }
-  return ranges;
 }

@@ -1,0 +1,114 @@
+/**
+ * Schedules (practitioner × location) as availability, booking and the facade need them: loaded once here from the
+ * store, so Slot search, `$find`, `$hold` and booking agree on which Schedules exist and whom they stand for.
+ */
+import type { Schedule } from '@medplum/fhirtypes';
+import { scheduleRows, type ScheduleRowFilter } from '../store/availability-queries.js';
+import type { Store } from '../store/database.js';
+import { readScheduleRules, type AppointmentTypeRule } from './schedule-rules.js';
+
+/** A live Schedule with the practitioner and location its actors name (the first of each), when it names them. */
+export interface ScheduleRecord {
+  schedule: Schedule & { id: string };
+  practitionerId: string | null;
+  locationId: string | null;
+  active: boolean;
+}
+
+/** A live Schedule that names both a practitioner and a location: one that bookings can refer to. */
+export interface LoadedSchedule extends ScheduleRecord {
+  practitionerId: string;
+  locationId: string;
+}
+
+/** Most Schedules a facade lookup reads; a practice has a few dozen. */
+const SCHEDULES_READ = 1000;
+
+/**
+ * The tenant's live Schedules matching `filter`, by id.
+ *
+ * @see DESIGN.md section 4
+ */
+export async function findSchedules(
+  store: Store,
+  tenantId: string,
+  filter: ScheduleRowFilter = {},
+): Promise<ScheduleRecord[]> {
+  const rows = await scheduleRows(store, tenantId, filter);
+  return rows.map((row) => ({
+    schedule: JSON.parse(row.resource) as Schedule & { id: string },
+    practitionerId: row.ref_practitioner,
+    locationId: row.ref_location,
+    active: row.status === 'active',
+  }));
+}
+
+/**
+ * The Schedule with this id, when it is live and names a practitioner and a location.
+ *
+ * @see DESIGN.md section 4
+ */
+export async function loadSchedule(
+  store: Store,
+  tenantId: string,
+  id: string,
+): Promise<LoadedSchedule | undefined> {
+  return (await bookableSchedules(store, tenantId, { ids: [id] }))[0];
+}
+
+/**
+ * The live Schedules of a practitioner (one per location where they work), active ones first.
+ *
+ * @see DESIGN.md section 4
+ */
+export function schedulesOf(
+  store: Store,
+  tenantId: string,
+  practitionerId: string,
+): Promise<LoadedSchedule[]> {
+  return bookableSchedules(store, tenantId, { practitionerIds: [practitionerId] });
+}
+
+/**
+ * Every live Schedule of the tenant that names a practitioner and a location, active ones first.
+ *
+ * @see DESIGN.md section 4
+ */
+export function allSchedules(store: Store, tenantId: string): Promise<LoadedSchedule[]> {
+  return bookableSchedules(store, tenantId, {});
+}
+
+/**
+ * The id of the live Schedule of a practitioner at a location, if they work there.
+ *
+ * @see DESIGN.md section 4
+ */
+export async function scheduleIdAt(
+  store: Store,
+  tenantId: string,
+  practitionerId: string,
+  locationId: string,
+): Promise<string | undefined> {
+  const [row] = await scheduleRows(store, tenantId, {
+    practitionerIds: [practitionerId],
+    locationIds: [locationId],
+    limit: 1,
+  });
+  return row?.id;
+}
+
+/** The appointment types a Schedule offers, in its `serviceType` order. */
+export function typesOf(schedule: Schedule): AppointmentTypeRule[] {
+  return readScheduleRules(schedule).types;
+}
+
+async function bookableSchedules(
+  store: Store,
+  tenantId: string,
+  filter: ScheduleRowFilter,
+): Promise<LoadedSchedule[]> {
+  const records = await findSchedules(store, tenantId, { ...filter, limit: SCHEDULES_READ });
+  return records
+    .sort((a, b) => Number(b.active) - Number(a.active))
+    .filter((r): r is LoadedSchedule => r.practitionerId !== null && r.locationId !== null);
+}

@@ -1,0 +1,56 @@
+/**
+ * The zones wall times are read in: a Schedule's working hours in its Location's zone, and search dates without a
+ * zone in the practice's zone (R4 search: "in the server's zone").
+ */
+import type { Location } from '@medplum/fhirtypes';
+import type { TenantConfig } from '../config.js';
+import { locationRows } from '../store/availability-queries.js';
+import type { Store } from '../store/database.js';
+import { isKnownZone } from '../wall-time.js';
+import { locationZone } from './schedule-rules.js';
+import type { ScheduleRecord } from './schedules.js';
+
+/** Enough Locations to find the practice's zone; a practice has a handful. */
+const LOCATIONS_CONSULTED = 50;
+
+/**
+ * Schedule id → IANA zone: its Location's, else the tenant's configured zone; Schedules with neither are absent.
+ *
+ * @see DESIGN.md section 4
+ */
+export async function scheduleZones(
+  store: Store,
+  tenant: TenantConfig,
+  schedules: readonly ScheduleRecord[],
+): Promise<Map<string, string>> {
+  const locationIds = schedules.flatMap((s) => (s.locationId ? [s.locationId] : []));
+  const zoneOfLocation = new Map<string, string>();
+  for (const row of await locationRows(store, tenant.id, { ids: locationIds })) {
+    const zone = locationZone(JSON.parse(row.resource) as Location);
+    if (zone) zoneOfLocation.set(row.id, zone);
+  }
+  const zones = new Map<string, string>();
+  for (const s of schedules) {
+    const zone = (s.locationId ? zoneOfLocation.get(s.locationId) : undefined) ?? tenant.timezone;
+    if (zone) zones.set(s.schedule.id, zone);
+  }
+  return zones;
+}
+
+/**
+ * The practice's zone: the tenant's configured `timezone`, else the zone most of its synced Locations carry (the
+ * standard `timezone` extension), else UTC.
+ *
+ * @see DESIGN.md section 4
+ */
+export async function practiceZone(store: Store, tenant: TenantConfig): Promise<string> {
+  if (tenant.timezone) return tenant.timezone;
+  const votes = new Map<string, number>();
+  for (const row of await locationRows(store, tenant.id, { limit: LOCATIONS_CONSULTED })) {
+    const zone = locationZone(JSON.parse(row.resource) as Location);
+    if (zone && isKnownZone(zone)) votes.set(zone, (votes.get(zone) ?? 0) + 1);
+  }
+  let best: [string, number] | undefined;
+  for (const vote of votes) if (!best || vote[1] > best[1]) best = vote;
+  return best?.[0] ?? 'UTC';
+}

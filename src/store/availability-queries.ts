@@ -1,0 +1,213 @@
+/**
+ * The store queries availability is computed from (DESIGN.md section 4): Schedules, Locations (for their zones),
+ * the blocks and appointments that make time busy, and the time claimed by bookings in flight. Only
+ * `src/availability/` should need them; it turns these rows into schedules, zones and busy intervals.
+ */
+import { VALUES_PER_IN_LIST, chunk } from './batching.js';
+import type { Store } from './database.js';
+
+/**
+ * The size of one `booking_claims` bucket: a hold claims every bucket its range touches, so two overlapping holds
+ * collide on a primary key (DESIGN.md section 4, step 2).
+ */
+export const CLAIM_GRANULARITY_MINUTES = 5;
+
+/** A live Schedule row: its JSON and the practitioner and location its actors name (first of each). */
+export interface ScheduleRow {
+  id: string;
+  resource: string;
+  status: string | null;
+  ref_practitioner: string | null;
+  ref_location: string | null;
+}
+
+/** Filter of {@link scheduleRows}; every given condition must hold, an empty list matches nothing. */
+export interface ScheduleRowFilter {
+  ids?: readonly string[];
+  practitionerIds?: readonly string[];
+  locationIds?: readonly string[];
+  /** Only Schedules whose `active` is true. */
+  activeOnly?: boolean;
+  /** At most this many rows (default: no limit). */
+  limit?: number;
+}
+
+/**
+ * The tenant's live Schedules matching `filter`, by id. Id lists come from one request (a FHIR query string), so
+ * each is capped at {@link VALUES_PER_IN_LIST} to keep an abusive one within bind limits.
+ *
+ * @see DESIGN.md section 4
+ */
+export async function scheduleRows(
+  store: Store,
+  tenantId: string,
+  filter: ScheduleRowFilter = {},
+): Promise<ScheduleRow[]> {
+  for (const list of [filter.ids, filter.practitionerIds, filter.locationIds])
+    if (list?.length === 0) return [];
+  let query = store.db
+    .selectFrom('resources')
+    .select(['id', 'resource', 'status', 'ref_practitioner', 'ref_location'])
+    .where('tenant_id', '=', tenantId)
+    .where('resource_type', '=', 'Schedule')
+    .where('deleted', '=', 0);
+  if (filter.activeOnly) query = query.where('status', '=', 'active');
+  if (filter.ids) query = query.where('id', 'in', capped(filter.ids));
+  if (filter.practitionerIds) query = query.where('ref_practitioner', 'in', capped(filter.practitionerIds));
+  if (filter.locationIds) query = query.where('ref_location', 'in', capped(filter.locationIds));
+  query = query.orderBy('id');
+  if (filter.limit !== undefined) query = query.limit(filter.limit);
+  return query.execute();
+}
+
+/**
+ * The JSON of live Locations: those with these ids (any number), or without ids the first `limit` by id.
+ *
+ * @see DESIGN.md section 4
+ */
+export async function locationRows(
+  store: Store,
+  tenantId: string,
+  filter: { ids: readonly string[] } | { limit: number },
+): Promise<Array<{ id: string; resource: string }>> {
+  const base = () =>
+    store.db
+      .selectFrom('resources')
+      .select(['id', 'resource'])
+      .where('tenant_id', '=', tenantId)
+      .where('resource_type', '=', 'Location')
+      .where('deleted', '=', 0);
+  if ('limit' in filter) return base().orderBy('id').limit(filter.limit).execute();
+  const rows: Array<{ id: string; resource: string }> = [];
+  for (const part of chunk([...new Set(filter.ids)], VALUES_PER_IN_LIST)) {
+    if (part.length > 0) rows.push(...(await base().where('id', 'in', part).execute()));
+  }
+  return rows;
+}
+
+/** A stored period that makes time busy: a blocking Slot (by schedule) or an Appointment (by practitioner). */
+export interface BusyRow {
+  id: string;
+  owner: string;
+  start: string;
+  end: string;
+  status: string | null;
+}
+
+/** A time range as ISO UTC instants, `[from, to)`. */
+export interface IsoRange {
+  from: string;
+  to: string;
+}
+
+/**
+ * Stored Slots of these schedules with one of `statuses` that overlap `range`; `owner` is the schedule id.
+ * Blocks may be long (a month of leave), so they get no lower bound on `period_start`; a schedule has few.
+ *
+ * @see DESIGN.md section 4
+ */
+export async function blockingSlotRows(
+  store: Store,
+  tenantId: string,
+  scheduleIds: readonly string[],
+  range: IsoRange,
+  statuses: readonly string[],
+): Promise<BusyRow[]> {
+  const result: BusyRow[] = [];
+  for (const part of chunk([...new Set(scheduleIds)], VALUES_PER_IN_LIST)) {
+    if (part.length === 0) continue;
+    const rows = await store.db
+      .selectFrom('resources')
+      .select(['id', 'ref_schedule', 'period_start', 'period_end', 'status'])
+      .where('tenant_id', '=', tenantId)
+      .where('resource_type', '=', 'Slot')
+      .where('ref_schedule', 'in', part)
+      .where('period_start', '<', range.to)
+      .where('period_end', '>', range.from)
+      .where('deleted', '=', 0)
+      .where('status', 'in', [...statuses])
+      .execute();
+    for (const row of rows) {
+      if (!row.ref_schedule || !row.period_start || !row.period_end) continue;
+      result.push({
+        id: row.id,
+        owner: row.ref_schedule,
+        start: row.period_start,
+        end: row.period_end,
+        status: row.status,
+      });
+    }
+  }
+  return result;
+}
+
+/**
+ * Appointments of these practitioners (the `ref_practitioner` column) overlapping `range`, starting at or after
+ * `earliestStart` (which keeps the `period_start` index range narrow), whose status is not one of `freeing`;
+ * `owner` is the practitioner id.
+ *
+ * @see DESIGN.md section 4
+ */
+export async function busyAppointmentRows(
+  store: Store,
+  tenantId: string,
+  practitionerIds: readonly string[],
+  range: IsoRange & { earliestStart: string },
+  freeing: readonly string[],
+): Promise<BusyRow[]> {
+  const result: BusyRow[] = [];
+  for (const part of chunk([...new Set(practitionerIds)], VALUES_PER_IN_LIST)) {
+    if (part.length === 0) continue;
+    const rows = await store.db
+      .selectFrom('resources')
+      .select(['id', 'ref_practitioner', 'period_start', 'period_end', 'status'])
+      .where('tenant_id', '=', tenantId)
+      .where('resource_type', '=', 'Appointment')
+      .where('ref_practitioner', 'in', part)
+      .where('period_start', '>=', range.earliestStart)
+      .where('period_start', '<', range.to)
+      .where('period_end', '>', range.from)
+      .where('deleted', '=', 0)
+      .where('status', 'not in', [...freeing])
+      .execute();
+    for (const row of rows) {
+      if (!row.ref_practitioner || !row.period_start || !row.period_end) continue;
+      result.push({
+        id: row.id,
+        owner: row.ref_practitioner,
+        start: row.period_start,
+        end: row.period_end,
+        status: row.status,
+      });
+    }
+  }
+  return result;
+}
+
+/**
+ * Claimed buckets (`booking_claims`) starting in `[from, to)`, ordered by practitioner then bucket start; only
+ * these practitioners' when a non-empty list is given.
+ *
+ * @see DESIGN.md section 4
+ */
+export function claimedBucketRows(
+  store: Store,
+  tenantId: string,
+  range: IsoRange,
+  practitionerIds?: readonly string[],
+): Promise<Array<{ practitioner_id: string; bucket_start: string }>> {
+  let query = store.db
+    .selectFrom('booking_claims')
+    .select(['practitioner_id', 'bucket_start'])
+    .where('tenant_id', '=', tenantId)
+    .where('bucket_start', '>=', range.from)
+    .where('bucket_start', '<', range.to)
+    .orderBy('practitioner_id')
+    .orderBy('bucket_start');
+  if (practitionerIds?.length) query = query.where('practitioner_id', 'in', [...practitionerIds]);
+  return query.execute();
+}
+
+function capped(ids: readonly string[]): string[] {
+  return [...new Set(ids)].slice(0, VALUES_PER_IN_LIST);
+}
