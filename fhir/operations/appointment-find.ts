@@ -36,7 +36,7 @@ import {
   type LoadedSchedule,
 } from '../../src/availability/schedules.js';
 import { readResource } from '../../src/store/resource-store.js';
-import { foldText } from '../../src/store/search-tokens.js';
+import { foldText } from '../../src/store/search-parameters/token-values.js';
 import { wallTimeToInstant } from '../../src/wall-time.js';
 import type { FhirRequestContext } from '../access.js';
 import type { InteractionResult } from '../interactions/interaction-deps.js';

@@ -1,37 +1,13 @@
 /** Location (https://hl7.org/fhir/R4/location.html): the practice's sites, each with its time zone. */
-import {
-  ID_PARAM,
-  ID_SORT,
-  LAST_UPDATED_PARAM,
-  LAST_UPDATED_SORT,
-  ascending,
-  identifierParam,
-  textParam,
-} from './common-parameters.js';
-import { r4SearchParameter, type ResourceDefinition } from './resource-definition.js';
+import { locationSearch } from '../../src/store/search-parameters/location.js';
+import { ID_SORT, LAST_UPDATED_SORT, ascending } from './common-sorts.js';
+import type { ResourceDefinition } from './resource-definition.js';
 
 export const locationDefinition: ResourceDefinition = {
   type: 'Location',
   documentation: 'The practice locations, as last synced from the records system.',
   interactions: ['read', 'vread', 'search-type', 'history-instance', 'history-type'],
-  searchParams: [
-    ID_PARAM,
-    LAST_UPDATED_PARAM,
-    identifierParam('Location-identifier', 'A location identifier'),
-    textParam('name', 'Location-name', 'The name or an alias of the location'),
-    textParam(
-      'address',
-      'Location-address',
-      'Any part of the address: a line, city, district, state, postal code, country or its text',
-    ),
-    {
-      name: 'status',
-      type: 'token',
-      definition: r4SearchParameter('Location-status'),
-      documentation: 'active | suspended | inactive.',
-      target: { kind: 'column-token', column: 'status', system: 'http://hl7.org/fhir/location-status' },
-    },
-  ],
+  searchParams: locationSearch.parameters,
   sorts: [
     ID_SORT,
     LAST_UPDATED_SORT,

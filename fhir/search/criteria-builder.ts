@@ -4,7 +4,7 @@
  * way `src/store/search-tokens.ts` normalised the stored ones.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import { foldText } from '../../src/store/search-tokens.js';
+import { foldText } from '../../src/store/search-parameters/token-values.js';
 import type {
   ParamTarget,
   SearchParamDefinition,

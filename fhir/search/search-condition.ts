@@ -7,9 +7,8 @@
  * what it says in both places.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import { searchColumnsFor, type SearchColumns } from '../../src/store/search-columns.js';
-import { searchTokensFor, type SearchToken } from '../../src/store/search-tokens.js';
-import type { RowColumn } from '../resources/resource-definition.js';
+import { searchIndexFor, type SearchToken } from '../../src/store/search-parameters/index-rows.js';
+import type { RowColumn, SearchColumns } from '../../src/store/search-parameters/search-parameter.js';
 
 export type Comparison = '=' | '<' | '<=' | '>' | '>=';
 
@@ -111,12 +110,13 @@ export interface VirtualRow extends SearchColumns {
 /** The row the store would write for `resource`: the same columns and tokens, computed by the same functions. */
 export function virtualRow(resource: Resource): VirtualRow {
   const lastUpdated = resource.meta?.lastUpdated;
+  const index = searchIndexFor(resource);
   return {
     id: resource.id ?? '',
     last_updated: lastUpdated ? new Date(lastUpdated).toISOString() : null,
-    ...searchColumnsFor(resource),
+    ...index.columns,
     json: JSON.stringify(resource),
-    tokens: searchTokensFor(resource),
+    tokens: index.tokens,
     resource,
   };
 }

@@ -17,7 +17,7 @@ import { toFhirResources } from '../connectors/resolve-fhir-ids.js';
 import type { Store } from '../store/database.js';
 import { VALUES_PER_IN_LIST, chunk } from '../store/batching.js';
 import { commitChanges, readResource } from '../store/resource-store.js';
-import { foldText } from '../store/search-tokens.js';
+import { foldText } from '../store/search-parameters/token-values.js';
 import type { BookingFailure } from './booking-types.js';
 
 /** `meta.tag` of a patient Switchboard created: staff should review (and merge) it in the records system. */

@@ -9,8 +9,7 @@ import type { JournalEntry, JournalEventInput } from './change-journal.js';
 import { contentHash } from './content-hash.js';
 import type { Store, StoreTransaction } from './database.js';
 import type { IntBoolean, ResourceHistoryTable, ResourcesTable, SearchTokensTable } from './schema.js';
-import { searchColumnsFor } from './search-columns.js';
-import { searchTokensFor } from './search-tokens.js';
+import { searchIndexFor } from './search-parameters/index-rows.js';
 
 /** A resource as the store holds it: the JSON plus the version bookkeeping. */
 export interface StoredResource<T extends Resource = Resource> {
@@ -200,6 +199,7 @@ export async function commitChangesInTransaction(
     stored = { ...stored, meta: { ...stored.meta, versionId: String(versionId), lastUpdated } };
     const deleted: IntBoolean = change.op === 'delete' ? 1 : 0;
     const json = JSON.stringify(stored);
+    const index = searchIndexFor(stored);
     const row: ResourcesTable = {
       tenant_id: tenantId,
       resource_type: resourceType,
@@ -210,7 +210,7 @@ export async function commitChangesInTransaction(
       deleted,
       resource: json,
       source_hash: change.op === 'upsert' ? (change.sourceHash ?? null) : (before?.source_hash ?? null),
-      ...searchColumnsFor(stored),
+      ...index.columns,
     };
     current.set(key, row);
     rows.set(key, row);
@@ -227,7 +227,7 @@ export async function commitChangesInTransaction(
       key,
       deleted === 1
         ? []
-        : searchTokensFor(stored).map((token) => ({
+        : index.tokens.map((token) => ({
             tenant_id: tenantId,
             resource_type: resourceType,
             resource_id: id,

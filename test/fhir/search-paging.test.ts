@@ -1,6 +1,6 @@
 import type { Appointment, Bundle, Patient } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import { foldText } from '../../src/store/search-tokens.js';
+import { foldText } from '../../src/store/search-parameters/token-values.js';
 import { buildDemoPractice } from '../../src/sim/demo-practice.js';
 import { expectValidFhir } from '../support/fhir-validators.js';
 import { testStoreFactories } from '../support/test-stores.js';

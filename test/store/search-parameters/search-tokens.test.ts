@@ -1,6 +1,7 @@
 import type { Appointment, Location, Patient, Practitioner, Schedule, Slot } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import { foldText, searchTokensFor } from '../../src/store/search-tokens.js';
+import { searchTokensFor } from '../../../src/store/search-parameters/index-rows.js';
+import { foldText } from '../../../src/store/search-parameters/token-values.js';
 
 const valuesOf = (tokens: Array<{ param: string; value: string }>, param: string): string[] =>
   tokens.filter((t) => t.param === param).map((t) => t.value);

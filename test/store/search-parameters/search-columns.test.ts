@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { searchColumnsFor, toUtcIso } from '../../src/store/search-columns.js';
+import { toUtcIso } from '../../../src/store/search-parameters/column-values.js';
+import { searchColumnsFor } from '../../../src/store/search-parameters/index-rows.js';
 
 describe('searchColumnsFor', () => {
   it('reads schedule actors and status', () => {
