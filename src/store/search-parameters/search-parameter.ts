@@ -116,9 +116,9 @@ export interface SearchParamDefinition<T extends Resource = Resource> {
   /** Reference parameters: the resource types the reference may point at. */
   targetTypes?: readonly ResourceType[];
   /**
-   * Token targets: the values written to `search_tokens` under the target's `param`. Parameters read from a
-   * column (`target` `column-token`, `instant`, `period`, `reference-column`) are written by
-   * {@link ResourceSearchSpec.columns} instead.
+   * The values written to `search_tokens` under the target's `param` (else the parameter's name). Parameters read
+   * from a column (`target` `column-token`, `instant`, `period`, `reference-column`) are written by
+   * {@link ResourceSearchSpec.columns}, and need tokens only when something else reads them.
    */
   tokens?(resource: T): ReadonlyArray<string | undefined>;
 }

@@ -49,6 +49,8 @@ export const slotSearch: ResourceSearchSpec<Slot> = {
       documentation: 'The Schedule the slot belongs to: Schedule/id or a bare id.',
       target: { kind: 'reference-column', column: 'ref_schedule' },
       targetTypes: ['Schedule'],
+      // Also written as tokens, as the index always held them, though searches read the column.
+      tokens: (slot) => [referenceKey(slot.schedule)],
     },
     {
       name: 'start',
@@ -79,7 +81,6 @@ export const slotSearch: ResourceSearchSpec<Slot> = {
     { name: 'specialty', tokens: (slot) => codeTokens(slot.specialty) },
     { name: 'appointment-type', tokens: (slot) => codeTokens(slot.appointmentType) },
     { name: 'identifier', tokens: (slot) => identifierTokens(slot.identifier) },
-    { name: 'schedule', tokens: (slot) => [referenceKey(slot.schedule)] },
   ],
   columns: (slot) => ({
     period_start: toUtcIso(slot.start),
