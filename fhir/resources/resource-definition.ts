@@ -7,7 +7,8 @@
  * @see https://hl7.org/fhir/R4/search.html
  */
 import type { Reference, Resource, ResourceType } from '@medplum/fhirtypes';
-import type { RowColumn, SearchParamDefinition } from '../../src/store/search-parameters/search-parameter.js';
+import type { SearchParamDefinition } from '../../src/store/search-parameters/search-parameter.js';
+import type { SortExpression } from '../../src/store/search-query.js';
 
 /** Interactions as the CapabilityStatement names them (`CapabilityStatement.rest.resource.interaction.code`). */
 export type TypeInteraction = 'read' | 'vread' | 'search-type' | 'history-instance' | 'history-type';
@@ -20,9 +21,7 @@ export type {
   TokenNormaliser,
 } from '../../src/store/search-parameters/search-parameter.js';
 
-/** A sort key: a `resources` column, or the one token of a parameter that sorts a resource (its longest name). */
-export type SortExpression =
-  { kind: 'column'; column: RowColumn } | { kind: 'token'; param: string; pick: 'longest' | 'lowest' };
+export type { SortExpression } from '../../src/store/search-query.js';
 
 /** A `_sort` parameter: one or more sort expressions, compared in turn. */
 export interface SortDefinition {

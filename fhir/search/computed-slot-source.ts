@@ -22,7 +22,12 @@ import { parseSlotId } from '../../src/availability/slot-id.js';
 import type { FhirRequestContext } from '../access.js';
 import { criteriaCondition } from './criteria-builder.js';
 import { resolveReferenced } from './referenced-rows.js';
-import { matchesCondition, virtualRow, type Condition, type ConditionField } from './search-condition.js';
+import {
+  matchesCondition,
+  virtualRow,
+  type Condition,
+  type ConditionField,
+} from '../../src/store/search-condition.js';
 import type { ParsedSearch, SearchCriterion } from './search-parser.js';
 import { countInMemory, pageInMemory, type SearchSource, type SourceQuery } from './search-sources.js';
 

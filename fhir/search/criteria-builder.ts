@@ -12,7 +12,16 @@ import type {
 } from '../resources/resource-definition.js';
 import { dateCondition, instantRange, type DateTarget } from './date-search.js';
 import type { CriterionValue, SearchCriterion } from './search-parser.js';
-import { and, compare, FALSE, not, or, token, TRUE, type Condition } from './search-condition.js';
+import {
+  and,
+  compare,
+  FALSE,
+  not,
+  or,
+  token,
+  TRUE,
+  type Condition,
+} from '../../src/store/search-condition.js';
 import type { ReferenceValue, TokenValue } from './search-values.js';
 
 /** The condition all `criteria` impose together; dates without a zone are read in `zone`. */

@@ -15,7 +15,7 @@
  * practice's local day, DST-correct. Calendar dates (`birthdate`) are compared as dates, without zones.
  */
 import { DateTime } from 'luxon';
-import { and, compare, FALSE, not, or, token, type Condition } from './search-condition.js';
+import { and, compare, FALSE, not, or, token, type Condition } from '../../src/store/search-condition.js';
 import type { RowColumn } from '../resources/resource-definition.js';
 
 export const DATE_PREFIXES = ['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb'] as const;

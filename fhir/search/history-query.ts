@@ -1,10 +1,9 @@
 /**
- * Version history from the store's `resource_history` (https://hl7.org/fhir/R4/http.html#history): newest first,
- * keyset paged on (last updated, id, version) like searches, so a version written while a client pages does not
- * shift the pages it has not read yet.
+ * `_history` (https://hl7.org/fhir/R4/http.html#history): its parameters, paging links and Bundle, over the
+ * store's keyset-paged version history (`src/store/history-query.ts`).
  */
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import { sql, type SqlBool } from 'kysely';
+import { historyRowCount, historyRows, type HistoryFilter } from '../../src/store/history-query.js';
 import type { FhirRequestContext } from '../access.js';
 import { bundleLinks, historyBundle, linkUrl, type HistoryVersion } from './bundle-builder.js';
 import { instantRange, parseDateSearchValue } from './date-search.js';
@@ -30,31 +29,7 @@ export function historyKey(version: HistoryVersion): { key: string[]; id: string
 
 /** Versions newest first (nearest first, i.e. oldest first, when travelling `before` a position). */
 export async function historyPage(query: HistoryQuery): Promise<HistoryVersion[]> {
-  const reverse = query.position?.direction === 'before';
-  const order = reverse ? 'asc' : 'desc';
-  let select = query.ctx.store.db
-    .selectFrom('resource_history as h')
-    .select(['h.resource_type', 'h.id', 'h.version_id', 'h.last_updated', 'h.deleted', 'h.resource'])
-    .where('h.tenant_id', '=', query.ctx.tenant.id)
-    .where('h.resource_type', '=', query.resourceType);
-  if (query.id !== undefined) select = select.where('h.id', '=', query.id);
-  if (query.since !== undefined) select = select.where('h.last_updated', '>=', query.since);
-  if (query.position) {
-    const [lastUpdated = '', version = '0'] = query.position.key;
-    const id = query.position.id;
-    const v = Number(version);
-    // Newest first: "after" a row means older than it.
-    const op = sql.raw(reverse ? '>' : '<');
-    select = select.where(
-      sql<SqlBool>`(h.last_updated ${op} ${lastUpdated} or (h.last_updated = ${lastUpdated} and h.id ${op} ${id}) or (h.last_updated = ${lastUpdated} and h.id = ${id} and h.version_id ${op} ${v}))`,
-    );
-  }
-  const rows = await select
-    .orderBy('h.last_updated', order)
-    .orderBy('h.id', order)
-    .orderBy('h.version_id', order)
-    .limit(query.limit)
-    .execute();
+  const rows = await historyRows(query.ctx.store, filterOf(query), query.position, query.limit);
   return rows.map((row) => ({
     resourceType: row.resource_type,
     id: row.id,
@@ -66,16 +41,17 @@ export async function historyPage(query: HistoryQuery): Promise<HistoryVersion[]
 }
 
 /** How many versions the query covers, regardless of paging. */
-export async function historyCount(query: HistoryQuery): Promise<number> {
-  let select = query.ctx.store.db
-    .selectFrom('resource_history as h')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('h.tenant_id', '=', query.ctx.tenant.id)
-    .where('h.resource_type', '=', query.resourceType);
-  if (query.id !== undefined) select = select.where('h.id', '=', query.id);
-  if (query.since !== undefined) select = select.where('h.last_updated', '>=', query.since);
-  const row = await select.executeTakeFirstOrThrow();
-  return Number(row.n);
+export function historyCount(query: HistoryQuery): Promise<number> {
+  return historyRowCount(query.ctx.store, filterOf(query));
+}
+
+function filterOf(query: HistoryQuery): HistoryFilter {
+  return {
+    tenantId: query.ctx.tenant.id,
+    resourceType: query.resourceType,
+    ...(query.id !== undefined ? { id: query.id } : {}),
+    ...(query.since !== undefined ? { since: query.since } : {}),
+  };
 }
 
 /** The parameters of a history request. */

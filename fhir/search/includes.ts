@@ -5,8 +5,8 @@
  * never fans out without bound; anything left out is said in a warning.
  */
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import { chunk, VALUES_PER_IN_LIST } from '../../src/store/batching.js';
 import { parseReference } from '../../src/store/reference-key.js';
+import { liveRowsByIds } from '../../src/store/search-query.js';
 import type { AccessControl, FhirRequestContext } from '../access.js';
 import { searchParamOf } from '../resources/resource-definition.js';
 import { resourceDefinitionOf } from '../resources/supported-resources.js';
@@ -144,18 +144,8 @@ async function readLive(
   for (const t of targets) byType.set(t.type, [...(byType.get(t.type) ?? []), t.id]);
   const found = new Map<string, Resource & { id: string }>();
   for (const [type, ids] of byType) {
-    for (const part of chunk(ids, VALUES_PER_IN_LIST)) {
-      const rows = await ctx.store.db
-        .selectFrom('resources')
-        .select(['id', 'resource'])
-        .where('tenant_id', '=', ctx.tenant.id)
-        .where('resource_type', '=', type)
-        .where('deleted', '=', 0)
-        .where('id', 'in', part)
-        .execute();
-      for (const row of rows)
-        found.set(keyOf(type, row.id), JSON.parse(row.resource) as Resource & { id: string });
-    }
+    for (const row of await liveRowsByIds(ctx.store, ctx.tenant.id, type, ids))
+      found.set(keyOf(type, row.id), JSON.parse(row.resource) as Resource & { id: string });
   }
   return targets.flatMap((t) => found.get(keyOf(t.type, t.id)) ?? []);
 }

@@ -10,7 +10,12 @@ import type { FhirRequestContext } from '../access.js';
 import type { ResourceDefinition, SortExpression, SortedBy } from '../resources/resource-definition.js';
 import type { PagePosition } from './search-cursor.js';
 import type { ParsedSearch } from './search-parser.js';
-import { matchesCondition, virtualRow, type Condition, type VirtualRow } from './search-condition.js';
+import {
+  matchesCondition,
+  virtualRow,
+  type Condition,
+  type VirtualRow,
+} from '../../src/store/search-condition.js';
 
 /** What a source is asked for. */
 export interface SourceQuery {

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { planSlotComputation } from '../../fhir/search/computed-slot-source.js';
 import { criteriaCondition } from '../../fhir/search/criteria-builder.js';
-import { and, type Condition } from '../../fhir/search/search-condition.js';
+import { and, type Condition } from '../../src/store/search-condition.js';
 import { parseSearch } from '../../fhir/search/search-parser.js';
 import { slotDefinition } from '../../fhir/resources/slot.js';
 

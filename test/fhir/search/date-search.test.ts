@@ -6,7 +6,7 @@ import {
   parseDateSearchValue,
   type DateSearchValue,
 } from '../../../fhir/search/date-search.js';
-import { matchesCondition, virtualRow } from '../../../fhir/search/search-condition.js';
+import { matchesCondition, virtualRow } from '../../../src/store/search-condition.js';
 
 const NEW_YORK = 'America/New_York';
 const value = (raw: string): DateSearchValue => {

@@ -7,8 +7,8 @@
  * what it says in both places.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import { searchIndexFor, type SearchToken } from '../../src/store/search-parameters/index-rows.js';
-import type { RowColumn, SearchColumns } from '../../src/store/search-parameters/search-parameter.js';
+import { searchIndexFor, type SearchToken } from './search-parameters/index-rows.js';
+import type { RowColumn, SearchColumns } from './search-parameters/search-parameter.js';
 
 export type Comparison = '=' | '<' | '<=' | '>' | '>=';
 
