@@ -36,7 +36,7 @@ import {
   type LoadedSchedule,
 } from '../../src/availability/schedules.js';
 import { readResource } from '../../src/store/resource-store.js';
-import { foldText } from '../../src/store/search-parameters/token-values.js';
+import { foldPhrase } from '../../src/store/search-parameters/token-values.js';
 import { wallTimeToInstant } from '../../src/wall-time.js';
 import type { FhirRequestContext } from '../access.js';
 import type { InteractionResult } from '../interactions/interaction-deps.js';
@@ -311,14 +311,10 @@ function offersSpecialty(schedule: LoadedSchedule, wanted: readonly string[]): b
     c.text ?? '',
     ...(c.coding ?? []).flatMap((coding) => [coding.code ?? '', coding.display ?? '']),
   ]);
-  const folded = new Set(have.filter((t) => t !== '').map(fold));
+  const folded = new Set(have.filter((t) => t !== '').map(foldPhrase));
   return wanted.some((token) =>
-    folded.has(fold(token.includes('|') ? token.slice(token.indexOf('|') + 1) : token)),
+    folded.has(foldPhrase(token.includes('|') ? token.slice(token.indexOf('|') + 1) : token)),
   );
-}
-
-function fold(text: string): string {
-  return foldText(text).trim().replace(/\s+/g, ' ');
 }
 
 /** A token `code`, `system|code`, `|code` or `system|` as a predicate on (system, code). */

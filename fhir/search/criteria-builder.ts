@@ -1,10 +1,10 @@
 /**
  * Turns parsed criteria into one {@link Condition} over the store's row shape: each parameter's target (see
  * `ParamTarget`) says which column, token rows or JSON text it reads, and how search values are normalised the
- * way `src/store/search-tokens.ts` normalised the stored ones.
+ * way the search-parameter spec's extractors normalised the stored ones (`src/store/search-parameters/`).
  */
 import type { Resource } from '@medplum/fhirtypes';
-import { foldText } from '../../src/store/search-parameters/token-values.js';
+import { foldPhrase } from '../../src/store/search-parameters/token-values.js';
 import type {
   ParamTarget,
   SearchParamDefinition,
@@ -170,18 +170,13 @@ function columnTokenCondition(
   return stored === undefined ? FALSE : compare(target.column, '=', stored);
 }
 
-/** Folded text, spaces normalised: the form of the store's text tokens. */
-function foldSearchText(text: string): string {
-  return foldText(text).trim().replace(/\s+/g, ' ');
-}
-
 /**
  * Default: every word of the search text is the start of some token (`jose nun` finds José Núñez); `:contains`:
  * every word occurs inside some token; `:exact`: the whole text equals a token and appears, with its exact case
  * and accents, as a JSON string of the resource.
  */
 function textCondition(param: string, modifier: string | undefined, text: string): Condition {
-  const folded = foldSearchText(text);
+  const folded = foldPhrase(text);
   if (folded === '') return FALSE;
   if (modifier === 'exact') {
     return and([
@@ -200,7 +195,7 @@ function scanTextCondition(
   modifier: string | undefined,
   text: string,
 ): Condition {
-  const folded = foldSearchText(text);
+  const folded = foldPhrase(text);
   const words = folded.split(' ');
   return {
     op: 'scan',
@@ -209,7 +204,7 @@ function scanTextCondition(
       const texts = extract(resource);
       if (modifier === 'exact') return texts.includes(text);
       const forms = texts.flatMap((t) => {
-        const whole = foldSearchText(t);
+        const whole = foldPhrase(t);
         return [whole, ...whole.split(/[^\p{L}\p{N}]+/u).filter((w) => w !== '')];
       });
       return words.every((word) =>

@@ -17,7 +17,7 @@
  */
 import type { Slot } from '@medplum/fhirtypes';
 import type { TenantConfig } from '../config.js';
-import { blockingSlotRows, busyAppointmentRows } from '../store/availability-queries.js';
+import { busyRows } from '../store/availability-queries.js';
 import type { Store } from '../store/database.js';
 import { heldRanges } from './held-time.js';
 import { readScheduleRules } from './schedule-rules.js';
@@ -249,13 +249,14 @@ async function loadBusy(
     else map.set(key, [interval]);
   };
 
-  const blocks = await blockingSlotRows(
-    store,
-    tenantId,
-    schedules.map((s) => s.schedule.id),
-    iso,
-    BLOCKING_SLOT_STATUSES,
-  );
+  // Blocks may be long (a month of leave), so they get no lower bound on their start; a schedule has few.
+  const blocks = await busyRows(store, tenantId, {
+    resourceType: 'Slot',
+    ownerColumn: 'ref_schedule',
+    owners: schedules.map((s) => s.schedule.id),
+    range: iso,
+    statuses: { in: BLOCKING_SLOT_STATUSES },
+  });
   for (const row of blocks) {
     add(bySchedule, row.owner, {
       start: new Date(row.start),
@@ -268,13 +269,14 @@ async function loadBusy(
     ...new Set(schedules.flatMap((s) => (s.practitionerId ? [s.practitionerId] : []))),
   ];
   const earliestStart = new Date(range.from - MAX_APPOINTMENT_MS).toISOString();
-  const appointments = await busyAppointmentRows(
-    store,
-    tenantId,
-    practitionerIds,
-    { ...iso, earliestStart },
-    FREEING_APPOINTMENT_STATUSES,
-  );
+  const appointments = await busyRows(store, tenantId, {
+    resourceType: 'Appointment',
+    ownerColumn: 'ref_practitioner',
+    owners: practitionerIds,
+    range: iso,
+    earliestStart,
+    statuses: { notIn: FREEING_APPOINTMENT_STATUSES },
+  });
   for (const row of appointments) {
     if (ignore.has(row.id)) continue;
     add(byPractitioner, row.owner, { start: new Date(row.start), end: new Date(row.end), kind: 'taken' });

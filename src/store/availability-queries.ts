@@ -85,7 +85,7 @@ export async function locationRows(
   return rows;
 }
 
-/** A stored period that makes time busy: a blocking Slot (by schedule) or an Appointment (by practitioner). */
+/** A stored period that makes time busy: a blocking Slot (owned by its schedule) or an Appointment (by its practitioner). */
 export interface BusyRow {
   id: string;
   owner: string;
@@ -100,81 +100,51 @@ export interface IsoRange {
   to: string;
 }
 
-/**
- * Stored Slots of these schedules with one of `statuses` that overlap `range`; `owner` is the schedule id.
- * Blocks may be long (a month of leave), so they get no lower bound on `period_start`; a schedule has few.
- *
- * @see DESIGN.md section 4
- */
-export async function blockingSlotRows(
-  store: Store,
-  tenantId: string,
-  scheduleIds: readonly string[],
-  range: IsoRange,
-  statuses: readonly string[],
-): Promise<BusyRow[]> {
-  const result: BusyRow[] = [];
-  for (const part of chunk([...new Set(scheduleIds)], VALUES_PER_IN_LIST)) {
-    if (part.length === 0) continue;
-    const rows = await store.db
-      .selectFrom('resources')
-      .select(['id', 'ref_schedule', 'period_start', 'period_end', 'status'])
-      .where('tenant_id', '=', tenantId)
-      .where('resource_type', '=', 'Slot')
-      .where('ref_schedule', 'in', part)
-      .where('period_start', '<', range.to)
-      .where('period_end', '>', range.from)
-      .where('deleted', '=', 0)
-      .where('status', 'in', [...statuses])
-      .execute();
-    for (const row of rows) {
-      if (!row.ref_schedule || !row.period_start || !row.period_end) continue;
-      result.push({
-        id: row.id,
-        owner: row.ref_schedule,
-        start: row.period_start,
-        end: row.period_end,
-        status: row.status,
-      });
-    }
-  }
-  return result;
+/** Which stored periods {@link busyRows} reads. */
+export interface BusyRowQuery {
+  resourceType: 'Slot' | 'Appointment';
+  /** The column naming the owner: a Slot's schedule, an Appointment's (first) practitioner. */
+  ownerColumn: 'ref_schedule' | 'ref_practitioner';
+  owners: readonly string[];
+  /** Rows overlapping this range… */
+  range: IsoRange;
+  /** …starting at or after this instant, when given (keeps the `period_start` index range narrow). */
+  earliestStart?: string;
+  /** Only these statuses, or all but these. */
+  statuses: { in: readonly string[] } | { notIn: readonly string[] };
 }
 
 /**
- * Appointments of these practitioners (the `ref_practitioner` column) overlapping `range`, starting at or after
- * `earliestStart` (which keeps the `period_start` index range narrow), whose status is not one of `freeing`;
- * `owner` is the practitioner id.
+ * Live rows of the owners that overlap the range with a status that makes time busy: blocking Slots of schedules,
+ * Appointments of practitioners. `owner` is the owner's id.
  *
  * @see DESIGN.md section 4
  */
-export async function busyAppointmentRows(
-  store: Store,
-  tenantId: string,
-  practitionerIds: readonly string[],
-  range: IsoRange & { earliestStart: string },
-  freeing: readonly string[],
-): Promise<BusyRow[]> {
+export async function busyRows(store: Store, tenantId: string, query: BusyRowQuery): Promise<BusyRow[]> {
   const result: BusyRow[] = [];
-  for (const part of chunk([...new Set(practitionerIds)], VALUES_PER_IN_LIST)) {
+  const owner = query.ownerColumn;
+  for (const part of chunk([...new Set(query.owners)], VALUES_PER_IN_LIST)) {
     if (part.length === 0) continue;
-    const rows = await store.db
+    let select = store.db
       .selectFrom('resources')
-      .select(['id', 'ref_practitioner', 'period_start', 'period_end', 'status'])
+      .select(['id', owner, 'period_start', 'period_end', 'status'])
       .where('tenant_id', '=', tenantId)
-      .where('resource_type', '=', 'Appointment')
-      .where('ref_practitioner', 'in', part)
-      .where('period_start', '>=', range.earliestStart)
-      .where('period_start', '<', range.to)
-      .where('period_end', '>', range.from)
-      .where('deleted', '=', 0)
-      .where('status', 'not in', [...freeing])
-      .execute();
-    for (const row of rows) {
-      if (!row.ref_practitioner || !row.period_start || !row.period_end) continue;
+      .where('resource_type', '=', query.resourceType)
+      .where(owner, 'in', part)
+      .where('period_start', '<', query.range.to)
+      .where('period_end', '>', query.range.from)
+      .where('deleted', '=', 0);
+    if (query.earliestStart !== undefined) select = select.where('period_start', '>=', query.earliestStart);
+    select =
+      'in' in query.statuses
+        ? select.where('status', 'in', [...query.statuses.in])
+        : select.where('status', 'not in', [...query.statuses.notIn]);
+    for (const row of await select.execute()) {
+      const ownerId = row[owner];
+      if (!ownerId || !row.period_start || !row.period_end) continue;
       result.push({
         id: row.id,
-        owner: row.ref_practitioner,
+        owner: ownerId,
         start: row.period_start,
         end: row.period_end,
         status: row.status,

@@ -4,7 +4,7 @@
  */
 import { sql, type SqlBool } from 'kysely';
 import type { Store } from './database.js';
-import type { IntBoolean } from './schema.js';
+import type { ResourceHistoryTable } from './schema.js';
 import type { KeysetPosition } from './search-query.js';
 
 /** Which versions: one resource's, or a whole type's, optionally only those written since an instant. */
@@ -18,14 +18,7 @@ export interface HistoryFilter {
 }
 
 /** One stored version. */
-export interface HistoryRow {
-  resource_type: string;
-  id: string;
-  version_id: number;
-  last_updated: string;
-  deleted: IntBoolean;
-  resource: string;
-}
+export type HistoryRow = Omit<ResourceHistoryTable, 'tenant_id'>;
 
 /**
  * Versions newest first (nearest first, i.e. oldest first, when travelling `before` the position); a position's

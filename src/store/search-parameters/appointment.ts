@@ -1,8 +1,14 @@
 /** Appointment search (https://hl7.org/fhir/R4/appointment.html#search): booked, cancelled and past visits. */
-import type { Appointment, ResourceType } from '@medplum/fhirtypes';
+import type { Appointment } from '@medplum/fhirtypes';
 import { referenceKey } from '../reference-key.js';
 import { firstIdOf, toUtcIso } from './column-values.js';
-import { ID_PARAM, LAST_UPDATED_PARAM, codeParam, identifierParam } from './common-parameters.js';
+import {
+  ACTOR_TYPES,
+  ID_PARAM,
+  LAST_UPDATED_PARAM,
+  codeParam,
+  identifierParam,
+} from './common-parameters.js';
 import {
   r4SearchParameter,
   type ResourceSearchSpec,
@@ -11,15 +17,7 @@ import {
 import { codeTokens } from './token-values.js';
 
 /** R4 `Appointment.participant.actor` targets. */
-export const APPOINTMENT_ACTOR_TYPES: readonly ResourceType[] = [
-  'Patient',
-  'Practitioner',
-  'PractitionerRole',
-  'RelatedPerson',
-  'Device',
-  'HealthcareService',
-  'Location',
-];
+export const APPOINTMENT_ACTOR_TYPES = ACTOR_TYPES;
 
 /** `Type/id` of every participant's actor, or of those of one type. */
 function actorKeys(appointment: Appointment, type?: string): string[] {

@@ -4,9 +4,20 @@
  *
  * @see https://hl7.org/fhir/R4/search.html#all
  */
-import type { CodeableConcept, Identifier, Resource } from '@medplum/fhirtypes';
+import type { CodeableConcept, Identifier, Resource, ResourceType } from '@medplum/fhirtypes';
 import { r4SearchParameter, type SearchParamDefinition } from './search-parameter.js';
 import { codeTokens, identifierTokens } from './token-values.js';
+
+/** The types R4 lets a Schedule's or an Appointment participant's `actor` refer to. */
+export const ACTOR_TYPES: readonly ResourceType[] = [
+  'Patient',
+  'Practitioner',
+  'PractitionerRole',
+  'RelatedPerson',
+  'Device',
+  'HealthcareService',
+  'Location',
+];
 
 export const ID_PARAM: SearchParamDefinition = {
   name: '_id',

@@ -4,7 +4,7 @@
  */
 import type { Patient } from '@medplum/fhirtypes';
 import { ID_PARAM, LAST_UPDATED_PARAM, activeParam, identifierParam } from './common-parameters.js';
-import { familyParam, givenParam, nameParam, personColumns, personTokens } from './people.js';
+import { familyParam, givenParam, nameParam, personColumns, personTokens, telecomParam } from './people.js';
 import { r4SearchParameter, type ResourceSearchSpec } from './search-parameter.js';
 import { addressTokens } from './token-values.js';
 
@@ -39,31 +39,12 @@ export const patientSearch: ResourceSearchSpec<Patient> = {
       },
       tokens: (patient) => personTokens(patient, 'gender'),
     },
-    {
-      name: 'phone',
-      type: 'token',
-      definition: r4SearchParameter('individual-phone'),
-      documentation:
-        'A phone number, compared by its digits only ("(518) 555-0001" = 5185550001; a US number with or without its leading 1).',
-      target: { kind: 'token', param: 'phone', normalise: 'phone' },
-      tokens: (patient) => personTokens(patient, 'phone'),
-    },
-    {
-      name: 'email',
-      type: 'token',
-      definition: r4SearchParameter('individual-email'),
-      documentation: 'An email address, case-insensitive.',
-      target: { kind: 'token', param: 'email', normalise: 'email' },
-      tokens: (patient) => personTokens(patient, 'email'),
-    },
-    {
-      name: 'telecom',
-      type: 'token',
-      definition: r4SearchParameter('individual-telecom'),
-      documentation: 'Any contact point: a phone number (by its digits) or an email address.',
-      target: { kind: 'token', param: 'telecom', normalise: 'telecom' },
-      tokens: (patient) => personTokens(patient, 'telecom'),
-    },
+    telecomParam(
+      'phone',
+      'A phone number, compared by its digits only ("(518) 555-0001" = 5185550001; a US number with or without its leading 1).',
+    ),
+    telecomParam('email', 'An email address, case-insensitive.'),
+    telecomParam('telecom', 'Any contact point: a phone number (by its digits) or an email address.'),
     activeParam('Patient-active', 'the patient record'),
   ],
   // Indexed for a future `address` parameter (R4 Patient-address); Location advertises its own.

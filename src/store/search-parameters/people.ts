@@ -4,7 +4,12 @@
  */
 import type { Patient, Practitioner } from '@medplum/fhirtypes';
 import { activeStatus, textParam } from './common-parameters.js';
-import type { IndexedTokens, SearchColumns, SearchParamDefinition } from './search-parameter.js';
+import {
+  r4SearchParameter,
+  type IndexedTokens,
+  type SearchColumns,
+  type SearchParamDefinition,
+} from './search-parameter.js';
 import { humanNameTokens, telecomTokens, textForms, type TelecomParam } from './token-values.js';
 
 type Person = Patient | Practitioner;
@@ -31,6 +36,21 @@ export function givenParam<T extends Person>(): SearchParamDefinition<T> {
   return textParam('given', 'individual-given', 'A given name', (person) =>
     (person.name ?? []).flatMap((name) => (name.given ?? []).flatMap(textForms)),
   );
+}
+
+/** `phone`, `email` or `telecom`: contact points, normalised as their tokens were (R4 `individual-…`). */
+export function telecomParam<T extends Person>(
+  name: TelecomParam,
+  documentation: string,
+): SearchParamDefinition<T> {
+  return {
+    name,
+    type: 'token',
+    definition: r4SearchParameter(`individual-${name}`),
+    documentation,
+    target: { kind: 'token', param: name, normalise: name },
+    tokens: (person) => telecomTokens(person.telecom, name),
+  };
 }
 
 /** A person's tokens no advertised parameter of theirs reads (sorts use `birthdate`). */

@@ -1,8 +1,9 @@
 /** Schedule search (https://hl7.org/fhir/R4/schedule.html#search): one practitioner at one location. */
-import type { ResourceType, Schedule } from '@medplum/fhirtypes';
+import type { Schedule } from '@medplum/fhirtypes';
 import { referenceKey } from '../reference-key.js';
 import { firstIdOf, periodBound } from './column-values.js';
 import {
+  ACTOR_TYPES,
   ID_PARAM,
   LAST_UPDATED_PARAM,
   activeParam,
@@ -14,15 +15,7 @@ import { r4SearchParameter, type ResourceSearchSpec } from './search-parameter.j
 import { codeTokens } from './token-values.js';
 
 /** R4 `Schedule.actor` targets. */
-export const SCHEDULE_ACTOR_TYPES: readonly ResourceType[] = [
-  'Patient',
-  'Practitioner',
-  'PractitionerRole',
-  'RelatedPerson',
-  'Device',
-  'HealthcareService',
-  'Location',
-];
+export const SCHEDULE_ACTOR_TYPES = ACTOR_TYPES;
 
 export const scheduleSearch: ResourceSearchSpec<Schedule> = {
   resourceType: 'Schedule',

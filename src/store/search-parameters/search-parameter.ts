@@ -13,18 +13,6 @@ import type { ResourcesTable } from '../schema.js';
 /** FHIR search parameter types this facade implements. */
 export type SearchParamType = 'token' | 'string' | 'date' | 'reference';
 
-/** Columns of `resources` a search may filter or sort on. */
-export type RowColumn =
-  | 'id'
-  | 'last_updated'
-  | 'period_start'
-  | 'period_end'
-  | 'status'
-  | 'ref_patient'
-  | 'ref_practitioner'
-  | 'ref_location'
-  | 'ref_schedule';
-
 /** The search columns of one `resources` row, written from {@link ResourceSearchSpec.columns}. */
 export type SearchColumns = Pick<
   ResourcesTable,
@@ -36,6 +24,9 @@ export type SearchColumns = Pick<
   | 'ref_location'
   | 'ref_schedule'
 >;
+
+/** Columns of `resources` a search may filter or sort on: its id, last update and search columns. */
+export type RowColumn = 'id' | 'last_updated' | keyof SearchColumns;
 
 /**
  * How the search value of a token parameter is normalised before it is compared with stored tokens, as the

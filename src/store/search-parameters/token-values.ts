@@ -16,11 +16,20 @@ export function foldText(text: string): string {
 }
 
 /**
+ * Folded text with its spaces normalised: the whole-text form of a text token, to compare search input with.
+ *
+ * @see DESIGN.md section 3
+ */
+export function foldPhrase(text: string): string {
+  return normaliseSpaces(foldText(text));
+}
+
+/**
  * The folded text whole, each space-separated part, each word inside a part, and parts and whole with their
  * punctuation and spaces removed, so `O'Brien`, `obrien`, `Núñez-García` and `garcia` all find what people typed.
  */
 export function textForms(text: string | undefined): string[] {
-  const folded = normaliseSpaces(foldText(text ?? ''));
+  const folded = foldPhrase(text ?? '');
   if (folded === '') return [];
   const forms = [folded];
   for (const part of folded.split(' ')) {
@@ -51,7 +60,7 @@ export function humanNameTokens(name: HumanName): string[] {
     ...given.flatMap(textForms),
     ...textForms(name.family),
     ...[...(name.prefix ?? []), ...(name.suffix ?? [])].flatMap(textForms),
-    normaliseSpaces(foldText(full)),
+    foldPhrase(full),
     ...textForms(name.text),
   ];
 }
