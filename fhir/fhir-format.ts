@@ -3,7 +3,6 @@
  * default, `application/json` to clients that ask for exactly that, `_format=json` (or either MIME type)
  * accepted; anything else is a 406 with an OperationOutcome.
  */
-import type { Request, Response } from 'express';
 import { FhirError } from './operation-outcome.js';
 
 export const FHIR_JSON = 'application/fhir+json';
@@ -18,14 +17,12 @@ const FORMAT_ALIASES: Readonly<Record<string, JsonType>> = {
 };
 
 /** The media type to answer with; a 406 FhirError when the client accepts no JSON. */
-export function negotiateFormat(req: Request): JsonType {
-  const format = new URL(req.originalUrl, 'http://local').searchParams.get('_format');
+export function negotiateFormat(format: string | null, accept: string | undefined): JsonType {
   if (format !== null) {
     const type = FORMAT_ALIASES[format.split(';')[0]?.trim().toLowerCase() ?? ''];
     if (!type) throw notAcceptable(`_format=${format} is not supported; this server speaks FHIR JSON only`);
     return type;
   }
-  const accept = req.get('accept');
   if (!accept) return FHIR_JSON;
   let best: { type: JsonType; q: number } | undefined;
   for (const range of accept.split(',')) {
@@ -47,14 +44,4 @@ export function negotiateFormat(req: Request): JsonType {
 
 function notAcceptable(text: string): FhirError {
   return FhirError.of(406, 'not-supported', text, { expression: '_format' });
-}
-
-/** Sends `body` as FHIR JSON in the negotiated type (`_pretty=true` indents it). */
-export function sendFhirJson(req: Request, res: Response, status: number, body: unknown): void {
-  const type = negotiateFormat(req);
-  const pretty = new URL(req.originalUrl, 'http://local').searchParams.get('_pretty') === 'true';
-  res
-    .status(status)
-    .type(type)
-    .send(JSON.stringify(body, null, pretty ? 2 : undefined));
 }

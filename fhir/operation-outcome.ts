@@ -1,12 +1,12 @@
 /**
- * Errors inside the facade are thrown as a {@link FhirError} carrying an OperationOutcome and rendered in exactly
- * one place ({@link renderFhirError}). Codes come from the FHIR issue-type value set
+ * Errors inside the facade are thrown as a {@link FhirError} carrying an OperationOutcome and turned into a response in exactly
+ * one place ({@link errorResponse}). Codes come from the FHIR issue-type value set
  * (https://hl7.org/fhir/R4/valueset-issue-type.html); `details.coding` carries Switchboard's own precise code
  * (`slot-taken`, `ehr-unavailable`, …) where there is one.
  */
 import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
-import type { ErrorRequestHandler } from 'express';
 import type { Logger } from '../src/logger.js';
+import type { FhirResponse } from './fhir-request.js';
 
 export const SWITCHBOARD_ISSUE_SYSTEM = 'https://switchboard.health/fhir/CodeSystem/issue';
 
@@ -51,29 +51,30 @@ export class FhirError extends Error {
 
 export const notFound = (what: string): FhirError => FhirError.of(404, 'not-found', `${what} is not known`);
 
-/** Renders every error reaching the facade: FhirErrors as they are, body-parser errors as 400/413, the rest as 500 without internals. */
-export function renderFhirError(logger: Logger): ErrorRequestHandler {
-  return (err: unknown, req, res, _next) => {
-    let error: FhirError;
-    if (err instanceof FhirError) {
-      error = err;
-    } else if (isHttpError(err) && err.status < 500) {
-      const tooLarge = err.status === 413;
-      error = FhirError.of(
-        err.status,
-        tooLarge ? 'too-costly' : 'invalid',
-        tooLarge ? 'request body too large' : 'request body is not valid JSON',
-      );
-    } else {
-      logger.error({ err, method: req.method, path: req.path }, 'unhandled error in FHIR request');
-      error = FhirError.of(500, 'exception', 'internal error; the request was not completed');
-    }
-    res
-      .status(error.status)
-      .set(error.headers)
-      .type('application/fhir+json')
-      .send(JSON.stringify(error.outcome));
-  };
+/**
+ * The answer to every error reaching the facade, the one place errors become responses: FhirErrors as they
+ * are, HTTP-level errors below 500 (a body parser's) as 400/413, the rest as 500 without internals (logged).
+ */
+export function errorResponse(
+  err: unknown,
+  logger: Logger,
+  request: { method: string; path: string },
+): FhirResponse {
+  let error: FhirError;
+  if (err instanceof FhirError) {
+    error = err;
+  } else if (isHttpError(err) && err.status < 500) {
+    const tooLarge = err.status === 413;
+    error = FhirError.of(
+      err.status,
+      tooLarge ? 'too-costly' : 'invalid',
+      tooLarge ? 'request body too large' : 'request body is not valid JSON',
+    );
+  } else {
+    logger.error({ err, method: request.method, path: request.path }, 'unhandled error in FHIR request');
+    error = FhirError.of(500, 'exception', 'internal error; the request was not completed');
+  }
+  return { status: error.status, headers: error.headers, body: error.outcome };
 }
 
 function isHttpError(err: unknown): err is { status: number } {

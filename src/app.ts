@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createAccessControl, createAuthMiddleware } from '../fhir/auth-middleware.js';
+import { createFhirHandler, type FhirHandler } from '../fhir/fhir-handler.js';
 import { createFhirRouter } from '../fhir/fhir-router.js';
 import { createJsonBodyParser, createRateLimiter } from '../fhir/request-limits.js';
 import { bookingCapabilities, bookingRoutes } from '../fhir/routes/booking-routes.js';
@@ -54,6 +55,11 @@ export interface App {
   readonly store: Store;
   readonly sync: SyncEngine;
   readonly webhooks: WebhookDispatcher;
+  /**
+   * The FHIR facade without HTTP, for other facades in the process (the agent interface): the request carries an
+   * already-authenticated client; access control and audit apply as over HTTP.
+   */
+  readonly handleFhirRequest: FhirHandler['handleFhirRequest'];
 }
 
 export function createApp(config: Config, options: AppOptions = {}): App {
@@ -98,46 +104,51 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   http.get('/metrics', async (_req, res) => {
     res.type(metrics.contentType).send(await metrics.metrics());
   });
+  const fhir = createFhirHandler({
+    tenants: config.tenants,
+    logger,
+    publicBaseUrl,
+    softwareVersion: SOFTWARE_VERSION,
+    startedAt,
+    store: openedStore,
+    access,
+    audit,
+    slotSources: [createComputedSlotSource({ now: options.now })],
+    routes: [
+      subscriptionRoutes({
+        policy: createEndpointPolicy(config.webhooks),
+        wake: () => webhooks?.wake(),
+        secretOverlapSeconds: config.webhooks.secretOverlapSeconds,
+      }),
+      bookingRoutes({
+        booking: () => {
+          if (!booking) throw new Error('the app has not started');
+          return booking;
+        },
+        now: options.now ?? (() => new Date()),
+      }),
+    ],
+    capabilities: bookingCapabilities,
+    capability: {
+      extraResources: subscriptionCapabilityResources(),
+      instantiates: SUBSCRIPTION_SERVER_INSTANTIATES,
+    },
+  });
   http.use(
     '/fhir',
     createFhirRouter({
-      tenants: config.tenants,
+      handler: fhir,
       logger,
-      publicBaseUrl,
-      softwareVersion: SOFTWARE_VERSION,
-      startedAt,
-      store: openedStore,
-      access,
-      audit,
       authenticate: (req, res, next) =>
         authenticate(req, res, (err?: unknown) => (err ? next(err) : rateLimiter.middleware(req, res, next))),
       jsonBody: createJsonBodyParser(),
-      slotSources: [createComputedSlotSource({ now: options.now })],
-      routes: [
-        subscriptionRoutes({
-          policy: createEndpointPolicy(config.webhooks),
-          wake: () => webhooks?.wake(),
-          secretOverlapSeconds: config.webhooks.secretOverlapSeconds,
-        }),
-        bookingRoutes({
-          booking: () => {
-            if (!booking) throw new Error('the app has not started');
-            return booking;
-          },
-          now: options.now ?? (() => new Date()),
-        }),
-      ],
-      capabilities: bookingCapabilities,
-      capability: {
-        extraResources: subscriptionCapabilityResources(),
-        instantiates: SUBSCRIPTION_SERVER_INSTANTIATES,
-      },
     }),
   );
 
   return {
     config,
     logger,
+    handleFhirRequest: fhir.handleFhirRequest,
     get url() {
       return url;
     },

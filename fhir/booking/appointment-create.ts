@@ -4,7 +4,7 @@
  * (`…/Appointment/{id}/_history/{v}`), `ETag` and the booked Appointment; a refusal answers the failure's
  * OperationOutcome (booking-outcome.ts) with alternatives.
  */
-import type { Request } from 'express';
+import type { RoutedFhirRequest } from '../fhir-request.js';
 import type { FhirRequestContext } from '../access.js';
 import { audited, type InteractionResult } from '../interactions/interaction-deps.js';
 import { versionHeaders } from '../interactions/resource-headers.js';
@@ -21,15 +21,15 @@ export const CREATE_STATUSES = ['booked', 'proposed'] as const;
 export function createAppointment(
   ctx: FhirRequestContext,
   deps: BookingHandlerDeps,
-  req: Request,
+  request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
   return audited(ctx, deps.interaction, 'create', 'Appointment', () =>
-    withIdempotency(ctx, req, deps.now(), async () => {
+    withIdempotency(ctx, request, deps.now(), async () => {
       const existing = await conditionalMatch(
         ctx,
         deps.interaction,
         appointmentDefinition,
-        req.get('if-none-exist'),
+        request.headers['if-none-exist'],
       );
       if (existing) {
         const version = Number(existing.meta?.versionId ?? 1);
@@ -41,7 +41,7 @@ export function createAppointment(
         };
       }
       const base = deps.interaction.baseUrl(ctx);
-      const input = await readAppointmentInput(ctx, req.body, {
+      const input = await readAppointmentInput(ctx, request.body, {
         statuses: CREATE_STATUSES,
         id: 'forbid',
         patient: 'required',

@@ -8,7 +8,7 @@
  * a stale one 412.
  */
 import type { CodeableConcept } from '@medplum/fhirtypes';
-import type { Request } from 'express';
+import { bodyIs, type RoutedFhirRequest } from '../fhir-request.js';
 import type { FhirRequestContext } from '../access.js';
 import { audited, type InteractionResult } from '../interactions/interaction-deps.js';
 import { FhirError } from '../operation-outcome.js';
@@ -21,15 +21,15 @@ export const JSON_PATCH = 'application/json-patch+json';
 export function patchAppointment(
   ctx: FhirRequestContext,
   deps: BookingHandlerDeps,
-  req: Request,
+  request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
-  const id = String(req.params.id);
+  const id = String(request.params.id);
   return audited(ctx, deps.interaction, 'patch', 'Appointment', async () => {
-    if (!req.is(JSON_PATCH)) {
+    if (!bodyIs(request, JSON_PATCH)) {
       throw FhirError.of(415, 'not-supported', `PATCH takes JSON Patch (${JSON_PATCH})`);
     }
-    const expectedVersion = ifMatchVersion(req.get('if-match'));
-    const reason = cancellationOf(req.body);
+    const expectedVersion = ifMatchVersion(request.headers['if-match']);
+    const reason = cancellationOf(request.body);
     const { appointment, headers } = await cancelAppointment(ctx, deps, id, reason, {
       expectedVersion,
       failure: { target: 'url' },

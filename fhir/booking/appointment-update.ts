@@ -12,7 +12,7 @@
  * 404).
  */
 import type { Appointment, Resource } from '@medplum/fhirtypes';
-import type { Request } from 'express';
+import type { RoutedFhirRequest } from '../fhir-request.js';
 import { readResource } from '../../src/store/resource-store.js';
 import { canonicalJson } from '../../src/store/content-hash.js';
 import type { FhirRequestContext } from '../access.js';
@@ -32,11 +32,11 @@ const CANCEL_ELEMENTS = new Set(['status', 'cancelationReason']);
 export function updateAppointment(
   ctx: FhirRequestContext,
   deps: BookingHandlerDeps,
-  req: Request,
+  request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
-  const id = String(req.params.id);
+  const id = String(request.params.id);
   return audited(ctx, deps.interaction, 'update', 'Appointment', async () => {
-    const expectedVersion = ifMatchVersion(req.get('if-match'));
+    const expectedVersion = ifMatchVersion(request.headers['if-match']);
     if (expectedVersion === undefined) {
       throw FhirError.of(
         428,
@@ -47,7 +47,7 @@ export function updateAppointment(
         },
       );
     }
-    const body = req.body as Appointment | undefined;
+    const body = request.body as Appointment | undefined;
     if (typeof body !== 'object' || body === null || body.resourceType !== 'Appointment') {
       throw FhirError.of(400, 'invalid', 'the body must be an Appointment resource', {
         expression: 'Appointment',

@@ -13,7 +13,7 @@
  * safe). Errors are OperationOutcomes like every answer of the facade, not `application/problem+json`.
  */
 import { createHash } from 'node:crypto';
-import type { Request } from 'express';
+import type { FhirRequest } from '../fhir-request.js';
 import type { Resource } from '@medplum/fhirtypes';
 import {
   IDEMPOTENCY_RETENTION_MS,
@@ -40,19 +40,21 @@ const KEY = /^[\x21-\x7e]{16,255}$/;
  */
 export async function withIdempotency(
   ctx: FhirRequestContext,
-  req: Request,
+  request: FhirRequest,
   now: Date,
   run: () => Promise<AuditedResult>,
 ): Promise<AuditedResult> {
-  const header = req.get('idempotency-key');
+  const header = request.headers['idempotency-key'];
   if (header === undefined) return run();
   const scope: IdempotencyScope = {
     tenantId: ctx.tenant.id,
     clientId: ctx.client?.id ?? ANONYMOUS,
     key: parseKey(header),
   };
+  // The path as HTTP routing saw it below `/fhir`, so fingerprints stored before stay comparable.
+  const path = `/${request.tenant}/${request.path}`;
   const fingerprint = createHash('sha256')
-    .update(`${req.method}\n${req.path}\n${canonicalJson(req.body ?? null)}`)
+    .update(`${request.method}\n${path}\n${canonicalJson(request.body ?? null)}`)
     .digest('hex');
   const claim = await claimIdempotencyKey(ctx.store, scope, fingerprint, now);
   switch (claim.kind) {

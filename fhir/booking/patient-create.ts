@@ -8,7 +8,7 @@
  * naming the element otherwise).
  */
 import type { Patient } from '@medplum/fhirtypes';
-import type { Request } from 'express';
+import type { RoutedFhirRequest } from '../fhir-request.js';
 import type { FhirRequestContext } from '../access.js';
 import { audited, type InteractionResult } from '../interactions/interaction-deps.js';
 import { versionHeaders } from '../interactions/resource-headers.js';
@@ -25,15 +25,15 @@ const GENDERS = new Set(['male', 'female', 'other', 'unknown']);
 export function createPatient(
   ctx: FhirRequestContext,
   deps: BookingHandlerDeps,
-  req: Request,
+  request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
   return audited(ctx, deps.interaction, 'create', 'Patient', () =>
-    withIdempotency(ctx, req, deps.now(), async () => {
+    withIdempotency(ctx, request, deps.now(), async () => {
       const existing = await conditionalMatch(
         ctx,
         deps.interaction,
         patientDefinition,
-        req.get('if-none-exist'),
+        request.headers['if-none-exist'],
       );
       if (existing) {
         // Answering with an existing patient is a read of it.
@@ -48,7 +48,7 @@ export function createPatient(
           resourceIds: [existing.id],
         };
       }
-      const patient = validPatient(req.body, deps.now());
+      const patient = validPatient(request.body, deps.now());
       const outcome = await deps
         .booking()
         .registerPatient(ctx.tenant.id, patient, { clientId: ctx.client?.id });

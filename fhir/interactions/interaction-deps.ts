@@ -3,9 +3,9 @@
  * before doing anything and write an audit record after (DESIGN.md section 7): every outcome is audited, errors
  * included, and a response is only sent once its audit record is written, so PHI is never returned unaudited.
  */
-import type { Resource } from '@medplum/fhirtypes';
 import type { Logger } from '../../src/logger.js';
 import type { AccessControl, AuditSink, FhirRequestContext, Interaction } from '../access.js';
+import type { FhirResponse } from '../fhir-request.js';
 import { FhirError } from '../operation-outcome.js';
 import type { SearchSources } from '../search/search-page.js';
 
@@ -18,13 +18,8 @@ export interface InteractionDeps {
   baseUrl(ctx: FhirRequestContext): string;
 }
 
-/** What an interaction answers. */
-export interface InteractionResult {
-  status: number;
-  /** Absent for 304 Not Modified. */
-  body?: Resource;
-  headers?: Record<string, string>;
-}
+/** What an interaction answers: a {@link FhirResponse} (without a body for 304 Not Modified). */
+export type InteractionResult = FhirResponse;
 
 /** An interaction's answer and what the audit trail keeps of it. */
 export interface AuditedResult extends InteractionResult {

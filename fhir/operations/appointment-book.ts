@@ -16,7 +16,7 @@
  * booking failure's OperationOutcome with its HTTP status (booking-outcome.ts). `Idempotency-Key` honoured.
  */
 import type { Appointment, Patient } from '@medplum/fhirtypes';
-import type { Request } from 'express';
+import type { RoutedFhirRequest } from '../fhir-request.js';
 import { readResource } from '../../src/store/resource-store.js';
 import type { FhirRequestContext } from '../access.js';
 import type { InteractionResult } from '../interactions/interaction-deps.js';
@@ -49,11 +49,11 @@ const RESOURCE_PATH = 'Parameters.parameter.resource';
 export function bookAppointment(
   ctx: FhirRequestContext,
   deps: BookingHandlerDeps,
-  req: Request,
+  request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
   return auditedOperation(ctx, deps.interaction, 'Appointment', '$book', 'cu', () =>
-    withIdempotency(ctx, req, deps.now(), async () => {
-      const parameters = parametersOf(req.body);
+    withIdempotency(ctx, request, deps.now(), async () => {
+      const parameters = parametersOf(request.body);
       const base = deps.interaction.baseUrl(ctx);
       const { reference, resource } = appointmentParameters(parameters);
       const comment = textValue(single(parameters, 'comment'));

@@ -16,7 +16,7 @@
  */
 import type { Appointment, Bundle, ParametersParameter } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
-import type { Request } from 'express';
+import type { RoutedFhirRequest } from '../fhir-request.js';
 import type { HoldRequest } from '../../src/booking/booking-types.js';
 import type { FhirRequestContext } from '../access.js';
 import type { InteractionResult } from '../interactions/interaction-deps.js';
@@ -42,15 +42,15 @@ export const HOLD_OPERATION = {
 export function holdAppointment(
   ctx: FhirRequestContext,
   deps: BookingHandlerDeps,
-  req: Request,
+  request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
   return auditedOperation(ctx, deps.interaction, 'Appointment', '$hold', 'c', () =>
-    withIdempotency(ctx, req, deps.now(), async () => {
-      const parameters = parametersOf(req.body);
+    withIdempotency(ctx, request, deps.now(), async () => {
+      const parameters = parametersOf(request.body);
       const base = deps.interaction.baseUrl(ctx);
       const { reference, resource } = appointmentParameters(parameters);
       requireOneAppointment(reference, resource);
-      const request = reference
+      const wanted = reference
         ? await proposalRequest(ctx, textValue(reference), base)
         : await readAppointmentInput(ctx, resource, {
             path: 'Parameters.parameter.resource',
@@ -60,7 +60,7 @@ export function holdAppointment(
             base,
             now: deps.now(),
           });
-      const outcome = await deps.booking().holdTime(ctx.tenant.id, request, {
+      const outcome = await deps.booking().holdTime(ctx.tenant.id, wanted, {
         ttlMs: deps.holdTtlMs,
         clientId: ctx.client?.id,
       });

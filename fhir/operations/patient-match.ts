@@ -9,7 +9,7 @@
  */
 import type { Bundle, Patient } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
-import type { Request } from 'express';
+import type { RoutedFhirRequest } from '../fhir-request.js';
 import { matchPatients } from '../../src/booking/patient-registration.js';
 import type { FhirRequestContext } from '../access.js';
 import type { InteractionResult } from '../interactions/interaction-deps.js';
@@ -33,10 +33,10 @@ const MAX_COUNT = 100;
 export function matchPatient(
   ctx: FhirRequestContext,
   deps: BookingHandlerDeps,
-  req: Request,
+  request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
   return auditedOperation(ctx, deps.interaction, 'Patient', '$match', 'rs', async () => {
-    const parameters = parametersOf(req.body);
+    const parameters = parametersOf(request.body);
     const resourceParameter = single(parameters, 'resource');
     if (!resourceParameter) {
       throw FhirError.of(400, 'required', 'resource (the Patient to match) is required', {

@@ -10,12 +10,11 @@
  * its last delivered event.
  */
 import type { Parameters, ParametersParameter } from '@medplum/fhirtypes';
-import type { Request } from 'express';
+import type { RoutedFhirRequest } from '../fhir-request.js';
 import { listDeadLetters, redrive } from '../../src/webhooks/delivery-queue.js';
 import type { FhirRequestContext } from '../access.js';
 import { audited, type InteractionDeps, type InteractionResult } from '../interactions/interaction-deps.js';
 import { FhirError } from '../operation-outcome.js';
-import { queryParams } from '../request-context.js';
 import { listInput, operationInputs } from '../subscriptions/request-body.js';
 import type { SubscriptionRouteDeps } from '../subscriptions/subscription-deps.js';
 import { storedSubscription } from '../subscriptions/subscription-interactions.js';
@@ -25,10 +24,10 @@ export function deadLettersOperation(
   ctx: FhirRequestContext,
   deps: InteractionDeps,
   id: string,
-  req: Request,
+  request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
   return audited(ctx, deps, 'read', 'Subscription', async () => {
-    operationInputs(req, queryParams(req), []);
+    operationInputs(request, request.query, []);
     await storedSubscription(ctx, id);
     const letters = await listDeadLetters(ctx.store, ctx.tenant.id, { subscriptionId: id, limit: 100 });
     const parameter = letters.map((letter): ParametersParameter => {
@@ -58,10 +57,10 @@ export function redriveOperation(
   deps: InteractionDeps,
   subscriptions: SubscriptionRouteDeps,
   id: string,
-  req: Request,
+  request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
   return audited(ctx, deps, 'update', 'Subscription', async () => {
-    const inputs = operationInputs(req, queryParams(req), ['event-number']);
+    const inputs = operationInputs(request, request.query, ['event-number']);
     const eventNumbers = listInput(inputs, 'event-number')?.map((value) => {
       if (!/^\d{1,10}$/.test(value)) {
         throw FhirError.of(400, 'value', 'event-number must be a whole number', {

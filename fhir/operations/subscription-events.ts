@@ -8,7 +8,7 @@
  * it returns is recorded in the audit trail under its own type.
  */
 import type { Bundle } from '@medplum/fhirtypes';
-import type { Request } from 'express';
+import type { RoutedFhirRequest } from '../fhir-request.js';
 import { PAYLOAD_CONTENTS, type PayloadContent } from '../../src/webhooks/subscription-resource.js';
 import { subscriptionEvents } from '../../src/webhooks/subscription-status.js';
 import { readSubscription } from '../../src/webhooks/subscription-store.js';
@@ -16,7 +16,6 @@ import { topicByUrl } from '../../src/webhooks/topics.js';
 import type { FhirRequestContext } from '../access.js';
 import { audited, type InteractionDeps, type InteractionResult } from '../interactions/interaction-deps.js';
 import { FhirError, notFound } from '../operation-outcome.js';
-import { queryParams } from '../request-context.js';
 import { integerInput, operationInputs, singleInput } from '../subscriptions/request-body.js';
 import type { SubscriptionRouteDeps } from '../subscriptions/subscription-deps.js';
 import { storedSubscription } from '../subscriptions/subscription-interactions.js';
@@ -29,10 +28,10 @@ export function subscriptionEventsOperation(
   deps: InteractionDeps,
   subscriptions: SubscriptionRouteDeps,
   id: string,
-  req: Request,
+  request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
   return audited(ctx, deps, 'read', 'Subscription', async () => {
-    const inputs = operationInputs(req, queryParams(req), [
+    const inputs = operationInputs(request, request.query, [
       'eventsSinceNumber',
       'eventsUntilNumber',
       'content',

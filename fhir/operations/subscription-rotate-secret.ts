@@ -9,11 +9,10 @@
  * for a secret that leaked. Authorized as an update of Subscription.
  */
 import type { Parameters } from '@medplum/fhirtypes';
-import type { Request } from 'express';
+import type { RoutedFhirRequest } from '../fhir-request.js';
 import { rotateSubscriptionSecret } from '../../src/webhooks/subscription-store.js';
 import type { FhirRequestContext } from '../access.js';
 import { audited, type InteractionDeps, type InteractionResult } from '../interactions/interaction-deps.js';
-import { queryParams } from '../request-context.js';
 import { integerInput, operationInputs } from '../subscriptions/request-body.js';
 import type { SubscriptionRouteDeps } from '../subscriptions/subscription-deps.js';
 import { withSubscriptionErrors } from '../subscriptions/subscription-fhir-error.js';
@@ -28,10 +27,10 @@ export function rotateSecretOperation(
   deps: InteractionDeps,
   subscriptions: SubscriptionRouteDeps,
   id: string,
-  req: Request,
+  request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
   return audited(ctx, deps, 'update', 'Subscription', async () => {
-    const inputs = operationInputs(req, queryParams(req), ['overlap-seconds']);
+    const inputs = operationInputs(request, request.query, ['overlap-seconds']);
     const overlapSeconds =
       integerInput(inputs, 'overlap-seconds', MAX_OVERLAP_SECONDS) ??
       subscriptions.secretOverlapSeconds ??

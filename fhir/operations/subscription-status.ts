@@ -7,13 +7,12 @@
  * Authorized as a read (instance) or a search (type) of Subscription.
  */
 import type { Bundle, Parameters } from '@medplum/fhirtypes';
-import type { Request } from 'express';
+import type { RoutedFhirRequest } from '../fhir-request.js';
 import type { SubscriptionStatus } from '../../src/webhooks/subscription-record.js';
 import { subscriptionStatusBundle } from '../../src/webhooks/subscription-status.js';
 import type { FhirRequestContext } from '../access.js';
 import { audited, type InteractionDeps, type InteractionResult } from '../interactions/interaction-deps.js';
 import { FhirError } from '../operation-outcome.js';
-import { queryParams } from '../request-context.js';
 import { listInput, operationInputs } from '../subscriptions/request-body.js';
 import type { SubscriptionRouteDeps } from '../subscriptions/subscription-deps.js';
 import { storedSubscription, SUBSCRIPTION_STATUSES } from '../subscriptions/subscription-interactions.js';
@@ -24,10 +23,10 @@ export function subscriptionStatusInstance(
   deps: InteractionDeps,
   subscriptions: SubscriptionRouteDeps,
   id: string,
-  req: Request,
+  request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
   return audited(ctx, deps, 'read', 'Subscription', async () => {
-    operationInputs(req, queryParams(req), []);
+    operationInputs(request, request.query, []);
     await storedSubscription(ctx, id);
     const body = await subscriptionStatusBundle(ctx.store, ctx.tenant.id, {
       baseUrl: deps.baseUrl(ctx),
@@ -43,10 +42,10 @@ export function subscriptionStatusType(
   ctx: FhirRequestContext,
   deps: InteractionDeps,
   subscriptions: SubscriptionRouteDeps,
-  req: Request,
+  request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
   return audited(ctx, deps, 'search', 'Subscription', async () => {
-    const inputs = operationInputs(req, queryParams(req), ['id', 'status']);
+    const inputs = operationInputs(request, request.query, ['id', 'status']);
     const statuses = listInput(inputs, 'status');
     const bad = statuses?.find((s) => !(SUBSCRIPTION_STATUSES as readonly string[]).includes(s));
     if (bad !== undefined) {

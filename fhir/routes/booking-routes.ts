@@ -1,6 +1,6 @@
 /**
- * The FHIR surface of booking (DESIGN.md sections 2 and 4; standards.md 1, 3.4, 6), registered on the facade's
- * router under `/:tenant`:
+ * The FHIR surface of booking (DESIGN.md sections 2 and 4; standards.md 1, 3.4, 6), as a route table of
+ * the facade (`createFhirHandler({ routes })`), below `/fhir/{tenant}`:
  *
  * | route | what |
  * |---|---|
@@ -13,16 +13,14 @@
  * | `POST Patient` | register a new patient (or return the certain match); flagged for staff review |
  * | `POST Patient/$match` | graded matches |
  *
- * Every route goes through the kit: format negotiation, authentication, bounded JSON body parsing, then a handler
- * that authorizes and audits (`audited` / `auditedOperation`). Failures of the saga answer an OperationOutcome
+ * Routes are data the facade's handler dispatches (the HTTP edge negotiates the format, authenticates and parses
+ * the bounded JSON body first); each handler authorizes and audits (`audited` / `auditedOperation`). Failures of the saga answer an OperationOutcome
  * with Switchboard's precise code and alternatives (fhir/booking/booking-outcome.ts).
  * {@link bookingCapabilities} is what these routes add to the CapabilityStatement.
  */
-import type { Router } from 'express';
 import type { BookingService } from '../../src/booking/booking-service.js';
 import type { CapabilityContribution } from '../capability-statement.js';
-import type { FacadeRouteKit } from '../fhir-router.js';
-import { queryParams } from '../request-context.js';
+import type { FhirRouteModule } from '../fhir-route.js';
 import { createAppointment } from '../booking/appointment-create.js';
 import { JSON_PATCH, patchAppointment } from '../booking/appointment-patch.js';
 import { updateAppointment } from '../booking/appointment-update.js';
@@ -50,52 +48,55 @@ export interface BookingRouteDeps {
   holdSeconds?: number;
 }
 
-export function bookingRoutes(deps: BookingRouteDeps): (router: Router, kit: FacadeRouteKit) => void {
+export function bookingRoutes(deps: BookingRouteDeps): FhirRouteModule {
   const booking = typeof deps.booking === 'function' ? deps.booking : () => deps.booking as BookingService;
-  return (router, kit) => {
-    const handlerDeps: BookingHandlerDeps = {
-      interaction: kit.deps,
+  return (interaction) => {
+    const d: BookingHandlerDeps = {
+      interaction,
       booking,
       now: deps.now,
       holdTtlMs: (deps.holdSeconds ?? DEFAULT_HOLD_SECONDS) * 1000,
     };
-    const json = { body: 'json' } as const;
-    router.get(
-      '/:tenant/Appointment/$find',
-      ...kit.handler((ctx, req) => findAppointments(ctx, handlerDeps, findInputFromQuery(queryParams(req)))),
-    );
-    router.post(
-      '/:tenant/Appointment/$find',
-      ...kit.handler(
-        (ctx, req) => findAppointments(ctx, handlerDeps, findInputFromParameters(req.body)),
-        json,
-      ),
-    );
-    router.post(
-      '/:tenant/Appointment/$hold',
-      ...kit.handler((ctx, req) => holdAppointment(ctx, handlerDeps, req), json),
-    );
-    router.post(
-      '/:tenant/Appointment/$book',
-      ...kit.handler((ctx, req) => bookAppointment(ctx, handlerDeps, req), json),
-    );
-    router.post(
-      '/:tenant/Appointment',
-      ...kit.handler((ctx, req) => createAppointment(ctx, handlerDeps, req), json),
-    );
-    router.put(
-      '/:tenant/Appointment/:id',
-      ...kit.handler((ctx, req) => updateAppointment(ctx, handlerDeps, req), json),
-    );
-    router.patch(
-      '/:tenant/Appointment/:id',
-      ...kit.handler((ctx, req) => patchAppointment(ctx, handlerDeps, req), json),
-    );
-    router.post(
-      '/:tenant/Patient/$match',
-      ...kit.handler((ctx, req) => matchPatient(ctx, handlerDeps, req), json),
-    );
-    router.post('/:tenant/Patient', ...kit.handler((ctx, req) => createPatient(ctx, handlerDeps, req), json));
+    return [
+      {
+        method: 'GET',
+        path: 'Appointment/$find',
+        handle: (request, ctx) => findAppointments(ctx, d, findInputFromQuery(request.query)),
+      },
+      {
+        method: 'POST',
+        path: 'Appointment/$find',
+        body: 'json',
+        handle: (request, ctx) => findAppointments(ctx, d, findInputFromParameters(request.body)),
+      },
+      {
+        method: 'POST',
+        path: 'Appointment/$hold',
+        body: 'json',
+        handle: (r, ctx) => holdAppointment(ctx, d, r),
+      },
+      {
+        method: 'POST',
+        path: 'Appointment/$book',
+        body: 'json',
+        handle: (r, ctx) => bookAppointment(ctx, d, r),
+      },
+      { method: 'POST', path: 'Appointment', body: 'json', handle: (r, ctx) => createAppointment(ctx, d, r) },
+      {
+        method: 'PUT',
+        path: 'Appointment/:id',
+        body: 'json',
+        handle: (r, ctx) => updateAppointment(ctx, d, r),
+      },
+      {
+        method: 'PATCH',
+        path: 'Appointment/:id',
+        body: 'json',
+        handle: (r, ctx) => patchAppointment(ctx, d, r),
+      },
+      { method: 'POST', path: 'Patient/$match', body: 'json', handle: (r, ctx) => matchPatient(ctx, d, r) },
+      { method: 'POST', path: 'Patient', body: 'json', handle: (r, ctx) => createPatient(ctx, d, r) },
+    ];
   };
 }
 

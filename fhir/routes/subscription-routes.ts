@@ -1,6 +1,6 @@
 /**
- * The webhook surface of the FHIR facade (DESIGN.md section 6; standards.md 4.2 and 5), as routes for
- * `createFhirRouter({ routes })`, under `/fhir/{tenant}/`:
+ * The webhook surface of the FHIR facade (DESIGN.md section 6; standards.md 4.2 and 5), as a route table for
+ * `createFhirHandler({ routes })`, under `/fhir/{tenant}/`:
  *
  * | route | what |
  * |---|---|
@@ -14,16 +14,15 @@
  * | `GET Basic?code=SubscriptionTopic`, `GET Basic/[topic id]` | topics, the R4 backport way |
  *
  * Scopes are those of `Subscription` (`system/Subscription.cruds`; operations need r, s or u as documented on
- * each), and `Basic` for topics. Every route authenticates, authorizes and audits through the facade kit.
+ * each), and `Basic` for topics. Every route authorizes and audits (the HTTP edge authenticates first).
  */
-import type { Request, Router } from 'express';
-import type { FacadeRouteKit } from '../fhir-router.js';
+import { prefersStrictHandling, type RoutedFhirRequest } from '../fhir-request.js';
+import type { FhirRoute, FhirRouteModule } from '../fhir-route.js';
 import { FhirError } from '../operation-outcome.js';
 import { deadLettersOperation, redriveOperation } from '../operations/subscription-dead-letters.js';
 import { subscriptionEventsOperation } from '../operations/subscription-events.js';
 import { rotateSecretOperation } from '../operations/subscription-rotate-secret.js';
 import { subscriptionStatusInstance, subscriptionStatusType } from '../operations/subscription-status.js';
-import { prefersStrictHandling, queryParams } from '../request-context.js';
 import type { SubscriptionRouteDeps } from '../subscriptions/subscription-deps.js';
 import {
   createSubscriptionInteraction,
@@ -44,84 +43,101 @@ export {
   subscriptionCapabilityResources,
 } from '../subscriptions/subscription-capability.js';
 
-/** Registers the Subscription and topic routes; pass the result in `createFhirRouter({ routes })`. */
-export function subscriptionRoutes(
-  deps: SubscriptionRouteDeps,
-): (router: Router, kit: FacadeRouteKit) => void {
-  return (router, kit) => {
-    const d = kit.deps;
-    const id = (req: Request) => String(req.params.id);
-    const json = { body: 'json' } as const;
-
-    router.post(
-      '/:tenant/Subscription',
-      ...kit.handler((ctx, req) => createSubscriptionInteraction(ctx, d, deps, req), json),
-    );
-    router.get(
-      '/:tenant/Subscription',
-      ...kit.handler((ctx, req) =>
-        searchSubscriptionsInteraction(ctx, d, queryParams(req), prefersStrictHandling(req)),
-      ),
-    );
-    for (const method of ['get', 'post'] as const) {
-      router[method](
-        '/:tenant/Subscription/$status',
-        ...kit.handler((ctx, req) => subscriptionStatusType(ctx, d, deps, req), json),
-      );
-      router[method](
-        '/:tenant/Subscription/:id/$status',
-        ...kit.handler((ctx, req) => subscriptionStatusInstance(ctx, d, deps, id(req), req), json),
-      );
-      router[method](
-        '/:tenant/Subscription/:id/$events',
-        ...kit.handler((ctx, req) => subscriptionEventsOperation(ctx, d, deps, id(req), req), json),
-      );
-    }
-    router.post(
-      '/:tenant/Subscription/:id/$rotate-secret',
-      ...kit.handler((ctx, req) => rotateSecretOperation(ctx, d, deps, id(req), req), json),
-    );
-    router.get(
-      '/:tenant/Subscription/:id/$dead-letters',
-      ...kit.handler((ctx, req) => deadLettersOperation(ctx, d, id(req), req)),
-    );
-    router.post(
-      '/:tenant/Subscription/:id/$redrive',
-      ...kit.handler((ctx, req) => redriveOperation(ctx, d, deps, id(req), req), json),
-    );
-    router.get(
-      '/:tenant/Subscription/:id',
-      ...kit.handler((ctx, req) => readSubscriptionInteraction(ctx, d, id(req), req.get('if-none-match'))),
-    );
-    router.put(
-      '/:tenant/Subscription/:id',
-      ...kit.handler((ctx, req) => updateSubscriptionInteraction(ctx, d, deps, id(req), req), json),
-    );
-    router.delete(
-      '/:tenant/Subscription/:id',
-      ...kit.handler((ctx, req) => deleteSubscriptionInteraction(ctx, d, deps, id(req))),
-    );
-
-    router.get(
-      '/:tenant/Basic',
-      ...kit.handler((ctx, req) =>
-        searchTopicsInteraction(ctx, d, deps, queryParams(req), prefersStrictHandling(req)),
-      ),
-    );
-    router.get(
-      '/:tenant/Basic/:id',
-      ...kit.handler((ctx, req) => readTopicInteraction(ctx, d, deps, id(req))),
-    );
-    router.get(['/:tenant/SubscriptionTopic', '/:tenant/SubscriptionTopic/:id'], () => {
-      throw subscriptionTopicIsR5();
-    });
-    // Anything else under these types is an interaction this server does not offer, not an unknown type.
-    router.all(['/:tenant/Subscription/*rest', '/:tenant/Basic/*rest'], (req) => {
-      throw FhirError.of(
-        405,
-        'not-supported',
-        `${req.method} ${req.path} is not supported; see the CapabilityStatement for what Subscription and Basic offer`,
-      );
-    });
+/** The Subscription and topic routes; pass the result in `createFhirHandler({ routes })`. */
+export function subscriptionRoutes(deps: SubscriptionRouteDeps): FhirRouteModule {
+  return (d) => {
+    const id = (request: RoutedFhirRequest) => String(request.params.id);
+    const strict = prefersStrictHandling;
+    const getOrPost = ['GET', 'POST'] as const;
+    return [
+      {
+        method: 'POST',
+        path: 'Subscription',
+        body: 'json',
+        handle: (r, ctx) => createSubscriptionInteraction(ctx, d, deps, r),
+      },
+      {
+        method: 'GET',
+        path: 'Subscription',
+        handle: (r, ctx) => searchSubscriptionsInteraction(ctx, d, r.query, strict(r)),
+      },
+      {
+        method: getOrPost,
+        path: 'Subscription/$status',
+        body: 'json',
+        handle: (r, ctx) => subscriptionStatusType(ctx, d, deps, r),
+      },
+      {
+        method: getOrPost,
+        path: 'Subscription/:id/$status',
+        body: 'json',
+        handle: (r, ctx) => subscriptionStatusInstance(ctx, d, deps, id(r), r),
+      },
+      {
+        method: getOrPost,
+        path: 'Subscription/:id/$events',
+        body: 'json',
+        handle: (r, ctx) => subscriptionEventsOperation(ctx, d, deps, id(r), r),
+      },
+      {
+        method: 'POST',
+        path: 'Subscription/:id/$rotate-secret',
+        body: 'json',
+        handle: (r, ctx) => rotateSecretOperation(ctx, d, deps, id(r), r),
+      },
+      {
+        method: 'GET',
+        path: 'Subscription/:id/$dead-letters',
+        handle: (r, ctx) => deadLettersOperation(ctx, d, id(r), r),
+      },
+      {
+        method: 'POST',
+        path: 'Subscription/:id/$redrive',
+        body: 'json',
+        handle: (r, ctx) => redriveOperation(ctx, d, deps, id(r), r),
+      },
+      {
+        method: 'GET',
+        path: 'Subscription/:id',
+        handle: (r, ctx) => readSubscriptionInteraction(ctx, d, id(r), r.headers['if-none-match']),
+      },
+      {
+        method: 'PUT',
+        path: 'Subscription/:id',
+        body: 'json',
+        handle: (r, ctx) => updateSubscriptionInteraction(ctx, d, deps, id(r), r),
+      },
+      {
+        method: 'DELETE',
+        path: 'Subscription/:id',
+        handle: (r, ctx) => deleteSubscriptionInteraction(ctx, d, deps, id(r)),
+      },
+      {
+        method: 'GET',
+        path: 'Basic',
+        handle: (r, ctx) => searchTopicsInteraction(ctx, d, deps, r.query, strict(r)),
+      },
+      { method: 'GET', path: 'Basic/:id', handle: (r, ctx) => readTopicInteraction(ctx, d, deps, id(r)) },
+      ...['SubscriptionTopic', 'SubscriptionTopic/:id'].map((path): FhirRoute => ({
+        method: 'GET',
+        path,
+        public: true,
+        handle: () => Promise.reject(subscriptionTopicIsR5()),
+      })),
+      // Anything else under these types is an interaction this server does not offer, not an unknown type.
+      ...['Subscription/*rest', 'Basic/*rest'].map((path): FhirRoute => ({
+        method: '*',
+        path,
+        public: true,
+        handle: (r) =>
+          Promise.reject(
+            FhirError.of(
+              405,
+              'not-supported',
+              `${r.method} /${r.tenant}/${r.path} is not supported; see the CapabilityStatement for what Subscription and Basic offer`,
+            ),
+          ),
+      })),
+    ];
   };
 }

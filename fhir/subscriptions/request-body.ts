@@ -4,22 +4,20 @@
  * body or one of the wrong resource type a 400.
  */
 import type { Parameters, ParametersParameter, Resource } from '@medplum/fhirtypes';
-import type { Request } from 'express';
+import { bodyIs, hasContent, type FhirRequest } from '../fhir-request.js';
 import { FhirError } from '../operation-outcome.js';
 
 const JSON_TYPES = ['application/fhir+json', 'application/json'];
 
 /** The body as a resource of `resourceType`, or undefined when the request has none. */
 export function optionalResourceBody<T extends Resource>(
-  req: Request,
+  request: FhirRequest,
   resourceType: T['resourceType'],
 ): T | undefined {
-  const body: unknown = req.body;
+  const body: unknown = request.body;
   if (body === undefined || body === null) {
     // The JSON parser leaves the body alone when it has another media type.
-    const hasContent =
-      req.get('transfer-encoding') !== undefined || Number(req.get('content-length') ?? 0) > 0;
-    if (hasContent && req.is(JSON_TYPES) === false) {
+    if (hasContent(request) && bodyIs(request, JSON_TYPES) === false) {
       throw FhirError.of(415, 'not-supported', `send the ${resourceType} as application/fhir+json`);
     }
     return undefined;
@@ -40,8 +38,8 @@ export function optionalResourceBody<T extends Resource>(
 }
 
 /** The body as a resource of `resourceType`; a 400 when there is none. */
-export function resourceBody<T extends Resource>(req: Request, resourceType: T['resourceType']): T {
-  const resource = optionalResourceBody<T>(req, resourceType);
+export function resourceBody<T extends Resource>(request: FhirRequest, resourceType: T['resourceType']): T {
+  const resource = optionalResourceBody<T>(request, resourceType);
   if (!resource) throw FhirError.of(400, 'required', `the request needs a ${resourceType} resource body`);
   return resource;
 }
@@ -52,7 +50,7 @@ export function resourceBody<T extends Resource>(req: Request, resourceType: T['
  * 400 naming them, so a typo never silently widens or narrows what the operation does.
  */
 export function operationInputs(
-  req: Request,
+  request: FhirRequest,
   params: ReadonlyArray<readonly [string, string]>,
   known: readonly string[],
 ): Map<string, string[]> {
@@ -70,7 +68,8 @@ export function operationInputs(
     inputs.set(name, [...(inputs.get(name) ?? []), value]);
   };
   for (const [name, value] of params) add(name, value);
-  const body = req.method === 'POST' ? optionalResourceBody<Parameters>(req, 'Parameters') : undefined;
+  const body =
+    request.method === 'POST' ? optionalResourceBody<Parameters>(request, 'Parameters') : undefined;
   for (const parameter of body?.parameter ?? []) add(parameter.name, primitiveValue(parameter));
   return inputs;
 }

@@ -9,7 +9,7 @@
  * way to read Patients.
  */
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import type { Request } from 'express';
+import type { RoutedFhirRequest } from '../fhir-request.js';
 import { readResource } from '../../src/store/resource-store.js';
 import { SubscriptionError } from '../../src/webhooks/subscription-error.js';
 import type { SubscriptionStatus } from '../../src/webhooks/subscription-record.js';
@@ -40,10 +40,10 @@ export function createSubscriptionInteraction(
   ctx: FhirRequestContext,
   deps: InteractionDeps,
   subscriptions: SubscriptionRouteDeps,
-  req: Request,
+  request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
   return audited(ctx, deps, 'create', 'Subscription', async () => {
-    const resource = withoutSecret(resourceBody<BackportSubscription>(req, 'Subscription'));
+    const resource = withoutSecret(resourceBody<BackportSubscription>(request, 'Subscription'));
     authorizeContent(ctx, deps, resource);
     const created = await withSubscriptionErrors(() =>
       createSubscription(ctx.store, ctx.tenant.id, resource, {
@@ -159,17 +159,17 @@ export function updateSubscriptionInteraction(
   deps: InteractionDeps,
   subscriptions: SubscriptionRouteDeps,
   id: string,
-  req: Request,
+  request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
   return audited(ctx, deps, 'update', 'Subscription', async () => {
     if (!FHIR_ID.test(id)) throw notFound(`Subscription/${id}`);
-    const resource = withoutSecret(resourceBody<BackportSubscription>(req, 'Subscription'));
+    const resource = withoutSecret(resourceBody<BackportSubscription>(request, 'Subscription'));
     if (resource.id !== id) {
       throw FhirError.of(400, 'invalid', `the resource's id must be ${id}, the id in the URL`, {
         expression: 'Subscription.id',
       });
     }
-    const ifMatchVersion = parseIfMatch(req.get('if-match'));
+    const ifMatchVersion = parseIfMatch(request.headers['if-match']);
     authorizeContent(ctx, deps, resource);
     const view = await withSubscriptionErrors(() =>
       updateSubscription(ctx.store, ctx.tenant.id, id, resource, {

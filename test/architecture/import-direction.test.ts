@@ -1,5 +1,5 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 // DESIGN.md section 1: src/ imports neither fhir/ nor sync/ (except the composition root and the CLI);
@@ -10,6 +10,20 @@ const rules: Record<string, { forbidden: string[]; exempt?: string[] }> = {
   fhir: { forbidden: ['sync'] },
   sync: { forbidden: ['fhir'] },
 };
+
+/** The files that may speak express: the FHIR router, its HTTP middleware, the app and the simulator. */
+const HTTP_EDGE = [
+  'fhir/fhir-router.ts',
+  'fhir/auth-middleware.ts',
+  'fhir/request-limits.ts',
+  'src/app.ts',
+  'src/main.ts',
+];
+const isHttpEdge = (file: string): boolean => HTTP_EDGE.includes(file) || file.startsWith('src/sim/');
+
+function importsExpress(source: string): boolean {
+  return /(?:import|export)[^'"]*?from\s+['"]express['"]|import\(\s*['"]express['"]\s*\)/.test(source);
+}
 
 function tsFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -41,6 +55,15 @@ describe('import direction between src/, fhir/ and sync/', () => {
     });
   }
 
+  // Issue 9 item 8: FHIR handlers are transport-free; express stays at the HTTP edge.
+  it('only fhir/fhir-router.ts and the HTTP edge import express', () => {
+    const offenders = ['src', 'fhir', 'sync']
+      .flatMap((folder) => tsFiles(join(root, folder)))
+      .map((file) => relative(root, file).split(sep).join('/'))
+      .filter((file) => !isHttpEdge(file) && importsExpress(readFileSync(join(root, file), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+
   it('sees static, type-only, re-exported and dynamic imports (the check itself works)', () => {
     const source = [
       "import { a } from '../../fhir/a.js';",
@@ -49,5 +72,8 @@ describe('import direction between src/, fhir/ and sync/', () => {
       "const d = await import('../../fhir/d.js');",
     ].join('\n');
     expect(importedTopFolders(join(root, 'src/store/x.ts'), source)).toEqual(['fhir', 'sync', 'src', 'fhir']);
+    expect(importsExpress("import type { Request } from 'express';")).toBe(true);
+    expect(importsExpress("const e = await import('express');")).toBe(true);
+    expect(importsExpress("import { x } from './express-like.js';")).toBe(false);
   });
 });

@@ -10,7 +10,8 @@ import { MedplumClient } from '@medplum/core';
 import express from 'express';
 import { Client } from 'fhir-kit-client';
 import type { AccessControl, AuditRecord, AuditSink } from '../../../fhir/access.js';
-import { createFhirRouter, type FhirRouterOptions } from '../../../fhir/fhir-router.js';
+import { createFhirHandler, type FhirHandler, type FhirHandlerOptions } from '../../../fhir/fhir-handler.js';
+import { createFhirRouter } from '../../../fhir/fhir-router.js';
 import { createJsonBodyParser } from '../../../fhir/request-limits.js';
 import { FhirError } from '../../../fhir/operation-outcome.js';
 import type { SearchSource } from '../../../fhir/search/search-sources.js';
@@ -49,6 +50,8 @@ export interface FacadeHarness {
   base: string;
   tenant: string;
   store: Store;
+  /** The facade without HTTP (`handleFhirRequest`), the same one the router serves. */
+  handler: FhirHandler;
   sync: SyncHarness;
   access: TestAccess;
   /** Every audit record written, in order. */
@@ -66,7 +69,7 @@ export interface FacadeOptions {
   firm?: { name: string; data: SimFirmData };
   slotSources?: readonly SearchSource[];
   /** Extra facade routes (writes, operations), built once the sim and the engine are up. */
-  routes?: (sync: SyncHarness) => NonNullable<FhirRouterOptions['routes']>;
+  routes?: (sync: SyncHarness) => NonNullable<FhirHandlerOptions['routes']>;
 }
 
 export async function startFacade(options: FacadeOptions): Promise<FacadeHarness> {
@@ -88,22 +91,22 @@ export async function startFacade(options: FacadeOptions): Promise<FacadeHarness
     },
   };
   let url = '';
+  const handler = createFhirHandler({
+    tenants: sync.tenants,
+    logger: createLogger('silent'),
+    publicBaseUrl: () => url,
+    softwareVersion: 'test',
+    startedAt: new Date('2026-11-20T15:00:00Z'),
+    store: () => options.store,
+    access,
+    audit: sink,
+    slotSources: options.slotSources,
+    routes: options.routes?.(sync),
+  });
   const app = express();
   app.use(
     '/fhir',
-    createFhirRouter({
-      tenants: sync.tenants,
-      logger: createLogger('silent'),
-      publicBaseUrl: () => url,
-      softwareVersion: 'test',
-      startedAt: new Date('2026-11-20T15:00:00Z'),
-      store: () => options.store,
-      access,
-      audit: sink,
-      slotSources: options.slotSources,
-      routes: options.routes?.(sync),
-      jsonBody: createJsonBodyParser(),
-    }),
+    createFhirRouter({ handler, logger: createLogger('silent'), jsonBody: createJsonBodyParser() }),
   );
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -117,6 +120,7 @@ export async function startFacade(options: FacadeOptions): Promise<FacadeHarness
     base,
     tenant: firm.name,
     store: options.store,
+    handler,
     sync,
     access,
     audit,

@@ -1,0 +1,132 @@
+/**
+ * The FHIR R4 facade without a transport (DESIGN.md section 2): {@link createFhirHandler} builds, per app, the
+ * one entry `handleFhirRequest(request) → FhirResponse` that the HTTP router (`fhir/fhir-router.ts`) and any
+ * other facade in the process (the agent interface, with an already-authenticated client) call. It dispatches
+ * over route tables (fhir/fhir-route.ts): the route modules' first, then the read/search interactions. An unknown
+ * tenant or resource type is a 404; every error thrown inside becomes an OperationOutcome answer here
+ * ({@link errorResponse}). Access control and audit run inside each route (`audited`), not around it.
+ */
+import type { TenantConfig } from '../src/config.js';
+import type { Logger } from '../src/logger.js';
+import type { Store } from '../src/store/database.js';
+import type { AccessControl, AuditSink } from './access.js';
+import type { CapabilityContribution, CapabilityOptions } from './capability-statement.js';
+import type { FhirRequest, FhirResponse } from './fhir-request.js';
+import { matchRoute, type FhirRoute, type FhirRouteModule } from './fhir-route.js';
+
+export type { FhirRouteModule } from './fhir-route.js';
+import type { InteractionDeps } from './interactions/interaction-deps.js';
+import { FhirError, errorResponse, notFound } from './operation-outcome.js';
+import { requestContext } from './request-context.js';
+import { resourceDefinitionOf } from './resources/supported-resources.js';
+import { interactionRoutes, notSupported } from './routes/interaction-routes.js';
+import type { SearchSources } from './search/search-page.js';
+import type { SearchSource } from './search/search-sources.js';
+import { storeSearchSource } from './search/store-source.js';
+
+export interface FhirHandlerOptions {
+  tenants: readonly TenantConfig[];
+  logger: Logger;
+  /** The base URL clients see, without `/fhir`. */
+  publicBaseUrl: () => string;
+  softwareVersion: string;
+  startedAt: Date;
+  /** The open store; called per request (the app opens it at start). */
+  store: () => Store;
+  /** Checked by every interaction before it does anything. */
+  access: AccessControl;
+  /** Receives one record per interaction, after it ran (errors included). */
+  audit: AuditSink;
+  /** Further sources of Slots (computed free slots), merged with the store's in Slot searches and reads. */
+  slotSources?: readonly SearchSource[];
+  /**
+   * Further routes (writes, operations, Subscriptions), matched before the generic read/search routes so
+   * `Appointment/$find` is not taken for a read.
+   */
+  routes?: readonly FhirRouteModule[];
+  /** What the extra `routes` add to the CapabilityStatement (writes, operations), so `metadata` stays true. */
+  capabilities?: readonly CapabilityContribution[];
+  /** CapabilityStatement entries of route modules (Subscription, topics) and what the server instantiates. */
+  capability?: Pick<CapabilityOptions, 'extraResources' | 'instantiates'>;
+}
+
+/** The facade as a function of requests. */
+export interface FhirHandler {
+  /** Answers `request`; never throws: errors are OperationOutcome responses. */
+  handleFhirRequest(request: FhirRequest): Promise<FhirResponse>;
+  /**
+   * The route `request` goes to, its tenant and resource type checked (404 FhirErrors otherwise): for a
+   * transport that authenticates and reads the body the route asks for before calling {@link handleFhirRequest}.
+   */
+  routeOf(request: Pick<FhirRequest, 'method' | 'tenant' | 'path'>): FhirRoute;
+}
+
+export function createFhirHandler(options: FhirHandlerOptions): FhirHandler {
+  const tenants = new Map(options.tenants.map((t) => [t.id, t]));
+  const storeSource = storeSearchSource();
+  const sources: SearchSources = {
+    of: (type) => (type === 'Slot' ? [storeSource, ...(options.slotSources ?? [])] : [storeSource]),
+  };
+  const deps: InteractionDeps = {
+    access: options.access,
+    audit: options.audit,
+    sources,
+    logger: options.logger,
+    baseUrl: (ctx) => tenantBase(options, ctx.tenant),
+  };
+  const routes: readonly FhirRoute[] = [
+    ...(options.routes ?? []).flatMap((module) => module(deps)),
+    ...interactionRoutes(deps, {
+      tenantBase: (tenant) => tenantBase(options, tenant),
+      softwareVersion: options.softwareVersion,
+      date: options.startedAt.toISOString(),
+      contributions: options.capabilities,
+      ...options.capability,
+    }),
+  ];
+
+  const route = (request: Pick<FhirRequest, 'method' | 'tenant' | 'path'>) => {
+    const match = matchRoute(routes, request.method, request.path);
+    if (!match) {
+      const where = `/fhir/${request.tenant}${request.path === '' ? '' : `/${request.path}`}`;
+      throw FhirError.of(404, 'not-supported', `no FHIR interaction at ${request.method} ${where}`);
+    }
+    if (!tenants.has(request.tenant)) throw notFound(`tenant ${request.tenant}`);
+    const type = match.params.type;
+    if (type !== undefined && !resourceDefinitionOf(type)) throw notSupported(type);
+    return match;
+  };
+  const failure = (error: unknown, request: FhirRequest) =>
+    errorResponse(error, options.logger, {
+      method: request.method,
+      path: `/${request.tenant}/${request.path}`,
+    });
+
+  return {
+    routeOf: (request) => route(request).route,
+    async handleFhirRequest(request) {
+      // Only requests that reached a non-public route carry a request id, their errors included.
+      let requestId: string | undefined;
+      try {
+        const { route: matched, params } = route(request);
+        const tenant = tenants.get(request.tenant) as TenantConfig;
+        const ctx = requestContext(request, tenant, options.store());
+        if (!matched.public) requestId = ctx.requestId;
+        const response = await matched.handle({ ...request, params }, ctx);
+        return requestId === undefined ? response : withRequestId(response, requestId);
+      } catch (error) {
+        const response = failure(error, request);
+        return requestId === undefined ? response : withRequestId(response, requestId);
+      }
+    },
+  };
+}
+
+function withRequestId(response: FhirResponse, requestId: string): FhirResponse {
+  return { ...response, headers: { 'X-Request-Id': requestId, ...response.headers } };
+}
+
+/** `{public base}/fhir/{tenant}`: the base of every URL the facade hands out. */
+function tenantBase(options: Pick<FhirHandlerOptions, 'publicBaseUrl'>, tenant: TenantConfig): string {
+  return `${options.publicBaseUrl().replace(/\/+$/, '')}/fhir/${tenant.id}`;
+}
