@@ -10,8 +10,17 @@ import { createAccessControl, createAuthMiddleware } from '../fhir/auth-middlewa
 import { createFhirHandler, type FhirHandler } from '../fhir/fhir-handler.js';
 import { createFhirRouter } from '../fhir/fhir-router.js';
 import { createJsonBodyParser, createRateLimiter } from '../fhir/request-limits.js';
-import { bookingCapabilities, bookingRoutes } from '../fhir/routes/booking-routes.js';
 import {
+  BOOKING_OPERATION_DEFINITIONS,
+  bookingCapabilities,
+  bookingRoutes,
+} from '../fhir/routes/booking-routes.js';
+import {
+  operationDefinitionCapability,
+  operationDefinitionRoutes,
+} from '../fhir/routes/operation-definition-routes.js';
+import {
+  SUBSCRIPTION_OPERATION_DEFINITIONS,
   SUBSCRIPTION_SERVER_INSTANTIATES,
   subscriptionCapabilityResources,
   subscriptionRoutes,
@@ -127,10 +136,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         },
         now: options.now ?? (() => new Date()),
       }),
+      operationDefinitionRoutes([...BOOKING_OPERATION_DEFINITIONS, ...SUBSCRIPTION_OPERATION_DEFINITIONS]),
     ],
     capabilities: bookingCapabilities,
     capability: {
-      extraResources: subscriptionCapabilityResources(),
+      extraResources: [...subscriptionCapabilityResources(), operationDefinitionCapability()],
       instantiates: SUBSCRIPTION_SERVER_INSTANTIATES,
     },
   });

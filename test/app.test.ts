@@ -45,6 +45,28 @@ describe('the demo, booted in-process', () => {
     expectValidFhir(res.body);
   });
 
+  it('links every operation from the CapabilityStatement to its OperationDefinition, served without a token', async () => {
+    const metadata = await request(app.url).get('/fhir/demo/metadata');
+    const resources = metadata.body.rest[0].resource as Array<{
+      type: string;
+      operation?: Array<{ name: string; definition: string }>;
+    }>;
+    expect(resources.some((r) => r.type === 'OperationDefinition')).toBe(true);
+    const operations = resources.flatMap((r) => r.operation ?? []);
+    expect(operations.length).toBe(9);
+    for (const operation of operations) {
+      const found = await request(app.url)
+        .get('/fhir/demo/OperationDefinition')
+        .query({ url: operation.definition });
+      expect(found.status, operation.definition).toBe(200);
+      const definition = found.body.entry?.[0]?.resource;
+      expect(definition?.code, operation.definition).toBe(operation.name);
+      const read = await request(app.url).get(`/fhir/demo/OperationDefinition/${definition.id}`);
+      expect(read.status).toBe(200);
+      expectValidFhir(read.body);
+    }
+  });
+
   it('demands the bearer token for everything but metadata, and audits what the demo client reads', async () => {
     const denied = await request(app.url).get('/fhir/demo/Practitioner');
     expect(denied.status).toBe(401);

@@ -36,10 +36,48 @@ import {
   proposalRequest,
   requireOneAppointment,
 } from './appointment-hold.js';
+import { inParameter, outParameter, type OperationSpec } from './operation-definition.js';
+
+/** The OperationDefinition of `Appointment/$book` (IHE ITI-117, as Switchboard serves it). */
+export const BOOK_DEFINITION: OperationSpec = {
+  id: 'appointment-book',
+  url: 'https://profiles.ihe.net/ITI/Scheduling/OperationDefinition/appointment-book',
+  name: 'AppointmentBook',
+  title: 'Book an appointment (IHE ITI-117)',
+  code: 'book',
+  resource: ['Appointment'],
+  system: false,
+  type: true,
+  instance: false,
+  affectsState: true,
+  description:
+    'Books a hold, a $find proposal or a new appointment-resource; modifies (start/end) or cancels an existing appointment given as appointment-resource. Exactly one of appointment-reference and appointment-resource. Idempotency-Key honoured.',
+  parameter: [
+    inParameter(
+      'appointment-reference',
+      '0..1',
+      'Reference',
+      'A hold or a $find proposal: Appointment/[id].',
+    ),
+    inParameter('appt-id', '0..1', 'Reference', 'Argonaut name of appointment-reference.'),
+    inParameter('appointment-resource', '0..1', 'Appointment', 'The Appointment to book, modify or cancel.'),
+    inParameter('appt-resource', '0..1', 'Appointment', 'Argonaut name of appointment-resource.'),
+    inParameter('patient-id', '0..1', 'Reference', 'The patient: Patient/[id].'),
+    inParameter('patient-resource', '0..1', 'Patient', 'A new patient to register and book for.'),
+    inParameter('comment', '0..1', 'string', 'A note kept with the appointment upstream.'),
+    inParameter(
+      'cancelled-appt-id',
+      '0..1',
+      'Reference',
+      'Not supported (422): reschedule with $book of the appointment.',
+    ),
+    outParameter('return', '1..1', 'Bundle', 'A Bundle with the booked Appointment.'),
+  ],
+};
 
 export const BOOK_OPERATION = {
-  name: 'book',
-  definition: 'https://profiles.ihe.net/ITI/Scheduling/OperationDefinition/appointment-book',
+  name: BOOK_DEFINITION.code,
+  definition: BOOK_DEFINITION.url,
   documentation:
     'IHE ITI-117: books a hold, a $find proposal or a new appointment-resource; modifies (start/end) or cancels an existing appointment. Idempotency-Key honoured.',
 } as const;

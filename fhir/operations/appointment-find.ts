@@ -41,6 +41,7 @@ import { wallTimeToInstant } from '../../src/wall-time.js';
 import type { FhirRequestContext } from '../access.js';
 import type { InteractionResult } from '../interactions/interaction-deps.js';
 import { FhirError } from '../operation-outcome.js';
+import { FIND_DEFINITION } from './appointment-find-definition.js';
 import { resourceUrl } from '../search/bundle-builder.js';
 import { practiceZone } from '../search/practice-zone.js';
 import { parseReference } from '../booking/appointment-input.js';
@@ -51,8 +52,8 @@ import { formatProposalId } from '../booking/proposal-id.js';
 import { actorReferences } from '../booking/schedules.js';
 
 export const FIND_OPERATION = {
-  name: 'find',
-  definition: 'https://profiles.ihe.net/ITI/Scheduling/OperationDefinition/appointment-find',
+  name: FIND_DEFINITION.code,
+  definition: FIND_DEFINITION.url,
   documentation:
     'IHE ITI-115: proposed Appointments for free computed slots (POST Parameters, or GET). Inputs start, end, specialty, visit-type (service-type), practitioner, location-reference, patient-reference, _count (default 20, max 100).',
 } as const;

@@ -31,10 +31,39 @@ import { auditedOperation } from '../booking/operation-access.js';
 import { parametersOf, resourceValue, single, textValue } from '../booking/parameters.js';
 import { parseProposalId } from '../booking/proposal-id.js';
 import { loadSchedule, typesOf } from '../../src/availability/schedules.js';
+import { inParameter, outParameter, type OperationSpec } from './operation-definition.js';
+
+/** The OperationDefinition of `Appointment/$hold` (IHE ITI-116, as Switchboard serves it). */
+export const HOLD_DEFINITION: OperationSpec = {
+  id: 'appointment-hold',
+  url: 'https://profiles.ihe.net/ITI/Scheduling/OperationDefinition/appointment-hold',
+  name: 'AppointmentHold',
+  title: 'Hold an appointment (IHE ITI-116)',
+  code: 'hold',
+  resource: ['Appointment'],
+  system: false,
+  type: true,
+  instance: false,
+  affectsState: true,
+  description:
+    'Holds a $find proposal or a proposed appointment for a few minutes (Expires header); $book books it, PATCH status=cancelled releases it. Exactly one of appointment-reference and appointment-resource. Idempotency-Key honoured.',
+  parameter: [
+    inParameter(
+      'appointment-reference',
+      '0..1',
+      'Reference',
+      'A proposal from $find: Appointment/[proposal id].',
+    ),
+    inParameter('appt-id', '0..1', 'Reference', 'Argonaut name of appointment-reference.'),
+    inParameter('appointment-resource', '0..1', 'Appointment', 'A proposed Appointment to hold.'),
+    inParameter('appt-resource', '0..1', 'Appointment', 'Argonaut name of appointment-resource.'),
+    outParameter('return', '1..1', 'Bundle', 'A Bundle with the held Appointment (status pending).'),
+  ],
+};
 
 export const HOLD_OPERATION = {
-  name: 'hold',
-  definition: 'https://profiles.ihe.net/ITI/Scheduling/OperationDefinition/appointment-hold',
+  name: HOLD_DEFINITION.code,
+  definition: HOLD_DEFINITION.url,
   documentation:
     'IHE ITI-116: holds a proposal from $find (appointment-reference) or a proposed appointment-resource for a few minutes (Expires header); $book books it, PATCH status=cancelled releases it.',
 } as const;

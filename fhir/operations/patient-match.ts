@@ -18,10 +18,33 @@ import { resourceUrl } from '../search/bundle-builder.js';
 import type { BookingHandlerDeps } from '../booking/booking-handler-deps.js';
 import { auditedOperation } from '../booking/operation-access.js';
 import { parametersOf, resourceValue, single } from '../booking/parameters.js';
+import { inParameter, outParameter, type OperationSpec } from './operation-definition.js';
+
+/** The OperationDefinition of `Patient/$match` (FHIR R4's, as Switchboard serves it). */
+export const MATCH_DEFINITION: OperationSpec = {
+  id: 'Patient-match',
+  url: 'http://hl7.org/fhir/OperationDefinition/Patient-match',
+  name: 'PatientMatch',
+  title: 'Find patient matches',
+  code: 'match',
+  resource: ['Patient'],
+  system: false,
+  type: true,
+  instance: false,
+  affectsState: false,
+  description:
+    'Patients matching a Patient resource, graded by family and given name, birth date, phone, gender and identifier (search.score, match-grade extension).',
+  parameter: [
+    inParameter('resource', '1..1', 'Patient', 'The patient to match.'),
+    inParameter('onlyCertainMatches', '0..1', 'boolean', 'Only matches graded certain.'),
+    inParameter('count', '0..1', 'integer', 'Most matches returned: default 10, at most 100.'),
+    outParameter('return', '1..1', 'Bundle', 'A searchset Bundle of the matches, best first.'),
+  ],
+};
 
 export const MATCH_OPERATION = {
-  name: 'match',
-  definition: 'http://hl7.org/fhir/OperationDefinition/Patient-match',
+  name: MATCH_DEFINITION.code,
+  definition: MATCH_DEFINITION.url,
   documentation:
     'Patients matching a Patient resource, graded by family and given name, birth date, phone, gender and identifier (search.score, match-grade extension). onlyCertainMatches, count (default 10, max 100).',
 } as const;

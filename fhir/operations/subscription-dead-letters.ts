@@ -15,7 +15,65 @@ import { listDeadLetters, redrive } from '../../src/webhooks/delivery-queue.js';
 import type { FhirRequestContext } from '../access.js';
 import { audited, type InteractionDeps, type InteractionResult } from '../interactions/interaction-deps.js';
 import { FhirError } from '../operation-outcome.js';
-import { listInput, operationInputs } from '../subscriptions/request-body.js';
+import { listInput } from '../subscriptions/request-body.js';
+import {
+  SWITCHBOARD_OPERATIONS,
+  inParameter,
+  outParameter,
+  readOperationInputs,
+  type OperationSpec,
+} from './operation-definition.js';
+
+/** Switchboard's `$dead-letters`: the events of a subscription that ran out of retries. */
+export const DEAD_LETTERS_DEFINITION: OperationSpec = {
+  id: 'subscription-dead-letters',
+  url: `${SWITCHBOARD_OPERATIONS}subscription-dead-letters`,
+  name: 'SubscriptionDeadLetters',
+  title: 'Dead letters of a subscription',
+  code: 'dead-letters',
+  resource: ['Subscription'],
+  system: false,
+  type: false,
+  instance: true,
+  affectsState: false,
+  description: 'The events of a subscription that ran out of delivery attempts, oldest first, at most 100.',
+  parameter: [
+    outParameter('dead-letter', '0..*', undefined, 'One event that was not delivered.', [
+      outParameter('event-number', '1..1', 'string', 'The event number.'),
+      outParameter('event-type', '1..1', 'code', 'What happened.'),
+      outParameter('focus', '0..1', 'Reference', 'The resource the event is about.'),
+      outParameter('attempts', '1..1', 'integer', 'Delivery attempts made.'),
+      outParameter('last-status', '0..1', 'integer', 'HTTP status of the last attempt.'),
+      outParameter('last-error', '0..1', 'string', 'Error of the last attempt.'),
+      outParameter('created', '1..1', 'instant', 'When the event was queued.'),
+      outParameter('dead-lettered', '1..1', 'instant', 'When it ran out of attempts.'),
+    ]),
+  ],
+};
+
+/** Switchboard's `$redrive`: queue dead letters for delivery again. */
+export const REDRIVE_DEFINITION: OperationSpec = {
+  id: 'subscription-redrive',
+  url: `${SWITCHBOARD_OPERATIONS}subscription-redrive`,
+  name: 'SubscriptionRedrive',
+  title: 'Redrive dead letters of a subscription',
+  code: 'redrive',
+  resource: ['Subscription'],
+  system: false,
+  type: false,
+  instance: true,
+  affectsState: true,
+  description: 'Queues dead letters of a subscription for delivery again: the given event numbers, or all.',
+  parameter: [
+    inParameter(
+      'event-number',
+      '0..*',
+      'string',
+      'Event numbers to redrive (whole numbers, a comma list too); default all.',
+    ),
+    outParameter('redriven', '1..1', 'integer', 'How many events were queued again.'),
+  ],
+};
 import type { SubscriptionRouteDeps } from '../subscriptions/subscription-deps.js';
 import { storedSubscription } from '../subscriptions/subscription-interactions.js';
 
@@ -27,7 +85,7 @@ export function deadLettersOperation(
   request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
   return audited(ctx, deps, 'read', 'Subscription', async () => {
-    operationInputs(request, request.query, []);
+    readOperationInputs(DEAD_LETTERS_DEFINITION, request);
     await storedSubscription(ctx, id);
     const letters = await listDeadLetters(ctx.store, ctx.tenant.id, { subscriptionId: id, limit: 100 });
     const parameter = letters.map((letter): ParametersParameter => {
@@ -60,7 +118,7 @@ export function redriveOperation(
   request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
   return audited(ctx, deps, 'update', 'Subscription', async () => {
-    const inputs = operationInputs(request, request.query, ['event-number']);
+    const inputs = readOperationInputs(REDRIVE_DEFINITION, request);
     const eventNumbers = listInput(inputs, 'event-number')?.map((value) => {
       if (!/^\d{1,10}$/.test(value)) {
         throw FhirError.of(400, 'value', 'event-number must be a whole number', {

@@ -16,12 +16,44 @@ import { topicByUrl } from '../../src/webhooks/topics.js';
 import type { FhirRequestContext } from '../access.js';
 import { audited, type InteractionDeps, type InteractionResult } from '../interactions/interaction-deps.js';
 import { FhirError, notFound } from '../operation-outcome.js';
-import { integerInput, operationInputs, singleInput } from '../subscriptions/request-body.js';
+import { integerInput, singleInput } from '../subscriptions/request-body.js';
+import {
+  inParameter,
+  outParameter,
+  readOperationInputs,
+  type OperationSpec,
+} from './operation-definition.js';
 import type { SubscriptionRouteDeps } from '../subscriptions/subscription-deps.js';
 import { storedSubscription } from '../subscriptions/subscription-interactions.js';
 
 /** The most events one `$events` call returns. */
 export const EVENTS_PER_CALL = 100;
+
+/** The backport IG's `$events` (https://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition-backport-subscription-events.html). */
+export const SUBSCRIPTION_EVENTS_DEFINITION: OperationSpec = {
+  id: 'backport-subscription-events',
+  url: 'http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-events',
+  name: 'SubscriptionEvents',
+  title: 'Subscription events',
+  code: 'events',
+  resource: ['Subscription'],
+  system: false,
+  type: false,
+  instance: true,
+  affectsState: false,
+  description: `Replays the events of a subscription by event number, at most ${EVENTS_PER_CALL} per call.`,
+  parameter: [
+    inParameter('eventsSinceNumber', '0..1', 'string', 'The first event number to return (a whole number).'),
+    inParameter('eventsUntilNumber', '0..1', 'string', 'The last event number to return (a whole number).'),
+    inParameter(
+      'content',
+      '0..1',
+      'code',
+      "empty, id-only or full-resource; default the subscription's own.",
+    ),
+    outParameter('return', '1..1', 'Bundle', 'A query-event subscription-notification Bundle.'),
+  ],
+};
 
 export function subscriptionEventsOperation(
   ctx: FhirRequestContext,
@@ -31,11 +63,7 @@ export function subscriptionEventsOperation(
   request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
   return audited(ctx, deps, 'read', 'Subscription', async () => {
-    const inputs = operationInputs(request, request.query, [
-      'eventsSinceNumber',
-      'eventsUntilNumber',
-      'content',
-    ]);
+    const inputs = readOperationInputs(SUBSCRIPTION_EVENTS_DEFINITION, request);
     const eventsSinceNumber = integerInput(inputs, 'eventsSinceNumber');
     const eventsUntilNumber = integerInput(inputs, 'eventsUntilNumber');
     const content = singleInput(inputs, 'content');

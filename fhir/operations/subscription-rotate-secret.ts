@@ -13,7 +13,14 @@ import type { RoutedFhirRequest } from '../fhir-request.js';
 import { rotateSubscriptionSecret } from '../../src/webhooks/subscription-store.js';
 import type { FhirRequestContext } from '../access.js';
 import { audited, type InteractionDeps, type InteractionResult } from '../interactions/interaction-deps.js';
-import { integerInput, operationInputs } from '../subscriptions/request-body.js';
+import { integerInput } from '../subscriptions/request-body.js';
+import {
+  SWITCHBOARD_OPERATIONS,
+  inParameter,
+  outParameter,
+  readOperationInputs,
+  type OperationSpec,
+} from './operation-definition.js';
 import type { SubscriptionRouteDeps } from '../subscriptions/subscription-deps.js';
 import { withSubscriptionErrors } from '../subscriptions/subscription-fhir-error.js';
 import { storedSubscription } from '../subscriptions/subscription-interactions.js';
@@ -21,6 +28,32 @@ import { secretHeaders } from '../subscriptions/webhook-secret.js';
 
 const MAX_OVERLAP_SECONDS = 7 * 24 * 3600;
 const DEFAULT_OVERLAP_SECONDS = 24 * 3600;
+
+/** Switchboard's `$rotate-secret`: a new signing secret, the previous one valid for an overlap. */
+export const ROTATE_SECRET_DEFINITION: OperationSpec = {
+  id: 'subscription-rotate-secret',
+  url: `${SWITCHBOARD_OPERATIONS}subscription-rotate-secret`,
+  name: 'SubscriptionRotateSecret',
+  title: 'Rotate the signing secret of a subscription',
+  code: 'rotate-secret',
+  resource: ['Subscription'],
+  system: false,
+  type: false,
+  instance: true,
+  affectsState: true,
+  description:
+    'A new whsec_ signing secret, answered this once (also in the X-Switchboard-Webhook-Secret header); the previous secret keeps signing until previous-secret-expires.',
+  parameter: [
+    inParameter(
+      'overlap-seconds',
+      '0..1',
+      'unsignedInt',
+      `How long the previous secret keeps signing, at most ${MAX_OVERLAP_SECONDS} s; default the configured overlap.`,
+    ),
+    outParameter('secret', '1..1', 'string', 'The new secret.'),
+    outParameter('previous-secret-expires', '1..1', 'instant', 'When the previous secret stops signing.'),
+  ],
+};
 
 export function rotateSecretOperation(
   ctx: FhirRequestContext,
@@ -30,7 +63,7 @@ export function rotateSecretOperation(
   request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
   return audited(ctx, deps, 'update', 'Subscription', async () => {
-    const inputs = operationInputs(request, request.query, ['overlap-seconds']);
+    const inputs = readOperationInputs(ROTATE_SECRET_DEFINITION, request);
     const overlapSeconds =
       integerInput(inputs, 'overlap-seconds', MAX_OVERLAP_SECONDS) ??
       subscriptions.secretOverlapSeconds ??

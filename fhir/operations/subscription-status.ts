@@ -13,9 +13,41 @@ import { subscriptionStatusBundle } from '../../src/webhooks/subscription-status
 import type { FhirRequestContext } from '../access.js';
 import { audited, type InteractionDeps, type InteractionResult } from '../interactions/interaction-deps.js';
 import { FhirError } from '../operation-outcome.js';
-import { listInput, operationInputs } from '../subscriptions/request-body.js';
+import { listInput } from '../subscriptions/request-body.js';
+import {
+  inParameter,
+  outParameter,
+  readOperationInputs,
+  type OperationSpec,
+} from './operation-definition.js';
 import type { SubscriptionRouteDeps } from '../subscriptions/subscription-deps.js';
 import { storedSubscription, SUBSCRIPTION_STATUSES } from '../subscriptions/subscription-interactions.js';
+
+/** The backport IG's `$status` (https://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition-backport-subscription-status.html). */
+export const SUBSCRIPTION_STATUS_DEFINITION: OperationSpec = {
+  id: 'backport-subscription-status',
+  url: 'http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-status',
+  name: 'SubscriptionStatus',
+  title: 'Subscription status',
+  code: 'status',
+  resource: ['Subscription'],
+  system: false,
+  type: true,
+  instance: true,
+  affectsState: false,
+  description:
+    'The status of subscriptions: GET|POST Subscription/[id]/$status, or Subscription/$status?id=&status= for several.',
+  parameter: [
+    inParameter('id', '0..*', 'id', 'Type level only: the subscriptions to report on (a comma list too).'),
+    inParameter('status', '0..*', 'code', 'Type level only: report on subscriptions in these statuses.'),
+    outParameter(
+      'return',
+      '1..1',
+      'Bundle',
+      'A subscription-status Bundle, one SubscriptionStatus Parameters each.',
+    ),
+  ],
+};
 
 /** `[base]/Subscription/[id]/$status`. */
 export function subscriptionStatusInstance(
@@ -26,7 +58,7 @@ export function subscriptionStatusInstance(
   request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
   return audited(ctx, deps, 'read', 'Subscription', async () => {
-    operationInputs(request, request.query, []);
+    readOperationInputs(SUBSCRIPTION_STATUS_DEFINITION, request, { only: [] });
     await storedSubscription(ctx, id);
     const body = await subscriptionStatusBundle(ctx.store, ctx.tenant.id, {
       baseUrl: deps.baseUrl(ctx),
@@ -45,7 +77,7 @@ export function subscriptionStatusType(
   request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
   return audited(ctx, deps, 'search', 'Subscription', async () => {
-    const inputs = operationInputs(request, request.query, ['id', 'status']);
+    const inputs = readOperationInputs(SUBSCRIPTION_STATUS_DEFINITION, request);
     const statuses = listInput(inputs, 'status');
     const bad = statuses?.find((s) => !(SUBSCRIPTION_STATUSES as readonly string[]).includes(s));
     if (bad !== undefined) {

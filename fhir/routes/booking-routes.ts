@@ -27,15 +27,17 @@ import { updateAppointment } from '../booking/appointment-update.js';
 import type { BookingHandlerDeps } from '../booking/booking-handler-deps.js';
 import { IDEMPOTENCY_DOCUMENTATION } from '../booking/idempotency.js';
 import { createPatient } from '../booking/patient-create.js';
-import { BOOK_OPERATION, bookAppointment } from '../operations/appointment-book.js';
+import { BOOK_DEFINITION, BOOK_OPERATION, bookAppointment } from '../operations/appointment-book.js';
+import { FIND_DEFINITION } from '../operations/appointment-find-definition.js';
 import {
   FIND_OPERATION,
   findAppointments,
   findInputFromParameters,
   findInputFromQuery,
 } from '../operations/appointment-find.js';
-import { HOLD_OPERATION, holdAppointment } from '../operations/appointment-hold.js';
-import { MATCH_OPERATION, matchPatient } from '../operations/patient-match.js';
+import { HOLD_DEFINITION, HOLD_OPERATION, holdAppointment } from '../operations/appointment-hold.js';
+import { MATCH_DEFINITION, MATCH_OPERATION, matchPatient } from '../operations/patient-match.js';
+import type { OperationSpec } from '../operations/operation-definition.js';
 
 /** How long a `$hold` keeps its time unless told otherwise. */
 export const DEFAULT_HOLD_SECONDS = 300;
@@ -99,6 +101,14 @@ export function bookingRoutes(deps: BookingRouteDeps): FhirRouteModule {
     ];
   };
 }
+
+/** The OperationDefinitions of the booking operations (serve with `operationDefinitionRoutes`). */
+export const BOOKING_OPERATION_DEFINITIONS: readonly OperationSpec[] = [
+  FIND_DEFINITION,
+  HOLD_DEFINITION,
+  BOOK_DEFINITION,
+  MATCH_DEFINITION,
+];
 
 /** What {@link bookingRoutes} adds to the CapabilityStatement (pass as `contributions`). */
 export const bookingCapabilities: readonly CapabilityContribution[] = [

@@ -19,10 +19,23 @@
 import { prefersStrictHandling, type RoutedFhirRequest } from '../fhir-request.js';
 import type { FhirRoute, FhirRouteModule } from '../fhir-route.js';
 import { FhirError } from '../operation-outcome.js';
-import { deadLettersOperation, redriveOperation } from '../operations/subscription-dead-letters.js';
-import { subscriptionEventsOperation } from '../operations/subscription-events.js';
-import { rotateSecretOperation } from '../operations/subscription-rotate-secret.js';
-import { subscriptionStatusInstance, subscriptionStatusType } from '../operations/subscription-status.js';
+import {
+  DEAD_LETTERS_DEFINITION,
+  REDRIVE_DEFINITION,
+  deadLettersOperation,
+  redriveOperation,
+} from '../operations/subscription-dead-letters.js';
+import type { OperationSpec } from '../operations/operation-definition.js';
+import {
+  SUBSCRIPTION_EVENTS_DEFINITION,
+  subscriptionEventsOperation,
+} from '../operations/subscription-events.js';
+import { ROTATE_SECRET_DEFINITION, rotateSecretOperation } from '../operations/subscription-rotate-secret.js';
+import {
+  SUBSCRIPTION_STATUS_DEFINITION,
+  subscriptionStatusInstance,
+  subscriptionStatusType,
+} from '../operations/subscription-status.js';
 import type { SubscriptionRouteDeps } from '../subscriptions/subscription-deps.js';
 import {
   createSubscriptionInteraction,
@@ -42,6 +55,15 @@ export {
   SUBSCRIPTION_SERVER_INSTANTIATES,
   subscriptionCapabilityResources,
 } from '../subscriptions/subscription-capability.js';
+
+/** The OperationDefinitions of the Subscription operations (serve with `operationDefinitionRoutes`). */
+export const SUBSCRIPTION_OPERATION_DEFINITIONS: readonly OperationSpec[] = [
+  SUBSCRIPTION_STATUS_DEFINITION,
+  SUBSCRIPTION_EVENTS_DEFINITION,
+  ROTATE_SECRET_DEFINITION,
+  DEAD_LETTERS_DEFINITION,
+  REDRIVE_DEFINITION,
+];
 
 /** The Subscription and topic routes; pass the result in `createFhirHandler({ routes })`. */
 export function subscriptionRoutes(deps: SubscriptionRouteDeps): FhirRouteModule {

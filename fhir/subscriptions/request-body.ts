@@ -3,7 +3,7 @@
  * resource, already read and bounded by the facade's JSON body parser. Another media type is a 415, a missing
  * body or one of the wrong resource type a 400.
  */
-import type { Parameters, ParametersParameter, Resource } from '@medplum/fhirtypes';
+import type { Resource } from '@medplum/fhirtypes';
 import { bodyIs, hasContent, type FhirRequest } from '../fhir-request.js';
 import { FhirError } from '../operation-outcome.js';
 
@@ -11,7 +11,7 @@ const JSON_TYPES = ['application/fhir+json', 'application/json'];
 
 /** The body as a resource of `resourceType`, or undefined when the request has none. */
 export function optionalResourceBody<T extends Resource>(
-  request: FhirRequest,
+  request: Pick<FhirRequest, 'headers' | 'body'>,
   resourceType: T['resourceType'],
 ): T | undefined {
   const body: unknown = request.body;
@@ -44,37 +44,7 @@ export function resourceBody<T extends Resource>(request: FhirRequest, resourceT
   return resource;
 }
 
-/**
- * The inputs of an operation (https://hl7.org/fhir/R4/operations.html#request): the query string, then the
- * `Parameters` body of a POST. Values are primitive-typed; each becomes its string form. Unknown names are a
- * 400 naming them, so a typo never silently widens or narrows what the operation does.
- */
-export function operationInputs(
-  request: FhirRequest,
-  params: ReadonlyArray<readonly [string, string]>,
-  known: readonly string[],
-): Map<string, string[]> {
-  const inputs = new Map<string, string[]>();
-  const add = (name: string, value: string) => {
-    if (name === '_format' || name === '_pretty') return;
-    if (!known.includes(name)) {
-      throw FhirError.of(
-        400,
-        'not-supported',
-        `unknown parameter ${name}; this operation takes ${known.length > 0 ? known.join(', ') : 'none'}`,
-        { expression: name },
-      );
-    }
-    inputs.set(name, [...(inputs.get(name) ?? []), value]);
-  };
-  for (const [name, value] of params) add(name, value);
-  const body =
-    request.method === 'POST' ? optionalResourceBody<Parameters>(request, 'Parameters') : undefined;
-  for (const parameter of body?.parameter ?? []) add(parameter.name, primitiveValue(parameter));
-  return inputs;
-}
-
-/** The one value of `name`, or undefined; a 400 when it was given more than once. */
+/** The one value of `name` (of `readOperationInputs` in fhir/operations/operation-definition.ts), or undefined; a 400 when it was given more than once. */
 export function singleInput(inputs: Map<string, string[]>, name: string): string | undefined {
   const values = inputs.get(name) ?? [];
   if (values.length > 1)
@@ -100,23 +70,4 @@ export function integerInput(
     throw FhirError.of(400, 'value', `${name} must be a whole number from 0 to ${max}`, { expression: name });
   }
   return Number(value);
-}
-
-function primitiveValue(parameter: ParametersParameter): string {
-  const value =
-    parameter.valueString ??
-    parameter.valueCode ??
-    parameter.valueId ??
-    parameter.valueUri ??
-    parameter.valueCanonical ??
-    parameter.valueInteger ??
-    parameter.valueUnsignedInt ??
-    parameter.valuePositiveInt ??
-    parameter.valueDecimal;
-  if (value === undefined) {
-    throw FhirError.of(400, 'invalid', `parameter ${parameter.name} needs a primitive value`, {
-      expression: parameter.name,
-    });
-  }
-  return String(value);
 }

@@ -7,9 +7,12 @@
 import type { CapabilityStatementRestResource } from '@medplum/fhirtypes';
 import { BACKPORT_SUBSCRIPTION_PROFILE } from '../../src/webhooks/subscription-resource.js';
 import { topicCapabilityExtensions } from '../../src/webhooks/topics.js';
+import { DEAD_LETTERS_DEFINITION, REDRIVE_DEFINITION } from '../operations/subscription-dead-letters.js';
+import { SUBSCRIPTION_EVENTS_DEFINITION } from '../operations/subscription-events.js';
+import { ROTATE_SECRET_DEFINITION } from '../operations/subscription-rotate-secret.js';
+import { SUBSCRIPTION_STATUS_DEFINITION } from '../operations/subscription-status.js';
 
 const BACKPORT = 'http://hl7.org/fhir/uv/subscriptions-backport';
-const SWITCHBOARD_OPERATIONS = 'https://switchboard.health/fhir/OperationDefinition/';
 
 /** `CapabilityStatement.instantiates` of a server with this surface. */
 export const SUBSCRIPTION_SERVER_INSTANTIATES = [
@@ -74,30 +77,30 @@ export function subscriptionCapabilityResources(): CapabilityStatementRestResour
       ],
       operation: [
         {
-          name: 'status',
-          definition: `${BACKPORT}/OperationDefinition/backport-subscription-status`,
+          name: SUBSCRIPTION_STATUS_DEFINITION.code,
+          definition: SUBSCRIPTION_STATUS_DEFINITION.url,
           documentation: 'GET|POST Subscription/[id]/$status and Subscription/$status?id=&status=.',
         },
         {
-          name: 'events',
-          definition: `${BACKPORT}/OperationDefinition/backport-subscription-events`,
+          name: SUBSCRIPTION_EVENTS_DEFINITION.code,
+          definition: SUBSCRIPTION_EVENTS_DEFINITION.url,
           documentation:
             'GET|POST Subscription/[id]/$events?eventsSinceNumber=&eventsUntilNumber=&content=; at most 100 events per call.',
         },
         {
-          name: 'rotate-secret',
-          definition: `${SWITCHBOARD_OPERATIONS}subscription-rotate-secret`,
+          name: ROTATE_SECRET_DEFINITION.code,
+          definition: ROTATE_SECRET_DEFINITION.url,
           documentation:
             'POST Subscription/[id]/$rotate-secret[?overlap-seconds=]: a new whsec_ secret (answered once); the old one keeps signing until previous-secret-expires.',
         },
         {
-          name: 'dead-letters',
-          definition: `${SWITCHBOARD_OPERATIONS}subscription-dead-letters`,
+          name: DEAD_LETTERS_DEFINITION.code,
+          definition: DEAD_LETTERS_DEFINITION.url,
           documentation: 'GET Subscription/[id]/$dead-letters: events that ran out of retries.',
         },
         {
-          name: 'redrive',
-          definition: `${SWITCHBOARD_OPERATIONS}subscription-redrive`,
+          name: REDRIVE_DEFINITION.code,
+          definition: REDRIVE_DEFINITION.url,
           documentation: 'POST Subscription/[id]/$redrive[?event-number=]: queue dead letters again.',
         },
       ],
