@@ -1,8 +1,10 @@
 /**
- * Reading the `Parameters` bodies of operations (https://hl7.org/fhir/R4/parameters.html), and the GET form of
- * `$find`, into plain values. Errors are 400s whose `expression` names the parameter.
+ * Values of the `Parameters` bodies of operations (https://hl7.org/fhir/R4/parameters.html) as plain values.
+ * Names, cardinality and types are checked first, against each operation's OperationDefinition
+ * (`readOperationParameters` of fhir/operations/operation-definition.ts); errors are 400s whose `expression`
+ * names the parameter.
  */
-import type { Parameters, ParametersParameter, Resource } from '@medplum/fhirtypes';
+import type { Parameters, ParametersParameter } from '@medplum/fhirtypes';
 import { FhirError } from '../operation-outcome.js';
 
 /** The parameters of a `Parameters` body; 400 for anything else. */
@@ -75,19 +77,4 @@ export function tokenValues(parameter: ParametersParameter): string[] {
   }
   const text = textValue(parameter);
   return text === undefined ? [] : [text];
-}
-
-/** The resource of a resource-valued parameter, checked to be of `type`. */
-export function resourceValue<T extends Resource>(
-  parameter: ParametersParameter | undefined,
-  type: T['resourceType'],
-): T | undefined {
-  if (!parameter) return undefined;
-  const resource = parameter.resource;
-  if (resource?.resourceType !== type) {
-    throw FhirError.of(400, 'invalid', `${parameter.name} must be a ${type} resource`, {
-      expression: parameter.name,
-    });
-  }
-  return resource as T;
 }

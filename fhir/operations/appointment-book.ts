@@ -15,7 +15,7 @@
  * Success: a searchset Bundle with the one Appointment (`booked`, or `cancelled` for a cancel). Failure: the
  * booking failure's OperationOutcome with its HTTP status (booking-outcome.ts). `Idempotency-Key` honoured.
  */
-import type { Appointment, Patient } from '@medplum/fhirtypes';
+import type { Appointment, ParametersParameter, Patient } from '@medplum/fhirtypes';
 import type { RoutedFhirRequest } from '../fhir-request.js';
 import { readResource } from '../../src/store/resource-store.js';
 import type { FhirRequestContext } from '../access.js';
@@ -27,7 +27,7 @@ import type { BookingHandlerDeps } from '../booking/booking-handler-deps.js';
 import { bookingFailureError } from '../booking/booking-outcome.js';
 import { withIdempotency } from '../booking/idempotency.js';
 import { auditedOperation } from '../booking/operation-access.js';
-import { parametersOf, resourceValue, single, textValue } from '../booking/parameters.js';
+import { single, textValue } from '../booking/parameters.js';
 import { validPatient } from '../booking/patient-create.js';
 import { parseProposalId } from '../booking/proposal-id.js';
 import {
@@ -36,7 +36,12 @@ import {
   proposalRequest,
   requireOneAppointment,
 } from './appointment-hold.js';
-import { inParameter, outParameter, type OperationSpec } from './operation-definition.js';
+import {
+  inParameter,
+  outParameter,
+  readOperationParameters,
+  type OperationSpec,
+} from './operation-definition.js';
 
 /** The OperationDefinition of `Appointment/$book` (IHE ITI-117, as Switchboard serves it). */
 export const BOOK_DEFINITION: OperationSpec = {
@@ -91,7 +96,7 @@ export function bookAppointment(
 ): Promise<InteractionResult> {
   return auditedOperation(ctx, deps.interaction, 'Appointment', '$book', 'cu', () =>
     withIdempotency(ctx, request, deps.now(), async () => {
-      const parameters = parametersOf(request.body);
+      const parameters = readOperationParameters(BOOK_DEFINITION, request.body);
       const base = deps.interaction.baseUrl(ctx);
       const { reference, resource } = appointmentParameters(parameters);
       const comment = textValue(single(parameters, 'comment'));
@@ -285,7 +290,7 @@ async function modify(
 async function patientOf(
   ctx: FhirRequestContext,
   deps: BookingHandlerDeps,
-  parameters: ReturnType<typeof parametersOf>,
+  parameters: readonly ParametersParameter[],
 ): Promise<string | undefined> {
   const base = deps.interaction.baseUrl(ctx);
   const byId = single(parameters, 'patient-id');
@@ -298,7 +303,7 @@ async function patientOf(
   }
   const resource = single(parameters, 'patient-resource');
   if (!resource) return undefined;
-  const patient = resourceValue<Patient>(resource, 'Patient') as Patient;
+  const patient = resource.resource as Patient; // a Patient: checked by readOperationParameters
   if (patient.id !== undefined) {
     const stored = await readResource(ctx.store, ctx.tenant.id, 'Patient', patient.id);
     if (!stored || stored.deleted) {

@@ -28,10 +28,15 @@ import { bookingFailureError } from '../booking/booking-outcome.js';
 import { heldAppointment } from '../booking/held-appointment.js';
 import { withIdempotency } from '../booking/idempotency.js';
 import { auditedOperation } from '../booking/operation-access.js';
-import { parametersOf, resourceValue, single, textValue } from '../booking/parameters.js';
+import { single, textValue } from '../booking/parameters.js';
 import { parseProposalId } from '../booking/proposal-id.js';
 import { loadSchedule, typesOf } from '../../src/availability/schedules.js';
-import { inParameter, outParameter, type OperationSpec } from './operation-definition.js';
+import {
+  inParameter,
+  outParameter,
+  readOperationParameters,
+  type OperationSpec,
+} from './operation-definition.js';
 
 /** The OperationDefinition of `Appointment/$hold` (IHE ITI-116, as Switchboard serves it). */
 export const HOLD_DEFINITION: OperationSpec = {
@@ -75,7 +80,7 @@ export function holdAppointment(
 ): Promise<InteractionResult> {
   return auditedOperation(ctx, deps.interaction, 'Appointment', '$hold', 'c', () =>
     withIdempotency(ctx, request, deps.now(), async () => {
-      const parameters = parametersOf(request.body);
+      const parameters = readOperationParameters(HOLD_DEFINITION, request.body);
       const base = deps.interaction.baseUrl(ctx);
       const { reference, resource } = appointmentParameters(parameters);
       requireOneAppointment(reference, resource);
@@ -113,10 +118,9 @@ export function appointmentParameters(parameters: readonly ParametersParameter[]
 } {
   return {
     reference: single(parameters, 'appointment-reference', 'appt-id'),
-    resource: resourceValue<Appointment>(
-      single(parameters, 'appointment-resource', 'appt-resource'),
-      'Appointment',
-    ),
+    // Its type was checked against the OperationDefinition by readOperationParameters.
+    resource: single(parameters, 'appointment-resource', 'appt-resource')?.resource as
+      Appointment | undefined,
   };
 }
 

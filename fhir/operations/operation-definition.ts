@@ -10,6 +10,7 @@ import type {
   Parameters,
   ParametersParameter,
 } from '@medplum/fhirtypes';
+import { parametersOf } from '../booking/parameters.js';
 import type { FhirRequest } from '../fhir-request.js';
 import { FhirError } from '../operation-outcome.js';
 import { optionalResourceBody } from '../subscriptions/request-body.js';
@@ -155,6 +156,61 @@ export function readOperationInputs(
   }
   return values;
 }
+
+/** How a `Parameters` entry carries a value of these declared types; other types are taken as they come. */
+const VALUE_OF: Readonly<Record<string, (p: ParametersParameter) => unknown>> = {
+  boolean: (p) => p.valueBoolean,
+  integer: (p) => p.valueInteger ?? p.valuePositiveInt ?? p.valueUnsignedInt,
+  string: (p) => p.valueString,
+};
+
+/**
+ * The `in` parameters of a `Parameters` body that `spec` defines, in body order, checked: a body that is not
+ * Parameters, a required parameter missing, one given more often than `max`, or a value not of the declared type
+ * (a resource of another type; a boolean or integer of none) is a 400 whose `expression` names it. Names `spec`
+ * does not define are left out, as operations of IHE and R4 tolerate inputs they do not use.
+ */
+export function readOperationParameters(spec: OperationSpec, body: unknown): ParametersParameter[] {
+  const inputs = new Map(spec.parameter.filter((p) => p.use === 'in').map((p) => [p.name, p]));
+  const given = parametersOf(body).filter((p) => typeof p.name === 'string' && inputs.has(p.name));
+  for (const parameter of inputs.values()) {
+    const values = given.filter((p) => p.name === parameter.name);
+    const { name, type = '' } = parameter;
+    if (values.length < parameter.min) {
+      throw FhirError.of(400, 'required', `${name} is required`, { expression: name });
+    }
+    if (parameter.max !== '*' && values.length > Number(parameter.max)) {
+      throw FhirError.of(400, 'invalid', `${name} may be given only once`, { expression: name });
+    }
+    const valueOf = VALUE_OF[type];
+    const isResource = /^[A-Z]/.test(type) && !DATA_TYPES.has(type);
+    for (const value of values) {
+      if (isResource && value.resource?.resourceType !== type) {
+        throw FhirError.of(400, 'invalid', `${name} must be a ${type} resource`, { expression: name });
+      }
+      if (valueOf && valueOf(value) === undefined) {
+        throw FhirError.of(400, 'invalid', `${name} must be a${type === 'integer' ? 'n' : ''} ${type}`, {
+          expression: name,
+        });
+      }
+    }
+  }
+  return given;
+}
+
+/** Complex data types an operation parameter may have (https://hl7.org/fhir/R4/datatypes.html); the rest are resources. */
+const DATA_TYPES = new Set([
+  'Address',
+  'Attachment',
+  'CodeableConcept',
+  'Coding',
+  'ContactPoint',
+  'HumanName',
+  'Identifier',
+  'Period',
+  'Quantity',
+  'Reference',
+]);
 
 function primitiveValue(parameter: ParametersParameter): string {
   const value =

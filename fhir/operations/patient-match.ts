@@ -17,8 +17,13 @@ import { FhirError } from '../operation-outcome.js';
 import { resourceUrl } from '../search/bundle-builder.js';
 import type { BookingHandlerDeps } from '../booking/booking-handler-deps.js';
 import { auditedOperation } from '../booking/operation-access.js';
-import { parametersOf, resourceValue, single } from '../booking/parameters.js';
-import { inParameter, outParameter, type OperationSpec } from './operation-definition.js';
+import { single } from '../booking/parameters.js';
+import {
+  inParameter,
+  outParameter,
+  readOperationParameters,
+  type OperationSpec,
+} from './operation-definition.js';
 
 /** The OperationDefinition of `Patient/$match` (FHIR R4's, as Switchboard serves it). */
 export const MATCH_DEFINITION: OperationSpec = {
@@ -59,20 +64,9 @@ export function matchPatient(
   request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
   return auditedOperation(ctx, deps.interaction, 'Patient', '$match', 'rs', async () => {
-    const parameters = parametersOf(request.body);
-    const resourceParameter = single(parameters, 'resource');
-    if (!resourceParameter) {
-      throw FhirError.of(400, 'required', 'resource (the Patient to match) is required', {
-        expression: 'resource',
-      });
-    }
-    const patient = resourceValue<Patient>(resourceParameter, 'Patient') as Patient;
+    const parameters = readOperationParameters(MATCH_DEFINITION, request.body);
+    const patient = single(parameters, 'resource')?.resource as Patient;
     const onlyCertain = single(parameters, 'onlyCertainMatches');
-    if (onlyCertain && typeof onlyCertain.valueBoolean !== 'boolean') {
-      throw FhirError.of(400, 'invalid', 'onlyCertainMatches must be a boolean', {
-        expression: 'onlyCertainMatches',
-      });
-    }
     const countParameter = single(parameters, 'count');
     const count = countParameter?.valueInteger ?? countParameter?.valuePositiveInt ?? DEFAULT_COUNT;
     if (!Number.isInteger(count) || count < 1) {

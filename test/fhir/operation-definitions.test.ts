@@ -4,6 +4,7 @@ import { FhirError } from '../../fhir/operation-outcome.js';
 import {
   operationDefinition,
   readOperationInputs,
+  readOperationParameters,
   type OperationSpec,
 } from '../../fhir/operations/operation-definition.js';
 import { BOOKING_OPERATION_DEFINITIONS, bookingCapabilities } from '../../fhir/routes/booking-routes.js';
@@ -162,6 +163,61 @@ describe('readOperationInputs', () => {
     }
     const notParameters = failure(() => read([], { resourceType: 'Patient' }));
     expect(notParameters.outcome.issue?.[0]?.expression).toEqual(['resourceType']);
+  });
+});
+
+describe('readOperationParameters', () => {
+  const match = BOOKING_OPERATION_DEFINITIONS.find((spec) => spec.code === 'match') as OperationSpec;
+  const patient = { resourceType: 'Patient', name: [{ family: 'Lee' }] };
+  const failure = (body: unknown): OperationOutcome => {
+    try {
+      readOperationParameters(match, body);
+    } catch (error) {
+      if (error instanceof FhirError && error.status === 400) return error.outcome;
+      throw error;
+    }
+    throw new Error('expected a 400');
+  };
+
+  it('keeps the parameters the definition names, in body order, and leaves others out', () => {
+    const parameters = readOperationParameters(match, {
+      resourceType: 'Parameters',
+      parameter: [
+        { name: 'count', valueInteger: 3 },
+        { name: 'something-else', valueString: 'x' },
+        { name: 'resource', resource: patient },
+      ],
+    });
+    expect(parameters.map((p) => p.name)).toEqual(['count', 'resource']);
+  });
+
+  it('answers a 400 naming the parameter: missing, repeated, a resource or value of the wrong type', () => {
+    const cases: Array<[unknown[], string, string]> = [
+      [[{ name: 'count', valueInteger: 3 }], 'required', 'resource'],
+      [
+        [
+          { name: 'resource', resource: patient },
+          { name: 'resource', resource: patient },
+        ],
+        'invalid',
+        'resource',
+      ],
+      [[{ name: 'resource', resource: { resourceType: 'Practitioner' } }], 'invalid', 'resource'],
+      [
+        [
+          { name: 'resource', resource: patient },
+          { name: 'onlyCertainMatches', valueString: 'yes' },
+        ],
+        'invalid',
+        'onlyCertainMatches',
+      ],
+    ];
+    for (const [parameter, code, expression] of cases) {
+      const issue = failure({ resourceType: 'Parameters', parameter }).issue?.[0];
+      expect(issue?.code, expression).toBe(code);
+      expect(issue?.expression).toEqual([expression]);
+    }
+    expect(failure({ resourceType: 'Patient' }).issue?.[0]?.expression).toEqual(['Parameters']);
   });
 });
 
