@@ -42,7 +42,6 @@ import type { FhirRequestContext } from '../access.js';
 import type { InteractionResult } from '../interactions/interaction-deps.js';
 import { FhirError } from '../operation-outcome.js';
 import { FIND_DEFINITION } from './appointment-find-definition.js';
-import { readOperationParameters } from './operation-definition.js';
 import { resourceUrl } from '../search/bundle-builder.js';
 import { practiceZone } from '../search/practice-zone.js';
 import { parseReference } from '../booking/appointment-input.js';
@@ -92,9 +91,8 @@ export function findInputFromQuery(params: ReadonlyArray<readonly [string, strin
   return raw;
 }
 
-/** The POST form: a Parameters body, checked against the OperationDefinition; unknown names kept (warnings). */
+/** The POST form: a Parameters body. */
 export function findInputFromParameters(body: unknown): RawInput {
-  readOperationParameters(FIND_DEFINITION, body);
   const raw: RawInput = new Map();
   for (const parameter of parametersOf(body) as ParametersParameter[]) {
     if (typeof parameter.name !== 'string') continue;
