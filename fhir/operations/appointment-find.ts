@@ -39,9 +39,11 @@ import { readResource } from '../../src/store/resource-store.js';
 import { foldPhrase } from '../../src/store/search-parameters/token-values.js';
 import { wallTimeToInstant } from '../../src/wall-time.js';
 import type { FhirRequestContext } from '../access.js';
+import type { FhirRequest } from '../fhir-request.js';
 import type { InteractionResult } from '../interactions/interaction-deps.js';
 import { FhirError } from '../operation-outcome.js';
 import { FIND_DEFINITION } from './appointment-find-definition.js';
+import { readOperationParameters } from './operation-definition.js';
 import { resourceUrl } from '../search/bundle-builder.js';
 import { practiceZone } from '../search/practice-zone.js';
 import { parseReference } from '../booking/appointment-input.js';
@@ -82,7 +84,7 @@ const SUPPORTED = new Set([
 const HARMLESS = new Set(['_format', '_pretty']);
 
 /** The GET form: query parameters, commas separating alternatives of tokens and references. */
-export function findInputFromQuery(params: ReadonlyArray<readonly [string, string]>): RawInput {
+function findInputFromQuery(params: ReadonlyArray<readonly [string, string]>): RawInput {
   const raw: RawInput = new Map();
   for (const [name, value] of params) {
     const values = name === 'start' || name === 'end' || name === '_count' ? [value] : value.split(',');
@@ -91,8 +93,9 @@ export function findInputFromQuery(params: ReadonlyArray<readonly [string, strin
   return raw;
 }
 
-/** The POST form: a Parameters body. */
-export function findInputFromParameters(body: unknown): RawInput {
+/** The POST form: a Parameters body, checked against the OperationDefinition; unknown names kept (warnings). */
+function findInputFromParameters(body: unknown): RawInput {
+  readOperationParameters(FIND_DEFINITION, body);
   const raw: RawInput = new Map();
   for (const parameter of parametersOf(body) as ParametersParameter[]) {
     if (typeof parameter.name !== 'string') continue;
@@ -101,12 +104,15 @@ export function findInputFromParameters(body: unknown): RawInput {
   return raw;
 }
 
+/** `GET` (query) or `POST` (Parameters) `Appointment/$find`; the inputs are read once access is granted. */
 export function findAppointments(
   ctx: FhirRequestContext,
   deps: BookingHandlerDeps,
-  raw: RawInput,
+  request: Pick<FhirRequest, 'method' | 'query' | 'body'>,
 ): Promise<InteractionResult> {
   return auditedOperation(ctx, deps.interaction, 'Appointment', '$find', 'rs', async () => {
+    const raw =
+      request.method === 'POST' ? findInputFromParameters(request.body) : findInputFromQuery(request.query);
     const warnings: OperationOutcomeIssue[] = [];
     for (const name of raw.keys()) {
       if (!SUPPORTED.has(name) && !HARMLESS.has(name)) {

@@ -29,12 +29,7 @@ import { IDEMPOTENCY_DOCUMENTATION } from '../booking/idempotency.js';
 import { createPatient } from '../booking/patient-create.js';
 import { BOOK_DEFINITION, BOOK_OPERATION, bookAppointment } from '../operations/appointment-book.js';
 import { FIND_DEFINITION } from '../operations/appointment-find-definition.js';
-import {
-  FIND_OPERATION,
-  findAppointments,
-  findInputFromParameters,
-  findInputFromQuery,
-} from '../operations/appointment-find.js';
+import { FIND_OPERATION, findAppointments } from '../operations/appointment-find.js';
 import { HOLD_DEFINITION, HOLD_OPERATION, holdAppointment } from '../operations/appointment-hold.js';
 import { MATCH_DEFINITION, MATCH_OPERATION, matchPatient } from '../operations/patient-match.js';
 import type { OperationSpec } from '../operations/operation-definition.js';
@@ -63,13 +58,13 @@ export function bookingRoutes(deps: BookingRouteDeps): FhirRouteModule {
       {
         method: 'GET',
         path: 'Appointment/$find',
-        handle: (request, ctx) => findAppointments(ctx, d, findInputFromQuery(request.query)),
+        handle: (request, ctx) => findAppointments(ctx, d, request),
       },
       {
         method: 'POST',
         path: 'Appointment/$find',
         body: 'json',
-        handle: (request, ctx) => findAppointments(ctx, d, findInputFromParameters(request.body)),
+        handle: (request, ctx) => findAppointments(ctx, d, request),
       },
       {
         method: 'POST',
