@@ -6,6 +6,7 @@
  * tenant or resource type is a 404; every error thrown inside becomes an OperationOutcome answer here
  * ({@link errorResponse}). Access control and audit run inside each route (`audited`), not around it.
  */
+import { clientMayUseTenant } from '../src/auth/client-registry.js';
 import type { TenantConfig } from '../src/config.js';
 import type { Logger } from '../src/logger.js';
 import type { Store } from '../src/store/database.js';
@@ -85,13 +86,16 @@ export function createFhirHandler(options: FhirHandlerOptions): FhirHandler {
     }),
   ];
 
-  const route = (request: Pick<FhirRequest, 'method' | 'tenant' | 'path'>) => {
+  const route = (request: Pick<FhirRequest, 'method' | 'tenant' | 'path' | 'client'>) => {
     const match = matchRoute(routes, request.method, request.path);
     if (!match) {
       const where = `/fhir/${request.tenant}${request.path === '' ? '' : `/${request.path}`}`;
       throw FhirError.of(404, 'not-supported', `no FHIR interaction at ${request.method} ${where}`);
     }
     if (!tenants.has(request.tenant)) throw notFound(`tenant ${request.tenant}`);
+    // What the HTTP edge checks on authentication, checked again for callers that bring their own client.
+    if (request.client && !clientMayUseTenant(request.client, request.tenant))
+      throw notFound(`tenant ${request.tenant}`);
     const type = match.params.type;
     if (type !== undefined && !resourceDefinitionOf(type)) throw notSupported(type);
     return match;

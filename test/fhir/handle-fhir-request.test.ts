@@ -60,6 +60,12 @@ describe.each(testStoreFactories)('handleFhirRequest without HTTP ($name)', (fac
     expect(badParameter.status).toBe(400);
     expectValidFhir(badParameter.body as OperationOutcome);
 
+    const otherTenant = await f.handler.handleFhirRequest({
+      ...request('Patient'),
+      client: { id: 'elsewhere', tokenSha256: '', scopes: ['system/*.rs'], tenants: ['other'] },
+    });
+    expect(otherTenant.status).toBe(404);
+
     f.access.forbidden.add('Practitioner');
     try {
       const forbidden = await f.handler.handleFhirRequest(request('Practitioner'));
