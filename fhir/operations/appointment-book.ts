@@ -31,6 +31,7 @@ import { single, textValue } from '../booking/parameters.js';
 import { validPatient } from '../booking/patient-create.js';
 import { parseProposalId } from '../booking/proposal-id.js';
 import {
+  appointmentInputs,
   appointmentParameters,
   oneAppointmentBundle,
   proposalRequest,
@@ -58,15 +59,10 @@ export const BOOK_DEFINITION: OperationSpec = {
   description:
     'Books a hold, a $find proposal or a new appointment-resource; modifies (start/end) or cancels an existing appointment given as appointment-resource. Exactly one of appointment-reference and appointment-resource. Idempotency-Key honoured.',
   parameter: [
-    inParameter(
-      'appointment-reference',
-      '0..1',
-      'Reference',
+    ...appointmentInputs(
       'A hold or a $find proposal: Appointment/[id].',
+      'The Appointment to book, modify or cancel.',
     ),
-    inParameter('appt-id', '0..1', 'Reference', 'Argonaut name of appointment-reference.'),
-    inParameter('appointment-resource', '0..1', 'Appointment', 'The Appointment to book, modify or cancel.'),
-    inParameter('appt-resource', '0..1', 'Appointment', 'Argonaut name of appointment-resource.'),
     inParameter('patient-id', '0..1', 'Reference', 'The patient: Patient/[id].'),
     inParameter('patient-resource', '0..1', 'Patient', 'A new patient to register and book for.'),
     inParameter('comment', '0..1', 'string', 'A note kept with the appointment upstream.'),

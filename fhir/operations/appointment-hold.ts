@@ -35,8 +35,19 @@ import {
   inParameter,
   outParameter,
   readOperationParameters,
+  type OperationParameterSpec,
   type OperationSpec,
 } from './operation-definition.js';
+
+/** The inputs naming the appointment of `$hold` and `$book`, with their Argonaut names (see appointmentParameters). */
+export function appointmentInputs(reference: string, resource: string): OperationParameterSpec[] {
+  return [
+    inParameter('appointment-reference', '0..1', 'Reference', reference),
+    inParameter('appt-id', '0..1', 'Reference', 'Argonaut name of appointment-reference.'),
+    inParameter('appointment-resource', '0..1', 'Appointment', resource),
+    inParameter('appt-resource', '0..1', 'Appointment', 'Argonaut name of appointment-resource.'),
+  ];
+}
 
 /** The OperationDefinition of `Appointment/$hold` (IHE ITI-116, as Switchboard serves it). */
 export const HOLD_DEFINITION: OperationSpec = {
@@ -53,15 +64,10 @@ export const HOLD_DEFINITION: OperationSpec = {
   description:
     'Holds a $find proposal or a proposed appointment for a few minutes (Expires header); $book books it, PATCH status=cancelled releases it. Exactly one of appointment-reference and appointment-resource. Idempotency-Key honoured.',
   parameter: [
-    inParameter(
-      'appointment-reference',
-      '0..1',
-      'Reference',
+    ...appointmentInputs(
       'A proposal from $find: Appointment/[proposal id].',
+      'A proposed Appointment to hold.',
     ),
-    inParameter('appt-id', '0..1', 'Reference', 'Argonaut name of appointment-reference.'),
-    inParameter('appointment-resource', '0..1', 'Appointment', 'A proposed Appointment to hold.'),
-    inParameter('appt-resource', '0..1', 'Appointment', 'Argonaut name of appointment-resource.'),
     outParameter('return', '1..1', 'Bundle', 'A Bundle with the held Appointment (status pending).'),
   ],
 };
