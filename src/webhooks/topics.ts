@@ -137,7 +137,9 @@ const definitions: readonly Omit<TopicDefinition, 'url'>[] = [
     title: 'Appointment changed',
     description:
       'An appointment was rescheduled or otherwise changed, other than being cancelled or marked no-show.',
-    eventTypes: ['appointment.changed'],
+    // `appointment.rescheduled` is what a reschedule through Switchboard journals; the sync names one it sees
+    // in the records system `appointment.changed`.
+    eventTypes: ['appointment.changed', 'appointment.rescheduled'],
     focusType: 'Appointment',
     interactions: ['update'],
     filters: APPOINTMENT_STATUS_FILTERS,
@@ -174,6 +176,7 @@ const definitions: readonly Omit<TopicDefinition, 'url'>[] = [
     eventTypes: [
       'appointment.booked',
       'appointment.changed',
+      'appointment.rescheduled',
       'appointment.cancelled',
       'appointment.deleted',
       'appointment.no-show',

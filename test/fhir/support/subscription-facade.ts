@@ -5,7 +5,11 @@
  */
 import type { Bundle, Parameters } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { bookingRoutes } from '../../../fhir/routes/booking-routes.js';
 import { subscriptionRoutes } from '../../../fhir/routes/subscription-routes.js';
+import { createComputedSlotSource } from '../../../fhir/search/computed-slot-source.js';
+import { BookingService } from '../../../src/booking/booking-service.js';
+import { createStoreBookingRules } from '../../../src/booking/store-booking-rules.js';
 import { createLogger } from '../../../src/logger.js';
 import type { SimAppointment } from '../../../src/sim/sim-types.js';
 import { fhirIdsFor } from '../../../src/store/upstream-ids.js';
@@ -24,6 +28,8 @@ export interface SubscriptionFacade {
   receiver: WebhookReceiver;
   /** Undefined when started with `dispatcher: false`. */
   dispatcher: WebhookDispatcher | undefined;
+  /** The booking saga behind the booking routes; undefined unless started with `booking: true`. */
+  booking: BookingService | undefined;
 }
 
 export interface SubscriptionFacadeOptions {
@@ -31,6 +37,8 @@ export interface SubscriptionFacadeOptions {
   policy?: EndpointPolicy;
   /** Run the dispatcher (default true). */
   dispatcher?: boolean;
+  /** Also mount the booking routes (book, reschedule, cancel over FHIR), wired as the app wires them. */
+  booking?: boolean;
 }
 
 export function useSubscriptionFacade(
@@ -47,15 +55,32 @@ export function useSubscriptionFacade(
     const store = handle.store;
     let dispatcher: WebhookDispatcher | undefined;
     const receiver = await startWebhookReceiver();
+    let booking: BookingService | undefined;
+    let clock: (() => Date) | undefined;
     const h = await startFacade({
       store,
-      routes: () => [
-        subscriptionRoutes({
+      ...(options.booking
+        ? { slotSources: [createComputedSlotSource({ now: () => (clock as () => Date)() })] }
+        : {}),
+      routes: (sync) => {
+        const subscriptions = subscriptionRoutes({
           policy: options.policy ?? loopbackPolicy(),
           wake: () => dispatcher?.wake(),
           secretOverlapSeconds: 600,
-        }),
-      ],
+        });
+        if (!options.booking) return [subscriptions];
+        clock = sync.clock.now;
+        booking = new BookingService({
+          store,
+          tenants: [{ config: sync.tenants[0]!, connector: sync.connectors[0]! }],
+          rules: createStoreBookingRules(store),
+          logger: createLogger('silent'),
+          now: sync.clock.now,
+          holdTtlMs: 30_000,
+          recoveryIntervalMs: 0,
+        });
+        return [subscriptions, bookingRoutes({ booking, now: sync.clock.now })];
+      },
     });
     if (options.dispatcher ?? true) {
       dispatcher = createWebhookDispatcher({
@@ -72,9 +97,10 @@ export function useSubscriptionFacade(
       });
       await dispatcher.start();
     }
-    running = { h, receiver, dispatcher };
+    running = { h, receiver, dispatcher, booking };
   });
   afterAll(async () => {
+    await running?.booking?.stop();
     await running?.dispatcher?.stop();
     await running?.receiver.close();
     await running?.h.close();
