@@ -34,13 +34,13 @@ import type { SimFirmData } from '../src/sim/sim-types.js';
 import { openStore, type Store } from '../src/store/database.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 import { upstreamIdsFor } from '../src/store/upstream-ids.js';
-import { createEndpointPolicy } from '../src/webhooks/endpoint-guard.js';
+import { createEndpointPolicy } from '../src/webhooks/delivery/endpoint-guard.js';
 import {
   activateSubscription,
   createSubscription,
   readSubscription,
-} from '../src/webhooks/subscription-store.js';
-import type { TopicId } from '../src/webhooks/topics.js';
+} from '../src/webhooks/subscriptions/subscription-store.js';
+import type { TopicId } from '../src/webhooks/subscriptions/topics.js';
 import { instantToLocalDate } from '../src/wall-time.js';
 import { cronForInterval } from '../sync/cron-schedule.js';
 import { createWebhookDispatcher } from '../sync/webhook-dispatcher.js';

@@ -41,7 +41,7 @@ import { renderStatusPage } from './status-page.js';
 import { openStore, type Store } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 import { SOFTWARE_VERSION } from './version.js';
-import { createEndpointPolicy } from './webhooks/endpoint-guard.js';
+import { createEndpointPolicy } from './webhooks/delivery/endpoint-guard.js';
 
 export interface AppOptions {
   logger?: Logger;

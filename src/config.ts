@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { isKnownZone } from './wall-time.js';
-import { parseAllowlistEntry } from './webhooks/endpoint-guard.js';
+import { parseAllowlistEntry } from './webhooks/delivery/endpoint-guard.js';
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes');
 

@@ -6,11 +6,11 @@
 import type { Resource, ResourceType } from '@medplum/fhirtypes';
 import type { FhirIdResolver, SyncedResourceType, UpstreamRecord } from '../src/connectors/connector.js';
 import { resolveFhirIds } from '../src/connectors/resolve-fhir-ids.js';
-import type { JournalEventInput } from '../src/store/change-journal.js';
+import { commitChanges } from '../src/events/change-writer.js';
+import type { JournalEventInput } from '../src/events/event-types.js';
 import { contentHash } from '../src/store/content-hash.js';
 import type { Store } from '../src/store/database.js';
 import {
-  commitChanges,
   currentHashes,
   readResource,
   type CurrentHash,

@@ -4,7 +4,8 @@
  * journal event in the same transaction, so subscribers hear of it both ways.
  */
 import type { SyncSettings } from '../src/config.js';
-import { appendJournalInTransaction } from '../src/store/change-journal.js';
+import { recordChanges } from '../src/events/change-writer.js';
+import type { EventType } from '../src/events/event-types.js';
 import type { Store } from '../src/store/database.js';
 import {
   upsertSyncStateInTransaction,
@@ -13,7 +14,7 @@ import {
   type SyncStatePatch,
 } from '../src/store/sync-state-store.js';
 
-export const HEALTH_EVENT = 'sync.health-changed';
+export const HEALTH_EVENT: EventType = 'sync.health-changed';
 
 /**
  * `failing` after `failingAfterErrors` consecutive failures; `lagging` when the last success is older than
@@ -54,22 +55,24 @@ export async function recordSyncState(
   return store.write(async (trx) => {
     const state = await upsertSyncStateInTransaction(trx, tenantId, stream, { ...patch, health: next }, now);
     if (next !== before) {
-      await appendJournalInTransaction(
+      await recordChanges(
         trx,
         tenantId,
-        [
-          {
-            eventType: HEALTH_EVENT,
-            payload: {
-              stream,
-              previous: before,
-              health: next,
-              lastSuccessAt: state.lastSuccessAt,
-              consecutiveFailures: state.consecutiveFailures,
-              lastError: state.lastError,
+        {
+          events: [
+            {
+              eventType: HEALTH_EVENT,
+              payload: {
+                stream,
+                previous: before,
+                health: next,
+                lastSuccessAt: state.lastSuccessAt,
+                consecutiveFailures: state.consecutiveFailures,
+                lastError: state.lastError,
+              },
             },
-          },
-        ],
+          ],
+        },
         now,
       );
     }

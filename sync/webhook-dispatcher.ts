@@ -32,18 +32,18 @@ import {
   recordGone,
   releaseClaim,
   type ClaimedDelivery,
-} from '../src/webhooks/delivery-queue.js';
+} from '../src/webhooks/delivery/outbox.js';
 import {
   checkEndpoint,
   createEndpointPolicy,
   EndpointRefusedError,
   type EndpointPolicy,
   type HostLookup,
-} from '../src/webhooks/endpoint-guard.js';
-import { notificationBody, type NotificationBody } from '../src/webhooks/notification-builder.js';
-import { loadNotificationEvents } from '../src/webhooks/notification-events.js';
-import { parseRetryAfter } from '../src/webhooks/retry-policy.js';
-import { toSubscriptionRecord } from '../src/webhooks/subscription-record.js';
+} from '../src/webhooks/delivery/endpoint-guard.js';
+import { notificationBody, type NotificationBody } from '../src/webhooks/delivery/notification-builder.js';
+import { loadNotificationEvents } from '../src/webhooks/delivery/notification-events.js';
+import { parseRetryAfter } from '../src/webhooks/delivery/retry-policy.js';
+import { toSubscriptionRecord } from '../src/webhooks/subscriptions/subscription-record.js';
 import {
   activateSubscription,
   disableSubscription,
@@ -51,9 +51,9 @@ import {
   readSubscriptionRow,
   signingSecrets,
   subscriptionRowsWithStatus,
-} from '../src/webhooks/subscription-store.js';
-import { postWebhook, type PostOutcome } from '../src/webhooks/webhook-http.js';
-import { eventMessageId, oneOffMessageId, signWebhook } from '../src/webhooks/webhook-signing.js';
+} from '../src/webhooks/subscriptions/subscription-store.js';
+import { postWebhook, type PostOutcome } from '../src/webhooks/delivery/webhook-http.js';
+import { eventMessageId, oneOffMessageId, signWebhook } from '../src/webhooks/delivery/webhook-signing.js';
 import { createWebhookMetrics } from './webhook-metrics.js';
 
 export interface WebhookDispatcherOptions {

@@ -9,10 +9,13 @@
  */
 import type { Bundle } from '@medplum/fhirtypes';
 import type { RoutedFhirRequest } from '../fhir-request.js';
-import { PAYLOAD_CONTENTS, type PayloadContent } from '../../src/webhooks/subscription-resource.js';
-import { subscriptionEvents } from '../../src/webhooks/subscription-status.js';
-import { readSubscription } from '../../src/webhooks/subscription-store.js';
-import { topicByUrl } from '../../src/webhooks/topics.js';
+import {
+  PAYLOAD_CONTENTS,
+  type PayloadContent,
+} from '../../src/webhooks/subscriptions/subscription-resource.js';
+import { subscriptionEvents } from '../../src/webhooks/subscriptions/subscription-status.js';
+import { readSubscription } from '../../src/webhooks/subscriptions/subscription-store.js';
+import { topicByUrl } from '../../src/webhooks/subscriptions/topics.js';
 import type { FhirRequestContext } from '../access.js';
 import { audited, type InteractionDeps, type InteractionResult } from '../interactions/interaction-deps.js';
 import { FhirError, notFound } from '../operation-outcome.js';

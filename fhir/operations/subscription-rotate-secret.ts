@@ -10,7 +10,7 @@
  */
 import type { Parameters } from '@medplum/fhirtypes';
 import type { RoutedFhirRequest } from '../fhir-request.js';
-import { rotateSubscriptionSecret } from '../../src/webhooks/subscription-store.js';
+import { rotateSubscriptionSecret } from '../../src/webhooks/subscriptions/subscription-store.js';
 import type { FhirRequestContext } from '../access.js';
 import { audited, type InteractionDeps, type InteractionResult } from '../interactions/interaction-deps.js';
 import { integerInput } from '../subscriptions/request-body.js';

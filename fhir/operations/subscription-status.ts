@@ -8,8 +8,8 @@
  */
 import type { Bundle, Parameters } from '@medplum/fhirtypes';
 import type { RoutedFhirRequest } from '../fhir-request.js';
-import type { SubscriptionStatus } from '../../src/webhooks/subscription-record.js';
-import { subscriptionStatusBundle } from '../../src/webhooks/subscription-status.js';
+import type { SubscriptionStatus } from '../../src/webhooks/subscriptions/subscription-record.js';
+import { subscriptionStatusBundle } from '../../src/webhooks/subscriptions/subscription-status.js';
 import type { FhirRequestContext } from '../access.js';
 import { audited, type InteractionDeps, type InteractionResult } from '../interactions/interaction-deps.js';
 import { FhirError } from '../operation-outcome.js';

@@ -5,8 +5,8 @@
  * discovery; and `instantiates` the backport IG's R4 server CapabilityStatement.
  */
 import type { CapabilityStatementRestResource } from '@medplum/fhirtypes';
-import { BACKPORT_SUBSCRIPTION_PROFILE } from '../../src/webhooks/subscription-resource.js';
-import { topicCapabilityExtensions } from '../../src/webhooks/topics.js';
+import { BACKPORT_SUBSCRIPTION_PROFILE } from '../../src/webhooks/subscriptions/subscription-resource.js';
+import { topicCapabilityExtensions } from '../../src/webhooks/subscriptions/topics.js';
 import { DEAD_LETTERS_DEFINITION, REDRIVE_DEFINITION } from '../operations/subscription-dead-letters.js';
 import { SUBSCRIPTION_EVENTS_DEFINITION } from '../operations/subscription-events.js';
 import { ROTATE_SECRET_DEFINITION } from '../operations/subscription-rotate-secret.js';

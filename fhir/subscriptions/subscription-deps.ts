@@ -3,7 +3,7 @@
  * endpoints must pass, a way to wake the webhook dispatcher (so a handshake or a redriven delivery goes out now
  * rather than at its next poll), and settings from the `webhooks` configuration block.
  */
-import type { EndpointPolicy } from '../../src/webhooks/endpoint-guard.js';
+import type { EndpointPolicy } from '../../src/webhooks/delivery/endpoint-guard.js';
 
 export interface SubscriptionRouteDeps {
   /** `createEndpointPolicy(config.webhooks)`: what a subscriber URL must pass at registration. */

@@ -6,7 +6,10 @@
  * topic, filter the topic does not offer, endpoint refused by the SSRF policy), 404 for an unknown id and 412
  * when `If-Match` names a version that is not the current one.
  */
-import { isSubscriptionError, type SubscriptionError } from '../../src/webhooks/subscription-error.js';
+import {
+  isSubscriptionError,
+  type SubscriptionError,
+} from '../../src/webhooks/subscriptions/subscription-error.js';
 import { FhirError } from '../operation-outcome.js';
 
 /** The FhirError for `error`. */

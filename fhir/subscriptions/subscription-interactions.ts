@@ -11,15 +11,18 @@
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { RoutedFhirRequest } from '../fhir-request.js';
 import { readResource } from '../../src/store/resource-store.js';
-import { SubscriptionError } from '../../src/webhooks/subscription-error.js';
-import type { SubscriptionStatus } from '../../src/webhooks/subscription-record.js';
-import { parseSubscription, type BackportSubscription } from '../../src/webhooks/subscription-resource.js';
+import { SubscriptionError } from '../../src/webhooks/subscriptions/subscription-error.js';
+import type { SubscriptionStatus } from '../../src/webhooks/subscriptions/subscription-record.js';
+import {
+  parseSubscription,
+  type BackportSubscription,
+} from '../../src/webhooks/subscriptions/subscription-resource.js';
 import {
   createSubscription,
   deleteSubscription,
   listSubscriptions,
   updateSubscription,
-} from '../../src/webhooks/subscription-store.js';
+} from '../../src/webhooks/subscriptions/subscription-store.js';
 import type { FhirRequestContext } from '../access.js';
 import { audited, type InteractionDeps, type InteractionResult } from '../interactions/interaction-deps.js';
 import { gone } from '../interactions/read.js';

@@ -9,7 +9,7 @@
  * Topics are also listed, by canonical, on the CapabilityStatement. Authorized as a read/search of Basic.
  */
 import type { Basic, OperationOutcomeIssue } from '@medplum/fhirtypes';
-import { topicById, topicResource, topicResources } from '../../src/webhooks/topics.js';
+import { topicById, topicResource, topicResources } from '../../src/webhooks/subscriptions/topics.js';
 import { SOFTWARE_VERSION } from '../../src/version.js';
 import type { FhirRequestContext } from '../access.js';
 import { audited, type InteractionDeps, type InteractionResult } from '../interactions/interaction-deps.js';

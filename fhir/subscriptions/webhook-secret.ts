@@ -8,7 +8,7 @@
  * the resource either.
  */
 import type { Extension } from '@medplum/fhirtypes';
-import type { BackportSubscription } from '../../src/webhooks/subscription-resource.js';
+import type { BackportSubscription } from '../../src/webhooks/subscriptions/subscription-resource.js';
 
 /** Response header carrying a new signing secret. */
 export const WEBHOOK_SECRET_HEADER = 'X-Switchboard-Webhook-Secret';

@@ -14,10 +14,11 @@ import { toFhirResources } from '../connectors/resolve-fhir-ids.js';
 import { formatCorrelationMarker } from '../connectors/sim/sim-fhir-context.js';
 import { isUpstreamError, type UpstreamError } from '../connectors/upstream-error.js';
 import type { Logger } from '../logger.js';
-import { appendJournalInTransaction, type JournalEventInput } from '../store/change-journal.js';
+import { appendJournalInTransaction, commitChangesInTransaction } from '../events/change-writer.js';
+import type { EventType, JournalEventInput } from '../events/event-types.js';
 import type { Store, StoreTransaction } from '../store/database.js';
 import { isUniqueViolation } from '../store/dialect-capabilities.js';
-import { commitChangesInTransaction, readResource } from '../store/resource-store.js';
+import { readResource } from '../store/resource-store.js';
 import { upstreamIdFor } from '../store/upstream-ids.js';
 import {
   patientMessages,
@@ -890,7 +891,7 @@ export class BookingService {
     tenant: BookingTenant,
     saga: Saga,
     record: UpstreamRecord<Appointment>,
-    eventType: string,
+    eventType: EventType,
   ): Promise<BookingOutcome> {
     const [appointment] = await toFhirResources(this.store, saga.tenantId, [record]);
     if (!appointment?.id) throw new Error('mapped appointment has no id');
@@ -1097,7 +1098,7 @@ function classifyUpstream(err: UpstreamError): {
 }
 
 function failureEvent(
-  eventType: string,
+  eventType: EventType,
   sagaId: string,
   saga: {
     kind: string;

@@ -16,7 +16,8 @@ import type { Connector } from '../connectors/connector.js';
 import { toFhirResources } from '../connectors/resolve-fhir-ids.js';
 import type { Store } from '../store/database.js';
 import { VALUES_PER_IN_LIST, chunk } from '../store/batching.js';
-import { commitChanges, readResource } from '../store/resource-store.js';
+import { commitChanges } from '../events/change-writer.js';
+import { readResource } from '../store/resource-store.js';
 import { foldText } from '../store/search-parameters/token-values.js';
 import type { BookingFailure } from './booking-types.js';
 

@@ -5,15 +5,17 @@
  * Numbers come from a per-tenant counter row updated inside the writing transaction. The row lock makes a later
  * writer wait until the earlier one commits, so sequence numbers become visible in order: a reader that has seen
  * `seq` N can never later find a row below N appear.
+ *
+ * These are the journal's rows only. Recording an event (journal rows plus the webhook outbox rows it causes, in
+ * one transaction) is `src/events/change-writer.ts`, the one write path every writer uses.
  */
-import { fanOutInTransaction } from '../webhooks/fan-out.js';
 import { chunk, rowsPerInsert } from './batching.js';
 import type { Store, StoreTransaction } from './database.js';
 import type { ChangeJournalTable } from './schema.js';
 
-/** An event to append; the journal gives it a sequence number and a time. */
-export interface JournalEventInput {
-  /** What happened, e.g. `appointment.booked`, `sync.health-changed`. */
+/** A journal row to insert; the journal gives it a sequence number and a time. */
+export interface JournalRowInput {
+  /** What happened, e.g. `appointment.booked`, `sync.health-changed` (typed in `src/events/event-types.ts`). */
   eventType: string;
   /** The resource the event is about, when there is one. */
   resourceType?: string;
@@ -55,16 +57,15 @@ export async function lockTenantJournal(trx: StoreTransaction, tenantId: string)
 }
 
 /**
- * Appends `events` in order inside an open write transaction and returns the rows written. The tenant's active
- * webhook subscriptions are matched and their outbox rows written in the same transaction
- * (`src/webhooks/fan-out.ts`).
+ * Inserts `events` as journal rows, in order, numbered after the tenant's counter, inside an open write
+ * transaction, and returns the rows written. Nothing else: writers go through `src/events/change-writer.ts`.
  *
  * @see DESIGN.md section 3
  */
-export async function appendJournalInTransaction(
+export async function insertJournalEntries(
   trx: StoreTransaction,
   tenantId: string,
-  events: readonly JournalEventInput[],
+  events: readonly JournalRowInput[],
   now: Date,
 ): Promise<JournalEntry[]> {
   if (events.length === 0) return [];
@@ -82,25 +83,7 @@ export async function appendJournalInTransaction(
   }));
   for (const part of chunk(rows, rowsPerInsert(8)))
     await trx.insertInto('change_journal').values(part).execute();
-  const entries = rows.map(toJournalEntry);
-  // Webhook fan-out in the same transaction (transactional outbox): a crash cannot lose or double-emit one.
-  await fanOutInTransaction(trx, tenantId, entries, now);
-  return entries;
-}
-
-/**
- * Appends `events` in their own write transaction (for events without a resource change, such as sync health).
- *
- * @see DESIGN.md section 3
- */
-export function appendJournal(
-  store: Store,
-  tenantId: string,
-  events: readonly JournalEventInput[],
-  options: { now?: Date } = {},
-): Promise<JournalEntry[]> {
-  const now = options.now ?? store.now();
-  return store.write((trx) => appendJournalInTransaction(trx, tenantId, events, now));
+  return rows.map(toJournalEntry);
 }
 
 /**
@@ -136,6 +119,14 @@ export async function lastJournalSeq(store: Store, tenantId: string): Promise<nu
     .where('tenant_id', '=', tenantId)
     .executeTakeFirst();
   return row?.last_seq ?? 0;
+}
+
+/**
+ * Takes the tenant's journal lock ({@link lockTenantJournal}) and returns its highest sequence number, which
+ * cannot move until the transaction ends.
+ */
+export async function lockedLastJournalSeq(trx: StoreTransaction, tenantId: string): Promise<number> {
+  return allocateSeqs(trx, tenantId, 0);
 }
 
 /** Adds `count` to the tenant's counter (creating it at 0) and returns the new last sequence number. */

@@ -4,8 +4,8 @@
  */
 import type { ExtractResource, Resource, ResourceType } from '@medplum/fhirtypes';
 import { VALUES_PER_IN_LIST, chunk, rowsPerInsert } from './batching.js';
-import { appendJournalInTransaction, lockTenantJournal } from './change-journal.js';
-import type { JournalEntry, JournalEventInput } from './change-journal.js';
+import { insertJournalEntries, lockTenantJournal } from './change-journal.js';
+import type { JournalEntry, JournalRowInput } from './change-journal.js';
 import { contentHash } from './content-hash.js';
 import type { Store, StoreTransaction } from './database.js';
 import type { IntBoolean, ResourceHistoryTable, ResourcesTable, SearchTokensTable } from './schema.js';
@@ -60,13 +60,13 @@ export interface WrittenVersion {
   lastUpdated: string;
 }
 
-/** What {@link commitChanges} wrote. */
+/** What {@link writeChanges} wrote. */
 export interface CommitResult {
   written: WrittenVersion[];
   journal: JournalEntry[];
 }
 
-/** Options of {@link commitChanges}. */
+/** Options of {@link writeChanges}. */
 export interface CommitOptions {
   /** The time to stamp versions and journal rows with; default the store's clock. */
   now?: Date;
@@ -112,7 +112,8 @@ export async function currentHashes(
 }
 
 /**
- * Commits resource changes and journal events in ONE write transaction.
+ * Writes resource changes and journal rows in ONE write transaction. This is persistence only: recording changes
+ * so that webhook subscribers hear of them is `src/events/change-writer.ts`, which every writer uses.
  *
  * An upsert whose content hash equals the current, non-deleted row writes nothing; otherwise it gets the next
  * version, `meta.versionId` and `meta.lastUpdated`, a history row and fresh search tokens. A delete of a live
@@ -125,29 +126,29 @@ export async function currentHashes(
  *
  * @see DESIGN.md section 1 "Data flow" and section 3
  */
-export function commitChanges(
+export function writeChanges(
   store: Store,
   tenantId: string,
   changes: readonly ResourceChange[],
-  events: readonly JournalEventInput[] = [],
+  events: readonly JournalRowInput[] = [],
   options: CommitOptions = {},
 ): Promise<CommitResult> {
   if (changes.length === 0 && events.length === 0) return Promise.resolve({ written: [], journal: [] });
   const now = options.now ?? store.now();
-  return store.write((trx) => commitChangesInTransaction(trx, tenantId, changes, events, now));
+  return store.write((trx) => writeChangesInTransaction(trx, tenantId, changes, events, now));
 }
 
 /**
- * {@link commitChanges} inside a write transaction the caller already holds, so a caller can commit resources,
+ * {@link writeChanges} inside a write transaction the caller already holds, so a caller can commit resources,
  * journal and its own rows (a booking saga step, a sync cursor) atomically.
  *
  * @see DESIGN.md section 3
  */
-export async function commitChangesInTransaction(
+export async function writeChangesInTransaction(
   trx: StoreTransaction,
   tenantId: string,
   changes: readonly ResourceChange[],
-  events: readonly JournalEventInput[],
+  events: readonly JournalRowInput[],
   now: Date,
 ): Promise<CommitResult> {
   if (changes.length === 0 && events.length === 0) return { written: [], journal: [] };
@@ -252,7 +253,7 @@ export async function commitChangesInTransaction(
     await trx.insertInto('resource_history').values(part).execute();
   await replaceSearchTokens(trx, tenantId, rows, [...tokens.values()].flat());
 
-  const journalEvents: JournalEventInput[] = [];
+  const journalEvents: JournalRowInput[] = [];
   for (const event of events) {
     const key =
       event.resourceType !== undefined && event.resourceId !== undefined
@@ -264,7 +265,7 @@ export async function commitChangesInTransaction(
       journalEvents.push({ ...event, versionId: event.versionId ?? writtenVersion.get(key) });
     }
   }
-  const journal = await appendJournalInTransaction(trx, tenantId, journalEvents, now);
+  const journal = await insertJournalEntries(trx, tenantId, journalEvents, now);
   return { written, journal };
 }
 

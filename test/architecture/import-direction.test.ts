@@ -77,3 +77,55 @@ describe('import direction between src/, fhir/ and sync/', () => {
     expect(importsExpress("import { x } from './express-like.js';")).toBe(false);
   });
 });
+
+/** Repo-relative paths of the relative imports of `file` (`src/store/schema.ts`, …). */
+function importedPaths(file: string, source = readFileSync(file, 'utf8')): string[] {
+  return [
+    ...source.matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g),
+  ]
+    .map((m) => m[1] ?? m[2] ?? '')
+    .filter((s) => s.startsWith('.'))
+    .map((s) =>
+      relative(root, resolve(file, '..', s))
+        .split(/[\\/]/)
+        .join('/'),
+    );
+}
+
+/** The `src/` folder a path is in (`store` for `src/store/x.ts`); undefined for leaf modules directly in `src/`. */
+function srcFolderOf(path: string): string | undefined {
+  const parts = path.split('/');
+  return parts[0] === 'src' && parts.length > 2 ? parts[1] : undefined;
+}
+
+describe('the store is the bottom layer (issue 9)', () => {
+  it('src/store/ imports no other src/ folder (leaf modules directly in src/ are fine)', () => {
+    const offenders = tsFiles(join(root, 'src/store')).flatMap((file) =>
+      importedPaths(file)
+        .filter((path) => path.split('/')[0] !== 'src' || !['store', undefined].includes(srcFolderOf(path)))
+        .map((path) => `${relative(root, file)} → ${path}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it("only src/events/ writes journal rows (the store's writers), so no write skips the webhook outbox", () => {
+    const writers = /\b(writeChanges|writeChangesInTransaction|insertJournalEntries)\b/;
+    const offenders = ['src', 'fhir', 'sync']
+      .flatMap((folder) => tsFiles(join(root, folder)))
+      .map((file) => relative(root, file).split(/[\\/]/).join('/'))
+      .filter((path) => !path.startsWith('src/store/') && !path.startsWith('src/events/'))
+      .filter((path) => writers.test(readFileSync(join(root, path), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+
+  it('sees a store file importing another src/ folder (the check itself works)', () => {
+    const source = [
+      "import { a } from '../webhooks/a.js';",
+      "import type { B } from '../config.js';",
+      "import { c } from './c.js';",
+    ].join('\n');
+    const paths = importedPaths(join(root, 'src/store/x.ts'), source);
+    expect(paths).toEqual(['src/webhooks/a.js', 'src/config.js', 'src/store/c.js']);
+    expect(paths.map(srcFolderOf)).toEqual(['webhooks', undefined, 'store']);
+  });
+});

@@ -9,7 +9,8 @@ import type {
   Slot,
 } from '@medplum/fhirtypes';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { commitChanges, readResource } from '../../src/store/resource-store.js';
+import { commitChanges } from '../../src/events/change-writer.js';
+import { readResource } from '../../src/store/resource-store.js';
 import { expectValidFhir } from '../support/fhir-validators.js';
 import { testStoreFactories } from '../support/test-stores.js';
 import { TINY_FIRM, tinyFirm } from '../support/tiny-firm.js';

@@ -8,7 +8,8 @@
 import type { Bundle, Location, Practitioner, Schedule, Slot } from '@medplum/fhirtypes';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createComputedSlotSource } from '../../fhir/search/computed-slot-source.js';
-import { commitChanges, readResource } from '../../src/store/resource-store.js';
+import { commitChanges } from '../../src/events/change-writer.js';
+import { readResource } from '../../src/store/resource-store.js';
 import { instantToWallTime } from '../../src/wall-time.js';
 import { testStoreFactories } from '../support/test-stores.js';
 import type { FacadeHarness } from './support/facade-harness.js';

@@ -1,7 +1,7 @@
 import type { Bundle, Parameters } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { startExampleReceiver, type ExampleReceiver } from '../../src/webhooks/example-receiver.js';
-import type { BackportSubscription } from '../../src/webhooks/subscription-resource.js';
+import type { BackportSubscription } from '../../src/webhooks/subscriptions/subscription-resource.js';
 import { testStoreFactories } from '../support/test-stores.js';
 import { subscriptionResource, type SubscriptionOptions } from '../support/webhook-fixtures.js';
 import { eventNotifications, parseNotification, verifies } from '../support/webhook-notifications.js';

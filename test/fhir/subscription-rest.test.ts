@@ -7,12 +7,12 @@ import {
   subscriptionCapabilityResources,
 } from '../../fhir/routes/subscription-routes.js';
 import { WEBHOOK_SECRET_EXTENSION } from '../../fhir/subscriptions/webhook-secret.js';
-import { createEndpointPolicy } from '../../src/webhooks/endpoint-guard.js';
+import { createEndpointPolicy } from '../../src/webhooks/delivery/endpoint-guard.js';
 import {
   PAYLOAD_CONTENT_EXTENSION,
   type BackportSubscription,
-} from '../../src/webhooks/subscription-resource.js';
-import { TOPIC_BASE_URL, TOPICS } from '../../src/webhooks/topics.js';
+} from '../../src/webhooks/subscriptions/subscription-resource.js';
+import { TOPIC_BASE_URL, TOPICS } from '../../src/webhooks/subscriptions/topics.js';
 import { expectValidFhir } from '../support/fhir-validators.js';
 import { testStoreFactories } from '../support/test-stores.js';
 import { subscriptionResource } from '../support/webhook-fixtures.js';

@@ -1,14 +1,25 @@
 import type { Patient } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import {
-  appendJournal,
-  appendJournalInTransaction,
+  insertJournalEntries,
   lastJournalSeq,
   readJournal,
+  type JournalRowInput,
 } from '../../src/store/change-journal.js';
 import type { JournalEntry } from '../../src/store/change-journal.js';
 import type { Store } from '../../src/store/database.js';
-import { commitChanges, currentHashes } from '../../src/store/resource-store.js';
+import { currentHashes, writeChanges as commitChanges } from '../../src/store/resource-store.js';
+
+/** The journal rows alone, in a write transaction of their own (the store's part of recording events). */
+function appendJournal(
+  store: Store,
+  tenantId: string,
+  events: readonly JournalRowInput[],
+  options: { now?: Date } = {},
+): Promise<JournalEntry[]> {
+  return store.write((trx) => insertJournalEntries(trx, tenantId, events, options.now ?? store.now()));
+}
+const appendJournalInTransaction = insertJournalEntries;
 import { testStoreFactories, useTestStore } from '../support/test-stores.js';
 
 function patient(id: string): Patient & { id: string } {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { lastJournalSeq, readJournal } from '../../src/store/change-journal.js';
 import { contentHash } from '../../src/store/content-hash.js';
 import {
-  commitChanges,
+  writeChanges,
   currentHashes,
   readResource,
   readVersion,
@@ -44,7 +44,7 @@ describe.each(testStoreFactories)('resource store ($name)', (factory) => {
 
   it('writes version 1 with meta.versionId and meta.lastUpdated, readable by read, vread and history', async () => {
     const { store } = testStore();
-    const result = await commitChanges(store, 'a', [{ op: 'upsert', resource: patient('p1', 'Smith') }]);
+    const result = await writeChanges(store, 'a', [{ op: 'upsert', resource: patient('p1', 'Smith') }]);
     expect(result.written).toEqual([
       { resourceType: 'Patient', id: 'p1', versionId: 1, op: 'upsert', lastUpdated: T1.toISOString() },
     ]);
@@ -70,8 +70,8 @@ describe.each(testStoreFactories)('resource store ($name)', (factory) => {
 
   it('writes a new version when content changes and keeps the old one for vread and history', async () => {
     const { store } = testStore();
-    await commitChanges(store, 'a', [{ op: 'upsert', resource: patient('p1', 'Smith') }], [], { now: T1 });
-    const second = await commitChanges(store, 'a', [{ op: 'upsert', resource: patient('p1', 'Smyth') }], [], {
+    await writeChanges(store, 'a', [{ op: 'upsert', resource: patient('p1', 'Smith') }], [], { now: T1 });
+    const second = await writeChanges(store, 'a', [{ op: 'upsert', resource: patient('p1', 'Smyth') }], [], {
       now: T2,
     });
     expect(second.written.map((w) => w.versionId)).toEqual([2]);
@@ -93,7 +93,7 @@ describe.each(testStoreFactories)('resource store ($name)', (factory) => {
   it('writes nothing, not even a journal row, for an upsert whose content is unchanged', async () => {
     const { store } = testStore();
     const event = { eventType: 'patient.changed', resourceType: 'Patient', resourceId: 'p1' };
-    await commitChanges(store, 'a', [{ op: 'upsert', resource: patient('p1', 'Smith') }], [event], {
+    await writeChanges(store, 'a', [{ op: 'upsert', resource: patient('p1', 'Smith') }], [event], {
       now: T1,
     });
     const seqBefore = await lastJournalSeq(store, 'a');
@@ -106,7 +106,7 @@ describe.each(testStoreFactories)('resource store ($name)', (factory) => {
       resourceType: 'Patient',
       meta: { versionId: '99', lastUpdated: '2020-01-01T00:00:00Z' },
     };
-    const result = await commitChanges(store, 'a', [{ op: 'upsert', resource: again }], [event], { now: T2 });
+    const result = await writeChanges(store, 'a', [{ op: 'upsert', resource: again }], [event], { now: T2 });
 
     expect(result).toEqual({ written: [], journal: [] });
     expect(await lastJournalSeq(store, 'a')).toBe(seqBefore);
@@ -118,16 +118,10 @@ describe.each(testStoreFactories)('resource store ($name)', (factory) => {
 
   it('marks a deleted resource deleted with a new version, keeping its row and history', async () => {
     const { store } = testStore();
-    await commitChanges(store, 'a', [{ op: 'upsert', resource: patient('p1', 'Smith') }], [], { now: T1 });
-    const result = await commitChanges(
-      store,
-      'a',
-      [{ op: 'delete', resourceType: 'Patient', id: 'p1' }],
-      [],
-      {
-        now: T2,
-      },
-    );
+    await writeChanges(store, 'a', [{ op: 'upsert', resource: patient('p1', 'Smith') }], [], { now: T1 });
+    const result = await writeChanges(store, 'a', [{ op: 'delete', resourceType: 'Patient', id: 'p1' }], [], {
+      now: T2,
+    });
     expect(result.written).toEqual([
       { resourceType: 'Patient', id: 'p1', versionId: 2, op: 'delete', lastUpdated: T2.toISOString() },
     ]);
@@ -148,9 +142,9 @@ describe.each(testStoreFactories)('resource store ($name)', (factory) => {
 
   it('writes nothing when deleting a resource that is missing or already deleted', async () => {
     const { store } = testStore();
-    await commitChanges(store, 'a', [{ op: 'upsert', resource: patient('p1', 'Smith') }]);
-    await commitChanges(store, 'a', [{ op: 'delete', resourceType: 'Patient', id: 'p1' }]);
-    const result = await commitChanges(
+    await writeChanges(store, 'a', [{ op: 'upsert', resource: patient('p1', 'Smith') }]);
+    await writeChanges(store, 'a', [{ op: 'delete', resourceType: 'Patient', id: 'p1' }]);
+    const result = await writeChanges(
       store,
       'a',
       [
@@ -166,16 +160,16 @@ describe.each(testStoreFactories)('resource store ($name)', (factory) => {
 
   it('revives a deleted resource with a new version even when its content is unchanged', async () => {
     const { store } = testStore();
-    await commitChanges(store, 'a', [{ op: 'upsert', resource: patient('p1', 'Smith') }]);
-    await commitChanges(store, 'a', [{ op: 'delete', resourceType: 'Patient', id: 'p1' }]);
-    const result = await commitChanges(store, 'a', [{ op: 'upsert', resource: patient('p1', 'Smith') }]);
+    await writeChanges(store, 'a', [{ op: 'upsert', resource: patient('p1', 'Smith') }]);
+    await writeChanges(store, 'a', [{ op: 'delete', resourceType: 'Patient', id: 'p1' }]);
+    const result = await writeChanges(store, 'a', [{ op: 'upsert', resource: patient('p1', 'Smith') }]);
     expect(result.written.map((w) => [w.op, w.versionId])).toEqual([['upsert', 3]]);
     expect((await readResource(store, 'a', 'Patient', 'p1'))?.deleted).toBe(false);
   });
 
   it('applies several changes to one resource in order within one commit', async () => {
     const { store } = testStore();
-    const result = await commitChanges(store, 'a', [
+    const result = await writeChanges(store, 'a', [
       { op: 'upsert', resource: patient('p1', 'Smith') },
       { op: 'upsert', resource: patient('p1', 'Smith') },
       { op: 'upsert', resource: patient('p1', 'Smyth') },
@@ -196,8 +190,8 @@ describe.each(testStoreFactories)('resource store ($name)', (factory) => {
 
   it('gives events the version this commit wrote and drops events about resources it left unchanged', async () => {
     const { store } = testStore();
-    await commitChanges(store, 'a', [{ op: 'upsert', resource: patient('p2', 'Jones') }]);
-    const result = await commitChanges(
+    await writeChanges(store, 'a', [{ op: 'upsert', resource: patient('p2', 'Jones') }]);
+    const result = await writeChanges(
       store,
       'a',
       [
@@ -254,9 +248,9 @@ describe.each(testStoreFactories)('resource store ($name)', (factory) => {
 
   it('rolls the whole commit back when any part of it fails', async () => {
     const { store } = testStore();
-    await commitChanges(store, 'a', [], [{ eventType: 'first' }]);
+    await writeChanges(store, 'a', [], [{ eventType: 'first' }]);
     await expect(
-      commitChanges(
+      writeChanges(
         store,
         'a',
         [{ op: 'upsert', resource: patient('p1', 'Smith') }],
@@ -267,24 +261,24 @@ describe.each(testStoreFactories)('resource store ($name)', (factory) => {
     expect(await readResource(store, 'a', 'Patient', 'p1')).toBeUndefined();
     expect(await resourceHistory(store, 'a', 'Patient', 'p1')).toEqual([]);
     expect(await lastJournalSeq(store, 'a')).toBe(1);
-    const next = await commitChanges(store, 'a', [], [{ eventType: 'second' }]);
+    const next = await writeChanges(store, 'a', [], [{ eventType: 'second' }]);
     expect(next.journal.map((e) => e.seq)).toEqual([2]);
   });
 
   it('refuses to store a resource without a valid id', async () => {
     const { store } = testStore();
     const noId = { resourceType: 'Patient' } as Patient & { id: string };
-    await expect(commitChanges(store, 'a', [{ op: 'upsert', resource: noId }])).rejects.toThrow(TypeError);
+    await expect(writeChanges(store, 'a', [{ op: 'upsert', resource: noId }])).rejects.toThrow(TypeError);
     const badId = { resourceType: 'Patient', id: 'has space' } as Patient & { id: string };
-    await expect(commitChanges(store, 'a', [{ op: 'upsert', resource: badId }])).rejects.toThrow(TypeError);
+    await expect(writeChanges(store, 'a', [{ op: 'upsert', resource: badId }])).rejects.toThrow(TypeError);
   });
 
   it('keeps the source hash a version came from, and records a new one for unchanged content without a version', async () => {
     const { store } = testStore();
     const a1 = appointment('a1', '2026-11-24T14:00:00Z', '2026-11-24T14:15:00Z');
-    await commitChanges(store, 'a', [{ op: 'upsert', resource: a1, sourceHash: 'src-1' }]);
+    await writeChanges(store, 'a', [{ op: 'upsert', resource: a1, sourceHash: 'src-1' }]);
     expect((await currentHashes(store, 'a', 'Appointment')).get('a1')?.sourceHash).toBe('src-1');
-    const again = await commitChanges(store, 'a', [{ op: 'upsert', resource: a1, sourceHash: 'src-2' }]);
+    const again = await writeChanges(store, 'a', [{ op: 'upsert', resource: a1, sourceHash: 'src-2' }]);
     expect(again.written).toEqual([]);
     const current = (await currentHashes(store, 'a', 'Appointment')).get('a1');
     expect([current?.versionId, current?.sourceHash]).toEqual([1, 'src-2']);
@@ -296,12 +290,12 @@ describe.each(testStoreFactories)('resource store ($name)', (factory) => {
     const a2 = appointment('a2', '2026-11-25T09:00:00-05:00', '2026-11-25T09:30:00-05:00'); // 25th 14:00Z
     const a3 = appointment('a3', '2026-11-24T23:30:00-05:00', '2026-11-25T00:00:00-05:00'); // 25th 04:30Z
     const a4 = appointment('a4', '2026-11-24T10:00:00-05:00', '2026-11-24T10:30:00-05:00');
-    await commitChanges(
+    await writeChanges(
       store,
       'a',
       [a1, a2, a3, a4].map((resource) => ({ op: 'upsert' as const, resource })),
     );
-    await commitChanges(store, 'a', [{ op: 'delete', resourceType: 'Appointment', id: 'a4' }]);
+    await writeChanges(store, 'a', [{ op: 'delete', resourceType: 'Appointment', id: 'a4' }]);
 
     const all = await currentHashes(store, 'a', 'Appointment');
     expect([...all.keys()].sort()).toEqual(['a1', 'a2', 'a3', 'a4']);
@@ -334,7 +328,7 @@ describe.each(testStoreFactories)('resource store ($name)', (factory) => {
       start: '2026-11-24T09:00:00-05:00',
       end: '2026-11-24T09:15:00-05:00',
     };
-    await commitChanges(store, 'a', [
+    await writeChanges(store, 'a', [
       { op: 'upsert', resource: appointment('a1', '2026-11-24T09:00:00-05:00', '2026-11-24T09:30:00-05:00') },
       { op: 'upsert', resource: slot },
     ]);
@@ -390,17 +384,17 @@ describe.each(testStoreFactories)('resource store ($name)', (factory) => {
           .execute()
       ).map((t) => `${t.param}=${t.value}`);
 
-    await commitChanges(store, 'a', [{ op: 'upsert', resource: patient('p1', 'Núñez', 'José') }]);
+    await writeChanges(store, 'a', [{ op: 'upsert', resource: patient('p1', 'Núñez', 'José') }]);
     expect(await tokensOf('p1')).toEqual(
       expect.arrayContaining(['name=nunez', 'name=jose', 'name=jose nunez', 'family=nunez', 'given=jose']),
     );
 
-    await commitChanges(store, 'a', [{ op: 'upsert', resource: patient('p1', 'Ortiz', 'José') }]);
+    await writeChanges(store, 'a', [{ op: 'upsert', resource: patient('p1', 'Ortiz', 'José') }]);
     const renamed = await tokensOf('p1');
     expect(renamed).toEqual(expect.arrayContaining(['family=ortiz', 'name=jose ortiz']));
     expect(renamed).not.toContain('family=nunez');
 
-    await commitChanges(store, 'a', [{ op: 'delete', resourceType: 'Patient', id: 'p1' }]);
+    await writeChanges(store, 'a', [{ op: 'delete', resourceType: 'Patient', id: 'p1' }]);
     expect(await tokensOf('p1')).toEqual([]);
   });
 
@@ -413,7 +407,7 @@ describe.each(testStoreFactories)('resource store ($name)', (factory) => {
         telecom: [{ system: 'phone' as const, value: `+1 (555) 010-${String(i).padStart(4, '0')}` }],
       },
     }));
-    const result = await commitChanges(store, 'a', many);
+    const result = await writeChanges(store, 'a', many);
     expect(result.written).toHaveLength(2500);
     expect((await currentHashes(store, 'a', 'Patient')).size).toBe(2500);
     const tokens = await store.db
@@ -426,14 +420,14 @@ describe.each(testStoreFactories)('resource store ($name)', (factory) => {
 
   it('keeps tenants apart: the same id in two tenants are two resources', async () => {
     const { store } = testStore();
-    await commitChanges(
+    await writeChanges(
       store,
       'a',
       [{ op: 'upsert', resource: patient('p1', 'Smith') }],
       [{ eventType: 'x' }],
     );
-    await commitChanges(store, 'a', [{ op: 'upsert', resource: patient('p1', 'Smyth') }]);
-    await commitChanges(store, 'b', [{ op: 'upsert', resource: patient('p1', 'Brown') }]);
+    await writeChanges(store, 'a', [{ op: 'upsert', resource: patient('p1', 'Smyth') }]);
+    await writeChanges(store, 'b', [{ op: 'upsert', resource: patient('p1', 'Brown') }]);
 
     expect((await readResource(store, 'b', 'Patient', 'p1'))?.resource.name?.[0]?.family).toBe('Brown');
     expect((await readResource(store, 'b', 'Patient', 'p1'))?.versionId).toBe(1);
@@ -442,7 +436,7 @@ describe.each(testStoreFactories)('resource store ($name)', (factory) => {
     expect(await readVersion(store, 'b', 'Patient', 'p1', 2)).toBeUndefined();
     expect([...(await currentHashes(store, 'c', 'Patient')).keys()]).toEqual([]);
     expect(await readJournal(store, 'b')).toEqual([]);
-    await commitChanges(store, 'b', [{ op: 'delete', resourceType: 'Patient', id: 'p1' }]);
+    await writeChanges(store, 'b', [{ op: 'delete', resourceType: 'Patient', id: 'p1' }]);
     expect((await readResource(store, 'a', 'Patient', 'p1'))?.deleted).toBe(false);
     const tokenTenants = await store.db.selectFrom('search_tokens').select('tenant_id').distinct().execute();
     expect(tokenTenants).toEqual([{ tenant_id: 'a' }]);

@@ -6,12 +6,13 @@
 import type { Appointment, Location, Patient, Practitioner, Schedule, Slot } from '@medplum/fhirtypes';
 import type { WebhookSettings } from '../../src/config.js';
 import type { Store } from '../../src/store/database.js';
-import { commitChanges, readResource } from '../../src/store/resource-store.js';
+import { commitChanges } from '../../src/events/change-writer.js';
+import { readResource } from '../../src/store/resource-store.js';
 import {
   createEndpointPolicy,
   type EndpointPolicy,
   type HostLookup,
-} from '../../src/webhooks/endpoint-guard.js';
+} from '../../src/webhooks/delivery/endpoint-guard.js';
 import {
   FILTER_CRITERIA_EXTENSION,
   HEARTBEAT_PERIOD_EXTENSION,
@@ -19,8 +20,8 @@ import {
   TIMEOUT_EXTENSION,
   type BackportSubscription,
   type PayloadContent,
-} from '../../src/webhooks/subscription-resource.js';
-import { TOPIC_BASE_URL, type TopicId } from '../../src/webhooks/topics.js';
+} from '../../src/webhooks/subscriptions/subscription-resource.js';
+import { TOPIC_BASE_URL, type TopicId } from '../../src/webhooks/subscriptions/topics.js';
 import { changeEventType } from '../../sync/change-events.js';
 
 export const TENANT = 'clinic';

@@ -4,15 +4,15 @@ import type { WebhookSettings } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { readJournal } from '../../src/store/change-journal.js';
 import { readResource } from '../../src/store/resource-store.js';
-import { listDeadLetters, redrive } from '../../src/webhooks/delivery-queue.js';
-import { createEndpointPolicy, type HostLookup } from '../../src/webhooks/endpoint-guard.js';
+import { listDeadLetters, redrive } from '../../src/webhooks/delivery/outbox.js';
+import { createEndpointPolicy, type HostLookup } from '../../src/webhooks/delivery/endpoint-guard.js';
 import {
   activateSubscription,
   createSubscription,
   readSubscription,
   reenableSubscription,
   rotateSubscriptionSecret,
-} from '../../src/webhooks/subscription-store.js';
+} from '../../src/webhooks/subscriptions/subscription-store.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../../sync/webhook-dispatcher.js';
 import { expectValidFhir } from '../support/fhir-validators.js';
 import { ManualClock } from '../support/sync-harness.js';

@@ -3,7 +3,7 @@ import { createLogger } from '../../src/logger.js';
 import type { SimAppointment } from '../../src/sim/sim-types.js';
 import { readResource } from '../../src/store/resource-store.js';
 import { fhirIdsFor } from '../../src/store/upstream-ids.js';
-import { createSubscription, readSubscription } from '../../src/webhooks/subscription-store.js';
+import { createSubscription, readSubscription } from '../../src/webhooks/subscriptions/subscription-store.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../../sync/webhook-dispatcher.js';
 import { expectValidFhir } from '../support/fhir-validators.js';
 import { startSyncHarness, type SyncHarness } from '../support/sync-harness.js';

@@ -13,8 +13,8 @@ import { createStoreBookingRules } from '../../../src/booking/store-booking-rule
 import { createLogger } from '../../../src/logger.js';
 import type { SimAppointment } from '../../../src/sim/sim-types.js';
 import { fhirIdsFor } from '../../../src/store/upstream-ids.js';
-import type { EndpointPolicy } from '../../../src/webhooks/endpoint-guard.js';
-import type { BackportSubscription } from '../../../src/webhooks/subscription-resource.js';
+import type { EndpointPolicy } from '../../../src/webhooks/delivery/endpoint-guard.js';
+import type { BackportSubscription } from '../../../src/webhooks/subscriptions/subscription-resource.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../../../sync/webhook-dispatcher.js';
 import { expectValidFhir } from '../../support/fhir-validators.js';
 import type { TestStoreFactory, TestStoreHandle } from '../../support/test-stores.js';

@@ -5,9 +5,9 @@ import {
   EndpointRefusedError,
   parseAllowlistEntry,
   type HostLookup,
-} from '../../src/webhooks/endpoint-guard.js';
-import { postWebhook } from '../../src/webhooks/webhook-http.js';
-import { startWebhookReceiver } from '../support/webhook-receiver.js';
+} from '../../../src/webhooks/delivery/endpoint-guard.js';
+import { postWebhook } from '../../../src/webhooks/delivery/webhook-http.js';
+import { startWebhookReceiver } from '../../support/webhook-receiver.js';
 
 /** A fake DNS: names → addresses; unknown names do not resolve. Counts lookups. */
 function fakeDns(table: Record<string, string[]>): HostLookup & { calls: string[] } {

@@ -2,7 +2,7 @@
  * The run-time state of one webhook subscription, as the rest of the code sees it (DESIGN.md section 6): the
  * `subscriptions` row without its secrets.
  */
-import type { SubscriptionsTable } from '../store/schema.js';
+import type { SubscriptionsTable } from '../../store/schema.js';
 import type { SubscriptionFilters } from './subscription-filters.js';
 import type { NotificationContentType, PayloadContent } from './subscription-resource.js';
 

@@ -1,7 +1,7 @@
 /**
- * Subscription matching and fan-out (DESIGN.md section 1 "Event path", section 6): journal events → the
- * tenant's active subscriptions, by topic and filters → outbox rows with the next event number of each
- * subscription, all inside the transaction that appended the events (the transactional outbox of
+ * Filling the outbox (DESIGN.md section 1 "Event path", section 6): journal events → the tenant's active
+ * subscriptions, by topic and filters → outbox rows with the next event number of each subscription, all inside
+ * the transaction that appended the events (`src/events/change-writer.ts`; the transactional outbox of
  * reliability.md 1.2: a crash can neither lose nor double-emit a notification).
  *
  * Matching reads the resource version the event names from `resource_history` (the commit wrote it a moment ago
@@ -11,13 +11,13 @@
  * Cost when a tenant has no active subscription: one indexed query (`subscriptions_status_idx`).
  */
 import type { Appointment, Reference, Resource, Schedule, Slot } from '@medplum/fhirtypes';
-import { chunk, rowsPerInsert } from '../store/batching.js';
-import type { JournalEntry } from '../store/change-journal.js';
-import type { StoreTransaction } from '../store/database.js';
-import { parseReference } from '../store/reference-key.js';
-import type { OutboxTable } from '../store/schema.js';
-import type { SubscriptionFilters } from './subscription-filters.js';
-import { topicsForEvent, type TopicDefinition } from './topics.js';
+import { chunk, rowsPerInsert } from '../../store/batching.js';
+import type { JournalEntry } from '../../store/change-journal.js';
+import type { StoreTransaction } from '../../store/database.js';
+import { parseReference } from '../../store/reference-key.js';
+import type { OutboxTable } from '../../store/schema.js';
+import type { SubscriptionFilters } from '../subscriptions/subscription-filters.js';
+import { topicsForEvent, type TopicDefinition } from '../subscriptions/topics.js';
 
 /** What matching needs of a subscription. */
 export interface MatchTarget {
@@ -43,7 +43,7 @@ export interface MatchedEvent {
  *
  * @see DESIGN.md section 6
  */
-export async function fanOutInTransaction(
+export async function enqueueOutbox(
   trx: StoreTransaction,
   tenantId: string,
   entries: readonly JournalEntry[],

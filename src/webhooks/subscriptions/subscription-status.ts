@@ -5,9 +5,9 @@
  * event of a subscription (delivered or not) with its number.
  */
 import type { Bundle, Parameters } from '@medplum/fhirtypes';
-import type { Store } from '../store/database.js';
-import { notificationBundle, subscriptionStatusParameters } from './notification-builder.js';
-import { loadNotificationEvents } from './notification-events.js';
+import type { Store } from '../../store/database.js';
+import { notificationBundle, subscriptionStatusParameters } from '../delivery/notification-builder.js';
+import { loadNotificationEvents } from '../delivery/notification-events.js';
 import { SubscriptionError } from './subscription-error.js';
 import { toSubscriptionRecord, type SubscriptionStatus } from './subscription-record.js';
 import { readSubscriptionRow } from './subscription-store.js';

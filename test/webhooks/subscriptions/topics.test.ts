@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { SubscriptionError } from '../../src/webhooks/subscription-error.js';
-import { formatFilterCriteria, parseFilterCriteria } from '../../src/webhooks/subscription-filters.js';
+import { SubscriptionError } from '../../../src/webhooks/subscriptions/subscription-error.js';
+import {
+  formatFilterCriteria,
+  parseFilterCriteria,
+} from '../../../src/webhooks/subscriptions/subscription-filters.js';
 import {
   TOPIC_BASE_URL,
   TOPICS,
@@ -10,8 +13,8 @@ import {
   topicResource,
   topicResources,
   topicsForEvent,
-} from '../../src/webhooks/topics.js';
-import { expectValidFhir } from '../support/fhir-validators.js';
+} from '../../../src/webhooks/subscriptions/topics.js';
+import { expectValidFhir } from '../../support/fhir-validators.js';
 
 const topic = (id: string) => {
   const found = topicById(id);

@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { appendJournal } from '../../src/store/change-journal.js';
-import { commitChanges, commitChangesInTransaction } from '../../src/store/resource-store.js';
-import type { Store } from '../../src/store/database.js';
+import {
+  appendJournal,
+  commitChanges,
+  commitChangesInTransaction,
+} from '../../../src/events/change-writer.js';
+import type { Store } from '../../../src/store/database.js';
 import {
   activateSubscription,
   createSubscription,
   readSubscription,
-} from '../../src/webhooks/subscription-store.js';
-import type { TopicId } from '../../src/webhooks/topics.js';
-import { testStoreFactories, useTestStore } from '../support/test-stores.js';
+} from '../../../src/webhooks/subscriptions/subscription-store.js';
+import type { TopicId } from '../../../src/webhooks/subscriptions/topics.js';
+import { testStoreFactories, useTestStore } from '../../support/test-stores.js';
 import {
   appointment,
   commitAppointments,
@@ -18,7 +21,7 @@ import {
   seedPractice,
   subscriptionResource,
   TENANT,
-} from '../support/webhook-fixtures.js';
+} from '../../support/webhook-fixtures.js';
 
 const ENDPOINT = 'http://127.0.0.1:9/hook';
 

@@ -5,7 +5,7 @@ import {
   generateWebhookSecret,
   oneOffMessageId,
   signWebhook,
-} from '../../src/webhooks/webhook-signing.js';
+} from '../../../src/webhooks/delivery/webhook-signing.js';
 
 const body = JSON.stringify({ type: 'appointment.booked', data: { focus: 'Appointment/a1' } });
 

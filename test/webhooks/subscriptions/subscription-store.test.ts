@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { readJournal } from '../../src/store/change-journal.js';
-import { readResource, resourceHistory } from '../../src/store/resource-store.js';
-import { createEndpointPolicy } from '../../src/webhooks/endpoint-guard.js';
-import { SubscriptionError } from '../../src/webhooks/subscription-error.js';
+import { readJournal } from '../../../src/store/change-journal.js';
+import { readResource, resourceHistory } from '../../../src/store/resource-store.js';
+import { createEndpointPolicy } from '../../../src/webhooks/delivery/endpoint-guard.js';
+import { SubscriptionError } from '../../../src/webhooks/subscriptions/subscription-error.js';
 import {
   activateSubscription,
   createSubscription,
@@ -16,13 +16,13 @@ import {
   rotateSubscriptionSecret,
   signingSecrets,
   updateSubscription,
-} from '../../src/webhooks/subscription-store.js';
+} from '../../../src/webhooks/subscriptions/subscription-store.js';
 import {
   subscriptionEvents,
   subscriptionStatus,
   subscriptionStatusBundle,
-} from '../../src/webhooks/subscription-status.js';
-import { expectValidFhir } from '../support/fhir-validators.js';
+} from '../../../src/webhooks/subscriptions/subscription-status.js';
+import { expectValidFhir } from '../../support/fhir-validators.js';
 import {
   appointment,
   commitAppointments,
@@ -30,8 +30,8 @@ import {
   seedPractice,
   subscriptionResource,
   TENANT,
-} from '../support/webhook-fixtures.js';
-import { testStoreFactories, useTestStore } from '../support/test-stores.js';
+} from '../../support/webhook-fixtures.js';
+import { testStoreFactories, useTestStore } from '../../support/test-stores.js';
 
 const ENDPOINT = 'http://127.0.0.1:9/hook';
 const BASE = 'https://switchboard.test/fhir/clinic';

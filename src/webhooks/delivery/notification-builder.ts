@@ -21,13 +21,13 @@ import type {
   Subscription,
 } from '@medplum/fhirtypes';
 import type { NotificationEvent } from './notification-events.js';
-import type { SubscriptionRecord } from './subscription-record.js';
+import type { SubscriptionRecord } from '../subscriptions/subscription-record.js';
 import {
   redactedSubscription,
   type BackportSubscription,
   type PayloadContent,
-} from './subscription-resource.js';
-import { topicByUrl } from './topics.js';
+} from '../subscriptions/subscription-resource.js';
+import { topicByUrl } from '../subscriptions/topics.js';
 
 /** `http://hl7.org/fhir/subscription-notification-type`. */
 export type NotificationType =

@@ -1,11 +1,11 @@
 import type { Bundle, Parameters } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import { notificationBody, notificationBundle } from '../../src/webhooks/notification-builder.js';
-import type { NotificationEvent } from '../../src/webhooks/notification-events.js';
-import type { SubscriptionRecord } from '../../src/webhooks/subscription-record.js';
-import { TOPIC_BASE_URL } from '../../src/webhooks/topics.js';
-import { expectValidFhir } from '../support/fhir-validators.js';
-import { appointment } from '../support/webhook-fixtures.js';
+import { notificationBody, notificationBundle } from '../../../src/webhooks/delivery/notification-builder.js';
+import type { NotificationEvent } from '../../../src/webhooks/delivery/notification-events.js';
+import type { SubscriptionRecord } from '../../../src/webhooks/subscriptions/subscription-record.js';
+import { TOPIC_BASE_URL } from '../../../src/webhooks/subscriptions/topics.js';
+import { expectValidFhir } from '../../support/fhir-validators.js';
+import { appointment } from '../../support/webhook-fixtures.js';
 
 const BASE = 'https://switchboard.test/fhir/clinic';
 const now = new Date('2026-11-21T12:00:00.000Z');

@@ -5,8 +5,8 @@
  * appointment changed) is sent at its current version.
  */
 import type { Resource, ResourceType } from '@medplum/fhirtypes';
-import type { Store } from '../store/database.js';
-import { readResource, readVersion } from '../store/resource-store.js';
+import type { Store } from '../../store/database.js';
+import { readResource, readVersion } from '../../store/resource-store.js';
 
 /** The focus of one event. */
 export interface EventFocus {

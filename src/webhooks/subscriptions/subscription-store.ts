@@ -1,6 +1,6 @@
 /**
  * Webhook subscriptions in the store (DESIGN.md sections 3 and 6): the FHIR Subscription resource is stored and
- * versioned like any resource (`commitChangesInTransaction`), and its run-time row in `subscriptions` is written
+ * versioned like any resource (`recordChanges`, `src/events/change-writer.ts`), and its run-time row in `subscriptions` is written
  * in the same transaction. These functions are what the FHIR facade's Subscription endpoints call; every one
  * takes the tenant id and touches that tenant's rows only.
  *
@@ -15,12 +15,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Subscription } from '@medplum/fhirtypes';
-import { lockTenantJournal, type JournalEntry, type JournalEventInput } from '../store/change-journal.js';
-import type { Store, StoreTransaction } from '../store/database.js';
-import { commitChangesInTransaction, readResource, type StoredResource } from '../store/resource-store.js';
-import type { SubscriptionsTable } from '../store/schema.js';
-import { checkEndpoint, EndpointRefusedError, type EndpointPolicy } from './endpoint-guard.js';
-import { enqueueMatches, matchJournalEntries, type MatchedEvent } from './fan-out.js';
+import { recordChanges } from '../../events/change-writer.js';
+import type { EventType, JournalEventInput } from '../../events/event-types.js';
+import { lockedLastJournalSeq, lockTenantJournal, type JournalEntry } from '../../store/change-journal.js';
+import type { Store, StoreTransaction } from '../../store/database.js';
+import { readResource, type StoredResource } from '../../store/resource-store.js';
+import type { SubscriptionsTable } from '../../store/schema.js';
+import { checkEndpoint, EndpointRefusedError, type EndpointPolicy } from '../delivery/endpoint-guard.js';
+import { enqueueMatches, matchJournalEntries, type MatchedEvent } from '../delivery/outbox-matching.js';
 import { SubscriptionError } from './subscription-error.js';
 import {
   filterColumns,
@@ -34,12 +36,12 @@ import {
   type BackportSubscription,
   type SubscriptionSpec,
 } from './subscription-resource.js';
-import { generateWebhookSecret } from './webhook-signing.js';
+import { generateWebhookSecret } from '../delivery/webhook-signing.js';
 
 /** Journal event appended when the server switches a subscription off. */
-export const SUBSCRIPTION_DISABLED_EVENT = 'subscription.disabled';
+export const SUBSCRIPTION_DISABLED_EVENT: EventType = 'subscription.disabled';
 /** Journal event appended when a client switches a subscription back on. */
-export const SUBSCRIPTION_ENABLED_EVENT = 'subscription.enabled';
+export const SUBSCRIPTION_ENABLED_EVENT: EventType = 'subscription.enabled';
 
 /** A subscription: its delivery state and its stored FHIR resource. */
 export interface SubscriptionView {
@@ -78,19 +80,20 @@ export async function createSubscription(
   const id = randomUUID();
   const secret = generateWebhookSecret();
   await store.write(async (trx) => {
-    const lastSeq = await lockedLastSeq(trx, tenantId);
-    await commitChangesInTransaction(
+    const lastSeq = await lockedLastJournalSeq(trx, tenantId);
+    await recordChanges(
       trx,
       tenantId,
-      [
-        {
-          op: 'upsert',
-          resource: storedSubscriptionResource(resource, { id, status: 'requested' }) as Subscription & {
-            id: string;
+      {
+        resources: [
+          {
+            op: 'upsert',
+            resource: storedSubscriptionResource(resource, { id, status: 'requested' }) as Subscription & {
+              id: string;
+            },
           },
-        },
-      ],
-      [],
+        ],
+      },
       now,
     );
     await trx
@@ -180,7 +183,7 @@ export async function updateSubscription(
   await checkRegistrationEndpoint(spec.endpoint, options.policy);
   const now = options.now ?? store.now();
   await store.write(async (trx) => {
-    const lastSeq = await lockedLastSeq(trx, tenantId);
+    const lastSeq = await lockedLastJournalSeq(trx, tenantId);
     const row = await subscriptionRow(trx, tenantId, id);
     if (options.ifMatchVersion !== undefined) {
       const current = await trx
@@ -226,20 +229,22 @@ export async function updateSubscription(
       .where('tenant_id', '=', tenantId)
       .where('id', '=', id)
       .execute();
-    await commitChangesInTransaction(
+    await recordChanges(
       trx,
       tenantId,
-      [
-        {
-          op: 'upsert',
-          resource: storedSubscriptionResource(resource, {
-            id,
-            status: next,
-            error: next === current ? row.last_error : null,
-          }) as Subscription & { id: string },
-        },
-      ],
-      events,
+      {
+        resources: [
+          {
+            op: 'upsert',
+            resource: storedSubscriptionResource(resource, {
+              id,
+              status: next,
+              error: next === current ? row.last_error : null,
+            }) as Subscription & { id: string },
+          },
+        ],
+        events,
+      },
       now,
     );
   });
@@ -272,11 +277,10 @@ export async function deleteSubscription(
       .where('tenant_id', '=', tenantId)
       .where('subscription_id', '=', id)
       .execute();
-    await commitChangesInTransaction(
+    await recordChanges(
       trx,
       tenantId,
-      [{ op: 'delete', resourceType: 'Subscription', id }],
-      [],
+      { resources: [{ op: 'delete', resourceType: 'Subscription', id }] },
       now,
     );
     return true;
@@ -539,7 +543,7 @@ async function setRowStatus(
 ): Promise<void> {
   const leavingActive = row.status === 'active' && status !== 'active';
   const pausedAtSeq = leavingActive
-    ? await lockedLastSeq(trx, tenantId)
+    ? await lockedLastJournalSeq(trx, tenantId)
     : status === 'active'
       ? null
       : row.paused_at_seq;
@@ -558,18 +562,20 @@ async function setRowStatus(
     .executeTakeFirst();
   if (!current) return;
   const resource = JSON.parse(current.resource) as BackportSubscription;
-  await commitChangesInTransaction(
+  await recordChanges(
     trx,
     tenantId,
-    [
-      {
-        op: 'upsert',
-        resource: storedSubscriptionResource(resource, { id: row.id, status, error }) as Subscription & {
-          id: string;
+    {
+      resources: [
+        {
+          op: 'upsert',
+          resource: storedSubscriptionResource(resource, { id: row.id, status, error }) as Subscription & {
+            id: string;
+          },
         },
-      },
-    ],
-    events,
+      ],
+      events,
+    },
     now,
   );
 }
@@ -624,16 +630,6 @@ async function catchUp(
     enqueued += await enqueueMatches(trx, tenantId, matches as Map<string, MatchedEvent[]>, now);
   }
   return enqueued;
-}
-
-async function lockedLastSeq(trx: StoreTransaction, tenantId: string): Promise<number> {
-  await lockTenantJournal(trx, tenantId);
-  const row = await trx
-    .selectFrom('journal_counters')
-    .select('last_seq')
-    .where('tenant_id', '=', tenantId)
-    .executeTakeFirst();
-  return row?.last_seq ?? 0;
 }
 
 async function subscriptionRow(

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { decideRetry, parseRetryAfter, type RetrySettings } from '../../src/webhooks/retry-policy.js';
+import {
+  decideRetry,
+  parseRetryAfter,
+  type RetrySettings,
+} from '../../../src/webhooks/delivery/retry-policy.js';
 
 const settings: RetrySettings = {
   baseDelayMs: 5_000,

@@ -21,6 +21,7 @@
  *   envelope; FHIR subscribers read `/status`), the Subscription for `subscription.disabled|enabled`.
  */
 import type { Basic, Extension, ResourceType } from '@medplum/fhirtypes';
+import { EVENT_TYPES, type EventType } from '../../events/event-types.js';
 
 /** Prefix of every Switchboard topic canonical. */
 export const TOPIC_BASE_URL = 'https://switchboard.health/fhir/SubscriptionTopic/';
@@ -62,8 +63,8 @@ export interface TopicDefinition {
   name: string;
   title: string;
   description: string;
-  /** The journal event types that may trigger it. */
-  eventTypes: readonly string[];
+  /** The journal event types that may trigger it (from {@link EVENT_TOPICS}). */
+  eventTypes: readonly EventType[];
   /** The resource type of the notification focus; undefined when events of this topic may have none. */
   focusType?: ResourceType;
   /** Interactions on the focus type that trigger it (for `resourceTrigger`). */
@@ -119,14 +120,13 @@ const PATIENT_FILTERS: readonly TopicFilter[] = [
   { name: 'patient', resource: 'Patient', parameter: '_id', description: 'Only this patient (its id).' },
 ];
 
-const definitions: readonly Omit<TopicDefinition, 'url'>[] = [
+const definitions: readonly Omit<TopicDefinition, 'url' | 'eventTypes'>[] = [
   {
     id: 'appointment-booked',
     name: 'AppointmentBooked',
     title: 'Appointment booked',
     description:
       'An appointment appeared in the records system (booked by the front desk or through Switchboard).',
-    eventTypes: ['appointment.booked'],
     focusType: 'Appointment',
     interactions: ['create'],
     filters: APPOINTMENT_FILTERS,
@@ -137,9 +137,6 @@ const definitions: readonly Omit<TopicDefinition, 'url'>[] = [
     title: 'Appointment changed',
     description:
       'An appointment was rescheduled or otherwise changed, other than being cancelled or marked no-show.',
-    // `appointment.rescheduled` is what a reschedule through Switchboard journals; the sync names one it sees
-    // in the records system `appointment.changed`.
-    eventTypes: ['appointment.changed', 'appointment.rescheduled'],
     focusType: 'Appointment',
     interactions: ['update'],
     filters: APPOINTMENT_STATUS_FILTERS,
@@ -150,7 +147,6 @@ const definitions: readonly Omit<TopicDefinition, 'url'>[] = [
     title: 'Appointment cancelled or deleted',
     description:
       'An appointment was cancelled, or deleted from the records system (then the notification is a delete).',
-    eventTypes: ['appointment.cancelled', 'appointment.deleted'],
     focusType: 'Appointment',
     interactions: ['update', 'delete'],
     filters: APPOINTMENT_FILTERS,
@@ -160,7 +156,6 @@ const definitions: readonly Omit<TopicDefinition, 'url'>[] = [
     name: 'AppointmentNoShow',
     title: 'Appointment no-show',
     description: 'The patient did not come: the appointment was marked no-show.',
-    eventTypes: ['appointment.no-show'],
     focusType: 'Appointment',
     interactions: ['update'],
     filters: APPOINTMENT_FILTERS,
@@ -173,20 +168,6 @@ const definitions: readonly Omit<TopicDefinition, 'url'>[] = [
       'Time on a schedule (practitioner × location) became free or busy: an appointment was booked, moved, ' +
       'cancelled or deleted, a block or closure changed, or working hours changed. The focus is the Schedule; ' +
       'search `Slot?schedule=Schedule/[id]` again. The cause is sent as additional context.',
-    eventTypes: [
-      'appointment.booked',
-      'appointment.changed',
-      'appointment.rescheduled',
-      'appointment.cancelled',
-      'appointment.deleted',
-      'appointment.no-show',
-      'slot.created',
-      'slot.changed',
-      'slot.deleted',
-      'schedule.created',
-      'schedule.changed',
-      'schedule.deleted',
-    ],
     focusType: 'Schedule',
     interactions: ['create', 'update', 'delete'],
     filters: SCHEDULE_FILTERS,
@@ -197,7 +178,6 @@ const definitions: readonly Omit<TopicDefinition, 'url'>[] = [
     title: 'Patient created',
     description:
       'A patient was created, by the front desk or by a booking (those carry the needs-review flag for staff).',
-    eventTypes: ['patient.created'],
     focusType: 'Patient',
     interactions: ['create'],
     filters: PATIENT_FILTERS,
@@ -207,7 +187,6 @@ const definitions: readonly Omit<TopicDefinition, 'url'>[] = [
     name: 'PatientChanged',
     title: 'Patient changed',
     description: "A patient's demographics changed.",
-    eventTypes: ['patient.changed'],
     focusType: 'Patient',
     interactions: ['update'],
     filters: PATIENT_FILTERS,
@@ -219,7 +198,6 @@ const definitions: readonly Omit<TopicDefinition, 'url'>[] = [
     description:
       'A booking through Switchboard failed, or was written to the records system and then compensated ' +
       '(rolled back). The focus is the Appointment when one exists.',
-    eventTypes: ['booking.failed', 'booking.rolled-back'],
     focusType: 'Appointment',
     interactions: ['create', 'update', 'delete'],
     filters: APPOINTMENT_FILTERS,
@@ -231,15 +209,57 @@ const definitions: readonly Omit<TopicDefinition, 'url'>[] = [
     description:
       "A tenant's sync health changed (fresh, lagging, failing; both ways), or a webhook subscription was " +
       'switched off after failing for too long, or switched back on.',
-    eventTypes: ['sync.health-changed', 'subscription.disabled', 'subscription.enabled'],
     interactions: ['update'],
     filters: [],
   },
 ];
 
+/**
+ * Which topics each journal event type triggers. Keyed by every {@link EventType}: a new event type does not
+ * compile until it is routed here, to topics or deliberately to none (`[]`).
+ */
+export const EVENT_TOPICS: Readonly<Record<EventType, readonly TopicId[]>> = {
+  'appointment.booked': ['appointment-booked', 'slot-availability'],
+  'appointment.changed': ['appointment-changed', 'slot-availability'],
+  // What a reschedule through Switchboard journals (the sync engine calls one it sees upstream `changed`).
+  'appointment.rescheduled': ['appointment-changed', 'slot-availability'],
+  'appointment.cancelled': ['appointment-cancelled', 'slot-availability'],
+  'appointment.deleted': ['appointment-cancelled', 'slot-availability'],
+  'appointment.no-show': ['appointment-no-show', 'slot-availability'],
+  'slot.created': ['slot-availability'],
+  'slot.changed': ['slot-availability'],
+  'slot.deleted': ['slot-availability'],
+  'schedule.created': ['slot-availability'],
+  'schedule.changed': ['slot-availability'],
+  'schedule.deleted': ['slot-availability'],
+  'patient.created': ['patient-created'],
+  'patient.changed': ['patient-changed'],
+  // Journalled, but no topic covers these (yet).
+  'patient.deleted': [],
+  'practitioner.created': [],
+  'practitioner.changed': [],
+  'practitioner.deleted': [],
+  'location.created': [],
+  'location.changed': [],
+  'location.deleted': [],
+  'booking.failed': ['booking-failed'],
+  'booking.rolled-back': ['booking-failed'],
+  'booking.hold-released': [],
+  'booking.hold-expired': [],
+  'sync.health-changed': ['sync-health'],
+  'subscription.disabled': ['sync-health'],
+  'subscription.enabled': ['sync-health'],
+};
+
 /** Every topic, in a fixed order. */
 export const TOPICS: readonly TopicDefinition[] = Object.freeze(
-  definitions.map((d) => Object.freeze({ ...d, url: `${TOPIC_BASE_URL}${d.id}` })),
+  definitions.map((d) =>
+    Object.freeze({
+      ...d,
+      url: `${TOPIC_BASE_URL}${d.id}`,
+      eventTypes: EVENT_TYPES.filter((eventType) => EVENT_TOPICS[eventType].includes(d.id)),
+    }),
+  ),
 );
 
 const byUrl = new Map(TOPICS.map((t) => [t.url, t]));

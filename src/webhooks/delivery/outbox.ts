@@ -15,8 +15,8 @@
  * (as commits and status changes do), so PostgreSQL cannot deadlock them.
  */
 import { sql } from 'kysely';
-import type { Store } from '../store/database.js';
-import type { OutboxTable } from '../store/schema.js';
+import type { Store } from '../../store/database.js';
+import type { OutboxTable } from '../../store/schema.js';
 import { decideRetry, type RetrySettings } from './retry-policy.js';
 
 /** One claimed delivery. */
