@@ -35,11 +35,8 @@ import { openStore, type Store } from '../src/store/database.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 import { upstreamIdsFor } from '../src/store/upstream-ids.js';
 import { createEndpointPolicy } from '../src/webhooks/delivery/endpoint-guard.js';
-import {
-  activateSubscription,
-  createSubscription,
-  readSubscription,
-} from '../src/webhooks/subscriptions/subscription-store.js';
+import { activateSubscription } from '../src/webhooks/subscriptions/subscription-lifecycle.js';
+import { createSubscription, readSubscription } from '../src/webhooks/subscriptions/subscription-store.js';
 import type { TopicId } from '../src/webhooks/subscriptions/topics.js';
 import { instantToLocalDate } from '../src/wall-time.js';
 import { cronForInterval } from '../sync/cron-schedule.js';
@@ -80,7 +77,7 @@ const APPOINTMENT_TOPICS: readonly TopicId[] = [
 const SUBSCRIBERS = 100;
 const EVENTS = 10;
 const DELIVERIES = SUBSCRIBERS * EVENTS;
-const FANOUT_TENANT = 'demo';
+const OUTBOX_TENANT = 'demo';
 const FAST_POLL_MS = 10;
 /** Upper bounds of each wait, so a broken run ends. */
 const DELIVERY_TIMEOUT_MS = 90_000;
@@ -297,13 +294,13 @@ async function changeToWebhook(log: (line: string) => void): Promise<LatencyResu
 }
 
 /** A fresh store with 100 active subscriptions, each on its own receiver, and 1,000 deliveries in the outbox. */
-async function fanOutSetup(prefix: string, settings: WebhookSettings) {
+async function outboxSetup(prefix: string, settings: WebhookSettings) {
   const database = await sqliteDatabase(prefix);
   const store = await openStore(database.url);
   const receivers: WebhookReceiver[] = [];
   try {
     await migrateToLatest(store);
-    await seedPractice(store, FANOUT_TENANT);
+    await seedPractice(store, OUTBOX_TENANT);
     const policy = createEndpointPolicy({
       allowlist: settings.allowlist,
       allowedPorts: settings.allowedPorts,
@@ -312,22 +309,22 @@ async function fanOutSetup(prefix: string, settings: WebhookSettings) {
     for (const receiver of receivers) {
       const { subscription } = await createSubscription(
         store,
-        FANOUT_TENANT,
+        OUTBOX_TENANT,
         subscriptionResource({ topic: 'appointment-changed', endpoint: receiver.url }),
         { policy },
       );
-      await activateSubscription(store, FANOUT_TENANT, subscription.id);
+      await activateSubscription(store, OUTBOX_TENANT, subscription.id);
     }
     const ids = Array.from({ length: EVENTS }, (_, i) => `bench-${i}`);
     await commitAppointments(
       store,
       ids.map((id, i) => appointment({ id, startMinutes: 15 * i })),
-      FANOUT_TENANT,
+      OUTBOX_TENANT,
     );
     await commitAppointments(
       store,
       ids.map((id, i) => appointment({ id, startMinutes: 15 * i, comment: 'moved to the afternoon' })),
-      FANOUT_TENANT,
+      OUTBOX_TENANT,
     );
     const pending = await pendingDeliveries(store);
     if (pending !== DELIVERIES)
@@ -405,10 +402,10 @@ const eventCount = (receivers: readonly WebhookReceiver[]) =>
 
 /** Part 2: 1,000 deliveries to 100 subscribers by one in-process dispatcher. */
 async function deliveryThroughput(settings: WebhookSettings, label: string, log: (line: string) => void) {
-  const setup = await fanOutSetup(`webhooks_${label}`, settings);
+  const setup = await outboxSetup(`webhooks_${label}`, settings);
   const dispatcher = createWebhookDispatcher({
     store: setup.store,
-    tenants: [FANOUT_TENANT],
+    tenants: [OUTBOX_TENANT],
     settings,
     logger: silent(),
     fhirBaseUrl: (tenantId) => `http://127.0.0.1/fhir/${tenantId}`,
@@ -442,8 +439,8 @@ async function deliveryThroughput(settings: WebhookSettings, label: string, log:
 
 /** Part 3: the same deliveries, the dispatcher killed with SIGKILL mid-run and another one finishing. */
 async function deliveryAcrossCrash(settings: WebhookSettings, log: (line: string) => void) {
-  const setup = await fanOutSetup('webhooks_crash', settings);
-  const child = fork(CHILD, [setup.database.url, '-', FANOUT_TENANT, JSON.stringify(settings)], {
+  const setup = await outboxSetup('webhooks_crash', settings);
+  const child = fork(CHILD, [setup.database.url, '-', OUTBOX_TENANT, JSON.stringify(settings)], {
     cwd: ROOT,
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -472,7 +469,7 @@ async function deliveryAcrossCrash(settings: WebhookSettings, log: (line: string
     const recordedBeforeKill = DELIVERIES - (await pendingDeliveries(setup.store));
     survivor = createWebhookDispatcher({
       store: setup.store,
-      tenants: [FANOUT_TENANT],
+      tenants: [OUTBOX_TENANT],
       settings,
       logger: silent(),
       fhirBaseUrl: (tenantId) => `http://127.0.0.1/fhir/${tenantId}`,

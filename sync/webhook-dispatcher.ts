@@ -1,6 +1,6 @@
 /**
  * The webhook dispatcher (DESIGN.md section 6; standards.md 4.2 and 5; reliability.md 1.2 and 2): works the
- * outbox the fan-out fills, at least once and in order per resource.
+ * outbox that `src/events/change-writer.ts` fills, at least once and in order per resource.
  *
  * Every poll, per tenant: handshakes for `requested` subscriptions (2xx → active and catch-up, else error),
  * heartbeats for active subscriptions idle for their heartbeat period, then claims of due deliveries (under a
@@ -21,7 +21,6 @@ import type { Registry } from 'prom-client';
 import type { WebhookSettings } from '../src/config.js';
 import type { Logger } from '../src/logger.js';
 import type { Store } from '../src/store/database.js';
-import type { SubscriptionsTable } from '../src/store/schema.js';
 import {
   claimDeliveries,
   claimHeartbeat,
@@ -43,14 +42,15 @@ import {
 import { notificationBody, type NotificationBody } from '../src/webhooks/delivery/notification-builder.js';
 import { loadNotificationEvents } from '../src/webhooks/delivery/notification-events.js';
 import { parseRetryAfter } from '../src/webhooks/delivery/retry-policy.js';
-import { toSubscriptionRecord } from '../src/webhooks/subscriptions/subscription-record.js';
+import { signingSecrets, type DeliveryTarget } from '../src/webhooks/subscriptions/subscription-record.js';
 import {
   activateSubscription,
   disableSubscription,
   markSubscriptionError,
-  readSubscriptionRow,
-  signingSecrets,
-  subscriptionRowsWithStatus,
+} from '../src/webhooks/subscriptions/subscription-lifecycle.js';
+import {
+  deliveryTargetsWithStatus,
+  readDeliveryTarget,
 } from '../src/webhooks/subscriptions/subscription-store.js';
 import { postWebhook, type PostOutcome } from '../src/webhooks/delivery/webhook-http.js';
 import { eventMessageId, oneOffMessageId, signWebhook } from '../src/webhooks/delivery/webhook-signing.js';
@@ -158,13 +158,13 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
   }
 
   async function send(
-    row: SubscriptionsTable,
+    { subscription, secrets }: DeliveryTarget,
     body: NotificationBody,
     messageId: string,
   ): Promise<SendResult> {
     let endpoint;
     try {
-      endpoint = await checkEndpoint(row.endpoint, policy);
+      endpoint = await checkEndpoint(subscription.endpoint, policy);
     } catch (error) {
       if (error instanceof EndpointRefusedError) {
         return { kind: 'refused', message: `endpoint refused: ${error.message}`, latencyMs: 0 };
@@ -172,16 +172,16 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
       throw error;
     }
     const headers: Record<string, string> = {};
-    for (const line of row.headers === null ? [] : (JSON.parse(row.headers) as string[])) {
+    for (const line of subscription.headers) {
       const colon = line.indexOf(':');
       headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
     }
     Object.assign(headers, {
       'content-type': body.contentType,
       'user-agent': userAgent,
-      ...signWebhook(messageId, new Date(), body.body, signingSecrets(row, now())),
+      ...signWebhook(messageId, new Date(), body.body, signingSecrets(secrets, now())),
     });
-    const timeoutMs = Math.min(settings.timeoutMs, (row.timeout_seconds ?? Infinity) * 1000);
+    const timeoutMs = Math.min(settings.timeoutMs, (subscription.timeoutSeconds ?? Infinity) * 1000);
     return postWebhook(endpoint, {
       headers,
       body: body.body,
@@ -192,23 +192,30 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
   }
 
   async function deliver(tenantId: string, claimed: ClaimedDelivery): Promise<void> {
-    const row = await readSubscriptionRow(store, tenantId, claimed.subscriptionId);
-    if (!row || row.status !== 'active') {
+    const target = await readDeliveryTarget(store, tenantId, claimed.subscriptionId);
+    if (target?.subscription.status !== 'active') {
       await releaseClaim(store, claimed, now());
       return;
     }
     const [event] = await loadNotificationEvents(store, tenantId, [claimed]);
     if (!event) {
-      await failed(tenantId, claimed, row, null, 'the event is no longer in the journal', undefined);
+      await failed(
+        tenantId,
+        claimed,
+        target.subscription.id,
+        null,
+        'the event is no longer in the journal',
+        undefined,
+      );
       return;
     }
-    const subscription = toSubscriptionRecord(row);
+    const { subscription } = target;
     const body = notificationBody(subscription, 'event-notification', event, {
       baseUrl: options.fhirBaseUrl(tenantId),
       now: now(),
     });
-    const messageId = eventMessageId(tenantId, row.id, row.created_at, claimed.eventNumber);
-    const result = await send(row, body, messageId);
+    const messageId = eventMessageId(tenantId, subscription.id, subscription.createdAt, claimed.eventNumber);
+    const result = await send(target, body, messageId);
     if (stopping.signal.aborted) {
       // Cut off by shutdown: not the receiver's fault; the next dispatcher sends it again (same webhook-id).
       await releaseClaim(store, claimed, now());
@@ -223,19 +230,19 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     if (result.kind === 'response' && result.status === 410) {
       await recordGone(store, claimed, { status: 410, now: now() });
       metrics?.deliveries.inc({ tenant: tenantId, outcome: 'gone' });
-      await disable(tenantId, row.id, 'gone', 'the endpoint answered 410 Gone');
+      await disable(tenantId, subscription.id, 'gone', 'the endpoint answered 410 Gone');
       return;
     }
     const status = result.kind === 'response' ? result.status : null;
     const retryAfter = result.kind === 'response' ? parseRetryAfter(result.retryAfter, now()) : undefined;
     if (result.kind === 'refused') metrics?.deliveries.inc({ tenant: tenantId, outcome: 'refused' });
-    await failed(tenantId, claimed, row, status, describe(result), retryAfter);
+    await failed(tenantId, claimed, subscription.id, status, describe(result), retryAfter);
   }
 
   async function failed(
     tenantId: string,
     claimed: ClaimedDelivery,
-    row: SubscriptionsTable,
+    subscriptionId: string,
     status: number | null,
     error: string,
     retryAfterMs: number | undefined,
@@ -254,7 +261,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     (record.deadLettered ? logger.warn.bind(logger) : logger.debug.bind(logger))(
       {
         tenant: tenantId,
-        subscription: row.id,
+        subscription: subscriptionId,
         eventNumber: claimed.eventNumber,
         attempts: claimed.attempts,
         status,
@@ -267,7 +274,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     if (record.failingSince !== null && failingTooLong(record.failingSince, at)) {
       await disable(
         tenantId,
-        row.id,
+        subscriptionId,
         'failing',
         `deliveries have failed since ${record.failingSince}: ${error}`,
       );
@@ -289,60 +296,66 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     }
   }
 
-  async function handshake(tenantId: string, row: SubscriptionsTable): Promise<void> {
-    const body = notificationBody(toSubscriptionRecord(row), 'handshake', undefined, {
+  async function handshake(tenantId: string, target: DeliveryTarget): Promise<void> {
+    const { subscription } = target;
+    const body = notificationBody(subscription, 'handshake', undefined, {
       baseUrl: options.fhirBaseUrl(tenantId),
       now: now(),
     });
-    const result = await send(row, body, oneOffMessageId());
+    const result = await send(target, body, oneOffMessageId());
     if (stopping.signal.aborted) return;
     if (result.kind === 'response' && result.status >= 200 && result.status < 300) {
-      const { caughtUp, redriven } = await activateSubscription(store, tenantId, row.id, { now: now() });
+      const { caughtUp, redriven } = await activateSubscription(store, tenantId, subscription.id, {
+        now: now(),
+      });
       metrics?.handshakes.inc({ tenant: tenantId, outcome: 'ok' });
       logger.info(
-        { tenant: tenantId, subscription: row.id, caughtUp, redriven },
+        { tenant: tenantId, subscription: subscription.id, caughtUp, redriven },
         'webhook subscription active',
       );
     } else {
-      await markSubscriptionError(store, tenantId, row.id, `handshake failed: ${describe(result)}`, {
+      await markSubscriptionError(store, tenantId, subscription.id, `handshake failed: ${describe(result)}`, {
         now: now(),
       });
       metrics?.handshakes.inc({ tenant: tenantId, outcome: 'failed' });
       logger.warn(
-        { tenant: tenantId, subscription: row.id, error: describe(result) },
+        { tenant: tenantId, subscription: subscription.id, error: describe(result) },
         'webhook handshake failed',
       );
     }
   }
 
-  async function heartbeat(tenantId: string, row: SubscriptionsTable): Promise<void> {
-    if (!(await claimHeartbeat(store, tenantId, row.id, row.last_notified_at, now()))) return;
-    const body = notificationBody(toSubscriptionRecord(row), 'heartbeat', undefined, {
+  async function heartbeat(tenantId: string, target: DeliveryTarget): Promise<void> {
+    const { subscription } = target;
+    if (!(await claimHeartbeat(store, tenantId, subscription.id, subscription.lastNotifiedAt, now()))) return;
+    const body = notificationBody(subscription, 'heartbeat', undefined, {
       baseUrl: options.fhirBaseUrl(tenantId),
       now: now(),
     });
-    const result = await send(row, body, oneOffMessageId());
+    const result = await send(target, body, oneOffMessageId());
     if (stopping.signal.aborted) return;
     const ok = result.kind === 'response' && result.status >= 200 && result.status < 300;
     metrics?.heartbeats.inc({ tenant: tenantId, outcome: ok ? 'ok' : 'failed' });
   }
 
-  function startOneOff(tenantId: string, row: SubscriptionsTable, task: typeof handshake): void {
-    const key = `${tenantId}/${row.id}`;
-    if (busy.has(key) || slots(endpointOrigin(row.endpoint)) <= 0) return;
+  function startOneOff(tenantId: string, target: DeliveryTarget, task: typeof handshake): void {
+    const { id, endpoint } = target.subscription;
+    const key = `${tenantId}/${id}`;
+    if (busy.has(key) || slots(endpointOrigin(endpoint)) <= 0) return;
     busy.add(key);
-    launch(row.endpoint, row.id, () => task(tenantId, row).finally(() => busy.delete(key)));
+    launch(endpoint, id, () => task(tenantId, target).finally(() => busy.delete(key)));
   }
 
   async function pollTenant(tenantId: string): Promise<void> {
-    for (const row of await subscriptionRowsWithStatus(store, tenantId, 'requested')) {
-      startOneOff(tenantId, row, handshake);
+    for (const target of await deliveryTargetsWithStatus(store, tenantId, 'requested')) {
+      startOneOff(tenantId, target, handshake);
     }
     const at = now();
-    for (const row of await subscriptionRowsWithStatus(store, tenantId, 'active')) {
-      if (row.heartbeat_seconds === null) continue;
-      const last = Date.parse(row.last_notified_at ?? row.updated_at);
-      if (at.getTime() - last >= row.heartbeat_seconds * 1000) startOneOff(tenantId, row, heartbeat);
+    for (const target of await deliveryTargetsWithStatus(store, tenantId, 'active')) {
+      const { heartbeatSeconds, lastNotifiedAt, updatedAt } = target.subscription;
+      if (heartbeatSeconds === null) continue;
+      const last = Date.parse(lastNotifiedAt ?? updatedAt);
+      if (at.getTime() - last >= heartbeatSeconds * 1000) startOneOff(tenantId, target, heartbeat);
     }
     const claimed = await claimDeliveries(store, tenantId, {
       now: at,
@@ -359,11 +372,12 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
 
   async function housekeeping(tenantId: string): Promise<void> {
     const at = now();
-    for (const row of await subscriptionRowsWithStatus(store, tenantId, 'active')) {
-      if (row.end_at !== null && row.end_at <= at.toISOString()) {
-        await disable(tenantId, row.id, 'ended', 'the subscription reached its end time');
-      } else if (row.failing_since !== null && failingTooLong(row.failing_since, at)) {
-        await disable(tenantId, row.id, 'failing', `deliveries have failed since ${row.failing_since}`);
+    for (const { subscription } of await deliveryTargetsWithStatus(store, tenantId, 'active')) {
+      const { id, end, failingSince } = subscription;
+      if (end !== null && end <= at.toISOString()) {
+        await disable(tenantId, id, 'ended', 'the subscription reached its end time');
+      } else if (failingSince !== null && failingTooLong(failingSince, at)) {
+        await disable(tenantId, id, 'failing', `deliveries have failed since ${failingSince}`);
       }
     }
     if (metrics) {

@@ -91,12 +91,21 @@ export async function insertJournalEntries(
  *
  * @see DESIGN.md section 3
  */
-export async function readJournal(
+export function readJournal(
   store: Store,
   tenantId: string,
   options: ReadJournalOptions = {},
 ): Promise<JournalEntry[]> {
-  const rows = await store.db
+  return readJournalInTransaction(store.db, tenantId, options);
+}
+
+/** {@link readJournal} inside a transaction the caller holds. */
+export async function readJournalInTransaction(
+  trx: StoreTransaction,
+  tenantId: string,
+  options: ReadJournalOptions = {},
+): Promise<JournalEntry[]> {
+  const rows = await trx
     .selectFrom('change_journal')
     .selectAll()
     .where('tenant_id', '=', tenantId)

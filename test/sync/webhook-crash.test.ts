@@ -2,10 +2,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
-import {
-  activateSubscription,
-  createSubscription,
-} from '../../src/webhooks/subscriptions/subscription-store.js';
+import { activateSubscription } from '../../src/webhooks/subscriptions/subscription-lifecycle.js';
+import { createSubscription } from '../../src/webhooks/subscriptions/subscription-store.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../../sync/webhook-dispatcher.js';
 import { sharedStoreFactories, type SharedStore } from '../support/webhook-crash-store.js';
 import {

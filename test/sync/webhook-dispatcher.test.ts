@@ -8,9 +8,11 @@ import { listDeadLetters, redrive } from '../../src/webhooks/delivery/outbox.js'
 import { createEndpointPolicy, type HostLookup } from '../../src/webhooks/delivery/endpoint-guard.js';
 import {
   activateSubscription,
+  reenableSubscription,
+} from '../../src/webhooks/subscriptions/subscription-lifecycle.js';
+import {
   createSubscription,
   readSubscription,
-  reenableSubscription,
   rotateSubscriptionSecret,
 } from '../../src/webhooks/subscriptions/subscription-store.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../../sync/webhook-dispatcher.js';

@@ -17,14 +17,11 @@ import type { StoreTransaction } from '../../store/database.js';
 import { parseReference } from '../../store/reference-key.js';
 import type { OutboxTable } from '../../store/schema.js';
 import type { SubscriptionFilters } from '../subscriptions/subscription-filters.js';
+import { toSubscriptionRecord, type SubscriptionRecord } from '../subscriptions/subscription-record.js';
 import { topicsForEvent, type TopicDefinition } from '../subscriptions/topics.js';
 
 /** What matching needs of a subscription. */
-export interface MatchTarget {
-  id: string;
-  topic: string;
-  filters: SubscriptionFilters;
-}
+export type MatchTarget = Pick<SubscriptionRecord, 'id' | 'topic' | 'filters'>;
 
 /** One event matched to one subscription, before it is numbered. */
 export interface MatchedEvent {
@@ -52,32 +49,15 @@ export async function enqueueOutbox(
   if (entries.length === 0) return;
   const rows = await trx
     .selectFrom('subscriptions')
-    .select([
-      'id',
-      'topic',
-      'filter_patient',
-      'filter_practitioner',
-      'filter_location',
-      'filter_status',
-      'end_at',
-    ])
+    .selectAll()
     .where('tenant_id', '=', tenantId)
     .where('status', '=', 'active')
     .execute();
   if (rows.length === 0) return;
   const nowText = now.toISOString();
   const targets: MatchTarget[] = rows
-    .filter((row) => row.end_at === null || row.end_at > nowText)
-    .map((row) => ({
-      id: row.id,
-      topic: row.topic,
-      filters: {
-        ...(row.filter_patient !== null ? { patient: row.filter_patient } : {}),
-        ...(row.filter_practitioner !== null ? { practitioner: row.filter_practitioner } : {}),
-        ...(row.filter_location !== null ? { location: row.filter_location } : {}),
-        ...(row.filter_status !== null ? { status: row.filter_status.split(',') } : {}),
-      },
-    }));
+    .map(toSubscriptionRecord)
+    .filter((subscription) => subscription.end === null || subscription.end > nowText);
   if (targets.length === 0) return;
   const matches = await matchJournalEntries(trx, tenantId, entries, targets);
   await enqueueMatches(trx, tenantId, matches, now);

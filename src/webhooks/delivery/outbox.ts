@@ -15,7 +15,7 @@
  * (as commits and status changes do), so PostgreSQL cannot deadlock them.
  */
 import { sql } from 'kysely';
-import type { Store } from '../../store/database.js';
+import type { Store, StoreTransaction } from '../../store/database.js';
 import type { OutboxTable } from '../../store/schema.js';
 import { decideRetry, type RetrySettings } from './retry-policy.js';
 
@@ -129,15 +129,12 @@ export async function claimDeliveries(
       const origin = endpointOrigin(candidate.endpoint);
       const taken = used.get(origin) ?? 0;
       if (options.slots(origin) - taken <= 0) continue;
-      const row = await trx
-        .updateTable('outbox')
+      const row = await updateIfUnchanged(
+        trx,
+        { tenantId, subscriptionId: candidate.subscription_id, seq: candidate.seq },
+        { nextAttemptAt: candidate.next_attempt_at, notDeadLettered: true },
+      )
         .set((eb) => ({ next_attempt_at: leaseUntil, attempts: eb('attempts', '+', 1) }))
-        .where('tenant_id', '=', tenantId)
-        .where('subscription_id', '=', candidate.subscription_id)
-        .where('seq', '=', candidate.seq)
-        .where('next_attempt_at', '=', candidate.next_attempt_at)
-        .where('delivered_at', 'is', null)
-        .where('dead_lettered_at', 'is', null)
         .returningAll()
         .executeTakeFirst();
       if (!row) continue;
@@ -175,13 +172,8 @@ export async function recordDelivered(
       .where('last_delivered_event', '<', delivery.eventNumber)
       .execute();
     // No lease check: a delivery that reached the receiver is delivered, whoever holds the row now.
-    await trx
-      .updateTable('outbox')
+    await updateIfUnchanged(trx, delivery, {})
       .set({ delivered_at: nowText, last_status: outcome.status, last_error: null, last_attempt_at: nowText })
-      .where('tenant_id', '=', delivery.tenantId)
-      .where('subscription_id', '=', delivery.subscriptionId)
-      .where('seq', '=', delivery.seq)
-      .where('delivered_at', 'is', null)
       .execute();
   });
 }
@@ -240,8 +232,10 @@ export async function recordFailure(
       outcome.retryAfterMs,
       outcome.random,
     );
-    const update = await trx
-      .updateTable('outbox')
+    const update = await updateIfUnchanged(trx, delivery, {
+      nextAttemptAt: delivery.leaseUntil,
+      notDeadLettered: true,
+    })
       .set(
         decision.kind === 'dead-letter'
           ? {
@@ -257,12 +251,6 @@ export async function recordFailure(
               last_attempt_at: nowText,
             },
       )
-      .where('tenant_id', '=', delivery.tenantId)
-      .where('subscription_id', '=', delivery.subscriptionId)
-      .where('seq', '=', delivery.seq)
-      .where('next_attempt_at', '=', delivery.leaseUntil)
-      .where('delivered_at', 'is', null)
-      .where('dead_lettered_at', 'is', null)
       .executeTakeFirst();
     return {
       deadLettered: decision.kind === 'dead-letter',
@@ -286,19 +274,13 @@ export async function recordGone(
 ): Promise<void> {
   const nowText = outcome.now.toISOString();
   await store.write(async (trx) => {
-    await trx
-      .updateTable('outbox')
+    await updateIfUnchanged(trx, delivery, { nextAttemptAt: delivery.leaseUntil })
       .set({
         next_attempt_at: nowText,
         last_status: outcome.status,
         last_error: 'the endpoint answered 410 Gone',
         last_attempt_at: nowText,
       })
-      .where('tenant_id', '=', delivery.tenantId)
-      .where('subscription_id', '=', delivery.subscriptionId)
-      .where('seq', '=', delivery.seq)
-      .where('next_attempt_at', '=', delivery.leaseUntil)
-      .where('delivered_at', 'is', null)
       .execute();
   });
 }
@@ -306,14 +288,8 @@ export async function recordGone(
 /** Gives a claim back untried (the dispatcher is stopping): due again at once, the attempt not counted. */
 export async function releaseClaim(store: Store, delivery: ClaimedDelivery, now: Date): Promise<void> {
   await store.write(async (trx) => {
-    await trx
-      .updateTable('outbox')
+    await updateIfUnchanged(trx, delivery, { nextAttemptAt: delivery.leaseUntil })
       .set((eb) => ({ next_attempt_at: now.toISOString(), attempts: eb('attempts', '-', 1) }))
-      .where('tenant_id', '=', delivery.tenantId)
-      .where('subscription_id', '=', delivery.subscriptionId)
-      .where('seq', '=', delivery.seq)
-      .where('next_attempt_at', '=', delivery.leaseUntil)
-      .where('delivered_at', 'is', null)
       .execute();
   });
 }
@@ -381,7 +357,7 @@ export async function listDeadLetters(
 }
 
 /**
- * Puts dead letters of a subscription back in the queue (all of them, or those with `eventNumbers`), due now
+ * Puts dead letters of a subscription back in the outbox (all of them, or those with `eventNumbers`), due now
  * with a fresh retry window. Returns how many. A redriven event may reach the receiver after later events for
  * the same resource: receivers order by event number and `meta.versionId`.
  *
@@ -394,18 +370,31 @@ export async function redrive(
 ): Promise<number> {
   const nowText = (options.now ?? store.now()).toISOString();
   if (options.eventNumbers?.length === 0) return 0;
-  return store.write(async (trx) => {
-    let query = trx
-      .updateTable('outbox')
-      .set({ dead_lettered_at: null, attempts: 0, next_attempt_at: nowText, retry_started_at: nowText })
-      .where('tenant_id', '=', tenantId)
-      .where('subscription_id', '=', options.subscriptionId)
-      .where('dead_lettered_at', 'is not', null);
-    if (options.eventNumbers !== undefined)
-      query = query.where('event_number', 'in', [...options.eventNumbers]);
-    const result = await query.executeTakeFirst();
-    return Number(result.numUpdatedRows);
-  });
+  return store.write((trx) => redriveInTransaction(trx, tenantId, options, nowText));
+}
+
+/**
+ * {@link redrive} inside the caller's write transaction; `afterEventNumber` limits it to dead letters after that
+ * event (what activation redrives).
+ */
+export async function redriveInTransaction(
+  trx: StoreTransaction,
+  tenantId: string,
+  options: { subscriptionId: string; eventNumbers?: readonly number[]; afterEventNumber?: number },
+  nowText: string,
+): Promise<number> {
+  let query = trx
+    .updateTable('outbox')
+    .set({ dead_lettered_at: null, attempts: 0, next_attempt_at: nowText, retry_started_at: nowText })
+    .where('tenant_id', '=', tenantId)
+    .where('subscription_id', '=', options.subscriptionId)
+    .where('dead_lettered_at', 'is not', null);
+  if (options.eventNumbers !== undefined)
+    query = query.where('event_number', 'in', [...options.eventNumbers]);
+  if (options.afterEventNumber !== undefined)
+    query = query.where('event_number', '>', options.afterEventNumber);
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }
 
 /** Pending and dead-lettered deliveries of a tenant, for metrics and the status page. */
@@ -471,4 +460,33 @@ export async function claimHeartbeat(
     const result = await query.executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   });
+}
+
+/** The key of one outbox row. */
+interface OutboxRowKey {
+  tenantId: string;
+  subscriptionId: string;
+  seq: number;
+}
+
+/**
+ * The outbox's one compare-and-set: an update of one row that applies only while the row is as the caller last
+ * saw it — not delivered, due at (or leased until) `nextAttemptAt` when given, and not dead-lettered when asked.
+ * A claim, and every outcome of a claimed attempt, goes through it, so a late result cannot undo a newer claim's.
+ */
+function updateIfUnchanged(
+  trx: StoreTransaction,
+  row: OutboxRowKey,
+  expected: { nextAttemptAt?: string; notDeadLettered?: boolean },
+) {
+  let query = trx
+    .updateTable('outbox')
+    .where('tenant_id', '=', row.tenantId)
+    .where('subscription_id', '=', row.subscriptionId)
+    .where('seq', '=', row.seq)
+    .where('delivered_at', 'is', null);
+  if (expected.nextAttemptAt !== undefined)
+    query = query.where('next_attempt_at', '=', expected.nextAttemptAt);
+  if (expected.notDeadLettered === true) query = query.where('dead_lettered_at', 'is', null);
+  return query;
 }

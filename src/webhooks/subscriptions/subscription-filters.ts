@@ -1,6 +1,6 @@
 /**
  * Subscription filters (standards.md 4.2: `Subscription.criteria.extension[backport-filter-criteria]`), parsed
- * into the few values the fan-out matches on. Accepted forms, each string ANDed with the others:
+ * into the few values outbox matching uses. Accepted forms, each string ANDed with the others:
  * `Appointment?patient=Patient/123&status=booked,arrived`, `patient=Patient/123`, `Appointment.patient=123`.
  * Modifiers (`param:mod=`) are refused rather than ignored: a subscriber must never get more than it asked for.
  */

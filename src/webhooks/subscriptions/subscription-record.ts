@@ -1,6 +1,8 @@
 /**
- * The run-time state of one webhook subscription, as the rest of the code sees it (DESIGN.md section 6): the
- * `subscriptions` row without its secrets.
+ * The one domain shape of a webhook subscription (DESIGN.md section 6): {@link SubscriptionRecord}, mapped once
+ * from the `subscriptions` row here. Its other shape is the FHIR Subscription resource
+ * (`subscription-resource.ts`). The signing secrets travel apart ({@link SubscriptionSecrets}), only to the
+ * dispatcher, so nothing that renders a record can leak them.
  */
 import type { SubscriptionsTable } from '../../store/schema.js';
 import type { SubscriptionFilters } from './subscription-filters.js';
@@ -20,10 +22,12 @@ export interface SubscriptionRecord {
   endpoint: string;
   payloadContent: PayloadContent;
   contentType: NotificationContentType;
+  /** `Name: value` lines sent with every notification. */
   headers: string[];
   heartbeatSeconds: number | null;
   timeoutSeconds: number | null;
   maxCount: number | null;
+  /** ISO-8601 UTC; the subscription stops matching events after it. */
   end: string | null;
   /** Events matched since the subscription started (`events-since-subscription-start`). */
   eventsSinceStart: number;
@@ -69,6 +73,44 @@ export function toSubscriptionRecord(row: SubscriptionsTable): SubscriptionRecor
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+}
+
+/** A subscription's signing secrets: the current one, and the one before the last rotation while it overlaps. */
+export interface SubscriptionSecrets {
+  current: string;
+  previous: string | null;
+  previousExpiresAt: string | null;
+}
+
+/** What the dispatcher delivers to: the record and its secrets. */
+export interface DeliveryTarget {
+  subscription: SubscriptionRecord;
+  secrets: SubscriptionSecrets;
+}
+
+/** Converts a row, secrets kept apart. */
+export function toDeliveryTarget(row: SubscriptionsTable): DeliveryTarget {
+  return {
+    subscription: toSubscriptionRecord(row),
+    secrets: {
+      current: row.secret,
+      previous: row.previous_secret,
+      previousExpiresAt: row.previous_secret_expires_at,
+    },
+  };
+}
+
+/** The secrets to sign with at `now`: the current one, then the previous one while its overlap lasts. */
+export function signingSecrets(secrets: SubscriptionSecrets, now: Date): string[] {
+  const result = [secrets.current];
+  if (
+    secrets.previous !== null &&
+    secrets.previousExpiresAt !== null &&
+    secrets.previousExpiresAt > now.toISOString()
+  ) {
+    result.push(secrets.previous);
+  }
+  return result;
 }
 
 /** Parsed filters as the row's columns. */

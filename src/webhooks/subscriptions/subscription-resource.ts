@@ -9,7 +9,8 @@
  */
 import type { Extension, Subscription } from '@medplum/fhirtypes';
 import { SubscriptionError } from './subscription-error.js';
-import { parseFilterCriteria, type SubscriptionFilters } from './subscription-filters.js';
+import { parseFilterCriteria } from './subscription-filters.js';
+import type { SubscriptionRecord } from './subscription-record.js';
 import { topicByUrl, type TopicDefinition } from './topics.js';
 
 const BACKPORT = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/';
@@ -33,23 +34,26 @@ export type BackportSubscription = Subscription & {
   channel: Subscription['channel'] & { _payload?: { extension?: Extension[] } };
 };
 
-/** What a Subscription resource asks for, validated. */
-export interface SubscriptionSpec {
+/**
+ * What a Subscription resource asks for, validated: the client-settable part of the one domain shape
+ * ({@link SubscriptionRecord}), with the topic resolved and the status the client asked for (the server decides
+ * the real one).
+ */
+export type SubscriptionSpec = Pick<
+  SubscriptionRecord,
+  | 'filters'
+  | 'endpoint'
+  | 'payloadContent'
+  | 'contentType'
+  | 'headers'
+  | 'heartbeatSeconds'
+  | 'timeoutSeconds'
+  | 'maxCount'
+  | 'end'
+> & {
   topic: TopicDefinition;
-  filters: SubscriptionFilters;
-  endpoint: string;
-  payloadContent: PayloadContent;
-  contentType: NotificationContentType;
-  /** `Name: value` lines sent with every notification. */
-  headers: string[];
-  heartbeatSeconds: number | null;
-  timeoutSeconds: number | null;
-  maxCount: number | null;
-  /** ISO-8601 UTC; the subscription stops matching events after it. */
-  end: string | null;
-  /** The status the client asked for (the server decides the real one). */
   requestedStatus: Subscription['status'];
-}
+};
 
 /** Header names a subscriber may not set: they carry the signature, framing or routing. */
 const RESERVED_HEADERS = new Set([
@@ -166,12 +170,12 @@ export function parseSubscription(resource: BackportSubscription): SubscriptionS
 export function storedSubscriptionResource(
   resource: BackportSubscription,
   state: { id: string; status: Subscription['status']; error?: string | null },
-): BackportSubscription {
+): BackportSubscription & { id: string } {
   const { meta, error: _clientError, ...rest } = resource;
   // The store stamps versionId and lastUpdated itself.
   const { versionId: _versionId, lastUpdated: _lastUpdated, ...metaRest } = meta ?? {};
   const profiles = new Set([...(metaRest.profile ?? []), BACKPORT_SUBSCRIPTION_PROFILE]);
-  const stored: BackportSubscription = {
+  const stored: BackportSubscription & { id: string } = {
     ...rest,
     resourceType: 'Subscription',
     id: state.id,

@@ -10,7 +10,7 @@ import { notificationBundle, subscriptionStatusParameters } from '../delivery/no
 import { loadNotificationEvents } from '../delivery/notification-events.js';
 import { SubscriptionError } from './subscription-error.js';
 import { toSubscriptionRecord, type SubscriptionStatus } from './subscription-record.js';
-import { readSubscriptionRow } from './subscription-store.js';
+import { readSubscriptionRecord } from './subscription-store.js';
 import type { PayloadContent } from './subscription-resource.js';
 
 /**
@@ -24,9 +24,9 @@ export async function subscriptionStatus(
   id: string,
   options: { baseUrl: string; now?: Date },
 ): Promise<Parameters | undefined> {
-  const row = await readSubscriptionRow(store, tenantId, id);
-  if (!row) return undefined;
-  return subscriptionStatusParameters(toSubscriptionRecord(row), 'query-status', [], {
+  const subscription = await readSubscriptionRecord(store, tenantId, id);
+  if (!subscription) return undefined;
+  return subscriptionStatusParameters(subscription, 'query-status', [], {
     baseUrl: options.baseUrl,
     now: options.now ?? store.now(),
   });
@@ -94,8 +94,8 @@ export async function subscriptionEvents(
   id: string,
   options: SubscriptionEventsOptions,
 ): Promise<Bundle | undefined> {
-  const row = await readSubscriptionRow(store, tenantId, id);
-  if (!row) return undefined;
+  const subscription = await readSubscriptionRecord(store, tenantId, id);
+  if (!subscription) return undefined;
   for (const [name, value] of [
     ['eventsSinceNumber', options.eventsSinceNumber],
     ['eventsUntilNumber', options.eventsUntilNumber],
@@ -125,7 +125,7 @@ export async function subscriptionEvents(
       context: r.context === null ? [] : (JSON.parse(r.context) as string[]),
     })),
   );
-  return notificationBundle(toSubscriptionRecord(row), 'query-event', events, {
+  return notificationBundle(subscription, 'query-event', events, {
     baseUrl: options.baseUrl,
     content: options.content,
     now: options.now ?? store.now(),

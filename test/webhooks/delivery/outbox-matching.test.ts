@@ -5,8 +5,8 @@ import {
   commitChangesInTransaction,
 } from '../../../src/events/change-writer.js';
 import type { Store } from '../../../src/store/database.js';
+import { activateSubscription } from '../../../src/webhooks/subscriptions/subscription-lifecycle.js';
 import {
-  activateSubscription,
   createSubscription,
   readSubscription,
 } from '../../../src/webhooks/subscriptions/subscription-store.js';
@@ -62,7 +62,7 @@ async function queued(store: Store, subscriptionId: string) {
   }));
 }
 
-describe.each(testStoreFactories)('webhook fan-out in the committing transaction ($name)', (factory) => {
+describe.each(testStoreFactories)('outbox rows written in the committing transaction ($name)', (factory) => {
   const db = useTestStore(factory);
 
   it('queues each event for every active subscription whose topic and filters match, numbered per subscription', async () => {

@@ -3,18 +3,20 @@ import { readJournal } from '../../../src/store/change-journal.js';
 import { readResource, resourceHistory } from '../../../src/store/resource-store.js';
 import { createEndpointPolicy } from '../../../src/webhooks/delivery/endpoint-guard.js';
 import { SubscriptionError } from '../../../src/webhooks/subscriptions/subscription-error.js';
+import { signingSecrets } from '../../../src/webhooks/subscriptions/subscription-record.js';
 import {
   activateSubscription,
+  disableSubscription,
+  pauseSubscription,
+  reenableSubscription,
+} from '../../../src/webhooks/subscriptions/subscription-lifecycle.js';
+import {
   createSubscription,
   deleteSubscription,
-  disableSubscription,
   listSubscriptions,
-  pauseSubscription,
   readSubscription,
-  readSubscriptionRow,
-  reenableSubscription,
+  readDeliveryTarget,
   rotateSubscriptionSecret,
-  signingSecrets,
   updateSubscription,
 } from '../../../src/webhooks/subscriptions/subscription-store.js';
 import {
@@ -239,7 +241,7 @@ describe.each(testStoreFactories)('webhook subscriptions in the store ($name)', 
       now: t0,
     });
     expect(rotated.secret).not.toBe(created.secret);
-    const row = await readSubscriptionRow(store, TENANT, created.subscription.id);
+    const row = (await readDeliveryTarget(store, TENANT, created.subscription.id))?.secrets;
     if (!row) throw new Error('row missing');
     expect(signingSecrets(row, new Date(t0.getTime() + 3599_000))).toEqual([rotated.secret, created.secret]);
     expect(signingSecrets(row, new Date(t0.getTime() + 3600_000))).toEqual([rotated.secret]);
