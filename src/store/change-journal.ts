@@ -117,6 +117,26 @@ export async function readJournalInTransaction(
 }
 
 /**
+ * The tenant's journal entries with these sequence numbers (any order; numbers with no entry are left out).
+ *
+ * @see DESIGN.md section 3
+ */
+export async function readJournalEntries(
+  store: Store,
+  tenantId: string,
+  seqs: readonly number[],
+): Promise<JournalEntry[]> {
+  if (seqs.length === 0) return [];
+  const rows = await store.db
+    .selectFrom('change_journal')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('seq', 'in', [...seqs])
+    .execute();
+  return rows.map(toJournalEntry);
+}
+
+/**
  * The tenant's highest journal sequence number, 0 before the first event.
  *
  * @see DESIGN.md section 3

@@ -5,6 +5,7 @@
  * appointment changed) is sent at its current version.
  */
 import type { Resource, ResourceType } from '@medplum/fhirtypes';
+import { readJournalEntries } from '../../store/change-journal.js';
 import type { Store } from '../../store/database.js';
 import { readResource, readVersion } from '../../store/resource-store.js';
 
@@ -51,16 +52,11 @@ export async function loadNotificationEvents(
   rows: readonly EventCoordinates[],
 ): Promise<NotificationEvent[]> {
   if (rows.length === 0) return [];
-  const journal = await store.db
-    .selectFrom('change_journal')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where(
-      'seq',
-      'in',
-      rows.map((r) => r.seq),
-    )
-    .execute();
+  const journal = await readJournalEntries(
+    store,
+    tenantId,
+    rows.map((r) => r.seq),
+  );
   const bySeq = new Map(journal.map((row) => [row.seq, row]));
   const events: NotificationEvent[] = [];
   for (const row of rows) {
@@ -69,10 +65,10 @@ export async function loadNotificationEvents(
     let focus: EventFocus | null = null;
     if (row.focus !== null) {
       const [type, id] = row.focus.split('/') as [ResourceType, string];
-      const own = entry.resource_type === type && entry.resource_id === id;
+      const own = entry.resourceType === type && entry.resourceId === id;
       const stored =
-        own && entry.version_id !== null
-          ? await readVersion(store, tenantId, type, id, entry.version_id)
+        own && entry.versionId !== null
+          ? await readVersion(store, tenantId, type, id, entry.versionId)
           : await readResource(store, tenantId, type, id);
       focus = {
         reference: row.focus,
@@ -85,9 +81,9 @@ export async function loadNotificationEvents(
     events.push({
       eventNumber: row.eventNumber,
       seq: row.seq,
-      eventType: entry.event_type,
-      occurredAt: entry.occurred_at,
-      payload: entry.payload === null ? null : (JSON.parse(entry.payload) as unknown),
+      eventType: entry.eventType,
+      occurredAt: entry.occurredAt,
+      payload: entry.payload,
       focus,
       context: [...row.context],
     });
