@@ -11,7 +11,7 @@
  */
 import type { Parameters, ParametersParameter } from '@medplum/fhirtypes';
 import type { RoutedFhirRequest } from '../fhir-request.js';
-import { listDeadLetters, redrive } from '../../src/webhooks/delivery/outbox.js';
+import { listDeadLetters, redrive } from '../../src/webhooks/delivery/outbox-dead-letters.js';
 import type { FhirRequestContext } from '../access.js';
 import { audited, type InteractionDeps, type InteractionResult } from '../interactions/interaction-deps.js';
 import { FhirError } from '../operation-outcome.js';

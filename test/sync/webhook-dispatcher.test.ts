@@ -4,7 +4,7 @@ import type { WebhookSettings } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { readJournal } from '../../src/store/change-journal.js';
 import { readResource } from '../../src/store/resource-store.js';
-import { listDeadLetters, redrive } from '../../src/webhooks/delivery/outbox.js';
+import { listDeadLetters, redrive } from '../../src/webhooks/delivery/outbox-dead-letters.js';
 import { createEndpointPolicy, type HostLookup } from '../../src/webhooks/delivery/endpoint-guard.js';
 import {
   activateSubscription,

@@ -1,6 +1,6 @@
 /**
  * The outbox as the webhook dispatcher works it (DESIGN.md sections 3 and 6): claiming due deliveries under a
- * lease, recording each attempt's outcome, dead letters and their redrive.
+ * lease and recording each attempt's outcome. Dead letters and their redrive are `outbox-dead-letters.ts`.
  *
  * Ordering per resource: a delivery is claimable only when no earlier delivery with the same `order_key` to the
  * same subscription is still pending (in flight, or waiting for a retry). Dead-lettered deliveries no longer
@@ -292,109 +292,6 @@ export async function releaseClaim(store: Store, delivery: ClaimedDelivery, now:
       .set((eb) => ({ next_attempt_at: now.toISOString(), attempts: eb('attempts', '-', 1) }))
       .execute();
   });
-}
-
-/** One dead-lettered delivery. */
-export interface DeadLetter {
-  subscriptionId: string;
-  eventNumber: number;
-  seq: number;
-  eventType: string;
-  focus: string | null;
-  attempts: number;
-  lastStatus: number | null;
-  lastError: string | null;
-  createdAt: string;
-  deadLetteredAt: string;
-}
-
-/**
- * The tenant's dead letters (optionally of one subscription), oldest event first.
- *
- * @see DESIGN.md section 6 ("dead-lettered and visible")
- */
-export async function listDeadLetters(
-  store: Store,
-  tenantId: string,
-  options: { subscriptionId?: string; limit?: number } = {},
-): Promise<DeadLetter[]> {
-  let query = store.db
-    .selectFrom('outbox as o')
-    .innerJoin('change_journal as j', (join) =>
-      join.onRef('j.tenant_id', '=', 'o.tenant_id').onRef('j.seq', '=', 'o.seq'),
-    )
-    .select([
-      'o.subscription_id',
-      'o.event_number',
-      'o.seq',
-      'j.event_type',
-      'o.focus',
-      'o.attempts',
-      'o.last_status',
-      'o.last_error',
-      'o.created_at',
-      'o.dead_lettered_at',
-    ])
-    .where('o.tenant_id', '=', tenantId)
-    .where('o.dead_lettered_at', 'is not', null)
-    .orderBy('o.subscription_id')
-    .orderBy('o.seq')
-    .limit(options.limit ?? 100);
-  if (options.subscriptionId !== undefined)
-    query = query.where('o.subscription_id', '=', options.subscriptionId);
-  return (await query.execute()).map((row) => ({
-    subscriptionId: row.subscription_id,
-    eventNumber: row.event_number ?? 0,
-    seq: row.seq,
-    eventType: row.event_type,
-    focus: row.focus,
-    attempts: row.attempts,
-    lastStatus: row.last_status,
-    lastError: row.last_error,
-    createdAt: row.created_at,
-    deadLetteredAt: row.dead_lettered_at ?? '',
-  }));
-}
-
-/**
- * Puts dead letters of a subscription back in the outbox (all of them, or those with `eventNumbers`), due now
- * with a fresh retry window. Returns how many. A redriven event may reach the receiver after later events for
- * the same resource: receivers order by event number and `meta.versionId`.
- *
- * @see DESIGN.md section 6 ("redrive")
- */
-export async function redrive(
-  store: Store,
-  tenantId: string,
-  options: { subscriptionId: string; eventNumbers?: readonly number[]; now?: Date },
-): Promise<number> {
-  const nowText = (options.now ?? store.now()).toISOString();
-  if (options.eventNumbers?.length === 0) return 0;
-  return store.write((trx) => redriveInTransaction(trx, tenantId, options, nowText));
-}
-
-/**
- * {@link redrive} inside the caller's write transaction; `afterEventNumber` limits it to dead letters after that
- * event (what activation redrives).
- */
-export async function redriveInTransaction(
-  trx: StoreTransaction,
-  tenantId: string,
-  options: { subscriptionId: string; eventNumbers?: readonly number[]; afterEventNumber?: number },
-  nowText: string,
-): Promise<number> {
-  let query = trx
-    .updateTable('outbox')
-    .set({ dead_lettered_at: null, attempts: 0, next_attempt_at: nowText, retry_started_at: nowText })
-    .where('tenant_id', '=', tenantId)
-    .where('subscription_id', '=', options.subscriptionId)
-    .where('dead_lettered_at', 'is not', null);
-  if (options.eventNumbers !== undefined)
-    query = query.where('event_number', 'in', [...options.eventNumbers]);
-  if (options.afterEventNumber !== undefined)
-    query = query.where('event_number', '>', options.afterEventNumber);
-  const result = await query.executeTakeFirst();
-  return Number(result.numUpdatedRows);
 }
 
 /** Pending and dead-lettered deliveries of a tenant, for metrics and the status page. */

@@ -13,7 +13,7 @@ import {
 } from '../../store/change-journal.js';
 import type { SubscriptionsTable } from '../../store/schema.js';
 import type { JournalEventInput } from '../../events/event-types.js';
-import { redriveInTransaction } from '../delivery/outbox.js';
+import { redriveInTransaction } from '../delivery/outbox-dead-letters.js';
 import { enqueueMatches, matchJournalEntries, type MatchedEvent } from '../delivery/outbox-matching.js';
 import { toSubscriptionRecord, type SubscriptionStatus } from './subscription-record.js';
 import { storedSubscriptionResource, type BackportSubscription } from './subscription-resource.js';
