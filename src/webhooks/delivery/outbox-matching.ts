@@ -11,10 +11,10 @@
  * Cost when a tenant has no active subscription: one indexed query (`subscriptions_status_idx`).
  */
 import type { Appointment } from '@medplum/fhirtypes';
-import { chunk, rowsPerInsert } from '../../store/batching.js';
 import type { JournalEntry } from '../../store/change-journal.js';
 import type { StoreTransaction } from '../../store/database.js';
 import { parseReference } from '../../store/reference-key.js';
+import { allocateEventNumbers, insertOutboxRows } from '../../store/outbox-rows.js';
 import type { OutboxTable } from '../../store/schema.js';
 import type { SubscriptionFilters } from '../subscriptions/subscription-filters.js';
 import { EventFacts, VersionReader } from './event-facts.js';
@@ -111,14 +111,7 @@ export async function enqueueMatches(
   const rows: OutboxTable[] = [];
   for (const [subscriptionId, events] of matches) {
     if (events.length === 0) continue;
-    const counter = await trx
-      .updateTable('subscriptions')
-      .set((eb) => ({ events_since_start: eb('events_since_start', '+', events.length) }))
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', subscriptionId)
-      .returning('events_since_start')
-      .executeTakeFirstOrThrow();
-    const first = counter.events_since_start - events.length + 1;
+    const first = await allocateEventNumbers(trx, tenantId, subscriptionId, events.length);
     events.forEach((event, index) => {
       rows.push({
         tenant_id: tenantId,
@@ -140,7 +133,7 @@ export async function enqueueMatches(
       });
     });
   }
-  for (const part of chunk(rows, rowsPerInsert(16))) await trx.insertInto('outbox').values(part).execute();
+  await insertOutboxRows(trx, rows);
   return rows.length;
 }
 
