@@ -13,14 +13,13 @@ import type { Parameters, ParametersParameter } from '@medplum/fhirtypes';
 import type { RoutedFhirRequest } from '../fhir-request.js';
 import { listDeadLetters, redrive } from '../../src/webhooks/delivery/outbox-dead-letters.js';
 import type { FhirRequestContext } from '../access.js';
-import { audited, type InteractionDeps, type InteractionResult } from '../interactions/interaction-deps.js';
+import type { InteractionDeps, InteractionResult } from '../interactions/interaction-deps.js';
 import { FhirError } from '../operation-outcome.js';
 import { listInput } from '../subscriptions/request-body.js';
 import {
   SWITCHBOARD_OPERATIONS,
   inParameter,
   outParameter,
-  readOperationInputs,
   type OperationSpec,
 } from './operation-definition.js';
 
@@ -75,7 +74,7 @@ export const REDRIVE_DEFINITION: OperationSpec = {
   ],
 };
 import type { SubscriptionRouteDeps } from '../subscriptions/subscription-deps.js';
-import { storedSubscription } from '../subscriptions/subscription-interactions.js';
+import { subscriptionOperation } from '../subscriptions/subscription-operation.js';
 
 /** `GET [base]/Subscription/[id]/$dead-letters`. */
 export function deadLettersOperation(
@@ -84,9 +83,8 @@ export function deadLettersOperation(
   id: string,
   request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
-  return audited(ctx, deps, 'read', 'Subscription', async () => {
-    readOperationInputs(DEAD_LETTERS_DEFINITION, request);
-    await storedSubscription(ctx, id);
+  const call = { interaction: 'read', definition: DEAD_LETTERS_DEFINITION, id, request } as const;
+  return subscriptionOperation(ctx, deps, call, async () => {
     const letters = await listDeadLetters(ctx.store, ctx.tenant.id, { subscriptionId: id, limit: 100 });
     const parameter = letters.map((letter): ParametersParameter => {
       const part: ParametersParameter[] = [
@@ -117,17 +115,14 @@ export function redriveOperation(
   id: string,
   request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
-  return audited(ctx, deps, 'update', 'Subscription', async () => {
-    const inputs = readOperationInputs(REDRIVE_DEFINITION, request);
-    const eventNumbers = listInput(inputs, 'event-number')?.map((value) => {
-      if (!/^\d{1,10}$/.test(value)) {
-        throw FhirError.of(400, 'value', 'event-number must be a whole number', {
-          expression: 'event-number',
-        });
-      }
-      return Number(value);
-    });
-    await storedSubscription(ctx, id);
+  const call = {
+    interaction: 'update',
+    definition: REDRIVE_DEFINITION,
+    id,
+    request,
+    parse: eventNumbersInput,
+  } as const;
+  return subscriptionOperation(ctx, deps, call, async (eventNumbers, _stored, inputs) => {
     const redriven = await redrive(ctx.store, ctx.tenant.id, {
       subscriptionId: id,
       eventNumbers,
@@ -139,5 +134,17 @@ export function redriveOperation(
       parameter: [{ name: 'redriven', valueInteger: redriven }],
     };
     return { status: 200, body, resourceIds: [id], parameters: [...inputs.keys()] };
+  });
+}
+
+/** The `event-number` inputs as numbers (undefined when none was given). */
+function eventNumbersInput(inputs: Map<string, string[]>): number[] | undefined {
+  return listInput(inputs, 'event-number')?.map((value) => {
+    if (!/^\d{1,10}$/.test(value)) {
+      throw FhirError.of(400, 'value', 'event-number must be a whole number', {
+        expression: 'event-number',
+      });
+    }
+    return Number(value);
   });
 }

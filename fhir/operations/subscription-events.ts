@@ -17,17 +17,12 @@ import { subscriptionEvents } from '../../src/webhooks/subscriptions/subscriptio
 import { readSubscription } from '../../src/webhooks/subscriptions/subscription-store.js';
 import { topicByUrl } from '../../src/webhooks/subscriptions/topics.js';
 import type { FhirRequestContext } from '../access.js';
-import { audited, type InteractionDeps, type InteractionResult } from '../interactions/interaction-deps.js';
+import type { InteractionDeps, InteractionResult } from '../interactions/interaction-deps.js';
 import { FhirError, notFound } from '../operation-outcome.js';
 import { integerInput, singleInput } from '../subscriptions/request-body.js';
-import {
-  inParameter,
-  outParameter,
-  readOperationInputs,
-  type OperationSpec,
-} from './operation-definition.js';
+import { inParameter, outParameter, type OperationSpec } from './operation-definition.js';
 import type { SubscriptionRouteDeps } from '../subscriptions/subscription-deps.js';
-import { storedSubscription } from '../subscriptions/subscription-interactions.js';
+import { subscriptionOperation } from '../subscriptions/subscription-operation.js';
 
 /** The most events one `$events` call returns. */
 export const EVENTS_PER_CALL = 100;
@@ -65,20 +60,18 @@ export function subscriptionEventsOperation(
   id: string,
   request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
-  return audited(ctx, deps, 'read', 'Subscription', async () => {
-    const inputs = readOperationInputs(SUBSCRIPTION_EVENTS_DEFINITION, request);
-    const eventsSinceNumber = integerInput(inputs, 'eventsSinceNumber');
-    const eventsUntilNumber = integerInput(inputs, 'eventsUntilNumber');
-    const content = singleInput(inputs, 'content');
-    if (content !== undefined && !(PAYLOAD_CONTENTS as readonly string[]).includes(content)) {
-      throw FhirError.of(400, 'value', `content must be one of ${PAYLOAD_CONTENTS.join(', ')}`, {
-        expression: 'content',
-      });
-    }
-    await storedSubscription(ctx, id);
+  const call = {
+    interaction: 'read',
+    definition: SUBSCRIPTION_EVENTS_DEFINITION,
+    id,
+    request,
+    parse: eventsInputs,
+  } as const;
+  return subscriptionOperation(ctx, deps, call, async (parsed, _stored, inputs) => {
+    const { eventsSinceNumber, eventsUntilNumber, content } = parsed;
     const view = await readSubscription(ctx.store, ctx.tenant.id, id);
     if (!view) throw notFound(`Subscription/${id}`);
-    const effective = (content as PayloadContent | undefined) ?? view.subscription.payloadContent;
+    const effective = content ?? view.subscription.payloadContent;
     const focusType = topicByUrl(view.subscription.topic)?.focusType;
     if (effective === 'full-resource' && focusType) deps.access.authorize(ctx, focusType, 'read');
 
@@ -86,7 +79,7 @@ export function subscriptionEventsOperation(
       baseUrl: deps.baseUrl(ctx),
       eventsSinceNumber,
       eventsUntilNumber,
-      content: content as PayloadContent | undefined,
+      content,
       limit: EVENTS_PER_CALL,
       now: subscriptions.now?.(),
     });
@@ -94,6 +87,21 @@ export function subscriptionEventsOperation(
     await auditEmbedded(ctx, deps, body);
     return { status: 200, body, resourceIds: [id], parameters: [...inputs.keys()] };
   });
+}
+
+/** The `$events` inputs, checked. */
+function eventsInputs(inputs: Map<string, string[]>) {
+  const content = singleInput(inputs, 'content');
+  if (content !== undefined && !(PAYLOAD_CONTENTS as readonly string[]).includes(content)) {
+    throw FhirError.of(400, 'value', `content must be one of ${PAYLOAD_CONTENTS.join(', ')}`, {
+      expression: 'content',
+    });
+  }
+  return {
+    eventsSinceNumber: integerInput(inputs, 'eventsSinceNumber'),
+    eventsUntilNumber: integerInput(inputs, 'eventsUntilNumber'),
+    content: content as PayloadContent | undefined,
+  };
 }
 
 /** One audit record per resource type the Bundle carries in full (PHI is never returned unaudited). */

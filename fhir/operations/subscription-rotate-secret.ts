@@ -12,18 +12,17 @@ import type { Parameters } from '@medplum/fhirtypes';
 import type { RoutedFhirRequest } from '../fhir-request.js';
 import { rotateSubscriptionSecret } from '../../src/webhooks/subscriptions/subscription-store.js';
 import type { FhirRequestContext } from '../access.js';
-import { audited, type InteractionDeps, type InteractionResult } from '../interactions/interaction-deps.js';
+import type { InteractionDeps, InteractionResult } from '../interactions/interaction-deps.js';
 import { integerInput } from '../subscriptions/request-body.js';
 import {
   SWITCHBOARD_OPERATIONS,
   inParameter,
   outParameter,
-  readOperationInputs,
   type OperationSpec,
 } from './operation-definition.js';
 import type { SubscriptionRouteDeps } from '../subscriptions/subscription-deps.js';
 import { withSubscriptionErrors } from '../subscriptions/subscription-fhir-error.js';
-import { storedSubscription } from '../subscriptions/subscription-interactions.js';
+import { subscriptionOperation } from '../subscriptions/subscription-operation.js';
 import { secretHeaders } from '../subscriptions/webhook-secret.js';
 
 const MAX_OVERLAP_SECONDS = 7 * 24 * 3600;
@@ -62,13 +61,18 @@ export function rotateSecretOperation(
   id: string,
   request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
-  return audited(ctx, deps, 'update', 'Subscription', async () => {
-    const inputs = readOperationInputs(ROTATE_SECRET_DEFINITION, request);
-    const overlapSeconds =
-      integerInput(inputs, 'overlap-seconds', MAX_OVERLAP_SECONDS) ??
-      subscriptions.secretOverlapSeconds ??
-      DEFAULT_OVERLAP_SECONDS;
-    await storedSubscription(ctx, id);
+  const overlap = (inputs: Map<string, string[]>) =>
+    integerInput(inputs, 'overlap-seconds', MAX_OVERLAP_SECONDS) ??
+    subscriptions.secretOverlapSeconds ??
+    DEFAULT_OVERLAP_SECONDS;
+  const call = {
+    interaction: 'update',
+    definition: ROTATE_SECRET_DEFINITION,
+    id,
+    request,
+    parse: overlap,
+  } as const;
+  return subscriptionOperation(ctx, deps, call, async (overlapSeconds) => {
     const rotated = await withSubscriptionErrors(() =>
       rotateSubscriptionSecret(ctx.store, ctx.tenant.id, id, { overlapSeconds, now: subscriptions.now?.() }),
     );

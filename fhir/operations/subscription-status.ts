@@ -21,7 +21,8 @@ import {
   type OperationSpec,
 } from './operation-definition.js';
 import type { SubscriptionRouteDeps } from '../subscriptions/subscription-deps.js';
-import { storedSubscription, SUBSCRIPTION_STATUSES } from '../subscriptions/subscription-interactions.js';
+import { SUBSCRIPTION_STATUSES } from '../subscriptions/subscription-interactions.js';
+import { subscriptionOperation } from '../subscriptions/subscription-operation.js';
 
 /** The backport IG's `$status` (https://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition-backport-subscription-status.html). */
 export const SUBSCRIPTION_STATUS_DEFINITION: OperationSpec = {
@@ -57,9 +58,14 @@ export function subscriptionStatusInstance(
   id: string,
   request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
-  return audited(ctx, deps, 'read', 'Subscription', async () => {
-    readOperationInputs(SUBSCRIPTION_STATUS_DEFINITION, request, { only: [] });
-    await storedSubscription(ctx, id);
+  const call = {
+    interaction: 'read',
+    definition: SUBSCRIPTION_STATUS_DEFINITION,
+    id,
+    request,
+    only: [],
+  } as const;
+  return subscriptionOperation(ctx, deps, call, async () => {
     const body = await subscriptionStatusBundle(ctx.store, ctx.tenant.id, {
       baseUrl: deps.baseUrl(ctx),
       ids: [id],
