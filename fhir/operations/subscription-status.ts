@@ -8,11 +8,9 @@
  */
 import type { Bundle, Parameters } from '@medplum/fhirtypes';
 import type { RoutedFhirRequest } from '../fhir-request.js';
-import type { SubscriptionStatus } from '../../src/webhooks/subscriptions/subscription-record.js';
 import { subscriptionStatusBundle } from '../../src/webhooks/subscriptions/subscription-status.js';
 import type { FhirRequestContext } from '../access.js';
 import { audited, type InteractionDeps, type InteractionResult } from '../interactions/interaction-deps.js';
-import { FhirError } from '../operation-outcome.js';
 import { listInput } from '../subscriptions/request-body.js';
 import {
   inParameter,
@@ -21,7 +19,7 @@ import {
   type OperationSpec,
 } from './operation-definition.js';
 import type { SubscriptionRouteDeps } from '../subscriptions/subscription-deps.js';
-import { SUBSCRIPTION_STATUSES } from '../subscriptions/subscription-interactions.js';
+import { statusValues } from '../subscriptions/subscription-interactions.js';
 import { subscriptionOperation } from '../subscriptions/subscription-operation.js';
 
 /** The backport IG's `$status` (https://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition-backport-subscription-status.html). */
@@ -84,17 +82,12 @@ export function subscriptionStatusType(
 ): Promise<InteractionResult> {
   return audited(ctx, deps, 'search', 'Subscription', async () => {
     const inputs = readOperationInputs(SUBSCRIPTION_STATUS_DEFINITION, request);
-    const statuses = listInput(inputs, 'status');
-    const bad = statuses?.find((s) => !(SUBSCRIPTION_STATUSES as readonly string[]).includes(s));
-    if (bad !== undefined) {
-      throw FhirError.of(400, 'value', `status must be one of ${SUBSCRIPTION_STATUSES.join(', ')}`, {
-        expression: 'status',
-      });
-    }
+    const given = listInput(inputs, 'status');
+    const statuses = given && statusValues(given);
     const body = await subscriptionStatusBundle(ctx.store, ctx.tenant.id, {
       baseUrl: deps.baseUrl(ctx),
       ids: listInput(inputs, 'id'),
-      statuses: statuses as SubscriptionStatus[] | undefined,
+      statuses,
       now: subscriptions.now?.(),
     });
     return {

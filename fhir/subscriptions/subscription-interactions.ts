@@ -12,7 +12,11 @@ import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { RoutedFhirRequest } from '../fhir-request.js';
 import { readResource } from '../../src/store/resource-store.js';
 import { SubscriptionError } from '../../src/webhooks/subscriptions/subscription-error.js';
-import type { SubscriptionStatus } from '../../src/webhooks/subscriptions/subscription-record.js';
+import {
+  isSubscriptionStatus,
+  SUBSCRIPTION_STATUSES,
+  type SubscriptionStatus,
+} from '../../src/webhooks/subscriptions/subscription-record.js';
 import {
   parseSubscription,
   type BackportSubscription,
@@ -36,7 +40,20 @@ import { withSubscriptionErrors } from './subscription-fhir-error.js';
 import { secretHeaders, withoutSecret, withSecret } from './webhook-secret.js';
 
 /** `Subscription.status` codes (http://hl7.org/fhir/R4/valueset-subscription-status.html). */
-export const SUBSCRIPTION_STATUSES: readonly SubscriptionStatus[] = ['requested', 'active', 'error', 'off'];
+/**
+ * The statuses given (a search's `status` or `$status`'s), checked.
+ * @throws FhirError 400 naming `status` when one is not a subscription status
+ */
+export function statusValues(values: readonly string[]): SubscriptionStatus[] {
+  return values.map((value) => {
+    if (!isSubscriptionStatus(value)) {
+      throw FhirError.of(400, 'value', `status must be one of ${SUBSCRIPTION_STATUSES.join(', ')}`, {
+        expression: 'status',
+      });
+    }
+    return value;
+  });
+}
 
 /** `POST [base]/Subscription`: 201 with Location, ETag and the resource, which carries the secret this once. */
 export function createSubscriptionInteraction(
@@ -114,14 +131,7 @@ export function searchSubscriptionsInteraction(
         continue;
       }
       const values = value.split(',').map((v) => v.trim());
-      if (name === 'status') {
-        const bad = values.find((v) => !(SUBSCRIPTION_STATUSES as readonly string[]).includes(v));
-        if (bad !== undefined) {
-          throw FhirError.of(400, 'value', `status must be one of ${SUBSCRIPTION_STATUSES.join(', ')}`, {
-            expression: 'status',
-          });
-        }
-      }
+      if (name === 'status') statusValues(values);
       criteria.set(name, [...(criteria.get(name) ?? []), values]);
       if (!names.includes(name)) names.push(name);
     }

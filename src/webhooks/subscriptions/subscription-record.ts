@@ -8,8 +8,15 @@ import type { SubscriptionsTable } from '../../store/schema.js';
 import type { SubscriptionFilters } from './subscription-filters.js';
 import type { NotificationContentType, PayloadContent } from './subscription-resource.js';
 
-/** `requested`: waiting for a successful handshake; `error`: the handshake failed; `off`: paused or switched off. */
-export type SubscriptionStatus = 'requested' | 'active' | 'error' | 'off';
+/** Every status: `requested` waits for a successful handshake; `error`: the handshake failed; `off`: paused. */
+export const SUBSCRIPTION_STATUSES = ['requested', 'active', 'error', 'off'] as const;
+/** A subscription's status (see {@link SUBSCRIPTION_STATUSES}). */
+export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
+
+/** True when `value` is a {@link SubscriptionStatus}. */
+export function isSubscriptionStatus(value: string): value is SubscriptionStatus {
+  return (SUBSCRIPTION_STATUSES as readonly string[]).includes(value);
+}
 
 /** One subscription's delivery state; secrets are never part of it. */
 export interface SubscriptionRecord {
