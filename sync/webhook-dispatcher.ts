@@ -51,6 +51,7 @@ import {
 import {
   deliveryTargetsWithStatus,
   readDeliveryTarget,
+  readSubscriptionRecord,
 } from '../src/webhooks/subscriptions/subscription-store.js';
 import { postWebhook, type PostOutcome } from '../src/webhooks/delivery/webhook-http.js';
 import { eventMessageId, oneOffMessageId, signWebhook } from '../src/webhooks/delivery/webhook-signing.js';
@@ -298,6 +299,9 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
 
   async function handshake(tenantId: string, target: DeliveryTarget): Promise<void> {
     const { subscription } = target;
+    // The poll that listed it may have read before an earlier handshake of this subscription activated it: only
+    // one handshake runs per subscription at a time (`busy`), so a fresh read here sees any earlier one's result.
+    if ((await readSubscriptionRecord(store, tenantId, subscription.id))?.status !== 'requested') return;
     const body = notificationBody(subscription, 'handshake', undefined, {
       baseUrl: options.fhirBaseUrl(tenantId),
       now: now(),
