@@ -1,0 +1,132 @@
+/**
+ * The invariants of issue 10, checked after a campaign against the records system as ground truth. Each is a
+ * count of violations with a few examples, so a failing run says what broke and how often.
+ */
+import type { Appointment } from '@medplum/fhirtypes';
+import type { SimAppointment } from '../../../src/sim/sim-types.js';
+import { finalAnswer, isSuccess, toAnswer, type CampaignHistory } from './campaign-history.js';
+import type { CampaignWorld } from './campaign-world.js';
+
+export interface InvariantReport {
+  name: string;
+  violations: number;
+  examples: string[];
+}
+
+const INACTIVE = new Set(['cancelled', 'no-show']);
+
+export async function checkInvariants(
+  world: CampaignWorld,
+  history: CampaignHistory,
+  seedAppointmentIds: ReadonlySet<number>,
+): Promise<InvariantReport[]> {
+  const upstream = world.upstreamAppointments();
+  const active = upstream.filter((a) => !INACTIVE.has(a.status));
+  const marked = (a: SimAppointment) => a.externalRef?.startsWith('switchboard:') === true;
+  const byMarker = new Map<string, SimAppointment[]>();
+  for (const a of upstream.filter(marked))
+    byMarker.set(a.externalRef as string, [...(byMarker.get(a.externalRef as string) ?? []), a]);
+  const span = (a: SimAppointment) => {
+    const start = world.instant(a.start).getTime();
+    return [start, start + a.durationMinutes * 60_000] as const;
+  };
+  const overlap = (a: SimAppointment, b: SimAppointment) => {
+    const [s1, e1] = span(a);
+    const [s2, e2] = span(b);
+    return a.providerId === b.providerId && s1 < e2 && s2 < e1;
+  };
+  const heldByMarker = new Map([...history.held.values()].map((h) => [h.marker, h]));
+  const confirmedFrontDesk = new Map(
+    history
+      .frontDeskOps()
+      .filter(
+        (o) => o.kind === 'front-desk-book' && o.upstreamId !== undefined && o.confirmedAt !== undefined,
+      )
+      .map((o) => [o.upstreamId as number, o.confirmedAt as number]),
+  );
+
+  const report = (name: string) => ({ name, violations: 0, examples: [] as string[] });
+  const fail = (r: InvariantReport, example: string) => {
+    r.violations++;
+    if (r.examples.length < 5) r.examples.push(example);
+  };
+
+  // 1. Never over an appointment that existed (and stayed) before the request that placed ours began.
+  const overExisting = report('no Switchboard appointment over one that existed before its request began');
+  for (const ours of active.filter(marked)) {
+    const held = heldByMarker.get(ours.externalRef as string);
+    const placedAt = held?.placedAt;
+    for (const other of active.filter((a) => !marked(a) && overlap(a, ours))) {
+      const existedSince = seedAppointmentIds.has(other.id) ? 0 : confirmedFrontDesk.get(other.id);
+      if (existedSince !== undefined && (placedAt === undefined || existedSince < placedAt))
+        fail(overExisting, `${ours.externalRef} at ${ours.start} over upstream ${other.id}`);
+    }
+  }
+
+  // 2. No two active Switchboard appointments overlap.
+  const ownOverlap = report('no two Switchboard appointments overlap');
+  const ours = active.filter(marked);
+  for (let i = 0; i < ours.length; i++)
+    for (let j = i + 1; j < ours.length; j++)
+      if (overlap(ours[i] as SimAppointment, ours[j] as SimAppointment))
+        fail(ownOverlap, `${ours[i]?.externalRef} and ${ours[j]?.externalRef} at ${ours[i]?.start}`);
+
+  // 3. Every appointment an agent was told it holds is in the records system exactly once, where it was told.
+  const told = report('every 201 has exactly one active upstream appointment at its time');
+  const refusedMoveStayed = report('a refused reschedule leaves the appointment where it was');
+  const refusedMoves = new Set(
+    history
+      .changeOps()
+      .filter((o) => o.kind === 'reschedule' && !isSuccess(finalAnswer(o)) && finalAnswer(o) !== undefined)
+      .map((o) => o.appointmentId),
+  );
+  for (const held of history.held.values()) {
+    const live = (byMarker.get(held.marker) ?? []).filter((a) => !INACTIVE.has(a.status));
+    const expected = held.cancelled ? 0 : 1;
+    if (live.length !== expected) {
+      fail(told, `${held.marker}: ${live.length} active upstream, expected ${expected}`);
+      continue;
+    }
+    const at = live[0];
+    if (at && world.instant(at.start).getTime() !== held.start.getTime()) {
+      fail(told, `${held.marker}: upstream at ${at.start}, told ${held.start.toISOString()}`);
+      if (refusedMoves.has(held.id)) fail(refusedMoveStayed, `${held.marker} moved to ${at.start}`);
+    }
+  }
+
+  // 4. Every active Switchboard appointment upstream was answered as booked to someone.
+  const unanswered = report('every active Switchboard-marked upstream appointment was answered 201');
+  for (const a of active.filter(marked))
+    if (!heldByMarker.has(a.externalRef as string))
+      fail(unanswered, `${a.externalRef} (upstream ${a.id}, patient ${a.patientId}, ${a.start})`);
+
+  // 5. One upstream write per Idempotency-Key.
+  const perKey = report('one upstream write per Idempotency-Key');
+  for (const op of history.bookOps().filter((o) => o.key !== undefined)) {
+    const writes = upstream.filter((a) => marked(a) && a.patientId === op.patient.simId);
+    if (writes.length > 1) fail(perKey, `key ${op.key}: ${writes.length} upstream appointments`);
+  }
+
+  // 6. The facade agrees with the records system about every appointment an agent holds.
+  const agrees = report('the facade agrees with the records system');
+  for (const held of history.held.values()) {
+    const read = toAnswer(await world.fhir(world.tokens[0] as string, 'GET', `Appointment/${held.id}`));
+    const stored = read.appointment as Appointment | undefined;
+    const live = (byMarker.get(held.marker) ?? []).find((a) => !INACTIVE.has(a.status));
+    const facadeActive = stored !== undefined && stored.status !== 'cancelled';
+    if (facadeActive !== (live !== undefined)) {
+      fail(
+        agrees,
+        `${held.marker}: facade ${stored?.status ?? read.status}, upstream ${live ? 'active' : 'none active'}`,
+      );
+    } else if (
+      live &&
+      stored &&
+      new Date(stored.start as string).getTime() !== world.instant(live.start).getTime()
+    ) {
+      fail(agrees, `${held.marker}: facade at ${stored.start}, upstream at ${live.start}`);
+    }
+  }
+
+  return [overExisting, ownOverlap, told, refusedMoveStayed, unanswered, perKey, agrees];
+}

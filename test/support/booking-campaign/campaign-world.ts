@@ -1,0 +1,243 @@
+/**
+ * The world a booking fault campaign runs in (issue 10; reliability.md §1.2 "Jepsen-style testing"): the demo
+ * records system on its own port, a whole Switchboard (`createApp`) over real HTTP with a store of either dialect,
+ * several agent clients (each its own token, as separate agent platforms would be), and the front desk acting
+ * through the records system's own API. The sim's memory is the ground truth the invariants are checked against.
+ */
+import type { Appointment, Bundle, Patient, Practitioner, Slot } from '@medplum/fhirtypes';
+import { createApp, type App } from '../../../src/app.js';
+import { parseConfig } from '../../../src/config.js';
+import { createLogger } from '../../../src/logger.js';
+import { DEMO_CREDENTIALS, DEMO_FIRM, startDemoSim, type RunningSim } from '../../../src/sim/demo-sim.js';
+import type { SimAppointment, SimFaults } from '../../../src/sim/sim-types.js';
+import { instantToWallTime, wallTimeToInstant } from '../../../src/wall-time.js';
+
+export const CAMPAIGN_TENANT = 'demo';
+export const PRACTICE_ZONE = 'America/New_York';
+const FRONT_DESK_PATIENCE_MS = 3_000;
+const AGENT_PATIENCE_MS = 30_000;
+export const TYPE_SYSTEM = `urn:switchboard:${CAMPAIGN_TENANT}:appointment-type`;
+
+/** What an HTTP call answered: a status and a parsed body, or how it ended without one. */
+export interface HttpAnswer<T = unknown> {
+  status: number | 'aborted' | 'network-error';
+  headers?: Headers;
+  body?: T;
+}
+
+/** A practitioner of the demo practice, known by both its FHIR id and the records system's provider id. */
+export interface CampaignPractitioner {
+  fhirId: string;
+  providerId: number;
+}
+
+/** A patient of the demo practice, known by both ids. */
+export interface CampaignPatient {
+  fhirId: string;
+  simId: number;
+}
+
+export interface CampaignWorld {
+  readonly app: App;
+  readonly sim: RunningSim;
+  /** One bearer token per agent client. */
+  readonly tokens: readonly string[];
+  /** A FHIR call to `/fhir/demo/{path}`; never throws for an HTTP answer. */
+  fhir<T = unknown>(
+    token: string,
+    method: string,
+    path: string,
+    options?: {
+      body?: unknown;
+      headers?: Record<string, string>;
+      contentType?: string;
+      signal?: AbortSignal;
+    },
+  ): Promise<HttpAnswer<T>>;
+  /** A call to the records system's own API as the front desk (`/firm/riverside/api/{path}`). */
+  frontDesk<T = unknown>(method: string, path: string, body?: unknown): Promise<HttpAnswer<T>>;
+  setFaults(patch: Partial<SimFaults>): void;
+  clearFaults(): void;
+  /** The records system's appointments now (ground truth). */
+  upstreamAppointments(): readonly SimAppointment[];
+  practitioners(): Promise<CampaignPractitioner[]>;
+  patients(count: number): Promise<CampaignPatient[]>;
+  /** Free slots of a practitioner and appointment type between two instants, as the facade offers them. */
+  freeSlots(practitioner: CampaignPractitioner, typeCode: string, from: Date, to: Date): Promise<Slot[]>;
+  wall(instant: Date): string;
+  instant(wall: string): Date;
+  close(): Promise<void>;
+}
+
+/** Boots the sim and Switchboard on port 0; `databaseUrl` is a SQLite file path or a PostgreSQL URL with schema. */
+export async function startCampaignWorld(options: {
+  databaseUrl: string;
+  agents: number;
+  /** Per-call timeout towards the records system: short, so time-outs happen within a campaign. */
+  upstreamTimeoutMs: number;
+}): Promise<CampaignWorld> {
+  const sim = await startDemoSim({ port: 0 });
+  const tokens = Array.from({ length: options.agents }, (_, i) => `campaign-agent-token-${i}`);
+  const config = parseConfig({
+    port: 0,
+    databaseUrl: options.databaseUrl,
+    logLevel: 'silent',
+    tenants: [
+      {
+        id: CAMPAIGN_TENANT,
+        name: 'Riverside Family Medicine',
+        connector: {
+          kind: 'sim',
+          baseUrl: sim.url,
+          firm: DEMO_FIRM,
+          username: DEMO_CREDENTIALS.username,
+          password: DEMO_CREDENTIALS.password,
+          timeoutMs: options.upstreamTimeoutMs,
+        },
+        sync: { hotIntervalSeconds: 1, warmIntervalSeconds: 30, patientsIntervalSeconds: 5 },
+      },
+    ],
+    clients: tokens.map((token, i) => ({
+      id: `agent-${i}`,
+      token,
+      scopes: ['system/*.cruds'],
+      tenants: [CAMPAIGN_TENANT],
+    })),
+  });
+  const app = createApp(config, { logger: createLogger('silent') });
+  await app.start();
+  await waitUntilReady(app.url);
+
+  let frontDeskToken: string | undefined;
+  const firmUrl = `${sim.url}/firm/${DEMO_FIRM}`;
+  const fetchAnswer = async <T>(url: string, init: RequestInit): Promise<HttpAnswer<T>> => {
+    try {
+      const response = await fetch(url, init);
+      const text = await response.text();
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: (text ? (JSON.parse(text) as T) : undefined) as T,
+      };
+    } catch (error) {
+      if (init.signal?.aborted) return { status: 'aborted' };
+      void error;
+      return { status: 'network-error' };
+    }
+  };
+
+  const world: CampaignWorld = {
+    app,
+    sim,
+    tokens,
+    fhir(token, method, path, o = {}) {
+      return fetchAnswer(`${app.url}/fhir/${CAMPAIGN_TENANT}/${path}`, {
+        method,
+        // An agent's platform gives up at some point; no campaign step may wait forever.
+        signal: o.signal ?? AbortSignal.timeout(AGENT_PATIENCE_MS),
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(o.body === undefined ? {} : { 'content-type': o.contentType ?? 'application/fhir+json' }),
+          ...o.headers,
+        },
+        body: o.body === undefined ? undefined : JSON.stringify(o.body),
+      });
+    },
+    async frontDesk<T>(method: string, path: string, body?: unknown): Promise<HttpAnswer<T>> {
+      if (!frontDeskToken) {
+        const form = new URLSearchParams({ grant_type: 'password', ...DEMO_CREDENTIALS });
+        const token = await fetchAnswer<{ access_token: string }>(`${firmUrl}/oauth/token`, {
+          method: 'POST',
+          body: form,
+          signal: AbortSignal.timeout(FRONT_DESK_PATIENCE_MS),
+        });
+        if (token.status !== 200 || !token.body) return { status: token.status };
+        frontDeskToken = token.body.access_token;
+      }
+      const answer = await fetchAnswer<T>(`${firmUrl}/api/${path}`, {
+        method,
+        // The records system may hang (a time-out fault): the front desk gives up, as a person would.
+        signal: AbortSignal.timeout(FRONT_DESK_PATIENCE_MS),
+        headers: {
+          authorization: `Bearer ${frontDeskToken}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      if (answer.status === 401) frontDeskToken = undefined;
+      return answer;
+    },
+    setFaults: (patch) => void sim.server.faults.set(patch),
+    clearFaults: () => void sim.server.faults.clear(),
+    upstreamAppointments: () => sim.server.state(DEMO_FIRM).appointments,
+    async practitioners() {
+      const state = sim.server.state(DEMO_FIRM);
+      const answer = await world.fhir<Bundle<Practitioner>>(
+        tokens[0] as string,
+        'GET',
+        'Practitioner?_count=50',
+      );
+      return (answer.body?.entry ?? []).flatMap((e) => {
+        const npi = e.resource?.identifier?.find((i) => i.system?.endsWith('us-npi'))?.value;
+        const provider = state.providers.find((p) => p.npi === npi);
+        return provider && e.resource?.id ? [{ fhirId: e.resource.id, providerId: provider.id }] : [];
+      });
+    },
+    async patients(count) {
+      const state = sim.server.state(DEMO_FIRM);
+      const found: CampaignPatient[] = [];
+      let path: string | undefined = 'Patient?_count=100';
+      while (path && found.length < count) {
+        const answer: HttpAnswer<Bundle<Patient>> = await world.fhir(tokens[0] as string, 'GET', path);
+        for (const entry of answer.body?.entry ?? []) {
+          const mrn = entry.resource?.identifier?.[0]?.value;
+          const patient = state.patients.find((p) => p.mrn === mrn);
+          if (patient && entry.resource?.id) found.push({ fhirId: entry.resource.id, simId: patient.id });
+        }
+        const next = answer.body?.link?.find((l) => l.relation === 'next')?.url;
+        path = next?.slice(next.indexOf(`/fhir/${CAMPAIGN_TENANT}/`) + `/fhir/${CAMPAIGN_TENANT}/`.length);
+      }
+      return found.slice(0, count);
+    },
+    async freeSlots(practitioner, typeCode, from, to) {
+      const query = new URLSearchParams([
+        ['practitioner', practitioner.fhirId],
+        ['service-type', typeCode],
+        ['start', `ge${from.toISOString()}`],
+        ['start', `lt${to.toISOString()}`],
+        ['status', 'free'],
+        ['_count', '100'],
+      ]);
+      const answer = await world.fhir<Bundle<Slot>>(tokens[0] as string, 'GET', `Slot?${query}`);
+      return (answer.body?.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : []));
+    },
+    wall: (instant) => instantToWallTime(instant, PRACTICE_ZONE),
+    instant: (wall) => wallTimeToInstant(wall, PRACTICE_ZONE),
+    async close() {
+      await app.stop();
+      await sim.stop();
+    },
+  };
+  return world;
+}
+
+async function waitUntilReady(url: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const response = await fetch(`${url}/readyz`).catch(() => undefined);
+    if (response?.status === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the campaign app never became ready');
+}
+
+/** The appointment an answer carries, when it carries one. */
+export function appointmentOf(answer: HttpAnswer): Appointment | undefined {
+  const body = answer.body as Appointment | undefined;
+  return body?.resourceType === 'Appointment' ? body : undefined;
+}
+
+/** The Switchboard code of an OperationOutcome answer (`slot-taken`, `booking-pending`, …). */
+export function detailCodeOf(answer: HttpAnswer): string | undefined {
+  const outcome = answer.body as { issue?: Array<{ details?: { coding?: Array<{ code?: string }> } }> };
+  return outcome?.issue?.[0]?.details?.coding?.[0]?.code;
+}

@@ -1,0 +1,45 @@
+/**
+ * Runs one booking fault campaign from the command line and prints what agents were told and every invariant's
+ * violations: `npx tsx test/support/booking-campaign/run-campaign.ts [seed] [operations] [database URL]`
+ * (default: a random seed, 150 operations, a SQLite file in a temp folder).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkInvariants } from './campaign-invariants.js';
+import { runCampaign } from './campaign-runner.js';
+import { startCampaignWorld } from './campaign-world.js';
+
+const seed = Number(process.argv[2] ?? randomBytes(4).readUInt32BE(0));
+const operations = Number(process.argv[3] ?? 150);
+const dir = await mkdtemp(join(tmpdir(), 'switchboard-campaign-'));
+const world = await startCampaignWorld({
+  databaseUrl: process.argv[4] ?? join(dir, 'store.sqlite'),
+  agents: 4,
+  upstreamTimeoutMs: 1_200,
+});
+try {
+  const seedAppointmentIds = new Set(world.upstreamAppointments().map((a) => a.id));
+  const startedAt = Date.now();
+  const history = await runCampaign(world, { seed, operations, concurrency: 6, phaseMs: 1_000 });
+  const invariants = await checkInvariants(world, history, seedAppointmentIds);
+  console.log(
+    JSON.stringify(
+      {
+        seed,
+        operations,
+        seconds: (Date.now() - startedAt) / 1000,
+        held: history.held.size,
+        answers: history.answerCounts(),
+        invariants,
+      },
+      null,
+      2,
+    ),
+  );
+  process.exitCode = invariants.some((i) => i.violations > 0) ? 1 : 0;
+} finally {
+  await world.close();
+  await rm(dir, { recursive: true, force: true });
+}
