@@ -14,12 +14,14 @@
 import type { Coding, Patient } from '@medplum/fhirtypes';
 import type { Connector } from '../connectors/connector.js';
 import { toFhirResources } from '../connectors/resolve-fhir-ids.js';
+import { isUpstreamError } from '../connectors/upstream-error.js';
 import type { Store } from '../store/database.js';
 import { VALUES_PER_IN_LIST, chunk } from '../store/batching.js';
 import { commitChanges } from '../events/change-writer.js';
 import { readResource } from '../store/resource-store.js';
 import { foldText } from '../store/search-parameters/token-values.js';
-import type { BookingFailure } from './booking-types.js';
+import { patientMessages, type BookingFailure } from './booking-types.js';
+import { classifyUpstream } from './saga/saga-failure.js';
 
 /** `meta.tag` of a patient Switchboard created: staff should review (and merge) it in the records system. */
 export const NEEDS_REVIEW_TAG: Readonly<Coding> = Object.freeze({
@@ -240,4 +242,57 @@ function fold(text: string): string {
 /** Letters and digits only: `o'brien` → `obrien`, `alvarez-nunez` → `alvareznunez`. */
 function joined(folded: string): string {
   return folded.replace(/[^\p{L}\p{N}]+/gu, '');
+}
+
+/**
+ * Registrations run one at a time per tenant in this process, so two concurrent requests for the same person
+ * create it once (the second sees the first one's patient). Upstream errors become typed failures.
+ */
+export class PatientRegistrationQueue {
+  /** Tails of the registrations queued per tenant. */
+  private readonly tails = new Map<string, Promise<void>>();
+
+  constructor(private readonly deps: { store: Store; now: () => Date }) {}
+
+  register(
+    tenantId: string,
+    connector: Connector,
+    patient: Patient,
+    clientId?: string,
+  ): Promise<PatientRegistrationOutcome> {
+    return this.serialized(tenantId, async () => {
+      try {
+        return await registerPatient(
+          { store: this.deps.store, tenantId, connector, now: this.deps.now() },
+          patient,
+          clientId,
+        );
+      } catch (err) {
+        if (!isUpstreamError(err)) throw err;
+        const failure = classifyUpstream(err);
+        return {
+          ok: false,
+          code: failure.code,
+          message: patientMessages[failure.code],
+          retryAfterSeconds: failure.retryAfterSeconds,
+          alternatives: [],
+        };
+      }
+    });
+  }
+
+  /** Runs `fn` after every earlier call with the same key has settled. */
+  private serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return run;
+  }
 }

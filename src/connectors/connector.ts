@@ -145,6 +145,18 @@ export interface Connector {
     reason: string,
     options?: CallOptions,
   ): Promise<UpstreamRecord<Appointment>>;
+  /**
+   * The correlation marker this connector writes with a saga's appointment (DESIGN.md section 4, step 4: the
+   * `externalRef` of the simulated system), in the form its records system can store and be searched by. Pure.
+   * Booking treats it as opaque: only the connector that formats a marker knows how to find it again.
+   * @param sagaId the booking saga's id (a UUID)
+   */
+  correlationMarker(sagaId: string): string;
+  /**
+   * The correlation marker an appointment of this records system was written with, as its FHIR mapping shows it
+   * (an `Appointment.identifier`); undefined when Switchboard did not book it. A reschedule writes it again. Pure.
+   */
+  markerOf(appointment: Appointment): string | undefined;
   /** Appointments carrying the correlation marker (zero, one, or — after a blind re-send — more). */
   findAppointmentsByMarker(marker: string, options?: CallOptions): Promise<UpstreamRecord<Appointment>[]>;
   createPatient(patient: PatientWrite, options?: CallOptions): Promise<UpstreamRecord<Patient>>;

@@ -129,3 +129,48 @@ describe('the store is the bottom layer (issue 9)', () => {
     expect(paths.map(srcFolderOf)).toEqual(['webhooks', undefined, 'store']);
   });
 });
+
+/** The sub-folders of src/connectors/ (one per concrete connector) that `file` imports from. */
+function importedConnectorKinds(file: string, source = readFileSync(file, 'utf8')): string[] {
+  return importedPaths(file, source)
+    .map((path) => path.split('/'))
+    .filter((parts) => parts[0] === 'src' && parts[1] === 'connectors' && parts.length > 3)
+    .map((parts) => parts[2] ?? '');
+}
+
+// DESIGN.md section 1: core code talks to a records system only through the connector port (issue 9 item 8); the
+// factory is the one place that knows the concrete connectors. A connector's own folder may import itself.
+describe('concrete connectors stay behind the connector port', () => {
+  it('only src/connectors/create-connector.ts imports a concrete connector (src/connectors/<kind>/)', () => {
+    const connectors = join(root, 'src/connectors');
+    const kinds = readdirSync(connectors).filter((name) => statSync(join(connectors, name)).isDirectory());
+    expect(kinds).toContain('sim');
+    const offenders = ['src', 'fhir', 'sync']
+      .flatMap((folder) => tsFiles(join(root, folder)))
+      .map((file) => relative(root, file).split(/[\\/]/).join('/'))
+      .filter((file) => file !== 'src/connectors/create-connector.ts')
+      .flatMap((file) =>
+        importedConnectorKinds(join(root, file))
+          .filter((kind) => kinds.includes(kind) && !file.startsWith(`src/connectors/${kind}/`))
+          .map((kind) => `${file} → src/connectors/${kind}/`),
+      );
+    expect(offenders).toEqual([]);
+  });
+
+  it('sees static, type-only, re-exported and dynamic imports of a concrete connector (the check itself works)', () => {
+    const source = [
+      "import { formatCorrelationMarker } from '../connectors/sim/sim-fhir-context.js';",
+      "import type { SimConnector } from '../connectors/sim/sim-connector.js';",
+      "export { x } from '../connectors/other/x.js';",
+      "const y = await import('../connectors/sim/y.js');",
+      "import type { Connector } from '../connectors/connector.js';",
+      "import { bulkhead } from 'cockatiel';",
+    ].join('\n');
+    expect(importedConnectorKinds(join(root, 'src/booking/x.ts'), source)).toEqual([
+      'sim',
+      'sim',
+      'other',
+      'sim',
+    ]);
+  });
+});

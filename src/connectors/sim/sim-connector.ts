@@ -31,7 +31,13 @@ import type {
 } from '../connector.js';
 import { UpstreamError } from '../upstream-error.js';
 import { SimClient, type SimClientOptions } from './sim-client.js';
-import { createSimMappingContext, scheduleKey, type SimMappingContext } from './sim-fhir-context.js';
+import {
+  correlationMarkerOf,
+  createSimMappingContext,
+  formatCorrelationMarker,
+  scheduleKey,
+  type SimMappingContext,
+} from './sim-fhir-context.js';
 import { mapBlock } from './sim-fhir-availability.js';
 import { mapAppointment, mapLocation, mapPatient, mapProvider, mapSchedule } from './sim-fhir-mapping.js';
 import { patientInputFromFhir } from './sim-fhir-write.js';
@@ -280,6 +286,14 @@ export class SimConnector implements Connector {
       options.signal,
     );
     return this.appointmentRecord(cancelled, snapshot);
+  }
+
+  correlationMarker(sagaId: string): string {
+    return formatCorrelationMarker(sagaId);
+  }
+
+  markerOf(appointment: Appointment): string | undefined {
+    return correlationMarkerOf(appointment);
   }
 
   async findAppointmentsByMarker(

@@ -6,6 +6,7 @@
  * The mapping functions stay pure: everything stateful (the id table in the store, the last synced reference data)
  * sits behind this context, which the connector builds. See DESIGN.md section 1 (data flow, read path).
  */
+import type { Appointment } from '@medplum/fhirtypes';
 import type { SimAppointmentType, SimLocation, SimProvider } from '../../sim/sim-types.js';
 
 /** The resource kinds whose FHIR id is derived from an upstream key. */
@@ -76,6 +77,14 @@ export function formatCorrelationMarker(bookingId: string): string {
 /** True for `switchboard:<token>`; anything else in `externalRef` was typed by staff or another integration. */
 export function isDefaultCorrelationMarker(externalRef: string): boolean {
   return CORRELATION_MARKER.test(externalRef);
+}
+
+/**
+ * The marker an appointment was booked with through Switchboard: the mapping keeps a Switchboard `externalRef` as
+ * an `Appointment.identifier` (see `mapAppointment`).
+ */
+export function correlationMarkerOf(appointment: Appointment): string | undefined {
+  return appointment.identifier?.find((i) => i.value?.startsWith(CORRELATION_MARKER_PREFIX))?.value;
 }
 
 export interface SimMappingContextInput {

@@ -2,9 +2,9 @@
  * Persisted booking sagas (DESIGN.md section 4): every step is written before the next begins, so a crash at
  * any point leaves a row the recovery worker can finish or undo.
  */
-import type { Store, StoreTransaction } from '../store/database.js';
-import type { BookingSagasTable } from '../store/schema.js';
-import type { SagaKind, SagaState } from './booking-types.js';
+import type { Store, StoreTransaction } from '../../store/database.js';
+import type { BookingSagasTable } from '../../store/schema.js';
+import type { SagaKind, SagaState } from '../booking-types.js';
 
 export interface Saga {
   tenantId: string;
@@ -162,6 +162,32 @@ export async function readSaga(store: Store, tenantId: string, id: string): Prom
     .where('id', '=', id)
     .executeTakeFirst();
   return row ? toSaga(row) : undefined;
+}
+
+/** A saga this process started and is still running: its row must be there. */
+export async function readOwnSaga(store: Store, tenantId: string, id: string): Promise<Saga> {
+  const saga = await readSaga(store, tenantId, id);
+  if (!saga) throw new Error(`saga ${id} vanished`);
+  return saga;
+}
+
+/** What releasing a saga reads of its row inside the releasing transaction (and journals). */
+export type SagaReleaseRow = Pick<
+  BookingSagasTable,
+  'state' | 'kind' | 'practitioner_id' | 'start_at' | 'end_at' | 'appointment_id' | 'updated_at'
+>;
+
+export function readSagaInTransaction(
+  trx: StoreTransaction,
+  tenantId: string,
+  id: string,
+): Promise<SagaReleaseRow | undefined> {
+  return trx
+    .selectFrom('booking_sagas')
+    .select(['state', 'kind', 'practitioner_id', 'start_at', 'end_at', 'appointment_id', 'updated_at'])
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .executeTakeFirst();
 }
 
 /**

@@ -1,0 +1,147 @@
+/**
+ * Step 2 of the saga (DESIGN.md section 4): the saga row is written before anything is sent upstream. A booking or
+ * reschedule also claims the practitioner's time in the same transaction, so of two concurrent holds on it exactly
+ * one wins; a cancel claims nothing.
+ */
+import type { Appointment } from '@medplum/fhirtypes';
+import type { StoreTransaction } from '../../store/database.js';
+import { isUniqueViolation } from '../../store/dialect-capabilities.js';
+import type { HoldRequest, SagaKind } from '../booking-types.js';
+import { claimTime } from '../time-claims.js';
+import { INACTIVE } from './busy-time.js';
+import type { BookingTenant, SagaContext } from './saga-context.js';
+import { SagaFailure } from './saga-failure.js';
+import { insertSaga, readOwnSaga, type NewSaga, type Saga, type SagaRequest } from './saga-store.js';
+import { endOf, participantId } from './validate-step.js';
+
+/** What a saga that holds time is about to claim. */
+export interface HoldPlan {
+  sagaId: string;
+  kind: SagaKind;
+  clientId: string | undefined;
+  /** The time and the people, in FHIR ids. */
+  request: HoldRequest;
+  /** The same in upstream terms, as the saga row keeps it. */
+  sagaRequest: SagaRequest;
+  /** A reschedule: the appointment being moved, whose own time does not count as taken. */
+  appointmentId?: string;
+}
+
+/**
+ * Claims the time locally (and checks the store) in one transaction, writing the saga row with the connector's
+ * correlation marker.
+ */
+export async function hold(
+  ctx: SagaContext,
+  tenant: BookingTenant,
+  plan: HoldPlan,
+  ttlMs: number = ctx.holdTtlMs,
+): Promise<Saga> {
+  const tenantId = tenant.config.id;
+  const saga: NewSaga = {
+    tenantId,
+    id: plan.sagaId,
+    kind: plan.kind,
+    clientId: plan.clientId ?? null,
+    request: plan.sagaRequest,
+    marker: tenant.connector.correlationMarker(plan.sagaId),
+    practitionerId: plan.request.practitionerId,
+    start: plan.request.start,
+    end: endOf(plan.request),
+    appointmentId: plan.appointmentId ?? null,
+  };
+  const now = ctx.now();
+  try {
+    await ctx.store.write(async (trx) => {
+      if (
+        await overlapsStoredAppointment(
+          trx,
+          tenantId,
+          saga.practitionerId,
+          saga.start,
+          saga.end,
+          plan.appointmentId,
+        )
+      ) {
+        throw new SagaFailure('slot-taken', 'an appointment already occupies that time');
+      }
+      await insertSaga(trx, saga, now, ttlMs);
+      await claimTime(trx, tenantId, saga.practitionerId, saga.start, saga.end, saga.id);
+    });
+  } catch (err) {
+    if (isUniqueViolation(ctx.store.capabilities, err)) {
+      throw new SagaFailure('slot-taken', 'another booking holds that time');
+    }
+    throw err;
+  }
+  await ctx.checkpoint('held');
+  return readOwnSaga(ctx.store, tenantId, saga.id);
+}
+
+/** Writes the row of a saga on an existing appointment (a cancel), claiming no time. */
+export async function recordSaga(
+  ctx: SagaContext,
+  tenant: BookingTenant,
+  sagaId: string,
+  kind: SagaKind,
+  appointment: Appointment,
+  upstreamId: string,
+  clientId: string | undefined,
+  extra: Partial<SagaRequest>,
+): Promise<Saga> {
+  const tenantId = tenant.config.id;
+  const practitioner = participantId(appointment, 'Practitioner') ?? '';
+  await ctx.store.write((trx) =>
+    insertSaga(
+      trx,
+      {
+        tenantId,
+        id: sagaId,
+        kind,
+        clientId: clientId ?? null,
+        request: {
+          patientId: participantId(appointment, 'Patient') ?? '',
+          locationId: participantId(appointment, 'Location') ?? '',
+          appointmentTypeCode: appointment.appointmentType?.coding?.[0]?.code ?? '',
+          minutes: appointment.minutesDuration ?? 0,
+          patientUpstreamId: '',
+          practitionerUpstreamId: '',
+          locationUpstreamId: '',
+          existingUpstreamId: upstreamId,
+          ...extra,
+        },
+        marker: tenant.connector.correlationMarker(sagaId),
+        practitionerId: practitioner,
+        start: new Date(appointment.start ?? 0),
+        end: new Date(appointment.end ?? 0),
+        appointmentId: appointment.id ?? null,
+      },
+      ctx.now(),
+      ctx.holdTtlMs,
+    ),
+  );
+  return readOwnSaga(ctx.store, tenantId, sagaId);
+}
+
+// TODO(issue 9, item 6): busy time from the store belongs to src/availability; kept here while the saga is split.
+async function overlapsStoredAppointment(
+  trx: StoreTransaction,
+  tenantId: string,
+  practitionerId: string,
+  start: Date,
+  end: Date,
+  ignoreAppointmentId: string | undefined,
+): Promise<boolean> {
+  let query = trx
+    .selectFrom('resources')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('resource_type', '=', 'Appointment')
+    .where('ref_practitioner', '=', practitionerId)
+    .where('deleted', '=', 0)
+    .where('status', 'not in', [...INACTIVE] as string[])
+    .where('period_start', '<', end.toISOString())
+    .where('period_end', '>', start.toISOString());
+  if (ignoreAppointmentId) query = query.where('id', '!=', ignoreAppointmentId);
+  return (await query.limit(1).execute()).length > 0;
+}

@@ -1,0 +1,114 @@
+/**
+ * The recovery worker (DESIGN.md section 4): finishes or undoes every saga whose last step is older than the hold
+ * TTL — in practice those a crashed process left behind — and releases `$hold`s that expired. Safe to run on
+ * several instances: a saga's steps are idempotent. Also purges expired idempotency records.
+ */
+import { purgeExpiredIdempotencyRecords } from '../idempotency-store.js';
+import { commit } from './commit-step.js';
+import { compensate } from './compensate-step.js';
+import { reconcile } from './reconcile-step.js';
+import { releaseSaga, unchangedSince } from './release-step.js';
+import type { BookingTenant, SagaContext } from './saga-context.js';
+import { staleSagas, type Saga } from './saga-store.js';
+import { verifyAndCommit } from './verify-step.js';
+
+export class SagaRecovery {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly ctx: SagaContext,
+    private readonly tenants: readonly BookingTenant[],
+  ) {}
+
+  /** One pass now (finishing what a crash left), then every `intervalMs`; 0 runs the one pass only. */
+  start(intervalMs: number): void {
+    void this.recover();
+    if (intervalMs > 0) this.timer = setInterval(() => void this.recover(), intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** One pass; a pass already running is joined rather than doubled. */
+  recover(): Promise<void> {
+    const { ctx } = this;
+    this.running ??= (async () => {
+      try {
+        // Idempotency records past their retention go too (claims purge their own tenant's as they come).
+        await purgeExpiredIdempotencyRecords(ctx.store, ctx.now()).catch((err: unknown) =>
+          ctx.logger.warn({ err }, 'purging expired idempotency records failed'),
+        );
+        const staleBefore = new Date(ctx.now().getTime() - ctx.holdTtlMs);
+        for (const tenant of this.tenants) {
+          for (const saga of await staleSagas(ctx.store, tenant.config.id, staleBefore, ctx.now())) {
+            if (ctx.active.has(saga.id)) continue;
+            await this.recoverSaga(tenant, saga).catch((err: unknown) =>
+              ctx.logger.warn({ err, tenant: tenant.config.id, saga: saga.id }, 'saga recovery failed'),
+            );
+          }
+        }
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
+  }
+
+  private async recoverSaga(tenant: BookingTenant, saga: Saga): Promise<void> {
+    const { ctx } = this;
+    const log = ctx.logger.child({ tenant: saga.tenantId, saga: saga.id, state: saga.state });
+    switch (saga.state) {
+      case 'held':
+        // Nothing was sent upstream: release the time. A `$hold` that lapsed is no failure, just expired. The
+        // guard skips a hold confirmed since it was listed.
+        if (saga.kind === 'hold') {
+          await releaseSaga(
+            ctx,
+            saga.tenantId,
+            saga.id,
+            'the hold expired',
+            'booking.hold-expired',
+            undefined,
+            unchangedSince(saga),
+          );
+          log.info('released an expired hold');
+        } else {
+          await releaseSaga(
+            ctx,
+            saga.tenantId,
+            saga.id,
+            'rolled back after a restart',
+            'booking.rolled-back',
+            undefined,
+            unchangedSince(saga),
+          );
+          log.info('released an abandoned hold');
+        }
+        return;
+      case 'writing':
+      case 'unknown':
+      case 'written': {
+        const record = await reconcile(ctx, tenant, saga);
+        if (!record) {
+          await releaseSaga(ctx, saga.tenantId, saga.id, 'not written upstream', 'booking.rolled-back');
+          log.info('abandoned write never reached the records system; released');
+          return;
+        }
+        if (saga.kind === 'cancel') await commit(ctx, saga, record, 'appointment.cancelled');
+        else await verifyAndCommit(ctx, tenant, saga, record);
+        log.info('finished an abandoned saga');
+        return;
+      }
+      case 'compensating':
+        await compensate(ctx, tenant, saga, 'finishing an interrupted rollback');
+        return;
+      case 'committed':
+      case 'released':
+        return;
+    }
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * What every step of the booking saga works with (DESIGN.md section 4): the store, the practice's rules, the clock,
+ * the hold TTL, the crash-test checkpoint and the set of sagas this process is running. `BookingService` builds one
+ * per instance; steps are plain functions over it, so no step holds state of its own.
+ */
+import type { Slot } from '@medplum/fhirtypes';
+import type { TenantConfig } from '../../config.js';
+import type { Connector } from '../../connectors/connector.js';
+import type { Logger } from '../../logger.js';
+import type { Store } from '../../store/database.js';
+import type { BookingFailureCode, BookingRequest } from '../booking-types.js';
+
+/** Where a requested time stands against the practice's rules, as read from the store. */
+export type RuleVerdict =
+  | {
+      ok: true;
+      /** The type is for new patients only: booking checks the patient's history upstream. */ newPatientOnly: boolean;
+    }
+  | { ok: false; code: BookingFailureCode; message?: string };
+
+/** The availability rules booking consults (implemented over the store by `src/availability`). */
+export interface BookingRules {
+  /** Hours, blocks, type windows, new-patient rules, notice and horizon; appointments already in the store. */
+  check(
+    tenant: TenantConfig,
+    request: BookingRequest & { ignoreAppointmentId?: string },
+    now: Date,
+  ): Promise<RuleVerdict>;
+  /** Up to `limit` free slots near the request: same type and practitioner first, then others. */
+  alternatives(tenant: TenantConfig, request: BookingRequest, now: Date, limit: number): Promise<Slot[]>;
+}
+
+/** A tenant as booking sees it: its configuration and the connector to its records system. */
+export interface BookingTenant {
+  config: TenantConfig;
+  connector: Connector;
+}
+
+/**
+ * Where {@link SagaContext.checkpoint} is called:
+ * - `held`: the hold transaction (saga row + claims) has committed; nothing was sent upstream.
+ * - `write-sent`: the upstream write has been started but its answer is not processed yet; awaited while the
+ *   request is in flight, so a hook that waits until the records system shows the write models a crash between
+ *   the request arriving and its answer being handled.
+ * - `written`: the upstream write answered success (the 201), before the saga row records it.
+ * - `verified`: the read-back found no clash, before the commit transaction.
+ * - `committed`: the commit transaction (store + journal + saga state + claims released) has committed.
+ */
+export type SagaCheckpoint = 'held' | 'write-sent' | 'written' | 'verified' | 'committed';
+
+/** The dependencies of the saga's steps, shared by every saga of one `BookingService`. */
+export interface SagaContext {
+  readonly store: Store;
+  readonly rules: BookingRules;
+  readonly logger: Logger;
+  readonly now: () => Date;
+  /** A saga step not finished within this is considered abandoned by the recovery worker. */
+  readonly holdTtlMs: number;
+  /** Test seam for the crash tests (reliability.md §7 row 7); does nothing in production. */
+  readonly checkpoint: (step: SagaCheckpoint) => void | Promise<void>;
+  /** Sagas this process is running, so recovery never races them. */
+  readonly active: Set<string>;
+}
