@@ -7,10 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Connector } from '../../../src/connectors/connector.js';
 import { createConnector } from '../../../src/connectors/create-connector.js';
 import { mapAppointment } from '../../../src/connectors/sim/sim-fhir-mapping.js';
-import type { SimAppointment } from '../../../src/sim/sim-types.js';
 import { parseConfig } from '../../../src/config.js';
 import { TINY_FIRM, TINY_PASSWORD, TINY_USERNAME } from '../../support/tiny-firm.js';
-import { fixtureContext } from './sim-mapping-fixtures.js';
+import { fixtureContext, simAppointment } from './sim-mapping-fixtures.js';
 
 const SAGA_ID = '7f3c9a2e-1b4d-4e8f-9a6b-2c5d8e1f0a37';
 
@@ -34,23 +33,6 @@ function simConnector(): Connector {
   return createConnector(tenant);
 }
 
-function upstreamAppointment(externalRef: string | null): SimAppointment {
-  return {
-    id: 9001,
-    patientId: 1042,
-    providerId: 1,
-    locationId: 1,
-    appointmentTypeId: 1,
-    start: '2026-11-24T14:00',
-    durationMinutes: 30,
-    status: 'scheduled',
-    notes: null,
-    externalRef,
-    createdAt: '2026-11-18T10:12:05',
-    modifiedAt: '2026-11-18T10:12:05',
-  };
-}
-
 describe('the sim connector’s correlation marker', () => {
   let connector: Connector | undefined;
   afterEach(async () => {
@@ -62,14 +44,14 @@ describe('the sim connector’s correlation marker', () => {
     connector = simConnector();
     const marker = connector.correlationMarker(SAGA_ID);
     expect(marker).toBe(`switchboard:${SAGA_ID}`);
-    const mapped = mapAppointment(upstreamAppointment(marker), fixtureContext());
+    const mapped = mapAppointment(simAppointment({ externalRef: marker }), fixtureContext());
     expect(connector.markerOf(mapped)).toBe(marker);
   });
 
   it('finds no marker on an appointment Switchboard did not book', () => {
     connector = simConnector();
     for (const externalRef of [null, 'PORTAL-88213', 'Switchboard: call back']) {
-      const mapped = mapAppointment(upstreamAppointment(externalRef), fixtureContext());
+      const mapped = mapAppointment(simAppointment({ externalRef }), fixtureContext());
       expect(connector.markerOf(mapped), String(externalRef)).toBeUndefined();
     }
   });

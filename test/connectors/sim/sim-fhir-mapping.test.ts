@@ -38,6 +38,7 @@ import {
   EXPECTED,
   fixtureContext,
   loadReferenceData,
+  simAppointment as appointment,
   readJsonFile,
   UPSTREAM,
   upstreamFiles,
@@ -123,24 +124,6 @@ describe('sim → FHIR golden files', () => {
     });
   }
 });
-
-function appointment(overrides: Partial<SimAppointment> = {}): SimAppointment {
-  return {
-    id: 9001,
-    patientId: 1042,
-    providerId: 1,
-    locationId: 1,
-    appointmentTypeId: 1,
-    start: '2026-11-24T14:00',
-    durationMinutes: 30,
-    status: 'scheduled',
-    notes: null,
-    externalRef: null,
-    createdAt: '2026-11-18T10:12:05',
-    modifiedAt: '2026-11-18T10:12:05',
-    ...overrides,
-  };
-}
 
 describe('appointment status mapping', () => {
   // Written out rather than read from SIM_APPOINTMENT_STATUS_MAP, so a change to the table must change this too.

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { createSimMappingContext } from '../../../src/connectors/sim/sim-fhir-context.js';
 import type { SimMappingContext, SimRefKind } from '../../../src/connectors/sim/sim-fhir-context.js';
 import type {
+  SimAppointment,
   SimAppointmentType,
   SimLocation,
   SimProvider,
@@ -73,4 +74,23 @@ export function fixtureContext(reference: ReferenceData = loadReferenceData()): 
     locations: reference.locations,
     appointmentTypes: reference.appointmentTypes,
   });
+}
+
+/** An upstream appointment of the fixture firm (patient 1042 with provider 1 at location 1), with `overrides`. */
+export function simAppointment(overrides: Partial<SimAppointment> = {}): SimAppointment {
+  return {
+    id: 9001,
+    patientId: 1042,
+    providerId: 1,
+    locationId: 1,
+    appointmentTypeId: 1,
+    start: '2026-11-24T14:00',
+    durationMinutes: 30,
+    status: 'scheduled',
+    notes: null,
+    externalRef: null,
+    createdAt: '2026-11-18T10:12:05',
+    modifiedAt: '2026-11-18T10:12:05',
+    ...overrides,
+  };
 }
