@@ -14,6 +14,14 @@
  * {@link createAuditTrail} returns can be used as an `AuditSink` as it is.
  */
 import { createHash } from 'node:crypto';
+import {
+  auditCounter,
+  auditRowsAfter,
+  auditRowsFrom,
+  insertAuditRow,
+  takeAuditSeq,
+  type AuditEventsTable,
+} from '../store/audit-rows.js';
 import type { Store, StoreTransaction } from '../store/database.js';
 
 /** Who asked, for which tenant, in which request. `FhirRequestContext` fits this shape. */
@@ -69,35 +77,8 @@ export type AuditVerification =
   | { ok: true; count: number }
   | { ok: false; seq: number; reason: 'gap' | 'hash-mismatch' | 'chain-broken' | 'truncated' };
 
-/** Table shapes, kept here rather than in `store/schema.ts` so the audit trail is one self-contained module. */
-export type AuditEventsTable = {
-  tenant_id: string;
-  seq: number;
-  recorded_at: string;
-  client_id: string | null;
-  request_id: string;
-  action: string;
-  resource_type: string | null;
-  /** JSON array of strings. */
-  resource_ids: string;
-  status: number;
-  /** JSON array of parameter names. */
-  parameters: string;
-  prev_hash: string;
-  hash: string;
-};
-
-export type AuditCountersTable = {
-  tenant_id: string;
-  last_seq: number;
-  last_hash: string;
-};
-
-/** Type aliases, not interfaces: kysely's `withTables` needs types with an implicit index signature. */
-export type AuditTables = {
-  audit_events: AuditEventsTable;
-  audit_counters: AuditCountersTable;
-};
+/** The table shapes live with the store's audit queries (`src/store/audit-rows.ts`). */
+export type { AuditCountersTable, AuditEventsTable, AuditTables } from '../store/audit-rows.js';
 
 /** The `prev_hash` of a tenant's first row. */
 export const AUDIT_GENESIS_HASH = '0'.repeat(64);
@@ -147,25 +128,9 @@ export async function appendAuditEvent(
   record: AuditEventInput,
   now: Date,
 ): Promise<number> {
-  const db = trx.withTables<AuditTables>();
-  const tenantId = ctx.tenant.id;
-  // The upsert takes the tenant's counter row lock, so concurrent writers of one tenant queue here (PostgreSQL;
-  // SQLite's BEGIN IMMEDIATE already serialises them) and see each other's hash.
-  const counter = await db
-    .insertInto('audit_counters')
-    .values({ tenant_id: tenantId, last_seq: 1, last_hash: AUDIT_GENESIS_HASH })
-    .onConflict((oc) =>
-      oc.column('tenant_id').doUpdateSet((eb) => ({ last_seq: eb('audit_counters.last_seq', '+', 1) })),
-    )
-    .returning(['last_seq', 'last_hash'])
-    .executeTakeFirstOrThrow();
+  const counter = await takeAuditSeq(trx, ctx.tenant.id, AUDIT_GENESIS_HASH);
   const row = auditRow(ctx, record, counter.last_seq, now, counter.last_hash);
-  await db.insertInto('audit_events').values(row).execute();
-  await db
-    .updateTable('audit_counters')
-    .set({ last_hash: row.hash })
-    .where('tenant_id', '=', tenantId)
-    .execute();
+  await insertAuditRow(trx, row);
   return row.seq;
 }
 
@@ -180,15 +145,7 @@ export async function readAuditTrail(
   options: ReadAuditTrailOptions = {},
 ): Promise<AuditEntry[]> {
   const limit = Math.min(Math.max(1, Math.floor(options.limit ?? DEFAULT_READ_LIMIT)), MAX_READ_LIMIT);
-  const rows = await store.db
-    .withTables<AuditTables>()
-    .selectFrom('audit_events')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where('seq', '>', options.afterSeq ?? 0)
-    .orderBy('seq')
-    .limit(limit)
-    .execute();
+  const rows = await auditRowsAfter(store, tenantId, options.afterSeq ?? 0, limit);
   return rows.map(toEntry);
 }
 
@@ -199,18 +156,10 @@ export async function readAuditTrail(
  * @see reliability.md section 4 ("append-only and tamper-evident")
  */
 export async function verifyAuditTrail(store: Store, tenantId: string): Promise<AuditVerification> {
-  const db = store.db.withTables<AuditTables>();
   let prevHash = AUDIT_GENESIS_HASH;
   let expectedSeq = 1;
   for (;;) {
-    const rows = await db
-      .selectFrom('audit_events')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('seq', '>=', expectedSeq)
-      .orderBy('seq')
-      .limit(MAX_READ_LIMIT)
-      .execute();
+    const rows = await auditRowsFrom(store, tenantId, expectedSeq, MAX_READ_LIMIT);
     for (const row of rows) {
       if (row.seq !== expectedSeq) return { ok: false, seq: expectedSeq, reason: 'gap' };
       if (row.prev_hash !== prevHash) return { ok: false, seq: row.seq, reason: 'chain-broken' };
@@ -220,11 +169,7 @@ export async function verifyAuditTrail(store: Store, tenantId: string): Promise<
     }
     if (rows.length < MAX_READ_LIMIT) break;
   }
-  const counter = await db
-    .selectFrom('audit_counters')
-    .select(['last_seq', 'last_hash'])
-    .where('tenant_id', '=', tenantId)
-    .executeTakeFirst();
+  const counter = await auditCounter(store, tenantId);
   const count = expectedSeq - 1;
   if ((counter?.last_seq ?? 0) !== count || (counter?.last_hash ?? AUDIT_GENESIS_HASH) !== prevHash) {
     return { ok: false, seq: count + 1, reason: 'truncated' };

@@ -1,0 +1,119 @@
+/**
+ * The audit trail's rows as the store reads and writes them (DESIGN.md section 7; reliability.md section 4). What
+ * goes into a row, its hash chain and its verification are decided in `src/audit/audit-trail.ts`; this module only
+ * numbers, inserts and reads. The tables are declared here rather than in `schema.ts` so the audit trail's storage
+ * stays one self-contained concept (`withTables` adds them to the store's database type).
+ */
+import type { Store, StoreTransaction } from './database.js';
+
+/** One row of `audit_events`. Type aliases, not interfaces: kysely's `withTables` needs an implicit index signature. */
+export type AuditEventsTable = {
+  tenant_id: string;
+  seq: number;
+  recorded_at: string;
+  client_id: string | null;
+  request_id: string;
+  action: string;
+  resource_type: string | null;
+  /** JSON array of strings. */
+  resource_ids: string;
+  status: number;
+  /** JSON array of parameter names. */
+  parameters: string;
+  prev_hash: string;
+  hash: string;
+};
+
+/** One row of `audit_counters`: a tenant's last sequence number and hash. */
+export type AuditCountersTable = {
+  tenant_id: string;
+  last_seq: number;
+  last_hash: string;
+};
+
+/** The audit trail's tables. */
+export type AuditTables = {
+  audit_events: AuditEventsTable;
+  audit_counters: AuditCountersTable;
+};
+
+/**
+ * Takes the tenant's next audit sequence number (creating its counter with `genesisHash` on the first row) and
+ * returns it with the previous row's hash. The upsert takes the tenant's counter row lock, so concurrent writers
+ * of one tenant queue here (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises them) and see each other's hash.
+ */
+export async function takeAuditSeq(
+  trx: StoreTransaction,
+  tenantId: string,
+  genesisHash: string,
+): Promise<{ last_seq: number; last_hash: string }> {
+  return trx
+    .withTables<AuditTables>()
+    .insertInto('audit_counters')
+    .values({ tenant_id: tenantId, last_seq: 1, last_hash: genesisHash })
+    .onConflict((oc) =>
+      oc.column('tenant_id').doUpdateSet((eb) => ({ last_seq: eb('audit_counters.last_seq', '+', 1) })),
+    )
+    .returning(['last_seq', 'last_hash'])
+    .executeTakeFirstOrThrow();
+}
+
+/** Inserts a row numbered by {@link takeAuditSeq} and moves the tenant's counter to its hash. */
+export async function insertAuditRow(trx: StoreTransaction, row: AuditEventsTable): Promise<void> {
+  const db = trx.withTables<AuditTables>();
+  await db.insertInto('audit_events').values(row).execute();
+  await db
+    .updateTable('audit_counters')
+    .set({ last_hash: row.hash })
+    .where('tenant_id', '=', row.tenant_id)
+    .execute();
+}
+
+/** The tenant's rows with a sequence number above `afterSeq`, oldest first, at most `limit`. */
+export function auditRowsAfter(
+  store: Store,
+  tenantId: string,
+  afterSeq: number,
+  limit: number,
+): Promise<AuditEventsTable[]> {
+  return store.db
+    .withTables<AuditTables>()
+    .selectFrom('audit_events')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('seq', '>', afterSeq)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+}
+
+/** The tenant's rows from sequence number `fromSeq` on, oldest first, at most `limit`. */
+export function auditRowsFrom(
+  store: Store,
+  tenantId: string,
+  fromSeq: number,
+  limit: number,
+): Promise<AuditEventsTable[]> {
+  return store.db
+    .withTables<AuditTables>()
+    .selectFrom('audit_events')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('seq', '>=', fromSeq)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+}
+
+/** The tenant's counter, or undefined before its first row. */
+export function auditCounter(
+  store: Store,
+  tenantId: string,
+): Promise<{ last_seq: number; last_hash: string } | undefined> {
+  return store.db
+    .withTables<AuditTables>()
+    .selectFrom('audit_counters')
+    .select(['last_seq', 'last_hash'])
+    .where('tenant_id', '=', tenantId)
+    .executeTakeFirst();
+}
