@@ -6,6 +6,7 @@
 import type { Appointment, Reference, Resource, Schedule, Slot } from '@medplum/fhirtypes';
 import type { JournalEntry } from '../../store/change-journal.js';
 import type { StoreTransaction } from '../../store/database.js';
+import { liveScheduleIds, versionRow } from '../../store/matching-reads.js';
 import { parseReference } from '../../store/reference-key.js';
 
 /** Appointment statuses that do not occupy the practitioner's time. */
@@ -51,19 +52,9 @@ export class VersionReader {
     const key = `${practitioner}|${location}`;
     let found = this.schedules.get(key);
     if (!found) {
-      found = this.trx
-        .selectFrom('resources')
-        .select('id')
-        .where('tenant_id', '=', this.tenantId)
-        .where('resource_type', '=', 'Schedule')
-        .where('ref_practitioner', '=', practitioner)
-        .where('ref_location', '=', location)
-        .where('deleted', '=', 0)
-        .orderBy('id')
-        .execute()
-        .then((rows) =>
-          rows.map((row) => ({ id: row.id, practitioners: [practitioner], locations: [location] })),
-        );
+      found = liveScheduleIds(this.trx, this.tenantId, practitioner, location).then((ids) =>
+        ids.map((id) => ({ id, practitioners: [practitioner], locations: [location] })),
+      );
       this.schedules.set(key, found);
     }
     return found;
@@ -74,23 +65,7 @@ export class VersionReader {
     id: string,
     versionId: number | null,
   ): Promise<StoredVersion | undefined> {
-    const row =
-      versionId === null
-        ? await this.trx
-            .selectFrom('resources')
-            .select(['resource', 'deleted', 'version_id'])
-            .where('tenant_id', '=', this.tenantId)
-            .where('resource_type', '=', resourceType)
-            .where('id', '=', id)
-            .executeTakeFirst()
-        : await this.trx
-            .selectFrom('resource_history')
-            .select(['resource', 'deleted', 'version_id'])
-            .where('tenant_id', '=', this.tenantId)
-            .where('resource_type', '=', resourceType)
-            .where('id', '=', id)
-            .where('version_id', '=', versionId)
-            .executeTakeFirst();
+    const row = await versionRow(this.trx, this.tenantId, resourceType, id, versionId);
     if (!row) return undefined;
     return {
       resource: JSON.parse(row.resource) as Resource,

@@ -4,6 +4,7 @@
  * back on.
  */
 import type { Store, StoreTransaction } from '../../store/database.js';
+import { deadLetterRows, redriveRows } from '../../store/outbox-queries.js';
 
 /** One dead-lettered delivery. */
 export interface DeadLetter {
@@ -29,31 +30,11 @@ export async function listDeadLetters(
   tenantId: string,
   options: { subscriptionId?: string; limit?: number } = {},
 ): Promise<DeadLetter[]> {
-  let query = store.db
-    .selectFrom('outbox as o')
-    .innerJoin('change_journal as j', (join) =>
-      join.onRef('j.tenant_id', '=', 'o.tenant_id').onRef('j.seq', '=', 'o.seq'),
-    )
-    .select([
-      'o.subscription_id',
-      'o.event_number',
-      'o.seq',
-      'j.event_type',
-      'o.focus',
-      'o.attempts',
-      'o.last_status',
-      'o.last_error',
-      'o.created_at',
-      'o.dead_lettered_at',
-    ])
-    .where('o.tenant_id', '=', tenantId)
-    .where('o.dead_lettered_at', 'is not', null)
-    .orderBy('o.subscription_id')
-    .orderBy('o.seq')
-    .limit(options.limit ?? 100);
-  if (options.subscriptionId !== undefined)
-    query = query.where('o.subscription_id', '=', options.subscriptionId);
-  return (await query.execute()).map((row) => ({
+  const rows = await deadLetterRows(store, tenantId, {
+    subscriptionId: options.subscriptionId,
+    limit: options.limit ?? 100,
+  });
+  return rows.map((row) => ({
     subscriptionId: row.subscription_id,
     eventNumber: row.event_number ?? 0,
     seq: row.seq,
@@ -94,16 +75,5 @@ export async function redriveInTransaction(
   options: { subscriptionId: string; eventNumbers?: readonly number[]; afterEventNumber?: number },
   nowText: string,
 ): Promise<number> {
-  let query = trx
-    .updateTable('outbox')
-    .set({ dead_lettered_at: null, attempts: 0, next_attempt_at: nowText, retry_started_at: nowText })
-    .where('tenant_id', '=', tenantId)
-    .where('subscription_id', '=', options.subscriptionId)
-    .where('dead_lettered_at', 'is not', null);
-  if (options.eventNumbers !== undefined)
-    query = query.where('event_number', 'in', [...options.eventNumbers]);
-  if (options.afterEventNumber !== undefined)
-    query = query.where('event_number', '>', options.afterEventNumber);
-  const result = await query.executeTakeFirst();
-  return Number(result.numUpdatedRows);
+  return redriveRows(trx, tenantId, options, nowText);
 }

@@ -16,6 +16,7 @@ import type { StoreTransaction } from '../../store/database.js';
 import { parseReference } from '../../store/reference-key.js';
 import { allocateEventNumbers, insertOutboxRows } from '../../store/outbox-rows.js';
 import type { OutboxTable } from '../../store/schema.js';
+import { subscriptionRows } from '../../store/subscription-rows.js';
 import type { SubscriptionFilters } from '../subscriptions/subscription-filters.js';
 import { EventFacts, VersionReader } from './event-facts.js';
 import { toSubscriptionRecord, type SubscriptionRecord } from '../subscriptions/subscription-record.js';
@@ -48,12 +49,7 @@ export async function enqueueOutbox(
   now: Date,
 ): Promise<void> {
   if (entries.length === 0) return;
-  const rows = await trx
-    .selectFrom('subscriptions')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where('status', '=', 'active')
-    .execute();
+  const rows = await subscriptionRows(trx, tenantId, { status: ['active'] });
   if (rows.length === 0) return;
   const nowText = now.toISOString();
   const targets: MatchTarget[] = rows

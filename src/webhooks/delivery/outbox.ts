@@ -14,9 +14,10 @@
  * Lock order: a transaction that touches both a subscription row and outbox rows touches the subscription first
  * (as commits and status changes do), so PostgreSQL cannot deadlock them.
  */
-import { sql } from 'kysely';
-import type { Store, StoreTransaction } from '../../store/database.js';
+import type { Store } from '../../store/database.js';
+import { dueCandidates, outboxCounts, updateOutboxIfUnchanged } from '../../store/outbox-queries.js';
 import type { OutboxTable } from '../../store/schema.js';
+import { markRowDelivered, markRowFailed, moveLastNotified } from '../../store/subscription-rows.js';
 import { decideRetry, type RetrySettings } from './retry-policy.js';
 
 /** One claimed delivery. */
@@ -77,51 +78,12 @@ export async function claimDeliveries(
   const nowText = options.now.toISOString();
   const leaseUntil = new Date(options.now.getTime() + options.leaseMs).toISOString();
   return store.write(async (trx) => {
-    let due = trx
-      .selectFrom('outbox as o')
-      .innerJoin('subscriptions as s', (join) =>
-        join.onRef('s.tenant_id', '=', 'o.tenant_id').onRef('s.id', '=', 'o.subscription_id'),
-      )
-      .select([
-        'o.subscription_id',
-        'o.seq',
-        'o.next_attempt_at',
-        's.endpoint',
-        sql<number>`row_number() over (partition by ${sql.ref('o.subscription_id')} order by ${sql.ref(
-          'o.next_attempt_at',
-        )}, ${sql.ref('o.seq')})`.as('rank'),
-      ])
-      .where('o.tenant_id', '=', tenantId)
-      .where('s.status', '=', 'active')
-      .where('o.delivered_at', 'is', null)
-      .where('o.dead_lettered_at', 'is', null)
-      .where('o.event_number', 'is not', null)
-      .where('o.next_attempt_at', '<=', nowText)
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('outbox as p')
-              .select('p.seq')
-              .whereRef('p.tenant_id', '=', 'o.tenant_id')
-              .whereRef('p.subscription_id', '=', 'o.subscription_id')
-              .whereRef('p.order_key', '=', 'o.order_key')
-              .whereRef('p.seq', '<', 'o.seq')
-              .where('p.delivered_at', 'is', null)
-              .where('p.dead_lettered_at', 'is', null),
-          ),
-        ),
-      );
-    if (options.excludeSubscriptions?.length) {
-      due = due.where('o.subscription_id', 'not in', [...options.excludeSubscriptions]);
-    }
-    const candidates = await trx
-      .selectFrom(due.as('d'))
-      .selectAll()
-      .where('d.rank', '<=', options.perSubscription)
-      .orderBy('d.next_attempt_at')
-      .orderBy('d.seq')
-      .limit(Math.max(options.limit, options.perSubscription) * 4)
-      .execute();
+    const candidates = await dueCandidates(trx, tenantId, {
+      nowText,
+      perSubscription: options.perSubscription,
+      limit: Math.max(options.limit, options.perSubscription) * 4,
+      excludeSubscriptions: options.excludeSubscriptions,
+    });
     const claimed: Array<ClaimedDelivery & { endpoint: string }> = [];
     const used = new Map<string, number>();
     for (const candidate of candidates) {
@@ -129,14 +91,12 @@ export async function claimDeliveries(
       const origin = endpointOrigin(candidate.endpoint);
       const taken = used.get(origin) ?? 0;
       if (options.slots(origin) - taken <= 0) continue;
-      const row = await updateIfUnchanged(
+      const row = await updateOutboxIfUnchanged(
         trx,
         { tenantId, subscriptionId: candidate.subscription_id, seq: candidate.seq },
         { nextAttemptAt: candidate.next_attempt_at, notDeadLettered: true },
-      )
-        .set((eb) => ({ next_attempt_at: leaseUntil, attempts: eb('attempts', '+', 1) }))
-        .returningAll()
-        .executeTakeFirst();
+        { set: { next_attempt_at: leaseUntil }, addAttempts: 1 },
+      );
       if (!row) continue;
       used.set(origin, taken + 1);
       claimed.push({ ...toClaimed(row), endpoint: candidate.endpoint });
@@ -158,23 +118,21 @@ export async function recordDelivered(
 ): Promise<void> {
   const nowText = outcome.now.toISOString();
   await store.write(async (trx) => {
-    await trx
-      .updateTable('subscriptions')
-      .set({ failing_since: null, last_error: null, last_notified_at: nowText })
-      .where('tenant_id', '=', delivery.tenantId)
-      .where('id', '=', delivery.subscriptionId)
-      .execute();
-    await trx
-      .updateTable('subscriptions')
-      .set({ last_delivered_event: delivery.eventNumber })
-      .where('tenant_id', '=', delivery.tenantId)
-      .where('id', '=', delivery.subscriptionId)
-      .where('last_delivered_event', '<', delivery.eventNumber)
-      .execute();
+    await markRowDelivered(trx, delivery.tenantId, delivery.subscriptionId, delivery.eventNumber, nowText);
     // No lease check: a delivery that reached the receiver is delivered, whoever holds the row now.
-    await updateIfUnchanged(trx, delivery, {})
-      .set({ delivered_at: nowText, last_status: outcome.status, last_error: null, last_attempt_at: nowText })
-      .execute();
+    await updateOutboxIfUnchanged(
+      trx,
+      delivery,
+      {},
+      {
+        set: {
+          delivered_at: nowText,
+          last_status: outcome.status,
+          last_error: null,
+          last_attempt_at: nowText,
+        },
+      },
+    );
   });
 }
 
@@ -210,20 +168,13 @@ export async function recordFailure(
 ): Promise<FailureRecord> {
   const nowText = outcome.now.toISOString();
   return store.write(async (trx) => {
-    await trx
-      .updateTable('subscriptions')
-      .set({ failing_since: nowText })
-      .where('tenant_id', '=', delivery.tenantId)
-      .where('id', '=', delivery.subscriptionId)
-      .where('failing_since', 'is', null)
-      .execute();
-    const subscription = await trx
-      .updateTable('subscriptions')
-      .set({ last_error: outcome.error, last_notified_at: nowText })
-      .where('tenant_id', '=', delivery.tenantId)
-      .where('id', '=', delivery.subscriptionId)
-      .returning('failing_since')
-      .executeTakeFirst();
+    const subscription = await markRowFailed(
+      trx,
+      delivery.tenantId,
+      delivery.subscriptionId,
+      outcome.error,
+      nowText,
+    );
     const decision = decideRetry(
       delivery.attempts,
       new Date(delivery.retryStartedAt),
@@ -232,31 +183,32 @@ export async function recordFailure(
       outcome.retryAfterMs,
       outcome.random,
     );
-    const update = await updateIfUnchanged(trx, delivery, {
-      nextAttemptAt: delivery.leaseUntil,
-      notDeadLettered: true,
-    })
-      .set(
-        decision.kind === 'dead-letter'
-          ? {
-              dead_lettered_at: nowText,
-              last_status: outcome.status,
-              last_error: outcome.error,
-              last_attempt_at: nowText,
-            }
-          : {
-              next_attempt_at: decision.at.toISOString(),
-              last_status: outcome.status,
-              last_error: outcome.error,
-              last_attempt_at: nowText,
-            },
-      )
-      .executeTakeFirst();
+    const update = await updateOutboxIfUnchanged(
+      trx,
+      delivery,
+      { nextAttemptAt: delivery.leaseUntil, notDeadLettered: true },
+      {
+        set:
+          decision.kind === 'dead-letter'
+            ? {
+                dead_lettered_at: nowText,
+                last_status: outcome.status,
+                last_error: outcome.error,
+                last_attempt_at: nowText,
+              }
+            : {
+                next_attempt_at: decision.at.toISOString(),
+                last_status: outcome.status,
+                last_error: outcome.error,
+                last_attempt_at: nowText,
+              },
+      },
+    );
     return {
       deadLettered: decision.kind === 'dead-letter',
       nextAttemptAt: decision.kind === 'retry' ? decision.at.toISOString() : null,
       failingSince: subscription?.failing_since ?? null,
-      recorded: Number(update.numUpdatedRows) > 0,
+      recorded: update !== undefined,
     };
   });
 }
@@ -274,23 +226,31 @@ export async function recordGone(
 ): Promise<void> {
   const nowText = outcome.now.toISOString();
   await store.write(async (trx) => {
-    await updateIfUnchanged(trx, delivery, { nextAttemptAt: delivery.leaseUntil })
-      .set({
-        next_attempt_at: nowText,
-        last_status: outcome.status,
-        last_error: 'the endpoint answered 410 Gone',
-        last_attempt_at: nowText,
-      })
-      .execute();
+    await updateOutboxIfUnchanged(
+      trx,
+      delivery,
+      { nextAttemptAt: delivery.leaseUntil },
+      {
+        set: {
+          next_attempt_at: nowText,
+          last_status: outcome.status,
+          last_error: 'the endpoint answered 410 Gone',
+          last_attempt_at: nowText,
+        },
+      },
+    );
   });
 }
 
 /** Gives a claim back untried (the dispatcher is stopping): due again at once, the attempt not counted. */
 export async function releaseClaim(store: Store, delivery: ClaimedDelivery, now: Date): Promise<void> {
   await store.write(async (trx) => {
-    await updateIfUnchanged(trx, delivery, { nextAttemptAt: delivery.leaseUntil })
-      .set((eb) => ({ next_attempt_at: now.toISOString(), attempts: eb('attempts', '-', 1) }))
-      .execute();
+    await updateOutboxIfUnchanged(
+      trx,
+      delivery,
+      { nextAttemptAt: delivery.leaseUntil },
+      { set: { next_attempt_at: now.toISOString() }, addAttempts: -1 },
+    );
   });
 }
 
@@ -299,19 +259,7 @@ export async function deliveryCounts(
   store: Store,
   tenantId: string,
 ): Promise<{ pending: number; deadLettered: number }> {
-  const row = await store.db
-    .selectFrom('outbox')
-    .select([
-      sql<number>`sum(case when delivered_at is null and dead_lettered_at is null then 1 else 0 end)`.as(
-        'pending',
-      ),
-      sql<number>`sum(case when dead_lettered_at is not null then 1 else 0 end)`.as('dead'),
-    ])
-    .where('tenant_id', '=', tenantId)
-    .where('event_number', 'is not', null)
-    .where('delivered_at', 'is', null)
-    .executeTakeFirst();
-  return { pending: Number(row?.pending ?? 0), deadLettered: Number(row?.dead ?? 0) };
+  return outboxCounts(store, tenantId);
 }
 
 function toClaimed(row: OutboxTable): ClaimedDelivery {
@@ -343,47 +291,5 @@ export async function claimHeartbeat(
   previous: string | null,
   now: Date,
 ): Promise<boolean> {
-  return store.write(async (trx) => {
-    let query = trx
-      .updateTable('subscriptions')
-      .set({ last_notified_at: now.toISOString() })
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', subscriptionId)
-      .where('status', '=', 'active');
-    query =
-      previous === null
-        ? query.where('last_notified_at', 'is', null)
-        : query.where('last_notified_at', '=', previous);
-    const result = await query.executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
-  });
-}
-
-/** The key of one outbox row. */
-interface OutboxRowKey {
-  tenantId: string;
-  subscriptionId: string;
-  seq: number;
-}
-
-/**
- * The outbox's one compare-and-set: an update of one row that applies only while the row is as the caller last
- * saw it — not delivered, due at (or leased until) `nextAttemptAt` when given, and not dead-lettered when asked.
- * A claim, and every outcome of a claimed attempt, goes through it, so a late result cannot undo a newer claim's.
- */
-function updateIfUnchanged(
-  trx: StoreTransaction,
-  row: OutboxRowKey,
-  expected: { nextAttemptAt?: string; notDeadLettered?: boolean },
-) {
-  let query = trx
-    .updateTable('outbox')
-    .where('tenant_id', '=', row.tenantId)
-    .where('subscription_id', '=', row.subscriptionId)
-    .where('seq', '=', row.seq)
-    .where('delivered_at', 'is', null);
-  if (expected.nextAttemptAt !== undefined)
-    query = query.where('next_attempt_at', '=', expected.nextAttemptAt);
-  if (expected.notDeadLettered === true) query = query.where('dead_lettered_at', 'is', null);
-  return query;
+  return store.write((trx) => moveLastNotified(trx, tenantId, subscriptionId, previous, now.toISOString()));
 }

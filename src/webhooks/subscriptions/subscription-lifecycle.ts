@@ -11,7 +11,13 @@ import {
   lockTenantJournal,
   readJournalInTransaction,
 } from '../../store/change-journal.js';
+import { queuedSeqsAfter, restartPendingRows } from '../../store/outbox-queries.js';
 import type { SubscriptionsTable } from '../../store/schema.js';
+import {
+  currentSubscriptionResource,
+  subscriptionRowById,
+  updateSubscriptionRow,
+} from '../../store/subscription-rows.js';
 import type { JournalEventInput } from '../../events/event-types.js';
 import { redriveInTransaction } from '../delivery/outbox-dead-letters.js';
 import { enqueueMatches, matchJournalEntries, type MatchedEvent } from '../delivery/outbox-matching.js';
@@ -84,12 +90,7 @@ export async function activateSubscription(
   const nowText = now.toISOString();
   return store.write(async (trx) => {
     await lockTenantJournal(trx, tenantId);
-    const row = await trx
-      .selectFrom('subscriptions')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const row = await subscriptionRowById(trx, tenantId, id);
     if (!row || row.status !== 'requested') return { caughtUp: 0, redriven: 0 };
     const caughtUp =
       row.paused_at_seq === null ? 0 : await catchUp(trx, tenantId, row, row.paused_at_seq, now);
@@ -99,14 +100,7 @@ export async function activateSubscription(
       { subscriptionId: id, afterEventNumber: row.last_delivered_event },
       nowText,
     );
-    await trx
-      .updateTable('outbox')
-      .set({ attempts: 0, next_attempt_at: nowText, retry_started_at: nowText })
-      .where('tenant_id', '=', tenantId)
-      .where('subscription_id', '=', id)
-      .where('delivered_at', 'is', null)
-      .where('dead_lettered_at', 'is', null)
-      .execute();
+    await restartPendingRows(trx, tenantId, id, nowText);
     await setRowStatus(trx, tenantId, row, 'active', null, now, {
       last_notified_at: nowText,
       failing_since: null,
@@ -209,19 +203,14 @@ async function setRowStatus(
     : status === 'active'
       ? null
       : row.paused_at_seq;
-  await trx
-    .updateTable('subscriptions')
-    .set({ ...extra, status, last_error: error, paused_at_seq: pausedAtSeq, updated_at: now.toISOString() })
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', row.id)
-    .execute();
-  const current = await trx
-    .selectFrom('resources')
-    .select('resource')
-    .where('tenant_id', '=', tenantId)
-    .where('resource_type', '=', 'Subscription')
-    .where('id', '=', row.id)
-    .executeTakeFirst();
+  await updateSubscriptionRow(trx, tenantId, row.id, {
+    ...extra,
+    status,
+    last_error: error,
+    paused_at_seq: pausedAtSeq,
+    updated_at: now.toISOString(),
+  });
+  const current = await currentSubscriptionResource(trx, tenantId, row.id);
   if (!current) return;
   const resource = JSON.parse(current.resource) as BackportSubscription;
   await recordSubscriptionVersion(
@@ -242,17 +231,7 @@ async function catchUp(
   now: Date,
 ): Promise<number> {
   const target = toSubscriptionRecord(row);
-  const queued = new Set(
-    (
-      await trx
-        .selectFrom('outbox')
-        .select('seq')
-        .where('tenant_id', '=', tenantId)
-        .where('subscription_id', '=', row.id)
-        .where('seq', '>', afterSeq)
-        .execute()
-    ).map((r) => r.seq),
-  );
+  const queued = new Set(await queuedSeqsAfter(trx, tenantId, row.id, afterSeq));
   let after = afterSeq;
   let enqueued = 0;
   for (;;) {

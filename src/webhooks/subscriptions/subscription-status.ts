@@ -6,6 +6,8 @@
  */
 import type { Bundle, Parameters } from '@medplum/fhirtypes';
 import type { Store } from '../../store/database.js';
+import { outboxEventRows } from '../../store/outbox-queries.js';
+import { subscriptionRows } from '../../store/subscription-rows.js';
 import { notificationBundle, subscriptionStatusParameters } from '../delivery/notification-builder.js';
 import { loadNotificationEvents } from '../delivery/notification-events.js';
 import { SubscriptionError } from './subscription-error.js';
@@ -43,21 +45,13 @@ export async function subscriptionStatusBundle(
   tenantId: string,
   options: { baseUrl: string; ids?: readonly string[]; statuses?: readonly SubscriptionStatus[]; now?: Date },
 ): Promise<Bundle<Parameters>> {
-  let query = store.db
-    .selectFrom('subscriptions')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .orderBy('id');
-  if (options.ids !== undefined) {
-    if (options.ids.length === 0) return searchset([]);
-    query = query.where('id', 'in', [...options.ids]);
-  }
-  if (options.statuses !== undefined) {
-    if (options.statuses.length === 0) return searchset([]);
-    query = query.where('status', 'in', [...options.statuses]);
-  }
+  if (options.ids?.length === 0 || options.statuses?.length === 0) return searchset([]);
   const now = options.now ?? store.now();
-  const rows = await query.execute();
+  const rows = await subscriptionRows(store.db, tenantId, {
+    ids: options.ids,
+    status: options.statuses,
+    order: 'id',
+  });
   return searchset(
     rows.map((row) =>
       subscriptionStatusParameters(toSubscriptionRecord(row), 'query-status', [], {
@@ -104,17 +98,11 @@ export async function subscriptionEvents(
       throw new SubscriptionError('value', `${name} must be a non-negative integer`);
     }
   }
-  let query = store.db
-    .selectFrom('outbox')
-    .select(['seq', 'event_number', 'focus', 'context'])
-    .where('tenant_id', '=', tenantId)
-    .where('subscription_id', '=', id)
-    .where('event_number', '>=', options.eventsSinceNumber ?? 1)
-    .orderBy('event_number')
-    .limit(options.limit ?? 100);
-  if (options.eventsUntilNumber !== undefined)
-    query = query.where('event_number', '<=', options.eventsUntilNumber);
-  const rows = await query.execute();
+  const rows = await outboxEventRows(store, tenantId, id, {
+    since: options.eventsSinceNumber ?? 1,
+    until: options.eventsUntilNumber,
+    limit: options.limit ?? 100,
+  });
   const events = await loadNotificationEvents(
     store,
     tenantId,

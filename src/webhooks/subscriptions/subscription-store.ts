@@ -21,7 +21,16 @@ import type { EventType, JournalEventInput } from '../../events/event-types.js';
 import { lockedLastJournalSeq, lockTenantJournal } from '../../store/change-journal.js';
 import type { Store, StoreTransaction } from '../../store/database.js';
 import { readResource, type StoredResource } from '../../store/resource-store.js';
+import { deleteOutboxRowsOf } from '../../store/outbox-queries.js';
 import type { SubscriptionsTable } from '../../store/schema.js';
+import {
+  currentSubscriptionResource,
+  deleteSubscriptionRow,
+  insertSubscriptionRow,
+  subscriptionRowById,
+  subscriptionRows,
+  updateSubscriptionRow,
+} from '../../store/subscription-rows.js';
 import { checkEndpoint, EndpointRefusedError, type EndpointPolicy } from '../delivery/endpoint-guard.js';
 import { SubscriptionError } from './subscription-error.js';
 import {
@@ -90,26 +99,23 @@ export async function createSubscription(
       [],
       now,
     );
-    await trx
-      .insertInto('subscriptions')
-      .values({
-        tenant_id: tenantId,
-        id,
-        status: 'requested',
-        ...specColumns(spec),
-        secret,
-        previous_secret: null,
-        previous_secret_expires_at: null,
-        events_since_start: 0,
-        last_delivered_event: 0,
-        failing_since: null,
-        last_error: null,
-        paused_at_seq: lastSeq,
-        last_notified_at: null,
-        created_at: now.toISOString(),
-        updated_at: now.toISOString(),
-      })
-      .execute();
+    await insertSubscriptionRow(trx, {
+      tenant_id: tenantId,
+      id,
+      status: 'requested',
+      ...specColumns(spec),
+      secret,
+      previous_secret: null,
+      previous_secret_expires_at: null,
+      events_since_start: 0,
+      last_delivered_event: 0,
+      failing_since: null,
+      last_error: null,
+      paused_at_seq: lastSeq,
+      last_notified_at: null,
+      created_at: now.toISOString(),
+      updated_at: now.toISOString(),
+    });
   });
   const view = await readSubscription(store, tenantId, id);
   if (!view) throw new Error(`subscription ${id} vanished right after it was created`);
@@ -143,17 +149,8 @@ export async function listSubscriptions(
   tenantId: string,
   options: { status?: readonly SubscriptionStatus[] } = {},
 ): Promise<SubscriptionRecord[]> {
-  let query = store.db
-    .selectFrom('subscriptions')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .orderBy('created_at')
-    .orderBy('id');
-  if (options.status !== undefined) {
-    if (options.status.length === 0) return [];
-    query = query.where('status', 'in', [...options.status]);
-  }
-  return (await query.execute()).map(toSubscriptionRecord);
+  const rows = await subscriptionRows(store.db, tenantId, { status: options.status, order: 'created' });
+  return rows.map(toSubscriptionRecord);
 }
 
 /**
@@ -180,13 +177,7 @@ export async function updateSubscription(
     const lastSeq = await lockedLastJournalSeq(trx, tenantId);
     const row = await subscriptionRow(trx, tenantId, id);
     if (options.ifMatchVersion !== undefined) {
-      const current = await trx
-        .selectFrom('resources')
-        .select('version_id')
-        .where('tenant_id', '=', tenantId)
-        .where('resource_type', '=', 'Subscription')
-        .where('id', '=', id)
-        .executeTakeFirst();
+      const current = await currentSubscriptionResource(trx, tenantId, id);
       if (current?.version_id !== options.ifMatchVersion) {
         throw new SubscriptionError(
           'conflict',
@@ -210,19 +201,14 @@ export async function updateSubscription(
             },
           ]
         : [];
-    await trx
-      .updateTable('subscriptions')
-      .set({
-        ...specColumns(spec),
-        status: next,
-        paused_at_seq: current === 'active' && next !== 'active' ? lastSeq : row.paused_at_seq,
-        last_error: next === current ? row.last_error : null,
-        failing_since: next === current ? row.failing_since : null,
-        updated_at: now.toISOString(),
-      })
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', id)
-      .execute();
+    await updateSubscriptionRow(trx, tenantId, id, {
+      ...specColumns(spec),
+      status: next,
+      paused_at_seq: current === 'active' && next !== 'active' ? lastSeq : row.paused_at_seq,
+      last_error: next === current ? row.last_error : null,
+      failing_since: next === current ? row.failing_since : null,
+      updated_at: now.toISOString(),
+    });
     await recordSubscriptionVersion(
       trx,
       tenantId,
@@ -253,17 +239,8 @@ export async function deleteSubscription(
   const now = options.now ?? store.now();
   return store.write(async (trx) => {
     await lockTenantJournal(trx, tenantId);
-    const deleted = await trx
-      .deleteFrom('subscriptions')
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', id)
-      .executeTakeFirst();
-    if (Number(deleted.numDeletedRows) === 0) return false;
-    await trx
-      .deleteFrom('outbox')
-      .where('tenant_id', '=', tenantId)
-      .where('subscription_id', '=', id)
-      .execute();
+    if (!(await deleteSubscriptionRow(trx, tenantId, id))) return false;
+    await deleteOutboxRowsOf(trx, tenantId, id);
     await recordChanges(
       trx,
       tenantId,
@@ -293,17 +270,12 @@ export async function rotateSubscriptionSecret(
   await store.write(async (trx) => {
     await lockTenantJournal(trx, tenantId);
     const row = await subscriptionRow(trx, tenantId, id);
-    await trx
-      .updateTable('subscriptions')
-      .set({
-        secret,
-        previous_secret: row.secret,
-        previous_secret_expires_at: expiresAt,
-        updated_at: now.toISOString(),
-      })
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', id)
-      .execute();
+    await updateSubscriptionRow(trx, tenantId, id, {
+      secret,
+      previous_secret: row.secret,
+      previous_secret_expires_at: expiresAt,
+      updated_at: now.toISOString(),
+    });
   });
   return { secret, previousSecretExpiresAt: expiresAt };
 }
@@ -334,22 +306,12 @@ export async function deliveryTargetsWithStatus(
   tenantId: string,
   status: SubscriptionStatus,
 ): Promise<DeliveryTarget[]> {
-  const rows = await store.db
-    .selectFrom('subscriptions')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where('status', '=', status)
-    .execute();
+  const rows = await subscriptionRows(store.db, tenantId, { status: [status] });
   return rows.map(toDeliveryTarget);
 }
 
 function readRow(store: Store, tenantId: string, id: string): Promise<SubscriptionsTable | undefined> {
-  return store.db
-    .selectFrom('subscriptions')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', id)
-    .executeTakeFirst();
+  return subscriptionRowById(store.db, tenantId, id);
 }
 
 /** The row, locked by the caller's transaction. @throws SubscriptionError (`not-found`) */
@@ -358,12 +320,7 @@ export async function subscriptionRow(
   tenantId: string,
   id: string,
 ): Promise<SubscriptionsTable> {
-  const row = await trx
-    .selectFrom('subscriptions')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', id)
-    .executeTakeFirst();
+  const row = await subscriptionRowById(trx, tenantId, id);
   if (!row) throw new SubscriptionError('not-found', `Subscription/${id} does not exist`);
   return row;
 }
