@@ -4,27 +4,27 @@
  * backport profile, the SSRF check of the endpoint and the state machine live in `src/webhooks`; here they are
  * authorized (scopes on `Subscription`), audited and turned into FHIR answers.
  *
- * A `full-resource` subscription hands copies of the topic's focus resources to its endpoint, so creating or
- * updating one also needs read access to that resource type: a Subscription scope alone must never become a
- * way to read Patients.
+ * Which subscriptions a search matches is `src/webhooks/subscriptions/subscription-search.ts`; who may register
+ * a `full-resource` subscription (read access to the topic's focus type too) is `payload-access.ts` there.
  */
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { RoutedFhirRequest } from '../fhir-request.js';
 import { readResource } from '../../src/store/resource-store.js';
-import { SubscriptionError } from '../../src/webhooks/subscriptions/subscription-error.js';
+import { readAccessNeeded } from '../../src/webhooks/subscriptions/payload-access.js';
 import {
   isSubscriptionStatus,
   SUBSCRIPTION_STATUSES,
   type SubscriptionStatus,
 } from '../../src/webhooks/subscriptions/subscription-record.js';
+import type { BackportSubscription } from '../../src/webhooks/subscriptions/subscription-resource.js';
 import {
-  parseSubscription,
-  type BackportSubscription,
-} from '../../src/webhooks/subscriptions/subscription-resource.js';
+  isSubscriptionSearchParameter,
+  searchSubscriptions,
+  type SubscriptionSearchParameter,
+} from '../../src/webhooks/subscriptions/subscription-search.js';
 import {
   createSubscription,
   deleteSubscription,
-  listSubscriptions,
   updateSubscription,
 } from '../../src/webhooks/subscriptions/subscription-store.js';
 import type { FhirRequestContext } from '../access.js';
@@ -113,12 +113,12 @@ export function searchSubscriptionsInteraction(
   strict: boolean,
 ): Promise<InteractionResult> {
   return audited(ctx, deps, 'search', 'Subscription', async () => {
-    const criteria = new Map<string, string[][]>();
+    const criteria = new Map<SubscriptionSearchParameter, string[][]>();
     const warnings: OperationOutcomeIssue[] = [];
     const names: string[] = [];
     for (const [name, value] of params) {
       if (name === '_format' || name === '_pretty') continue;
-      if (!['_id', 'status', 'url', 'criteria'].includes(name)) {
+      if (!isSubscriptionSearchParameter(name)) {
         if (strict) {
           throw FhirError.of(400, 'not-supported', `unknown search parameter ${name}`, { expression: name });
         }
@@ -135,20 +135,9 @@ export function searchSubscriptionsInteraction(
       criteria.set(name, [...(criteria.get(name) ?? []), values]);
       if (!names.includes(name)) names.push(name);
     }
-    const matchesAll = (name: string, actual: string) =>
-      (criteria.get(name) ?? []).every((anyOf) => anyOf.includes(actual));
-    const records = (await listSubscriptions(ctx.store, ctx.tenant.id)).filter(
-      (r) =>
-        matchesAll('_id', r.id) &&
-        matchesAll('status', r.status) &&
-        matchesAll('url', r.endpoint) &&
-        matchesAll('criteria', r.topic),
+    const matches: Resource[] = (await searchSubscriptions(ctx.store, ctx.tenant.id, criteria)).map(
+      (stored) => stored.resource,
     );
-    const matches: Resource[] = [];
-    for (const record of records) {
-      const stored = await readResource(ctx.store, ctx.tenant.id, 'Subscription', record.id);
-      if (stored && !stored.deleted) matches.push(stored.resource);
-    }
     const base = deps.baseUrl(ctx);
     const body = searchsetBundle({
       base,
@@ -228,22 +217,14 @@ export async function storedSubscription(ctx: FhirRequestContext, id: string) {
   return stored;
 }
 
-/** A `full-resource` subscription needs read access to what it will receive. */
+/** A `full-resource` subscription needs read access to what it will receive (`payload-access.ts` decides). */
 function authorizeContent(
   ctx: FhirRequestContext,
   deps: InteractionDeps,
   resource: BackportSubscription,
 ): void {
-  let spec: ReturnType<typeof parseSubscription>;
-  try {
-    spec = parseSubscription(resource);
-  } catch (error) {
-    // Left for the store to report, in the same words, after this check.
-    if (error instanceof SubscriptionError) return;
-    throw error;
-  }
-  if (spec.payloadContent === 'full-resource' && spec.topic.focusType)
-    deps.access.authorize(ctx, spec.topic.focusType, 'read');
+  const resourceType = readAccessNeeded(resource);
+  if (resourceType) deps.access.authorize(ctx, resourceType, 'read');
 }
 
 /** The version an `If-Match` header names (`W/"3"` or `"3"`); undefined without one or for `*`. */
