@@ -16,8 +16,7 @@
 import { createHash } from 'node:crypto';
 import {
   auditCounter,
-  auditRowsAfter,
-  auditRowsFrom,
+  auditRows,
   insertAuditRow,
   takeAuditSeq,
   type AuditEventsTable,
@@ -145,7 +144,7 @@ export async function readAuditTrail(
   options: ReadAuditTrailOptions = {},
 ): Promise<AuditEntry[]> {
   const limit = Math.min(Math.max(1, Math.floor(options.limit ?? DEFAULT_READ_LIMIT)), MAX_READ_LIMIT);
-  const rows = await auditRowsAfter(store, tenantId, options.afterSeq ?? 0, limit);
+  const rows = await auditRows(store, tenantId, { seq: options.afterSeq ?? 0, inclusive: false }, limit);
   return rows.map(toEntry);
 }
 
@@ -159,7 +158,7 @@ export async function verifyAuditTrail(store: Store, tenantId: string): Promise<
   let prevHash = AUDIT_GENESIS_HASH;
   let expectedSeq = 1;
   for (;;) {
-    const rows = await auditRowsFrom(store, tenantId, expectedSeq, MAX_READ_LIMIT);
+    const rows = await auditRows(store, tenantId, { seq: expectedSeq, inclusive: true }, MAX_READ_LIMIT);
     for (const row of rows) {
       if (row.seq !== expectedSeq) return { ok: false, seq: expectedSeq, reason: 'gap' };
       if (row.prev_hash !== prevHash) return { ok: false, seq: row.seq, reason: 'chain-broken' };

@@ -69,11 +69,14 @@ export async function insertAuditRow(trx: StoreTransaction, row: AuditEventsTabl
     .execute();
 }
 
-/** The tenant's rows with a sequence number above `afterSeq`, oldest first, at most `limit`. */
-export function auditRowsAfter(
+/**
+ * The tenant's rows from a sequence number on, oldest first, at most `limit`: those above `from.seq`, or from it
+ * on when `from.inclusive`.
+ */
+export function auditRows(
   store: Store,
   tenantId: string,
-  afterSeq: number,
+  from: { seq: number; inclusive: boolean },
   limit: number,
 ): Promise<AuditEventsTable[]> {
   return store.db
@@ -81,25 +84,7 @@ export function auditRowsAfter(
     .selectFrom('audit_events')
     .selectAll()
     .where('tenant_id', '=', tenantId)
-    .where('seq', '>', afterSeq)
-    .orderBy('seq')
-    .limit(limit)
-    .execute();
-}
-
-/** The tenant's rows from sequence number `fromSeq` on, oldest first, at most `limit`. */
-export function auditRowsFrom(
-  store: Store,
-  tenantId: string,
-  fromSeq: number,
-  limit: number,
-): Promise<AuditEventsTable[]> {
-  return store.db
-    .withTables<AuditTables>()
-    .selectFrom('audit_events')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where('seq', '>=', fromSeq)
+    .where('seq', from.inclusive ? '>=' : '>', from.seq)
     .orderBy('seq')
     .limit(limit)
     .execute();
