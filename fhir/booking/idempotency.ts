@@ -99,8 +99,10 @@ export async function withIdempotency(
     }
     throw err;
   }
-  if (result.status >= 500 || result.status === 429) await forgetIdempotencyKey(ctx.store, scope);
-  else {
+  // 202: the outcome is not known yet, so the same key again must ask anew (and get the final answer).
+  if (result.status >= 500 || result.status === 429 || result.status === 202) {
+    await forgetIdempotencyKey(ctx.store, scope);
+  } else {
     await completeIdempotencyKey(ctx.store, scope, {
       status: result.status,
       headers: result.headers ?? {},

@@ -3,7 +3,9 @@
  * (flagged for staff review)"; standards.md 1.2 "the server SHOULD return the existing record if the patient
  * already exists"). A patient matching with certainty (family and given name, birth date and phone, or an
  * identifier: src/booking/patient-registration.ts) is answered with `200 OK` and the existing record instead of a
- * duplicate; otherwise `201 Created` with the new Patient, tagged `needs-review` in `meta.tag`. `If-None-Exist`
+ * duplicate; otherwise `201 Created` with the new Patient, tagged `needs-review` in `meta.tag`. When the records
+ * system may have created it but cannot tell yet (time-out, dropped connection), `202` coded `registration-pending`:
+ * the same request again reconciles, and the patient is created upstream once. `If-None-Exist`
  * and `Idempotency-Key` honoured. The records system needs a family name, a given name and a birth date (400
  * naming the element otherwise).
  */
@@ -18,6 +20,7 @@ import type { BookingHandlerDeps } from './booking-handler-deps.js';
 import { bookingFailureError, writtenHeaders } from './booking-outcome.js';
 import { conditionalMatch } from './conditional-create.js';
 import { withIdempotency } from './idempotency.js';
+import { registrationPendingResult } from './registration-pending.js';
 
 const BIRTH_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const GENDERS = new Set(['male', 'female', 'other', 'unknown']);
@@ -52,6 +55,7 @@ export function createPatient(
       const outcome = await deps
         .booking()
         .registerPatient(ctx.tenant.id, patient, { clientId: ctx.client?.id });
+      if (!outcome.ok && 'pending' in outcome) return registrationPendingResult(outcome);
       if (!outcome.ok) throw bookingFailureError(outcome);
       if (!outcome.created) deps.interaction.access.authorize(ctx, 'Patient', 'read');
       const base = deps.interaction.baseUrl(ctx);

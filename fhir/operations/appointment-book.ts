@@ -15,6 +15,7 @@
  * Success: a searchset Bundle with the one Appointment (`booked`, or `cancelled` for a cancel). Failure: the
  * booking failure's OperationOutcome with its HTTP status (booking-outcome.ts). `Idempotency-Key` honoured.
  */
+import { registrationPendingError } from '../booking/registration-pending.js';
 import type { Appointment, ParametersParameter, Patient } from '@medplum/fhirtypes';
 import type { RoutedFhirRequest } from '../fhir-request.js';
 import { readResource } from '../../src/store/resource-store.js';
@@ -315,6 +316,7 @@ async function patientOf(
     .registerPatient(ctx.tenant.id, validPatient(patient, deps.now(), 'Parameters.parameter.resource'), {
       clientId: ctx.client?.id,
     });
+  if (!registered.ok && 'pending' in registered) throw registrationPendingError(registered);
   if (!registered.ok) throw bookingFailureError(registered);
   return registered.patient.id;
 }

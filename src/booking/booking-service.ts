@@ -9,7 +9,8 @@ import type { Patient } from '@medplum/fhirtypes';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/database.js';
 import type { BookingOutcome, BookingRequest, HeldTime, HoldOutcome, HoldRequest } from './booking-types.js';
-import { PatientRegistrationQueue, type PatientRegistrationOutcome } from './patient-registration.js';
+import type { PatientRegistrationOutcome } from './patient-registration.js';
+import { PatientRegistrar } from './patient-registrar.js';
 import { bookSaga } from './saga/book-saga.js';
 import { cancelSaga } from './saga/cancel-saga.js';
 import { confirmHoldSaga, holdSaga, readHold, releaseHoldSaga } from './saga/hold-saga.js';
@@ -41,7 +42,7 @@ export class BookingService {
   private readonly ctx: SagaContext;
   private readonly tenants: Map<string, BookingTenant>;
   private readonly recovery: SagaRecovery;
-  private readonly registrations: PatientRegistrationQueue;
+  private readonly registrations: PatientRegistrar;
   /**
    * Sagas of a tenant that talk to its records system at once. A saga makes two calls in parallel, so half the
    * connector's concurrency; more queue here instead of overflowing the connector's bulkhead and failing as
@@ -61,7 +62,7 @@ export class BookingService {
       active: new Set<string>(),
     };
     this.recovery = new SagaRecovery(this.ctx, [...this.tenants.values()]);
-    this.registrations = new PatientRegistrationQueue({ store: options.store, now: this.ctx.now });
+    this.registrations = new PatientRegistrar({ store: options.store, now: this.ctx.now });
   }
 
   private inLane(
@@ -167,8 +168,9 @@ export class BookingService {
    * Registers a new patient (DESIGN.md section 4: "new patients created by booking are flagged for staff review"):
    * an existing patient matching with certainty (name, birth date and phone, or an identifier) is returned instead
    * of a duplicate; otherwise the patient is created in the records system, stored tagged `NEEDS_REVIEW_TAG`, and
-   * journalled as `patient.created` with `needsReview`. One registration per tenant runs at a time in this
-   * process, so two concurrent requests for the same person create it once.
+   * journalled as `patient.created` with `needsReview`. One registration per tenant runs at a time (a lock row
+   * in the store, so across instances too), and an unknown outcome is reconciled by searching before anything is
+   * re-sent: the records system gets each patient once (`patient-registrar.ts`).
    */
   registerPatient(
     tenantId: string,

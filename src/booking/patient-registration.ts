@@ -1,7 +1,7 @@
 /**
  * New patients (DESIGN.md sections 1 and 4: "create a new patient (flagged for staff review)"): matching a
- * described person against the patients the store holds, and registering one in the records system when nobody
- * matches with certainty. Serves `POST Patient` and `Patient/$match` (standards.md 1.2).
+ * described person against the patients the store holds (registering one in the records system when nobody
+ * matches with certainty is `patient-registrar.ts`). Serves `POST Patient` and `Patient/$match` (standards.md 1.2).
  *
  * Matching is deterministic and explainable rather than probabilistic: each agreeing element adds a fixed weight
  * (family name 0.25, given name 0.2, birth date 0.3, phone 0.2, gender 0.05; a disagreeing known gender takes 0.1
@@ -12,16 +12,10 @@
  * - `possible`: at least 0.45 (two of them); anything less is not a match and is left out.
  */
 import type { Coding, Patient } from '@medplum/fhirtypes';
-import type { Connector } from '../connectors/connector.js';
-import { toFhirResources } from '../connectors/resolve-fhir-ids.js';
-import { isUpstreamError } from '../connectors/upstream-error.js';
 import type { Store } from '../store/database.js';
 import { VALUES_PER_IN_LIST, chunk } from '../store/batching.js';
-import { commitChanges } from '../events/change-writer.js';
-import { readResource } from '../store/resource-store.js';
 import { foldText } from '../store/search-parameters/token-values.js';
-import { patientMessages, type BookingFailure } from './booking-types.js';
-import { classifyUpstream } from './saga/saga-failure.js';
+import type { BookingFailure } from './booking-types.js';
 
 /** `meta.tag` of a patient Switchboard created: staff should review (and merge) it in the records system. */
 export const NEEDS_REVIEW_TAG: Readonly<Coding> = Object.freeze({
@@ -117,60 +111,21 @@ export interface PatientRegistration {
   lastUpdated: string;
 }
 
-export type PatientRegistrationOutcome = PatientRegistration | BookingFailure;
-
 /**
- * Returns the patient matching `patient` with certainty, or creates it upstream and stores it tagged
- * {@link NEEDS_REVIEW_TAG} with a `patient.created` journal event carrying `needsReview: true`. Upstream errors
- * are thrown (`UpstreamError`) for the caller to classify. Not safe to run concurrently for one tenant: the caller
- * serialises (a second registration must see the first one's patient).
- *
- * The tag lives in `meta`, which sync's content hash ignores, so later passes over the unchanged upstream record
- * keep it; when staff edit the patient upstream, the new version comes without it (reviewed).
+ * The records system may have created the patient and Switchboard could not find out yet (time-out, dropped
+ * connection, an error after the write): not a failure, and nothing is re-sent until a search settles it. The same
+ * request again reconciles first (issue 10 item 5).
  */
-export async function registerPatient(
-  deps: { store: Store; tenantId: string; connector: Connector; now: Date },
-  patient: Patient,
-  clientId?: string,
-): Promise<PatientRegistration> {
-  const [existing] = await matchPatients(deps.store, deps.tenantId, patient, { limit: 1 });
-  if (existing?.grade === 'certain') {
-    return {
-      ok: true,
-      created: false,
-      patient: existing.patient,
-      versionId: existing.versionId,
-      lastUpdated: existing.lastUpdated,
-    };
-  }
-  const record = await deps.connector.createPatient(patient);
-  const [mapped] = await toFhirResources(deps.store, deps.tenantId, [record]);
-  if (!mapped?.id) throw new Error('the created patient has no id');
-  const resource = { ...mapped, id: mapped.id, meta: { tag: [{ ...NEEDS_REVIEW_TAG }] } };
-  await commitChanges(
-    deps.store,
-    deps.tenantId,
-    [{ op: 'upsert', resource }],
-    [
-      {
-        eventType: 'patient.created',
-        resourceType: 'Patient',
-        resourceId: resource.id,
-        payload: { needsReview: true, via: 'switchboard', ...(clientId ? { clientId } : {}) },
-      },
-    ],
-    { now: deps.now },
-  );
-  const stored = await readResource(deps.store, deps.tenantId, 'Patient', resource.id);
-  if (!stored) throw new Error('the created patient is not readable');
-  return {
-    ok: true,
-    created: true,
-    patient: { ...stored.resource, id: resource.id },
-    versionId: stored.versionId,
-    lastUpdated: stored.lastUpdated,
-  };
+export interface PatientRegistrationPending {
+  ok: false;
+  pending: true;
+  registrationId: string;
+  /** Plain words, safe to read to a patient. */
+  message: string;
+  retryAfterSeconds: number;
 }
+
+export type PatientRegistrationOutcome = PatientRegistration | BookingFailure | PatientRegistrationPending;
 
 interface Person {
   families: Array<{ folded: string; joined: string }>;
@@ -245,54 +200,15 @@ function joined(folded: string): string {
 }
 
 /**
- * Registrations run one at a time per tenant in this process, so two concurrent requests for the same person
- * create it once (the second sees the first one's patient). Upstream errors become typed failures.
+ * The person `patient` describes, as one string: two requests for the same person (whatever their spelling of
+ * accents, case or phone punctuation) have the same key, so an attempt whose outcome is unknown is found again.
  */
-export class PatientRegistrationQueue {
-  /** Tails of the registrations queued per tenant. */
-  private readonly tails = new Map<string, Promise<void>>();
-
-  constructor(private readonly deps: { store: Store; now: () => Date }) {}
-
-  register(
-    tenantId: string,
-    connector: Connector,
-    patient: Patient,
-    clientId?: string,
-  ): Promise<PatientRegistrationOutcome> {
-    return this.serialized(tenantId, async () => {
-      try {
-        return await registerPatient(
-          { store: this.deps.store, tenantId, connector, now: this.deps.now() },
-          patient,
-          clientId,
-        );
-      } catch (err) {
-        if (!isUpstreamError(err)) throw err;
-        const failure = classifyUpstream(err);
-        return {
-          ok: false,
-          code: failure.code,
-          message: patientMessages[failure.code],
-          retryAfterSeconds: failure.retryAfterSeconds,
-          alternatives: [],
-        };
-      }
-    });
-  }
-
-  /** Runs `fn` after every earlier call with the same key has settled. */
-  private serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const run = previous.then(fn, fn);
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return run;
-  }
+export function personKey(patient: Patient): string {
+  const person = describe(patient);
+  return JSON.stringify([
+    [...new Set(person.families.map((f) => f.joined))].sort(),
+    [...person.givens].sort(),
+    person.birthDate ?? null,
+    [...person.phones].sort(),
+  ]);
 }

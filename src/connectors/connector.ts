@@ -71,6 +71,12 @@ export interface ConnectorCapabilities {
   findByMarker: boolean;
   /** The system checks conflicts itself; when false, booking must re-check and verify around every write. */
   conflictChecking: boolean;
+  /**
+   * Patients can be searched by exactly what a patient write holds (name, birth date, phone), so a create whose
+   * outcome is unknown can be reconciled ({@link Connector.findCreatedPatients}) instead of re-sent; when false,
+   * such a create stays unknown until staff resolve it.
+   */
+  findPatients: boolean;
 }
 
 /** Practitioners, locations, their schedules (practitioner × location) and the rules availability is computed from. */
@@ -160,6 +166,13 @@ export interface Connector {
   /** Appointments carrying the correlation marker (zero, one, or — after a blind re-send — more). */
   findAppointmentsByMarker(marker: string, options?: CallOptions): Promise<UpstreamRecord<Appointment>[]>;
   createPatient(patient: PatientWrite, options?: CallOptions): Promise<UpstreamRecord<Patient>>;
+  /**
+   * The patients of the records system that {@link createPatient} of this patient could have created: those with
+   * exactly the family name, given names, birth date (and phone, when given) it would write. A records system
+   * without a marker on patients is reconciled this way (DESIGN.md section 4; issue 10 item 5). Only meaningful
+   * when {@link ConnectorCapabilities.findPatients}.
+   */
+  findCreatedPatients(patient: PatientWrite, options?: CallOptions): Promise<UpstreamRecord<Patient>[]>;
   updatePatient(
     upstreamId: string,
     patient: PatientWrite,

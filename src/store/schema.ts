@@ -210,6 +210,35 @@ export interface IdempotencyRecordsTable {
   expires_at: string;
 }
 
+/**
+ * One attempt to create a patient upstream (issue 10 item 5), written before the write is sent: `writing` →
+ * `written` (stored), `unknown` (the outcome is not known yet: reconcile by searching before any re-send),
+ * `absent` (reconciled: nothing was created) or `failed` (the records system certainly did not act).
+ */
+export interface PatientRegistrationsTable {
+  tenant_id: string;
+  id: string;
+  state: string;
+  /** The person the attempt writes, as the connector searches for it (name, birth date, phone). */
+  fingerprint: string;
+  /** JSON of the FHIR Patient to write. */
+  request: string;
+  /** JSON array of the upstream ids matching the person before the write: never taken for the created one. */
+  preexisting: string;
+  client_id: string | null;
+  upstream_id: string | null;
+  patient_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Who registers a tenant's patients right now; one row per tenant at most, taken over once expired. */
+export interface PatientRegistrationLocksTable {
+  tenant_id: string;
+  holder: string;
+  expires_at: string;
+}
+
 /** The kysely database type of the store. */
 export interface Database {
   resources: ResourcesTable;
@@ -224,4 +253,6 @@ export interface Database {
   booking_sagas: BookingSagasTable;
   booking_claims: BookingClaimsTable;
   idempotency_records: IdempotencyRecordsTable;
+  patient_registrations: PatientRegistrationsTable;
+  patient_registration_locks: PatientRegistrationLocksTable;
 }

@@ -90,6 +90,7 @@ export class SimConnector implements Connector {
     idempotentWrites: false,
     findByMarker: true,
     conflictChecking: false,
+    findPatients: true,
   };
   private readonly client: SimClient;
   private snapshot: Snapshot | undefined;
@@ -314,6 +315,33 @@ export class SimConnector implements Connector {
     const input: SimPatientInput = patientInputFromFhir(patient);
     const created = await this.client.write<SimPatient>('POST', '/patients', input, options.signal);
     return this.patientRecord(created, snapshot);
+  }
+
+  async findCreatedPatients(patient: Patient, options: CallOptions = {}): Promise<UpstreamRecord<Patient>[]> {
+    const snapshot = await this.currentSnapshot(options.signal);
+    const input = patientInputFromFhir(patient);
+    const digits = (text: string | null) => (text ?? '').replace(/\D/g, '');
+    const items = await this.client.getAllPages<SimPatient>(
+      '/patients',
+      {
+        lastName: input.lastName,
+        firstName: input.firstName,
+        dob: input.dob,
+        ...(digits(input.phone) ? { phone: digits(input.phone) } : {}),
+      },
+      options.signal,
+    );
+    // The sim matches names by prefix: keep only what this write would have stored.
+    const same = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
+    return items
+      .filter(
+        (p) =>
+          same(p.lastName, input.lastName) &&
+          same(p.firstName, input.firstName) &&
+          p.dob === input.dob &&
+          digits(p.phone) === digits(input.phone),
+      )
+      .map((p) => this.patientRecord(p, snapshot));
   }
 
   async updatePatient(
