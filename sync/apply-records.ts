@@ -32,11 +32,22 @@ export interface RecordSet<R extends Resource = Resource> {
    * record, or null when it is really gone).
    */
   vanished: 'delete' | 'ignore' | ((fhirId: string) => Promise<UpstreamRecord<R> | null>);
+  /**
+   * Of the resources this pass would write, the ids to leave alone for now (an appointment whose booking saga is
+   * still in flight or being rolled back: its saga publishes it, or nobody does). Default: none.
+   */
+  withhold?: (resources: readonly Resource[]) => Promise<ReadonlySet<string>>;
 }
 
 export interface ApplyOptions {
   /** A baseline load (the stream's first successful pass): write resources but emit no journal events. */
   baseline: boolean;
+  /**
+   * The tenant's journal sequence number before the pass asked the records system: a resource written since
+   * (a local cancel or reschedule committing meanwhile) is not overwritten with what the pass read before it
+   * (DESIGN.md section 5); the next pass reads it again.
+   */
+  unchangedSinceSeq?: number;
 }
 
 export interface ApplyResult {
@@ -96,6 +107,15 @@ export async function applyRecords(
       }),
     );
 
+    if (set.withhold) {
+      const upserted = setChanges.flatMap((c) => (c.op === 'upsert' ? [c.resource] : []));
+      const withheld = upserted.length > 0 ? await set.withhold(upserted) : new Set<string>();
+      if (withheld.size > 0) {
+        const kept = setChanges.filter((c) => c.op !== 'upsert' || !withheld.has(c.resource.id));
+        setChanges.splice(0, setChanges.length, ...kept);
+      }
+    }
+
     for (const id of diff.vanished) {
       if (set.vanished === 'ignore') break;
       // An appointment that left the window may have moved rather than gone: ask before deleting.
@@ -121,7 +141,11 @@ export async function applyRecords(
     changes.push(...setChanges, ...hashOnly);
   }
 
-  const result = await commitChanges(store, tenantId, changes, events);
+  const result = await commitChanges(store, tenantId, changes, events, {
+    ...(options.unchangedSinceSeq === undefined
+      ? {}
+      : { guard: { unchangedSinceSeq: options.unchangedSinceSeq } }),
+  });
   return {
     written: result.written.length,
     unchanged,

@@ -2,13 +2,15 @@
  * The four things the engine polls per tenant (DESIGN.md section 5), each a pass that pages, maps, diffs and
  * commits: reference data, the hot window, the warm window, and patients incrementally.
  */
-import type { Appointment } from '@medplum/fhirtypes';
+import type { Appointment, Resource } from '@medplum/fhirtypes';
 import type { SyncSettings, TenantConfig } from '../src/config.js';
 import type { Connector, TimeWindow } from '../src/connectors/connector.js';
 import type { Store } from '../src/store/database.js';
 import { upstreamIdFor } from '../src/store/upstream-ids.js';
 import { startOfLocalDay } from '../src/wall-time.js';
-import { applyRecords, type ApplyResult, type RecordSet } from './apply-records.js';
+import { lastJournalSeq } from '../src/store/change-journal.js';
+import { uncommittedSagaMarkers } from '../src/store/saga-markers.js';
+import { applyRecords, type ApplyOptions, type ApplyResult, type RecordSet } from './apply-records.js';
 
 export const STREAMS = ['reference', 'window-hot', 'window-warm', 'patients'] as const;
 export type StreamName = (typeof STREAMS)[number];
@@ -58,19 +60,24 @@ export function streamWindow(
 }
 
 export async function runPass(stream: StreamName, ctx: PassContext): Promise<PassResult> {
+  // Noted before asking the records system: what is written locally after it is newer than what the pass reads.
+  const apply: ApplyOptions = {
+    baseline: ctx.baseline,
+    unchangedSinceSeq: await lastJournalSeq(ctx.store, ctx.tenant.id),
+  };
   switch (stream) {
     case 'reference':
-      return referencePass(ctx);
+      return referencePass(ctx, apply);
     case 'window-hot':
     case 'window-warm':
-      return windowPass(stream, ctx);
+      return windowPass(stream, ctx, apply);
     case 'patients':
-      return patientsPass(ctx);
+      return patientsPass(ctx, apply);
   }
 }
 
 /** Practitioners, locations and schedules: the whole list each time, so anything missing is deleted. */
-async function referencePass(ctx: PassContext): Promise<PassResult> {
+async function referencePass(ctx: PassContext, apply: ApplyOptions): Promise<PassResult> {
   const data = await ctx.connector.referenceData({ signal: ctx.signal });
   const sets: RecordSet[] = [
     { resourceType: 'Practitioner', records: data.practitioners, scope: {}, vanished: 'delete' },
@@ -78,7 +85,7 @@ async function referencePass(ctx: PassContext): Promise<PassResult> {
     { resourceType: 'Schedule', records: data.schedules, scope: {}, vanished: 'delete' },
   ];
   return {
-    ...(await applyRecords(ctx.store, ctx.tenant.id, sets, { baseline: ctx.baseline })),
+    ...(await applyRecords(ctx.store, ctx.tenant.id, sets, apply)),
     cursor: null,
   };
 }
@@ -90,7 +97,11 @@ async function referencePass(ctx: PassContext): Promise<PassResult> {
  * answer 410 Gone, `_history` keeps its last content, and subscribers get `appointment.deleted`. We do not invent
  * a `cancelled` or `entered-in-error` status the practice never set.
  */
-async function windowPass(stream: 'window-hot' | 'window-warm', ctx: PassContext): Promise<PassResult> {
+async function windowPass(
+  stream: 'window-hot' | 'window-warm',
+  ctx: PassContext,
+  apply: ApplyOptions,
+): Promise<PassResult> {
   const window = streamWindow(stream, ctx.now, ctx.connector.timezone, ctx.tenant.sync);
   const scope = { periodFrom: window.from.toISOString(), periodTo: window.to.toISOString() };
   const [appointments, blocks] = await Promise.all([
@@ -109,23 +120,43 @@ async function windowPass(stream: 'window-hot' | 'window-warm', ctx: PassContext
       records: appointments,
       scope,
       vanished: confirmVanished,
+      withhold: (resources) => bookingsInFlight(ctx, resources),
     } satisfies RecordSet<Appointment>,
     // Blocks have no read-by-id upstream; one that moved out of the window is re-added by the other window's pass.
     { resourceType: 'Slot', records: blocks, scope, vanished: 'delete' },
   ];
   return {
-    ...(await applyRecords(ctx.store, ctx.tenant.id, sets, { baseline: ctx.baseline })),
+    ...(await applyRecords(ctx.store, ctx.tenant.id, sets, apply)),
     cursor: null,
   };
 }
 
+/**
+ * The appointments carrying the correlation marker of a booking saga that has not committed: still in flight
+ * (its commit stores and publishes it) or rolled back (never published as booked). Issue 10 item 6.
+ */
+async function bookingsInFlight(ctx: PassContext, resources: readonly Resource[]): Promise<Set<string>> {
+  const marked = resources.flatMap((r) => {
+    if (r.resourceType !== 'Appointment') return [];
+    const marker = ctx.connector.markerOf(r);
+    return marker !== undefined && r.id !== undefined ? [{ id: r.id, marker }] : [];
+  });
+  if (marked.length === 0) return new Set();
+  const uncommitted = await uncommittedSagaMarkers(
+    ctx.store,
+    ctx.tenant.id,
+    marked.map((m) => m.marker),
+  );
+  return new Set(marked.filter((m) => uncommitted.has(m.marker)).map((m) => m.id));
+}
+
 /** Patients changed since the cursor; absence says nothing here (the list is incremental). */
-async function patientsPass(ctx: PassContext): Promise<PassResult> {
+async function patientsPass(ctx: PassContext, apply: ApplyOptions): Promise<PassResult> {
   const changes = await ctx.connector.patientsChangedSince(ctx.cursor, { signal: ctx.signal });
   const ids = { ids: [] as string[] };
   const sets: RecordSet[] = [
     { resourceType: 'Patient', records: changes.records, scope: ids, vanished: 'ignore' },
   ];
-  const result = await applyRecords(ctx.store, ctx.tenant.id, sets, { baseline: ctx.baseline });
+  const result = await applyRecords(ctx.store, ctx.tenant.id, sets, apply);
   return { ...result, cursor: changes.cursor ?? ctx.cursor };
 }

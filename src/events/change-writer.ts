@@ -14,6 +14,7 @@ import {
   type CommitOptions,
   type CommitResult,
   type ResourceChange,
+  type WriteGuard,
 } from '../store/resource-store.js';
 import { enqueueOutbox } from '../webhooks/delivery/outbox-matching.js';
 import type { JournalEventInput } from './event-types.js';
@@ -22,6 +23,11 @@ import type { JournalEventInput } from './event-types.js';
 export interface ChangeSet {
   resources?: readonly ResourceChange[];
   events?: readonly JournalEventInput[];
+  /**
+   * Compare-and-set (DESIGN.md section 5): skip changes to resources written since the writer read its source,
+   * so a sync pass never reverts a newer local write. Skipped changes are listed in the result.
+   */
+  guard?: WriteGuard;
 }
 
 /**
@@ -44,6 +50,7 @@ export async function recordChanges(
     changes.resources ?? [],
     changes.events ?? [],
     now,
+    changes.guard,
   );
   await enqueueOutbox(trx, tenantId, result.journal, now);
   return result;
@@ -63,7 +70,9 @@ export function commitChanges(
 ): Promise<CommitResult> {
   if (changes.length === 0 && events.length === 0) return Promise.resolve({ written: [], journal: [] });
   const now = options.now ?? store.now();
-  return store.write((trx) => recordChanges(trx, tenantId, { resources: changes, events }, now));
+  return store.write((trx) =>
+    recordChanges(trx, tenantId, { resources: changes, events, guard: options.guard }, now),
+  );
 }
 
 /**

@@ -183,3 +183,31 @@ function toJournalEntry(row: ChangeJournalTable): JournalEntry {
     payload: row.payload === null ? null : (JSON.parse(row.payload) as unknown),
   };
 }
+
+/**
+ * Which of `keys` (`ResourceType/id`) have a journal entry after `seq`: written since a reader noted that sequence
+ * number (a sync pass, before it asked the records system). Call inside the writer's transaction, after
+ * {@link lockTenantJournal}, so no commit can slip in between the check and the write.
+ */
+export async function journalledSince(
+  trx: StoreTransaction,
+  tenantId: string,
+  seq: number,
+  keys: ReadonlyArray<{ resourceType: string; id: string }>,
+): Promise<Set<string>> {
+  const found = new Set<string>();
+  if (keys.length === 0) return found;
+  const wanted = new Set(keys.map((k) => `${k.resourceType}/${k.id}`));
+  const rows = await trx
+    .selectFrom('change_journal')
+    .select(['resource_type', 'resource_id'])
+    .where('tenant_id', '=', tenantId)
+    .where('seq', '>', seq)
+    .where('resource_id', 'is not', null)
+    .execute();
+  for (const row of rows) {
+    const key = `${row.resource_type}/${row.resource_id}`;
+    if (wanted.has(key)) found.add(key);
+  }
+  return found;
+}

@@ -4,7 +4,7 @@
  */
 import type { ExtractResource, Resource, ResourceType } from '@medplum/fhirtypes';
 import { VALUES_PER_IN_LIST, chunk, rowsPerInsert } from './batching.js';
-import { insertJournalEntries, lockTenantJournal } from './change-journal.js';
+import { insertJournalEntries, journalledSince, lockTenantJournal } from './change-journal.js';
 import type { JournalEntry, JournalRowInput } from './change-journal.js';
 import { contentHash } from './content-hash.js';
 import type { Store, StoreTransaction } from './database.js';
@@ -64,12 +64,29 @@ export interface WrittenVersion {
 export interface CommitResult {
   written: WrittenVersion[];
   journal: JournalEntry[];
+  /** Changes left out because the resource was written after {@link WriteGuard.unchangedSinceSeq}. */
+  skipped?: Array<{ resourceType: ResourceType; id: string }>;
+}
+
+/**
+ * Compare-and-set for writers whose data may be older than the store's (DESIGN.md section 5: "a pass commits a
+ * resource only if the version it diffed against is still current, so it never reverts a newer local write").
+ */
+export interface WriteGuard {
+  /**
+   * The tenant's journal sequence number when the writer began reading its source (a sync pass: before it asked
+   * the records system). A change to a resource journalled after it is skipped, with its events: the store then
+   * holds something newer than what the writer read, and the writer's next pass reads again.
+   */
+  unchangedSinceSeq?: number;
 }
 
 /** Options of {@link writeChanges}. */
 export interface CommitOptions {
   /** The time to stamp versions and journal rows with; default the store's clock. */
   now?: Date;
+  /** Compare-and-set against newer writes (sync passes). */
+  guard?: WriteGuard;
 }
 
 /**
@@ -150,10 +167,31 @@ export async function writeChangesInTransaction(
   changes: readonly ResourceChange[],
   events: readonly JournalRowInput[],
   now: Date,
+  guard: WriteGuard = {},
 ): Promise<CommitResult> {
   if (changes.length === 0 && events.length === 0) return { written: [], journal: [] };
   // Before reading current versions: concurrent commits of a tenant then see each other's results.
   await lockTenantJournal(trx, tenantId);
+  let skipped: CommitResult['skipped'];
+  if (guard.unchangedSinceSeq !== undefined) {
+    const targets = changes.map((c) => (c.op === 'upsert' ? validTarget(c.resource) : c));
+    const newer = await journalledSince(trx, tenantId, guard.unchangedSinceSeq, targets);
+    if (newer.size > 0) {
+      skipped = targets
+        .filter((t) => newer.has(keyOf(t.resourceType, t.id)))
+        .map((t) => ({ resourceType: t.resourceType, id: t.id }));
+      changes = changes.filter((c) => {
+        const t = c.op === 'upsert' ? validTarget(c.resource) : c;
+        return !newer.has(keyOf(t.resourceType, t.id));
+      });
+      events = events.filter(
+        (e) =>
+          e.resourceType === undefined ||
+          e.resourceId === undefined ||
+          !newer.has(keyOf(e.resourceType, e.resourceId)),
+      );
+    }
+  }
 
   const changeKeys = new Map<string, { resourceType: ResourceType; id: string }>();
   for (const change of changes) {
@@ -266,7 +304,7 @@ export async function writeChangesInTransaction(
     }
   }
   const journal = await insertJournalEntries(trx, tenantId, journalEvents, now);
-  return { written, journal };
+  return skipped ? { written, journal, skipped } : { written, journal };
 }
 
 /**

@@ -2,7 +2,7 @@
  * Patients exactly once (DESIGN.md section 4, "patient creation is reconciled by marker like appointments"; issue
  * 10 item 5): every attempt to create a patient upstream is persisted before the write is sent, and registrations
  * of a tenant are serialised through a lock row, so two instances on one database cannot both create the same
- * person. Frozen once released.
+ * person. And an index for sync's look-up of sagas by marker (item 6). Frozen once released.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- frozen migrations must not depend on today's schema types */
 import type { Kysely, Migration } from 'kysely';
@@ -36,9 +36,17 @@ async function up(db: Kysely<any>): Promise<void> {
     .addColumn('expires_at', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('patient_registration_locks_pk', ['tenant_id'])
     .execute();
+
+  // Sync looks sagas up by the marker of the appointments it imports (uncommitted ones are not published).
+  await db.schema
+    .createIndex('booking_sagas_marker_idx')
+    .on('booking_sagas')
+    .columns(['tenant_id', 'marker'])
+    .execute();
 }
 
 async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropIndex('booking_sagas_marker_idx').execute();
   await db.schema.dropTable('patient_registration_locks').execute();
   await db.schema.dropTable('patient_registrations').execute();
 }

@@ -1,0 +1,35 @@
+/**
+ * A read-only look at booking sagas by correlation marker, for the sync engine (DESIGN.md section 5; issue 10
+ * item 6): an upstream appointment carrying the marker of a saga that has not committed is a booking still in
+ * flight or being rolled back, and must not reach subscribers as booked.
+ */
+import type { Store } from './database.js';
+import { VALUES_PER_IN_LIST, chunk } from './batching.js';
+
+/** The saga state in which a booking is in the store and published. */
+const COMMITTED = 'committed';
+
+/**
+ * Which of `markers` belong to a saga of the tenant that has not committed (held, writing, unknown, written,
+ * compensating, released, or any state a later saga version adds). Markers of no saga are not returned.
+ */
+export async function uncommittedSagaMarkers(
+  store: Store,
+  tenantId: string,
+  markers: readonly string[],
+): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const part of chunk([...new Set(markers)], VALUES_PER_IN_LIST)) {
+    if (part.length === 0) continue;
+    const rows = await store.db
+      .selectFrom('booking_sagas')
+      .select(['marker', 'state'])
+      .where('tenant_id', '=', tenantId)
+      .where('marker', 'in', part)
+      .execute();
+    // A marker is one saga's; were two rows to share one, the committed one has published the appointment.
+    const committed = new Set(rows.filter((r) => r.state === COMMITTED).map((r) => r.marker));
+    for (const row of rows) if (!committed.has(row.marker)) found.add(row.marker);
+  }
+  return found;
+}

@@ -1,0 +1,167 @@
+import type { Appointment } from '@medplum/fhirtypes';
+import { describe, expect, it } from 'vitest';
+import type { Connector } from '../../src/connectors/connector.js';
+import { readJournal } from '../../src/store/change-journal.js';
+import { testStoreFactories } from '../support/test-stores.js';
+import { TINY_FIRM } from '../support/tiny-firm.js';
+import { fhirRequest, useBookingFacade, type BookingFacade } from '../booking/support/booking-facade.js';
+
+const JSON_PATCH = 'application/json-patch+json';
+
+async function appointmentBody(h: BookingFacade): Promise<Appointment> {
+  return {
+    resourceType: 'Appointment',
+    status: 'booked',
+    appointmentType: { coding: [{ code: 'FU' }] },
+    start: '2026-11-23T10:30:00-05:00',
+    end: '2026-11-23T10:45:00-05:00',
+    participant: [
+      { actor: { reference: `Patient/${await h.fhirId('Patient', 2)}` }, status: 'accepted' },
+      { actor: { reference: `Practitioner/${await h.fhirId('Practitioner', 1)}` }, status: 'accepted' },
+    ],
+  };
+}
+
+/** A promise and its resolver. */
+function gate(): { opened: Promise<void>; open(): void } {
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
+}
+
+const eventsOf = async (h: BookingFacade, id: string) =>
+  (await readJournal(h.store, TINY_FIRM, { limit: 10_000 }))
+    .filter((e) => e.resourceId === id)
+    .map((e) => e.eventType);
+
+describe.each(testStoreFactories)('sync never reverts newer local writes ($name)', (factory) => {
+  const facade = useBookingFacade(factory);
+
+  it('keeps a cancel that commits while a pass is between its fetch and its commit: no flip-flop events', async () => {
+    const h = facade();
+    const booked = await fhirRequest<Appointment>(h, 'POST', 'Appointment', {
+      body: await appointmentBody(h),
+    });
+    expect(booked.status, JSON.stringify(booked.body)).toBe(201);
+    const id = booked.body.id as string;
+
+    // The sync engine's window fetches answer (with the appointment still booked), then wait for the cancel.
+    const syncConnector = h.sync.connectors[0] as Connector & {
+      appointmentsInWindow: Connector['appointmentsInWindow'];
+    };
+    const fetch = syncConnector.appointmentsInWindow.bind(syncConnector);
+    const fetched = gate();
+    const cancelled = gate();
+    let armed = true;
+    syncConnector.appointmentsInWindow = async (...args) => {
+      if (!armed) return fetch(...args);
+      const records = await fetch(...args);
+      fetched.open();
+      await cancelled.opened;
+      return records;
+    };
+    const pass = h.syncNow();
+    await fetched.opened;
+    armed = false;
+    const cancel = await fhirRequest<Appointment>(h, 'PATCH', `Appointment/${id}`, {
+      body: [{ op: 'replace', path: '/status', value: 'cancelled' }],
+      contentType: JSON_PATCH,
+      headers: { 'if-match': booked.headers.get('etag') as string },
+    });
+    expect(cancel.status, JSON.stringify(cancel.body)).toBe(200);
+    cancelled.open();
+    await pass;
+
+    const read = await fhirRequest<Appointment>(h, 'GET', `Appointment/${id}`);
+    expect(read.body.status).toBe('cancelled');
+    await h.syncNow();
+    expect((await fhirRequest<Appointment>(h, 'GET', `Appointment/${id}`)).body.status).toBe('cancelled');
+    const events = await eventsOf(h, id);
+    expect(events.filter((e) => e.startsWith('appointment.'))).toEqual([
+      'appointment.booked',
+      'appointment.cancelled',
+    ]);
+  });
+
+  it('does not publish an upstream appointment as booked while the saga that wrote it is in flight, nor after it rolls back', async () => {
+    const h = facade();
+    const real = h.sync.connectors[0] as Connector;
+    const written = gate();
+    const goOn = gate();
+    h.useConnector(
+      Object.create(real, {
+        createAppointment: {
+          value: async (...args: Parameters<Connector['createAppointment']>) => {
+            const record = await real.createAppointment(...args);
+            written.open();
+            await goOn.opened;
+            // Meanwhile the front desk booked the same time: the saga must undo its write.
+            await h.sync.frontDesk(TINY_FIRM, 'POST', '/appointments', {
+              patientId: 1,
+              providerId: 1,
+              locationId: 1,
+              appointmentTypeId: 1,
+              start: '2026-11-23T10:30',
+              durationMinutes: 15,
+            });
+            return record;
+          },
+        },
+      }) as Connector,
+    );
+    const answer = fhirRequest(h, 'POST', 'Appointment', { body: await appointmentBody(h) });
+    await written.opened;
+    await h.syncNow();
+    const journal = async () =>
+      (await readJournal(h.store, TINY_FIRM, { limit: 10_000 })).map((e) => e.eventType);
+    expect(await journal()).not.toContain('appointment.booked');
+    goOn.open();
+    const final = await answer;
+    expect(final.status, JSON.stringify(final.body)).toBe(409);
+    await h.syncNow();
+    // The front desk's appointment is booked news; the rolled-back one of patient 2 never is.
+    const booked = (await readJournal(h.store, TINY_FIRM, { limit: 10_000 })).filter(
+      (e) => e.eventType === 'appointment.booked',
+    );
+    const patients = await Promise.all(
+      booked.map(async (e) => {
+        const read = await fhirRequest<Appointment>(h, 'GET', `Appointment/${e.resourceId}`);
+        return read.body.participant.find((p) => p.actor?.reference?.startsWith('Patient/'))?.actor
+          ?.reference;
+      }),
+    );
+    expect(patients).toEqual([`Patient/${await h.fhirId('Patient', 1)}`]);
+  });
+
+  it('publishes an appointment booked while a pass ran once, as booked by its saga', async () => {
+    const h = facade();
+    const real = h.sync.connectors[0] as Connector;
+    const written = gate();
+    const goOn = gate();
+    h.useConnector(
+      Object.create(real, {
+        createAppointment: {
+          value: async (...args: Parameters<Connector['createAppointment']>) => {
+            const record = await real.createAppointment(...args);
+            written.open();
+            await goOn.opened;
+            return record;
+          },
+        },
+      }) as Connector,
+    );
+    const answer = fhirRequest<Appointment>(h, 'POST', 'Appointment', { body: await appointmentBody(h) });
+    await written.opened;
+    await h.syncNow();
+    goOn.open();
+    const booked = await answer;
+    expect(booked.status).toBe(201);
+    await h.syncNow();
+    const events = (await readJournal(h.store, TINY_FIRM, { limit: 10_000 })).filter(
+      (e) => e.eventType === 'appointment.booked',
+    );
+    expect(events).toMatchObject([{ resourceId: booked.body.id, payload: { via: 'switchboard' } }]);
+  });
+});
