@@ -133,7 +133,8 @@ async function windowPass(
 
 /**
  * The appointments carrying the correlation marker of a booking saga that has not committed: still in flight
- * (its commit stores and publishes it) or rolled back (never published as booked). Issue 10 item 6.
+ * (its commit stores and publishes it) or rolled back since the pass began (what it read may predate the undo;
+ * it is never published as booked). Issue 10 item 6.
  */
 async function bookingsInFlight(ctx: PassContext, resources: readonly Resource[]): Promise<Set<string>> {
   const marked = resources.flatMap((r) => {
@@ -146,6 +147,7 @@ async function bookingsInFlight(ctx: PassContext, resources: readonly Resource[]
     ctx.store,
     ctx.tenant.id,
     marked.map((m) => m.marker),
+    ctx.now,
   );
   return new Set(marked.filter((m) => uncommitted.has(m.marker)).map((m) => m.id));
 }

@@ -8,28 +8,38 @@ import { VALUES_PER_IN_LIST, chunk } from './batching.js';
 
 /** The saga state in which a booking is in the store and published. */
 const COMMITTED = 'committed';
+/** The saga state in which a booking ended without one: anything it wrote upstream was undone. */
+const RELEASED = 'released';
 
 /**
- * Which of `markers` belong to a saga of the tenant that has not committed (held, writing, unknown, written,
- * compensating, released, or any state a later saga version adds). Markers of no saga are not returned.
+ * Which of `markers` belong to a saga of the tenant that has not committed: held, writing, unknown, written,
+ * compensating (or any state a later saga version adds), or released at or after `releasedSince` — a pass that
+ * read the records system before then may have seen the booking before it was undone. A saga released earlier is
+ * not returned: what the records system shows of it now is the truth (cancelled, or — were it ever abandoned —
+ * active, which the facade must then show too). Markers of no saga are not returned.
  */
 export async function uncommittedSagaMarkers(
   store: Store,
   tenantId: string,
   markers: readonly string[],
+  releasedSince: Date,
 ): Promise<Set<string>> {
   const found = new Set<string>();
   for (const part of chunk([...new Set(markers)], VALUES_PER_IN_LIST)) {
     if (part.length === 0) continue;
     const rows = await store.db
       .selectFrom('booking_sagas')
-      .select(['marker', 'state'])
+      .select(['marker', 'state', 'updated_at'])
       .where('tenant_id', '=', tenantId)
       .where('marker', 'in', part)
       .execute();
     // A marker is one saga's; were two rows to share one, the committed one has published the appointment.
     const committed = new Set(rows.filter((r) => r.state === COMMITTED).map((r) => r.marker));
-    for (const row of rows) if (!committed.has(row.marker)) found.add(row.marker);
+    for (const row of rows) {
+      if (committed.has(row.marker)) continue;
+      if (row.state === RELEASED && row.updated_at < releasedSince.toISOString()) continue;
+      found.add(row.marker);
+    }
   }
   return found;
 }
