@@ -5,7 +5,7 @@
 import type { Appointment } from '@medplum/fhirtypes';
 import type { SimAppointment } from '../../../src/sim/sim-types.js';
 import { finalAnswer, isSuccess, toAnswer, type CampaignHistory } from './campaign-history.js';
-import type { CampaignWorld } from './campaign-world.js';
+import type { CampaignWorld, HttpAnswer } from './campaign-world.js';
 
 export interface InvariantReport {
   name: string;
@@ -110,7 +110,7 @@ export async function checkInvariants(
   // 6. The facade agrees with the records system about every appointment an agent holds.
   const agrees = report('the facade agrees with the records system');
   for (const held of history.held.values()) {
-    const read = toAnswer(await world.fhir(world.tokens[0] as string, 'GET', `Appointment/${held.id}`));
+    const read = toAnswer(await readThrottled(world, `Appointment/${held.id}`));
     const stored = read.appointment as Appointment | undefined;
     const live = (byMarker.get(held.marker) ?? []).find((a) => !INACTIVE.has(a.status));
     const facadeActive = stored !== undefined && stored.status !== 'cancelled';
@@ -129,4 +129,19 @@ export async function checkInvariants(
   }
 
   return [overExisting, ownOverlap, told, refusedMoveStayed, unanswered, perKey, agrees];
+}
+
+/**
+ * A GET by the first agent that waits out the facade's per-client rate limit: reading every held appointment in a
+ * burst can meet it, and a 429 says nothing about the appointment (it was reported as a disagreement before).
+ */
+async function readThrottled(world: CampaignWorld, path: string): Promise<HttpAnswer> {
+  for (let attempt = 0; ; attempt++) {
+    const answer = await world.fhir(world.tokens[0] as string, 'GET', path);
+    if (answer.status !== 429 || attempt >= 20) return answer;
+    const seconds = Number(answer.headers?.get('retry-after') ?? '1');
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(1, Number.isFinite(seconds) ? seconds : 1) * 1000),
+    );
+  }
 }
