@@ -4,6 +4,7 @@
  * overlapping holds exactly one wins — on SQLite and PostgreSQL alike, without dialect-specific constraints.
  */
 import { CLAIM_GRANULARITY_MINUTES } from '../store/availability-queries.js';
+import { releaseAppointmentClaim } from '../store/appointment-claims.js';
 import type { StoreTransaction } from '../store/database.js';
 
 const BUCKET_MS = CLAIM_GRANULARITY_MINUTES * 60_000;
@@ -40,7 +41,9 @@ export async function claimTime(
   await trx.insertInto('booking_claims').values(rows).execute();
 }
 
+/** Releases every claim of the saga: its time and, for a cancel or reschedule, its appointment. */
 export async function releaseClaims(trx: StoreTransaction, tenantId: string, sagaId: string): Promise<void> {
+  await releaseAppointmentClaim(trx, tenantId, sagaId);
   await trx
     .deleteFrom('booking_claims')
     .where('tenant_id', '=', tenantId)

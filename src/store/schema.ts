@@ -197,6 +197,14 @@ export interface BookingClaimsTable {
   saga_id: string;
 }
 
+/** An appointment a cancel or reschedule saga is changing, at the version it started from. */
+export interface BookingAppointmentClaimsTable {
+  tenant_id: string;
+  appointment_id: string;
+  saga_id: string;
+  version_id: number;
+}
+
 /** A request made with an `Idempotency-Key`, and the response to replay. */
 export interface IdempotencyRecordsTable {
   tenant_id: string;
@@ -252,6 +260,7 @@ export interface Database {
   subscriptions: SubscriptionsTable;
   booking_sagas: BookingSagasTable;
   booking_claims: BookingClaimsTable;
+  booking_appointment_claims: BookingAppointmentClaimsTable;
   idempotency_records: IdempotencyRecordsTable;
   patient_registrations: PatientRegistrationsTable;
   patient_registration_locks: PatientRegistrationLocksTable;

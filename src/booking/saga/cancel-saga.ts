@@ -25,7 +25,7 @@ export function cancelSaga(
     tenant,
     start: async (sagaId) => {
       const existing = await existingAppointment(ctx, tenant, appointmentId, options.expectedVersion);
-      const { appointment, upstreamId } = existing;
+      const { appointment, upstreamId, versionId } = existing;
       if (INACTIVE.has(appointment.status)) {
         throw new SagaFailure('invalid-state', `the appointment is already ${appointment.status}`);
       }
@@ -37,9 +37,8 @@ export function cancelSaga(
         appointment,
         upstreamId,
         options.clientId,
-        {
-          cancelReason: reason,
-        },
+        { cancelReason: reason, expectedVersion: options.expectedVersion ?? versionId },
+        { seen: versionId, expected: options.expectedVersion },
       );
       return { saga, upstreamId };
     },

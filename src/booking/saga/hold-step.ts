@@ -4,6 +4,7 @@
  * one wins; a cancel claims nothing.
  */
 import type { Appointment } from '@medplum/fhirtypes';
+import { appointmentVersionInTransaction, claimAppointment } from '../../store/appointment-claims.js';
 import type { StoreTransaction } from '../../store/database.js';
 import { isUniqueViolation } from '../../store/dialect-capabilities.js';
 import type { HoldRequest, SagaKind } from '../booking-types.js';
@@ -25,6 +26,14 @@ export interface HoldPlan {
   sagaRequest: SagaRequest;
   /** A reschedule: the appointment being moved, whose own time does not count as taken. */
   appointmentId?: string;
+  /** A reschedule: the versions of that appointment the change is based on (see {@link claimAppointmentInTransaction}). */
+  appointmentVersion?: AppointmentVersions;
+}
+
+/** The version of an appointment a change was validated against, and the one the caller named (If-Match). */
+export interface AppointmentVersions {
+  seen: number;
+  expected?: number;
 }
 
 /**
@@ -53,6 +62,16 @@ export async function hold(
   const now = ctx.now();
   try {
     await ctx.store.write(async (trx) => {
+      if (plan.appointmentId !== undefined && plan.appointmentVersion !== undefined) {
+        await claimAppointmentInTransaction(
+          ctx,
+          trx,
+          tenantId,
+          plan.appointmentId,
+          saga.id,
+          plan.appointmentVersion,
+        );
+      }
       if (
         await overlapsStoredAppointment(
           trx,
@@ -88,11 +107,13 @@ export async function recordSaga(
   upstreamId: string,
   clientId: string | undefined,
   extra: Partial<SagaRequest>,
+  versions: AppointmentVersions,
 ): Promise<Saga> {
   const tenantId = tenant.config.id;
   const practitioner = participantId(appointment, 'Practitioner') ?? '';
-  await ctx.store.write((trx) =>
-    insertSaga(
+  await ctx.store.write(async (trx) => {
+    await claimAppointmentInTransaction(ctx, trx, tenantId, appointment.id ?? '', sagaId, versions);
+    await insertSaga(
       trx,
       {
         tenantId,
@@ -118,9 +139,51 @@ export async function recordSaga(
       },
       ctx.now(),
       ctx.holdTtlMs,
-    ),
-  );
+    );
+  });
   return readOwnSaga(ctx.store, tenantId, sagaId);
+}
+
+/**
+ * If-Match as compare-and-set (issue 10 item 3): the saga claims the appointment before anything goes upstream,
+ * then compares the stored version with the one the change was based on, in the same transaction. The claim comes
+ * first so the comparison sees every change committed before it: a change commits its new version and releases
+ * its claim in one transaction. A claim held by another saga is a change in flight: refused here, before any
+ * upstream write, as `version-conflict` (412) when the caller named a version — that version is about to be
+ * replaced, or else the caller may retry with it — and as `invalid-state` (409) when it did not.
+ */
+async function claimAppointmentInTransaction(
+  ctx: SagaContext,
+  trx: StoreTransaction,
+  tenantId: string,
+  appointmentId: string,
+  sagaId: string,
+  versions: AppointmentVersions,
+): Promise<void> {
+  const expected = versions.expected ?? versions.seen;
+  try {
+    await claimAppointment(trx, tenantId, appointmentId, sagaId, expected);
+  } catch (err) {
+    if (!isUniqueViolation(ctx.store.capabilities, err)) throw err;
+    if (versions.expected !== undefined) {
+      throw new SagaFailure(
+        'version-conflict',
+        `Appointment/${appointmentId} is being changed by another request; version ${expected} will not stay current`,
+      );
+    }
+    throw new SagaFailure(
+      'invalid-state',
+      `Appointment/${appointmentId} is being changed by another request`,
+    );
+  }
+  const current = await appointmentVersionInTransaction(trx, tenantId, appointmentId);
+  if (current === undefined) throw new SagaFailure('not-found', `Appointment/${appointmentId} is not known`);
+  if (current !== expected) {
+    throw new SagaFailure(
+      versions.expected !== undefined ? 'version-conflict' : 'invalid-state',
+      `Appointment/${appointmentId} is at version ${current}, not ${expected}`,
+    );
+  }
 }
 
 // TODO(issue 9, item 6): busy time from the store belongs to src/availability; kept here while the saga is split.

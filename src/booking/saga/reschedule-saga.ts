@@ -25,7 +25,7 @@ export function rescheduleSaga(
   return runSaga(ctx, {
     tenant,
     start: async (sagaId, alternativesAround) => {
-      const { appointment, upstreamId } = await existingAppointment(
+      const { appointment, upstreamId, versionId } = await existingAppointment(
         ctx,
         tenant,
         appointmentId,
@@ -40,6 +40,7 @@ export function rescheduleSaga(
       const sagaRequest = {
         ...(await upstreamRequest(ctx, tenant.config.id, request)),
         existingUpstreamId: upstreamId,
+        expectedVersion: options.expectedVersion ?? versionId,
       };
       const saga = await hold(ctx, tenant, {
         sagaId,
@@ -48,6 +49,7 @@ export function rescheduleSaga(
         request,
         sagaRequest,
         appointmentId,
+        appointmentVersion: { seen: versionId, expected: options.expectedVersion },
       });
       return { saga, appointment, upstreamId, request, sagaRequest };
     },

@@ -38,6 +38,8 @@ export interface SagaRequest {
   locationUpstreamId: string;
   /** Reschedule and cancel: the appointment's upstream id and the version the caller saw. */
   existingUpstreamId?: string;
+  /** Reschedule and cancel: the version of the appointment the change is based on (If-Match, else as read). */
+  expectedVersion?: number;
   cancelReason?: string;
   /** Holds: the type is for new patients only, checked when the hold is confirmed. */
   newPatientOnly?: boolean;

@@ -9,6 +9,7 @@ import { migration0003Webhooks } from './0003-webhooks.js';
 import { migration0004Booking } from './0004-booking.js';
 import { migration0005SourceHash } from './0005-source-hash.js';
 import { migration0006PatientRegistrations } from './0006-patient-registrations.js';
+import { migration0007AppointmentClaims } from './0007-appointment-claims.js';
 
 const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': migration0001Initial,
@@ -17,6 +18,7 @@ const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0004-booking': migration0004Booking,
   '0005-source-hash': migration0005SourceHash,
   '0006-patient-registrations': migration0006PatientRegistrations,
+  '0007-appointment-claims': migration0007AppointmentClaims,
 });
 
 /** A kysely migration provider over the frozen migration list. */
