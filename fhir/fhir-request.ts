@@ -62,6 +62,20 @@ export function queryValue(request: Pick<FhirRequest, 'query'>, name: string): s
   return request.query.find(([n]) => n === name)?.[1] ?? null;
 }
 
+/**
+ * True when the `Prefer` header asks for `return=OperationOutcome` (https://hl7.org/fhir/R4/http.html#ops): the
+ * answer's hints and warnings instead of the resource.
+ */
+export function prefersOperationOutcome(request: Pick<FhirRequest, 'headers'>): boolean {
+  return (request.headers.prefer ?? '').split(/[,;]/).some(
+    (part) =>
+      part
+        .trim()
+        .toLowerCase()
+        .replace(/\s*=\s*/, '=') === 'return=operationoutcome',
+  );
+}
+
 /** True when the `Prefer` header asks for `handling=strict` (https://hl7.org/fhir/R4/search.html#errors). */
 export function prefersStrictHandling(request: Pick<FhirRequest, 'headers'>): boolean {
   return (request.headers.prefer ?? '').split(/[,;]/).some(

@@ -35,6 +35,12 @@ const bookingSchema = z.strictObject({
   minimumNoticeMinutes: z.number().int().min(0).default(60),
   /** How far ahead slots are offered and bookings accepted; at most the synced horizon. */
   horizonDays: z.number().int().positive().default(90),
+  /**
+   * A booking identical to one the same client made in the last this many minutes (same patient, practitioner,
+   * start and type) is answered with that appointment (200, `duplicate-request`) instead of `409`: agent platforms
+   * retry a slow tool call with the same arguments and no idempotency key. 0 turns it off.
+   */
+  identicalRetryWindowMinutes: z.number().int().min(0).default(10),
 });
 
 const simConnectorSchema = z

@@ -2,17 +2,18 @@
  * `POST [base]/Appointment` (https://hl7.org/fhir/R4/http.html#create): books through the saga (DESIGN.md
  * section 4). `Idempotency-Key` and `If-None-Exist` honoured; `201 Created` with `Location`
  * (`…/Appointment/{id}/_history/{v}`), `ETag` and the booked Appointment; a refusal answers the failure's
- * OperationOutcome (booking-outcome.ts) with alternatives.
+ * OperationOutcome (booking-outcome.ts) with alternatives. A repeat of a booking this client just made (an agent's
+ * keyless retry) answers `200` with that appointment, like a conditional create's match (existing-answer.ts).
  */
-import type { RoutedFhirRequest } from '../fhir-request.js';
+import { prefersOperationOutcome, type RoutedFhirRequest } from '../fhir-request.js';
 import type { FhirRequestContext } from '../access.js';
 import { audited, type InteractionResult } from '../interactions/interaction-deps.js';
-import { versionHeaders } from '../interactions/resource-headers.js';
 import { appointmentDefinition } from '../resources/appointment.js';
 import { readAppointmentInput } from './appointment-input.js';
 import type { BookingHandlerDeps } from './booking-handler-deps.js';
 import { bookingFailureError, writtenHeaders } from './booking-outcome.js';
 import { conditionalMatch } from './conditional-create.js';
+import { existingAnswer } from './existing-answer.js';
 import { withIdempotency } from './idempotency.js';
 
 /** Statuses a new appointment may be sent with: the result is `booked` either way. */
@@ -31,15 +32,7 @@ export function createAppointment(
         appointmentDefinition,
         request.headers['if-none-exist'],
       );
-      if (existing) {
-        const version = Number(existing.meta?.versionId ?? 1);
-        return {
-          status: 200,
-          body: existing,
-          headers: versionHeaders({ versionId: version, lastUpdated: existing.meta?.lastUpdated ?? '' }),
-          resourceIds: [existing.id],
-        };
-      }
+      if (existing) return existingAnswer(existing);
       const base = deps.interaction.baseUrl(ctx);
       const input = await readAppointmentInput(ctx, request.body, {
         statuses: CREATE_STATUSES,
@@ -53,6 +46,19 @@ export function createAppointment(
         .book(ctx.tenant.id, { ...input, patientId: input.patientId as string }, ctx.client?.id);
       if (!outcome.ok) throw bookingFailureError(outcome);
       const id = outcome.appointment.id as string;
+      if (outcome.duplicate) {
+        return existingAnswer(
+          { ...outcome.appointment, id },
+          {
+            base,
+            notice: {
+              code: 'duplicate-request',
+              text: `The same booking was already made by this client: Appointment/${id}`,
+            },
+            outcomeBody: prefersOperationOutcome(request),
+          },
+        );
+      }
       return {
         status: 201,
         body: outcome.appointment,

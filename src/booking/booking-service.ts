@@ -9,6 +9,7 @@ import type { Patient } from '@medplum/fhirtypes';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/database.js';
 import type { BookingOutcome, BookingRequest, HeldTime, HoldOutcome, HoldRequest } from './booking-types.js';
+import { identicalBooking } from './identical-booking.js';
 import type { PatientRegistrationOutcome } from './patient-registration.js';
 import { PatientRegistrar } from './patient-registrar.js';
 import { bookSaga } from './saga/book-saga.js';
@@ -36,6 +37,11 @@ export interface BookingServiceOptions {
    * See {@link SagaCheckpoint}. Default: nothing.
    */
   checkpoint?: (step: SagaCheckpoint) => void | Promise<void>;
+  /**
+   * How long a keyless retry of a booking waits for the identical attempt still in flight before booking on its
+   * own (see `identical-booking.ts`); default 10 s.
+   */
+  identicalWaitMs?: number;
 }
 
 export class BookingService {
@@ -93,9 +99,20 @@ export class BookingService {
     return this.recovery.recover();
   }
 
-  /** Books a new appointment. */
+  /**
+   * Books a new appointment. A booking identical to one this client made moments ago (same patient, practitioner,
+   * start and type) answers that appointment, marked `duplicate`, instead of competing with it for the time;
+   * one still in flight is waited for. Checked before (a retry after the first finished) and after a `slot-taken`
+   * (a retry that raced the first to the claims).
+   */
   async book(tenantId: string, request: BookingRequest, clientId?: string): Promise<BookingOutcome> {
-    return this.inLane(tenantId, (tenant) => bookSaga(this.ctx, tenant, request, clientId));
+    const tenant = this.tenant(tenantId);
+    const waitMs = this.options.identicalWaitMs ?? 10_000;
+    const earlier = await identicalBooking(this.ctx, tenant, request, clientId, waitMs);
+    if (earlier) return earlier;
+    const outcome = await this.inLane(tenantId, (t) => bookSaga(this.ctx, t, request, clientId));
+    if (outcome.ok || outcome.code !== 'slot-taken') return outcome;
+    return (await identicalBooking(this.ctx, tenant, request, clientId, waitMs)) ?? outcome;
   }
 
   /**

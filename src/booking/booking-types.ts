@@ -59,6 +59,11 @@ export interface BookingSuccess {
   bookingId: string;
   /** False when an idempotent replay of the saga found the work already done. */
   created: boolean;
+  /**
+   * True when the request repeated a booking this client had already made (an agent's keyless retry, issue 10
+   * item 7): nothing new was booked, the appointment is that booking's.
+   */
+  duplicate?: boolean;
 }
 
 export type BookingOutcome = BookingSuccess | BookingFailure;

@@ -32,7 +32,7 @@ export interface BookingFacade extends FacadeHarness {
 /** A fresh store, sim and facade with booking routes for every test of the enclosing `describe`. */
 export function useBookingFacade(
   factory: TestStoreFactory,
-  options: { holdSeconds?: number } = {},
+  options: { holdSeconds?: number; clients?: Readonly<Record<string, string>> } = {},
 ): () => BookingFacade {
   const db = useTestStore(factory);
   let current: BookingFacade | undefined;
@@ -51,6 +51,7 @@ export function useBookingFacade(
     let clock: (() => Date) | undefined;
     const harness = await startFacade({
       store,
+      clients: options.clients,
       slotSources: [createComputedSlotSource({ now: () => (clock as () => Date)() })],
       routes: (sync) => {
         clock = sync.clock.now;

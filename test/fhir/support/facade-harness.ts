@@ -11,10 +11,13 @@ import express from 'express';
 import { Client } from 'fhir-kit-client';
 import type { AccessControl, AuditRecord, AuditSink } from '../../../fhir/access.js';
 import { createFhirHandler, type FhirHandler, type FhirHandlerOptions } from '../../../fhir/fhir-handler.js';
+import { createAuthMiddleware } from '../../../fhir/auth-middleware.js';
 import { createFhirRouter } from '../../../fhir/fhir-router.js';
 import { createJsonBodyParser } from '../../../fhir/request-limits.js';
 import { FhirError } from '../../../fhir/operation-outcome.js';
 import type { SearchSource } from '../../../fhir/search/search-sources.js';
+import { createHash } from 'node:crypto';
+import { createClientRegistry } from '../../../src/auth/client-registry.js';
 import { createLogger } from '../../../src/logger.js';
 import type { SimFirmData } from '../../../src/sim/sim-types.js';
 import type { Store } from '../../../src/store/database.js';
@@ -70,6 +73,11 @@ export interface FacadeOptions {
   slotSources?: readonly SearchSource[];
   /** Extra facade routes (writes, operations), built once the sim and the engine are up. */
   routes?: (sync: SyncHarness) => NonNullable<FhirHandlerOptions['routes']>;
+  /**
+   * Bearer tokens of clients (id → token) to authenticate, as the app does; every request then needs one.
+   * Default: no authentication, every request comes from no client.
+   */
+  clients?: Readonly<Record<string, string>>;
 }
 
 export async function startFacade(options: FacadeOptions): Promise<FacadeHarness> {
@@ -106,7 +114,12 @@ export async function startFacade(options: FacadeOptions): Promise<FacadeHarness
   const app = express();
   app.use(
     '/fhir',
-    createFhirRouter({ handler, logger: createLogger('silent'), jsonBody: createJsonBodyParser() }),
+    createFhirRouter({
+      handler,
+      logger: createLogger('silent'),
+      jsonBody: createJsonBodyParser(),
+      authenticate: options.clients && authenticating(options.clients, firm.name),
+    }),
   );
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -140,4 +153,17 @@ export async function startFacade(options: FacadeOptions): Promise<FacadeHarness
       await sync.close();
     },
   };
+}
+
+function authenticating(clients: Readonly<Record<string, string>>, tenant: string) {
+  return createAuthMiddleware({
+    clients: createClientRegistry(
+      Object.entries(clients).map(([id, token]) => ({
+        id,
+        tokenSha256: createHash('sha256').update(token, 'utf8').digest('hex'),
+        scopes: ['system/*.cruds'],
+        tenants: [tenant],
+      })),
+    ),
+  });
 }
