@@ -84,7 +84,7 @@ export async function runCampaign(world: CampaignWorld, options: CampaignOptions
       const index = next++;
       const roll = random.next();
       if (roll < 0.45) await book(index, agent, random.next() < 0.7);
-      else if (roll < 0.55) await retryWithoutKey(agent);
+      else if (roll < 0.55) await retryWithoutKey();
       else if (roll < 0.65) await reschedule(index, agent);
       else if (roll < 0.73) await cancel(index, agent);
       else if (roll < 0.9) await frontDeskBook(index);
@@ -124,11 +124,13 @@ export async function runCampaign(world: CampaignWorld, options: CampaignOptions
   }
 
   /** An agent platform retrying a tool call: the identical booking again, without a key. */
-  async function retryWithoutKey(agent: number): Promise<void> {
+  async function retryWithoutKey(): Promise<void> {
     const candidates = history.bookOps().filter((o) => o.key === undefined && o.answers.length > 0);
     if (candidates.length === 0) return;
-    // The retry's answers belong to the original request (same patient, same time, same body).
-    await sendBooking(random.pick(candidates), agent);
+    // The retry's answers belong to the original request (same patient, same time, same body), and it comes from
+    // the platform that made that request: the same client.
+    const original = random.pick(candidates);
+    await sendBooking(original, original.agent);
   }
 
   async function reschedule(index: number, agent: number): Promise<void> {
