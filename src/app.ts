@@ -188,6 +188,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         now: options.now,
         rules: createStoreBookingRules(store),
         tenants: tenantConnectors,
+        metrics,
       });
       sync = createSyncEngine({
         store,

@@ -9,6 +9,7 @@ import { practitionerDefinition } from './practitioner.js';
 import type { ResourceDefinition } from './resource-definition.js';
 import { scheduleDefinition } from './schedule.js';
 import { slotDefinition } from './slot.js';
+import { taskDefinition } from './task.js';
 
 export const SUPPORTED_RESOURCES: readonly ResourceDefinition[] = [
   patientDefinition,
@@ -17,6 +18,7 @@ export const SUPPORTED_RESOURCES: readonly ResourceDefinition[] = [
   scheduleDefinition,
   slotDefinition,
   appointmentDefinition,
+  taskDefinition,
 ];
 
 /** The definition of `type`, if the facade serves it. */

@@ -5,6 +5,7 @@
  * and releases; an unknown outcome is reconciled by marker, never re-sent blindly.
  */
 import { bulkhead, type BulkheadPolicy } from 'cockatiel';
+import { Counter, type Registry } from 'prom-client';
 import type { Patient } from '@medplum/fhirtypes';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/database.js';
@@ -42,6 +43,8 @@ export interface BookingServiceOptions {
    * own (see `identical-booking.ts`); default 10 s.
    */
   identicalWaitMs?: number;
+  /** Where `switchboard_booking_needs_attention_total` is registered; none in tests that do not ask. */
+  metrics?: Registry;
 }
 
 export class BookingService {
@@ -58,6 +61,14 @@ export class BookingService {
 
   constructor(private readonly options: BookingServiceOptions) {
     this.tenants = new Map(options.tenants.map((t) => [t.config.id, t]));
+    const attention = options.metrics
+      ? new Counter({
+          name: 'switchboard_booking_needs_attention_total',
+          help: 'Bookings handed to the practice staff as a manual-intervention Task',
+          labelNames: ['tenant'],
+          registers: [options.metrics],
+        })
+      : undefined;
     this.ctx = {
       store: options.store,
       rules: options.rules,
@@ -66,6 +77,7 @@ export class BookingService {
       holdTtlMs: options.holdTtlMs ?? 60_000,
       checkpoint: options.checkpoint ?? (() => undefined),
       active: new Set<string>(),
+      needsAttention: (tenantId) => attention?.inc({ tenant: tenantId }),
     };
     this.recovery = new SagaRecovery(this.ctx, [...this.tenants.values()]);
     this.registrations = new PatientRegistrar({ store: options.store, now: this.ctx.now });

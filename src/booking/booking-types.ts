@@ -83,7 +83,13 @@ export type SagaState =
   /** Undoing an upstream write (a conflict found after writing). */
   | 'compensating'
   /** Finished without a booking: hold released, anything written upstream undone. */
-  | 'released';
+  | 'released'
+  /**
+   * Ended by handing it to the practice's staff: what was written upstream could not be undone automatically (the
+   * original time was taken meanwhile, the records system refuses the cancel). A manual-intervention `Task` says
+   * what to do; the saga's claims are released, recovery no longer touches it.
+   */
+  | 'needs-attention';
 
 /**
  * What a saga does. `hold` only claims time (IHE ITI-116 `$hold`): nothing goes upstream until it is confirmed,

@@ -39,6 +39,8 @@ export const EVENT_TYPES = [
   'booking.rolled-back',
   'booking.hold-released',
   'booking.hold-expired',
+  // A saga handed to the practice's staff: a manual-intervention Task was opened.
+  'booking.needs-attention',
   // Health of sync and of webhook delivery.
   'sync.health-changed',
   'subscription.disabled',

@@ -32,6 +32,7 @@ const EXPECTED: Record<EventType, readonly TopicId[]> = {
   'booking.rolled-back': ['booking-failed'],
   'booking.hold-released': [],
   'booking.hold-expired': [],
+  'booking.needs-attention': ['booking-needs-attention'],
   'sync.health-changed': ['sync-health'],
   'subscription.disabled': ['sync-health'],
   'subscription.enabled': ['sync-health'],

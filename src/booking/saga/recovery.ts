@@ -103,11 +103,18 @@ export class SagaRecovery {
         log.info('finished an abandoned saga');
         return;
       }
-      case 'compensating':
+      case 'compensating': {
+        // Backoff: each failed attempt doubles the wait before the next (the first waited the hold TTL).
+        const attempts = saga.request.compensationAttempts ?? 0;
+        const wait = ctx.holdTtlMs * 2 ** Math.min(Math.max(attempts - 1, 0), 5);
+        if (Date.parse(saga.updatedAt) > ctx.now().getTime() - wait) return;
         await compensate(ctx, tenant, saga, 'finishing an interrupted rollback');
+        log.info('finished an interrupted rollback');
         return;
+      }
       case 'committed':
       case 'released':
+      case 'needs-attention':
         return;
     }
   }

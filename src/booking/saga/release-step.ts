@@ -25,7 +25,7 @@ export async function releaseSaga(
   const now = ctx.now();
   return ctx.store.write(async (trx) => {
     const saga = await readSagaInTransaction(trx, tenantId, sagaId);
-    if (!saga || saga.state === 'released' || saga.state === 'committed') return false;
+    if (!saga || ['released', 'committed', 'needs-attention'].includes(saga.state)) return false;
     if (
       (guard.updatedAt !== undefined && saga.updated_at !== guard.updatedAt) ||
       (guard.kind !== undefined && saga.kind !== guard.kind) ||

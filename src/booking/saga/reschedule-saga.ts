@@ -37,10 +37,19 @@ export function rescheduleSaga(
       const request = requestFromAppointment(appointment, change.start, change.minutes);
       alternativesAround(request);
       await validate(ctx, tenant, { ...request, ignoreAppointmentId: appointmentId });
+      const originalStart = Date.parse(appointment.start ?? '');
+      const originalEnd = Date.parse(appointment.end ?? '');
       const sagaRequest = {
         ...(await upstreamRequest(ctx, tenant.config.id, request)),
         existingUpstreamId: upstreamId,
         expectedVersion: options.expectedVersion ?? versionId,
+        // Where it was, so a reschedule that loses its race at verify can be moved back there.
+        original: {
+          start: new Date(originalStart).toISOString(),
+          minutes: Math.round((originalEnd - originalStart) / 60_000) || request.minutes,
+          marker: tenant.connector.markerOf(appointment) ?? tenant.connector.correlationMarker(sagaId),
+          comment: appointment.comment,
+        },
       };
       const saga = await hold(ctx, tenant, {
         sagaId,

@@ -14,7 +14,7 @@ import {
 import { releaseSaga } from './release-step.js';
 import type { BookingTenant, SagaContext } from './saga-context.js';
 import { SagaFailure, classify } from './saga-failure.js';
-import { readSaga, type Saga } from './saga-store.js';
+import { readSaga, updateSaga, type Saga } from './saga-store.js';
 
 /** One saga of one kind, as {@link runSaga} runs it. */
 export interface SagaRun<Started extends { saga: Saga }, Success> {
@@ -75,12 +75,34 @@ export async function failSaga(
     ctx.logger.error({ err, tenant: tenant.config.id, saga: sagaId }, 'booking failed unexpectedly');
   }
   const saga = await readSaga(ctx.store, tenant.config.id, sagaId);
-  if (saga && saga.state !== 'committed' && saga.state !== 'released') {
-    if (saga.state === 'unknown') {
-      // Outcome still unknown after reconciling: leave it to the recovery worker, which keeps looking.
-    } else {
-      await releaseSaga(ctx, tenant.config.id, sagaId, failure.detail, 'booking.failed', failure.code);
+  const inFlight = saga !== undefined && afterWrite(saga, err);
+  if (saga && inFlight) {
+    // The write may stand upstream: never released here. The recovery worker reconciles by marker (or finishes
+    // the compensation) and only then releases; the answer must not say "nothing was booked".
+    if (saga.state === 'writing' || saga.state === 'written') {
+      await updateSaga(
+        ctx.store,
+        saga.tenantId,
+        saga.id,
+        { state: 'unknown', errorDetail: failure.detail },
+        ctx.now(),
+      );
     }
+    ctx.logger.warn(
+      { err, tenant: tenant.config.id, saga: sagaId },
+      'saga left to reconciliation after its write',
+    );
+    return {
+      ok: false,
+      code: 'ehr-unavailable',
+      message: patientMessages['ehr-unavailable'],
+      retryAfterSeconds: failure.code === 'ehr-unavailable' ? failure.retryAfterSeconds : 5,
+      alternatives: [],
+      bookingId: sagaId,
+    };
+  }
+  if (saga && saga.state !== 'committed' && saga.state !== 'released' && saga.state !== 'needs-attention') {
+    await releaseSaga(ctx, tenant.config.id, sagaId, failure.detail, 'booking.failed', failure.code);
   }
   const alternatives =
     request && ['slot-taken', 'outside-hours', 'provider-unavailable', 'rule-violated'].includes(failure.code)
@@ -94,4 +116,24 @@ export async function failSaga(
     alternatives,
     bookingId: saga ? sagaId : undefined,
   };
+}
+
+/**
+ * True when the saga's write may stand upstream: it was sent (`writing`) and did not fail definitely before being
+ * applied, or it was written, or its outcome is unknown, or its compensation has not finished.
+ */
+function afterWrite(saga: Saga, err: unknown): boolean {
+  switch (saga.state) {
+    case 'writing':
+      return !(isUpstreamError(err) && err.outcome === 'not-applied');
+    case 'unknown':
+    case 'written':
+    case 'compensating':
+      return true;
+    case 'held':
+    case 'committed':
+    case 'released':
+    case 'needs-attention':
+      return false;
+  }
 }

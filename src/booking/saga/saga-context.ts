@@ -60,4 +60,6 @@ export interface SagaContext {
   readonly checkpoint: (step: SagaCheckpoint) => void | Promise<void>;
   /** Sagas this process is running, so recovery never races them. */
   readonly active: Set<string>;
+  /** Counts a saga handed to the practice's staff (a manual-intervention Task), for the metrics. */
+  readonly needsAttention: (tenantId: string, reason: string) => void;
 }

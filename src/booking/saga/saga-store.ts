@@ -45,6 +45,10 @@ export interface SagaRequest {
   newPatientOnly?: boolean;
   /** The saga began as a `$hold` (it keeps this when it is confirmed and becomes a booking). */
   fromHold?: boolean;
+  /** Reschedule: where the appointment was, so a reschedule that loses its race is moved back there. */
+  original?: { start: string; minutes: number; marker: string; comment?: string };
+  /** Compensation attempts so far (recovery backs off between them and hands over to staff after a few). */
+  compensationAttempts?: number;
 }
 
 export type NewSaga = Pick<

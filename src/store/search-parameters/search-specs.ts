@@ -12,6 +12,7 @@ import { practitionerSearch } from './practitioner.js';
 import { scheduleSearch } from './schedule.js';
 import type { ResourceSearchSpec, SearchParamDefinition } from './search-parameter.js';
 import { slotSearch } from './slot.js';
+import { taskSearch } from './task.js';
 
 export const SEARCH_SPECS: readonly ResourceSearchSpec[] = [
   patientSearch,
@@ -21,6 +22,7 @@ export const SEARCH_SPECS: readonly ResourceSearchSpec[] = [
   scheduleSearch,
   slotSearch,
   appointmentSearch,
+  taskSearch,
 ];
 
 /** The search spec of `resourceType`, if it has one. */

@@ -17,6 +17,7 @@
  *   notification (Argonaut's "smart polling"). The Appointment or block (busy-unavailable Slot) that caused the
  *   change, and the previous Schedule when an appointment moved between schedules, are sent as
  *   `additional-context`;
+ * - `booking-needs-attention`: the manual-intervention Task (whose own focus is the Appointment);
  * - `sync-health`: no resource for `sync.health-changed` (the event detail rides in the Standard Webhooks
  *   envelope; FHIR subscribers read `/status`), the Subscription for `subscription.disabled|enabled`.
  */
@@ -39,6 +40,7 @@ export const TOPIC_IDS = [
   'patient-created',
   'patient-changed',
   'booking-failed',
+  'booking-needs-attention',
   'sync-health',
 ] as const;
 export type TopicId = (typeof TOPIC_IDS)[number];
@@ -203,6 +205,18 @@ const definitions: readonly Omit<TopicDefinition, 'url' | 'eventTypes'>[] = [
     filters: APPOINTMENT_FILTERS,
   },
   {
+    id: 'booking-needs-attention',
+    name: 'BookingNeedsAttention',
+    title: 'Booking needs the practice staff',
+    description:
+      'A booking, reschedule or cancel that Switchboard could not finish or undo by itself (the original time was ' +
+      'taken meanwhile, the records system refuses the cancel). The focus is the manual-intervention Task, whose ' +
+      'focus is the Appointment.',
+    focusType: 'Task',
+    interactions: ['create'],
+    filters: [],
+  },
+  {
     id: 'sync-health',
     name: 'SyncHealth',
     title: 'Sync and delivery health',
@@ -244,6 +258,7 @@ export const EVENT_TOPICS: Readonly<Record<EventType, readonly TopicId[]>> = {
   'location.deleted': [],
   'booking.failed': ['booking-failed'],
   'booking.rolled-back': ['booking-failed'],
+  'booking.needs-attention': ['booking-needs-attention'],
   'booking.hold-released': [],
   'booking.hold-expired': [],
   'sync.health-changed': ['sync-health'],
