@@ -41,7 +41,19 @@ const bookingSchema = z.strictObject({
    * retry a slow tool call with the same arguments and no idempotency key. 0 turns it off.
    */
   identicalRetryWindowMinutes: z.number().int().min(0).default(10),
+  /**
+   * How long a booking may take before it is answered `202 booking-pending` (its saga goes on; the same
+   * Idempotency-Key gives the final answer). Default {@link DEFAULT_RESPONSE_DEADLINE_MS}.
+   */
+  responseDeadlineMs: z.number().int().positive().optional(),
 });
+
+/**
+ * Default of `booking.responseDeadlineMs`: voice-agent platforms give a tool call about 2.5 s (one popular
+ * platform's default), then retry without a key; 2 s leaves half a second for the network and the agent's own
+ * overhead, so the agent hears "being confirmed" instead of timing out and double-booking.
+ */
+export const DEFAULT_RESPONSE_DEADLINE_MS = 2_000;
 
 const simConnectorSchema = z
   .strictObject({

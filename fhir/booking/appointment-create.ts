@@ -7,11 +7,15 @@
  */
 import { prefersOperationOutcome, type RoutedFhirRequest } from '../fhir-request.js';
 import type { FhirRequestContext } from '../access.js';
-import { audited, type InteractionResult } from '../interactions/interaction-deps.js';
+import { audited, type AuditedResult, type InteractionResult } from '../interactions/interaction-deps.js';
+import { versionHeaders } from '../interactions/resource-headers.js';
 import { appointmentDefinition } from '../resources/appointment.js';
 import { readAppointmentInput } from './appointment-input.js';
 import type { BookingHandlerDeps } from './booking-handler-deps.js';
-import { bookingFailureError, writtenHeaders } from './booking-outcome.js';
+import { BOOKING_ID_HEADER, bookingFailureError, writtenHeaders } from './booking-outcome.js';
+import type { BookingOutcome } from '../../src/booking/booking-types.js';
+import type { StoredResponse } from '../../src/booking/idempotency-store.js';
+import { FhirError } from '../operation-outcome.js';
 import { conditionalMatch } from './conditional-create.js';
 import { existingAnswer } from './existing-answer.js';
 import { withIdempotency } from './idempotency.js';
@@ -25,46 +29,72 @@ export function createAppointment(
   request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
   return audited(ctx, deps.interaction, 'create', 'Appointment', () =>
-    withIdempotency(ctx, request, deps.now(), async () => {
-      const existing = await conditionalMatch(
-        ctx,
-        deps.interaction,
-        appointmentDefinition,
-        request.headers['if-none-exist'],
-      );
-      if (existing) return existingAnswer(existing);
-      const base = deps.interaction.baseUrl(ctx);
-      const input = await readAppointmentInput(ctx, request.body, {
-        statuses: CREATE_STATUSES,
-        id: 'forbid',
-        patient: 'required',
-        base,
-        now: deps.now(),
-      });
-      const outcome = await deps
-        .booking()
-        .book(ctx.tenant.id, { ...input, patientId: input.patientId as string }, ctx.client?.id);
-      if (!outcome.ok) throw bookingFailureError(outcome);
-      const id = outcome.appointment.id as string;
-      if (outcome.duplicate) {
-        return existingAnswer(
-          { ...outcome.appointment, id },
-          {
-            base,
-            notice: {
-              code: 'duplicate-request',
-              text: `The same booking was already made by this client: Appointment/${id}`,
-            },
-            outcomeBody: prefersOperationOutcome(request),
-          },
+    withIdempotency(
+      ctx,
+      request,
+      deps.now(),
+      async () => {
+        const existing = await conditionalMatch(
+          ctx,
+          deps.interaction,
+          appointmentDefinition,
+          request.headers['if-none-exist'],
         );
-      }
-      return {
-        status: 201,
-        body: outcome.appointment,
-        headers: writtenHeaders(base, outcome.appointment, outcome.versionId, { location: true }),
-        resourceIds: [id],
-      };
-    }),
+        if (existing) return existingAnswer(existing);
+        const base = deps.interaction.baseUrl(ctx);
+        const input = await readAppointmentInput(ctx, request.body, {
+          statuses: CREATE_STATUSES,
+          id: 'forbid',
+          patient: 'required',
+          base,
+          now: deps.now(),
+        });
+        const outcome = await deps
+          .booking()
+          .book(ctx.tenant.id, { ...input, patientId: input.patientId as string }, ctx.client?.id);
+        if (outcome.ok && outcome.duplicate) {
+          const id = outcome.appointment.id as string;
+          return existingAnswer(
+            { ...outcome.appointment, id },
+            {
+              base,
+              notice: {
+                code: 'duplicate-request',
+                text: `The same booking was already made by this client: Appointment/${id}`,
+              },
+              outcomeBody: prefersOperationOutcome(request),
+            },
+          );
+        }
+        return bookedAnswer(base, outcome);
+      },
+      (pending) => settlePending(ctx, deps, pending),
+    ),
   );
+}
+
+/** `201` with the booked appointment, or the failure (`202` while the booking is pending). */
+function bookedAnswer(base: string, outcome: BookingOutcome): AuditedResult {
+  if (!outcome.ok) throw bookingFailureError(outcome);
+  const id = outcome.appointment.id as string;
+  return {
+    status: 201,
+    body: outcome.appointment,
+    headers: writtenHeaders(base, outcome.appointment, outcome.versionId, { location: true }),
+    resourceIds: [id],
+  };
+}
+
+/** A replayed `202 booking-pending`: the booking's answer as it stands now. */
+async function settlePending(
+  ctx: FhirRequestContext,
+  deps: BookingHandlerDeps,
+  pending: StoredResponse,
+): Promise<AuditedResult> {
+  const bookingId = Object.entries(pending.headers).find(
+    ([name]) => name.toLowerCase() === BOOKING_ID_HEADER.toLowerCase(),
+  )?.[1];
+  if (!bookingId) throw new FhirError(202, pending.body as FhirError['outcome'], pending.headers);
+  const outcome = await deps.booking().outcomeOf(ctx.tenant.id, bookingId);
+  return bookedAnswer(deps.interaction.baseUrl(ctx), outcome);
 }

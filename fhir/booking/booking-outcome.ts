@@ -8,7 +8,8 @@
  *   is referenced from the request body (the request's own URL was fine, its content names something unknown), 404
  *   when it is the URL's target (`PUT/PATCH Appointment/{id}`); `version-conflict` 412 `conflict`;
  *   `invalid-state` 409 `conflict` (the target's current state forbids the change); `ehr-unavailable` 503
- *   `transient` and `rate-limited` 429 `throttled`, both with `Retry-After`; `ehr-rejected` 422 `processing`.
+ *   `transient` and `rate-limited` 429 `throttled`, both with `Retry-After`; `ehr-rejected` 422 `processing`;
+ *   `booking-pending` 202 `informational` (severity `information`) with `Retry-After` and {@link BOOKING_ID_HEADER}.
  * - The first issue carries Switchboard's precise code in `details.coding` (system {@link SWITCHBOARD_ISSUE_SYSTEM})
  *   and the patient-safe message in `details.text` and `diagnostics`.
  * - Alternatives are the free Slots themselves, as `OperationOutcome.contained` resources, each pointed at by one
@@ -39,7 +40,12 @@ const ANSWERS: Record<BookingFailureCode, { status: number; code: IssueType }> =
   'ehr-unavailable': { status: 503, code: 'transient' },
   'rate-limited': { status: 429, code: 'throttled' },
   'ehr-rejected': { status: 422, code: 'processing' },
+  // Not a failure: the outcome is not known yet (issue 10 item 1); the same Idempotency-Key gives it later.
+  'booking-pending': { status: 202, code: 'informational' },
 };
+
+/** On a `202 booking-pending` answer: the booking (saga) id a replay of its Idempotency-Key asks about. */
+export const BOOKING_ID_HEADER = 'X-Booking-Id';
 
 export interface FailureOptions {
   /** Where a `not-found` thing was named: the request body (422) or the URL (404). Default `body`. */
@@ -56,12 +62,16 @@ export function bookingFailureError(failure: BookingFailure, options: FailureOpt
   if (failure.code === 'ehr-unavailable' || failure.code === 'rate-limited') {
     headers['Retry-After'] = String(Math.max(1, Math.ceil(failure.retryAfterSeconds ?? 5)));
   }
+  if (failure.code === 'booking-pending' && failure.bookingId) {
+    headers[BOOKING_ID_HEADER] = failure.bookingId;
+    headers['Retry-After'] = '2';
+  }
   return new FhirError(status, failureOutcome(failure, answer.code, options.expression), headers);
 }
 
 function failureOutcome(failure: BookingFailure, code: IssueType, expression?: string): OperationOutcome {
   const main: OperationOutcomeIssue = {
-    severity: 'error',
+    severity: failure.code === 'booking-pending' ? 'information' : 'error',
     code,
     details: {
       coding: [{ system: SWITCHBOARD_ISSUE_SYSTEM, code: failure.code }],

@@ -8,6 +8,8 @@
  *   a different request → 422; while the first request still runs → 409 with `Retry-After`;
  * - records are kept {@link IDEMPOTENCY_RETENTION_MS} (24 h), as the CapabilityStatement documents; expired
  *   ones are purged.
+ * A `202 booking-pending` is stored bound to its booking: a replay asks the booking again (`settle`) and, once it
+ * has ended, stores and answers the final response instead.
  * Outcomes a retry should not see again — 5xx and 429 (the records system was unreachable or busy, nothing was
  * booked) — are not stored: the key is released so the retry runs afresh (the saga's claims and marker keep that
  * safe). Errors are OperationOutcomes like every answer of the facade, not `application/problem+json`.
@@ -21,7 +23,9 @@ import {
   completeIdempotencyKey,
   forgetIdempotencyKey,
   type IdempotencyScope,
+  type StoredResponse,
 } from '../../src/booking/idempotency-store.js';
+import { settlePendingIdempotencyKey } from '../../src/store/idempotency-settle.js';
 import { canonicalJson } from '../../src/store/content-hash.js';
 import type { FhirRequestContext } from '../access.js';
 import type { AuditedResult } from '../interactions/interaction-deps.js';
@@ -43,6 +47,7 @@ export async function withIdempotency(
   request: FhirRequest,
   now: Date,
   run: () => Promise<AuditedResult>,
+  settle?: (pending: StoredResponse) => Promise<AuditedResult>,
 ): Promise<AuditedResult> {
   const header = request.headers['idempotency-key'];
   if (header === undefined) return run();
@@ -76,6 +81,8 @@ export async function withIdempotency(
         { 'Retry-After': '1' },
       );
     case 'replay': {
+      // A stored `202 booking-pending` stays bound to its booking: ask again, and keep the final answer.
+      if (claim.response.status === 202 && settle) return settled(ctx, scope, claim.response, settle);
       const { status, headers, body } = claim.response;
       if (status >= 400) throw new FhirError(status, body as FhirError['outcome'], headers);
       const resource = body as Resource | undefined;
@@ -110,6 +117,38 @@ export async function withIdempotency(
     });
   }
   return result;
+}
+
+/** The answer of a pending booking as it stands now; a final one replaces the stored `202`. */
+async function settled(
+  ctx: FhirRequestContext,
+  scope: IdempotencyScope,
+  pending: StoredResponse,
+  settle: (pending: StoredResponse) => Promise<AuditedResult>,
+): Promise<AuditedResult> {
+  try {
+    const result = await settle(pending);
+    if (result.status !== 202) {
+      await settlePendingIdempotencyKey(ctx.store, scope, {
+        status: result.status,
+        headers: result.headers ?? {},
+        body: result.body,
+      });
+    }
+    return result;
+  } catch (err) {
+    // Ended without a booking and worth retrying (5xx, 429): the key is freed, like a first answer of that kind.
+    if (err instanceof FhirError && (err.status >= 500 || err.status === 429)) {
+      await forgetIdempotencyKey(ctx.store, scope);
+    } else if (err instanceof FhirError && err.status !== 202) {
+      await settlePendingIdempotencyKey(ctx.store, scope, {
+        status: err.status,
+        headers: err.headers,
+        body: err.outcome,
+      });
+    }
+    throw err;
+  }
 }
 
 /** The key of a Structured Field string (`"abc"`, with `\"` and `\\` escapes) or a bare token. */

@@ -5,7 +5,10 @@
  * and releases; an unknown outcome is reconciled by marker, never re-sent blindly.
  */
 import { bulkhead, type BulkheadPolicy } from 'cockatiel';
+import { randomUUID } from 'node:crypto';
 import { Counter, type Registry } from 'prom-client';
+import { DEFAULT_RESPONSE_DEADLINE_MS } from '../config.js';
+import { appendJournal } from '../events/change-writer.js';
 import type { Patient } from '@medplum/fhirtypes';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/database.js';
@@ -13,11 +16,13 @@ import type { BookingOutcome, BookingRequest, HeldTime, HoldOutcome, HoldRequest
 import { identicalBooking } from './identical-booking.js';
 import type { PatientRegistrationOutcome } from './patient-registration.js';
 import { PatientRegistrar } from './patient-registrar.js';
+import { withinDeadline } from './response-deadline.js';
 import { bookSaga } from './saga/book-saga.js';
 import { cancelSaga } from './saga/cancel-saga.js';
 import { confirmHoldSaga, holdSaga, readHold, releaseHoldSaga } from './saga/hold-saga.js';
 import { SagaRecovery } from './saga/recovery.js';
 import { rescheduleSaga } from './saga/reschedule-saga.js';
+import { sagaOutcome } from './saga/saga-outcome.js';
 import type { BookingRules, BookingTenant, SagaCheckpoint, SagaContext } from './saga/saga-context.js';
 
 export type { BookingRules, BookingTenant, RuleVerdict, SagaCheckpoint } from './saga/saga-context.js';
@@ -119,12 +124,43 @@ export class BookingService {
    */
   async book(tenantId: string, request: BookingRequest, clientId?: string): Promise<BookingOutcome> {
     const tenant = this.tenant(tenantId);
-    const waitMs = this.options.identicalWaitMs ?? 10_000;
+    const deadline = tenant.config.booking.responseDeadlineMs ?? DEFAULT_RESPONSE_DEADLINE_MS;
+    // Waiting for an identical attempt still in flight must not outlast the caller's own deadline.
+    const waitMs = Math.min(this.options.identicalWaitMs ?? 10_000, deadline);
     const earlier = await identicalBooking(this.ctx, tenant, request, clientId, waitMs);
     if (earlier) return earlier;
-    const outcome = await this.inLane(tenantId, (t) => bookSaga(this.ctx, t, request, clientId));
-    if (outcome.ok || outcome.code !== 'slot-taken') return outcome;
-    return (await identicalBooking(this.ctx, tenant, request, clientId, waitMs)) ?? outcome;
+    const sagaId = randomUUID();
+    const running = this.inLane(tenantId, (t) => bookSaga(this.ctx, t, request, clientId, sagaId)).then(
+      async (outcome) =>
+        // A retry that reached the claims at the same moment as its identical first attempt lost to it.
+        outcome.ok || outcome.code !== 'slot-taken'
+          ? outcome
+          : ((await identicalBooking(this.ctx, tenant, request, clientId, waitMs)) ?? outcome),
+    );
+    return withinDeadline(running, deadline, sagaId, (outcome) => this.resolved(tenantId, outcome));
+  }
+
+  /**
+   * The outcome of booking `bookingId` as it stands now: the appointment once committed, the failure once ended
+   * without one, else `booking-pending` (what a replayed Idempotency-Key of a `202` answers).
+   */
+  outcomeOf(tenantId: string, bookingId: string): Promise<BookingOutcome> {
+    return sagaOutcome(this.ctx, tenantId, bookingId);
+  }
+
+  /** A booking answered `booking-pending` has ended: a success is journalled as `booking.confirmed`. */
+  private async resolved(tenantId: string, outcome: BookingOutcome): Promise<void> {
+    if (!outcome.ok) return; // Its release already journalled booking.failed or booking.rolled-back.
+    await appendJournal(this.ctx.store, tenantId, [
+      {
+        eventType: 'booking.confirmed',
+        resourceType: 'Appointment',
+        resourceId: outcome.appointment.id,
+        payload: { bookingId: outcome.bookingId },
+      },
+    ]).catch((err: unknown) =>
+      this.ctx.logger.warn({ err, tenant: tenantId }, 'journalling booking.confirmed failed'),
+    );
   }
 
   /**

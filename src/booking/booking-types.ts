@@ -37,7 +37,12 @@ export type BookingFailureCode =
   /** The records system asked us to slow down. */
   | 'rate-limited'
   /** The records system refused the write as invalid. */
-  | 'ehr-rejected';
+  | 'ehr-rejected'
+  /**
+   * Not a failure yet: the outcome is unknown at the response deadline (or the write's answer was lost) and the
+   * saga goes on; answered `202`, the same Idempotency-Key gives the final answer once known.
+   */
+  | 'booking-pending';
 
 export interface BookingFailure {
   ok: false;
@@ -138,4 +143,5 @@ export const patientMessages: Record<BookingFailureCode, string> = {
   'ehr-unavailable': 'The practice’s system is not answering right now; please try again in a moment.',
   'rate-limited': 'The practice’s system is busy; please try again in a moment.',
   'ehr-rejected': 'The practice’s system did not accept that appointment.',
+  'booking-pending': 'Your booking is being confirmed with the practice; I’ll confirm in a moment.',
 };

@@ -34,7 +34,8 @@ export const EVENT_TYPES = [
   'appointment.deleted',
   'appointment.no-show',
   ...RESOURCE_EVENT_TYPES,
-  // The booking saga's failures and hold releases.
+  // The booking saga's failures and hold releases; a booking answered pending that was then confirmed.
+  'booking.confirmed',
   'booking.failed',
   'booking.rolled-back',
   'booking.hold-released',

@@ -28,6 +28,7 @@ const EXPECTED: Record<EventType, readonly TopicId[]> = {
   'location.created': [],
   'location.changed': [],
   'location.deleted': [],
+  'booking.confirmed': ['appointment-booked'],
   'booking.failed': ['booking-failed'],
   'booking.rolled-back': ['booking-failed'],
   'booking.hold-released': [],

@@ -70,6 +70,9 @@ export async function startSyncHarness(options: SyncHarnessOptions): Promise<Syn
         timeoutMs: 2000,
       },
       sync: { hotIntervalSeconds: 2, warmIntervalSeconds: 60, patientsIntervalSeconds: 10, horizonDays: 90 },
+      // A loaded test run must not meet the agent-facing response deadline (202 booking-pending) by accident;
+      // the tests of that deadline set their own.
+      booking: { responseDeadlineMs: 30_000 },
     })),
   });
   const connectors = config.tenants.map(

@@ -18,9 +18,11 @@ export function bookSaga(
   tenant: BookingTenant,
   request: BookingRequest,
   clientId?: string,
+  sagaId?: string,
 ): Promise<BookingOutcome> {
   return runSaga(ctx, {
     tenant,
+    sagaId,
     request,
     start: async (sagaId) => {
       const { newPatientOnly } = await validate(ctx, tenant, request);

@@ -68,7 +68,7 @@ export async function compensate(
     });
     return;
   }
-  await releaseSaga(ctx, saga.tenantId, saga.id, why, 'booking.rolled-back');
+  await releaseSaga(ctx, saga.tenantId, saga.id, why, 'booking.rolled-back', 'slot-taken');
 }
 
 /** Cancels the booking's appointment unless it is already gone (a retried compensation). */

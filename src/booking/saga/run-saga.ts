@@ -78,7 +78,7 @@ export async function failSaga(
   const inFlight = saga !== undefined && afterWrite(saga, err);
   if (saga && inFlight) {
     // The write may stand upstream: never released here. The recovery worker reconciles by marker (or finishes
-    // the compensation) and only then releases; the answer must not say "nothing was booked".
+    // the compensation) and only then releases; the answer is `booking-pending`, never "nothing was booked".
     if (saga.state === 'writing' || saga.state === 'written') {
       await updateSaga(
         ctx.store,
@@ -92,14 +92,7 @@ export async function failSaga(
       { err, tenant: tenant.config.id, saga: sagaId },
       'saga left to reconciliation after its write',
     );
-    return {
-      ok: false,
-      code: 'ehr-unavailable',
-      message: patientMessages['ehr-unavailable'],
-      retryAfterSeconds: failure.code === 'ehr-unavailable' ? failure.retryAfterSeconds : 5,
-      alternatives: [],
-      bookingId: sagaId,
-    };
+    return pendingOutcome(sagaId);
   }
   if (saga && saga.state !== 'committed' && saga.state !== 'released' && saga.state !== 'needs-attention') {
     await releaseSaga(ctx, tenant.config.id, sagaId, failure.detail, 'booking.failed', failure.code);
@@ -136,4 +129,15 @@ function afterWrite(saga: Saga, err: unknown): boolean {
     case 'needs-attention':
       return false;
   }
+}
+
+/** The answer while a saga's outcome is not known yet: `booking-pending`, with the saga to ask about later. */
+export function pendingOutcome(sagaId: string): BookingFailure {
+  return {
+    ok: false,
+    code: 'booking-pending',
+    message: patientMessages['booking-pending'],
+    alternatives: [],
+    bookingId: sagaId,
+  };
 }

@@ -256,6 +256,7 @@ export const EVENT_TOPICS: Readonly<Record<EventType, readonly TopicId[]>> = {
   'location.created': [],
   'location.changed': [],
   'location.deleted': [],
+  'booking.confirmed': ['appointment-booked'],
   'booking.failed': ['booking-failed'],
   'booking.rolled-back': ['booking-failed'],
   'booking.needs-attention': ['booking-needs-attention'],

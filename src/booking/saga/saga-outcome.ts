@@ -1,0 +1,47 @@
+/**
+ * The outcome of a booking saga as it stands now (DESIGN.md section 4, "Truthful answers"): what a client that was
+ * told `booking-pending` gets when it asks again with the same Idempotency-Key.
+ */
+import type { Appointment } from '@medplum/fhirtypes';
+import { readResource } from '../../store/resource-store.js';
+import { patientMessages, type BookingFailureCode, type BookingOutcome } from '../booking-types.js';
+import { pendingOutcome } from './run-saga.js';
+import type { SagaContext } from './saga-context.js';
+import { readSaga } from './saga-store.js';
+
+const FAILURE_CODES = new Set<string>(Object.keys(patientMessages));
+
+/**
+ * The final outcome of saga `bookingId` once it has ended (committed: the appointment; released or handed to
+ * staff: its failure), else `booking-pending`. A saga not (yet) recorded is pending too: its process may still be
+ * validating it.
+ */
+export async function sagaOutcome(
+  ctx: SagaContext,
+  tenantId: string,
+  bookingId: string,
+): Promise<BookingOutcome> {
+  const saga = await readSaga(ctx.store, tenantId, bookingId);
+  if (saga?.state === 'committed' && saga.appointmentId) {
+    const stored = await readResource(ctx.store, tenantId, 'Appointment', saga.appointmentId);
+    if (stored) {
+      return {
+        ok: true,
+        appointment: stored.resource as Appointment,
+        versionId: stored.versionId,
+        bookingId,
+        created: saga.kind === 'book',
+      };
+    }
+  }
+  if (saga?.state === 'released' || saga?.state === 'needs-attention') {
+    const code: BookingFailureCode =
+      saga.errorCode && FAILURE_CODES.has(saga.errorCode)
+        ? (saga.errorCode as BookingFailureCode)
+        : saga.state === 'needs-attention'
+          ? 'slot-taken'
+          : 'ehr-unavailable';
+    return { ok: false, code, message: patientMessages[code], alternatives: [], bookingId };
+  }
+  return pendingOutcome(bookingId);
+}

@@ -1,0 +1,35 @@
+/**
+ * A `202 booking-pending` answer stored under an Idempotency-Key is bound to its booking until the booking ends
+ * (DESIGN.md section 4, "Truthful answers"): once the final answer is known, it replaces the pending one, so every
+ * later replay gives the final answer without asking the saga again.
+ */
+import type { Store } from './database.js';
+
+/** The key's record, as `src/booking/idempotency-store.ts` keys it. */
+export interface SettledKey {
+  tenantId: string;
+  clientId: string;
+  key: string;
+}
+
+/** Replaces a stored `202` answer by the final one; a record already settled (or gone) is left alone. */
+export async function settlePendingIdempotencyKey(
+  store: Store,
+  scope: SettledKey,
+  response: { status: number; headers: Record<string, string>; body?: unknown },
+): Promise<void> {
+  await store.write((trx) =>
+    trx
+      .updateTable('idempotency_records')
+      .set({
+        status: response.status,
+        response: JSON.stringify({ headers: response.headers, body: response.body }),
+      })
+      .where('tenant_id', '=', scope.tenantId)
+      .where('client_id', '=', scope.clientId)
+      .where('idempotency_key', '=', scope.key)
+      .where('state', '=', 'completed')
+      .where('status', '=', 202)
+      .execute(),
+  );
+}

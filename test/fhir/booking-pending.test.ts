@@ -1,0 +1,111 @@
+/**
+ * Issue 10 item 1 over HTTP: a booking whose outcome is unknown at the response deadline is answered
+ * `202 booking-pending` (a patient-safe sentence), its Idempotency-Key stays bound to the booking, and replaying the
+ * key gives the final answer once it is known; a confirmed booking journals `booking.confirmed`.
+ */
+import type { Appointment, OperationOutcome } from '@medplum/fhirtypes';
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { Connector } from '../../src/connectors/connector.js';
+import { UpstreamError } from '../../src/connectors/upstream-error.js';
+import { readJournal } from '../../src/store/change-journal.js';
+import { testStoreFactories } from '../support/test-stores.js';
+import { TINY_FIRM } from '../support/tiny-firm.js';
+import {
+  detailCode,
+  fhirRequest,
+  useBookingFacade,
+  type BookingFacade,
+} from '../booking/support/booking-facade.js';
+
+async function at1030(h: BookingFacade): Promise<Appointment> {
+  return {
+    resourceType: 'Appointment',
+    status: 'booked',
+    appointmentType: { coding: [{ code: 'FU' }] },
+    start: '2026-11-23T10:30:00-05:00',
+    end: '2026-11-23T10:45:00-05:00',
+    participant: [
+      { actor: { reference: `Patient/${await h.fhirId('Patient', 2)}` }, status: 'accepted' },
+      { actor: { reference: `Practitioner/${await h.fhirId('Practitioner', 1)}` }, status: 'accepted' },
+    ],
+  };
+}
+
+describe.each(testStoreFactories)('booking-pending at the response deadline ($name)', (factory) => {
+  const facade = useBookingFacade(factory);
+
+  it('answers 202 booking-pending past the deadline, then the final 201 to the same key', async () => {
+    const h = facade();
+    h.sync.tenants[0]!.booking.responseDeadlineMs = 100;
+    const real = h.sync.connectors[0] as Connector;
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    h.useConnector(
+      Object.create(real, {
+        createAppointment: {
+          value: async (...args: Parameters<Connector['createAppointment']>) => {
+            await gate;
+            return real.createAppointment(...args);
+          },
+        },
+      }) as Connector,
+    );
+    const key = { 'idempotency-key': randomUUID() };
+    const body = await at1030(h);
+    const pending = await fhirRequest<OperationOutcome>(h, 'POST', 'Appointment', { body, headers: key });
+    expect(pending.status, JSON.stringify(pending.body)).toBe(202);
+    expect(detailCode(pending)).toBe('booking-pending');
+    expect(pending.body.issue[0]?.severity).toBe('information');
+    expect(pending.body.issue[0]?.details?.text).toMatch(/being confirmed/);
+    // Still pending: the same key answers 202 again, without a second booking.
+    const again = await fhirRequest(h, 'POST', 'Appointment', { body, headers: key });
+    expect(again.status).toBe(202);
+
+    open();
+    let final = await fhirRequest<Appointment>(h, 'POST', 'Appointment', { body, headers: key });
+    for (let i = 0; i < 100 && final.status === 202; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      final = await fhirRequest<Appointment>(h, 'POST', 'Appointment', { body, headers: key });
+    }
+    expect(final.status, JSON.stringify(final.body)).toBe(201);
+    expect(final.body.start).toBe('2026-11-23T10:30:00-05:00');
+    expect(h.upstreamAt('2026-11-23T10:30', { includeCancelled: true })).toHaveLength(1);
+    const replay = await fhirRequest<Appointment>(h, 'POST', 'Appointment', { body, headers: key });
+    expect([replay.status, replay.body.id]).toEqual([201, final.body.id]);
+    const events = await readJournal(h.store, TINY_FIRM, { limit: 1000 });
+    expect(events.map((e) => e.eventType)).toContain('booking.confirmed');
+  });
+
+  it('answers a write whose answer was lost 202, not 503, and keeps the key bound until recovery decides', async () => {
+    const h = facade();
+    const real = h.sync.connectors[0] as Connector;
+    const lost = () => new UpstreamError('timeout', 'records system timed out', { outcome: 'unknown' });
+    // The write reaches the records system but its answer is lost, and the marker search fails too.
+    h.useConnector(
+      Object.create(real, {
+        createAppointment: {
+          value: async (...args: Parameters<Connector['createAppointment']>) => {
+            await real.createAppointment(...args);
+            throw lost();
+          },
+        },
+        findAppointmentsByMarker: { value: () => Promise.reject(lost()) },
+      }) as Connector,
+    );
+    const key = { 'idempotency-key': randomUUID() };
+    const body = await at1030(h);
+    const pending = await fhirRequest(h, 'POST', 'Appointment', { body, headers: key });
+    expect(pending.status, JSON.stringify(pending.body)).toBe(202);
+    expect(detailCode(pending)).toBe('booking-pending');
+    // Before recovery has decided, the same key still answers pending (not 409 slot-taken).
+    expect((await fhirRequest(h, 'POST', 'Appointment', { body, headers: key })).status).toBe(202);
+
+    h.useConnector(real);
+    h.sync.clock.advanceSeconds(60);
+    await h.booking.recover();
+    const final = await fhirRequest<Appointment>(h, 'POST', 'Appointment', { body, headers: key });
+    expect(final.status, JSON.stringify(final.body)).toBe(201);
+    expect(h.upstreamAt('2026-11-23T10:30', { includeCancelled: true })).toHaveLength(1);
+  });
+});
