@@ -107,5 +107,7 @@ describe.each(testStoreFactories)('booking-pending at the response deadline ($na
     const final = await fhirRequest<Appointment>(h, 'POST', 'Appointment', { body, headers: key });
     expect(final.status, JSON.stringify(final.body)).toBe(201);
     expect(h.upstreamAt('2026-11-23T10:30', { includeCancelled: true })).toHaveLength(1);
+    const events = await readJournal(h.store, TINY_FIRM, { limit: 1000 });
+    expect(events.map((e) => e.eventType)).toContain('booking.confirmed');
   });
 });

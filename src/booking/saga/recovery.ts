@@ -3,6 +3,7 @@
  * TTL — in practice those a crashed process left behind — and releases `$hold`s that expired. Safe to run on
  * several instances: a saga's steps are idempotent. Also purges expired idempotency records.
  */
+import { appendJournal } from '../../events/change-writer.js';
 import { purgeExpiredIdempotencyRecords } from '../idempotency-store.js';
 import { commit } from './commit-step.js';
 import { compensate } from './compensate-step.js';
@@ -99,7 +100,20 @@ export class SagaRecovery {
           return;
         }
         if (saga.kind === 'cancel') await commit(ctx, saga, record, 'appointment.cancelled');
-        else await verifyAndCommit(ctx, tenant, saga, record);
+        else {
+          const outcome = await verifyAndCommit(ctx, tenant, saga, record);
+          // Its client was answered booking-pending (or its process died): the resolution is an event.
+          if (saga.kind === 'book' && outcome.ok) {
+            await appendJournal(ctx.store, saga.tenantId, [
+              {
+                eventType: 'booking.confirmed',
+                resourceType: 'Appointment',
+                resourceId: outcome.appointment.id,
+                payload: { bookingId: saga.id, via: 'recovery' },
+              },
+            ]);
+          }
+        }
         log.info('finished an abandoned saga');
         return;
       }
