@@ -9,6 +9,7 @@
  *   when it is the URL's target (`PUT/PATCH Appointment/{id}`); `version-conflict` 412 `conflict`;
  *   `invalid-state` 409 `conflict` (the target's current state forbids the change); `ehr-unavailable` 503
  *   `transient` and `rate-limited` 429 `throttled`, both with `Retry-After`; `ehr-rejected` 422 `processing`;
+ *   `busy` 503 `transient` with `Retry-After` (Switchboard's own queue is full: nothing was held or sent);
  *   `booking-pending` 202 `informational` (severity `information`) with `Retry-After` and {@link BOOKING_ID_HEADER}.
  * - The first issue carries Switchboard's precise code in `details.coding` (system {@link SWITCHBOARD_ISSUE_SYSTEM})
  *   and the patient-safe message in `details.text` and `diagnostics`.
@@ -39,6 +40,7 @@ const ANSWERS: Record<BookingFailureCode, { status: number; code: IssueType }> =
   'invalid-state': { status: 409, code: 'conflict' },
   'ehr-unavailable': { status: 503, code: 'transient' },
   'rate-limited': { status: 429, code: 'throttled' },
+  busy: { status: 503, code: 'transient' },
   'ehr-rejected': { status: 422, code: 'processing' },
   // Not a failure: the outcome is not known yet (issue 10 item 1); the same Idempotency-Key gives it later.
   'booking-pending': { status: 202, code: 'informational' },
@@ -59,7 +61,7 @@ export function bookingFailureError(failure: BookingFailure, options: FailureOpt
   const answer = ANSWERS[failure.code];
   const status = failure.code === 'not-found' && options.target === 'url' ? 404 : answer.status;
   const headers: Record<string, string> = {};
-  if (failure.code === 'ehr-unavailable' || failure.code === 'rate-limited') {
+  if (failure.code === 'ehr-unavailable' || failure.code === 'rate-limited' || failure.code === 'busy') {
     headers['Retry-After'] = String(Math.max(1, Math.ceil(failure.retryAfterSeconds ?? 5)));
   }
   if (failure.code === 'booking-pending' && failure.bookingId) {

@@ -4,7 +4,7 @@
  * crash left in flight. "Booked" means booked, exactly once, in the records system: a definite failure compensates
  * and releases; an unknown outcome is reconciled by marker, never re-sent blindly.
  */
-import { bulkhead, type BulkheadPolicy } from 'cockatiel';
+import { BulkheadRejectedError, bulkhead, type BulkheadPolicy } from 'cockatiel';
 import { randomUUID } from 'node:crypto';
 import { Counter, type Registry } from 'prom-client';
 import { DEFAULT_RESPONSE_DEADLINE_MS } from '../config.js';
@@ -22,6 +22,7 @@ import { cancelSaga } from './saga/cancel-saga.js';
 import { confirmHoldSaga, holdSaga, readHold, releaseHoldSaga } from './saga/hold-saga.js';
 import { SagaRecovery } from './saga/recovery.js';
 import { rescheduleSaga } from './saga/reschedule-saga.js';
+import { pendingOutcome, refuse } from './saga/run-saga.js';
 import { sagaOutcome } from './saga/saga-outcome.js';
 import type { BookingRules, BookingTenant, SagaCheckpoint, SagaContext } from './saga/saga-context.js';
 
@@ -48,9 +49,23 @@ export interface BookingServiceOptions {
    * own (see `identical-booking.ts`); default 10 s.
    */
   identicalWaitMs?: number;
+  /**
+   * Bookings of one tenant that may wait for a lane; one more is answered `busy` at once, before any hold.
+   * Default {@link DEFAULT_QUEUE_LIMIT}.
+   */
+  queueLimit?: number;
+  /** A booking that waited longer than this for a lane gives up as `busy` before any hold. Default 10 s. */
+  queueDeadlineMs?: number;
   /** Where `switchboard_booking_needs_attention_total` is registered; none in tests that do not ask. */
   metrics?: Registry;
 }
+
+/** Bookings of one tenant that may wait for a lane (see {@link BookingServiceOptions.queueLimit}). */
+export const DEFAULT_QUEUE_LIMIT = 64;
+/** How long a booking may wait for a lane (see {@link BookingServiceOptions.queueDeadlineMs}). */
+export const DEFAULT_QUEUE_DEADLINE_MS = 10_000;
+/** How long a refusal of a booking never recorded is remembered for a replay of its `202`. */
+const UNRECORDED_RETENTION_MS = 10 * 60_000;
 
 export class BookingService {
   private readonly ctx: SagaContext;
@@ -63,6 +78,11 @@ export class BookingService {
    * `ehr-unavailable` (BENCHMARKS.md, booking: 15 of 20 contended slots booked before this, 20 after).
    */
   private readonly lanes = new Map<string, BulkheadPolicy>();
+  /**
+   * Bookings of this process not (yet) recorded as a saga: waiting for a lane, or refused before their saga was
+   * written, with that refusal, so a replay of a `202` can answer it.
+   */
+  private readonly unrecorded = new Map<string, BookingOutcome | undefined>();
 
   constructor(private readonly options: BookingServiceOptions) {
     this.tenants = new Map(options.tenants.map((t) => [t.config.id, t]));
@@ -88,7 +108,7 @@ export class BookingService {
     this.registrations = new PatientRegistrar({ store: options.store, now: this.ctx.now });
   }
 
-  private inLane(
+  private async inLane(
     tenantId: string,
     run: (tenant: BookingTenant) => Promise<BookingOutcome>,
   ): Promise<BookingOutcome> {
@@ -96,10 +116,25 @@ export class BookingService {
     let lane = this.lanes.get(tenantId);
     if (!lane) {
       const concurrency = tenant.config.connector.maxConcurrency;
-      lane = bulkhead(Math.max(1, Math.floor(concurrency / 2)), Number.MAX_SAFE_INTEGER);
+      lane = bulkhead(
+        Math.max(1, Math.floor(concurrency / 2)),
+        this.options.queueLimit ?? DEFAULT_QUEUE_LIMIT,
+      );
       this.lanes.set(tenantId, lane);
     }
-    return lane.execute(() => run(tenant));
+    const queuedAt = Date.now();
+    const deadlineMs = this.options.queueDeadlineMs ?? DEFAULT_QUEUE_DEADLINE_MS;
+    try {
+      return await lane.execute(() =>
+        // Waited too long for a lane: its caller has most likely given up; nothing was held yet.
+        Date.now() - queuedAt > deadlineMs
+          ? refuse(this.ctx, tenant, 'busy', 'waited too long in the booking queue', 1)
+          : run(tenant),
+      );
+    } catch (err) {
+      if (!(err instanceof BulkheadRejectedError)) throw err;
+      return refuse(this.ctx, tenant, 'busy', 'the booking queue is full', 1);
+    }
   }
 
   /** Starts the recovery worker: one pass now (finishing what a crash left), then periodically. */
@@ -130,13 +165,23 @@ export class BookingService {
     const earlier = await identicalBooking(this.ctx, tenant, request, clientId, waitMs);
     if (earlier) return earlier;
     const sagaId = randomUUID();
-    const running = this.inLane(tenantId, (t) => bookSaga(this.ctx, t, request, clientId, sagaId)).then(
-      async (outcome) =>
+    this.unrecorded.set(sagaId, undefined);
+    const running = this.inLane(tenantId, (t) => bookSaga(this.ctx, t, request, clientId, sagaId))
+      .then((outcome) => {
+        // Refused before its saga was recorded (busy, invalid): only this process can tell a replay why.
+        if (outcome.ok || outcome.bookingId === sagaId) this.unrecorded.delete(sagaId);
+        else {
+          this.unrecorded.set(sagaId, outcome);
+          setTimeout(() => this.unrecorded.delete(sagaId), UNRECORDED_RETENTION_MS).unref();
+        }
+        return outcome;
+      })
+      .then(async (outcome) =>
         // A retry that reached the claims at the same moment as its identical first attempt lost to it.
         outcome.ok || outcome.code !== 'slot-taken'
           ? outcome
           : ((await identicalBooking(this.ctx, tenant, request, clientId, waitMs)) ?? outcome),
-    );
+      );
     return withinDeadline(running, deadline, sagaId, (outcome) => this.resolved(tenantId, outcome));
   }
 
@@ -144,7 +189,8 @@ export class BookingService {
    * The outcome of booking `bookingId` as it stands now: the appointment once committed, the failure once ended
    * without one, else `booking-pending` (what a replayed Idempotency-Key of a `202` answers).
    */
-  outcomeOf(tenantId: string, bookingId: string): Promise<BookingOutcome> {
+  async outcomeOf(tenantId: string, bookingId: string): Promise<BookingOutcome> {
+    if (this.unrecorded.has(bookingId)) return this.unrecorded.get(bookingId) ?? pendingOutcome(bookingId);
     return sagaOutcome(this.ctx, tenantId, bookingId);
   }
 

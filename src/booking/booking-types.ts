@@ -36,6 +36,8 @@ export type BookingFailureCode =
   | 'ehr-unavailable'
   /** The records system asked us to slow down. */
   | 'rate-limited'
+  /** Switchboard's own booking queue for the practice is full, or the request waited in it too long. */
+  | 'busy'
   /** The records system refused the write as invalid. */
   | 'ehr-rejected'
   /**
@@ -142,6 +144,7 @@ export const patientMessages: Record<BookingFailureCode, string> = {
   'invalid-state': 'That appointment cannot be changed any more.',
   'ehr-unavailable': 'The practice’s system is not answering right now; please try again in a moment.',
   'rate-limited': 'The practice’s system is busy; please try again in a moment.',
+  busy: 'We are handling many bookings for the practice right now; please try again in a moment.',
   'ehr-rejected': 'The practice’s system did not accept that appointment.',
   'booking-pending': 'Your booking is being confirmed with the practice; I’ll confirm in a moment.',
 };

@@ -58,8 +58,9 @@ export function refuse(
   tenant: BookingTenant,
   code: BookingFailureCode,
   detail: string,
+  retryAfterSeconds?: number,
 ): Promise<BookingFailure> {
-  return failSaga(ctx, tenant, randomUUID(), undefined, new SagaFailure(code, detail));
+  return failSaga(ctx, tenant, randomUUID(), undefined, new SagaFailure(code, detail, retryAfterSeconds));
 }
 
 /** The edge: every way a saga can end without success becomes a typed failure, with alternatives. */

@@ -13,8 +13,8 @@ const FAILURE_CODES = new Set<string>(Object.keys(patientMessages));
 
 /**
  * The final outcome of saga `bookingId` once it has ended (committed: the appointment; released or handed to
- * staff: its failure), else `booking-pending`. A saga not (yet) recorded is pending too: its process may still be
- * validating it.
+ * staff: its failure), else `booking-pending`. The caller first asks the process that may still be validating or
+ * queueing a saga not recorded yet (`BookingService.outcomeOf`).
  */
 export async function sagaOutcome(
   ctx: SagaContext,
@@ -42,6 +42,16 @@ export async function sagaOutcome(
           ? 'slot-taken'
           : 'ehr-unavailable';
     return { ok: false, code, message: patientMessages[code], alternatives: [], bookingId };
+  }
+  if (!saga) {
+    // Never recorded here, and its process knows nothing of it (another instance, or a restart): nothing was
+    // held or sent for it, so nothing was booked.
+    return {
+      ok: false,
+      code: 'ehr-unavailable',
+      message: patientMessages['ehr-unavailable'],
+      alternatives: [],
+    };
   }
   return pendingOutcome(bookingId);
 }
