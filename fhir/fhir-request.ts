@@ -43,6 +43,11 @@ export interface FhirRequest {
   store?: Store;
   /** Correlates log lines and audit records; default a new UUID. */
   requestId?: string;
+  /**
+   * Aborted when the caller has gone (the connection closed before the answer was sent): a booking not yet sent
+   * upstream is given up cleanly instead of writing for nobody. Default: never aborted.
+   */
+  signal?: AbortSignal;
 }
 
 /** A request matched to a route: `params` holds the route's `:name` segments, decoded. */

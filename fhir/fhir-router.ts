@@ -69,11 +69,17 @@ export function createFhirRouter(options: FhirRouterOptions): Router {
         );
       await run(formBody, req, res);
     }
+    // The caller gone before its answer was sent: work not yet done for it is given up (a booking's write).
+    const gone = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) gone.abort();
+    });
     const response = await handler.handleFhirRequest({
       ...request,
       body: route.body === undefined ? undefined : (req.body as unknown),
       client: requestClient(req),
       requestId: req.get('x-request-id'),
+      signal: gone.signal,
     });
     render(req, res, request, response);
   });

@@ -8,7 +8,6 @@
 import { prefersOperationOutcome, type RoutedFhirRequest } from '../fhir-request.js';
 import type { FhirRequestContext } from '../access.js';
 import { audited, type AuditedResult, type InteractionResult } from '../interactions/interaction-deps.js';
-import { versionHeaders } from '../interactions/resource-headers.js';
 import { appointmentDefinition } from '../resources/appointment.js';
 import { readAppointmentInput } from './appointment-input.js';
 import type { BookingHandlerDeps } from './booking-handler-deps.js';
@@ -51,7 +50,12 @@ export function createAppointment(
         });
         const outcome = await deps
           .booking()
-          .book(ctx.tenant.id, { ...input, patientId: input.patientId as string }, ctx.client?.id);
+          .book(
+            ctx.tenant.id,
+            { ...input, patientId: input.patientId as string },
+            ctx.client?.id,
+            request.signal,
+          );
         if (outcome.ok && outcome.duplicate) {
           const id = outcome.appointment.id as string;
           return existingAnswer(

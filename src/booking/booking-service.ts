@@ -155,9 +155,15 @@ export class BookingService {
    * Books a new appointment. A booking identical to one this client made moments ago (same patient, practitioner,
    * start and type) answers that appointment, marked `duplicate`, instead of competing with it for the time;
    * one still in flight is waited for. Checked before (a retry after the first finished) and after a `slot-taken`
-   * (a retry that raced the first to the claims).
+   * (a retry that raced the first to the claims). `signal`: aborted when the caller has gone; checked before the
+   * upstream write, so a booking nobody waits for any more is released cleanly instead of written.
    */
-  async book(tenantId: string, request: BookingRequest, clientId?: string): Promise<BookingOutcome> {
+  async book(
+    tenantId: string,
+    request: BookingRequest,
+    clientId?: string,
+    signal?: AbortSignal,
+  ): Promise<BookingOutcome> {
     const tenant = this.tenant(tenantId);
     const deadline = tenant.config.booking.responseDeadlineMs ?? DEFAULT_RESPONSE_DEADLINE_MS;
     // Waiting for an identical attempt still in flight must not outlast the caller's own deadline.
@@ -166,7 +172,7 @@ export class BookingService {
     if (earlier) return earlier;
     const sagaId = randomUUID();
     this.unrecorded.set(sagaId, undefined);
-    const running = this.inLane(tenantId, (t) => bookSaga(this.ctx, t, request, clientId, sagaId))
+    const running = this.inLane(tenantId, (t) => bookSaga(this.ctx, t, request, clientId, sagaId, signal))
       .then((outcome) => {
         // Refused before its saga was recorded (busy, invalid): only this process can tell a replay why.
         if (outcome.ok || outcome.bookingId === sagaId) this.unrecorded.delete(sagaId);

@@ -83,4 +83,54 @@ describe.each(testStoreFactories)('the bounded booking queue ($name)', (factory)
     const after = await db().store.db.selectFrom('booking_sagas').select('start_at').execute();
     expect(after.map((r) => r.start_at)).not.toContain('2026-11-23T16:00:00.000Z');
   });
+
+  it('gives up a booking whose caller has gone before the write: released, nothing upstream', async () => {
+    const h = (harness = await startSyncHarness({
+      firms: [{ name: TINY_FIRM, data: tinyFirm() }],
+      store: db().store,
+      clock: new ManualClock('2026-11-20T15:00:00Z'),
+    }));
+    await h.engine.runOnce();
+    const real = h.connectors[0]!;
+    const gone = new AbortController();
+    // The caller disconnects while the live re-check runs.
+    const leaving: Connector = Object.create(real, {
+      appointmentsInWindow: {
+        value: async (...args: Parameters<Connector['appointmentsInWindow']>) => {
+          gone.abort();
+          return real.appointmentsInWindow(...args);
+        },
+      },
+    }) as Connector;
+    const s = (service = new BookingService({
+      store: db().store,
+      tenants: [{ config: h.tenants[0]!, connector: leaving }],
+      rules: createStoreBookingRules(db().store),
+      logger: createLogger('silent'),
+      now: h.clock.now,
+      holdTtlMs: 30_000,
+      recoveryIntervalMs: 0,
+    }));
+    const id = async (type: 'Patient' | 'Practitioner' | 'Location', upstream: number) =>
+      (await fhirIdsFor(db().store, TINY_FIRM, type, [String(upstream)])).get(String(upstream)) as string;
+    const before = h.sim.state(TINY_FIRM).appointments.length;
+    const outcome = await s.book(
+      TINY_FIRM,
+      {
+        patientId: await id('Patient', 2),
+        practitionerId: await id('Practitioner', 1),
+        locationId: await id('Location', 1),
+        appointmentTypeCode: 'FU',
+        start: new Date('2026-11-23T15:30:00Z'),
+        minutes: 15,
+      },
+      undefined,
+      gone.signal,
+    );
+    expect(outcome.ok).toBe(false);
+    expect(h.sim.state(TINY_FIRM).appointments).toHaveLength(before);
+    const sagas = await db().store.db.selectFrom('booking_sagas').select('state').execute();
+    expect(sagas.map((r) => r.state)).toEqual(['released']);
+    expect(await db().store.db.selectFrom('booking_claims').selectAll().execute()).toEqual([]);
+  });
 });

@@ -6,6 +6,7 @@ import type { BookingOutcome, BookingRequest } from '../booking-types.js';
 import { hold } from './hold-step.js';
 import { liveRecheck, requireNewPatient } from './live-recheck-step.js';
 import { runSaga } from './run-saga.js';
+import { SagaFailure } from './saga-failure.js';
 import type { BookingTenant, SagaContext } from './saga-context.js';
 import type { Saga } from './saga-store.js';
 import { upstreamRequest, validate } from './validate-step.js';
@@ -19,6 +20,7 @@ export function bookSaga(
   request: BookingRequest,
   clientId?: string,
   sagaId?: string,
+  signal?: AbortSignal,
 ): Promise<BookingOutcome> {
   return runSaga(ctx, {
     tenant,
@@ -30,7 +32,7 @@ export function bookSaga(
       const saga = await hold(ctx, tenant, { sagaId, kind: 'book', clientId, request, sagaRequest });
       return { saga, newPatientOnly };
     },
-    steps: ({ saga, newPatientOnly }) => bookingSteps(ctx, tenant, saga, request, newPatientOnly),
+    steps: ({ saga, newPatientOnly }) => bookingSteps(ctx, tenant, saga, request, newPatientOnly, signal),
   });
 }
 
@@ -41,9 +43,12 @@ export async function bookingSteps(
   saga: Saga,
   request: BookingRequest,
   newPatientOnly: boolean,
+  signal?: AbortSignal,
 ): Promise<BookingOutcome> {
   await liveRecheck(ctx, tenant, saga);
   if (newPatientOnly) await requireNewPatient(ctx, tenant, saga);
+  // The caller has gone: nothing was sent upstream yet, so the saga is released rather than written for nobody.
+  if (signal?.aborted) throw new SagaFailure('ehr-unavailable', 'the caller disconnected before the write');
   const written = await write(ctx, tenant, saga, () =>
     tenant.connector.createAppointment(appointmentWrite(saga.request, request, saga.marker, request.comment)),
   );
