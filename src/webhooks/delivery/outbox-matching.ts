@@ -162,6 +162,12 @@ async function matchOne(
         entry.resourceType && entry.resourceId ? `${entry.resourceType}/${entry.resourceId}` : null;
       return { seq: entry.seq, focus, orderKey: focus ?? 'booking', context: [] };
     }
+    case 'booking-needs-attention': {
+      // No filters: whoever watches for work the practice staff must do sees all of it.
+      const focus = entry.resourceType === 'Task' && entry.resourceId ? `Task/${entry.resourceId}` : null;
+      if (!focus) return undefined;
+      return { seq: entry.seq, focus, orderKey: focus, context: [] };
+    }
     case 'patient-created':
     case 'patient-changed': {
       const version = await facts.resource();

@@ -205,4 +205,24 @@ describe.each(testStoreFactories)('outbox rows written in the committing transac
     expect(await queued(store, patient)).toMatchObject([{ n: 1, focus: 'Patient/pat-new' }]);
     expect(await queued(store, health)).toMatchObject([{ n: 1, focus: null, key: 'sync-health:patients' }]);
   });
+
+  it('queues a manual-intervention Task for booking-needs-attention subscribers, focused on the Task', async () => {
+    const { store } = db();
+    await seedPractice(store);
+    const staff = await subscribe(store, 'booking-needs-attention');
+    await commitChanges(
+      store,
+      TENANT,
+      [
+        {
+          op: 'upsert',
+          resource: { resourceType: 'Task', id: 'task-1', status: 'requested', intent: 'order' },
+        },
+      ],
+      [{ eventType: 'booking.needs-attention', resourceType: 'Task', resourceId: 'task-1' }],
+    );
+    expect(await queued(store, staff)).toMatchObject([
+      { n: 1, type: 'booking.needs-attention', focus: 'Task/task-1', key: 'Task/task-1' },
+    ]);
+  });
 });
