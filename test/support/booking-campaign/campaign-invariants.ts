@@ -55,7 +55,9 @@ export async function checkInvariants(
   const overExisting = report('no Switchboard appointment over one that existed before its request began');
   for (const ours of active.filter(marked)) {
     const held = heldByMarker.get(ours.externalRef as string);
-    const placedAt = held?.placedAt;
+    // Never answered as booked: each booking has its own patient, so its request is known by that.
+    const placedAt =
+      held?.placedAt ?? history.bookOps().find((op) => op.patient.simId === ours.patientId)?.startedAt;
     for (const other of active.filter((a) => !marked(a) && overlap(a, ours))) {
       const existedSince = seedAppointmentIds.has(other.id) ? 0 : confirmedFrontDesk.get(other.id);
       if (existedSince !== undefined && (placedAt === undefined || existedSince < placedAt))

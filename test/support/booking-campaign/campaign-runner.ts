@@ -248,7 +248,8 @@ async function quiesce(
   history: CampaignHistory,
   token: (agent: number) => string,
 ): Promise<void> {
-  for (let round = 0; round < 20; round++) {
+  // A pending booking resolves when its saga does, which may take the recovery worker a few passes.
+  for (let round = 0; round < 120; round++) {
     const open = history.bookOps().filter((op) => finalAnswer(op) === undefined);
     if (open.length === 0) break;
     for (const op of open) {
