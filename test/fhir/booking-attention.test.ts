@@ -13,24 +13,8 @@ import {
   fhirRequest,
   useBookingFacade,
   type BookingFacade,
+  booked,
 } from '../booking/support/booking-facade.js';
-
-async function booked(h: BookingFacade): Promise<{ appointment: Appointment; etag: string }> {
-  const answer = await fhirRequest<Appointment>(h, 'POST', 'Appointment', {
-    body: {
-      resourceType: 'Appointment',
-      appointmentType: { coding: [{ code: 'FU' }] },
-      start: '2026-11-23T10:30:00-05:00',
-      end: '2026-11-23T10:45:00-05:00',
-      participant: [
-        { actor: { reference: `Patient/${await h.fhirId('Patient', 2)}` }, status: 'accepted' },
-        { actor: { reference: `Practitioner/${await h.fhirId('Practitioner', 1)}` }, status: 'accepted' },
-      ],
-    },
-  });
-  expect(answer.status, JSON.stringify(answer.body)).toBe(201);
-  return { appointment: answer.body, etag: answer.headers.get('etag') as string };
-}
 
 /** The front desk books patient 1 at a Monday wall time in the sim's own API. */
 const frontDeskBooks = (h: BookingFacade, wall: string) =>

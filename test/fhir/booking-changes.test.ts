@@ -7,36 +7,12 @@ import {
   expectFailure,
   fhirRequest,
   useBookingFacade,
-  type BookingFacade,
+  booked,
+  upstreamOfPatient2,
 } from '../booking/support/booking-facade.js';
 
 const JSON_PATCH = 'application/json-patch+json';
 const CANCEL = [{ op: 'replace', path: '/status', value: 'cancelled' }];
-
-/** Books Monday 10:30 for patient 2 with Dr. Johnson and answers the appointment with its ETag. */
-async function booked(h: BookingFacade): Promise<{ appointment: Appointment; etag: string }> {
-  const answer = await fhirRequest<Appointment>(h, 'POST', 'Appointment', {
-    body: {
-      resourceType: 'Appointment',
-      appointmentType: { coding: [{ code: 'FU' }] },
-      start: '2026-11-23T10:30:00-05:00',
-      end: '2026-11-23T10:45:00-05:00',
-      participant: [
-        { actor: { reference: `Patient/${await h.fhirId('Patient', 2)}` }, status: 'accepted' },
-        { actor: { reference: `Practitioner/${await h.fhirId('Practitioner', 1)}` }, status: 'accepted' },
-      ],
-    },
-  });
-  expect(answer.status, JSON.stringify(answer.body)).toBe(201);
-  return { appointment: answer.body, etag: answer.headers.get('etag') as string };
-}
-
-/** The patient's appointments in the records system's own API: [wall start, status]. */
-const upstreamOfPatient2 = (h: BookingFacade) =>
-  h.sync.sim
-    .state(TINY_FIRM)
-    .appointments.filter((a) => a.patientId === 2)
-    .map((a) => [a.start, a.status]);
 
 describe.each(testStoreFactories)('cancelling and rescheduling over FHIR ($name)', (factory) => {
   const facade = useBookingFacade(factory);

@@ -3,7 +3,7 @@
  * store of either dialect: the booking saga is built on the sync harness's connector and clock, exactly as the app
  * wires it. Every FHIR body received is checked by both validators before a test sees it.
  */
-import type { Resource } from '@medplum/fhirtypes';
+import type { Appointment, Resource } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, expect } from 'vitest';
 import { bookingRoutes } from '../../../fhir/routes/booking-routes.js';
 import { createComputedSlotSource } from '../../../fhir/search/computed-slot-source.js';
@@ -142,3 +142,28 @@ export function expectFailure(answer: FhirAnswer<unknown>, status: number, code?
   expect(answer.headers.get('content-type')).toMatch(/^application\/fhir\+json/);
   if (code !== undefined) expect(detailCode(answer)).toBe(code);
 }
+
+/** Books Monday 10:30 for patient 2 with Dr. Johnson and answers the appointment with its ETag. */
+export async function booked(h: BookingFacade): Promise<{ appointment: Appointment; etag: string }> {
+  const answer = await fhirRequest<Appointment>(h, 'POST', 'Appointment', {
+    body: {
+      resourceType: 'Appointment',
+      appointmentType: { coding: [{ code: 'FU' }] },
+      start: '2026-11-23T10:30:00-05:00',
+      end: '2026-11-23T10:45:00-05:00',
+      participant: [
+        { actor: { reference: `Patient/${await h.fhirId('Patient', 2)}` }, status: 'accepted' },
+        { actor: { reference: `Practitioner/${await h.fhirId('Practitioner', 1)}` }, status: 'accepted' },
+      ],
+    },
+  });
+  expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+  return { appointment: answer.body, etag: answer.headers.get('etag') as string };
+}
+
+/** Patient 2's appointments in the records system's own API: [wall start, status]. */
+export const upstreamOfPatient2 = (h: BookingFacade) =>
+  h.sync.sim
+    .state(TINY_FIRM)
+    .appointments.filter((a) => a.patientId === 2)
+    .map((a) => [a.start, a.status]);
