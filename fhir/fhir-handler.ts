@@ -38,8 +38,11 @@ export interface FhirHandlerOptions {
   access: AccessControl;
   /** Receives one record per interaction, after it ran (errors included). */
   audit: AuditSink;
-  /** Further sources of Slots (computed free slots), merged with the store's in Slot searches and reads. */
-  slotSources?: readonly SearchSource[];
+  /**
+   * Further sources of a type, merged with the store's in its searches and reads: computed free Slots, holds and
+   * bookings in flight as pending Appointments.
+   */
+  searchSources?: Readonly<Partial<Record<string, readonly SearchSource[]>>>;
   /**
    * Further routes (writes, operations, Subscriptions), matched before the generic read/search routes so
    * `Appointment/$find` is not taken for a read.
@@ -66,7 +69,7 @@ export function createFhirHandler(options: FhirHandlerOptions): FhirHandler {
   const tenants = new Map(options.tenants.map((t) => [t.id, t]));
   const storeSource = storeSearchSource();
   const sources: SearchSources = {
-    of: (type) => (type === 'Slot' ? [storeSource, ...(options.slotSources ?? [])] : [storeSource]),
+    of: (type) => [storeSource, ...(options.searchSources?.[type] ?? [])],
   };
   const deps: InteractionDeps = {
     access: options.access,

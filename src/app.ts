@@ -25,6 +25,7 @@ import {
   subscriptionCapabilityResources,
   subscriptionRoutes,
 } from '../fhir/routes/subscription-routes.js';
+import { bookingsInFlightSource } from '../fhir/search/bookings-in-flight-source.js';
 import { createComputedSlotSource } from '../fhir/search/computed-slot-source.js';
 import { createSyncEngine, type SyncEngine } from '../sync/sync-engine.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../sync/webhook-dispatcher.js';
@@ -113,6 +114,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   http.get('/metrics', async (_req, res) => {
     res.type(metrics.contentType).send(await metrics.metrics());
   });
+  const startedBooking = (): BookingService => {
+    if (!booking) throw new Error('the app has not started');
+    return booking;
+  };
   const fhir = createFhirHandler({
     tenants: config.tenants,
     logger,
@@ -122,7 +127,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     store: openedStore,
     access,
     audit,
-    slotSources: [createComputedSlotSource({ now: options.now })],
+    searchSources: {
+      Slot: [createComputedSlotSource({ now: options.now })],
+      Appointment: [bookingsInFlightSource(startedBooking)],
+    },
     routes: [
       subscriptionRoutes({
         policy: createEndpointPolicy(config.webhooks),
@@ -130,10 +138,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         secretOverlapSeconds: config.webhooks.secretOverlapSeconds,
       }),
       bookingRoutes({
-        booking: () => {
-          if (!booking) throw new Error('the app has not started');
-          return booking;
-        },
+        booking: startedBooking,
         now: options.now ?? (() => new Date()),
       }),
       operationDefinitionRoutes([...BOOKING_OPERATION_DEFINITIONS, ...SUBSCRIPTION_OPERATION_DEFINITIONS]),

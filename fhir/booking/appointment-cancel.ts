@@ -7,6 +7,7 @@ import type { FhirRequestContext } from '../access.js';
 import type { BookingHandlerDeps } from './booking-handler-deps.js';
 import { bookingFailureError, writtenHeaders, type FailureOptions } from './booking-outcome.js';
 import { heldAppointment } from './held-appointment.js';
+import { resourceUrl } from '../search/bundle-builder.js';
 
 /** The reason recorded upstream when the client gives none. */
 export const DEFAULT_CANCEL_REASON = 'Cancelled through Switchboard';
@@ -36,11 +37,21 @@ export async function cancelAppointment(
     expectedVersion: options.expectedVersion,
     clientId: ctx.client?.id,
   });
-  if (!outcome.ok) throw bookingFailureError(outcome, options.failure);
+  if (!outcome.ok) throw bookingFailureError(outcome, changeFailure(ctx, deps, target, options.failure));
   return {
     appointment: outcome.appointment,
     headers: writtenHeaders(deps.interaction.baseUrl(ctx), outcome.appointment, outcome.versionId),
   };
+}
+
+/** How a change of appointment `id` that did not happen (or is pending: `Location` is the appointment) is told. */
+function changeFailure(
+  ctx: FhirRequestContext,
+  deps: BookingHandlerDeps,
+  id: string,
+  failure: FailureOptions | undefined,
+): FailureOptions {
+  return { ...failure, location: resourceUrl(deps.interaction.baseUrl(ctx), 'Appointment', id) };
 }
 
 /** Moves an appointment in one upstream write: never zero or two appointments. */
@@ -55,7 +66,7 @@ export async function rescheduleAppointment(
     expectedVersion: options.expectedVersion,
     clientId: ctx.client?.id,
   });
-  if (!outcome.ok) throw bookingFailureError(outcome, options.failure);
+  if (!outcome.ok) throw bookingFailureError(outcome, changeFailure(ctx, deps, id, options.failure));
   return {
     appointment: outcome.appointment,
     headers: writtenHeaders(deps.interaction.baseUrl(ctx), outcome.appointment, outcome.versionId),

@@ -15,6 +15,7 @@ import { BOOKING_ID_HEADER, bookingFailureError, writtenHeaders } from './bookin
 import type { BookingOutcome } from '../../src/booking/booking-types.js';
 import type { StoredResponse } from '../../src/booking/idempotency-store.js';
 import { FhirError } from '../operation-outcome.js';
+import { resourceUrl } from '../search/bundle-builder.js';
 import { conditionalMatch } from './conditional-create.js';
 import { existingAnswer } from './existing-answer.js';
 import { withIdempotency } from './idempotency.js';
@@ -79,7 +80,11 @@ export function createAppointment(
 
 /** `201` with the booked appointment, or the failure (`202` while the booking is pending). */
 function bookedAnswer(base: string, outcome: BookingOutcome): AuditedResult {
-  if (!outcome.ok) throw bookingFailureError(outcome);
+  // Pending: the new booking's Appointment has its saga's id, readable now (pending) and once booked.
+  if (!outcome.ok) {
+    const pending = outcome.bookingId ? resourceUrl(base, 'Appointment', outcome.bookingId) : undefined;
+    throw bookingFailureError(outcome, { location: pending });
+  }
   const id = outcome.appointment.id as string;
   return {
     status: 201,

@@ -10,7 +10,8 @@
  *   `invalid-state` 409 `conflict` (the target's current state forbids the change); `ehr-unavailable` 503
  *   `transient` and `rate-limited` 429 `throttled`, both with `Retry-After`; `ehr-rejected` 422 `processing`;
  *   `busy` 503 `transient` with `Retry-After` (Switchboard's own queue is full: nothing was held or sent);
- *   `booking-pending` 202 `informational` (severity `information`) with `Retry-After` and {@link BOOKING_ID_HEADER}.
+ *   `booking-pending` 202 `informational` (severity `information`) with `Retry-After`, {@link BOOKING_ID_HEADER}
+ *   and `Location` of the pending Appointment.
  * - The first issue carries Switchboard's precise code in `details.coding` (system {@link SWITCHBOARD_ISSUE_SYSTEM})
  *   and the patient-safe message in `details.text` and `diagnostics`.
  * - Alternatives are the free Slots themselves, as `OperationOutcome.contained` resources, each pointed at by one
@@ -54,6 +55,11 @@ export interface FailureOptions {
   target?: 'body' | 'url';
   /** FHIRPath of the element the failure is about, when one is. */
   expression?: string;
+  /**
+   * `booking-pending`: the URL of the Appointment it is about (a new booking's pending Appointment, or the one being
+   * changed), sent as `Location`; reading it gives the outcome once known.
+   */
+  location?: string;
 }
 
 /** The error answering a failed booking, cancel, reschedule or hold. */
@@ -67,6 +73,7 @@ export function bookingFailureError(failure: BookingFailure, options: FailureOpt
   if (failure.code === 'booking-pending' && failure.bookingId) {
     headers[BOOKING_ID_HEADER] = failure.bookingId;
     headers['Retry-After'] = '2';
+    if (options.location) headers.Location = options.location;
   }
   return new FhirError(status, failureOutcome(failure, answer.code, options.expression), headers);
 }

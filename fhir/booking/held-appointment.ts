@@ -1,13 +1,15 @@
 /**
- * The Appointment a hold stands for (IHE ITI-116; standards.md 1.3): `pending` with `tentative` participants while
- * held, `cancelled` (participants still `tentative`) once released or lapsed. A hold lives only in the booking saga
- * (nothing is written upstream or to the store until `$book`), so this resource is built from the saga on demand;
- * its id is the hold's id. The expiry travels as the {@link HOLD_EXPIRES_EXTENSION} and, on `$hold`, as the
- * `Expires` header.
+ * The Appointment a hold (IHE ITI-116; standards.md 1.3) or a booking in flight (issue 10 item 1) stands for:
+ * `pending` with `tentative` participants while held or running, `cancelled` (participants still `tentative`) once
+ * released, lapsed or failed — a failed booking with its failure code as `cancelationReason`. Neither lives in the
+ * store until it is booked (nothing is written upstream for a hold until `$book`; a booking's outcome is not known
+ * yet), so this resource is built from the saga on demand; its id is the saga's. A hold's expiry travels as the
+ * {@link HOLD_EXPIRES_EXTENSION} and, on `$hold`, as the `Expires` header.
  */
 import type { Appointment, AppointmentParticipant } from '@medplum/fhirtypes';
 import { formatSlotId } from '../../src/availability/slot-id.js';
-import type { HeldTime } from '../../src/booking/booking-types.js';
+import { patientMessages, type HeldTime } from '../../src/booking/booking-types.js';
+import { SWITCHBOARD_ISSUE_SYSTEM } from '../operation-outcome.js';
 import { instantToOffsetDateTime } from '../../src/wall-time.js';
 import type { FhirRequestContext } from '../access.js';
 import { schedulesOf, typesOf } from '../../src/availability/schedules.js';
@@ -39,8 +41,18 @@ export async function heldAppointment(ctx: FhirRequestContext, hold: HeldTime): 
   return {
     resourceType: 'Appointment',
     id: hold.holdId,
-    extension: [{ url: HOLD_EXPIRES_EXTENSION, valueInstant: hold.expiresAt.toISOString() }],
+    ...(hold.kind === 'hold'
+      ? { extension: [{ url: HOLD_EXPIRES_EXTENSION, valueInstant: hold.expiresAt.toISOString() }] }
+      : {}),
     status: hold.state === 'released' ? 'cancelled' : 'pending',
+    ...(hold.failureCode
+      ? {
+          cancelationReason: {
+            coding: [{ system: SWITCHBOARD_ISSUE_SYSTEM, code: hold.failureCode }],
+            text: patientMessages[hold.failureCode],
+          },
+        }
+      : {}),
     serviceType: [concept],
     appointmentType: concept,
     start: instantToOffsetDateTime(hold.start, tz),

@@ -46,7 +46,7 @@ interface Computed {
 }
 
 /**
- * The computed free-slot source; pass it as `slotSources` to `createFhirRouter`.
+ * The computed free-slot source; pass it as `searchSources.Slot` to `createFhirHandler`.
  *
  * @see DESIGN.md section 4
  */

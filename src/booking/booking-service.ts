@@ -16,6 +16,7 @@ import type { BookingOutcome, BookingRequest, HeldTime, HoldOutcome, HoldRequest
 import { identicalBooking } from './identical-booking.js';
 import type { PatientRegistrationOutcome } from './patient-registration.js';
 import { PatientRegistrar } from './patient-registrar.js';
+import { bookingInFlight, bookingsInFlight } from './saga/bookings-in-flight.js';
 import { withinDeadline } from './response-deadline.js';
 import { bookSaga } from './saga/book-saga.js';
 import { cancelSaga } from './saga/cancel-saga.js';
@@ -260,6 +261,19 @@ export class BookingService {
   /** A hold made by {@link holdTime}, in whatever state it is now; undefined for any other id. */
   async readHold(tenantId: string, holdId: string): Promise<HeldTime | undefined> {
     return readHold(this.ctx, tenantId, holdId);
+  }
+
+  /**
+   * A hold or a new booking by its saga id (the id of the Appointment the facade shows for it, and of the booked
+   * appointment once committed), in whatever state it is now; undefined for any other id.
+   */
+  bookingInFlight(tenantId: string, id: string): Promise<HeldTime | undefined> {
+    return bookingInFlight(this.ctx, tenantId, id);
+  }
+
+  /** The tenant's holds and new bookings still running: pending Appointments to the facade. */
+  bookingsInFlight(tenantId: string): Promise<HeldTime[]> {
+    return bookingsInFlight(this.ctx, tenantId);
   }
 
   /**

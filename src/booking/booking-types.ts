@@ -107,12 +107,19 @@ export type SagaKind = 'book' | 'cancel' | 'reschedule' | 'hold';
 /** Time to hold for a later booking (`$hold`): the patient may be named only when the hold is confirmed. */
 export type HoldRequest = Omit<BookingRequest, 'patientId'> & { patientId?: string };
 
-/** A hold as the saga keeps it. */
+/**
+ * A hold, or a booking whose outcome is not known yet, as the saga keeps it: the facade shows it as a `pending`
+ * Appointment whose id is the saga's (a new booking's appointment keeps that id once it is committed).
+ */
 export interface HeldTime {
   /** The saga id: also the id of the pending Appointment the facade shows for it. */
   holdId: string;
+  /** A `$hold` (it lapses at {@link expiresAt} unless booked), or a booking in flight. */
+  kind: 'hold' | 'booking';
   /** `held` while it lasts; `confirmed` once booked; `released` when given up, lapsed or failed. */
   state: 'held' | 'confirmed' | 'released';
+  /** Why a released booking did not happen (its failure code), when it failed. */
+  failureCode?: BookingFailureCode;
   practitionerId: string;
   locationId: string;
   patientId?: string;

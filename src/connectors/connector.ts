@@ -42,6 +42,13 @@ export interface UpstreamRecord<R extends Resource = Resource> {
    * When it equals the stored one the record is unchanged and a sync pass skips mapping it. Optional.
    */
   sourceHash?: string;
+  /**
+   * Appointments: the correlation marker the record carries (as {@link Connector.markerOf} reads it from the FHIR
+   * mapping), if any. An appointment a booking saga wrote takes the saga's id as its FHIR id, whichever path sees
+   * it first (verify, reconciliation, a sync pass), so the pending Appointment a client was pointed at becomes the
+   * booked one. Optional: without it the id is minted as for any record.
+   */
+  marker?: string;
   /** Builds the FHIR resource, `id` included, `meta` left to the store. Pure. */
   toFhir(resolve: FhirIdResolver): R;
 }

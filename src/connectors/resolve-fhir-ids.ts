@@ -1,9 +1,11 @@
 /**
  * Turns upstream records into FHIR resources: every upstream id they mention (their own and their references)
- * gets its FHIR id from the store's id table, created on first sight (DESIGN.md section 3).
+ * gets its FHIR id from the store's id table, created on first sight (DESIGN.md section 3) — an appointment a
+ * booking saga wrote (its record carries the saga's marker) takes the saga's id.
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type { Store } from '../store/database.js';
+import { bookingIdsByMarker } from '../store/saga-markers.js';
 import { fhirIdsFor } from '../store/upstream-ids.js';
 import type { FhirIdResolver, SyncedResourceType, UpstreamRecord } from './connector.js';
 
@@ -23,8 +25,35 @@ export async function resolveFhirIds(
     want(record.resourceType, record.upstreamId);
     for (const ref of record.references) want(ref.resourceType, ref.upstreamId);
   }
+  // An appointment a booking saga wrote takes the saga's id (UpstreamRecord.marker).
+  const markers = new Map(
+    records.flatMap((r) =>
+      r.resourceType === 'Appointment' && r.marker ? [[r.upstreamId, r.marker] as const] : [],
+    ),
+  );
+  const sagaIds = async (unmapped: readonly string[]): Promise<Map<string, string>> => {
+    const marked = unmapped.flatMap((id) => {
+      const marker = markers.get(id);
+      return marker ? [[id, marker] as const] : [];
+    });
+    if (marked.length === 0) return new Map();
+    const byMarker = await bookingIdsByMarker(
+      store,
+      tenantId,
+      marked.map(([, marker]) => marker),
+    );
+    return new Map(
+      marked.flatMap(([id, marker]) => {
+        const sagaId = byMarker.get(marker);
+        return sagaId ? [[id, sagaId] as const] : [];
+      }),
+    );
+  };
   const resolved = new Map<SyncedResourceType, Map<string, string>>();
-  for (const [type, ids] of wanted) resolved.set(type, await fhirIdsFor(store, tenantId, type, [...ids]));
+  for (const [type, ids] of wanted) {
+    const preferred = type === 'Appointment' && markers.size > 0 ? sagaIds : undefined;
+    resolved.set(type, await fhirIdsFor(store, tenantId, type, [...ids], preferred));
+  }
   return (type, upstreamId) => {
     const id = resolved.get(type)?.get(upstreamId);
     if (id === undefined) throw new Error(`no FHIR id resolved for ${type} ${upstreamId}`);

@@ -43,3 +43,27 @@ export async function uncommittedSagaMarkers(
   }
   return found;
 }
+
+/**
+ * The ids of the new-booking sagas (kind `book`: a booking, or a confirmed hold) that wrote with each of `markers`:
+ * the FHIR id their appointment takes (issue 10 item 1: the pending Appointment a client was pointed at becomes
+ * the booked one). Markers of no such saga are absent.
+ */
+export async function bookingIdsByMarker(
+  store: Store,
+  tenantId: string,
+  markers: readonly string[],
+): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  for (const part of chunk([...new Set(markers)], VALUES_PER_IN_LIST)) {
+    const rows = await store.db
+      .selectFrom('booking_sagas')
+      .select(['id', 'marker'])
+      .where('tenant_id', '=', tenantId)
+      .where('kind', '=', 'book')
+      .where('marker', 'in', part)
+      .execute();
+    for (const row of rows) found.set(row.marker, row.id);
+  }
+  return found;
+}

@@ -18,13 +18,17 @@ export async function fhirIdsFor(
   tenantId: string,
   resourceType: ResourceType,
   upstreamIds: readonly string[],
+  preferred?: (unmapped: readonly string[]) => Promise<ReadonlyMap<string, string>>,
 ): Promise<Map<string, string>> {
   const wanted = [...new Set(upstreamIds)];
   if (wanted.length === 0) return new Map();
   // Most calls find every mapping already there; a read avoids taking the write lock for them.
   const known = await selectMappings(store.db, tenantId, resourceType, wanted);
   if (known.size === wanted.length) return known;
-  return store.write((trx) => fhirIdsForInTransaction(trx, tenantId, resourceType, wanted, store.now()));
+  const wishes = preferred ? await preferred(wanted.filter((id) => !known.has(id))) : undefined;
+  return store.write((trx) =>
+    fhirIdsForInTransaction(trx, tenantId, resourceType, wanted, store.now(), wishes),
+  );
 }
 
 /**
@@ -38,6 +42,7 @@ export async function fhirIdsForInTransaction(
   resourceType: ResourceType,
   upstreamIds: readonly string[],
   now: Date,
+  preferred?: ReadonlyMap<string, string>,
 ): Promise<Map<string, string>> {
   const wanted = [...new Set(upstreamIds)];
   const known = await selectMappings(trx, tenantId, resourceType, wanted);
@@ -45,12 +50,34 @@ export async function fhirIdsForInTransaction(
   // the same order: on PostgreSQL one waits for the other instead of both deadlocking.
   const missing = wanted.filter((upstreamId) => !known.has(upstreamId)).sort();
   if (missing.length === 0) return known;
+  await insertMappings(trx, tenantId, resourceType, missing, now, (id) => preferred?.get(id) ?? randomUUID());
+  for (const [upstreamId, fhirId] of await selectMappings(trx, tenantId, resourceType, missing)) {
+    known.set(upstreamId, fhirId);
+  }
+  // A preferred FHIR id already taken by another record (never expected): minted as on first sight instead.
+  const unmapped = missing.filter((upstreamId) => !known.has(upstreamId));
+  if (unmapped.length === 0) return known;
+  await insertMappings(trx, tenantId, resourceType, unmapped, now, () => randomUUID());
+  for (const [upstreamId, fhirId] of await selectMappings(trx, tenantId, resourceType, unmapped)) {
+    known.set(upstreamId, fhirId);
+  }
+  return known;
+}
+
+async function insertMappings(
+  trx: StoreTransaction,
+  tenantId: string,
+  resourceType: ResourceType,
+  upstreamIds: readonly string[],
+  now: Date,
+  fhirIdOf: (upstreamId: string) => string,
+): Promise<void> {
   const createdAt = now.toISOString();
-  const rows = missing.map((upstreamId) => ({
+  const rows = upstreamIds.map((upstreamId) => ({
     tenant_id: tenantId,
     resource_type: resourceType,
     upstream_id: upstreamId,
-    fhir_id: randomUUID(),
+    fhir_id: fhirIdOf(upstreamId),
     created_at: createdAt,
   }));
   for (const part of chunk(rows, rowsPerInsert(5))) {
@@ -58,13 +85,9 @@ export async function fhirIdsForInTransaction(
     await trx
       .insertInto('upstream_ids')
       .values(part)
-      .onConflict((oc) => oc.columns(['tenant_id', 'resource_type', 'upstream_id']).doNothing())
+      .onConflict((oc) => oc.doNothing())
       .execute();
   }
-  for (const [upstreamId, fhirId] of await selectMappings(trx, tenantId, resourceType, missing)) {
-    known.set(upstreamId, fhirId);
-  }
-  return known;
 }
 
 /**

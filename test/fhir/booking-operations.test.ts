@@ -126,6 +126,11 @@ describe.each(testStoreFactories)('IHE scheduling operations find, hold and book
     const expires = held.extension?.find((e) => e.url === HOLD_EXPIRES_EXTENSION)?.valueInstant;
     expect(expires).toBe(new Date(h.sync.clock.now().getTime() + 300_000).toISOString());
     expect(hold.headers.get('expires')).toBe(new Date(expires as string).toUTCString());
+    // The hold is readable and searchable as the pending Appointment $hold returned.
+    const read = await fhirRequest<Appointment>(h, 'GET', `Appointment/${held.id}`);
+    expect([read.status, read.body.status, read.body.start]).toEqual([200, 'pending', proposal?.start]);
+    const pending = await fhirRequest<Bundle>(h, 'GET', 'Appointment?status=pending');
+    expect(pending.body.entry?.map((e) => e.resource?.id)).toEqual([held.id]);
     // Nothing upstream yet; the time is no longer proposed (ITI-115: held appointments are not returned).
     expect(h.upstreamAt('2026-11-23T10:00')).toEqual([]);
     expect(proposals(await findMonday(h)).map((a) => a.id)).not.toContain(proposal?.id);
@@ -152,6 +157,8 @@ describe.each(testStoreFactories)('IHE scheduling operations find, hold and book
     expect(book.status, JSON.stringify(book.body)).toBe(200);
     const booked = book.body.entry?.[0]?.resource as Appointment;
     expect(booked).toMatchObject({
+      // The held Appointment, now booked: one resource from hold to booking.
+      id: held.id,
       status: 'booked',
       start: '2026-11-23T10:00:00-05:00',
       comment: 'Follow-up on the knee',

@@ -3,7 +3,7 @@
  * `202 booking-pending` (a patient-safe sentence), its Idempotency-Key stays bound to the booking, and replaying the
  * key gives the final answer once it is known; a confirmed booking journals `booking.confirmed`.
  */
-import type { Appointment, OperationOutcome } from '@medplum/fhirtypes';
+import type { Appointment, Bundle, OperationOutcome } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Connector } from '../../src/connectors/connector.js';
@@ -58,6 +58,26 @@ describe.each(testStoreFactories)('booking-pending at the response deadline ($na
     expect(detailCode(pending)).toBe('booking-pending');
     expect(pending.body.issue[0]?.severity).toBe('information');
     expect(pending.body.issue[0]?.details?.text).toMatch(/being confirmed/);
+    // Location names the pending Appointment: readable now, and found by searches while the booking runs.
+    const location = pending.headers.get('location') as string;
+    expect(location).toBe(`${h.base}/Appointment/${pending.headers.get('x-booking-id')}`);
+    const pendingId = location.split('/').pop() as string;
+    const read = await fhirRequest<Appointment>(h, 'GET', `Appointment/${pendingId}`);
+    expect([read.status, read.body.status, read.body.start]).toEqual([
+      200,
+      'pending',
+      '2026-11-23T10:30:00-05:00',
+    ]);
+    expect(read.body.participant.map((p) => p.actor?.reference)).toEqual(
+      expect.arrayContaining(body.participant.map((p) => p.actor?.reference)),
+    );
+    const patient = body.participant[0]?.actor?.reference as string;
+    const found = await fhirRequest<Bundle<Appointment>>(
+      h,
+      'GET',
+      `Appointment?patient=${patient}&status=pending`,
+    );
+    expect(found.body.entry?.map((e) => e.resource?.id)).toEqual([pendingId]);
     // Still pending: the same key answers 202 again, without a second booking.
     const again = await fhirRequest(h, 'POST', 'Appointment', { body, headers: key });
     expect(again.status).toBe(202);
@@ -73,8 +93,53 @@ describe.each(testStoreFactories)('booking-pending at the response deadline ($na
     expect(h.upstreamAt('2026-11-23T10:30', { includeCancelled: true })).toHaveLength(1);
     const replay = await fhirRequest<Appointment>(h, 'POST', 'Appointment', { body, headers: key });
     expect([replay.status, replay.body.id]).toEqual([201, final.body.id]);
+    // The booked appointment is the one Location named: reading it now gives the final answer.
+    expect(final.body.id).toBe(pendingId);
+    const booked = await fhirRequest<Appointment>(h, 'GET', `Appointment/${pendingId}`);
+    expect([booked.status, booked.body.status]).toEqual([200, 'booked']);
+    const afterwards = await fhirRequest<Bundle<Appointment>>(h, 'GET', `Appointment?patient=${patient}`);
+    expect(afterwards.body.entry?.map((e) => [e.resource?.id, e.resource?.status])).toEqual([
+      [pendingId, 'booked'],
+    ]);
     const events = await readJournal(h.store, TINY_FIRM, { limit: 1000 });
     expect(events.map((e) => e.eventType)).toContain('booking.confirmed');
+  });
+
+  it('reads a pending booking that then fails as cancelled, with the reason', async () => {
+    const h = facade();
+    h.sync.tenants[0]!.booking.responseDeadlineMs = 100;
+    const real = h.sync.connectors[0] as Connector;
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    // The live re-check waits, then finds the records system down: nothing was written, the booking fails.
+    h.useConnector(
+      Object.create(real, {
+        createAppointment: {
+          value: async () => {
+            await gate;
+            throw new UpstreamError('unavailable', 'records system down', { outcome: 'not-applied' });
+          },
+        },
+      }) as Connector,
+    );
+    const key = { 'idempotency-key': randomUUID() };
+    const pending = await fhirRequest(h, 'POST', 'Appointment', { body: await at1030(h), headers: key });
+    expect(pending.status, JSON.stringify(pending.body)).toBe(202);
+    const id = (pending.headers.get('location') as string).split('/').pop() as string;
+    expect((await fhirRequest<Appointment>(h, 'GET', `Appointment/${id}`)).body.status).toBe('pending');
+
+    open();
+    let read = await fhirRequest<Appointment>(h, 'GET', `Appointment/${id}`);
+    for (let i = 0; i < 100 && read.body.status === 'pending'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      read = await fhirRequest<Appointment>(h, 'GET', `Appointment/${id}`);
+    }
+    expect([read.status, read.body.status]).toEqual([200, 'cancelled']);
+    expect(read.body.cancelationReason?.coding?.[0]?.code).toBe('ehr-unavailable');
+    expect(h.upstreamAt('2026-11-23T10:30', { includeCancelled: true })).toHaveLength(0);
+    // The same key gives the same final answer.
+    const final = await fhirRequest(h, 'POST', 'Appointment', { body: await at1030(h), headers: key });
+    expect([final.status, detailCode(final)]).toEqual([503, 'ehr-unavailable']);
   });
 
   it('answers a write whose answer was lost 202, not 503, and keeps the key bound until recovery decides', async () => {
@@ -101,11 +166,15 @@ describe.each(testStoreFactories)('booking-pending at the response deadline ($na
     // Before recovery has decided, the same key still answers pending (not 409 slot-taken).
     expect((await fhirRequest(h, 'POST', 'Appointment', { body, headers: key })).status).toBe(202);
 
+    // A sync pass sees the appointment first (and withholds it: its booking has not committed).
+    await h.sync.engine.runStream(TINY_FIRM, 'window-hot');
     h.useConnector(real);
     h.sync.clock.advanceSeconds(60);
     await h.booking.recover();
     const final = await fhirRequest<Appointment>(h, 'POST', 'Appointment', { body, headers: key });
     expect(final.status, JSON.stringify(final.body)).toBe(201);
+    // Still the id the 202 named, though the sync pass saw the appointment before the booking committed.
+    expect(final.body.id).toBe(pending.headers.get('x-booking-id'));
     expect(h.upstreamAt('2026-11-23T10:30', { includeCancelled: true })).toHaveLength(1);
     const events = await readJournal(h.store, TINY_FIRM, { limit: 1000 });
     expect(events.map((e) => e.eventType)).toContain('booking.confirmed');

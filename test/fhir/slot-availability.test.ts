@@ -58,7 +58,7 @@ async function allPages(h: FacadeHarness, query: string): Promise<Slot[]> {
 describe.each(testStoreFactories)('free Slots of the demo practice over FHIR ($name)', (factory) => {
   const facade: () => FacadeHarness = useSyncedFacade(factory, {
     firm: { name: FIRM, data },
-    slotSources: [createComputedSlotSource({ now: () => facade().sync.clock.now() })],
+    searchSources: { Slot: [createComputedSlotSource({ now: () => facade().sync.clock.now() })] },
   });
   /** Upstream last name → FHIR Practitioner id; FHIR Schedule id → its practitioner and location ids. */
   const practitioner: Record<string, string> = {};

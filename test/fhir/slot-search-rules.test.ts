@@ -31,7 +31,7 @@ function grid(from: string, last: string): string[] {
 
 describe.each(testStoreFactories)('computed free Slots of the tiny firm ($name)', (factory) => {
   const facade: () => FacadeHarness = useSyncedFacade(factory, {
-    slotSources: [createComputedSlotSource({ now: () => facade().sync.clock.now() })],
+    searchSources: { Slot: [createComputedSlotSource({ now: () => facade().sync.clock.now() })] },
   });
   const ids: Record<string, string> = {};
 

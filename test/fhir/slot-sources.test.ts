@@ -51,7 +51,7 @@ function freeSlotSource(): SearchSource {
 }
 
 describe.each(testStoreFactories)('Slot search merging a second source of Slots ($name)', (factory) => {
-  const facade = useSyncedFacade(factory, { slotSources: [freeSlotSource()] });
+  const facade = useSyncedFacade(factory, { searchSources: { Slot: [freeSlotSource()] } });
   const STORED = 4;
 
   it('merges computed free Slots with stored busy ones in start order, across pages, each once', async () => {

@@ -18,6 +18,7 @@ import { bookSaga, bookingSteps } from './book-saga.js';
 import { hold } from './hold-step.js';
 import { releaseSaga, unchangedSince } from './release-step.js';
 import { refuse, runSaga } from './run-saga.js';
+import { failureCodeOf } from './saga-outcome.js';
 import type { BookingTenant, SagaContext } from './saga-context.js';
 import {
   promoteHoldInTransaction,
@@ -167,12 +168,14 @@ export async function releaseHoldSaga(
   return { ok: true, hold: heldTimeOf(await readOwnSaga(ctx.store, tenantId, holdId)) };
 }
 
-/** The hold a saga of kind `hold` stands for. */
-function heldTimeOf(saga: Saga): HeldTime {
-  const state = saga.state === 'committed' ? 'confirmed' : saga.state === 'released' ? 'released' : 'held';
+/** The hold a saga of kind `hold` stands for, or the booking a `book` saga is making. */
+export function heldTimeOf(saga: Saga): HeldTime {
+  const ended = saga.state === 'released' || saga.state === 'needs-attention';
   return {
     holdId: saga.id,
-    state,
+    kind: saga.request.fromHold === true ? 'hold' : 'booking',
+    state: saga.state === 'committed' ? 'confirmed' : ended ? 'released' : 'held',
+    ...(ended ? { failureCode: failureCodeOf(saga) } : {}),
     practitionerId: saga.practitionerId,
     locationId: saga.request.locationId,
     ...(saga.request.patientId ? { patientId: saga.request.patientId } : {}),

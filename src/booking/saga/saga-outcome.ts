@@ -7,7 +7,7 @@ import { readResource } from '../../store/resource-store.js';
 import { patientMessages, type BookingFailureCode, type BookingOutcome } from '../booking-types.js';
 import { pendingOutcome } from './run-saga.js';
 import type { SagaContext } from './saga-context.js';
-import { readSaga } from './saga-store.js';
+import { readSaga, type Saga } from './saga-store.js';
 
 const FAILURE_CODES = new Set<string>(Object.keys(patientMessages));
 
@@ -35,12 +35,7 @@ export async function sagaOutcome(
     }
   }
   if (saga?.state === 'released' || saga?.state === 'needs-attention') {
-    const code: BookingFailureCode =
-      saga.errorCode && FAILURE_CODES.has(saga.errorCode)
-        ? (saga.errorCode as BookingFailureCode)
-        : saga.state === 'needs-attention'
-          ? 'slot-taken'
-          : 'ehr-unavailable';
+    const code = failureCodeOf(saga);
     return { ok: false, code, message: patientMessages[code], alternatives: [], bookingId };
   }
   if (!saga) {
@@ -54,4 +49,10 @@ export async function sagaOutcome(
     };
   }
   return pendingOutcome(bookingId);
+}
+
+/** Why a saga that ended without a booking (released, or handed to staff) failed. */
+export function failureCodeOf(saga: Pick<Saga, 'state' | 'errorCode'>): BookingFailureCode {
+  if (saga.errorCode && FAILURE_CODES.has(saga.errorCode)) return saga.errorCode as BookingFailureCode;
+  return saga.state === 'needs-attention' ? 'slot-taken' : 'ehr-unavailable';
 }

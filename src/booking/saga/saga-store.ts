@@ -219,6 +219,25 @@ export async function staleSagas(
   return rows.map(toSaga);
 }
 
+/** The tenant's sagas of these kinds still running (not committed, released or handed to staff), oldest first. */
+export async function runningSagas(
+  store: Store,
+  tenantId: string,
+  kinds: readonly SagaKind[],
+  limit = 500,
+): Promise<Saga[]> {
+  const rows = await store.db
+    .selectFrom('booking_sagas')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('state', 'in', ['held', 'writing', 'unknown', 'written', 'compensating'])
+    .where('kind', 'in', [...kinds])
+    .orderBy('created_at')
+    .limit(limit)
+    .execute();
+  return rows.map(toSaga);
+}
+
 function toSaga(row: BookingSagasTable): Saga {
   return {
     tenantId: row.tenant_id,

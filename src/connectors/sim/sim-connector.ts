@@ -35,6 +35,7 @@ import {
   correlationMarkerOf,
   createSimMappingContext,
   formatCorrelationMarker,
+  isDefaultCorrelationMarker,
   scheduleKey,
   type SimMappingContext,
 } from './sim-fhir-context.js';
@@ -406,6 +407,7 @@ export class SimConnector implements Connector {
     return {
       resourceType: 'Appointment',
       upstreamId: String(a.id),
+      ...(a.externalRef && isDefaultCorrelationMarker(a.externalRef) ? { marker: a.externalRef } : {}),
       references: [
         ref('Patient', a.patientId),
         ref('Practitioner', a.providerId),

@@ -6,6 +6,7 @@
 import type { Appointment, Resource } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, expect } from 'vitest';
 import { bookingRoutes } from '../../../fhir/routes/booking-routes.js';
+import { bookingsInFlightSource } from '../../../fhir/search/bookings-in-flight-source.js';
 import { createComputedSlotSource } from '../../../fhir/search/computed-slot-source.js';
 import { BookingService } from '../../../src/booking/booking-service.js';
 import { createStoreBookingRules } from '../../../src/booking/store-booking-rules.js';
@@ -52,7 +53,10 @@ export function useBookingFacade(
     const harness = await startFacade({
       store,
       clients: options.clients,
-      slotSources: [createComputedSlotSource({ now: () => (clock as () => Date)() })],
+      searchSources: {
+        Slot: [createComputedSlotSource({ now: () => (clock as () => Date)() })],
+        Appointment: [bookingsInFlightSource(() => booking as BookingService)],
+      },
       routes: (sync) => {
         clock = sync.clock.now;
         connector.current = sync.connectors[0];

@@ -15,7 +15,6 @@ import { createAuthMiddleware } from '../../../fhir/auth-middleware.js';
 import { createFhirRouter } from '../../../fhir/fhir-router.js';
 import { createJsonBodyParser } from '../../../fhir/request-limits.js';
 import { FhirError } from '../../../fhir/operation-outcome.js';
-import type { SearchSource } from '../../../fhir/search/search-sources.js';
 import { createHash } from 'node:crypto';
 import { createClientRegistry } from '../../../src/auth/client-registry.js';
 import { createLogger } from '../../../src/logger.js';
@@ -70,7 +69,7 @@ export interface FacadeOptions {
   store: Store;
   /** Default: the tiny firm. */
   firm?: { name: string; data: SimFirmData };
-  slotSources?: readonly SearchSource[];
+  searchSources?: FhirHandlerOptions['searchSources'];
   /** Extra facade routes (writes, operations), built once the sim and the engine are up. */
   routes?: (sync: SyncHarness) => NonNullable<FhirHandlerOptions['routes']>;
   /**
@@ -108,7 +107,7 @@ export async function startFacade(options: FacadeOptions): Promise<FacadeHarness
     store: () => options.store,
     access,
     audit: sink,
-    slotSources: options.slotSources,
+    searchSources: options.searchSources,
     routes: options.routes?.(sync),
   });
   const app = express();

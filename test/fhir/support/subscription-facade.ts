@@ -60,7 +60,7 @@ export function useSubscriptionFacade(
     const h = await startFacade({
       store,
       ...(options.booking
-        ? { slotSources: [createComputedSlotSource({ now: () => (clock as () => Date)() })] }
+        ? { searchSources: { Slot: [createComputedSlotSource({ now: () => (clock as () => Date)() })] } }
         : {}),
       routes: (sync) => {
         const subscriptions = subscriptionRoutes({
