@@ -25,13 +25,25 @@ const MONDAY_1030 = new Date('2026-11-23T15:30:00Z'); // 10:30 in New York
  * Each checkpoint, how the killed process left its saga, and how recovery must end it: released when nothing had
  * reached the records system, committed once the write had.
  */
-const CHECKPOINTS: readonly (readonly [SagaCheckpoint, string, 'committed' | 'released'])[] = [
-  ['held', 'held', 'released'],
-  ['write-sent', 'writing', 'committed'],
-  ['written', 'writing', 'committed'],
-  ['verified', 'written', 'committed'],
-  ['committed', 'committed', 'committed'],
+const CHECKPOINTS: readonly (readonly [
+  SagaCheckpoint,
+  string,
+  'committed' | 'released',
+  ChildFault | undefined,
+])[] = [
+  ['held', 'held', 'released', undefined],
+  ['write-sent', 'writing', 'committed', undefined],
+  ['written', 'writing', 'committed', undefined],
+  // The write landed but its answer was lost: recovery finds it by marker.
+  ['unknown', 'unknown', 'committed', 'lose-answer'],
+  ['verified', 'written', 'committed', undefined],
+  // The front desk booked the same time first: recovery finishes undoing ours.
+  ['compensating', 'compensating', 'released', 'front-desk-race'],
+  ['committed', 'committed', 'committed', undefined],
 ];
+
+/** A fault the booking process meets (test/support/booking-child.ts). */
+type ChildFault = 'lose-answer' | 'front-desk-race';
 
 interface ChildRun {
   signal: NodeJS.Signals | null;
@@ -56,7 +68,11 @@ describe.each(sharedStoreFactories)('booking across a process killed with SIGKIL
     return ids.get(String(upstream)) as string;
   }
 
-  function runChild(crashAt: SagaCheckpoint, request: BookingRequest): Promise<ChildRun> {
+  function runChild(
+    crashAt: SagaCheckpoint,
+    request: BookingRequest,
+    fault: ChildFault | undefined,
+  ): Promise<ChildRun> {
     const { url, schema } = shared as SharedStore;
     const h = harness as SyncHarness;
     const child = fork(
@@ -70,7 +86,12 @@ describe.each(sharedStoreFactories)('booking across a process killed with SIGKIL
       ],
       {
         execArgv: ['--import', 'tsx'],
-        env: { ...process.env, CRASH_AT: crashAt, HOLD_TTL_MS: String(HOLD_TTL_MS) },
+        env: {
+          ...process.env,
+          CRASH_AT: crashAt,
+          HOLD_TTL_MS: String(HOLD_TTL_MS),
+          ...(fault ? { CHILD_FAULT: fault } : {}),
+        },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       },
     );
@@ -87,7 +108,7 @@ describe.each(sharedStoreFactories)('booking across a process killed with SIGKIL
 
   it.each(CHECKPOINTS)(
     'converges after the booking process dies at checkpoint %s (saga left %s): it ends %s, with no orphan hold and no unmatched upstream appointment',
-    async (crashAt, leftAt, expected) => {
+    async (crashAt, leftAt, expected, fault) => {
       shared = await factory.create();
       const { store } = shared;
       const h = (harness = await startSyncHarness({ firms: [{ name: TINY_FIRM, data: tinyFirm() }], store }));
@@ -101,7 +122,7 @@ describe.each(sharedStoreFactories)('booking across a process killed with SIGKIL
         minutes: 15,
       };
 
-      const run = await runChild(crashAt, request);
+      const run = await runChild(crashAt, request, fault);
       expect({ signal: run.signal, outcome: run.outcome }).toEqual({ signal: 'SIGKILL', outcome: undefined });
       expect(run.steps.at(-1)).toBe(crashAt);
       const left = await store.db.selectFrom('booking_sagas').select('state').execute();
@@ -134,6 +155,12 @@ describe.each(sharedStoreFactories)('booking across a process killed with SIGKIL
         .appointments.filter((a) => a.status !== 'cancelled' && a.externalRef?.startsWith('switchboard:'));
       expect(upstream.filter((a) => !committed.has(a.externalRef ?? ''))).toEqual([]);
       expect(upstream).toHaveLength(committed.size);
+      if (fault === 'front-desk-race') {
+        // The front desk's booking stands; ours was undone.
+        const desk = h.sim.state(TINY_FIRM).appointments.filter((a) => a.externalRef === 'front-desk');
+        expect(desk.map((a) => a.status)).not.toContain('cancelled');
+        expect(desk).toHaveLength(1);
+      }
 
       // Each committed booking is in the store exactly once, mapped to its appointment upstream.
       for (const saga of committed.values()) {

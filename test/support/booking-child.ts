@@ -10,7 +10,9 @@ import { BookingService, type SagaCheckpoint } from '../../src/booking/booking-s
 import type { BookingRequest } from '../../src/booking/booking-types.js';
 import { createStoreBookingRules } from '../../src/booking/store-booking-rules.js';
 import type { TenantConfig } from '../../src/config.js';
+import type { AppointmentWrite } from '../../src/connectors/connector.js';
 import { SimConnector } from '../../src/connectors/sim/sim-connector.js';
+import { UpstreamError } from '../../src/connectors/upstream-error.js';
 import { createLogger } from '../../src/logger.js';
 import { openStore } from '../../src/store/database.js';
 
@@ -25,12 +27,38 @@ const nowMs = Date.parse(nowIso);
 const now = (): Date => new Date(nowMs);
 
 const store = await openStore(url, schema === '-' ? { clock: now } : { schema, clock: now });
-const connector = new SimConnector({
+const real = new SimConnector({
   tenantId: tenant.id,
   settings: tenant.connector,
   now: () => nowMs,
   client: { breakerHalfOpenAfterMs: 50 },
 });
+
+/**
+ * `CHILD_FAULT`: `lose-answer` — the write lands upstream but its answer is lost (the saga goes `unknown`);
+ * `front-desk-race` — the front desk books the same time just before our write lands (verify finds the clash and
+ * the saga goes `compensating`).
+ */
+const fault = process.env.CHILD_FAULT;
+const connector: SimConnector = Object.create(real, {
+  createAppointment: {
+    value: async (write: AppointmentWrite) => {
+      if (fault === 'front-desk-race') {
+        await real.createAppointment({
+          ...write,
+          patientUpstreamId: '1',
+          marker: 'front-desk',
+          comment: 'desk',
+        });
+      }
+      const written = await real.createAppointment(write);
+      if (fault === 'lose-answer') {
+        throw new UpstreamError('timeout', 'records system timed out', { outcome: 'unknown' });
+      }
+      return written;
+    },
+  },
+}) as SimConnector;
 
 /** Resolves once the records system holds the appointment of the saga being written (found by its marker). */
 async function writeArrivedUpstream(): Promise<void> {
@@ -66,6 +94,6 @@ const service = new BookingService({
 
 const outcome = await service.book(tenant.id, request);
 process.send?.({ outcome });
-await connector.close();
+await real.close();
 await store.close();
 process.disconnect?.();

@@ -46,6 +46,7 @@ export async function compensate(
     },
     ctx.now(),
   );
+  await ctx.checkpoint('compensating');
   try {
     if (saga.kind === 'book' && saga.upstreamId) await cancelBooking(ctx, tenant, current, why);
     if (saga.kind === 'reschedule') {

@@ -46,7 +46,16 @@ export interface BookingTenant {
  * - `verified`: the read-back found no clash, before the commit transaction.
  * - `committed`: the commit transaction (store + journal + saga state + claims released) has committed.
  */
-export type SagaCheckpoint = 'held' | 'write-sent' | 'written' | 'verified' | 'committed';
+export type SagaCheckpoint =
+  | 'held'
+  | 'write-sent'
+  | 'written'
+  /** The write's answer was lost: the saga is `unknown`, about to reconcile by marker. */
+  | 'unknown'
+  | 'verified'
+  /** A clash after the write: the saga is `compensating`, about to undo its write. */
+  | 'compensating'
+  | 'committed';
 
 /** The dependencies of the saga's steps, shared by every saga of one `BookingService`. */
 export interface SagaContext {

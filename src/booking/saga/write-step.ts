@@ -32,6 +32,7 @@ export async function write(
   } catch (err) {
     if (!isUpstreamError(err) || err.outcome === 'not-applied') throw err;
     await record({ state: 'unknown', errorDetail: err.message });
+    await ctx.checkpoint('unknown');
     const found = await reconcile(ctx, tenant, { ...saga, state: 'unknown' });
     if (!found) throw err;
     return found;

@@ -4,7 +4,7 @@
  */
 import type { Appointment } from '@medplum/fhirtypes';
 import type { SimAppointment } from '../../../src/sim/sim-types.js';
-import { finalAnswer, isSuccess, toAnswer, type CampaignHistory } from './campaign-history.js';
+import { finalAnswer, isSuccess, toAnswer, type Answer, type CampaignHistory } from './campaign-history.js';
 import type { CampaignWorld, HttpAnswer } from './campaign-world.js';
 
 export interface InvariantReport {
@@ -99,8 +99,17 @@ export async function checkInvariants(
   // 4. Every active Switchboard appointment upstream was answered as booked to someone.
   const unanswered = report('every active Switchboard-marked upstream appointment was answered 201');
   for (const a of active.filter(marked))
-    if (!heldByMarker.has(a.externalRef as string))
-      fail(unanswered, `${a.externalRef} (upstream ${a.id}, patient ${a.patientId}, ${a.start})`);
+    if (!heldByMarker.has(a.externalRef as string)) {
+      // What its request was told, every answer in order (each booking has its own patient).
+      const told = history
+        .bookOps()
+        .filter((op) => op.patient.simId === a.patientId)
+        .map((op) => `${op.key ? 'keyed' : 'keyless'}: ${op.answers.map(describe).join(' → ') || 'nothing'}`);
+      fail(
+        unanswered,
+        `${a.externalRef} (upstream ${a.id}, patient ${a.patientId}, ${a.start}); told ${told.join('; ')}`,
+      );
+    }
 
   // 5. One upstream write per Idempotency-Key.
   const perKey = report('one upstream write per Idempotency-Key');
@@ -137,6 +146,10 @@ export async function checkInvariants(
  * A GET by the first agent that waits out the facade's per-client rate limit: reading every held appointment in a
  * burst can meet it, and a 429 says nothing about the appointment (it was reported as a disagreement before).
  */
+function describe(answer: Answer): string {
+  return answer.code ? `${answer.status} ${answer.code}` : String(answer.status);
+}
+
 async function readThrottled(world: CampaignWorld, path: string): Promise<HttpAnswer> {
   for (let attempt = 0; ; attempt++) {
     const answer = await world.fhir(world.tokens[0] as string, 'GET', path);
