@@ -295,7 +295,7 @@ export interface PoolSlot {
 }
 
 /** Free follow-up slots of every practitioner over the next working days: what agents will fight over. */
-async function slotPool(world: CampaignWorld, practitioners: CampaignPractitioner[]): Promise<PoolSlot[]> {
+export async function slotPool(world: CampaignWorld, practitioners: CampaignPractitioner[]): Promise<PoolSlot[]> {
   const state = world.sim.server.state('riverside');
   const from = new Date(Date.now() + 2 * 86_400_000);
   const to = new Date(from.getTime() + 5 * 86_400_000);
@@ -326,7 +326,7 @@ async function slotPool(world: CampaignWorld, practitioners: CampaignPractitione
   return pool;
 }
 
-function bookingBody(slot: PoolSlot, patient: CampaignPatient): Appointment {
+export function bookingBody(slot: PoolSlot, patient: CampaignPatient): Appointment {
   return {
     resourceType: 'Appointment',
     status: 'booked',
