@@ -84,6 +84,8 @@ export class BookingService {
    * written, with that refusal, so a replay of a `202` can answer it.
    */
   private readonly unrecorded = new Map<string, BookingOutcome | undefined>();
+  /** Callers waiting for a saga's row to be written before they may answer `booking-pending`. */
+  private readonly recordedWaiters = new Map<string, () => void>();
 
   constructor(private readonly options: BookingServiceOptions) {
     this.tenants = new Map(options.tenants.map((t) => [t.config.id, t]));
@@ -103,6 +105,7 @@ export class BookingService {
       holdTtlMs: options.holdTtlMs ?? 60_000,
       checkpoint: options.checkpoint ?? (() => undefined),
       active: new Set<string>(),
+      recorded: (sagaId) => this.recordedWaiters.get(sagaId)?.(),
       needsAttention: (tenantId) => attention?.inc({ tenant: tenantId }),
     };
     this.recovery = new SagaRecovery(this.ctx, [...this.tenants.values()]);
@@ -173,23 +176,24 @@ export class BookingService {
     if (earlier) return earlier;
     const sagaId = randomUUID();
     this.unrecorded.set(sagaId, undefined);
-    const running = this.inLane(tenantId, (t) => bookSaga(this.ctx, t, request, clientId, sagaId, signal))
-      .then((outcome) => {
-        // Refused before its saga was recorded (busy, invalid): only this process can tell a replay why.
-        if (outcome.ok || outcome.bookingId === sagaId) this.unrecorded.delete(sagaId);
-        else {
-          this.unrecorded.set(sagaId, outcome);
-          setTimeout(() => this.unrecorded.delete(sagaId), UNRECORDED_RETENTION_MS).unref();
-        }
-        return outcome;
-      })
-      .then(async (outcome) =>
-        // A retry that reached the claims at the same moment as its identical first attempt lost to it.
-        outcome.ok || outcome.code !== 'slot-taken'
-          ? outcome
-          : ((await identicalBooking(this.ctx, tenant, request, clientId, waitMs)) ?? outcome),
-      );
-    return withinDeadline(running, deadline, sagaId, (outcome) => this.resolved(tenantId, outcome));
+    const start = () =>
+      this.inLane(tenantId, (t) => bookSaga(this.ctx, t, request, clientId, sagaId, signal))
+        .then((outcome) => {
+          // Refused before its saga was recorded (busy, invalid): only this process can tell a replay why.
+          if (outcome.ok || outcome.bookingId === sagaId) this.unrecorded.delete(sagaId);
+          else {
+            this.unrecorded.set(sagaId, outcome);
+            setTimeout(() => this.unrecorded.delete(sagaId), UNRECORDED_RETENTION_MS).unref();
+          }
+          return outcome;
+        })
+        .then(async (outcome) =>
+          // A retry that reached the claims at the same moment as its identical first attempt lost to it.
+          outcome.ok || outcome.code !== 'slot-taken'
+            ? outcome
+            : ((await identicalBooking(this.ctx, tenant, request, clientId, waitMs)) ?? outcome),
+        );
+    return this.answerWithin(tenantId, sagaId, start);
   }
 
   /**
@@ -217,7 +221,8 @@ export class BookingService {
   }
 
   /**
-   * Cancels an appointment in the records system and records the cancellation.
+   * Cancels an appointment in the records system and records the cancellation; answered `booking-pending` when
+   * the saga is still running at the response deadline (reading the appointment then tells how it ended).
    * @param expectedVersion the version the caller saw (If-Match); a newer one answers `version-conflict`.
    */
   async cancel(
@@ -226,12 +231,17 @@ export class BookingService {
     reason: string,
     options: { expectedVersion?: number; clientId?: string } = {},
   ): Promise<BookingOutcome> {
-    return this.inLane(tenantId, (tenant) => cancelSaga(this.ctx, tenant, appointmentId, reason, options));
+    const sagaId = randomUUID();
+    return this.answerWithin(tenantId, sagaId, () =>
+      this.inLane(tenantId, (tenant) =>
+        cancelSaga(this.ctx, tenant, appointmentId, reason, { ...options, sagaId }),
+      ),
+    );
   }
 
   /**
    * Moves an appointment to a new time in one upstream write (the records system modifies it in place), so the
-   * patient never has zero or two appointments.
+   * patient never has zero or two appointments; answered `booking-pending` at the response deadline, as a cancel.
    */
   async reschedule(
     tenantId: string,
@@ -239,9 +249,27 @@ export class BookingService {
     change: { start: Date; minutes?: number },
     options: { expectedVersion?: number; clientId?: string } = {},
   ): Promise<BookingOutcome> {
-    return this.inLane(tenantId, (tenant) =>
-      rescheduleSaga(this.ctx, tenant, appointmentId, change, options),
+    const sagaId = randomUUID();
+    return this.answerWithin(tenantId, sagaId, () =>
+      this.inLane(tenantId, (tenant) =>
+        rescheduleSaga(this.ctx, tenant, appointmentId, change, { ...options, sagaId }),
+      ),
     );
+  }
+
+  /**
+   * `running`'s outcome, or `booking-pending` once the tenant's response deadline has passed (the saga goes on;
+   * its resolution is journalled).
+   */
+  private answerWithin(
+    tenantId: string,
+    sagaId: string,
+    start: () => Promise<BookingOutcome>,
+  ): Promise<BookingOutcome> {
+    const deadline = this.tenant(tenantId).config.booking.responseDeadlineMs ?? DEFAULT_RESPONSE_DEADLINE_MS;
+    const recorded = new Promise<void>((resolve) => this.recordedWaiters.set(sagaId, resolve));
+    const running = start().finally(() => this.recordedWaiters.delete(sagaId));
+    return withinDeadline(running, deadline, sagaId, recorded, (outcome) => this.resolved(tenantId, outcome));
   }
 
   /**

@@ -8,13 +8,16 @@ import type { BookingOutcome } from './booking-types.js';
 import { pendingOutcome } from './saga/run-saga.js';
 
 /**
- * `running`'s outcome if it comes within `deadlineMs`, else `booking-pending` for `sagaId`, with `late` called
- * with the outcome once it comes (never with a rejection: a saga answers every failure as an outcome).
+ * `running`'s outcome if it comes within `deadlineMs`, else `booking-pending` for `sagaId` — but only once the saga
+ * is `recorded` (its row written, so what the answer points at can be read and asked about), or its outcome if that
+ * comes first — with `late` called with the outcome once it comes (never with a rejection: a saga answers every
+ * failure as an outcome).
  */
 export async function withinDeadline(
   running: Promise<BookingOutcome>,
   deadlineMs: number,
   sagaId: string,
+  recorded: Promise<void>,
   late: (outcome: BookingOutcome) => Promise<void>,
 ): Promise<BookingOutcome> {
   let timer: NodeJS.Timeout | undefined;
@@ -27,6 +30,10 @@ export async function withinDeadline(
   } finally {
     clearTimeout(timer);
   }
+  // Not yet recorded (queued, validating): nothing was sent upstream, and the wait ends with the saga's row or its
+  // answer, whichever comes first.
+  const settled = await Promise.race([running, recorded.then(() => undefined)]);
+  if (settled !== undefined) return settled;
   void running.then(late, () => undefined);
   return pendingOutcome(sagaId);
 }

@@ -81,6 +81,27 @@ describe.each(testStoreFactories)('an agent retrying a booking without a key ($n
     expect(upstreamWrites(h)).toHaveLength(1);
   });
 
+  it('answers a retry of its own booking still pending 202 with that booking, never a competing 409 or 503', async () => {
+    const h = facade();
+    h.sync.tenants[0]!.booking.responseDeadlineMs = 200;
+    // Upstream calls are slow: the first attempt is still running when both its deadline and the retry's pass.
+    h.sync.sim.faults.set({ latencyMs: 700 });
+    const first = await book(h);
+    expect([first.status, detailCode(first)]).toEqual([202, 'booking-pending']);
+    const retry = await book(h);
+    expect([retry.status, detailCode(retry)]).toEqual([202, 'booking-pending']);
+    // The same booking: the same Location, whose Appointment becomes the booked one.
+    expect(retry.headers.get('location')).toBe(first.headers.get('location'));
+    const id = (first.headers.get('location') as string).split('/').pop() as string;
+    let read = await fhirRequest<Appointment>(h, 'GET', `Appointment/${id}`, { headers: as(AGENT) });
+    for (let i = 0; i < 100 && read.body.status === 'pending'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      read = await fhirRequest<Appointment>(h, 'GET', `Appointment/${id}`, { headers: as(AGENT) });
+    }
+    expect(read.body.status).toBe('booked');
+    expect(upstreamWrites(h)).toHaveLength(1);
+  });
+
   it("refuses another client's identical request and another patient's with 409: not theirs to see", async () => {
     const h = facade();
     const first = await book(h);

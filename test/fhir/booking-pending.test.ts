@@ -105,6 +105,54 @@ describe.each(testStoreFactories)('booking-pending at the response deadline ($na
     expect(events.map((e) => e.eventType)).toContain('booking.confirmed');
   });
 
+  it('answers a cancel still running at the deadline 202 with Location of the appointment, which then reads cancelled', async () => {
+    const h = facade();
+    const booked = await fhirRequest<Appointment>(h, 'POST', 'Appointment', { body: await at1030(h) });
+    expect(booked.status, JSON.stringify(booked.body)).toBe(201);
+    h.sync.tenants[0]!.booking.responseDeadlineMs = 100;
+    const real = h.sync.connectors[0] as Connector;
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    h.useConnector(
+      Object.create(real, {
+        cancelAppointment: {
+          value: async (...args: Parameters<Connector['cancelAppointment']>) => {
+            await gate;
+            return real.cancelAppointment(...args);
+          },
+        },
+      }) as Connector,
+    );
+    const id = booked.body.id as string;
+    const pending = await fhirRequest(h, 'PATCH', `Appointment/${id}`, {
+      body: [{ op: 'replace', path: '/status', value: 'cancelled' }],
+      contentType: 'application/json-patch+json',
+    });
+    expect([pending.status, detailCode(pending)]).toEqual([202, 'booking-pending']);
+    expect(pending.headers.get('location')).toBe(`${h.base}/Appointment/${id}`);
+    expect((await fhirRequest<Appointment>(h, 'GET', `Appointment/${id}`)).body.status).toBe('booked');
+
+    open();
+    let read = await fhirRequest<Appointment>(h, 'GET', `Appointment/${id}`);
+    for (let i = 0; i < 100 && read.body.status === 'booked'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      read = await fhirRequest<Appointment>(h, 'GET', `Appointment/${id}`);
+    }
+    expect(read.body.status).toBe('cancelled');
+    expect(h.upstreamAt('2026-11-23T10:30', { includeCancelled: true }).map((a) => a.status)).toEqual([
+      'cancelled',
+    ]);
+    // The resolution is journalled just after the commit the read saw.
+    const confirmed = async () =>
+      (await readJournal(h.store, TINY_FIRM, { limit: 1000 }))
+        .filter((e) => e.eventType === 'booking.confirmed')
+        .map((e) => e.resourceId);
+    for (let i = 0; i < 100 && (await confirmed()).length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    expect(await confirmed()).toEqual([id]);
+  });
+
   it('reads a pending booking that then fails as cancelled, with the reason', async () => {
     const h = facade();
     h.sync.tenants[0]!.booking.responseDeadlineMs = 100;

@@ -19,10 +19,11 @@ export function cancelSaga(
   tenant: BookingTenant,
   appointmentId: string,
   reason: string,
-  options: { expectedVersion?: number; clientId?: string },
+  options: { expectedVersion?: number; clientId?: string; sagaId?: string },
 ): Promise<BookingOutcome> {
   return runSaga(ctx, {
     tenant,
+    sagaId: options.sagaId,
     start: async (sagaId) => {
       const existing = await existingAppointment(ctx, tenant, appointmentId, options.expectedVersion);
       const { appointment, upstreamId, versionId } = existing;

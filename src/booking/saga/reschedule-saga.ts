@@ -20,10 +20,11 @@ export function rescheduleSaga(
   tenant: BookingTenant,
   appointmentId: string,
   change: { start: Date; minutes?: number },
-  options: { expectedVersion?: number; clientId?: string },
+  options: { expectedVersion?: number; clientId?: string; sagaId?: string },
 ): Promise<BookingOutcome> {
   return runSaga(ctx, {
     tenant,
+    sagaId: options.sagaId,
     start: async (sagaId, alternativesAround) => {
       const { appointment, upstreamId, versionId } = await existingAppointment(
         ctx,

@@ -44,6 +44,7 @@ export async function runSaga<Started extends { saga: Saga }, Success>(
       request = known;
     });
     ctx.active.add(sagaId);
+    ctx.recorded(sagaId);
     return await run.steps(started);
   } catch (err) {
     return failSaga(ctx, run.tenant, sagaId, request, err);

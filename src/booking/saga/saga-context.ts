@@ -69,6 +69,8 @@ export interface SagaContext {
   readonly checkpoint: (step: SagaCheckpoint) => void | Promise<void>;
   /** Sagas this process is running, so recovery never races them. */
   readonly active: Set<string>;
+  /** Told once a saga's row is written: from then on a pending answer can point at something readable. */
+  readonly recorded: (sagaId: string) => void;
   /** Counts a saga handed to the practice's staff (a manual-intervention Task), for the metrics. */
   readonly needsAttention: (tenantId: string, reason: string) => void;
 }

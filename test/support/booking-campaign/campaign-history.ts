@@ -12,6 +12,8 @@ export interface Answer {
   code?: string;
   appointment?: Appointment;
   etag?: string;
+  /** `Location` of a `202 booking-pending`: the Appointment to read for the outcome. */
+  location?: string;
   /** Real time the answer arrived (ms since epoch). */
   at: number;
 }
@@ -86,6 +88,24 @@ export function toAnswer(answer: HttpAnswer): Answer {
     code: detailCodeOf(answer),
     ...(appointment ? { appointment } : {}),
     ...(answer.headers?.get('etag') ? { etag: answer.headers.get('etag') as string } : {}),
+    ...(answer.status === 202 && answer.headers?.get('location')
+      ? { location: answer.headers.get('location') as string }
+      : {}),
+    at: Date.now(),
+  };
+}
+
+/**
+ * What reading a pending booking's Location says: still pending (undefined), booked (a success with the
+ * appointment), or ended without a booking (a failure with the reason the Appointment's `cancelationReason` codes).
+ */
+export function answerFromLocation(read: HttpAnswer): Answer | undefined {
+  const appointment = appointmentOf(read);
+  if (read.status !== 200 || !appointment || appointment.status === 'pending') return undefined;
+  if (appointment.status !== 'cancelled') return toAnswer(read);
+  return {
+    status: 409,
+    code: appointment.cancelationReason?.coding?.[0]?.code ?? 'cancelled',
     at: Date.now(),
   };
 }

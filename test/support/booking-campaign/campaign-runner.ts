@@ -9,8 +9,8 @@ import type { Appointment, Slot } from '@medplum/fhirtypes';
 import { createSeededRandom } from '../../../src/sim/seeded-random.js';
 import type { SimFaults } from '../../../src/sim/sim-types.js';
 import {
+  answerFromLocation,
   CampaignHistory,
-  finalAnswer,
   isDefinite,
   toAnswer,
   type BookOp,
@@ -250,9 +250,22 @@ async function quiesce(
 ): Promise<void> {
   // A pending booking resolves when its saga does, which may take the recovery worker a few passes.
   for (let round = 0; round < 120; round++) {
-    const open = history.bookOps().filter((op) => finalAnswer(op) === undefined);
+    // Open: the last thing the agent was told does not say what happened (a later identical retry's 202 counts,
+    // even after an earlier definite answer: the patient's booking is then the one in flight).
+    const open = history.bookOps().filter((op) => {
+      const last = op.answers.at(-1);
+      return last === undefined || !isDefinite(last);
+    });
     if (open.length === 0) break;
     for (const op of open) {
+      const last = op.answers.at(-1);
+      if (!op.key && last?.location) {
+        // No key to replay: the agent reads the Appointment the 202 named.
+        const path = last.location.slice(last.location.indexOf('/Appointment/') + 1);
+        const outcome = answerFromLocation(await world.fhir(token(op.agent), 'GET', path));
+        if (outcome) history.noteBooking(op, outcome);
+        continue;
+      }
       // The same key replays or finishes the request; without one the agent's platform simply asks again.
       const answer = await world.fhir(token(op.agent), 'POST', 'Appointment', {
         body: op.body,
@@ -295,7 +308,10 @@ export interface PoolSlot {
 }
 
 /** Free follow-up slots of every practitioner over the next working days: what agents will fight over. */
-export async function slotPool(world: CampaignWorld, practitioners: CampaignPractitioner[]): Promise<PoolSlot[]> {
+export async function slotPool(
+  world: CampaignWorld,
+  practitioners: CampaignPractitioner[],
+): Promise<PoolSlot[]> {
   const state = world.sim.server.state('riverside');
   const from = new Date(Date.now() + 2 * 86_400_000);
   const to = new Date(from.getTime() + 5 * 86_400_000);
