@@ -68,7 +68,7 @@ const databases: CampaignDatabase[] = [
 ];
 
 describe.each(databases)('booking fault campaign ($name)', (database) => {
-  it(`keeps every invariant over ${OPERATIONS} faulty operations`, { timeout: 240_000 }, async () => {
+  it(`keeps every invariant over ${OPERATIONS} faulty operations`, { timeout: 420_000 }, async () => {
     const seed = Number(process.env.CAMPAIGN_SEED ?? randomBytes(4).readUInt32BE(0));
     console.log(`booking fault campaign (${database.name}): seed ${seed}`);
     const db = await database.create();

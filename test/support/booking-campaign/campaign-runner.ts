@@ -248,8 +248,9 @@ async function quiesce(
   history: CampaignHistory,
   token: (agent: number) => string,
 ): Promise<void> {
-  // A pending booking resolves when its saga does, which may take the recovery worker a few passes.
-  for (let round = 0; round < 120; round++) {
+  // A pending booking resolves when its saga does: a lost write answer waits for the recovery worker, which takes
+  // a saga over once its last step is older than the hold TTL (60 s), then reconciles it by marker.
+  for (let round = 0; round < 300; round++) {
     // Open: the last thing the agent was told does not say what happened (a later identical retry's 202 counts,
     // even after an earlier definite answer: the patient's booking is then the one in flight).
     const open = history.bookOps().filter((op) => {
