@@ -28,6 +28,7 @@ import {
 import { bookingsInFlightSource } from '../fhir/search/bookings-in-flight-source.js';
 import { createComputedSlotSource } from '../fhir/search/computed-slot-source.js';
 import { createSyncEngine, type SyncEngine } from '../sync/sync-engine.js';
+import { STREAMS } from '../sync/sync-streams.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../sync/webhook-dispatcher.js';
 import { createAuditTrail } from './audit/audit-trail.js';
 import { createClientRegistry } from './auth/client-registry.js';
@@ -36,6 +37,7 @@ import { createStoreBookingRules } from './booking/store-booking-rules.js';
 import type { Config } from './config.js';
 import { createConnector } from './connectors/create-connector.js';
 import type { Connector } from './connectors/connector.js';
+import { alwaysHeldLeases, createStoreLeases, newInstanceId, type WorkLeases } from './leases/work-leases.js';
 import { createLogger, type Logger } from './logger.js';
 import { readiness } from './readiness.js';
 import { renderStatusPage } from './status-page.js';
@@ -65,6 +67,8 @@ export interface App {
   readonly store: Store;
   readonly sync: SyncEngine;
   readonly webhooks: WebhookDispatcher;
+  /** This instance's id (generated at each start unless configured): in its log, leases and metrics. */
+  readonly instanceId: string;
   /**
    * The FHIR facade without HTTP, for other facades in the process (the agent interface): the request carries an
    * already-authenticated client; access control and audit apply as over HTTP.
@@ -74,13 +78,17 @@ export interface App {
 
 export function createApp(config: Config, options: AppOptions = {}): App {
   const logger = options.logger ?? createLogger(config.logLevel);
+  const instanceId = config.scaleOut.instanceId ?? newInstanceId();
   const metrics = new Registry();
+  // Every figure says which instance it comes from: several instances share one store (issue 11).
+  metrics.setDefaultLabels({ instance: instanceId });
   collectDefaultMetrics({ register: metrics });
   const startedAt = new Date();
   let store: Store | undefined;
   let sync: SyncEngine | undefined;
   let booking: BookingService | undefined;
   let webhooks: WebhookDispatcher | undefined;
+  let leases: WorkLeases | undefined;
   let connectors: Connector[] = [];
   let server: Server | undefined;
   let url = '';
@@ -103,13 +111,15 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     res.json({ status: 'ok' });
   });
   http.get('/readyz', async (_req, res) => {
-    const report = await readiness(store, sync, config.tenants);
+    const report = await readiness(store, sync, config.tenants, leases);
     res.status(report.ready ? 200 : 503).json(report);
   });
   http.get('/status', async (_req, res) => {
-    const report = await readiness(store, sync, config.tenants);
+    const report = await readiness(store, sync, config.tenants, leases);
     const tenantNames = Object.fromEntries(config.tenants.map((t) => [t.id, t.name]));
-    res.type('html').send(renderStatusPage(report, { version: SOFTWARE_VERSION, startedAt, tenantNames }));
+    res
+      .type('html')
+      .send(renderStatusPage(report, { version: SOFTWARE_VERSION, startedAt, tenantNames, instanceId }));
   });
   http.get('/metrics', async (_req, res) => {
     res.type(metrics.contentType).send(await metrics.metrics());
@@ -167,6 +177,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     get url() {
       return url;
     },
+    instanceId,
     get store() {
       if (!store) throw new Error('the app has not started');
       return store;
@@ -182,6 +193,21 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     async start() {
       store = await openStore(config.databaseUrl);
       await migrateToLatest(store);
+      logger.info({ instance: instanceId }, 'switchboard instance starting');
+      const tenantIds = config.tenants.map((t) => t.id);
+      // Several processes may share a PostgreSQL store: a tenant's work runs where its lease is (issue 11).
+      leases = store.capabilities.sharedLeases
+        ? createStoreLeases({
+            store,
+            tenantIds,
+            logger,
+            instanceId,
+            ttlMs: config.scaleOut.leaseTtlMs,
+            renewIntervalMs: config.scaleOut.leaseRenewIntervalMs,
+            metrics,
+            streams: STREAMS,
+          })
+        : alwaysHeldLeases(tenantIds, instanceId);
       connectors = config.tenants.map((tenant) => createConnector(tenant, { now: options.now }));
       const tenantConnectors = config.tenants.map((tenant, i) => ({
         config: tenant,
@@ -194,6 +220,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         rules: createStoreBookingRules(store),
         tenants: tenantConnectors,
         metrics,
+        leases,
       });
       sync = createSyncEngine({
         store,
@@ -203,6 +230,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         now: options.now,
         // Deliver what a pass journaled now, not at the dispatcher's next tick.
         onEvents: () => webhooks?.wake(),
+        leases,
       });
       if (options.listen ?? true) {
         server = await new Promise<Server>((resolve, reject) => {
@@ -213,7 +241,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         });
         const { port } = server.address() as AddressInfo;
         url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-        logger.info({ url, tenants: config.tenants.map((t) => t.id) }, 'switchboard listening');
+        logger.info(
+          { url, instance: instanceId, tenants: config.tenants.map((t) => t.id) },
+          'switchboard listening',
+        );
       }
       webhooks = createWebhookDispatcher({
         store,
@@ -224,6 +255,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         fhirBaseUrl: (tenantId) => `${publicBaseUrl()}/fhir/${tenantId}`,
       });
       if (options.schedule ?? true) {
+        // The first lease round before the engine starts, so it starts the tenants held here at once.
+        await leases.start();
         await sync.start();
         await webhooks.start();
         booking.start();
@@ -242,6 +275,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       sync = undefined;
       await booking?.stop();
       booking = undefined;
+      // Released only once this instance's passes and recovery have stopped, so the next holder starts clean.
+      await leases?.stop();
+      leases = undefined;
       await access.idle();
       await webhooks?.stop();
       webhooks = undefined;

@@ -172,6 +172,18 @@ const webhooksSchema = z.strictObject({
   retry: webhookRetrySchema.default(webhookRetrySchema.parse({})),
 });
 
+const scaleOutSchema = z.strictObject({
+  /**
+   * How long a tenant's work lease (sync streams and saga recovery) lives unless renewed: a dead holder's work
+   * passes to another instance within this plus one renewal interval. PostgreSQL only (issue 11).
+   */
+  leaseTtlMs: z.number().int().positive().default(10_000),
+  /** How often each instance heartbeats, renews its leases and rebalances tenants over the live instances. */
+  leaseRenewIntervalMs: z.number().int().positive().default(2_000),
+  /** This instance's id in leases, logs and metrics; generated at each start when absent. */
+  instanceId: id.optional(),
+});
+
 const fileSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8080),
@@ -183,12 +195,15 @@ const fileSchema = z.strictObject({
   tenants: z.array(tenantSchema).min(1),
   clients: z.array(clientSchema).default([]),
   webhooks: webhooksSchema.default(webhooksSchema.parse({})),
+  scaleOut: scaleOutSchema.default(scaleOutSchema.parse({})),
 });
 
 export type SyncSettings = z.output<typeof syncSchema>;
 export type BookingSettings = z.output<typeof bookingSchema>;
 /** The `webhooks` block: SSRF allowlist, retry schedule, timeouts, concurrency (DESIGN.md section 6). */
 export type WebhookSettings = z.output<typeof webhooksSchema>;
+/** The `scaleOut` block: work-lease timings and the instance id (issue 11). */
+export type ScaleOutSettings = z.output<typeof scaleOutSchema>;
 
 export interface SimConnectorSettings {
   kind: 'sim';
@@ -226,6 +241,7 @@ export interface Config {
   tenants: TenantConfig[];
   clients: ClientConfig[];
   webhooks: WebhookSettings;
+  scaleOut: ScaleOutSettings;
 }
 
 /** The input shape of a configuration file (defaults not yet applied). */
@@ -330,6 +346,7 @@ export function parseConfig(input: unknown, env: Env = {}): Config {
     tenants,
     clients,
     webhooks: raw.webhooks,
+    scaleOut: raw.scaleOut,
   };
 }
 
@@ -341,6 +358,14 @@ function envOverrides(env: Env): Partial<ConfigInput> {
   if (env.DATABASE_URL) out.databaseUrl = env.DATABASE_URL;
   if (env.PUBLIC_BASE_URL) out.publicBaseUrl = env.PUBLIC_BASE_URL;
   if (env.LOG_LEVEL) out.logLevel = env.LOG_LEVEL as ConfigInput['logLevel'];
+  const scaleOut = {
+    ...(env.SWITCHBOARD_LEASE_TTL_MS ? { leaseTtlMs: Number(env.SWITCHBOARD_LEASE_TTL_MS) } : {}),
+    ...(env.SWITCHBOARD_LEASE_RENEW_MS
+      ? { leaseRenewIntervalMs: Number(env.SWITCHBOARD_LEASE_RENEW_MS) }
+      : {}),
+    ...(env.SWITCHBOARD_INSTANCE_ID ? { instanceId: env.SWITCHBOARD_INSTANCE_ID } : {}),
+  };
+  if (Object.keys(scaleOut).length > 0) out.scaleOut = scaleOut;
   return out;
 }
 
@@ -358,7 +383,11 @@ export function loadConfigFile(path: string | undefined, env: Env = process.env)
     throw new ConfigError(`cannot read configuration ${file}: ${(err as Error).message}`);
   }
   const base = typeof json === 'object' && json !== null ? json : {};
-  return parseConfig({ ...base, ...envOverrides(env) }, env);
+  const overrides = envOverrides(env);
+  const fileScaleOut = (base as { scaleOut?: unknown }).scaleOut;
+  if (overrides.scaleOut && typeof fileScaleOut === 'object' && fileScaleOut !== null)
+    overrides.scaleOut = { ...fileScaleOut, ...overrides.scaleOut };
+  return parseConfig({ ...base, ...overrides }, env);
 }
 
 /** The demo configuration: tenant `demo` on the simulated firm `riverside`, polled every 2 s. */
@@ -394,11 +423,24 @@ export function demoConfig(simBaseUrl: string, env: Env = process.env): Config {
   );
 }
 
-/** The sim port (`SIM_PORT`, default 4010) and demo token for `npm start`. */
-export function demoSettings(env: Env = process.env): { simPort: number; demoToken: string } {
+/**
+ * The sim port (`SIM_PORT`, default 4010) and demo token for `npm start`; `simUrl` (`SIM_URL`, issue 11) when the
+ * demo joins a simulator that is already running instead of starting its own (several instances share one).
+ */
+export function demoSettings(env: Env = process.env): {
+  simPort: number;
+  demoToken: string;
+  simUrl?: string;
+} {
   const simPort = env.SIM_PORT === undefined ? 4010 : Number(env.SIM_PORT);
   if (!Number.isInteger(simPort) || simPort < 0 || simPort > 65535) {
     throw new ConfigError(`invalid configuration:\n  SIM_PORT: not a port number: ${env.SIM_PORT}`);
   }
-  return { simPort, demoToken: env.SWITCHBOARD_DEMO_TOKEN || 'demo-token' };
+  let simUrl: string | undefined;
+  if (env.SIM_URL) {
+    if (!URL.canParse(env.SIM_URL) || !/^https?:$/.test(new URL(env.SIM_URL).protocol))
+      throw new ConfigError(`invalid configuration:\n  SIM_URL: not an http(s) URL: ${env.SIM_URL}`);
+    simUrl = env.SIM_URL.replace(/\/+$/, '');
+  }
+  return { simPort, demoToken: env.SWITCHBOARD_DEMO_TOKEN || 'demo-token', ...(simUrl ? { simUrl } : {}) };
 }

@@ -15,7 +15,8 @@ import { migrateToLatest } from './store/migrate.js';
 const USAGE = `usage: switchboard <command> [options]
 
 commands:
-  demo                 the simulated records system (firm riverside) and Switchboard (tenant demo) in one process
+  demo                 the simulated records system (firm riverside) and Switchboard (tenant demo) in one process;
+                       with $SIM_URL set, joins that simulator instead of starting one
   serve  [--config F]  Switchboard with the configuration file F (or $SWITCHBOARD_CONFIG)
   sim    [--port N]    the simulated records system alone (default port $SIM_PORT or 4010)
   migrate [--config F] bring the store's schema up to date and exit
@@ -70,7 +71,10 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'demo': {
       const settings = demoSettings();
-      const sim: RunningSim = await startDemoSim({ port: settings.simPort });
+      // SIM_URL: join a simulator already running (several instances, one records system); else start one.
+      const sim: Pick<RunningSim, 'url' | 'stop'> = settings.simUrl
+        ? { url: settings.simUrl, stop: () => Promise.resolve() }
+        : await startDemoSim({ port: settings.simPort });
       const config = demoConfig(sim.url);
       const app = createApp(config);
       try {
@@ -87,7 +91,8 @@ async function main(argv: string[]): Promise<void> {
           `  FHIR base URL   ${app.url}/fhir/demo`,
           `  status page     ${app.url}/status`,
           `  demo token      ${settings.demoToken}`,
-          `  records system  ${sim.url}/firm/riverside (simulated)`,
+          `  records system  ${sim.url}/firm/riverside (simulated${settings.simUrl ? ', joined via SIM_URL' : ''})`,
+          `  instance        ${app.instanceId}`,
           '',
           `  try: curl -H 'Authorization: Bearer ${settings.demoToken}' ${app.url}/fhir/demo/metadata`,
           '  Ctrl-C stops everything.',

@@ -1,8 +1,11 @@
 /**
  * `/readyz` (DESIGN.md section 2): ready when the store answers and every tenant has synced recently — each
  * stream has succeeded at least once and none is failing, and the hot window (what agents book from) is fresh.
+ * With several instances (issue 11) sync state is shared, so every instance is ready whether or not it holds a
+ * tenant's work lease; the report names the instance answering and, per tenant, the one holding the lease.
  */
 import type { TenantConfig } from './config.js';
+import type { WorkLeases } from './leases/work-leases.js';
 import type { Store } from './store/database.js';
 import type { SyncHealth, SyncState } from './store/sync-state-store.js';
 
@@ -14,10 +17,14 @@ export interface SyncHealthSource {
 export interface ReadinessReport {
   ready: boolean;
   store: 'ok' | 'unreachable';
+  /** The instance that answered. */
+  instance?: string;
   tenants: Record<
     string,
     {
       ready: boolean;
+      /** The instance holding the tenant's sync lease (null: free right now, e.g. its holder just died). */
+      syncLeaseHolder?: string | null;
       streams: Record<string, { health: SyncHealth; lastSuccessAt: string | null; lastError: string | null }>;
     }
   >;
@@ -31,6 +38,7 @@ export async function readiness(
   store: Store | undefined,
   sync: SyncHealthSource | undefined,
   tenants: readonly TenantConfig[],
+  leases?: Pick<WorkLeases, 'instanceId' | 'holders'>,
 ): Promise<ReadinessReport> {
   const storeOk = store
     ? await store.ping().then(
@@ -39,6 +47,8 @@ export async function readiness(
       )
     : false;
   const report: ReadinessReport = { ready: storeOk, store: storeOk ? 'ok' : 'unreachable', tenants: {} };
+  if (leases) report.instance = leases.instanceId;
+  const holders = storeOk && leases ? await leases.holders().catch(() => undefined) : undefined;
   for (const tenant of tenants) {
     const states = storeOk && sync ? await sync.health(tenant.id) : [];
     const byStream = new Map(states.map((s) => [s.stream, s]));
@@ -49,6 +59,7 @@ export async function readiness(
       }) && byStream.get(MUST_BE_FRESH)?.health === 'fresh';
     report.tenants[tenant.id] = {
       ready,
+      ...(leases ? { syncLeaseHolder: holders?.[tenant.id]?.holder ?? null } : {}),
       streams: Object.fromEntries(
         states.map((s) => [
           s.stream,

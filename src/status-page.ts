@@ -22,7 +22,7 @@ function ago(iso: string | null, now: Date): string {
 
 export function renderStatusPage(
   report: ReadinessReport,
-  info: { version: string; startedAt: Date; tenantNames: Record<string, string> },
+  info: { version: string; startedAt: Date; tenantNames: Record<string, string>; instanceId?: string },
   now: Date = new Date(),
 ): string {
   const tenants = Object.entries(report.tenants)
@@ -35,8 +35,14 @@ export function renderStatusPage(
 <td>${s.lastError ? escape(s.lastError) : ''}</td></tr>`,
         )
         .join('\n');
+      const holder =
+        tenant.syncLeaseHolder === undefined
+          ? ''
+          : `<p>Sync and booking recovery run on instance <code>${
+              tenant.syncLeaseHolder === null ? 'none right now' : escape(tenant.syncLeaseHolder)
+            }</code>${tenant.syncLeaseHolder === info.instanceId ? ' (this one)' : ''}.</p>`;
       return `<section><h2>${escape(info.tenantNames[id] ?? id)} <small>tenant <code>${escape(id)}</code> —
-${tenant.ready ? 'ready' : 'not ready'}</small></h2>
+${tenant.ready ? 'ready' : 'not ready'}</small></h2>${holder}
 <table><thead><tr><th>stream</th><th>health</th><th>last success</th><th>last error</th></tr></thead>
 <tbody>${rows || '<tr><td colspan="4">no sync pass has finished yet</td></tr>'}</tbody></table></section>`;
     })
@@ -48,7 +54,9 @@ ${tenant.ready ? 'ready' : 'not ready'}</small></h2>
 td,th{border-bottom:1px solid #ddd;padding:.35rem .6rem;text-align:left}small{color:#555;font-weight:normal}
 .dot{display:inline-block;width:.7rem;height:.7rem;border-radius:50%;margin-right:.4rem}</style></head>
 <body><h1>Switchboard ${report.ready ? 'is ready' : 'is not ready'}</h1>
-<p>Store: ${report.store}. Version ${escape(info.version)}, up since ${info.startedAt.toISOString()}.
+<p>Store: ${report.store}. Version ${escape(info.version)}, up since ${info.startedAt.toISOString()}${
+    info.instanceId ? `, instance <code>${escape(info.instanceId)}</code>` : ''
+  }.
 Machine-readable: <a href="/readyz">/readyz</a>, <a href="/metrics">/metrics</a>.</p>
 ${tenants}
 </body></html>`;

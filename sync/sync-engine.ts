@@ -9,8 +9,10 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { TenantConfig } from '../src/config.js';
 import type { Connector } from '../src/connectors/connector.js';
 import { isUpstreamError } from '../src/connectors/upstream-error.js';
+import type { WorkLeases } from '../src/leases/work-leases.js';
 import type { Logger } from '../src/logger.js';
 import type { Store } from '../src/store/database.js';
+import { isLeaseLost } from '../src/store/lease-rows.js';
 import { getSyncState, listSyncStates, type SyncState } from '../src/store/sync-state-store.js';
 import { cronForInterval } from './cron-schedule.js';
 import { healthOf, recordSyncState } from './sync-health.js';
@@ -31,6 +33,12 @@ export interface SyncEngineOptions {
   maxBackoffMs?: number;
   /** Called after a pass that appended journal events (the webhook dispatcher wakes on it). */
   onEvents?: (tenantId: string) => void;
+  /**
+   * Several instances on one store (issue 11): scheduled passes of a tenant run only on the instance holding its
+   * work lease, fenced by it (a pass that outlives its lease commits nothing). None: every tenant runs here
+   * (`switchboard sync --once`, tests driving passes by hand).
+   */
+  leases?: WorkLeases;
 }
 
 export interface PassReport {
@@ -69,6 +77,8 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   const tasks: ScheduledTask[] = [];
   const stopping = new AbortController();
   const metrics = createMetrics(options.metrics);
+  const { leases } = options;
+  const holds = (tenantId: string) => leases?.holds(tenantId) ?? true;
 
   const key = (tenantId: string, stream: StreamName) => `${tenantId}/${stream}`;
 
@@ -87,30 +97,34 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     const startedAt = now();
     const timer = metrics?.duration.startTimer({ tenant: tenantId, stream });
     try {
-      const result = await runPass(stream, {
-        store,
-        tenant: tenant.config,
-        connector: tenant.connector,
-        now: startedAt,
-        signal: stopping.signal,
-        cursor: previous?.cursor ?? null,
-        baseline: !previous?.lastSuccessAt,
+      // Every write of the pass, its cursor included, commits only while this instance still holds the lease.
+      const { result, state } = await store.fenced(leases?.fenceOf(tenantId), async () => {
+        const result = await runPass(stream, {
+          store,
+          tenant: tenant.config,
+          connector: tenant.connector,
+          now: startedAt,
+          signal: stopping.signal,
+          cursor: previous?.cursor ?? null,
+          baseline: !previous?.lastSuccessAt,
+        });
+        const state = await recordSyncState(
+          store,
+          tenantId,
+          stream,
+          previous,
+          {
+            cursor: result.cursor,
+            lastAttemptAt: startedAt.toISOString(),
+            lastSuccessAt: startedAt.toISOString(),
+            lastError: null,
+            consecutiveFailures: 0,
+          },
+          health,
+          now(),
+        );
+        return { result, state };
       });
-      const state = await recordSyncState(
-        store,
-        tenantId,
-        stream,
-        previous,
-        {
-          cursor: result.cursor,
-          lastAttemptAt: startedAt.toISOString(),
-          lastSuccessAt: startedAt.toISOString(),
-          lastError: null,
-          consecutiveFailures: 0,
-        },
-        health,
-        now(),
-      );
       backoffUntil.delete(key(tenantId, stream));
       // A first load (or any big pass) changes the tables' shape: let the planner see it before searches arrive.
       if (result.written >= ANALYZE_AFTER_VERSIONS) await store.analyze();
@@ -123,6 +137,15 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       return { tenantId, stream, outcome: 'ok', result };
     } catch (err) {
       if (stopping.signal.aborted) return { tenantId, stream, outcome: 'skipped' };
+      if (isLeaseLost(err)) {
+        // Another instance runs this tenant now: its passes, not this one, say how the stream is doing.
+        metrics?.passes.inc({ tenant: tenantId, stream, outcome: 'fenced' });
+        logger.info(
+          { tenant: tenantId, stream },
+          'sync pass discarded: the work lease passed to another instance',
+        );
+        return { tenantId, stream, outcome: 'skipped', error: describe(err) };
+      }
       const failures = (previous?.consecutiveFailures ?? 0) + 1;
       const message = describe(err);
       const state = await recordSyncState(
@@ -170,6 +193,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   function tick(tenantId: string, stream: StreamName): void {
     const k = key(tenantId, stream);
     if (stopping.signal.aborted || running.has(k) || (backoffUntil.get(k) ?? 0) > now().getTime()) return;
+    if (!holds(tenantId)) return;
     runStream(tenantId, stream).catch((err: unknown) =>
       logger.error({ err, tenant: tenantId, stream }, 'sync pass crashed'),
     );
@@ -178,6 +202,8 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   /** Re-derives health from time alone (a stream with no pass finishing goes lagging) and records changes. */
   async function evaluateHealth(): Promise<void> {
     for (const tenant of tenants.values()) {
+      // The lease holder records health changes (and their events) once for everyone.
+      if (!holds(tenant.config.id)) continue;
       for (const state of await listSyncStates(store, tenant.config.id)) {
         const stream = state.stream as StreamName;
         if (!STREAMS.includes(stream) || running.has(key(tenant.config.id, stream))) continue;
@@ -225,7 +251,15 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     },
     async start() {
       // The first passes run in the background: the facade serves (and /readyz says "not yet") meanwhile.
-      runOnce().catch((err: unknown) => logger.error({ err }, 'initial sync failed'));
+      const first = (tenantId: string) =>
+        runOnce(tenantId).catch((err: unknown) =>
+          logger.error({ err, tenant: tenantId }, 'initial sync failed'),
+        );
+      for (const tenantId of tenants.keys()) if (holds(tenantId)) void first(tenantId);
+      // A lease taken over (its holder died, or this instance joined) runs its passes now, not at the next tick.
+      leases?.onAcquired((tenantId) => {
+        if (!stopping.signal.aborted && tenants.has(tenantId)) void first(tenantId);
+      });
       for (const tenant of tenants.values()) {
         for (const stream of STREAMS) {
           const { expression } = cronForInterval(streamIntervalSeconds(stream, tenant.config.sync));

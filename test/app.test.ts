@@ -109,10 +109,15 @@ describe('the demo, booted in-process', () => {
     expect(status.status).toBe(200);
     expect(status.text).toContain('Riverside Family Medicine');
     expect(status.text).toContain('window-hot');
+    // Issue 11: the instance answering, and the one running the tenant's sync (this one: SQLite, one process).
+    expect(ready?.body.instance).toBe(app.instanceId);
+    expect(ready?.body.tenants.demo.syncLeaseHolder).toBe(app.instanceId);
+    expect(status.text).toContain(`<code>${app.instanceId}</code> (this one)`);
 
     const metrics = await request(app.url).get('/metrics');
+    // Every figure carries the instance it comes from.
     expect(metrics.text).toContain(
-      'switchboard_sync_passes_total{tenant="demo",stream="reference",outcome="ok"}',
+      `switchboard_sync_passes_total{tenant="demo",stream="reference",outcome="ok",instance="${app.instanceId}"}`,
     );
   });
 

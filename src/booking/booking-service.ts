@@ -10,6 +10,7 @@ import { Counter, type Registry } from 'prom-client';
 import { DEFAULT_RESPONSE_DEADLINE_MS } from '../config.js';
 import { appendJournal } from '../events/change-writer.js';
 import type { Patient } from '@medplum/fhirtypes';
+import type { WorkLeases } from '../leases/work-leases.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/database.js';
 import type { BookingOutcome, BookingRequest, HeldTime, HoldOutcome, HoldRequest } from './booking-types.js';
@@ -59,6 +60,8 @@ export interface BookingServiceOptions {
   queueDeadlineMs?: number;
   /** Where `switchboard_booking_needs_attention_total` is registered; none in tests that do not ask. */
   metrics?: Registry;
+  /** Several instances on one store (issue 11): recovery under the tenants' work leases; sagas stamped with it. */
+  leases?: WorkLeases;
 }
 
 /** Bookings of one tenant that may wait for a lane (see {@link BookingServiceOptions.queueLimit}). */
@@ -107,6 +110,8 @@ export class BookingService {
       active: new Set<string>(),
       recorded: (sagaId) => this.recordedWaiters.get(sagaId)?.(),
       needsAttention: (tenantId) => attention?.inc({ tenant: tenantId }),
+      instanceId: options.leases?.instanceId,
+      leases: options.leases,
     };
     this.recovery = new SagaRecovery(this.ctx, [...this.tenants.values()]);
     this.registrations = new PatientRegistrar({ store: options.store, now: this.ctx.now });
@@ -144,6 +149,8 @@ export class BookingService {
   /** Starts the recovery worker: one pass now (finishing what a crash left), then periodically. */
   start(): void {
     this.recovery.start(this.options.recoveryIntervalMs ?? 15_000);
+    // A tenant taken over from a dead instance: finish what it left now, not at the next interval.
+    this.options.leases?.onAcquired(() => void this.recovery.recover());
   }
 
   async stop(): Promise<void> {

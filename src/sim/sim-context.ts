@@ -3,6 +3,7 @@
  * never a module-level singleton, so several sims can run in one process (DESIGN.md section 8).
  */
 import type { SimTokenStore } from './sim-auth.js';
+import type { SimCallCounter } from './sim-call-counter.js';
 import type { SimFaultInjector } from './sim-faults.js';
 import type { SimFirmState } from './sim-firm-state.js';
 import type { SimRateLimiter } from './sim-rate-limit.js';
@@ -13,6 +14,8 @@ export interface SimContext {
   firm(key: string): SimFirmState | undefined;
   tokens: SimTokenStore;
   rateLimiter: SimRateLimiter;
+  /** Calls received per firm (`GET /_sim/calls`). */
+  calls: SimCallCounter;
   faults: SimFaultInjector;
   /** Waits `ms` real milliseconds; pending waits are abandoned when the sim stops. */
   sleep(ms: number): Promise<void>;

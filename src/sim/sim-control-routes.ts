@@ -1,6 +1,6 @@
 /**
- * Test controls of the simulated records system (DESIGN.md section 2): `GET`/`POST /_sim/faults` and
- * `POST /_sim/reset`. Outside `/firm`, so they are never rate-limited, faulted or authenticated: a test must be
+ * Test controls of the simulated records system (DESIGN.md section 2): `GET`/`POST /_sim/faults`,
+ * `POST /_sim/reset` and `GET /_sim/calls` (calls received per firm). Outside `/firm`, so they are never rate-limited, faulted or authenticated: a test must be
  * able to switch an outage off while the outage is on.
  */
 import express, { Router } from 'express';
@@ -19,6 +19,7 @@ export function createControlRouter(ctx: SimContext): Router {
       sendSimFailure(ctx, res, error);
     }
   });
+  router.get('/calls', (_req, res) => sendSimResult(res, { status: 200, body: ctx.calls.snapshot() }));
   router.post('/reset', (_req, res) => {
     ctx.resetAll();
     sendSimResult(res, { status: 200, body: { ok: true } });

@@ -14,6 +14,7 @@ import { createSimApp } from './sim-app.js';
 import type { SimContext } from './sim-context.js';
 import { SIM_DEFAULT_SEED, SimFaultInjector, noSimFaults } from './sim-faults.js';
 import { SimFirmState } from './sim-firm-state.js';
+import { SimCallCounter } from './sim-call-counter.js';
 import { SIM_DEFAULT_RATE_LIMIT_PER_MINUTE, SimRateLimiter } from './sim-rate-limit.js';
 
 /** One firm (practice) the sim serves: its seed records and the credentials its token endpoint accepts. */
@@ -91,6 +92,7 @@ export function createSimServer(options: SimServerOptions): SimServer {
 
   const tokens = new SimTokenStore(credentials, now, tokenTtlSeconds);
   const rateLimiter = new SimRateLimiter(now);
+  const calls = new SimCallCounter(now);
   const faults = new SimFaultInjector(
     noSimFaults(options.rateLimitPerMinute ?? SIM_DEFAULT_RATE_LIMIT_PER_MINUTE),
     options.seed ?? SIM_DEFAULT_SEED,
@@ -101,6 +103,7 @@ export function createSimServer(options: SimServerOptions): SimServer {
     for (const firm of firms.values()) firm.reset();
     tokens.clear();
     rateLimiter.reset();
+    calls.reset();
     faults.reset();
   };
 
@@ -108,6 +111,7 @@ export function createSimServer(options: SimServerOptions): SimServer {
     firm: (key) => firms.get(key),
     tokens,
     rateLimiter,
+    calls,
     faults,
     sleep: (ms) =>
       new Promise<void>((resolve) => {

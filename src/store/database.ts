@@ -12,6 +12,7 @@ import pg from 'pg';
 import { capabilitiesOf } from './dialect-capabilities.js';
 import type { StoreCapabilities, StoreDialect } from './dialect-capabilities.js';
 import type { Database } from './schema.js';
+import { assertFence, type Fence } from './lease-rows.js';
 import { parseStoreUrl } from './store-url.js';
 
 /** A handle on an executing write transaction: use it, and only it, for every query inside {@link Store.write}. */
@@ -37,6 +38,14 @@ export interface Store {
    * for it forever (SQLite).
    */
   write<T>(fn: (trx: StoreTransaction) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` fenced by a work lease (issue 11): every {@link Store.write} started inside it (in its async context)
+   * checks, in its own transaction just before committing, that `fence` is still the lease's current holder and
+   * epoch and unexpired, and rolls back with a `LeaseLostError` otherwise. So a sync pass or a saga recovery step
+   * begun under a lease that has since passed to another instance can write nothing. `undefined` runs `fn` as is
+   * (a lease that is always held: SQLite, or work that needs none).
+   */
+  fenced<T>(fence: Fence | undefined, fn: () => Promise<T>): Promise<T>;
   /** Resolves when the database answers a trivial query; for readiness checks. */
   ping(): Promise<void>;
   /**
@@ -222,11 +231,22 @@ function buildStore(
 ): Store {
   // Per store, not per module: many stores (tests, several apps) may live in one process.
   const insideWrite = new AsyncLocalStorage<{ active: boolean }>();
+  const currentFence = new AsyncLocalStorage<Fence | undefined>();
+  const capabilities = capabilitiesOf(dialect);
+  const fencedWrite = <T>(fence: Fence | undefined, fn: (trx: StoreTransaction) => Promise<T>): Promise<T> =>
+    fence === undefined
+      ? runWrite(fn)
+      : runWrite(async (trx) => {
+          const result = await fn(trx);
+          // Last, so the lease row is locked only for the commit; wall time, like the lease's expiry.
+          await assertFence(trx, fence, Date.now(), capabilities.rowLocks);
+          return result;
+        });
   let closed: Promise<void> | undefined;
   return {
     db,
     dialect,
-    capabilities: capabilitiesOf(dialect),
+    capabilities,
     now: () => clock(),
     write<T>(fn: (trx: StoreTransaction) => Promise<T>): Promise<T> {
       if (insideWrite.getStore()?.active) {
@@ -236,11 +256,15 @@ function buildStore(
       }
       // The marker is switched off at the end so work that merely started inside a write may write later.
       const marker = { active: true };
+      const fence = currentFence.getStore();
       return insideWrite
-        .run(marker, () => runWrite(fn))
+        .run(marker, () => fencedWrite(fence, fn))
         .finally(() => {
           marker.active = false;
         });
+    },
+    fenced<T>(fence: Fence | undefined, fn: () => Promise<T>): Promise<T> {
+      return currentFence.run(fence, fn);
     },
     async ping(): Promise<void> {
       await sql`select 1`.execute(db);

@@ -26,6 +26,13 @@ export interface StoreCapabilities {
    * instead of queueing on each other's locks. SQLite has no row locks, and needs none: its writers take turns.
    */
   readonly skipLockedRows: boolean;
+  /** `SELECT … FOR SHARE` / `FOR UPDATE` exist (PostgreSQL); SQLite has no row locks, its writers take turns. */
+  readonly rowLocks: boolean;
+  /**
+   * Several processes share this store and coordinate through lease rows (issue 11). False on SQLite: one process
+   * owns the file, and its work lease is always held.
+   */
+  readonly sharedLeases: boolean;
   /** Driver error codes meaning "unique or primary key constraint violated". */
   readonly uniqueViolationCodes: readonly string[];
 }
@@ -35,6 +42,8 @@ const SQLITE: StoreCapabilities = Object.freeze({
   writeTransaction: 'begin-immediate',
   migrationLockSql: undefined,
   skipLockedRows: false,
+  rowLocks: false,
+  sharedLeases: false,
   uniqueViolationCodes: Object.freeze(['SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_CONSTRAINT_UNIQUE']),
 });
 
@@ -43,6 +52,8 @@ const POSTGRES: StoreCapabilities = Object.freeze({
   writeTransaction: 'transaction',
   migrationLockSql: "select pg_advisory_xact_lock(hashtext('switchboard-migrations:' || current_schema()))",
   skipLockedRows: true,
+  rowLocks: true,
+  sharedLeases: true,
   uniqueViolationCodes: Object.freeze(['23505']),
 });
 

@@ -187,6 +187,8 @@ export interface BookingSagasTable {
   updated_at: string;
   /** A hold not finished by then is released by the recovery worker. */
   expires_at: string;
+  /** The instance running the saga; recovery elsewhere leaves it alone while that instance is alive. */
+  owner_instance: string | null;
 }
 
 /** A 5-minute bucket of a practitioner's time held by a saga. */
@@ -247,6 +249,22 @@ export interface PatientRegistrationLocksTable {
   expires_at: string;
 }
 
+/** A running Switchboard instance; alive while its heartbeat is recent (issue 11). */
+export interface InstancesTable {
+  id: string;
+  started_at: string;
+  heartbeat_at_ms: number;
+}
+
+/** A work lease (one holder at a time) and its fencing epoch (issue 11). */
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  epoch: number;
+  expires_at_ms: number;
+  acquired_at: string;
+}
+
 /** The kysely database type of the store. */
 export interface Database {
   resources: ResourcesTable;
@@ -264,4 +282,6 @@ export interface Database {
   idempotency_records: IdempotencyRecordsTable;
   patient_registrations: PatientRegistrationsTable;
   patient_registration_locks: PatientRegistrationLocksTable;
+  instances: InstancesTable;
+  leases: LeasesTable;
 }

@@ -84,7 +84,7 @@ export async function hold(
       ) {
         throw new SagaFailure('slot-taken', 'an appointment already occupies that time');
       }
-      await insertSaga(trx, saga, now, ttlMs);
+      await insertSaga(trx, saga, now, ttlMs, ctx.instanceId);
       await claimTime(trx, tenantId, saga.practitionerId, saga.start, saga.end, saga.id);
     });
   } catch (err) {
@@ -139,6 +139,7 @@ export async function recordSaga(
       },
       ctx.now(),
       ctx.holdTtlMs,
+      ctx.instanceId,
     );
   });
   return readOwnSaga(ctx.store, tenantId, sagaId);

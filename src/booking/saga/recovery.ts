@@ -1,9 +1,12 @@
 /**
  * The recovery worker (DESIGN.md section 4): finishes or undoes every saga whose last step is older than the hold
- * TTL — in practice those a crashed process left behind — and releases `$hold`s that expired. Safe to run on
- * several instances: a saga's steps are idempotent. Also purges expired idempotency records.
+ * TTL — in practice those a crashed process left behind — and releases `$hold`s that expired. Also purges expired
+ * idempotency records. With several instances on one store (issue 11), a tenant's recovery runs only on the
+ * instance holding its work lease and every recovery step is fenced by that lease (a step begun under a lease that
+ * passed on commits nothing); sagas whose own instance is still alive are left to it, however slow their step.
  */
 import { appendJournal } from '../../events/change-writer.js';
+import { isLeaseLost } from '../../store/lease-rows.js';
 import { purgeExpiredIdempotencyRecords } from '../idempotency-store.js';
 import { commit } from './commit-step.js';
 import { compensate } from './compensate-step.js';
@@ -44,12 +47,23 @@ export class SagaRecovery {
           ctx.logger.warn({ err }, 'purging expired idempotency records failed'),
         );
         const staleBefore = new Date(ctx.now().getTime() - ctx.holdTtlMs);
+        const leases = ctx.leases;
+        const liveOthers = leases
+          ? (await leases.liveInstances()).filter((id) => id !== leases.instanceId)
+          : [];
         for (const tenant of this.tenants) {
-          for (const saga of await staleSagas(ctx.store, tenant.config.id, staleBefore, ctx.now())) {
+          const tenantId = tenant.config.id;
+          if (leases && !leases.holds(tenantId)) continue;
+          const fence = leases?.fenceOf(tenantId);
+          for (const saga of await staleSagas(ctx.store, tenantId, staleBefore, ctx.now(), liveOthers)) {
             if (ctx.active.has(saga.id)) continue;
-            await this.recoverSaga(tenant, saga).catch((err: unknown) =>
-              ctx.logger.warn({ err, tenant: tenant.config.id, saga: saga.id }, 'saga recovery failed'),
-            );
+            await ctx.store
+              .fenced(fence, () => this.recoverSaga(tenant, saga))
+              .catch((err: unknown) =>
+                isLeaseLost(err)
+                  ? ctx.logger.info({ tenant: tenantId, saga: saga.id }, 'saga recovery step fenced off')
+                  : ctx.logger.warn({ err, tenant: tenantId, saga: saga.id }, 'saga recovery failed'),
+              );
           }
         }
       } finally {

@@ -6,6 +6,7 @@
 import type { Slot } from '@medplum/fhirtypes';
 import type { TenantConfig } from '../../config.js';
 import type { Connector } from '../../connectors/connector.js';
+import type { WorkLeases } from '../../leases/work-leases.js';
 import type { Logger } from '../../logger.js';
 import type { Store } from '../../store/database.js';
 import type { BookingFailureCode, BookingRequest } from '../booking-types.js';
@@ -71,6 +72,13 @@ export interface SagaContext {
   readonly active: Set<string>;
   /** Told once a saga's row is written: from then on a pending answer can point at something readable. */
   readonly recorded: (sagaId: string) => void;
+  /** The instance running these sagas (stamped on each saga row), when several share the store (issue 11). */
+  readonly instanceId?: string;
+  /**
+   * The work leases (issue 11): recovery of a tenant runs only where its lease is held, fenced by it, and leaves
+   * alone sagas whose instance is alive. None: recovery runs for every tenant, unfenced (tests, single process).
+   */
+  readonly leases?: WorkLeases;
   /** Counts a saga handed to the practice's staff (a manual-intervention Task), for the metrics. */
   readonly needsAttention: (tenantId: string, reason: string) => void;
 }

@@ -24,6 +24,8 @@ export interface Saga {
   createdAt: string;
   updatedAt: string;
   expiresAt: string;
+  /** The instance that ran it (null before scale-out, issue 11). */
+  ownerInstance: string | null;
 }
 
 /** What the saga needs to finish its work after a restart, in upstream terms where it talks to upstream. */
@@ -70,6 +72,7 @@ export async function insertSaga(
   saga: NewSaga,
   now: Date,
   ttlMs: number,
+  ownerInstance?: string,
 ): Promise<void> {
   await trx
     .insertInto('booking_sagas')
@@ -91,6 +94,7 @@ export async function insertSaga(
       created_at: now.toISOString(),
       updated_at: now.toISOString(),
       expires_at: new Date(now.getTime() + ttlMs).toISOString(),
+      owner_instance: ownerInstance ?? null,
     })
     .execute();
 }
@@ -198,24 +202,29 @@ export function readSagaInTransaction(
 
 /**
  * Sagas not finished whose last step is older than `staleBefore`: left behind by a crash or a stuck call. A hold
- * (`kind = 'hold'`) waits for its client on purpose, so it counts only once it has expired at `now`.
+ * (`kind = 'hold'`) waits for its client on purpose, so it counts only once it has expired at `now`. Sagas run by
+ * one of `liveOwners` (other instances still alive, issue 11) are theirs to finish, however slow.
  */
 export async function staleSagas(
   store: Store,
   tenantId: string,
   staleBefore: Date,
   now: Date = staleBefore,
+  liveOwners: readonly string[] = [],
 ): Promise<Saga[]> {
-  const rows = await store.db
+  let query = store.db
     .selectFrom('booking_sagas')
     .selectAll()
     .where('tenant_id', '=', tenantId)
     .where('state', 'in', ['held', 'writing', 'unknown', 'written', 'compensating'])
     .where('updated_at', '<', staleBefore.toISOString())
-    .where((eb) => eb.or([eb('kind', '!=', 'hold'), eb('expires_at', '<', now.toISOString())]))
-    .orderBy('created_at')
-    .limit(100)
-    .execute();
+    .where((eb) => eb.or([eb('kind', '!=', 'hold'), eb('expires_at', '<', now.toISOString())]));
+  if (liveOwners.length > 0) {
+    query = query.where((eb) =>
+      eb.or([eb('owner_instance', 'is', null), eb('owner_instance', 'not in', [...liveOwners])]),
+    );
+  }
+  const rows = await query.orderBy('created_at').limit(100).execute();
   return rows.map(toSaga);
 }
 
@@ -256,5 +265,6 @@ function toSaga(row: BookingSagasTable): Saga {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     expiresAt: row.expires_at,
+    ownerInstance: row.owner_instance,
   };
 }

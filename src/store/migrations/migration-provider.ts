@@ -10,6 +10,7 @@ import { migration0004Booking } from './0004-booking.js';
 import { migration0005SourceHash } from './0005-source-hash.js';
 import { migration0006PatientRegistrations } from './0006-patient-registrations.js';
 import { migration0007AppointmentClaims } from './0007-appointment-claims.js';
+import { migration0009Leases } from './0009-leases.js';
 
 const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': migration0001Initial,
@@ -19,6 +20,7 @@ const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0005-source-hash': migration0005SourceHash,
   '0006-patient-registrations': migration0006PatientRegistrations,
   '0007-appointment-claims': migration0007AppointmentClaims,
+  '0009-leases': migration0009Leases,
 });
 
 /** A kysely migration provider over the frozen migration list. */
