@@ -15,7 +15,7 @@ export function createFirmGate(ctx: SimContext): RequestHandler {
     const key = typeof req.params.firm === 'string' ? req.params.firm : '';
     const firm = ctx.firm(key);
     if (!firm) throw notFound(`unknown firm ${JSON.stringify(key)}`);
-    ctx.calls.count(firm.key);
+    ctx.calls.count(firm.key, req.headers.authorization);
     if (ctx.faults.current.down) {
       throw new SimHttpError(503, { error: 'service_unavailable', message: 'the records system is down' });
     }
