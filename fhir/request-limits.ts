@@ -4,11 +4,12 @@
  * - {@link createJsonBodyParser}: JSON bodies only up to a size, a nesting depth and a string length, checked on
  *   the raw text by an iterative scan BEFORE `JSON.parse` or any recursive walk (a recursive walker throws
  *   RangeError at depth 10,000: reliability.md section 3);
- * - {@link createRateLimiter}: a token bucket per (tenant, client), answering 429 with `Retry-After` and the
- *   `RateLimit-*` headers.
+ * - {@link createRateLimiter}: a limit per (tenant, client) counted by rate-limiter-flexible (in the shared store
+ *   with several instances), answering 429 with `Retry-After` and the `RateLimit-*` headers.
  * Both throw {@link FhirError}s for the router's one error renderer; neither keeps module-level state.
  */
 import express, { type Request, type RequestHandler } from 'express';
+import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { requestClient } from './auth-middleware.js';
 import { FhirError, operationOutcome } from './operation-outcome.js';
 
@@ -156,32 +157,34 @@ export function createJsonBodyParser(options: JsonBodyOptions = {}): RequestHand
 }
 
 export interface RateLimitOptions {
-  /** Tokens added per second, per (tenant, client); default 20. */
+  /** Requests per second a client may sustain, per (tenant, client); default 20. */
   ratePerSecond?: number;
-  /** Bucket size: the most requests a rested client may send at once; default 40. */
+  /** The most requests a rested client may send at once; default 40. */
   burst?: number;
-  /** Monotonic milliseconds; default `performance.now()`. Tests pass a fake. */
-  now?: () => number;
-  /** Buckets kept before full (idle) ones are dropped; default 10,000. */
-  maxBuckets?: number;
+  /**
+   * Where the counts live, given the window's points and length: the store's shared table with several instances
+   * (`src/store/shared-rate-limits.ts`). Called once, at the first limited request (the store opens after the
+   * routes are built). Default: this process's memory.
+   */
+  backend?: (options: { points: number; durationSeconds: number; keyPrefix: string }) => RateLimiterAbstract;
 }
 
 /** The outcome of one {@link RateLimiter.take}. */
 export interface RateLimitDecision {
   allowed: boolean;
-  /** `RateLimit-Limit`: the bucket size. */
+  /** `RateLimit-Limit`: requests per window. */
   limit: number;
-  /** `RateLimit-Remaining`: whole requests left right now. */
+  /** `RateLimit-Remaining`: requests left in this window. */
   remaining: number;
-  /** `RateLimit-Reset`: whole seconds until the bucket is full again. */
+  /** `RateLimit-Reset`: whole seconds until the window resets. */
   resetSeconds: number;
-  /** `Retry-After` when refused: whole seconds (at least 1) until one request fits. */
+  /** `Retry-After` when refused: whole seconds (at least 1) until a request fits. */
   retryAfterSeconds: number;
 }
 
 export interface RateLimiter {
-  /** Takes one token from `key`'s bucket if there is one. */
-  take(key: string): RateLimitDecision;
+  /** Counts one request of `key` if it fits. */
+  take(key: string): Promise<RateLimitDecision>;
   /**
    * Limits authenticated requests per (tenant, client) (requests without a client, i.e. public `metadata`, pass);
    * sets the `RateLimit-*` headers on every limited response. Mount after the auth middleware, on the tenant
@@ -195,8 +198,9 @@ export const DEFAULT_RATE_PER_SECOND = 20;
 export const DEFAULT_RATE_BURST = 40;
 
 /**
- * An in-memory token-bucket limiter (state lives in the returned object; no timers, so nothing to close).
- * Per process: several Switchboard instances each allow the full rate.
+ * A per-(tenant, client) limiter over rate-limiter-flexible: `burst` requests per window of `burst / ratePerSecond`
+ * seconds, so a client sustains `ratePerSecond` and a rested one may send `burst` at once. With a shared backend
+ * every instance counts against the same window (issue 11: N instances no longer allow N times the rate).
  *
  * @see https://datatracker.ietf.org/doc/draft-ietf-httpapi-ratelimit-headers/ and RFC 6585 section 4
  */
@@ -204,49 +208,51 @@ export function createRateLimiter(options: RateLimitOptions = {}): RateLimiter {
   const rate = options.ratePerSecond ?? DEFAULT_RATE_PER_SECOND;
   if (!(rate > 0) || !Number.isFinite(rate)) throw new RangeError('ratePerSecond must be a positive number');
   const burst = positiveInteger(options.burst ?? DEFAULT_RATE_BURST, 'burst');
-  const maxBuckets = positiveInteger(options.maxBuckets ?? 10_000, 'maxBuckets');
-  const now = options.now ?? (() => performance.now());
-  const buckets = new Map<string, { tokens: number; at: number }>();
+  const window = { points: burst, durationSeconds: burst / rate, keyPrefix: 'fhir-client' };
+  let limiter: RateLimiterAbstract | undefined;
+  const backend = (): RateLimiterAbstract =>
+    (limiter ??= options.backend
+      ? options.backend(window)
+      : new RateLimiterMemory({
+          points: window.points,
+          duration: window.durationSeconds,
+          keyPrefix: window.keyPrefix,
+        }));
 
-  const refilled = (bucket: { tokens: number; at: number }, at: number): number =>
-    Math.min(burst, bucket.tokens + (Math.max(0, at - bucket.at) / 1000) * rate);
-
-  const sweep = (at: number): void => {
-    for (const [key, bucket] of buckets) if (refilled(bucket, at) >= burst) buckets.delete(key);
-  };
-
-  const take = (key: string): RateLimitDecision => {
-    const at = now();
-    const existing = buckets.get(key);
-    if (!existing && buckets.size >= maxBuckets) sweep(at);
-    const bucket = existing ?? { tokens: burst, at };
-    bucket.tokens = refilled(bucket, at);
-    bucket.at = at;
-    buckets.set(key, bucket);
-    const allowed = bucket.tokens >= 1;
-    if (allowed) bucket.tokens -= 1;
+  const decision = (allowed: boolean, res: RateLimiterRes): RateLimitDecision => {
+    const seconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
     return {
       allowed,
       limit: burst,
-      remaining: Math.floor(bucket.tokens),
-      resetSeconds: Math.ceil((burst - bucket.tokens) / rate),
-      retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((1 - bucket.tokens) / rate)),
+      remaining: Math.max(0, res.remainingPoints),
+      resetSeconds: seconds,
+      retryAfterSeconds: allowed ? 0 : seconds,
     };
   };
 
-  const middleware: RequestHandler = (req, res, next) => {
+  const take = async (key: string): Promise<RateLimitDecision> => {
+    try {
+      return decision(true, await backend().consume(key));
+    } catch (rejection) {
+      // Rejected with a RateLimiterRes: over the limit. Anything else is the library's own failure: let it surface.
+      if (rejection instanceof RateLimiterRes) return decision(false, rejection);
+      throw rejection;
+    }
+  };
+
+  const middleware: RequestHandler = async (req, res, next) => {
     const client = requestClient(req);
     if (!client) {
       next();
       return;
     }
-    const decision = take(`${tenantOf(req)}\u0000${client.id}`);
+    const verdict = await take(`${tenantOf(req)}/${client.id}`);
     const headers: Record<string, string> = {
-      'RateLimit-Limit': String(decision.limit),
-      'RateLimit-Remaining': String(decision.remaining),
-      'RateLimit-Reset': String(decision.resetSeconds),
+      'RateLimit-Limit': String(verdict.limit),
+      'RateLimit-Remaining': String(verdict.remaining),
+      'RateLimit-Reset': String(verdict.resetSeconds),
     };
-    if (decision.allowed) {
+    if (verdict.allowed) {
       res.set(headers);
       next();
       return;
@@ -255,10 +261,10 @@ export function createRateLimiter(options: RateLimitOptions = {}): RateLimiter {
       429,
       operationOutcome(
         'throttled',
-        `too many requests from this client; retry after ${decision.retryAfterSeconds} s`,
+        `too many requests from this client; retry after ${verdict.retryAfterSeconds} s`,
         { detailCode: 'rate-limited' },
       ),
-      { ...headers, 'Retry-After': String(decision.retryAfterSeconds) },
+      { ...headers, 'Retry-After': String(verdict.retryAfterSeconds) },
     );
   };
 

@@ -43,6 +43,7 @@ import { readiness } from './readiness.js';
 import { renderStatusPage } from './status-page.js';
 import { openStore, type Store } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
+import { createRateLimitBackend } from './store/shared-rate-limits.js';
 import { SOFTWARE_VERSION } from './version.js';
 import { createEndpointPolicy } from './webhooks/delivery/endpoint-guard.js';
 
@@ -102,7 +103,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const audit = createAuditTrail(openedStore);
   const access = createAccessControl({ logger });
   const authenticate = createAuthMiddleware({ clients: createClientRegistry(config.clients) });
-  const rateLimiter = createRateLimiter();
+  // Counted in the store's database when it is PostgreSQL, so every instance counts against one limit (issue 11).
+  const rateLimiter = createRateLimiter({ backend: (window) => createRateLimitBackend(store, window) });
   const http = express();
   http.disable('x-powered-by');
   http.set('etag', false);
@@ -165,7 +167,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       handler: fhir,
       logger,
       authenticate: (req, res, next) =>
-        authenticate(req, res, (err?: unknown) => (err ? next(err) : rateLimiter.middleware(req, res, next))),
+        authenticate(req, res, (err?: unknown) => {
+          if (err) next(err);
+          else void Promise.resolve(rateLimiter.middleware(req, res, next)).catch(next);
+        }),
       jsonBody: createJsonBodyParser(),
     }),
   );

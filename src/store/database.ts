@@ -27,6 +27,11 @@ export interface Store {
   readonly db: Kysely<Database>;
   readonly dialect: StoreDialect;
   readonly capabilities: StoreCapabilities;
+  /**
+   * PostgreSQL: the connection pool and schema, for a library that keeps its own table in this database (the
+   * shared rate limits, `src/store/shared-rate-limits.ts`). Undefined on SQLite.
+   */
+  readonly postgres?: { readonly pool: pg.Pool; readonly schema: string | undefined };
   /** The store's clock; queries stamp rows with it so tests can pin time. */
   now(): Date;
   /**
@@ -210,7 +215,7 @@ async function openPostgresStore(
     }),
   });
   const write = <T>(fn: (trx: StoreTransaction) => Promise<T>): Promise<T> => db.transaction().execute(fn);
-  return buildStore(db, 'postgres', clock, write);
+  return { ...buildStore(db, 'postgres', clock, write), postgres: { pool, schema } };
 }
 
 async function createSchemaIfMissing(pool: pg.Pool, schema: string): Promise<void> {

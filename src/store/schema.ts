@@ -265,6 +265,14 @@ export interface LeasesTable {
   acquired_at: string;
 }
 
+/** rate-limiter-flexible's counters (RateLimiterPostgres layout): requests of a key in its current window. */
+export interface RateLimitsTable {
+  key: string;
+  points: number;
+  /** End of the window, epoch milliseconds. */
+  expire: number | null;
+}
+
 /** The kysely database type of the store. */
 export interface Database {
   resources: ResourcesTable;
@@ -284,4 +292,5 @@ export interface Database {
   patient_registration_locks: PatientRegistrationLocksTable;
   instances: InstancesTable;
   leases: LeasesTable;
+  rate_limits: RateLimitsTable;
 }

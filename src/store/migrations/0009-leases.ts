@@ -1,7 +1,8 @@
 /**
  * Scale-out (issue 11): live instances (a heartbeat row each), work leases with a fencing epoch (one holder of a
  * tenant's sync streams and saga recovery at a time), and the instance that runs each saga, so another instance's
- * recovery never touches a saga whose process is alive. Times are epoch milliseconds (bigint) so expiry compares
+ * recovery never touches a saga whose process is alive; and the per-client rate-limit counters all instances share.
+ * Times are epoch milliseconds (bigint) so expiry compares
  * as numbers on both dialects. Frozen once released.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- frozen migrations must not depend on today's schema types */
@@ -24,9 +25,18 @@ async function up(db: Kysely<any>): Promise<void> {
     .addColumn('acquired_at', 'text', (c) => c.notNull())
     .execute();
   await db.schema.alterTable('booking_sagas').addColumn('owner_instance', 'text').execute();
+  // Per-client request counts shared by every instance (rate-limiter-flexible's RateLimiterPostgres layout:
+  // created here, once under the migration lock, instead of by each instance racing at start-up).
+  await db.schema
+    .createTable('rate_limits')
+    .addColumn('key', 'varchar(255)', (c) => c.notNull().primaryKey())
+    .addColumn('points', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('expire', 'bigint')
+    .execute();
 }
 
 async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropTable('rate_limits').execute();
   await db.schema.alterTable('booking_sagas').dropColumn('owner_instance').execute();
   await db.schema.dropTable('leases').execute();
   await db.schema.dropTable('instances').execute();
