@@ -21,6 +21,7 @@ const BENCHMARKS: ReadonlyArray<{ name: string; load: () => Promise<{ benchmark:
   { name: 'facade-search', load: () => import('./facade-search.bench.js') },
   { name: 'booking', load: () => import('./booking.bench.js') },
   { name: 'webhooks', load: () => import('./webhooks.bench.js') },
+  { name: 'scale-out', load: () => import('./scale-out.bench.js') },
 ];
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');

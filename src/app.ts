@@ -104,7 +104,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const access = createAccessControl({ logger });
   const authenticate = createAuthMiddleware({ clients: createClientRegistry(config.clients) });
   // Counted in the store's database when it is PostgreSQL, so every instance counts against one limit (issue 11).
-  const rateLimiter = createRateLimiter({ backend: (window) => createRateLimitBackend(store, window) });
+  const rateLimiter = createRateLimiter({
+    ...config.rateLimit,
+    backend: (window) => createRateLimitBackend(store, window),
+  });
   const http = express();
   http.disable('x-powered-by');
   http.set('etag', false);

@@ -184,6 +184,13 @@ const scaleOutSchema = z.strictObject({
   instanceId: id.optional(),
 });
 
+const rateLimitSchema = z.strictObject({
+  /** Requests per second one client may sustain on one tenant, across all instances (DESIGN.md section 7). */
+  ratePerSecond: z.number().positive().default(20),
+  /** The most requests a rested client may send at once. */
+  burst: z.number().int().positive().default(40),
+});
+
 const fileSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8080),
@@ -196,6 +203,7 @@ const fileSchema = z.strictObject({
   clients: z.array(clientSchema).default([]),
   webhooks: webhooksSchema.default(webhooksSchema.parse({})),
   scaleOut: scaleOutSchema.default(scaleOutSchema.parse({})),
+  rateLimit: rateLimitSchema.default(rateLimitSchema.parse({})),
 });
 
 export type SyncSettings = z.output<typeof syncSchema>;
@@ -204,6 +212,8 @@ export type BookingSettings = z.output<typeof bookingSchema>;
 export type WebhookSettings = z.output<typeof webhooksSchema>;
 /** The `scaleOut` block: work-lease timings and the instance id (issue 11). */
 export type ScaleOutSettings = z.output<typeof scaleOutSchema>;
+/** The `rateLimit` block: the per-client limit of the FHIR facade. */
+export type RateLimitSettings = z.output<typeof rateLimitSchema>;
 
 export interface SimConnectorSettings {
   kind: 'sim';
@@ -242,6 +252,7 @@ export interface Config {
   clients: ClientConfig[];
   webhooks: WebhookSettings;
   scaleOut: ScaleOutSettings;
+  rateLimit: RateLimitSettings;
 }
 
 /** The input shape of a configuration file (defaults not yet applied). */
@@ -347,6 +358,7 @@ export function parseConfig(input: unknown, env: Env = {}): Config {
     clients,
     webhooks: raw.webhooks,
     scaleOut: raw.scaleOut,
+    rateLimit: raw.rateLimit,
   };
 }
 
@@ -366,6 +378,11 @@ function envOverrides(env: Env): Partial<ConfigInput> {
     ...(env.SWITCHBOARD_INSTANCE_ID ? { instanceId: env.SWITCHBOARD_INSTANCE_ID } : {}),
   };
   if (Object.keys(scaleOut).length > 0) out.scaleOut = scaleOut;
+  if (env.SWITCHBOARD_RATE_PER_SECOND) {
+    const ratePerSecond = Number(env.SWITCHBOARD_RATE_PER_SECOND);
+    // The burst follows: two seconds' worth, as the defaults (20/s, 40).
+    out.rateLimit = { ratePerSecond, burst: Math.max(1, Math.round(ratePerSecond * 2)) };
+  }
   return out;
 }
 

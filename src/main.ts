@@ -18,7 +18,8 @@ commands:
   demo                 the simulated records system (firm riverside) and Switchboard (tenant demo) in one process;
                        with $SIM_URL set, joins that simulator instead of starting one
   serve  [--config F]  Switchboard with the configuration file F (or $SWITCHBOARD_CONFIG)
-  sim    [--port N]    the simulated records system alone (default port $SIM_PORT or 4010)
+  sim    [--port N] [--host H]
+                       the simulated records system alone (default port $SIM_PORT or 4010, host 127.0.0.1)
   migrate [--config F] bring the store's schema up to date and exit
   sync --once [--config F] [--tenant T]
                        one pass of every sync stream (reference data, hot and warm windows, patients), then exit
@@ -57,6 +58,7 @@ async function main(argv: string[]): Promise<void> {
     options: {
       config: { type: 'string' },
       port: { type: 'string' },
+      host: { type: 'string' },
       tenant: { type: 'string' },
       once: { type: 'boolean' },
       secret: { type: 'string', multiple: true },
@@ -109,7 +111,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'sim': {
       const port = values.port !== undefined ? Number(values.port) : demoSettings().simPort;
-      const sim = await startDemoSim({ port });
+      const sim = await startDemoSim({ port, host: values.host });
       stopOnSignal(createLogger('info'), [sim]);
       process.stdout.write(
         `simulated records system: ${sim.url}/firm/riverside (switchboard / demo-password)\n`,

@@ -1,0 +1,84 @@
+/**
+ * What the scale-out suite and benchmark ask of a cluster's instances over HTTP: readiness and the lease holder,
+ * FHIR calls with the demo token, and the calls the simulated records system received in a window aligned on the
+ * sync schedule.
+ */
+import type { RunningSim } from '../../../src/sim/demo-sim.js';
+import type { SimCallCounts } from '../../../src/sim/sim-call-counter.js';
+import { eventually, type ClusterInstance } from './cluster.js';
+
+const TOKEN = 'demo-token';
+export const FIRM = 'riverside';
+
+export interface Readiness {
+  ready: boolean;
+  instance: string;
+  tenants: { demo: { ready: boolean; syncLeaseHolder: string | null } };
+}
+
+export async function readyz(instance: ClusterInstance): Promise<{ status: number; body: Readiness }> {
+  const res = await fetch(`${instance.url}/readyz`);
+  return { status: res.status, body: (await res.json()) as Readiness };
+}
+
+export async function fhir<T>(
+  instance: ClusterInstance,
+  path: string,
+  init: RequestInit = {},
+): Promise<{ status: number; body: T; headers: Headers }> {
+  const res = await fetch(`${instance.url}/fhir/demo/${path}`, {
+    ...init,
+    headers: { Authorization: `Bearer ${TOKEN}`, ...(init.headers as Record<string, string>) },
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
+}
+
+/** Every live instance answers /readyz 200 and they all name the same live holder of the demo tenant's lease. */
+export async function agreedHolder(
+  instances: readonly ClusterInstance[],
+  expected?: string,
+): Promise<string> {
+  return eventually(async () => {
+    const reports = await Promise.all(instances.map(readyz));
+    const holders = new Set(reports.map((r) => r.body.tenants.demo.syncLeaseHolder));
+    const holder = reports[0]?.body.tenants.demo.syncLeaseHolder;
+    const ok =
+      reports.every((r) => r.status === 200) &&
+      holders.size === 1 &&
+      typeof holder === 'string' &&
+      instances.some((i) => i.id === holder) &&
+      (expected === undefined || holder === expected);
+    return ok ? holder : undefined;
+  }, 'every instance ready, agreeing on one live lease holder');
+}
+
+/** Resolves at the next wall-clock second ending in 5 that is not :55 (a 10-s window then holds no minute boundary). */
+export async function alignedWindowStart(): Promise<void> {
+  for (;;) {
+    const now = new Date();
+    const s = now.getSeconds();
+    if (s % 10 === 5 && s !== 55 && now.getMilliseconds() < 300) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export async function simCalls(sim: RunningSim): Promise<Record<string, number>> {
+  const counts = (await (await fetch(`${sim.url}/_sim/calls`)).json()) as SimCallCounts;
+  return counts.firms[FIRM]?.callers ?? {};
+}
+
+/**
+ * Calls the records system receives in one 10-second window aligned on the sync schedule (five hot-window passes,
+ * one patients pass, no minute boundary), in all and per caller (each instance logs in with its own token).
+ */
+export async function callsInWindow(sim: RunningSim): Promise<{ total: number; callers: string[] }> {
+  await alignedWindowStart();
+  const before = await simCalls(sim);
+  await new Promise((resolve) => setTimeout(resolve, 10_000));
+  const after = await simCalls(sim);
+  const delta = Object.entries(after)
+    .map(([caller, n]) => [caller, n - (before[caller] ?? 0)] as const)
+    .filter(([caller, n]) => n > 0 && caller !== 'token-endpoint');
+  return { total: delta.reduce((a, [, n]) => a + n, 0), callers: delta.map(([caller]) => caller) };
+}
