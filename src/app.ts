@@ -229,6 +229,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         tenants: tenantConnectors,
         metrics,
         leases,
+        holdTtlMs: config.scaleOut.sagaAbandonedAfterMs,
+        recoveryIntervalMs: config.scaleOut.recoveryIntervalMs,
       });
       sync = createSyncEngine({
         store,

@@ -182,6 +182,13 @@ const scaleOutSchema = z.strictObject({
   leaseRenewIntervalMs: z.number().int().positive().default(2_000),
   /** This instance's id in leases, logs and metrics; generated at each start when absent. */
   instanceId: id.optional(),
+  /** How often saga recovery looks for abandoned sagas (on the instance holding each tenant's lease). */
+  recoveryIntervalMs: z.number().int().positive().default(15_000),
+  /**
+   * A saga whose last step is older than this, and whose instance is gone, is finished or undone by recovery
+   * (DESIGN.md section 4).
+   */
+  sagaAbandonedAfterMs: z.number().int().positive().default(60_000),
 });
 
 const rateLimitSchema = z.strictObject({
@@ -376,6 +383,12 @@ function envOverrides(env: Env): Partial<ConfigInput> {
       ? { leaseRenewIntervalMs: Number(env.SWITCHBOARD_LEASE_RENEW_MS) }
       : {}),
     ...(env.SWITCHBOARD_INSTANCE_ID ? { instanceId: env.SWITCHBOARD_INSTANCE_ID } : {}),
+    ...(env.SWITCHBOARD_RECOVERY_INTERVAL_MS
+      ? { recoveryIntervalMs: Number(env.SWITCHBOARD_RECOVERY_INTERVAL_MS) }
+      : {}),
+    ...(env.SWITCHBOARD_SAGA_ABANDONED_MS
+      ? { sagaAbandonedAfterMs: Number(env.SWITCHBOARD_SAGA_ABANDONED_MS) }
+      : {}),
   };
   if (Object.keys(scaleOut).length > 0) out.scaleOut = scaleOut;
   if (env.SWITCHBOARD_RATE_PER_SECOND) {

@@ -12,6 +12,7 @@ import type { Appointment, Bundle, Patient, Schedule, Slot } from '@medplum/fhir
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rendezvousOwner } from '../../src/leases/rendezvous.js';
 import { startDemoSim, type RunningSim } from '../../src/sim/demo-sim.js';
+import { openStore } from '../../src/store/database.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 import { createCluster, eventually, type Cluster, type ClusterInstance } from './support/cluster.js';
 import { agreedHolder, callsInWindow, fhir, readyz } from './support/cluster-probes.js';
@@ -31,7 +32,12 @@ describe.skipIf(!ADMIN_URL)(
     beforeAll(async () => {
       sim = await startDemoSim({ port: 0 });
       receiver = await startWebhookReceiver();
-      cluster = await createCluster({ adminUrl: ADMIN_URL as string, simUrl: sim.url });
+      cluster = await createCluster({
+        adminUrl: ADMIN_URL as string,
+        simUrl: sim.url,
+        // Recovery of a dead instance's sagas within seconds instead of a minute.
+        env: { SWITCHBOARD_RECOVERY_INTERVAL_MS: '1000', SWITCHBOARD_SAGA_ABANDONED_MS: '3000' },
+      });
     }, 60_000);
 
     afterAll(async () => {
@@ -61,9 +67,11 @@ describe.skipIf(!ADMIN_URL)(
       const three = await callsInWindow(sim);
       expect(await agreedHolder(live())).toBe(holder);
 
+      // One poller: one caller, and no more calls than one instance makes (20 % margin). Fewer is possible on a
+      // loaded machine (a hot pass still running skips its next tick); the benchmark reports the ratio on a calm one.
       expect(three.callers).toHaveLength(1);
       expect(one.total).toBeGreaterThan(0);
-      expect(Math.abs(three.total - one.total) / one.total).toBeLessThanOrEqual(0.2);
+      expect(three.total).toBeLessThanOrEqual(one.total * 1.2);
 
       // Metrics: the lease gauge names the holder, and the figures carry each instance's own label.
       const metrics = await (await fetch(`${live()[1]!.url}/metrics`)).text();
@@ -109,22 +117,45 @@ describe.skipIf(!ADMIN_URL)(
         ),
       );
       const statuses = answers.map((r) => r.status);
-      expect(statuses.filter((s) => s === 201)).toHaveLength(1);
-      expect(statuses.filter((s) => s >= 200 && s < 300 && s !== 201)).toEqual([]);
+      // One winner: 201, or — on a loaded machine, past the 2-s response deadline — 202 booking-pending, whose
+      // saga then commits. Everyone else is refused (409 slot-taken, or 503 busy); nobody else is told "booked".
+      const created = statuses.filter((st) => st === 201).length;
+      const pending = statuses.filter((st) => st === 202).length;
+      expect(created).toBeLessThanOrEqual(1);
+      expect(created + pending).toBeGreaterThanOrEqual(1);
+      expect(statuses.filter((st) => st >= 200 && st < 300 && st !== 201 && st !== 202)).toEqual([]);
 
-      // The records system holds exactly one (live) appointment at that time for that practitioner.
-      const booked = answers.find((r) => r.status === 201)?.body as Appointment;
-      const marker = booked.identifier?.find((i) => i.value?.startsWith('switchboard:'))?.value;
-      const upstream = sim.server
-        .state(FIRM)
-        .appointments.filter((x) => x.status !== 'cancelled' && x.externalRef?.startsWith('switchboard:'));
-      expect(upstream.filter((x) => x.externalRef === marker)).toHaveLength(1);
-      const sameTime = upstream.filter(
-        (x) =>
-          x.start === upstream.find((y) => y.externalRef === marker)?.start &&
-          x.providerId === upstream.find((y) => y.externalRef === marker)?.providerId,
-      );
-      expect(sameTime).toHaveLength(1);
+      // Once every saga for that time has finished: exactly one committed, and exactly one live appointment in
+      // the records system at that time for that practitioner.
+      const practitionerId = (practitioner as string).replace(/^.*Practitioner\//, '');
+      const store = await openStore(cluster.databaseUrl);
+      try {
+        const sagas = await eventually(async () => {
+          const rows = await store.db
+            .selectFrom('booking_sagas')
+            .select(['state', 'marker'])
+            .where('practitioner_id', '=', practitionerId)
+            .where('start_at', '=', new Date(slot.start).toISOString())
+            .execute();
+          return rows.every((r) => r.state === 'committed' || r.state === 'released') ? rows : undefined;
+        }, 'every saga for the slot has finished');
+        const committed = sagas.filter((r) => r.state === 'committed');
+        expect(committed).toHaveLength(1);
+        const upstream = sim.server
+          .state(FIRM)
+          .appointments.filter((x) => x.status !== 'cancelled' && x.externalRef?.startsWith('switchboard:'));
+        const booked = upstream.filter((x) => x.externalRef === committed[0]?.marker);
+        expect(booked).toHaveLength(1);
+        expect(
+          upstream.filter((x) => x.start === booked[0]?.start && x.providerId === booked[0]?.providerId),
+        ).toHaveLength(1);
+        if (created === 1) {
+          const answer = answers.find((r) => r.status === 201)?.body as Appointment;
+          expect(answer.identifier?.some((i) => i.value === committed[0]?.marker)).toBe(true);
+        }
+      } finally {
+        await store.close();
+      }
     }, 120_000);
 
     it('passes the lease on when its holder is killed with SIGKILL, and a front-desk change made after the kill reaches the facade and a webhook subscriber', async () => {
@@ -216,6 +247,134 @@ describe.skipIf(!ADMIN_URL)(
       }, 'the front-desk booking reaches the subscriber and the facade');
       expect(notified.webhookId).toBeDefined();
       expect(notified.read.status).toBe('booked');
+    }, 180_000);
+
+    it('converges when an instance is killed with SIGKILL in the middle of sagas: recovery on another instance leaves no orphan upstream appointment, no stuck claim, no saga finished twice', async () => {
+      const holderId = await agreedHolder(live());
+      // The victim is not the lease holder: its sagas must be finished by recovery on another instance.
+      const victim = live().find((i) => i.id !== holderId) as ClusterInstance;
+      const store = await openStore(cluster.databaseUrl);
+      try {
+        const from = new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10);
+        const slots = await fhir<Bundle<Slot>>(
+          victim,
+          `Slot?service-type=follow-up&start=ge${from}&_count=100`,
+        );
+        const patients = await fhir<Bundle<Patient>>(victim, 'Patient?_count=60');
+        const schedules = new Map<string, string>();
+        const targets: Array<{ slot: string; practitioner: string }> = [];
+        const seen = new Set<string>();
+        for (const entry of slots.body.entry ?? []) {
+          const slot = entry.resource as Slot;
+          const ref = (slot.schedule.reference as string).replace(/^.*Schedule\//, 'Schedule/');
+          if (!schedules.has(ref)) {
+            const schedule = await fhir<Schedule>(victim, ref);
+            schedules.set(
+              ref,
+              schedule.body.actor.find((r) => r.reference?.includes('Practitioner/'))?.reference ?? '',
+            );
+          }
+          const practitioner = schedules.get(ref) as string;
+          if (seen.has(`${practitioner}@${slot.start}`)) continue;
+          seen.add(`${practitioner}@${slot.start}`);
+          targets.push({ slot: slot.id as string, practitioner });
+          if (targets.length === 12) break;
+        }
+        expect(targets).toHaveLength(12);
+        // Slow records system: sagas spend time at every step, so the kill finds them at different checkpoints.
+        sim.server.faults.set({ latencyMs: 400, jitterMs: 400 });
+        const requests = targets.map((target, i) =>
+          fhir(victim, 'Appointment', {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/fhir+json' },
+            body: JSON.stringify({
+              resourceType: 'Appointment',
+              status: 'booked',
+              slot: [{ reference: `Slot/${target.slot}` }],
+              appointmentType: {
+                coding: [{ system: 'urn:switchboard:demo:appointment-type', code: 'follow-up' }],
+              },
+              participant: [
+                {
+                  actor: { reference: `Patient/${patients.body.entry?.[30 + i]?.resource?.id}` },
+                  status: 'accepted',
+                },
+                { actor: { reference: target.practitioner }, status: 'accepted' },
+              ],
+            }),
+          }).catch(() => undefined),
+        );
+        // Kill once a saga is past the hold (writing upstream, or written) and others wait behind it.
+        await eventually(
+          async () => {
+            const inFlight = await store.db
+              .selectFrom('booking_sagas')
+              .select('state')
+              .where('owner_instance', '=', victim.id)
+              .where('state', 'in', ['writing', 'written', 'unknown'])
+              .execute();
+            // Booking lanes run a couple of sagas at a time per tenant: the rest wait, held or queued.
+            return inFlight.length >= 1 ? true : undefined;
+          },
+          'the victim has sagas writing upstream',
+          { intervalMs: 20, attempts: 1500 },
+        );
+        await victim.kill9();
+        await Promise.all(requests);
+        sim.server.faults.clear();
+        const leftAt = await store.db
+          .selectFrom('booking_sagas')
+          .select(['state'])
+          .where('owner_instance', '=', victim.id)
+          .execute();
+        expect(leftAt.some((s) => s.state !== 'committed' && s.state !== 'released')).toBe(true);
+
+        // Recovery on the lease holder converges: every saga of the victim finished one way or the other.
+        const sagas = await eventually(async () => {
+          const rows = await store.db
+            .selectFrom('booking_sagas')
+            .select(['id', 'state', 'marker', 'appointment_id'])
+            .where('owner_instance', '=', victim.id)
+            .execute();
+          return rows.every((r) => ['committed', 'released', 'needs-attention'].includes(r.state))
+            ? rows
+            : undefined;
+        }, 'every saga of the killed instance is finished by recovery elsewhere');
+        expect(sagas.length).toBeGreaterThan(0);
+        const ids = sagas.map((s) => s.id);
+        expect(
+          await store.db.selectFrom('booking_claims').select('saga_id').where('saga_id', 'in', ids).execute(),
+        ).toEqual([]);
+
+        // No orphan upstream appointment: every live marked appointment belongs to a committed saga, once.
+        const committed = new Map(sagas.filter((s) => s.state === 'committed').map((s) => [s.marker, s]));
+        const markers = new Set(sagas.map((s) => s.marker));
+        const upstream = sim.server
+          .state(FIRM)
+          .appointments.filter((a) => a.status !== 'cancelled' && markers.has(a.externalRef ?? ''));
+        expect(upstream.filter((a) => !committed.has(a.externalRef ?? ''))).toEqual([]);
+        expect(upstream).toHaveLength(committed.size);
+        // No saga finished twice: each committed booking is one stored appointment and at most one confirmation.
+        for (const saga of committed.values()) {
+          const stored = await store.db
+            .selectFrom('resources')
+            .select('id')
+            .where('resource_type', '=', 'Appointment')
+            .where('id', '=', saga.appointment_id as string)
+            .execute();
+          expect(stored).toHaveLength(1);
+          const confirmations = await store.db
+            .selectFrom('change_journal')
+            .select('seq')
+            .where('event_type', '=', 'booking.confirmed')
+            .where('resource_id', '=', saga.appointment_id as string)
+            .execute();
+          expect(confirmations.length).toBeLessThanOrEqual(1);
+        }
+      } finally {
+        sim.server.faults.clear();
+        await store.close();
+      }
     }, 180_000);
 
     it('lets a restarted instance join: ready at once, whether or not it holds the lease', async () => {
