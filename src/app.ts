@@ -216,6 +216,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
             streams: STREAMS,
           })
         : alwaysHeldLeases(tenantIds, instanceId);
+      // Unscheduled (`switchboard sync --once`): no lease rounds run, so passes run here unfenced, as before.
+      const scheduledLeases = (options.schedule ?? true) ? leases : undefined;
       connectors = config.tenants.map((tenant) => createConnector(tenant, { now: options.now }));
       const tenantConnectors = config.tenants.map((tenant, i) => ({
         config: tenant,
@@ -228,7 +230,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         rules: createStoreBookingRules(store),
         tenants: tenantConnectors,
         metrics,
-        leases,
+        leases: scheduledLeases,
         holdTtlMs: config.scaleOut.sagaAbandonedAfterMs,
         recoveryIntervalMs: config.scaleOut.recoveryIntervalMs,
       });
@@ -240,7 +242,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         now: options.now,
         // Deliver what a pass journaled now, not at the dispatcher's next tick.
         onEvents: () => webhooks?.wake(),
-        leases,
+        leases: scheduledLeases,
       });
       if (options.listen ?? true) {
         server = await new Promise<Server>((resolve, reject) => {
