@@ -3,7 +3,8 @@
  * TTL — in practice those a crashed process left behind — and releases `$hold`s that expired. Also purges expired
  * idempotency records. With several instances on one store (issue 11), a tenant's recovery runs only on the
  * instance holding its work lease and every recovery step is fenced by that lease (a step begun under a lease that
- * passed on commits nothing); sagas whose own instance is still alive are left to it, however slow their step.
+ * passed on commits nothing); sagas whose own instance is still alive are left to it, and every instance recovers
+ * its own sagas whether or not it holds the tenant's lease.
  */
 import { appendJournal } from '../../events/change-writer.js';
 import { isLeaseLost } from '../../store/lease-rows.js';
@@ -53,10 +54,15 @@ export class SagaRecovery {
           : [];
         for (const tenant of this.tenants) {
           const tenantId = tenant.config.id;
-          if (leases && !leases.holds(tenantId)) continue;
-          const fence = leases?.fenceOf(tenantId);
-          for (const saga of await staleSagas(ctx.store, tenantId, staleBefore, ctx.now(), liveOthers)) {
+          // The tenant's lease holder recovers every saga whose owner is gone; every instance recovers its own
+          // (a saga left `unknown` by a lost write answer, whose owner lives on without the tenant's lease, would
+          // otherwise wait for that owner to die).
+          const holder = !leases || leases.holds(tenantId);
+          const fence = holder ? leases?.fenceOf(tenantId) : undefined;
+          const stale = await staleSagas(ctx.store, tenantId, staleBefore, ctx.now(), liveOthers);
+          for (const saga of stale) {
             if (ctx.active.has(saga.id)) continue;
+            if (!holder && saga.ownerInstance !== leases?.instanceId) continue;
             await ctx.store
               .fenced(fence, () => this.recoverSaga(tenant, saga))
               .catch((err: unknown) =>
