@@ -17,6 +17,13 @@ import type { BookingTenant, SagaContext } from './saga-context.js';
 import { staleSagas, type Saga } from './saga-store.js';
 import { verifyAndCommit } from './verify-step.js';
 
+/**
+ * How long a saga whose write's answer was lost (`unknown`) waits before recovery asks the records system: its own
+ * run has ended (answered `booking-pending`; a process still reconciling inline has it in `ctx.active`), so the
+ * agent should learn the outcome within seconds, not after the hold TTL.
+ */
+const UNKNOWN_AFTER_MS = 3_000;
+
 export class SagaRecovery {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -59,7 +66,12 @@ export class SagaRecovery {
           // otherwise wait for that owner to die).
           const holder = !leases || leases.holds(tenantId);
           const fence = holder ? leases?.fenceOf(tenantId) : undefined;
-          const stale = await staleSagas(ctx.store, tenantId, staleBefore, ctx.now(), liveOthers);
+          const stale = await staleSagas(ctx.store, tenantId, {
+            staleBefore,
+            unknownStaleBefore: new Date(ctx.now().getTime() - Math.min(ctx.holdTtlMs, UNKNOWN_AFTER_MS)),
+            now: ctx.now(),
+            liveOwners: liveOthers,
+          });
           for (const saga of stale) {
             if (ctx.active.has(saga.id)) continue;
             if (!holder && saga.ownerInstance !== leases?.instanceId) continue;

@@ -201,23 +201,30 @@ export function readSagaInTransaction(
 }
 
 /**
- * Sagas not finished whose last step is older than `staleBefore`: left behind by a crash or a stuck call. A hold
- * (`kind = 'hold'`) waits for its client on purpose, so it counts only once it has expired at `now`. Sagas run by
- * one of `liveOwners` (other instances still alive, issue 11) are theirs to finish, however slow.
+ * Sagas not finished whose last step is older than `staleBefore` (`unknownStaleBefore` for those whose write's
+ * answer was lost: nothing is left to wait for there, only the records system to ask): left behind by a crash, a
+ * stuck call or a lost answer. A hold (`kind = 'hold'`) waits for its client on purpose, so it counts only once it
+ * has expired at `now`. Sagas owned by one of `liveOwners` are left to their owner.
  */
 export async function staleSagas(
   store: Store,
   tenantId: string,
-  staleBefore: Date,
-  now: Date = staleBefore,
-  liveOwners: readonly string[] = [],
+  options: { staleBefore: Date; unknownStaleBefore: Date; now: Date; liveOwners: readonly string[] },
 ): Promise<Saga[]> {
+  const { staleBefore, unknownStaleBefore, now, liveOwners } = options;
   let query = store.db
     .selectFrom('booking_sagas')
     .selectAll()
     .where('tenant_id', '=', tenantId)
-    .where('state', 'in', ['held', 'writing', 'unknown', 'written', 'compensating'])
-    .where('updated_at', '<', staleBefore.toISOString())
+    .where((eb) =>
+      eb.or([
+        eb.and([
+          eb('state', 'in', ['held', 'writing', 'written', 'compensating']),
+          eb('updated_at', '<', staleBefore.toISOString()),
+        ]),
+        eb.and([eb('state', '=', 'unknown'), eb('updated_at', '<', unknownStaleBefore.toISOString())]),
+      ]),
+    )
     .where((eb) => eb.or([eb('kind', '!=', 'hold'), eb('expires_at', '<', now.toISOString())]));
   if (liveOwners.length > 0) {
     query = query.where((eb) =>
