@@ -4,7 +4,7 @@
  * (https://hl7.org/fhir/R4/valueset-issue-type.html); `details.coding` carries Switchboard's own precise code
  * (`slot-taken`, `ehr-unavailable`, …) where there is one.
  */
-import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import type { OperationOutcome, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { Logger } from '../src/logger.js';
 import type { FhirResponse } from './fhir-request.js';
 
@@ -40,6 +40,11 @@ export class FhirError extends Error {
     readonly status: number,
     readonly outcome: OperationOutcome,
     readonly headers: Record<string, string> = {},
+    /**
+     * The body answered instead of the bare OperationOutcome, when a specification wraps it (IHE ITI-116/117:
+     * a Bundle holding only the OperationOutcome). `outcome` stays the error's meaning.
+     */
+    readonly body?: Resource,
   ) {
     super(outcome.issue?.[0]?.diagnostics ?? `HTTP ${status}`);
   }
@@ -74,7 +79,7 @@ export function errorResponse(
     logger.error({ err, method: request.method, path: request.path }, 'unhandled error in FHIR request');
     error = FhirError.of(500, 'exception', 'internal error; the request was not completed');
   }
-  return { status: error.status, headers: error.headers, body: error.outcome };
+  return { status: error.status, headers: error.headers, body: error.body ?? error.outcome };
 }
 
 function isHttpError(err: unknown): err is { status: number } {

@@ -27,6 +27,7 @@ import { parseDateTime, parseReference, readAppointmentInput } from '../booking/
 import type { BookingHandlerDeps } from '../booking/booking-handler-deps.js';
 import { bookingFailureError } from '../booking/booking-outcome.js';
 import { withIdempotency } from '../booking/idempotency.js';
+import { withIheFailures } from '../booking/ihe-failure.js';
 import { auditedOperation } from '../booking/operation-access.js';
 import { single, textValue } from '../booking/parameters.js';
 import { validPatient } from '../booking/patient-create.js';
@@ -92,27 +93,29 @@ export function bookAppointment(
   request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
   return auditedOperation(ctx, deps.interaction, 'Appointment', '$book', 'cu', () =>
-    withIdempotency(ctx, request, deps.now(), async () => {
-      const parameters = readOperationParameters(BOOK_DEFINITION, request.body);
-      const base = deps.interaction.baseUrl(ctx);
-      const { reference, resource } = appointmentParameters(parameters);
-      const comment = textValue(single(parameters, 'comment'));
-      if (single(parameters, 'cancelled-appt-id')) {
-        throw FhirError.of(
-          422,
-          'not-supported',
-          'cancelled-appt-id is not supported: reschedule with $book of the appointment (its id, status booked, the new start and end)',
-          { expression: 'cancelled-appt-id' },
-        );
-      }
-      requireOneAppointment(reference, resource);
-      const patientParameter = await patientOf(ctx, deps, parameters);
-      const appointment = resource
-        ? await bookResource(ctx, deps, resource, patientParameter, comment)
-        : await bookReference(ctx, deps, textValue(reference), patientParameter, comment);
-      const bundle = oneAppointmentBundle(base, appointment.id as string, appointment, deps.now());
-      return { status: 200, body: bundle, resourceIds: [appointment.id as string] };
-    }),
+    withIheFailures(() =>
+      withIdempotency(ctx, request, deps.now(), async () => {
+        const parameters = readOperationParameters(BOOK_DEFINITION, request.body);
+        const base = deps.interaction.baseUrl(ctx);
+        const { reference, resource } = appointmentParameters(parameters);
+        const comment = textValue(single(parameters, 'comment'));
+        if (single(parameters, 'cancelled-appt-id')) {
+          throw FhirError.of(
+            422,
+            'not-supported',
+            'cancelled-appt-id is not supported: reschedule with $book of the appointment (its id, status booked, the new start and end)',
+            { expression: 'cancelled-appt-id' },
+          );
+        }
+        requireOneAppointment(reference, resource);
+        const patientParameter = await patientOf(ctx, deps, parameters);
+        const appointment = resource
+          ? await bookResource(ctx, deps, resource, patientParameter, comment)
+          : await bookReference(ctx, deps, textValue(reference), patientParameter, comment);
+        const bundle = oneAppointmentBundle(base, appointment.id as string, appointment, deps.now());
+        return { status: 200, body: bundle, resourceIds: [appointment.id as string] };
+      }),
+    ),
   );
 }
 

@@ -35,7 +35,6 @@ import {
   typesOf,
   type LoadedSchedule,
 } from '../../src/availability/schedules.js';
-import { readResource } from '../../src/store/resource-store.js';
 import { foldPhrase } from '../../src/store/search-parameters/token-values.js';
 import { wallTimeToInstant } from '../../src/wall-time.js';
 import type { FhirRequestContext } from '../access.js';
@@ -46,10 +45,11 @@ import { FIND_DEFINITION } from './appointment-find-definition.js';
 import { readOperationParameters } from './operation-definition.js';
 import { resourceUrl } from '../search/bundle-builder.js';
 import { practiceZone } from '../search/practice-zone.js';
-import { parseReference } from '../booking/appointment-input.js';
 import type { BookingHandlerDeps } from '../booking/booking-handler-deps.js';
 import { auditedOperation } from '../booking/operation-access.js';
-import { parametersOf, tokenValues } from '../booking/parameters.js';
+import { parametersOf, textValue, tokenValues } from '../booking/parameters.js';
+import { cursorAt, cursorOf, formatCursor, isAfter, sortProposals } from './find-paging.js';
+import { identifierOf, resolveActors, type ActorValue } from './find-references.js';
 import { formatProposalId } from '../booking/proposal-id.js';
 import { actorReferences } from '../booking/schedules.js';
 
@@ -68,6 +68,24 @@ export const MAX_FIND_DAYS = 62;
 /** Parameter names → values, from either form. */
 type RawInput = Map<string, string[]>;
 
+/** The reference parameters, each with its aliases (first = the IHE name) and the type it references. */
+const ACTOR_PARAMETERS = [
+  { names: ['practitioner'], type: 'Practitioner' },
+  { names: ['location-reference', 'location'], type: 'Location' },
+  { names: ['patient-reference', 'patient'], type: 'Patient' },
+] as const;
+const ACTOR_NAMES = new Set<string>(ACTOR_PARAMETERS.flatMap((p) => p.names));
+
+/** Both forms read into plain values and the actors (references or identifiers) per parameter name. */
+interface FindInput {
+  raw: RawInput;
+  actors: Map<string, ActorValue[]>;
+}
+
+function addActor(actors: Map<string, ActorValue[]>, name: string, value: ActorValue): void {
+  actors.set(name, [...(actors.get(name) ?? []), value]);
+}
+
 const SUPPORTED = new Set([
   'start',
   'end',
@@ -80,28 +98,62 @@ const SUPPORTED = new Set([
   'patient-reference',
   'patient',
   '_count',
+  '_cursor',
 ]);
 const HARMLESS = new Set(['_format', '_pretty']);
 
-/** The GET form: query parameters, commas separating alternatives of tokens and references. */
-function findInputFromQuery(params: ReadonlyArray<readonly [string, string]>): RawInput {
+/**
+ * The GET form: query parameters, commas separating alternatives of tokens and references;
+ * `practitioner:identifier=system|value` (or `practitioner.identifier=`) names an actor by identifier.
+ */
+function findInputFromQuery(params: ReadonlyArray<readonly [string, string]>): FindInput {
   const raw: RawInput = new Map();
+  const actors = new Map<string, ActorValue[]>();
   for (const [name, value] of params) {
-    const values = name === 'start' || name === 'end' || name === '_count' ? [value] : value.split(',');
-    raw.set(name, [...(raw.get(name) ?? []), ...values.map((v) => v.trim()).filter((v) => v !== '')]);
+    const single = name === 'start' || name === 'end' || name === '_count' || name === '_cursor';
+    const values = (single ? [value] : value.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+    const byIdentifier = /^(.+?)(?::identifier|\.identifier)$/.exec(name);
+    if (byIdentifier && ACTOR_NAMES.has(byIdentifier[1] as string)) {
+      for (const v of values) addActor(actors, byIdentifier[1] as string, { identifier: identifierOf(v) });
+    } else if (ACTOR_NAMES.has(name)) {
+      for (const v of values) addActor(actors, name, { reference: v });
+    } else {
+      raw.set(name, [...(raw.get(name) ?? []), ...values]);
+    }
   }
-  return raw;
+  return { raw, actors };
 }
 
-/** The POST form: a Parameters body, checked against the OperationDefinition; unknown names kept (warnings). */
-function findInputFromParameters(body: unknown): RawInput {
+/**
+ * The POST form: a Parameters body, checked against the OperationDefinition; unknown names kept (warnings).
+ * `_count` and `_cursor` may also come in the URL (IHE: "the server SHALL honour _count"; paging links).
+ */
+function findInputFromParameters(body: unknown, query: ReadonlyArray<readonly [string, string]>): FindInput {
   readOperationParameters(FIND_DEFINITION, body);
   const raw: RawInput = new Map();
+  const actors = new Map<string, ActorValue[]>();
   for (const parameter of parametersOf(body) as ParametersParameter[]) {
     if (typeof parameter.name !== 'string') continue;
+    if (ACTOR_NAMES.has(parameter.name)) {
+      addActor(actors, parameter.name, actorOf(parameter));
+      continue;
+    }
     raw.set(parameter.name, [...(raw.get(parameter.name) ?? []), ...tokenValues(parameter)]);
   }
-  return raw;
+  for (const [name, value] of query) {
+    if ((name === '_count' || name === '_cursor') && !raw.has(name)) raw.set(name, [value]);
+  }
+  return { raw, actors };
+}
+
+/** A reference parameter's value: its `reference`, else its `identifier`; 400 when it has neither. */
+function actorOf(parameter: ParametersParameter): ActorValue {
+  const name = parameter.name as string;
+  const reference = parameter.valueReference?.reference ?? textValue(parameter);
+  if (reference !== undefined) return { reference };
+  const identifier = parameter.valueReference?.identifier;
+  if (identifier?.value) return { identifier: { system: identifier.system, value: identifier.value } };
+  throw invalid(name, `${name} needs a reference (Type/id) or an identifier with a value`);
 }
 
 /** `GET` (query) or `POST` (Parameters) `Appointment/$find`; the inputs are read once access is granted. */
@@ -111,10 +163,12 @@ export function findAppointments(
   request: Pick<FhirRequest, 'method' | 'query' | 'body'>,
 ): Promise<InteractionResult> {
   return auditedOperation(ctx, deps.interaction, 'Appointment', '$find', 'rs', async () => {
-    const raw =
-      request.method === 'POST' ? findInputFromParameters(request.body) : findInputFromQuery(request.query);
+    const { raw, actors } =
+      request.method === 'POST'
+        ? findInputFromParameters(request.body, request.query)
+        : findInputFromQuery(request.query);
     const warnings: OperationOutcomeIssue[] = [];
-    for (const name of raw.keys()) {
+    for (const name of [...raw.keys(), ...actors.keys()]) {
       if (!SUPPORTED.has(name) && !HARMLESS.has(name)) {
         warnings.push({
           severity: 'warning',
@@ -135,23 +189,16 @@ export function findAppointments(
     }
     const count = countOf(raw, warnings);
     const base = deps.interaction.baseUrl(ctx);
-    const ids = (names: string[], type: string) =>
-      names
-        .flatMap((name) => raw.get(name) ?? [])
-        .map((value) => idOf(value, type, base, names[0] as string));
-    const practitionerIds = ids(['practitioner'], 'Practitioner');
-    const locationIds = ids(['location-reference', 'location'], 'Location');
-    const patientIds = ids(['patient-reference', 'patient'], 'Patient');
+    const resolved = new Map<string, string[]>();
+    for (const { names, type } of ACTOR_PARAMETERS) {
+      const values = names.flatMap((name) => actors.get(name) ?? []);
+      resolved.set(type, await resolveActors(ctx, type, names[0], values, base));
+    }
+    const practitionerIds = resolved.get('Practitioner') ?? [];
+    const locationIds = resolved.get('Location') ?? [];
+    const patientIds = resolved.get('Patient') ?? [];
     if (patientIds.length > 1) throw invalid('patient-reference', 'group appointments are not supported');
     const patientId = patientIds[0];
-    if (patientId !== undefined) {
-      const patient = await readResource(ctx.store, ctx.tenant.id, 'Patient', patientId);
-      if (!patient || patient.deleted) {
-        throw FhirError.of(422, 'not-found', `Patient/${patientId} is not known`, {
-          expression: 'patient-reference',
-        });
-      }
-    }
     const visitTypes = [...(raw.get('visit-type') ?? []), ...(raw.get('service-type') ?? [])];
     const specialties = raw.get('specialty') ?? [];
     const scheduleIds =
@@ -172,8 +219,10 @@ export function findAppointments(
       now,
     });
 
-    const proposals = await proposalsOf(ctx, slots, visitTypes, patientId);
-    const page = proposals.slice(0, count);
+    const proposals = sortProposals(await proposalsOf(ctx, slots, visitTypes, patientId));
+    const after = cursorOf(raw);
+    const rest = after ? proposals.filter((p) => isAfter(p, after)) : proposals;
+    const page = rest.slice(0, count);
     const entry: BundleEntry[] = page.map((resource) => ({
       fullUrl: resourceUrl(base, 'Appointment', resource.id as string),
       resource,
@@ -186,19 +235,44 @@ export function findAppointments(
         search: { mode: 'outcome' },
       });
     }
+    // Paging links in the GET form, with the actors as resolved ids (identifiers were resolved once).
+    const linkParams: Array<[string, string]> = [];
+    for (const [name, values] of raw) {
+      if (name === '_count' || name === '_cursor' || HARMLESS.has(name)) continue;
+      for (const value of values) linkParams.push([name, value]);
+    }
+    for (const [type, ids] of resolved) {
+      const name =
+        type === 'Practitioner'
+          ? 'practitioner'
+          : type === 'Location'
+            ? 'location-reference'
+            : 'patient-reference';
+      for (const id of ids) linkParams.push([name, `${type}/${id}`]);
+    }
+    linkParams.push(['_count', String(count)]);
+    const link = (extra: Array<[string, string]>) =>
+      `${base}/Appointment/$find?${new URLSearchParams([...linkParams, ...extra]).toString()}`;
+    const last = page[page.length - 1];
     const bundle: Bundle = {
       resourceType: 'Bundle',
       id: randomUUID(),
       meta: { lastUpdated: now.toISOString() },
       type: 'searchset',
       total: proposals.length,
+      link: [
+        { relation: 'self', url: link(after ? [['_cursor', formatCursor(after)]] : []) },
+        ...(last && rest.length > page.length
+          ? [{ relation: 'next', url: link([['_cursor', formatCursor(cursorAt(last))]]) }]
+          : []),
+      ],
       ...(entry.length > 0 ? { entry } : {}),
     };
     return {
       status: 200,
       body: bundle,
       resourceIds: page.map((a) => a.id as string),
-      parameters: [...raw.keys()],
+      parameters: [...raw.keys(), ...actors.keys()],
     };
   });
 }
@@ -300,17 +374,6 @@ function countOf(raw: RawInput, warnings: OperationOutcomeIssue[]): number {
     return MAX_FIND_COUNT;
   }
   return n;
-}
-
-/** `Type/id`, an absolute reference under this server, or a bare id. */
-function idOf(value: string, type: string, base: string, parameter: string): string {
-  const ref = parseReference(value, base);
-  if (ref) {
-    if (ref.type !== type) throw invalid(parameter, `${parameter} must reference a ${type}`);
-    return ref.id;
-  }
-  if (/^[A-Za-z0-9\-.]{1,64}$/.test(value)) return value;
-  throw invalid(parameter, `${parameter} must be a reference like ${type}/{id}`);
 }
 
 function offersSpecialty(schedule: LoadedSchedule, wanted: readonly string[]): boolean {

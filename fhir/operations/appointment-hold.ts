@@ -27,6 +27,7 @@ import type { BookingHandlerDeps } from '../booking/booking-handler-deps.js';
 import { bookingFailureError } from '../booking/booking-outcome.js';
 import { heldAppointment } from '../booking/held-appointment.js';
 import { withIdempotency } from '../booking/idempotency.js';
+import { withIheFailures } from '../booking/ihe-failure.js';
 import { auditedOperation } from '../booking/operation-access.js';
 import { single, textValue } from '../booking/parameters.js';
 import { parseProposalId } from '../booking/proposal-id.js';
@@ -85,35 +86,37 @@ export function holdAppointment(
   request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
   return auditedOperation(ctx, deps.interaction, 'Appointment', '$hold', 'c', () =>
-    withIdempotency(ctx, request, deps.now(), async () => {
-      const parameters = readOperationParameters(HOLD_DEFINITION, request.body);
-      const base = deps.interaction.baseUrl(ctx);
-      const { reference, resource } = appointmentParameters(parameters);
-      requireOneAppointment(reference, resource);
-      const wanted = reference
-        ? await proposalRequest(ctx, textValue(reference), base)
-        : await readAppointmentInput(ctx, resource, {
-            path: 'Parameters.parameter.resource',
-            statuses: ['proposed', 'pending'],
-            id: 'ignore',
-            patient: 'optional',
-            base,
-            now: deps.now(),
-          });
-      const outcome = await deps.booking().holdTime(ctx.tenant.id, wanted, {
-        ttlMs: deps.holdTtlMs,
-        clientId: ctx.client?.id,
-      });
-      if (!outcome.ok) throw bookingFailureError(outcome);
-      const held = await heldAppointment(ctx, outcome.hold);
-      const bundle = oneAppointmentBundle(base, outcome.hold.holdId, held, deps.now());
-      return {
-        status: 200,
-        body: bundle,
-        headers: { Expires: outcome.hold.expiresAt.toUTCString() },
-        resourceIds: [outcome.hold.holdId],
-      };
-    }),
+    withIheFailures(() =>
+      withIdempotency(ctx, request, deps.now(), async () => {
+        const parameters = readOperationParameters(HOLD_DEFINITION, request.body);
+        const base = deps.interaction.baseUrl(ctx);
+        const { reference, resource } = appointmentParameters(parameters);
+        requireOneAppointment(reference, resource);
+        const wanted = reference
+          ? await proposalRequest(ctx, textValue(reference), base)
+          : await readAppointmentInput(ctx, resource, {
+              path: 'Parameters.parameter.resource',
+              statuses: ['proposed', 'pending'],
+              id: 'ignore',
+              patient: 'optional',
+              base,
+              now: deps.now(),
+            });
+        const outcome = await deps.booking().holdTime(ctx.tenant.id, wanted, {
+          ttlMs: deps.holdTtlMs,
+          clientId: ctx.client?.id,
+        });
+        if (!outcome.ok) throw bookingFailureError(outcome);
+        const held = await heldAppointment(ctx, outcome.hold);
+        const bundle = oneAppointmentBundle(base, outcome.hold.holdId, held, deps.now());
+        return {
+          status: 200,
+          body: bundle,
+          headers: { Expires: outcome.hold.expiresAt.toUTCString() },
+          resourceIds: [outcome.hold.holdId],
+        };
+      }),
+    ),
   );
 }
 

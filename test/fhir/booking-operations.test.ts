@@ -6,6 +6,7 @@ import { testStoreFactories } from '../support/test-stores.js';
 import { TINY_FIRM } from '../support/tiny-firm.js';
 import {
   expectFailure,
+  failureOutcome,
   fhirRequest,
   useBookingFacade,
   type BookingFacade,
@@ -296,7 +297,7 @@ describe.each(testStoreFactories)('IHE scheduling operations find, hold and book
       }),
     });
     expectFailure(unknown, 422);
-    expect(unknown.body.issue[0]).toMatchObject({ severity: 'fatal', code: 'not-found' });
+    expect(failureOutcome(unknown).issue[0]).toMatchObject({ severity: 'fatal', code: 'not-found' });
 
     const [proposal] = proposals(await findMonday(h));
     await h.sync.frontDesk(TINY_FIRM, 'POST', '/appointments', {
@@ -315,6 +316,6 @@ describe.each(testStoreFactories)('IHE scheduling operations find, hold and book
       }),
     });
     expectFailure(taken, 409, 'slot-taken');
-    expect(taken.body.contained?.length).toBeGreaterThan(0);
+    expect(failureOutcome(taken).contained?.length).toBeGreaterThan(0);
   });
 });

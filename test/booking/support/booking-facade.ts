@@ -3,7 +3,7 @@
  * store of either dialect: the booking saga is built on the sync harness's connector and clock, exactly as the app
  * wires it. Every FHIR body received is checked by both validators before a test sees it.
  */
-import type { Appointment, Resource } from '@medplum/fhirtypes';
+import type { Appointment, Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, expect } from 'vitest';
 import { bookingRoutes } from '../../../fhir/routes/booking-routes.js';
 import { bookingsInFlightSource } from '../../../fhir/search/bookings-in-flight-source.js';
@@ -133,16 +133,29 @@ export async function fhirRequest<T = Resource>(
   return { status: response.status, headers: response.headers, body };
 }
 
-/** The precise Switchboard code of an OperationOutcome answer. */
-export function detailCode(answer: FhirAnswer<unknown>): string | undefined {
-  const outcome = answer.body as { issue?: Array<{ details?: { coding?: Array<{ code?: string }> } }> };
-  return outcome.issue?.[0]?.details?.coding?.[0]?.code;
+/**
+ * The OperationOutcome of a failure: the body itself, or — `$hold` / `$book` (IHE ITI-116/117) — the only entry of
+ * a searchset Bundle.
+ */
+export function failureOutcome(answer: FhirAnswer<unknown>): OperationOutcome {
+  const body = answer.body as Resource;
+  if (body.resourceType !== 'Bundle') return body as OperationOutcome;
+  const entries = (body as Bundle).entry ?? [];
+  expect(entries.map((e) => [e.resource?.resourceType, e.search?.mode])).toEqual([
+    ['OperationOutcome', 'outcome'],
+  ]);
+  return entries[0]?.resource as OperationOutcome;
 }
 
-/** Asserts an OperationOutcome answer with this status (and detail code). */
+/** The precise Switchboard code of an OperationOutcome answer. */
+export function detailCode(answer: FhirAnswer<unknown>): string | undefined {
+  return failureOutcome(answer).issue?.[0]?.details?.coding?.[0]?.code;
+}
+
+/** Asserts an OperationOutcome answer (or an IHE failure Bundle) with this status (and detail code). */
 export function expectFailure(answer: FhirAnswer<unknown>, status: number, code?: string): void {
   expect(answer.status, JSON.stringify(answer.body)).toBe(status);
-  expect((answer.body as Resource).resourceType).toBe('OperationOutcome');
+  expect(failureOutcome(answer).resourceType).toBe('OperationOutcome');
   expect(answer.headers.get('content-type')).toMatch(/^application\/fhir\+json/);
   if (code !== undefined) expect(detailCode(answer)).toBe(code);
 }
