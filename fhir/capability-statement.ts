@@ -40,6 +40,10 @@ export interface CapabilityContribution {
   patchFormats?: readonly string[];
   /** Appended to `rest.documentation`. */
   restDocumentation?: string;
+  /** `rest.resource.supportedProfile` of the type (IHE's appointment profile). */
+  supportedProfiles?: readonly string[];
+  /** Added to `CapabilityStatement.instantiates` (IHE's Scheduling Server). */
+  instantiates?: readonly string[];
 }
 
 const SEARCH_DOCUMENTATION = [
@@ -55,13 +59,16 @@ const SEARCH_DOCUMENTATION = [
 export function capabilityStatement(options: CapabilityOptions): CapabilityStatement {
   const contributions = options.contributions ?? [];
   const patchFormats = [...new Set(contributions.flatMap((c) => c.patchFormats ?? []))];
+  const instantiates = [
+    ...new Set([...(options.instantiates ?? []), ...contributions.flatMap((c) => c.instantiates ?? [])]),
+  ];
   return {
     resourceType: 'CapabilityStatement',
     status: 'active',
     date: options.date,
     publisher: 'Switchboard',
     kind: 'instance',
-    ...(options.instantiates?.length ? { instantiates: [...options.instantiates] } : {}),
+    ...(instantiates.length > 0 ? { instantiates } : {}),
     software: { name: 'Switchboard', version: options.softwareVersion },
     implementation: {
       description: `Switchboard FHIR facade for ${options.tenantName}`,
@@ -139,8 +146,10 @@ function contributed(
   const own = contributions.filter((c) => c.type === entry.type);
   if (own.length === 0) return entry;
   const operations = own.flatMap((c) => c.operations ?? []);
+  const profiles = own.flatMap((c) => c.supportedProfiles ?? []);
   return {
     ...entry,
+    ...(profiles.length > 0 ? { supportedProfile: [...(entry.supportedProfile ?? []), ...profiles] } : {}),
     documentation: [entry.documentation, ...own.flatMap((c) => c.documentation ?? [])].join(' '),
     interaction: [
       ...(entry.interaction ?? []),

@@ -38,6 +38,8 @@ export async function heldAppointment(ctx: FhirRequestContext, hold: HeldTime): 
     required: 'required',
     status: 'tentative',
   });
+  const start = instantToOffsetDateTime(hold.start, tz);
+  const end = instantToOffsetDateTime(hold.end, tz);
   return {
     resourceType: 'Appointment',
     id: hold.holdId,
@@ -55,8 +57,8 @@ export async function heldAppointment(ctx: FhirRequestContext, hold: HeldTime): 
       : {}),
     serviceType: [concept],
     appointmentType: concept,
-    start: instantToOffsetDateTime(hold.start, tz),
-    end: instantToOffsetDateTime(hold.end, tz),
+    start,
+    end,
     minutesDuration: hold.minutes,
     ...(schedule
       ? { slot: [{ reference: `Slot/${formatSlotId(schedule.schedule.id, hold.start, hold.minutes)}` }] }
@@ -67,5 +69,7 @@ export async function heldAppointment(ctx: FhirRequestContext, hold: HeldTime): 
       participant(practitioner),
       participant(location),
     ],
+    // IHE ihe-sched-appt: requestedPeriod 1..1.
+    requestedPeriod: [{ start, end }],
   };
 }

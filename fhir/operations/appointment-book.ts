@@ -74,7 +74,12 @@ export const BOOK_DEFINITION: OperationSpec = {
       'Reference',
       'Not supported (422): reschedule with $book of the appointment.',
     ),
-    outParameter('return', '1..1', 'Bundle', 'A Bundle with the booked Appointment.'),
+    outParameter(
+      'return',
+      '1..1',
+      'Bundle',
+      'A Bundle with the booked Appointment, IHE ihe-sched-avail-bundle; on failure, only an OperationOutcome.',
+    ),
   ],
 };
 

@@ -335,6 +335,8 @@ async function proposalsOf(
           participant(schedule.practitioner),
           participant(schedule.location),
         ],
+        // IHE ihe-sched-appt: requestedPeriod 1..1.
+        requestedPeriod: [{ start: slot.start, end: slot.end }],
       });
     }
   }
@@ -376,15 +378,25 @@ function countOf(raw: RawInput, warnings: OperationOutcomeIssue[]): number {
   return n;
 }
 
+/**
+ * IHE: `specialty` is a token, `system|code` (SNOMED CT clinical specialties; the Schedules also carry the
+ * practice's own code). A `system|code` token matches a coding exactly; a bare value (no `|`) matches a code, or
+ * the specialty's text or display regardless of case and accents.
+ */
 function offersSpecialty(schedule: LoadedSchedule, wanted: readonly string[]): boolean {
-  const have = (schedule.schedule.specialty ?? []).flatMap((c) => [
-    c.text ?? '',
-    ...(c.coding ?? []).flatMap((coding) => [coding.code ?? '', coding.display ?? '']),
-  ]);
-  const folded = new Set(have.filter((t) => t !== '').map(foldPhrase));
-  return wanted.some((token) =>
-    folded.has(foldPhrase(token.includes('|') ? token.slice(token.indexOf('|') + 1) : token)),
+  const concepts = schedule.schedule.specialty ?? [];
+  const codings = concepts.flatMap((c) => c.coding ?? []);
+  const texts = new Set(
+    concepts
+      .flatMap((c) => [c.text ?? '', ...(c.coding ?? []).map((coding) => coding.display ?? '')])
+      .filter((t) => t !== '')
+      .map(foldPhrase),
   );
+  return wanted.some((token) => {
+    const matches = tokenFilter(token);
+    if (codings.some((c) => c.code !== undefined && matches(c.system ?? '', c.code))) return true;
+    return !token.includes('|') && texts.has(foldPhrase(token));
+  });
 }
 
 /** A token `code`, `system|code`, `|code` or `system|` as a predicate on (system, code). */

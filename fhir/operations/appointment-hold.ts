@@ -69,7 +69,12 @@ export const HOLD_DEFINITION: OperationSpec = {
       'A proposal from $find: Appointment/[proposal id].',
       'A proposed Appointment to hold.',
     ),
-    outParameter('return', '1..1', 'Bundle', 'A Bundle with the held Appointment (status pending).'),
+    outParameter(
+      'return',
+      '1..1',
+      'Bundle',
+      'A Bundle with the held Appointment (status pending), IHE ihe-sched-avail-bundle; on failure, only an OperationOutcome.',
+    ),
   ],
 };
 

@@ -25,6 +25,7 @@ import { createAppointment } from '../booking/appointment-create.js';
 import { JSON_PATCH, patchAppointment } from '../booking/appointment-patch.js';
 import { updateAppointment } from '../booking/appointment-update.js';
 import type { BookingHandlerDeps } from '../booking/booking-handler-deps.js';
+import { IHE_APPOINTMENT_PROFILE, IHE_SCHEDULING_SERVER } from '../booking/ihe-profiles.js';
 import { IDEMPOTENCY_DOCUMENTATION } from '../booking/idempotency.js';
 import { createPatient } from '../booking/patient-create.js';
 import { BOOK_DEFINITION, BOOK_OPERATION, bookAppointment } from '../operations/appointment-book.js';
@@ -116,6 +117,8 @@ export const bookingCapabilities: readonly CapabilityContribution[] = [
       'Writes book in the records system through a saga (hold, live re-check, write, verify, commit). create: a slot reference or start/end, Patient + Practitioner (+ Location) participants, appointmentType; If-None-Exist and Idempotency-Key honoured. update: If-Match required (428 without, 412 when stale); only status → cancelled or a new start/end. patch: JSON Patch setting status to cancelled. A refusal is an OperationOutcome whose details.coding (https://switchboard.health/fhir/CodeSystem/issue) gives the precise code and whose contained Slots are alternatives.',
     patchFormats: [JSON_PATCH],
     restDocumentation: IDEMPOTENCY_DOCUMENTATION,
+    supportedProfiles: [IHE_APPOINTMENT_PROFILE],
+    instantiates: [IHE_SCHEDULING_SERVER],
   },
   {
     type: 'Patient',

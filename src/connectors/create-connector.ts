@@ -11,6 +11,7 @@ export function createConnector(tenant: TenantConfig, options: { now?: () => Dat
         tenantId: tenant.id,
         settings: tenant.connector,
         timezone: tenant.timezone,
+        planningHorizonDays: tenant.booking.horizonDays,
         now: now ? () => now().getTime() : undefined,
       });
   }

@@ -3,7 +3,15 @@
  * {@link SimClient}, its data model through the pure mapping in `sim-fhir-mapping.ts`.
  */
 import { createHash } from 'node:crypto';
-import type { Appointment, Location, Patient, Practitioner, Schedule, Slot } from '@medplum/fhirtypes';
+import type {
+  Appointment,
+  Location,
+  Patient,
+  Period,
+  Practitioner,
+  Schedule,
+  Slot,
+} from '@medplum/fhirtypes';
 import type { SimConnectorSettings } from '../../config.js';
 import type {
   SimAppointment,
@@ -16,7 +24,12 @@ import type {
   SimProvider,
   SimTemplate,
 } from '../../sim/sim-types.js';
-import { instantToWallTime, wallTimeToInstant } from '../../wall-time.js';
+import {
+  addCalendarDays,
+  instantToLocalDate,
+  instantToWallTime,
+  wallTimeToInstant,
+} from '../../wall-time.js';
 import type {
   AppointmentWrite,
   CallOptions,
@@ -78,6 +91,11 @@ export interface SimConnectorOptions {
   /** Overrides the zone the records system's locations report. */
   timezone?: string;
   now?: () => number;
+  /**
+   * Publishes each Schedule's `planningHorizon` (R4: the `date` search parameter of Schedule) as the local dates
+   * from today to this many days ahead, plus one: the booking horizon. It moves once a day.
+   */
+  planningHorizonDays?: number;
   /** Overrides of the HTTP client's resilience settings (tests shorten the breaker, inject a sleep). */
   client?: Partial<
     Pick<SimClientOptions, 'breakerThreshold' | 'breakerHalfOpenAfterMs' | 'maxRateLimitWaitMs' | 'sleep'>
@@ -105,6 +123,14 @@ export class SimConnector implements Connector {
     return this.options.timezone ?? this.snapshot?.locations[0]?.timezone ?? 'UTC';
   }
 
+  /** The Schedules' planning horizon in `zone`: local dates today … today + horizon + 1 (see the option). */
+  private planningHorizon(zone: string | undefined): { planningHorizon?: Period } {
+    const days = this.options.planningHorizonDays;
+    if (days === undefined) return {};
+    const today = instantToLocalDate(new Date(this.options.now?.() ?? Date.now()), zone ?? this.timezone);
+    return { planningHorizon: { start: today, end: addCalendarDays(today, days + 1) } };
+  }
+
   async referenceData(options: CallOptions = {}): Promise<ReferenceData> {
     const snapshot = await this.readSnapshot(options.signal);
     const { providers, locations, types, templates } = snapshot;
@@ -117,7 +143,10 @@ export class SimConnector implements Connector {
           resourceType: 'Schedule',
           upstreamId: scheduleKey(provider.id, location.id),
           references: [ref('Practitioner', provider.id), ref('Location', location.id)],
-          toFhir: (resolve) => mapSchedule(provider, location, types, hours, this.context(resolve, snapshot)),
+          toFhir: (resolve) =>
+            mapSchedule(provider, location, types, hours, this.context(resolve, snapshot), {
+              ...this.planningHorizon(location.timezone),
+            }),
         });
       }
     }

@@ -20,6 +20,8 @@ export interface SimIdentifierSystems {
   appointmentType: string;
   /** `Appointment.identifier` carrying Switchboard's booking correlation marker (the upstream `externalRef`). */
   correlation: string;
+  /** The practice's own specialty codes (`Schedule.specialty`), beside SNOMED CT where the name is known. */
+  specialty?: string;
 }
 
 export interface SimMappingContext {
@@ -53,6 +55,7 @@ export function defaultSystems(tenantId: string): SimIdentifierSystems {
     mrn: `${base}:mrn`,
     appointmentType: `${base}:appointment-type`,
     correlation: `${base}:correlation`,
+    specialty: `${base}:specialty`,
   };
 }
 

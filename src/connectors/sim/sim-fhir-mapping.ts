@@ -7,8 +7,9 @@
  * - The upstream `phone` of a patient is one untyped number: it maps to `telecom` with `use: home` (the v2 PID-13
  *   convention for a patient's primary number). `mobile` would promise an SMS-capable number we do not know of.
  * - Practitioner has no specialty element in R4. The specialty is a board qualification, so it maps to
- *   `Practitioner.qualification[0].code.text`, and to `Schedule.specialty` (text) where clients searching for
- *   bookable time look for it. Text only: upstream specialties are free text with no code.
+ *   `Practitioner.qualification[0].code.text`, and to `Schedule.specialty` where clients searching for bookable
+ *   time look for it: upstream specialties are free text, so the Schedule's concept keeps the text and adds a SNOMED
+ *   CT coding for known names (IHE binds `specialty` to SNOMED CT) and a tenant-scoped code (sim-specialties.ts).
  * - References to the patient in an Appointment carry no `display`: appointments travel in webhook payloads and the
  *   patient's name is PHI the subscriber can read from Patient (with the right scope). Practitioner and Location
  *   references keep their display.
@@ -18,6 +19,7 @@
  *   `appointment-type` codings or none for all) and, on each `serviceType`, `appointment-duration` (valueDuration
  *   in UCUM `min`) and `new-patient-only` (valueBoolean). The zone is the Location's `timezone` extension.
  */
+import { specialtyConcept } from './sim-specialties.js';
 import type {
   Address,
   Appointment,
@@ -49,7 +51,7 @@ import {
   workingHoursExtension,
 } from '../../availability/schedule-rules.js';
 import { instantToOffsetDateTime, wallTimeToInstant } from '../../wall-time.js';
-import { scheduleKey } from './sim-fhir-context.js';
+import { defaultSystems, scheduleKey } from './sim-fhir-context.js';
 import type { SimMappingContext } from './sim-fhir-context.js';
 
 export { TIMEZONE_EXTENSION_URL };
@@ -189,7 +191,16 @@ export function mapSchedule(
           })),
         }
       : {}),
-    ...(specialty ? { specialty: [{ text: specialty }] } : {}),
+    ...(specialty
+      ? {
+          specialty: [
+            specialtyConcept(
+              specialty,
+              ctx.systems.specialty ?? defaultSystems(ctx.tenantId).specialty ?? '',
+            ),
+          ],
+        }
+      : {}),
     actor: [practitionerRef(provider, ctx), locationRef(location, ctx)],
     ...(options.planningHorizon ? { planningHorizon: options.planningHorizon } : {}),
     ...(own.length > 0 ? { comment: workingHoursComment(own, location.timezone) } : {}),
@@ -255,6 +266,10 @@ export function mapAppointment(a: SimAppointment, ctx: SimMappingContext): Appoi
         required: 'required',
         status: 'accepted',
       },
+    ],
+    // IHE ITI Scheduling's appointment profile (ihe-sched-appt) makes requestedPeriod 1..1: the time booked.
+    requestedPeriod: [
+      { start: instantToOffsetDateTime(start, zone), end: instantToOffsetDateTime(end, zone) },
     ],
   };
 }

@@ -313,6 +313,7 @@ describe('identifier systems and markers', () => {
       mrn: 'urn:switchboard:north%20shore:mrn',
       appointmentType: 'urn:switchboard:north%20shore:appointment-type',
       correlation: 'urn:switchboard:north%20shore:correlation',
+      specialty: 'urn:switchboard:north%20shore:specialty',
     });
   });
 
