@@ -80,6 +80,7 @@ export async function startSyncHarness(options: SyncHarnessOptions): Promise<Syn
       new SimConnector({
         tenantId: tenant.id,
         settings: tenant.connector,
+        planningHorizonDays: tenant.booking.horizonDays,
         now: options.connectorNow ?? (() => clock.now().getTime()),
         client: { breakerHalfOpenAfterMs: 50, ...options.client },
       }),
