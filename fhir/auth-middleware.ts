@@ -53,16 +53,17 @@ export interface AuthMiddlewareOptions {
 export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHandler {
   const realm = options.realm ?? AUTH_REALM;
   return (req, _res, next) => {
+    void authenticateRequest(req).then(() => next(), next);
+  };
+
+  async function authenticateRequest(req: Request): Promise<void> {
     const { tenantId, rest } = tenantAndRest(req);
-    if ((req.method === 'GET' || req.method === 'HEAD') && isPublicPath(rest)) {
-      next();
-      return;
-    }
+    if ((req.method === 'GET' || req.method === 'HEAD') && isPublicPath(rest)) return;
     const token = bearerToken(req.get('authorization'));
     if (token === undefined) {
       throw unauthorized(`Bearer realm="${realm}"`, 'this request needs an Authorization: Bearer token');
     }
-    const client = token === null ? undefined : options.clients.authenticate(token);
+    const client = token === null ? undefined : await options.clients.authenticate(token);
     if (!client) {
       throw unauthorized(
         `Bearer realm="${realm}", error="invalid_token", error_description="the access token is not valid"`,
@@ -75,8 +76,7 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHan
       throw notFound(`tenant ${tenantId ?? ''}`);
     }
     (req as RequestWithClient)[CLIENT] = client;
-    next();
-  };
+  }
 }
 
 export interface AccessControlOptions {

@@ -60,6 +60,11 @@ export interface FhirResponse {
   headers?: Record<string, string>;
   /** A resource, an OperationOutcome for an error; absent for 304 Not Modified and 204. */
   body?: Resource;
+  /**
+   * A plain JSON body instead of a resource, sent as `application/json`: the OAuth and SMART endpoints
+   * (token endpoint, `.well-known/smart-configuration`), whose answers and errors are not FHIR.
+   */
+  json?: Record<string, unknown>;
 }
 
 /** The value of a request parameter given once in the query (`_format`, `_pretty`), or null. */

@@ -65,7 +65,7 @@ export function createFhirRouter(options: FhirRouterOptions): Router {
         throw FhirError.of(
           415,
           'not-supported',
-          'POST _search takes application/x-www-form-urlencoded parameters',
+          `${request.method} ${request.path} takes application/x-www-form-urlencoded parameters`,
         );
       await run(formBody, req, res);
     }
@@ -130,7 +130,9 @@ function run(middleware: RequestHandler, req: Request, res: Response): Promise<v
  */
 function render(req: Request, res: Response, request: FhirRequest, response: FhirResponse): void {
   res.set(response.headers ?? {});
-  if (response.body === undefined) {
+  if (response.json !== undefined) {
+    res.status(response.status).type('application/json').send(JSON.stringify(response.json));
+  } else if (response.body === undefined) {
     res.status(response.status).end();
   } else if (response.status >= 400) {
     res.status(response.status).type('application/fhir+json').send(JSON.stringify(response.body));

@@ -32,6 +32,8 @@ import { STREAMS } from '../sync/sync-streams.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../sync/webhook-dispatcher.js';
 import { createAuditTrail } from './audit/audit-trail.js';
 import { createClientRegistry } from './auth/client-registry.js';
+import { createTokenIssuer } from './auth/smart-token-issuer.js';
+import { smartRoutes } from '../fhir/smart/smart-routes.js';
 import { BookingService } from './booking/booking-service.js';
 import { createStoreBookingRules } from './booking/store-booking-rules.js';
 import type { Config } from './config.js';
@@ -102,7 +104,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   // The facade's interactions audit every outcome themselves (403s included), so access control gets no sink.
   const audit = createAuditTrail(openedStore);
   const access = createAccessControl({ logger });
-  const authenticate = createAuthMiddleware({ clients: createClientRegistry(config.clients) });
+  const now = options.now ?? (() => new Date());
+  const authenticate = createAuthMiddleware({
+    clients: createClientRegistry(config.clients, { store: openedStore, now }),
+  });
+  const tokenIssuer = createTokenIssuer({ clients: config.clients, store: openedStore, now });
   // Counted in the store's database when it is PostgreSQL, so every instance counts against one limit (issue 11).
   const rateLimiter = createRateLimiter({
     ...config.rateLimit,
@@ -157,6 +163,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         now: options.now ?? (() => new Date()),
       }),
       operationDefinitionRoutes([...BOOKING_OPERATION_DEFINITIONS, ...SUBSCRIPTION_OPERATION_DEFINITIONS]),
+      smartRoutes({ issuer: tokenIssuer }),
     ],
     capabilities: bookingCapabilities,
     capability: {

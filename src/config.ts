@@ -16,6 +16,9 @@ const oneSecret = (name: string) => (o: Record<string, unknown>) =>
   [o[name], o[`${name}Env`], o[`${name}File`], o[`${name}Sha256`]].filter((v) => v !== undefined).length ===
   1;
 
+const noSecret = (o: Record<string, unknown>) =>
+  [o.token, o.tokenEnv, o.tokenFile, o.tokenSha256].every((v) => v === undefined);
+
 const syncSchema = z.strictObject({
   /** Today … +hotWindowDays of appointments and blocks, polled often. */
   hotIntervalSeconds: z.number().positive().default(5),
@@ -87,6 +90,13 @@ const tenantSchema = z.strictObject({
   booking: bookingSchema.default(bookingSchema.parse({})),
 });
 
+/** One public key of a client's JWKS (RFC 7517): what SMART Backend Services clients sign assertions with. */
+const jwkSchema = z.looseObject({
+  kty: z.enum(['RSA', 'EC']),
+  kid: z.string().min(1),
+  alg: z.enum(['RS384', 'ES384']).optional(),
+});
+
 const clientSchema = z
   .strictObject({
     id,
@@ -98,15 +108,31 @@ const clientSchema = z
     token: z.string().min(8).optional(),
     tokenEnv: z.string().min(1).optional(),
     tokenFile: z.string().min(1).optional(),
-    /** SMART v2 scopes (`system/Appointment.cruds`, `system/*.rs`); v1 `.read`/`.write` accepted. */
+    /**
+     * SMART Backend Services (standards.md 7.2): the client's public keys as an inline JWKS. A client with `jwks`
+     * has no static token: it gets short-lived access tokens from `{FHIR base}/auth/token` with a signed JWT.
+     */
+    jwks: z.strictObject({ keys: z.array(jwkSchema).min(1) }).optional(),
+    /** SMART v2 system scopes (`system/Appointment.cruds`, `system/*.rs`); v1 `.read`/`.write` accepted. */
     scopes: z
-      .array(z.string().regex(/^(system|user|patient)\/(\*|[A-Z][A-Za-z]+)\.(\*|read|write|[cruds]+)$/))
+      .array(
+        z
+          .string()
+          .regex(/^(system|user|patient)\/(\*|[A-Z][A-Za-z]+)\.(\*|read|write|[cruds]+)$/)
+          .refine(
+            (scope) => scope.startsWith('system/'),
+            'patient/ and user/ scopes are refused until Switchboard enforces the patient compartment (they would grant the whole tenant): use system/ scopes',
+          ),
+      )
       .min(1),
     /** Tenant ids this client may use; `*` for all. */
     tenants: z.array(z.union([id, z.literal('*')])).min(1),
+    /** Sees and manages every client's Subscriptions of its tenants (others see only their own). */
+    operator: z.boolean().default(false),
   })
-  .refine(oneSecret('token'), {
-    message: 'give exactly one of tokenSha256, token, tokenEnv, tokenFile',
+  .refine((o) => (o.jwks === undefined ? oneSecret('token')(o) : !oneSecret('token')(o) && noSecret(o)), {
+    message:
+      'give exactly one of tokenSha256, token, tokenEnv, tokenFile — or jwks alone (a SMART backend client has no static token)',
     path: ['token'],
   });
 
@@ -244,9 +270,14 @@ export interface TenantConfig {
 
 export interface ClientConfig {
   id: string;
-  tokenSha256: string;
+  /** SHA-256 of the static bearer token; absent for a SMART Backend Services client (`jwks`). */
+  tokenSha256?: string;
   scopes: string[];
   tenants: string[];
+  /** Public keys of a SMART Backend Services client (inline JWKS). */
+  jwks?: { keys: Array<Record<string, unknown>> };
+  /** Sees and manages every client's Subscriptions of its tenants. */
+  operator?: boolean;
 }
 
 export interface Config {
@@ -351,9 +382,11 @@ export function parseConfig(input: unknown, env: Env = {}): Config {
         throw new ConfigError(`invalid configuration:\n  clients[${i}].tenants: unknown tenant ${tenant}`);
       }
     }
+    const common = { id: c.id, scopes: c.scopes, tenants: c.tenants, operator: c.operator };
+    if (c.jwks) return { ...common, jwks: c.jwks };
     const tokenSha256 =
       c.tokenSha256 ?? sha256Hex(readSecret(`clients[${i}].token`, c.token, c.tokenEnv, c.tokenFile, env));
-    return { id: c.id, tokenSha256, scopes: c.scopes, tenants: c.tenants };
+    return { ...common, tokenSha256 };
   });
   return {
     host: raw.host,

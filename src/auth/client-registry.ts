@@ -1,22 +1,36 @@
 /**
- * The FHIR facade's clients (DESIGN.md section 7): each one a bearer token, bound to tenants and SMART scopes.
- * The configuration holds only the SHA-256 of each token, so a leaked configuration file grants nothing.
+ * The FHIR facade's clients (DESIGN.md section 7) and the one place a bearer token becomes a client, for every
+ * facade (FHIR, MCP). Two kinds of token:
+ * - static tokens of the configuration (demo, simple set-ups): the configuration holds only the SHA-256 of each,
+ *   so a leaked configuration file grants nothing;
+ * - short-lived access tokens the SMART Backend Services token endpoint issued (smart-token-issuer.ts): opaque,
+ *   stored as SHA-256 in the store so every instance on one database accepts them; such a token is bound to the
+ *   one tenant it was issued for and carries the scopes granted then.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ConfigError, type ClientConfig } from '../config.js';
+import type { Store } from '../store/database.js';
+import { readAccessToken } from '../store/smart-tokens.js';
 
-/** Tokens longer than this are refused without hashing; configured tokens are far shorter. */
+/** Tokens longer than this are refused without hashing; configured and issued tokens are far shorter. */
 const MAX_TOKEN_LENGTH = 4096;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /** Looks up the client a bearer token belongs to. */
 export interface ClientRegistry {
   /**
-   * The client whose token is `bearer`, or undefined. Compares the token's SHA-256 with every client's in
-   * constant time and without stopping at a match, so timing reveals neither a partial match nor which client.
+   * The client whose token is `bearer`, or undefined. A static token is compared by SHA-256 with every client's in
+   * constant time and without stopping at a match, so timing reveals neither a partial match nor which client; an
+   * issued token is looked up by its SHA-256 and answers its client with the granted scopes and its one tenant.
    */
-  authenticate(bearer: string): ClientConfig | undefined;
+  authenticate(bearer: string): Promise<ClientConfig | undefined>;
   readonly clients: readonly ClientConfig[];
+}
+
+export interface ClientRegistryOptions {
+  /** Where issued access tokens are kept; without it only static tokens authenticate. */
+  store?: () => Store;
+  now?: () => Date;
 }
 
 /**
@@ -25,13 +39,17 @@ export interface ClientRegistry {
  *
  * @see https://www.rfc-editor.org/rfc/rfc6750
  */
-export function createClientRegistry(clients: readonly ClientConfig[]): ClientRegistry {
-  const entries = clients.map((client) => {
+export function createClientRegistry(
+  clients: readonly ClientConfig[],
+  options: ClientRegistryOptions = {},
+): ClientRegistry {
+  const entries = clients.flatMap((client) => {
+    if (client.tokenSha256 === undefined) return [];
     const hex = client.tokenSha256.toLowerCase();
     if (!SHA256_HEX.test(hex)) {
       throw new ConfigError(`client ${client.id}: tokenSha256 is not a hex SHA-256`);
     }
-    return { client, digest: Buffer.from(hex, 'hex') };
+    return [{ client, digest: Buffer.from(hex, 'hex') }];
   });
   const seen = new Map<string, string>();
   for (const { client, digest } of entries) {
@@ -39,9 +57,11 @@ export function createClientRegistry(clients: readonly ClientConfig[]): ClientRe
     if (other !== undefined) throw new ConfigError(`clients ${other} and ${client.id} share a token`);
     seen.set(digest.toString('hex'), client.id);
   }
+  const byId = new Map(clients.map((c) => [c.id, c]));
+  const now = options.now ?? (() => new Date());
   return {
     clients: Object.freeze(clients.slice()),
-    authenticate(bearer: string): ClientConfig | undefined {
+    async authenticate(bearer: string): Promise<ClientConfig | undefined> {
       if (bearer.length === 0 || bearer.length > MAX_TOKEN_LENGTH) return undefined;
       const presented = createHash('sha256').update(bearer, 'utf8').digest();
       let found: ClientConfig | undefined;
@@ -49,7 +69,12 @@ export function createClientRegistry(clients: readonly ClientConfig[]): ClientRe
         // No early exit: every client is compared on every call.
         if (timingSafeEqual(presented, digest)) found = client;
       }
-      return found;
+      if (found || !options.store) return found;
+      const issued = await readAccessToken(options.store(), presented.toString('hex'), now());
+      const client = issued ? byId.get(issued.clientId) : undefined;
+      // A client removed from the configuration (or no longer allowed the tenant) loses its tokens at once.
+      if (!issued || !client || !clientMayUseTenant(client, issued.tenantId)) return undefined;
+      return { ...client, scopes: issued.scopes, tenants: [issued.tenantId] };
     },
   };
 }

@@ -163,6 +163,8 @@ export interface SubscriptionsTable {
   last_notified_at: string | null;
   created_at: string;
   updated_at: string;
+  /** The client that created it (issue 14): others of the tenant see it only as operators. Null before 0011. */
+  owner_client_id: string | null;
 }
 
 /** One booking, cancellation or reschedule, persisted step by step (DESIGN.md section 4). */
@@ -274,6 +276,22 @@ export interface RateLimitsTable {
 }
 
 /** The kysely database type of the store. */
+export interface SmartAccessTokensTable {
+  token_sha256: string;
+  tenant_id: string;
+  client_id: string;
+  /** Granted scopes, space-separated. */
+  scopes: string;
+  issued_at: string;
+  expires_at: string;
+}
+
+export interface SmartAssertionJtisTable {
+  client_id: string;
+  jti: string;
+  expires_at: string;
+}
+
 export interface Database {
   resources: ResourcesTable;
   resource_history: ResourceHistoryTable;
@@ -285,6 +303,8 @@ export interface Database {
   outbox: OutboxTable;
   subscriptions: SubscriptionsTable;
   booking_sagas: BookingSagasTable;
+  smart_access_tokens: SmartAccessTokensTable;
+  smart_assertion_jtis: SmartAssertionJtisTable;
   booking_claims: BookingClaimsTable;
   booking_appointment_claims: BookingAppointmentClaimsTable;
   idempotency_records: IdempotencyRecordsTable;

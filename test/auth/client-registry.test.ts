@@ -14,20 +14,20 @@ describe('client registry', () => {
   const dashboard = client('dashboard', 'dashboard-token-2', ['*']);
   const registry = createClientRegistry([agent, dashboard]);
 
-  it('finds the client whose token hash matches the presented token', () => {
-    expect(registry.authenticate('agent-token-1')).toBe(agent);
-    expect(registry.authenticate('dashboard-token-2')).toBe(dashboard);
+  it('finds the client whose token hash matches the presented token', async () => {
+    expect(await registry.authenticate('agent-token-1')).toBe(agent);
+    expect(await registry.authenticate('dashboard-token-2')).toBe(dashboard);
   });
 
-  it('finds no client for an unknown, empty, near-miss or oversized token', () => {
-    expect(registry.authenticate('agent-token-2')).toBeUndefined();
-    expect(registry.authenticate('agent-token-1 ')).toBeUndefined();
-    expect(registry.authenticate('')).toBeUndefined();
-    expect(registry.authenticate(agent.tokenSha256)).toBeUndefined();
-    expect(registry.authenticate('x'.repeat(100_000))).toBeUndefined();
+  it('finds no client for an unknown, empty, near-miss or oversized token', async () => {
+    expect(await registry.authenticate('agent-token-2')).toBeUndefined();
+    expect(await registry.authenticate('agent-token-1 ')).toBeUndefined();
+    expect(await registry.authenticate('')).toBeUndefined();
+    expect(await registry.authenticate(agent.tokenSha256 as string)).toBeUndefined();
+    expect(await registry.authenticate('x'.repeat(100_000))).toBeUndefined();
   });
 
-  it('accepts the clients parseConfig produces from inline tokens', () => {
+  it('accepts the clients parseConfig produces from inline tokens', async () => {
     const config = parseConfig({
       tenants: [
         {
@@ -43,7 +43,7 @@ describe('client registry', () => {
       ],
       clients: [{ id: 'c1', token: 'secret-token-c1', scopes: ['system/*.rs'], tenants: ['demo'] }],
     });
-    expect(createClientRegistry(config.clients).authenticate('secret-token-c1')?.id).toBe('c1');
+    expect((await createClientRegistry(config.clients).authenticate('secret-token-c1'))?.id).toBe('c1');
   });
 
   it('refuses two clients sharing one token, so every client has its own identity', () => {

@@ -11,6 +11,7 @@ import { migration0005SourceHash } from './0005-source-hash.js';
 import { migration0006PatientRegistrations } from './0006-patient-registrations.js';
 import { migration0007AppointmentClaims } from './0007-appointment-claims.js';
 import { migration0009Leases } from './0009-leases.js';
+import { migration0011SmartBackend } from './0011-smart-backend.js';
 
 const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': migration0001Initial,
@@ -21,6 +22,7 @@ const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0006-patient-registrations': migration0006PatientRegistrations,
   '0007-appointment-claims': migration0007AppointmentClaims,
   '0009-leases': migration0009Leases,
+  '0011-smart-backend': migration0011SmartBackend,
 });
 
 /** A kysely migration provider over the frozen migration list. */

@@ -70,6 +70,8 @@ export interface SubscriptionWriteOptions {
   /** The SSRF policy the endpoint must pass (built from the `webhooks` configuration). */
   policy: EndpointPolicy;
   now?: Date;
+  /** The client creating it: its owner (issue 14); other clients of the tenant see it only as operators. */
+  owner?: string;
 }
 
 /**
@@ -115,6 +117,7 @@ export async function createSubscription(
       last_notified_at: null,
       created_at: now.toISOString(),
       updated_at: now.toISOString(),
+      owner_client_id: options.owner ?? null,
     });
   });
   const view = await readSubscription(store, tenantId, id);
