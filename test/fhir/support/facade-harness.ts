@@ -11,12 +11,13 @@ import express from 'express';
 import { Client } from 'fhir-kit-client';
 import type { AccessControl, AuditRecord, AuditSink } from '../../../fhir/access.js';
 import { createFhirHandler, type FhirHandler, type FhirHandlerOptions } from '../../../fhir/fhir-handler.js';
-import { createAuthMiddleware } from '../../../fhir/auth-middleware.js';
+import { createAccessControl, createAuthMiddleware } from '../../../fhir/auth-middleware.js';
 import { createFhirRouter } from '../../../fhir/fhir-router.js';
 import { createJsonBodyParser } from '../../../fhir/request-limits.js';
 import { FhirError } from '../../../fhir/operation-outcome.js';
 import { createHash } from 'node:crypto';
 import { createClientRegistry } from '../../../src/auth/client-registry.js';
+import type { ClientConfig } from '../../../src/config.js';
 import { createLogger } from '../../../src/logger.js';
 import type { SimFirmData } from '../../../src/sim/sim-types.js';
 import type { Store } from '../../../src/store/database.js';
@@ -77,6 +78,11 @@ export interface FacadeOptions {
    * Default: no authentication, every request comes from no client.
    */
   clients?: Readonly<Record<string, string>>;
+  /**
+   * Clients as the configuration gives them (static tokens, JWKS), authenticated by the client registry over the
+   * store (issued SMART tokens too) and authorized by their real SMART scopes, as the app does.
+   */
+  clientConfigs?: readonly ClientConfig[];
 }
 
 export async function startFacade(options: FacadeOptions): Promise<FacadeHarness> {
@@ -90,6 +96,7 @@ export async function startFacade(options: FacadeOptions): Promise<FacadeHarness
   await syncNow();
 
   const access = testAccess();
+  const smartAccess = options.clientConfigs ? createAccessControl() : undefined;
   const audit: AuditRecord[] = [];
   const sink: AuditSink = {
     record(_ctx, record) {
@@ -105,7 +112,7 @@ export async function startFacade(options: FacadeOptions): Promise<FacadeHarness
     softwareVersion: 'test',
     startedAt: new Date('2026-11-20T15:00:00Z'),
     store: () => options.store,
-    access,
+    access: smartAccess ?? access,
     audit: sink,
     searchSources: options.searchSources,
     routes: options.routes?.(sync),
@@ -117,7 +124,11 @@ export async function startFacade(options: FacadeOptions): Promise<FacadeHarness
       handler,
       logger: createLogger('silent'),
       jsonBody: createJsonBodyParser(),
-      authenticate: options.clients && authenticating(options.clients, firm.name),
+      authenticate: options.clientConfigs
+        ? createAuthMiddleware({
+            clients: createClientRegistry(options.clientConfigs, { store: () => options.store }),
+          })
+        : options.clients && authenticating(options.clients, firm.name),
     }),
   );
   const server = await new Promise<Server>((resolve, reject) => {
