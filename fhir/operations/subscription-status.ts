@@ -6,6 +6,7 @@
  *   matching any `id` and any `status` (both 0..*, repeated or comma-separated), all when omitted.
  * Authorized as a read (instance) or a search (type) of Subscription.
  */
+import { subscriptionOwner } from '../subscriptions/subscription-owner.js';
 import type { Bundle, Parameters } from '@medplum/fhirtypes';
 import type { RoutedFhirRequest } from '../fhir-request.js';
 import { subscriptionStatusBundle } from '../../src/webhooks/subscriptions/subscription-status.js';
@@ -89,6 +90,7 @@ export function subscriptionStatusType(
       ids: listInput(inputs, 'id'),
       statuses,
       now: subscriptions.now?.(),
+      owner: subscriptionOwner(ctx),
     });
     return {
       status: 200,

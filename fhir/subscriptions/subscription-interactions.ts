@@ -7,6 +7,7 @@
  * Which subscriptions a search matches is `src/webhooks/subscriptions/subscription-search.ts`; who may register
  * a `full-resource` subscription (read access to the topic's focus type too) is `payload-access.ts` there.
  */
+import { requireOwnSubscription, subscriptionOwner } from './subscription-owner.js';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { RoutedFhirRequest } from '../fhir-request.js';
 import { readResource } from '../../src/store/resource-store.js';
@@ -69,6 +70,7 @@ export function createSubscriptionInteraction(
       createSubscription(ctx.store, ctx.tenant.id, resource, {
         policy: subscriptions.policy,
         now: subscriptions.now?.(),
+        owner: ctx.client?.id,
       }),
     );
     subscriptions.wake?.();
@@ -135,9 +137,9 @@ export function searchSubscriptionsInteraction(
       criteria.set(name, [...(criteria.get(name) ?? []), values]);
       if (!names.includes(name)) names.push(name);
     }
-    const matches: Resource[] = (await searchSubscriptions(ctx.store, ctx.tenant.id, criteria)).map(
-      (stored) => stored.resource,
-    );
+    const matches: Resource[] = (
+      await searchSubscriptions(ctx.store, ctx.tenant.id, criteria, subscriptionOwner(ctx))
+    ).map((stored) => stored.resource);
     const base = deps.baseUrl(ctx);
     const body = searchsetBundle({
       base,
@@ -172,6 +174,7 @@ export function updateSubscriptionInteraction(
       });
     }
     const ifMatchVersion = parseIfMatch(request.headers['if-match']);
+    await storedSubscription(ctx, id);
     authorizeContent(ctx, deps, resource);
     const view = await withSubscriptionErrors(() =>
       updateSubscription(ctx.store, ctx.tenant.id, id, resource, {
@@ -199,6 +202,8 @@ export function deleteSubscriptionInteraction(
 ): Promise<InteractionResult> {
   return audited(ctx, deps, 'delete', 'Subscription', async () => {
     if (!FHIR_ID.test(id)) throw notFound(`Subscription/${id}`);
+    const live = await readResource(ctx.store, ctx.tenant.id, 'Subscription', id);
+    if (live && !live.deleted) await requireOwnSubscription(ctx, id);
     const deleted = await deleteSubscription(ctx.store, ctx.tenant.id, id, { now: subscriptions.now?.() });
     if (!deleted) {
       const stored = await readResource(ctx.store, ctx.tenant.id, 'Subscription', id);
@@ -214,6 +219,7 @@ export async function storedSubscription(ctx: FhirRequestContext, id: string) {
   const stored = await readResource(ctx.store, ctx.tenant.id, 'Subscription', id);
   if (!stored) throw notFound(`Subscription/${id}`);
   if (stored.deleted) throw gone('Subscription', id);
+  await requireOwnSubscription(ctx, id);
   return stored;
 }
 

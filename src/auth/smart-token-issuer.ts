@@ -94,7 +94,11 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
       );
     }
     if (form.get('client_assertion_type') !== CLIENT_ASSERTION_TYPE) {
-      throw new TokenRefusal(400, 'invalid_request', `client_assertion_type must be ${CLIENT_ASSERTION_TYPE}`);
+      throw new TokenRefusal(
+        400,
+        'invalid_request',
+        `client_assertion_type must be ${CLIENT_ASSERTION_TYPE}`,
+      );
     }
     const assertion = form.get('client_assertion');
     if (!assertion) throw new TokenRefusal(400, 'invalid_request', 'client_assertion is required');
@@ -184,7 +188,8 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
       throw invalidClient('unknown client (iss and sub must be a client id registered with a JWKS)');
     }
     const keys = (client.jwks?.keys ?? []).filter(
-      (k) => header.kid !== undefined && k.kid === header.kid && k.kty === KTY_OF[alg] && (k.alg ?? alg) === alg,
+      (k) =>
+        header.kid !== undefined && k.kid === header.kid && k.kty === KTY_OF[alg] && (k.alg ?? alg) === alg,
     );
     if (keys.length !== 1) {
       throw invalidClient(`no single key of ${client.id} has kid ${header.kid ?? '(none)'} for ${alg}`);

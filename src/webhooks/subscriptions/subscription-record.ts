@@ -48,6 +48,8 @@ export interface SubscriptionRecord {
   previousSecretExpiresAt: string | null;
   createdAt: string;
   updatedAt: string;
+  /** The client that created it; null for one created before owners were recorded (operators only). */
+  ownerClientId: string | null;
 }
 
 /** Converts a row (secrets dropped). */
@@ -79,6 +81,7 @@ export function toSubscriptionRecord(row: SubscriptionsTable): SubscriptionRecor
     previousSecretExpiresAt: row.previous_secret === null ? null : row.previous_secret_expires_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    ownerClientId: row.owner_client_id ?? null,
   };
 }
 

@@ -38,9 +38,11 @@ export async function searchSubscriptions(
   store: Store,
   tenantId: string,
   criteria: SubscriptionCriteria,
+  /** Only the subscriptions this client created; undefined for all (an operator). */
+  owner?: string,
 ): Promise<Array<StoredResource<Subscription>>> {
-  const records = (await listSubscriptions(store, tenantId)).filter((record) =>
-    matchesCriteria(record, criteria),
+  const records = (await listSubscriptions(store, tenantId)).filter(
+    (record) => (owner === undefined || record.ownerClientId === owner) && matchesCriteria(record, criteria),
   );
   const matches: Array<StoredResource<Subscription>> = [];
   for (const record of records) {

@@ -43,7 +43,14 @@ export async function subscriptionStatus(
 export async function subscriptionStatusBundle(
   store: Store,
   tenantId: string,
-  options: { baseUrl: string; ids?: readonly string[]; statuses?: readonly SubscriptionStatus[]; now?: Date },
+  options: {
+    baseUrl: string;
+    ids?: readonly string[];
+    statuses?: readonly SubscriptionStatus[];
+    now?: Date;
+    /** Only the subscriptions this client created; undefined for all (an operator). */
+    owner?: string;
+  },
 ): Promise<Bundle<Parameters>> {
   if (options.ids?.length === 0 || options.statuses?.length === 0) return searchset([]);
   const now = options.now ?? store.now();
@@ -52,8 +59,9 @@ export async function subscriptionStatusBundle(
     status: options.statuses,
     order: 'id',
   });
+  const owned = rows.filter((row) => options.owner === undefined || row.owner_client_id === options.owner);
   return searchset(
-    rows.map((row) =>
+    owned.map((row) =>
       subscriptionStatusParameters(toSubscriptionRecord(row), 'query-status', [], {
         baseUrl: options.baseUrl,
         now,

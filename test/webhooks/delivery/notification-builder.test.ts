@@ -32,6 +32,7 @@ const subscription: SubscriptionRecord = {
   previousSecretExpiresAt: null,
   createdAt: now.toISOString(),
   updatedAt: now.toISOString(),
+  ownerClientId: null,
 };
 
 const stored = {
