@@ -17,7 +17,7 @@ import { matchRoute, type FhirRoute, type FhirRouteModule } from './fhir-route.j
 
 export type { FhirRouteModule } from './fhir-route.js';
 import type { InteractionDeps } from './interactions/interaction-deps.js';
-import { FhirError, errorResponse, notFound } from './operation-outcome.js';
+import { FhirError, errorResponse, notFound, operationOutcome } from './operation-outcome.js';
 import { requestContext } from './request-context.js';
 import { resourceDefinitionOf } from './resources/supported-resources.js';
 import { interactionRoutes, notSupported } from './routes/interaction-routes.js';
@@ -65,6 +65,8 @@ export interface FhirHandler {
   routeOf(request: Pick<FhirRequest, 'method' | 'tenant' | 'path'>): FhirRoute;
 }
 
+const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
 export function createFhirHandler(options: FhirHandlerOptions): FhirHandler {
   const tenants = new Map(options.tenants.map((t) => [t.id, t]));
   const storeSource = storeSearchSource();
@@ -93,6 +95,20 @@ export function createFhirHandler(options: FhirHandlerOptions): FhirHandler {
     const match = matchRoute(routes, request.method, request.path);
     if (!match) {
       const where = `/fhir/${request.tenant}${request.path === '' ? '' : `/${request.path}`}`;
+      // A path the facade serves, with another method: 405 and what is allowed (RFC 9110 section 15.5.6).
+      const allowed = ROUTE_METHODS.filter((method) => {
+        const other = matchRoute(routes, method, request.path);
+        return (
+          other !== undefined && (other.params.type === undefined || resourceDefinitionOf(other.params.type))
+        );
+      });
+      if (allowed.length > 0 && tenants.has(request.tenant)) {
+        throw new FhirError(
+          405,
+          operationOutcome('not-supported', `${request.method} is not supported at ${where}`),
+          { Allow: allowed.join(', ') },
+        );
+      }
       throw FhirError.of(404, 'not-supported', `no FHIR interaction at ${request.method} ${where}`);
     }
     if (!tenants.has(request.tenant)) throw notFound(`tenant ${request.tenant}`);

@@ -25,6 +25,7 @@ import {
 } from './fhir-request.js';
 import { FhirError, errorResponse } from './operation-outcome.js';
 import { requestClient } from './auth-middleware.js';
+import { JSON_BODY_TYPES } from './request-limits.js';
 
 export { FHIR_JSON } from './fhir-format.js';
 
@@ -58,7 +59,17 @@ export function createFhirRouter(options: FhirRouterOptions): Router {
       negotiateFormat(queryValue(request, '_format'), request.headers.accept); // a 406 before any work
       await run(authenticate, req, res);
     }
-    if (route.body === 'json') await run(jsonBody, req, res);
+    if (route.body === 'json') {
+      // A body in another media type (`text/plain`) is not read as empty: 415 (RFC 9110 section 15.5.16).
+      if (req.get('content-type') !== undefined && req.is([...JSON_BODY_TYPES]) === false) {
+        throw FhirError.of(
+          415,
+          'not-supported',
+          `${req.method} ${request.path} takes ${JSON_BODY_TYPES.join(', ')}, not ${req.get('content-type') ?? ''}`,
+        );
+      }
+      await run(jsonBody, req, res);
+    }
     if (route.body === 'form') {
       // `req.is` is null without a body (the query string may carry everything), false for another type.
       if (req.is('application/x-www-form-urlencoded') === false)

@@ -8,6 +8,7 @@
  * a `full-resource` subscription (read access to the topic's focus type too) is `payload-access.ts` there.
  */
 import { requireOwnSubscription, subscriptionOwner } from './subscription-owner.js';
+import { LIST_PAGE_PARAMETERS, listPage } from '../search/list-page.js';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { RoutedFhirRequest } from '../fhir-request.js';
 import { readResource } from '../../src/store/resource-store.js';
@@ -33,7 +34,7 @@ import { audited, type InteractionDeps, type InteractionResult } from '../intera
 import { gone } from '../interactions/read.js';
 import { matchesIfNoneMatch, versionHeaders } from '../interactions/resource-headers.js';
 import { FhirError, notFound } from '../operation-outcome.js';
-import { bundleLinks, linkUrl, searchsetBundle } from '../search/bundle-builder.js';
+import { searchsetBundle } from '../search/bundle-builder.js';
 import { FHIR_ID } from '../search/search-values.js';
 import { resourceBody } from './request-body.js';
 import type { SubscriptionRouteDeps } from './subscription-deps.js';
@@ -119,7 +120,7 @@ export function searchSubscriptionsInteraction(
     const warnings: OperationOutcomeIssue[] = [];
     const names: string[] = [];
     for (const [name, value] of params) {
-      if (name === '_format' || name === '_pretty') continue;
+      if (name === '_format' || name === '_pretty' || LIST_PAGE_PARAMETERS.has(name)) continue;
       if (!isSubscriptionSearchParameter(name)) {
         if (strict) {
           throw FhirError.of(400, 'not-supported', `unknown search parameter ${name}`, { expression: name });
@@ -141,15 +142,16 @@ export function searchSubscriptionsInteraction(
       await searchSubscriptions(ctx.store, ctx.tenant.id, criteria, subscriptionOwner(ctx))
     ).map((stored) => stored.resource);
     const base = deps.baseUrl(ctx);
+    const { page, links } = listPage(matches, { base, path: 'Subscription', params }, warnings);
     const body = searchsetBundle({
       base,
-      matches,
+      matches: page,
       included: [],
       warnings,
       total: matches.length,
-      links: bundleLinks([['self', linkUrl(base, 'Subscription', params)]]),
+      links,
     });
-    return { status: 200, body, resourceIds: matches.map((r) => r.id ?? ''), parameters: names };
+    return { status: 200, body, resourceIds: page.map((r) => r.id ?? ''), parameters: names };
   });
 }
 

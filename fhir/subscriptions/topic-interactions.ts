@@ -8,13 +8,14 @@
  * - `GET [base]/Basic/[topic id]`: one topic.
  * Topics are also listed, by canonical, on the CapabilityStatement. Authorized as a read/search of Basic.
  */
+import { LIST_PAGE_PARAMETERS, listPage } from '../search/list-page.js';
 import type { Basic, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { topicById, topicResource, topicResources } from '../../src/webhooks/subscriptions/topics.js';
 import { SOFTWARE_VERSION } from '../../src/version.js';
 import type { FhirRequestContext } from '../access.js';
 import { audited, type InteractionDeps, type InteractionResult } from '../interactions/interaction-deps.js';
 import { FhirError, notFound } from '../operation-outcome.js';
-import { bundleLinks, linkUrl, searchsetBundle } from '../search/bundle-builder.js';
+import { searchsetBundle } from '../search/bundle-builder.js';
 import type { SubscriptionRouteDeps } from './subscription-deps.js';
 
 const FHIR_TYPES = 'http://hl7.org/fhir/fhir-types';
@@ -33,7 +34,7 @@ export function searchTopicsInteraction(
     const names: string[] = [];
     let topics: Basic[] = topicResources(subscriptions.topicVersion ?? SOFTWARE_VERSION);
     for (const [name, value] of params) {
-      if (name === '_format' || name === '_pretty') continue;
+      if (name === '_format' || name === '_pretty' || LIST_PAGE_PARAMETERS.has(name)) continue;
       const values = value.split(',').map((v) => v.trim());
       if (name === 'code') {
         topics = values.some((v) => TOPIC_CODES.has(v)) ? topics : [];
@@ -53,18 +54,19 @@ export function searchTopicsInteraction(
       if (!names.includes(name)) names.push(name);
     }
     const base = deps.baseUrl(ctx);
+    const { page, links } = listPage(topics, { base, path: 'Basic', params }, warnings);
     const body = searchsetBundle({
       base,
-      matches: topics,
+      matches: page,
       included: [],
       warnings,
       total: topics.length,
-      links: bundleLinks([['self', linkUrl(base, 'Basic', params)]]),
+      links,
     });
     return Promise.resolve({
       status: 200,
       body,
-      resourceIds: topics.map((t) => t.id ?? ''),
+      resourceIds: page.map((t) => t.id ?? ''),
       parameters: names,
     });
   });
