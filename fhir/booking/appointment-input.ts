@@ -12,6 +12,7 @@
  *   relative (`Patient/123`) or absolute under this server's base;
  * - type: `appointmentType` or `serviceType` coding; one the Schedule offers wins, else the first coding.
  */
+import { validateWrite } from '../write-validation.js';
 import type { Appointment, Coding } from '@medplum/fhirtypes';
 import { isSlotFree } from '../../src/availability/availability-service.js';
 import { parseSlotId } from '../../src/availability/slot-id.js';
@@ -89,6 +90,8 @@ export async function readAppointmentInput(
   ) {
     throw bad('', 'the body must be an Appointment resource');
   }
+  // The R4 definitions first (issue 14 item 10): nothing invalid is normalised into a booking.
+  validateWrite(body as Appointment, { path });
   const appointment = body as Appointment;
   if (options.id === 'forbid' && appointment.id !== undefined) {
     throw bad('id', 'a new appointment must not carry an id: the server assigns it');

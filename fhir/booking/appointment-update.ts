@@ -11,6 +11,7 @@
  * stale one is a 412. `meta` and `text` are ignored. No update-as-create (405 for an unknown id is not used:
  * 404).
  */
+import { validateWrite } from '../write-validation.js';
 import type { Appointment, Resource } from '@medplum/fhirtypes';
 import type { RoutedFhirRequest } from '../fhir-request.js';
 import { readResource } from '../../src/store/resource-store.js';
@@ -53,6 +54,7 @@ export function updateAppointment(
         expression: 'Appointment',
       });
     }
+    validateWrite(body);
     if (body.id !== id) {
       throw FhirError.of(400, 'invalid', `the body's id must be ${id}, as in the URL`, {
         expression: 'Appointment.id',

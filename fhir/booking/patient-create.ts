@@ -9,6 +9,7 @@
  * and `Idempotency-Key` honoured. The records system needs a family name, a given name and a birth date (400
  * naming the element otherwise).
  */
+import { validateWrite } from '../write-validation.js';
 import type { Patient } from '@medplum/fhirtypes';
 import type { RoutedFhirRequest } from '../fhir-request.js';
 import type { FhirRequestContext } from '../access.js';
@@ -80,6 +81,7 @@ export function validPatient(body: unknown, now: Date, path = 'Patient'): Patien
   ) {
     throw bad('', 'the body must be a Patient resource');
   }
+  validateWrite(body as Patient, { path });
   const patient = body as Patient;
   if (patient.id !== undefined) throw bad('id', 'a new patient must not carry an id: the server assigns it');
   const name = patient.name?.find((n) => n.use === 'official') ?? patient.name?.[0];

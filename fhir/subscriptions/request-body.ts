@@ -3,6 +3,7 @@
  * resource, already read and bounded by the facade's JSON body parser. Another media type is a 415, a missing
  * body or one of the wrong resource type a 400.
  */
+import { validateWrite } from '../write-validation.js';
 import type { Resource } from '@medplum/fhirtypes';
 import { bodyIs, hasContent, type FhirRequest } from '../fhir-request.js';
 import { FhirError } from '../operation-outcome.js';
@@ -41,6 +42,7 @@ export function optionalResourceBody<T extends Resource>(
 export function resourceBody<T extends Resource>(request: FhirRequest, resourceType: T['resourceType']): T {
   const resource = optionalResourceBody<T>(request, resourceType);
   if (!resource) throw FhirError.of(400, 'required', `the request needs a ${resourceType} resource body`);
+  validateWrite(resource);
   return resource;
 }
 

@@ -243,6 +243,7 @@ describe.each(testStoreFactories)('IHE scheduling operations find, hold and book
           status: 'proposed',
           appointmentType: { coding: [{ code: 'FU' }] },
           start: MONDAY_1030,
+          end: '2026-11-23T10:45:00-05:00',
           participant: [
             { actor: { reference: `Patient/${patientId}` }, status: 'needs-action' },
             {

@@ -39,6 +39,7 @@ describe.each(testStoreFactories)('Switchboard bookings notify subscribers ($nam
     // Book: Monday 10:30 for patient 2 with Dr. Johnson.
     const booked = await fhirSend<Appointment>(h, 'POST', 'Appointment', {
       resourceType: 'Appointment',
+      status: 'booked',
       appointmentType: { coding: [{ code: 'FU' }] },
       start: '2026-11-23T10:30:00-05:00',
       end: '2026-11-23T10:45:00-05:00',

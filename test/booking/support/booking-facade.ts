@@ -165,6 +165,7 @@ export async function booked(h: BookingFacade): Promise<{ appointment: Appointme
   const answer = await fhirRequest<Appointment>(h, 'POST', 'Appointment', {
     body: {
       resourceType: 'Appointment',
+      status: 'booked',
       appointmentType: { coding: [{ code: 'FU' }] },
       start: '2026-11-23T10:30:00-05:00',
       end: '2026-11-23T10:45:00-05:00',
