@@ -42,6 +42,14 @@ interface TypeIndex {
 
 let index: TypeIndex | undefined;
 
+/**
+ * Loads the R4 definitions now (a few seconds, once per process) rather than on the first write, which would
+ * otherwise pay for it while an agent waits on a booking.
+ */
+export function loadWriteDefinitions(): void {
+  typeIndex();
+}
+
 /** Throws a 400 naming every problem of `resource`; `path` replaces the resource type in expressions. */
 export function validateWrite(resource: Resource, options: { path?: string } = {}): void {
   const issues = writeProblems(resource);

@@ -34,6 +34,7 @@ import { createAuditTrail } from './audit/audit-trail.js';
 import { createClientRegistry } from './auth/client-registry.js';
 import { createTokenIssuer } from './auth/smart-token-issuer.js';
 import { smartRoutes } from '../fhir/smart/smart-routes.js';
+import { loadWriteDefinitions } from '../fhir/write-validation.js';
 import { BookingService } from './booking/booking-service.js';
 import { createStoreBookingRules } from './booking/store-booking-rules.js';
 import type { Config } from './config.js';
@@ -206,6 +207,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       return webhooks;
     },
     async start() {
+      loadWriteDefinitions();
       store = await openStore(config.databaseUrl);
       await migrateToLatest(store);
       logger.info({ instance: instanceId }, 'switchboard instance starting');
