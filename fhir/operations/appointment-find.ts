@@ -57,7 +57,7 @@ export const FIND_OPERATION = {
   name: FIND_DEFINITION.code,
   definition: FIND_DEFINITION.url,
   documentation:
-    'IHE ITI-115: proposed Appointments for free computed slots (POST Parameters, or GET). Inputs start, end, specialty, visit-type (service-type), practitioner, location-reference, patient-reference, _count (default 20, max 100).',
+    'IHE ITI-115: proposed Appointments for free computed slots (POST Parameters, or GET). Inputs start, end, specialty (system|code), visit-type (service-type), practitioner, location-reference, patient-reference (references or identifiers; one naming nobody is a 422), _count (default 20, max 100; body or URL) with next links.',
 } as const;
 
 export const DEFAULT_FIND_COUNT = 20;

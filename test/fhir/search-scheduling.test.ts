@@ -101,9 +101,11 @@ describe.each(testStoreFactories)('scheduling searches over HTTP ($name)', (fact
     expect(await idsOf('Schedule?active=false')).toEqual([]);
     expect(await idsOf('Schedule?service-type=NP')).toEqual(sortedIds('schedule Johnson'));
     expect(await idsOf(`Schedule?service-type=${APPOINTMENT_TYPES}|FU`)).toHaveLength(2);
-    // Synced schedules carry no planningHorizon, and a date search matches only what has one.
-    expect(await idsOf('Schedule?date=ge2026-11-20')).toEqual([]);
-    expect(await idsOf('Schedule?date:missing=true')).toHaveLength(2);
+    // Synced schedules publish the booking horizon (today 2026-11-20 … +90 days) as planningHorizon (Schedule.date).
+    expect(await idsOf('Schedule?date=ge2026-11-20')).toHaveLength(2);
+    expect(await idsOf('Schedule?date=ge2026-12-01&date=le2026-12-01')).toHaveLength(2);
+    expect(await idsOf('Schedule?date=ge2027-06-01')).toEqual([]);
+    expect(await idsOf('Schedule?date:missing=true')).toEqual([]);
   });
 
   it('includes Schedule actors and rev-includes the Slots of each Schedule', async () => {

@@ -166,7 +166,9 @@ describe.each(testStoreFactories)('computed free Slots of the tiny firm ($name)'
         },
       },
     ]);
-    const schedules = async (query: string) => matches(await search(`Schedule?${query}`)).map((s) => s.id);
+    // Every synced Schedule publishes the booking horizon (2026-11-20 … 2027-02-19 here); this one is narrowed.
+    const schedules = async (query: string) =>
+      matches(await search(`Schedule?_id=${scheduleId}&${query}`)).map((s) => s.id);
     expect(await schedules('date=ge2026-12-01')).toEqual([scheduleId]);
     expect(await schedules('date=sa2026-11-24')).toEqual([scheduleId]);
     expect(await schedules('date=ge2027-01-01')).toEqual([]);
@@ -174,7 +176,12 @@ describe.each(testStoreFactories)('computed free Slots of the tiny firm ($name)'
     // The bare end date covers its whole day: the horizon does not end before 2026-12-31 starts.
     expect(await schedules('date=eb2026-12-31')).toEqual([]);
     expect(await schedules('date=eb2027-01-02')).toEqual([scheduleId]);
-    expect(await schedules('date:missing=true')).toEqual([ids['schedule Johnson']]);
+    expect(matches(await search('Schedule?date:missing=true'))).toEqual([]);
+    const johnson = ids['schedule Johnson'] as string;
+    expect(matches(await search(`Schedule?_id=${johnson}&date=ge2027-02-01`)).map((x) => x.id)).toEqual([
+      johnson,
+    ]);
+    expect(matches(await search(`Schedule?_id=${johnson}&date=ge2027-03-01`))).toEqual([]);
     const martinez = `Slot?status=free&practitioner=${ids['Martínez']}`;
     expect(await slots(`${martinez}&start=2026-11-23`)).toEqual([]);
     expect((await slots(`${martinez}&start=2026-11-25`)).length).toBe(12);
