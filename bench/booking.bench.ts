@@ -27,7 +27,7 @@ import { searchSlots } from '../src/availability/availability-service.js';
 import { BookingService } from '../src/booking/booking-service.js';
 import type { BookingOutcome, BookingRequest } from '../src/booking/booking-types.js';
 import { createStoreBookingRules } from '../src/booking/store-booking-rules.js';
-import { demoConfig, type TenantConfig } from '../src/config.js';
+import { demoConfig, simSettingsOf, type TenantConfig } from '../src/config.js';
 import { SimConnector } from '../src/connectors/sim/sim-connector.js';
 import { createLogger } from '../src/logger.js';
 import { DEMO_CREDENTIALS, DEMO_FIRM, startDemoSim, type RunningSim } from '../src/sim/demo-sim.js';
@@ -356,7 +356,7 @@ async function measureSaga(log: (line: string) => void): Promise<BenchmarkResult
   if (!tenant) throw new Error('the demo configuration has no tenant');
   const database = await sqliteDatabase('booking');
   const store = await openStore(database.url);
-  const connector = new SimConnector({ tenantId: tenant.id, settings: tenant.connector });
+  const connector = new SimConnector({ tenantId: tenant.id, settings: simSettingsOf(tenant) });
   const counter = countUpstreamCalls(sim.url);
   const service = new BookingService({
     store,

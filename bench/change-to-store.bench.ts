@@ -14,7 +14,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { Registry } from 'prom-client';
-import { demoConfig } from '../src/config.js';
+import { demoConfig, simSettingsOf } from '../src/config.js';
 import { SimConnector } from '../src/connectors/sim/sim-connector.js';
 import { createLogger } from '../src/logger.js';
 import { buildDemoPractice } from '../src/sim/demo-practice.js';
@@ -141,7 +141,7 @@ export const benchmark: Benchmark = {
     const database = await sqliteDatabase('change_to_store');
     const store = await openStore(database.url);
     const reader = await openStore(database.url);
-    const connector = new SimConnector({ tenantId: tenant.id, settings: tenant.connector });
+    const connector = new SimConnector({ tenantId: tenant.id, settings: simSettingsOf(tenant) });
     const registry = new Registry();
     const engine = createSyncEngine({
       store,

@@ -22,6 +22,7 @@ const BENCHMARKS: ReadonlyArray<{ name: string; load: () => Promise<{ benchmark:
   { name: 'booking', load: () => import('./booking.bench.js') },
   { name: 'webhooks', load: () => import('./webhooks.bench.js') },
   { name: 'scale-out', load: () => import('./scale-out.bench.js') },
+  { name: 'fhir-connector', load: () => import('./fhir-connector.bench.js') },
 ];
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -6,6 +6,13 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import {
+  demoFhirTenant,
+  fhirAuthSecretProblems,
+  fhirConnectorSchema,
+  resolveFhirConnector,
+  type FhirConnectorSettings,
+} from './config-fhir-connector.js';
 import { isKnownZone } from './wall-time.js';
 import { parseAllowlistEntry } from './webhooks/delivery/endpoint-guard.js';
 
@@ -77,10 +84,16 @@ const simConnectorSchema = z
     path: ['password'],
   });
 
+const checkedFhirConnectorSchema = fhirConnectorSchema.superRefine((c, ctx) => {
+  for (const problem of fhirAuthSecretProblems(c.auth as Record<string, unknown>)) {
+    ctx.addIssue({ code: 'custom', message: problem.message, path: ['auth', problem.path] });
+  }
+});
+
 const tenantSchema = z.strictObject({
   id,
   name: z.string().min(1).optional(),
-  connector: simConnectorSchema,
+  connector: z.discriminatedUnion('kind', [simConnectorSchema, checkedFhirConnectorSchema]),
   /** Overrides the zone the records system reports; IANA name. */
   timezone: z
     .string()
@@ -259,13 +272,24 @@ export interface SimConnectorSettings {
   maxConcurrency: number;
 }
 
+export type { FhirConnectorSettings };
+
+/** The records system a tenant is connected to, by kind (src/connectors/create-connector.ts builds it). */
+export type ConnectorSettings = SimConnectorSettings | FhirConnectorSettings;
+
 export interface TenantConfig {
   id: string;
   name: string;
-  connector: SimConnectorSettings;
+  connector: ConnectorSettings;
   timezone?: string;
   sync: SyncSettings;
   booking: BookingSettings;
+}
+
+/** The tenant's proprietary-simulator settings; throws for a tenant of another kind (tests and benchmarks). */
+export function simSettingsOf(tenant: TenantConfig): SimConnectorSettings {
+  if (tenant.connector.kind !== 'sim') throw new TypeError(`tenant ${tenant.id} is not a sim tenant`);
+  return tenant.connector;
 }
 
 export interface ClientConfig {
@@ -353,12 +377,17 @@ export function parseConfig(input: unknown, env: Env = {}): Config {
   });
   const tenants = raw.tenants.map((t, i): TenantConfig => {
     const c = t.connector;
+    const base = { id: t.id, name: t.name ?? t.id, timezone: t.timezone, sync: t.sync, booking: t.booking };
+    if (c.kind === 'fhir') {
+      return {
+        ...base,
+        connector: resolveFhirConnector(c, `tenants[${i}].connector`, (where, inline, envName, file) =>
+          readSecret(where, inline, envName, file, env),
+        ),
+      };
+    }
     return {
-      id: t.id,
-      name: t.name ?? t.id,
-      timezone: t.timezone,
-      sync: t.sync,
-      booking: t.booking,
+      ...base,
       connector: {
         kind: c.kind,
         baseUrl: c.baseUrl.replace(/\/+$/, ''),
@@ -453,9 +482,13 @@ export function loadConfigFile(path: string | undefined, env: Env = process.env)
   return parseConfig({ ...base, ...overrides }, env);
 }
 
-/** The demo configuration: tenant `demo` on the simulated firm `riverside`, polled every 2 s. */
-export function demoConfig(simBaseUrl: string, env: Env = process.env): Config {
+/**
+ * The demo configuration: tenant `demo` on the simulated firm `riverside`, polled every 2 s, and with a FHIR
+ * simulator's URL also tenant `demo-fhir` on its firm `riverside` (issue 12); the demo token covers both.
+ */
+export function demoConfig(simBaseUrl: string, env: Env = process.env, fhirSimBaseUrl?: string): Config {
   const demoToken = env.SWITCHBOARD_DEMO_TOKEN || 'demo-token';
+  const fhirTenants = fhirSimBaseUrl === undefined ? [] : [demoFhirTenant(fhirSimBaseUrl)];
   return parseConfig(
     {
       port: 8080,
@@ -472,8 +505,16 @@ export function demoConfig(simBaseUrl: string, env: Env = process.env): Config {
           },
           sync: { hotIntervalSeconds: 2, warmIntervalSeconds: 60, patientsIntervalSeconds: 10 },
         },
+        ...fhirTenants,
       ],
-      clients: [{ id: 'demo-client', token: demoToken, scopes: ['system/*.cruds'], tenants: ['demo'] }],
+      clients: [
+        {
+          id: 'demo-client',
+          token: demoToken,
+          scopes: ['system/*.cruds'],
+          tenants: ['demo', ...fhirTenants.map((t) => t.id)],
+        },
+      ],
       // Demo receivers run on this machine; retries are short so a demo shows dead letters in minutes.
       webhooks: {
         allowlist: ['127.0.0.0/8', '::1/128', 'localhost'],
@@ -486,24 +527,43 @@ export function demoConfig(simBaseUrl: string, env: Env = process.env): Config {
   );
 }
 
+function portFromEnv(env: Env, name: string, fallback: number): number {
+  const port = env[name] === undefined ? fallback : Number(env[name]);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`invalid configuration:\n  ${name}: not a port number: ${env[name]}`);
+  }
+  return port;
+}
+
+function httpUrlFromEnv(env: Env, name: string): string | undefined {
+  const value = env[name];
+  if (!value) return undefined;
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol))
+    throw new ConfigError(`invalid configuration:\n  ${name}: not an http(s) URL: ${value}`);
+  return value.replace(/\/+$/, '');
+}
+
 /**
- * The sim port (`SIM_PORT`, default 4010) and demo token for `npm start`; `simUrl` (`SIM_URL`, issue 11) when the
- * demo joins a simulator that is already running instead of starting its own (several instances share one).
+ * What `npm start` runs: the sim ports (`SIM_PORT`, default 4010; `FHIR_SIM_PORT`, default 4011), the demo token;
+ * `simUrl` (`SIM_URL`, issue 11) when the demo joins a simulator that is already running instead of starting its
+ * own (several instances share one); and the FHIR simulator to use (issue 12) — `FHIR_SIM_URL` joins a running
+ * one; without it, an instance that joins a shared proprietary simulator runs no FHIR simulator and no `demo-fhir`
+ * tenant, and any other starts its own.
  */
 export function demoSettings(env: Env = process.env): {
   simPort: number;
+  fhirSimPort: number;
   demoToken: string;
   simUrl?: string;
+  fhirSim: { mode: 'start' } | { mode: 'join'; url: string } | { mode: 'off' };
 } {
-  const simPort = env.SIM_PORT === undefined ? 4010 : Number(env.SIM_PORT);
-  if (!Number.isInteger(simPort) || simPort < 0 || simPort > 65535) {
-    throw new ConfigError(`invalid configuration:\n  SIM_PORT: not a port number: ${env.SIM_PORT}`);
-  }
-  let simUrl: string | undefined;
-  if (env.SIM_URL) {
-    if (!URL.canParse(env.SIM_URL) || !/^https?:$/.test(new URL(env.SIM_URL).protocol))
-      throw new ConfigError(`invalid configuration:\n  SIM_URL: not an http(s) URL: ${env.SIM_URL}`);
-    simUrl = env.SIM_URL.replace(/\/+$/, '');
-  }
-  return { simPort, demoToken: env.SWITCHBOARD_DEMO_TOKEN || 'demo-token', ...(simUrl ? { simUrl } : {}) };
+  const simUrl = httpUrlFromEnv(env, 'SIM_URL');
+  const fhirSimUrl = httpUrlFromEnv(env, 'FHIR_SIM_URL');
+  return {
+    simPort: portFromEnv(env, 'SIM_PORT', 4010),
+    fhirSimPort: portFromEnv(env, 'FHIR_SIM_PORT', 4011),
+    demoToken: env.SWITCHBOARD_DEMO_TOKEN || 'demo-token',
+    ...(simUrl ? { simUrl } : {}),
+    fhirSim: fhirSimUrl ? { mode: 'join', url: fhirSimUrl } : simUrl ? { mode: 'off' } : { mode: 'start' },
+  };
 }

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { createApp, type App } from './app.js';
 import { ConfigError, demoConfig, demoSettings, loadConfigFile, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
+import { startDemoFhirSim } from './fhir-sim/demo-fhir-sim.js';
 import { startDemoSim, type RunningSim } from './sim/demo-sim.js';
 import { startExampleReceiver } from './webhooks/example-receiver.js';
 import { openStore } from './store/database.js';
@@ -15,11 +16,13 @@ import { migrateToLatest } from './store/migrate.js';
 const USAGE = `usage: switchboard <command> [options]
 
 commands:
-  demo                 the simulated records system (firm riverside) and Switchboard (tenant demo) in one process;
-                       with $SIM_URL set, joins that simulator instead of starting one
+  demo                 the simulated records systems (proprietary and FHIR, firm riverside) and Switchboard
+                       (tenants demo and demo-fhir) in one process; with $SIM_URL set, joins that simulator
+                       instead of starting one (and runs no FHIR simulator unless $FHIR_SIM_URL names one)
   serve  [--config F]  Switchboard with the configuration file F (or $SWITCHBOARD_CONFIG)
   sim    [--port N] [--host H]
                        the simulated records system alone (default port $SIM_PORT or 4010, host 127.0.0.1)
+  fhir-sim [--port N]  the FHIR records-system simulator alone (default port $FHIR_SIM_PORT or 4011)
   migrate [--config F] bring the store's schema up to date and exit
   sync --once [--config F] [--tenant T]
                        one pass of every sync stream (reference data, hot and warm windows, patients), then exit
@@ -43,6 +46,14 @@ function stopOnSignal(logger: Logger, parts: Stoppable[]): void {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** The FHIR records-system simulator the demo starts, or none when it joins one or runs without it. */
+async function startFhirSimFor(
+  fhirSim: ReturnType<typeof demoSettings>['fhirSim'],
+  port: number,
+): Promise<(Stoppable & { url: string }) | undefined> {
+  return fhirSim.mode === 'start' ? startDemoFhirSim({ port }) : undefined;
 }
 
 async function serve(config: Config): Promise<App> {
@@ -77,15 +88,18 @@ async function main(argv: string[]): Promise<void> {
       const sim: Pick<RunningSim, 'url' | 'stop'> = settings.simUrl
         ? { url: settings.simUrl, stop: () => Promise.resolve() }
         : await startDemoSim({ port: settings.simPort });
-      const config = demoConfig(sim.url);
+      const fhirSim = await startFhirSimFor(settings.fhirSim, settings.fhirSimPort);
+      const fhirSimUrl = settings.fhirSim.mode === 'join' ? settings.fhirSim.url : fhirSim?.url;
+      const config = demoConfig(sim.url, process.env, fhirSimUrl);
       const app = createApp(config);
+      const sims = fhirSim ? [sim, fhirSim] : [sim];
       try {
         await app.start();
       } catch (err) {
-        await sim.stop();
+        for (const s of sims) await s.stop();
         throw err;
       }
-      stopOnSignal(app.logger, [sim, app]);
+      stopOnSignal(app.logger, [...sims, app]);
       process.stdout.write(
         [
           '',
@@ -94,6 +108,12 @@ async function main(argv: string[]): Promise<void> {
           `  status page     ${app.url}/status`,
           `  demo token      ${settings.demoToken}`,
           `  records system  ${sim.url}/firm/riverside (simulated${settings.simUrl ? ', joined via SIM_URL' : ''})`,
+          ...(fhirSimUrl
+            ? [
+                `  FHIR tenant     ${app.url}/fhir/demo-fhir`,
+                `  FHIR records    ${fhirSimUrl}/firm/riverside/fhir (simulated FHIR R4 server)`,
+              ]
+            : []),
           `  instance        ${app.instanceId}`,
           '',
           `  try: curl -H 'Authorization: Bearer ${settings.demoToken}' ${app.url}/fhir/demo/metadata`,
@@ -115,6 +135,16 @@ async function main(argv: string[]): Promise<void> {
       stopOnSignal(createLogger('info'), [sim]);
       process.stdout.write(
         `simulated records system: ${sim.url}/firm/riverside (switchboard / demo-password)\n`,
+      );
+      return;
+    }
+    case 'fhir-sim': {
+      const port = values.port !== undefined ? Number(values.port) : demoSettings().fhirSimPort;
+      const sim = await startDemoFhirSim({ port });
+      stopOnSignal(createLogger('info'), [sim]);
+      process.stdout.write(
+        `FHIR records-system simulator: ${sim.url}/firm/riverside/fhir ` +
+          `(token ${sim.url}/firm/riverside/oauth/token, switchboard / demo-password)\n`,
       );
       return;
     }

@@ -9,6 +9,7 @@ import {
   loadConfigFile,
   parseConfig,
   sha256Hex,
+  simSettingsOf,
 } from '../src/config.js';
 
 const tenant = {
@@ -44,7 +45,7 @@ describe('configuration', () => {
     const config = parseConfig({ tenants: [tenant], clients: [client] }, env);
     expect(config.port).toBe(8080);
     expect(config.databaseUrl).toBe('./data/switchboard.sqlite');
-    expect(config.tenants[0]?.connector.password).toBe('s3cret');
+    expect((config.tenants[0] && simSettingsOf(config.tenants[0]))?.password).toBe('s3cret');
     expect(config.tenants[0]?.sync.hotIntervalSeconds).toBe(5);
     expect(config.clients[0]?.tokenSha256).toBe(sha256Hex('a-long-enough-agent-token'));
   });
@@ -56,7 +57,7 @@ describe('configuration', () => {
     const config = parseConfig({
       tenants: [{ ...tenant, connector: { ...connector, passwordFile: join(dir, 'pw') } }],
     });
-    expect(config.tenants[0]?.connector.password).toBe('from-file');
+    expect((config.tenants[0] && simSettingsOf(config.tenants[0]))?.password).toBe('from-file');
   });
 
   it.each([
@@ -118,16 +119,89 @@ describe('configuration', () => {
   it('builds the demo configuration of DESIGN.md section 2', () => {
     const config = demoConfig('http://127.0.0.1:4010', {});
     expect(config.port).toBe(8080);
-    expect(config.tenants.map((t) => [t.id, t.connector.firm, t.sync.hotIntervalSeconds])).toEqual([
+    expect(config.tenants.map((t) => [t.id, simSettingsOf(t).firm, t.sync.hotIntervalSeconds])).toEqual([
       ['demo', 'riverside', 2],
     ]);
     expect(config.clients[0]?.tokenSha256).toBe(sha256Hex('demo-token'));
-    expect(demoSettings({})).toEqual({ simPort: 4010, demoToken: 'demo-token' });
-    expect(demoSettings({ SIM_PORT: '4999', SWITCHBOARD_DEMO_TOKEN: 'other-token-value' })).toEqual({
-      simPort: 4999,
-      demoToken: 'other-token-value',
+    expect(demoSettings({})).toEqual({
+      simPort: 4010,
+      fhirSimPort: 4011,
+      demoToken: 'demo-token',
+      fhirSim: { mode: 'start' },
     });
+    expect(
+      demoSettings({ SIM_PORT: '4999', FHIR_SIM_PORT: '4998', SWITCHBOARD_DEMO_TOKEN: 'other-token-value' }),
+    ).toMatchObject({ simPort: 4999, fhirSimPort: 4998, demoToken: 'other-token-value' });
     expect(() => demoSettings({ SIM_PORT: 'abc' })).toThrow(/SIM_PORT/);
+    expect(() => demoSettings({ FHIR_SIM_PORT: '70000' })).toThrow(/FHIR_SIM_PORT/);
+  });
+
+  it('adds tenant demo-fhir on the FHIR simulator, covered by the demo token, unless the instance joins a shared sim', () => {
+    const config = demoConfig('http://127.0.0.1:4010', {}, 'http://127.0.0.1:4011');
+    expect(config.tenants.map((t) => t.id)).toEqual(['demo', 'demo-fhir']);
+    const fhir = config.tenants[1]?.connector;
+    expect(fhir).toMatchObject({
+      kind: 'fhir',
+      baseUrl: 'http://127.0.0.1:4011/firm/riverside/fhir',
+      auth: {
+        method: 'password',
+        tokenUrl: 'http://127.0.0.1:4011/firm/riverside/oauth/token',
+        username: 'switchboard',
+        password: 'demo-password',
+      },
+    });
+    expect(config.clients[0]?.tenants).toEqual(['demo', 'demo-fhir']);
+    expect(demoSettings({ FHIR_SIM_URL: 'http://10.0.0.5:4011/' }).fhirSim).toEqual({
+      mode: 'join',
+      url: 'http://10.0.0.5:4011',
+    });
+    expect(demoSettings({ SIM_URL: 'http://10.0.0.5:4010' }).fhirSim).toEqual({ mode: 'off' });
+    expect(() => demoSettings({ FHIR_SIM_URL: 'localhost:4011' })).toThrow(/FHIR_SIM_URL/);
+  });
+
+  it('resolves a fhir connector with each auth method and names a missing secret', () => {
+    const fhirTenant = (auth: Record<string, unknown>) => ({
+      id: 'cerner-practice',
+      connector: {
+        kind: 'fhir',
+        baseUrl: 'https://fhir.example.org/r4/practice-1/',
+        auth: { tokenUrl: 'https://fhir.example.org/token', ...auth },
+        capabilities: { slotSearchMaxDays: 3 },
+        appointmentTypes: [{ system: 'urn:vendor:type', code: '12', as: 'follow-up', minutes: 15 }],
+      },
+    });
+    const config = parseConfig(
+      {
+        tenants: [
+          fhirTenant({ method: 'password', username: 'sb', passwordEnv: 'RIVERSIDE_PASSWORD' }),
+          { ...fhirTenant({ method: 'client_secret_basic', clientId: 'sb', clientSecret: 'x' }), id: 'b' },
+          {
+            ...fhirTenant({
+              method: 'private_key_jwt',
+              clientId: 'sb',
+              privateKeyFile: '/k.pem',
+              algorithm: 'ES384',
+            }),
+            id: 'c',
+          },
+        ],
+      },
+      env,
+    );
+    expect(config.tenants.map((t) => t.connector.kind)).toEqual(['fhir', 'fhir', 'fhir']);
+    expect(config.tenants[0]?.connector).toMatchObject({
+      baseUrl: 'https://fhir.example.org/r4/practice-1',
+      auth: { method: 'password', password: 's3cret' },
+      capabilities: { slotSearchMaxDays: 3 },
+      appointmentTypes: [{ code: '12', as: 'follow-up', minutes: 15, newPatientOnly: false }],
+      pageSize: 100,
+    });
+    expect(errorOf({ tenants: [fhirTenant({ method: 'client_secret_post', clientId: 'sb' })] })).toContain(
+      'tenants[0].connector.auth.clientSecret',
+    );
+    expect(
+      errorOf({ tenants: [fhirTenant({ method: 'private_key_jwt', clientId: 'sb', algorithm: 'RS256' })] }),
+    ).toContain('tenants[0].connector.auth');
   });
 
   it('retries webhooks for at least three days and allowlists nothing by default', () => {

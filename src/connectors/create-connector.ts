@@ -1,6 +1,7 @@
 /** Builds the connector a tenant's configuration names. The one place that switches on the connector's kind. */
 import type { TenantConfig } from '../config.js';
 import type { Connector } from './connector.js';
+import { FhirConnector } from './fhir/fhir-connector.js';
 import { SimConnector } from './sim/sim-connector.js';
 
 export function createConnector(tenant: TenantConfig, options: { now?: () => Date } = {}): Connector {
@@ -12,6 +13,13 @@ export function createConnector(tenant: TenantConfig, options: { now?: () => Dat
         settings: tenant.connector,
         timezone: tenant.timezone,
         planningHorizonDays: tenant.booking.horizonDays,
+        now: now ? () => now().getTime() : undefined,
+      });
+    case 'fhir':
+      return new FhirConnector({
+        tenantId: tenant.id,
+        settings: tenant.connector,
+        timezone: tenant.timezone,
         now: now ? () => now().getTime() : undefined,
       });
   }

@@ -61,6 +61,14 @@ export class SimTokenStore {
     return this.issue(firm, issued.username);
   }
 
+  /**
+   * Issues a token pair for a caller the endpoint has authenticated some other way (the FHIR simulator's client
+   * credentials and `private_key_jwt` grants).
+   */
+  issueFor(firm: string, subject: string): SimTokenGrant {
+    return this.issue(firm, subject);
+  }
+
   /** True when `accessToken` was issued for `firm` and has not expired. */
   isValid(firm: string, accessToken: string): boolean {
     const issued = this.accessTokens.get(accessToken);

@@ -8,8 +8,11 @@ import type { SimContext } from './sim-context.js';
 import { parseSimFaultsPatch } from './sim-faults.js';
 import { sendSimFailure, sendSimResult } from './sim-respond.js';
 
+/** What the controls act on; the FHIR records-system simulator passes its own (the same fault model). */
+export type SimControlContext = Pick<SimContext, 'faults' | 'resetAll' | 'onError' | 'calls'>;
+
 /** The control router, mounted at `/_sim`. */
-export function createControlRouter(ctx: SimContext): Router {
+export function createControlRouter(ctx: SimControlContext): Router {
   const router = Router();
   router.get('/faults', (_req, res) => sendSimResult(res, { status: 200, body: ctx.faults.current }));
   router.post('/faults', express.json({ limit: '16kb' }), (req, res) => {

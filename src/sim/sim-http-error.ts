@@ -7,6 +7,7 @@
 export type SimErrorCode =
   | 'invalid_request'
   | 'invalid_grant'
+  | 'invalid_client'
   | 'unsupported_grant_type'
   | 'invalid_token'
   | 'not_found'

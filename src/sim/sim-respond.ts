@@ -33,7 +33,7 @@ export function sendSimResult(res: Response, result: SimResult): void {
 }
 
 /** Sends a `SimHttpError`, or a bare 500 for anything else (reported to `onError`, never to the client). */
-export function sendSimFailure(ctx: SimContext, res: Response, error: unknown): void {
+export function sendSimFailure(ctx: Pick<SimContext, 'onError'>, res: Response, error: unknown): void {
   if (error instanceof SimHttpError) {
     sendSimResult(res, { status: error.status, body: error.body, headers: error.headers });
     return;

@@ -11,7 +11,7 @@ const rules: Record<string, { forbidden: string[]; exempt?: string[] }> = {
   sync: { forbidden: ['fhir'] },
 };
 
-/** The files that may speak express: the FHIR router, its HTTP middleware, the app and the simulator. */
+/** The files that may speak express: the FHIR router, its HTTP middleware, the app and the simulators. */
 const HTTP_EDGE = [
   'fhir/fhir-router.ts',
   'fhir/auth-middleware.ts',
@@ -19,7 +19,8 @@ const HTTP_EDGE = [
   'src/app.ts',
   'src/main.ts',
 ];
-const isHttpEdge = (file: string): boolean => HTTP_EDGE.includes(file) || file.startsWith('src/sim/');
+const isHttpEdge = (file: string): boolean =>
+  HTTP_EDGE.includes(file) || file.startsWith('src/sim/') || file.startsWith('src/fhir-sim/');
 
 function importsExpress(source: string): boolean {
   return /(?:import|export)[^'"]*?from\s+['"]express['"]|import\(\s*['"]express['"]\s*\)/.test(source);
@@ -130,6 +131,20 @@ describe('the store is the bottom layer (issue 9)', () => {
   });
 });
 
+// Issue 12: the FHIR records-system simulator stands in for someone else's server. It may reuse the proprietary
+// simulator's parts (fault model, tokens, rate limit, the demo practice) and the wall-time helpers, but nothing of
+// Switchboard itself, or it could quietly agree with the connector it is meant to test.
+describe('the FHIR records-system simulator knows nothing of Switchboard', () => {
+  it('src/fhir-sim/ imports only src/fhir-sim/, src/sim/ and src/wall-time.ts', () => {
+    const offenders = tsFiles(join(root, 'src/fhir-sim')).flatMap((file) =>
+      importedPaths(file)
+        .filter((path) => !/^src\/(fhir-sim|sim)\//.test(path) && path !== 'src/wall-time.js')
+        .map((path) => `${relative(root, file)} → ${path}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+});
+
 /** The sub-folders of src/connectors/ (one per concrete connector) that `file` imports from. */
 function importedConnectorKinds(file: string, source = readFileSync(file, 'utf8')): string[] {
   return importedPaths(file, source)
@@ -145,6 +160,7 @@ describe('concrete connectors stay behind the connector port', () => {
     const connectors = join(root, 'src/connectors');
     const kinds = readdirSync(connectors).filter((name) => statSync(join(connectors, name)).isDirectory());
     expect(kinds).toContain('sim');
+    expect(kinds).toContain('fhir');
     const offenders = ['src', 'fhir', 'sync']
       .flatMap((folder) => tsFiles(join(root, folder)))
       .map((file) => relative(root, file).split(/[\\/]/).join('/'))

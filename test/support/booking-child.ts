@@ -9,7 +9,7 @@
 import { BookingService, type SagaCheckpoint } from '../../src/booking/booking-service.js';
 import type { BookingRequest } from '../../src/booking/booking-types.js';
 import { createStoreBookingRules } from '../../src/booking/store-booking-rules.js';
-import type { TenantConfig } from '../../src/config.js';
+import { simSettingsOf, type TenantConfig } from '../../src/config.js';
 import type { AppointmentWrite } from '../../src/connectors/connector.js';
 import { SimConnector } from '../../src/connectors/sim/sim-connector.js';
 import { UpstreamError } from '../../src/connectors/upstream-error.js';
@@ -29,7 +29,7 @@ const now = (): Date => new Date(nowMs);
 const store = await openStore(url, schema === '-' ? { clock: now } : { schema, clock: now });
 const real = new SimConnector({
   tenantId: tenant.id,
-  settings: tenant.connector,
+  settings: simSettingsOf(tenant),
   now: () => nowMs,
   client: { breakerHalfOpenAfterMs: 50 },
 });

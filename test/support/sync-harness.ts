@@ -4,7 +4,7 @@
  * drives one by one (no cron), so every assertion is about state, never about timing.
  */
 import type { Registry } from 'prom-client';
-import { parseConfig, type TenantConfig } from '../../src/config.js';
+import { parseConfig, simSettingsOf, type TenantConfig } from '../../src/config.js';
 import { SimConnector, type SimConnectorOptions } from '../../src/connectors/sim/sim-connector.js';
 import { createLogger } from '../../src/logger.js';
 import { createSimServer, type SimServer } from '../../src/sim/sim-server.js';
@@ -79,7 +79,7 @@ export async function startSyncHarness(options: SyncHarnessOptions): Promise<Syn
     (tenant) =>
       new SimConnector({
         tenantId: tenant.id,
-        settings: tenant.connector,
+        settings: simSettingsOf(tenant),
         planningHorizonDays: tenant.booking.horizonDays,
         now: options.connectorNow ?? (() => clock.now().getTime()),
         client: { breakerHalfOpenAfterMs: 50, ...options.client },

@@ -1,0 +1,369 @@
+/**
+ * HTTP client for an upstream FHIR R4 server (issue 12), with the same etiquette as the proprietary simulator's
+ * client (src/connectors/sim/sim-client.ts, DESIGN.md section 7): tokens renewed before expiry and once on 401, a
+ * per-call timeout, a per-tenant concurrency limit and circuit breaker (cockatiel), retries for reads only, and 429
+ * honoured — `Retry-After` when the server sends one, exponential backoff when it does not. Searches follow
+ * `Bundle.link[next]`, but only on the configured server: a bearer token never goes to another origin.
+ */
+import type { Bundle, CapabilityStatement, Resource } from '@medplum/fhirtypes';
+import {
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  bulkhead,
+  circuitBreaker,
+  handleWhen,
+  retry,
+  wrap,
+  type IPolicy,
+} from 'cockatiel';
+import type { FhirConnectorSettings } from '../../config-fhir-connector.js';
+import { UpstreamError, type WriteOutcome } from '../upstream-error.js';
+import { FhirTokenSource, type FhirToken } from './fhir-token-source.js';
+
+export interface FhirClientOptions extends Omit<
+  FhirConnectorSettings,
+  'kind' | 'capabilities' | 'appointmentTypes'
+> {
+  /** Longest total wait for rate limits inside one call before giving up with `rate-limited`. */
+  maxRateLimitWaitMs?: number;
+  /** First backoff after a 429 without `Retry-After`; doubles each time. */
+  rateLimitBackoffMs?: number;
+  breakerThreshold?: number;
+  breakerHalfOpenAfterMs?: number;
+  now?: () => number;
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+type Mode = 'read' | 'write';
+const FHIR_JSON = 'application/fhir+json';
+/** A searchset bigger than this many pages is a loop or a misconfiguration, not a practice. */
+const MAX_PAGES = 500;
+
+export class FhirClient {
+  private readonly base: URL;
+  private readonly tokens: FhirTokenSource;
+  private readonly policy: IPolicy;
+  private readonly readRetry: IPolicy;
+  private readonly closing = new AbortController();
+  private readonly now: () => number;
+  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Upstream calls made (token requests included): the benchmark's calls-per-minute figure. */
+  calls = 0;
+
+  constructor(private readonly options: FhirClientOptions) {
+    this.base = new URL(`${options.baseUrl.replace(/\/+$/, '')}/`);
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? abortableSleep;
+    this.tokens = new FhirTokenSource(
+      options.auth,
+      (form, headers) => this.tokenCall(form, headers),
+      this.now,
+    );
+    const countsAgainstBreaker = handleWhen(
+      (err) => err instanceof UpstreamError && (err.kind === 'unavailable' || err.kind === 'timeout'),
+    );
+    this.policy = wrap(
+      bulkhead(options.maxConcurrency, options.maxConcurrency * 4),
+      circuitBreaker(countsAgainstBreaker, {
+        halfOpenAfter: options.breakerHalfOpenAfterMs ?? 5_000,
+        breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
+      }),
+    );
+    this.readRetry = retry(countsAgainstBreaker, {
+      maxAttempts: 2,
+      backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2_000 }),
+    });
+  }
+
+  /** The server's CapabilityStatement (`GET metadata`). */
+  capabilityStatement(signal?: AbortSignal): Promise<CapabilityStatement> {
+    return this.get<CapabilityStatement>(this.url('metadata'), signal);
+  }
+
+  /** One resource, or null when the server says it does not exist (404/410). */
+  async read<T extends Resource>(
+    type: T['resourceType'],
+    id: string,
+    signal?: AbortSignal,
+  ): Promise<T | null> {
+    try {
+      return await this.get<T>(this.url(`${type}/${encodeURIComponent(id)}`), signal);
+    } catch (err) {
+      if (err instanceof UpstreamError && (err.kind === 'not-found' || err.status === 410)) return null;
+      throw err;
+    }
+  }
+
+  /** Every match of a search, following `next` links; `_count` is the configured page size. */
+  async search<T extends Resource>(
+    type: T['resourceType'],
+    params: ReadonlyArray<readonly [string, string]>,
+    signal?: AbortSignal,
+  ): Promise<T[]> {
+    const url = this.url(type);
+    for (const [name, value] of params) url.searchParams.append(name, value);
+    if (!url.searchParams.has('_count')) url.searchParams.set('_count', String(this.options.pageSize));
+    const found: T[] = [];
+    let next: URL | undefined = url;
+    for (let page = 0; next; page++) {
+      if (page >= MAX_PAGES)
+        throw new UpstreamError('unavailable', `${type} search returned over ${MAX_PAGES} pages`);
+      const bundle: Bundle = await this.get<Bundle>(next, signal);
+      for (const entry of bundle.entry ?? []) {
+        const resource = entry.resource;
+        if (resource?.resourceType === type && entry.search?.mode !== 'include') found.push(resource as T);
+      }
+      const link = bundle.link?.find((l) => l.relation === 'next')?.url;
+      next = link ? this.sameServer(link) : undefined;
+    }
+    return found;
+  }
+
+  /** A write. Never retried except where the server certainly did not act (401 before renewal, 429). */
+  write<T extends Resource>(
+    method: 'POST' | 'PUT' | 'DELETE',
+    path: string,
+    body: Resource | undefined,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    return this.call<T>(method, this.url(path), body, signal, 'write');
+  }
+
+  close(): void {
+    this.closing.abort();
+  }
+
+  private get<T>(url: URL, signal: AbortSignal | undefined): Promise<T> {
+    return this.readRetry.execute(() => this.call<T>('GET', url, undefined, signal, 'read'));
+  }
+
+  private url(path: string): URL {
+    return new URL(path, this.base);
+  }
+
+  private sameServer(link: string): URL {
+    const url = new URL(link, this.base);
+    if (url.origin !== this.base.origin || !url.pathname.startsWith(this.base.pathname)) {
+      throw new UpstreamError('unavailable', `the server sent a next link outside its base: ${url.origin}`);
+    }
+    return url;
+  }
+
+  private async call<T>(
+    method: string,
+    url: URL,
+    body: Resource | undefined,
+    callerSignal: AbortSignal | undefined,
+    mode: Mode,
+  ): Promise<T> {
+    let renewed = false;
+    let waitedMs = 0;
+    let backoffMs = this.options.rateLimitBackoffMs ?? 1_000;
+    for (;;) {
+      const token = await this.tokens.get();
+      const response = await this.send(url, method, token, body, callerSignal, mode);
+      if (response.status === 401 && !renewed) {
+        // Expired or revoked: refused before any effect, so sending it again is safe.
+        renewed = true;
+        await response.body?.cancel();
+        this.tokens.invalidate(token);
+        continue;
+      }
+      if (response.status === 429) {
+        const retryAfter = parseRetryAfter(response.headers.get('retry-after'), this.now());
+        await response.body?.cancel();
+        const waitMs = retryAfter === undefined ? backoffMs : retryAfter * 1000;
+        if (retryAfter === undefined) backoffMs *= 2;
+        if (waitedMs + waitMs > (this.options.maxRateLimitWaitMs ?? 60_000)) {
+          throw new UpstreamError('rate-limited', 'upstream FHIR server rate limit', {
+            status: 429,
+            retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
+            outcome: 'not-applied',
+          });
+        }
+        waitedMs += waitMs;
+        await this.sleep(waitMs, AbortSignal.any(this.signals(callerSignal)));
+        continue;
+      }
+      return readBody<T>(response, method, url, mode);
+    }
+  }
+
+  private async send(
+    url: URL,
+    method: string,
+    token: FhirToken,
+    body: Resource | undefined,
+    callerSignal: AbortSignal | undefined,
+    mode: Mode,
+  ): Promise<Response> {
+    return this.guarded(async () => {
+      const signal = AbortSignal.any([
+        AbortSignal.timeout(this.options.timeoutMs),
+        ...this.signals(callerSignal),
+      ]);
+      let response: Response;
+      try {
+        this.calls++;
+        response = await fetch(url, {
+          method,
+          signal,
+          redirect: 'error',
+          headers: {
+            authorization: `Bearer ${token.accessToken}`,
+            accept: FHIR_JSON,
+            ...(body === undefined ? {} : { 'content-type': FHIR_JSON }),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      } catch (cause) {
+        const timedOut = signal.aborted && !callerSignal?.aborted && !this.closing.signal.aborted;
+        // A write whose request left this process may have been committed: its outcome is unknown.
+        const outcome: WriteOutcome = mode === 'write' ? 'unknown' : 'not-applied';
+        throw timedOut
+          ? new UpstreamError(
+              'timeout',
+              `upstream FHIR server did not answer within ${this.options.timeoutMs} ms`,
+              {
+                outcome,
+                cause,
+              },
+            )
+          : new UpstreamError('unavailable', 'upstream FHIR server connection failed', { outcome, cause });
+      }
+      if (response.status >= 500) {
+        const detail = describe(await response.text().catch(() => ''));
+        // 503 means the server refused the work; any other 5xx after a write was sent may follow a commit.
+        throw new UpstreamError(
+          'unavailable',
+          `${method} ${url.pathname} failed with ${response.status}: ${detail}`,
+          {
+            status: response.status,
+            outcome: mode === 'write' && response.status !== 503 ? 'unknown' : 'not-applied',
+            retryAfterSeconds: parseRetryAfter(response.headers.get('retry-after'), this.now()),
+          },
+        );
+      }
+      return response;
+    });
+  }
+
+  private tokenCall(form: URLSearchParams, headers: Record<string, string>): Promise<Response> {
+    return this.guarded(async () => {
+      try {
+        this.calls++;
+        const response = await fetch(this.options.auth.tokenUrl, {
+          method: 'POST',
+          redirect: 'error',
+          signal: AbortSignal.any([AbortSignal.timeout(this.options.timeoutMs), this.closing.signal]),
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            accept: 'application/json',
+            ...headers,
+          },
+          body: form,
+        });
+        if (response.status === 429 || response.status >= 500) {
+          await response.body?.cancel();
+          throw new UpstreamError('unavailable', `token endpoint answered ${response.status}`, {
+            status: response.status,
+            retryAfterSeconds: parseRetryAfter(response.headers.get('retry-after'), this.now()) ?? 1,
+          });
+        }
+        return response;
+      } catch (err) {
+        if (err instanceof UpstreamError) throw err;
+        throw new UpstreamError('unavailable', 'token endpoint unreachable', { cause: err });
+      }
+    });
+  }
+
+  private async guarded<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await this.policy.execute(work);
+    } catch (err) {
+      if (err instanceof BrokenCircuitError) {
+        throw new UpstreamError('unavailable', 'upstream FHIR server circuit open after repeated failures', {
+          outcome: 'not-applied',
+          retryAfterSeconds: Math.ceil((this.options.breakerHalfOpenAfterMs ?? 5_000) / 1000),
+        });
+      }
+      if (err instanceof BulkheadRejectedError) {
+        throw new UpstreamError('unavailable', 'too many calls to the upstream FHIR server queued', {
+          outcome: 'not-applied',
+          retryAfterSeconds: 1,
+        });
+      }
+      throw err;
+    }
+  }
+
+  private signals(callerSignal: AbortSignal | undefined): AbortSignal[] {
+    return callerSignal ? [callerSignal, this.closing.signal] : [this.closing.signal];
+  }
+}
+
+async function readBody<T>(response: Response, method: string, url: URL, mode: Mode): Promise<T> {
+  const text = await response.text().catch(() => '');
+  const status = response.status;
+  if (response.ok) {
+    try {
+      return (text ? JSON.parse(text) : undefined) as T;
+    } catch (cause) {
+      throw new UpstreamError('unavailable', `malformed JSON for ${method} ${url.pathname}`, {
+        status,
+        outcome: mode === 'write' ? 'unknown' : 'not-applied',
+        cause,
+      });
+    }
+  }
+  const detail = describe(text);
+  if (status === 404)
+    throw new UpstreamError('not-found', `${method} ${url.pathname}: not found`, { status });
+  if (status === 401 || status === 403) {
+    throw new UpstreamError('unauthorized', `upstream FHIR server refused our credentials: ${detail}`, {
+      status,
+    });
+  }
+  throw new UpstreamError('rejected', `${method} ${url.pathname} rejected: ${detail}`, {
+    status,
+    outcome: 'not-applied',
+  });
+}
+
+/** `Retry-After` as whole seconds (delta or HTTP date), undefined when absent or unreadable. */
+export function parseRetryAfter(header: string | null, nowMs: number): number | undefined {
+  if (header === null || header.trim() === '') return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - nowMs) / 1000));
+}
+
+/** The first issue's text of an OperationOutcome, or the start of whatever else the server sent. */
+function describe(text: string): string {
+  try {
+    const body = JSON.parse(text) as { issue?: Array<{ details?: { text?: string }; diagnostics?: string }> };
+    const issue = body.issue?.[0];
+    return issue?.details?.text ?? issue?.diagnostics ?? text.slice(0, 200);
+  } catch {
+    return text.slice(0, 200) || '(no body)';
+  }
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
