@@ -2,7 +2,10 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-/** The dependency direction of DESIGN.md section 1: fhir/ and sync/ meet only in src/ (the store) and src/app.ts. */
+/**
+ * The dependency direction of DESIGN.md section 1: fhir/ and sync/ meet only in src/ (the store) and src/app.ts;
+ * mcp/ (issue 13) is imported by src/app.ts and src/main.ts only and never imports sync/.
+ */
 const layerRule = (/** @type {string[]} */ forbidden) => ({
   'no-restricted-imports': [
     'error',
@@ -36,8 +39,14 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  { files: ['src/**/*.ts'], ignores: ['src/app.ts', 'src/main.ts'], rules: layerRule(['fhir', 'sync']) },
-  { files: ['fhir/**/*.ts'], rules: layerRule(['sync']) },
-  { files: ['sync/**/*.ts'], rules: layerRule(['fhir']) },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/app.ts', 'src/main.ts'],
+    rules: layerRule(['fhir', 'sync', 'mcp']),
+  },
+  { files: ['fhir/**/*.ts'], rules: layerRule(['sync', 'mcp']) },
+  { files: ['sync/**/*.ts'], rules: layerRule(['fhir', 'mcp']) },
+  // The agent interface (issue 13) calls the facade and src/ services, never the sync engine.
+  { files: ['mcp/**/*.ts'], rules: layerRule(['sync']) },
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
 );

@@ -21,7 +21,9 @@ export const bookingOutputSchema = {
   reason_code: z
     .string()
     .optional()
-    .describe('Why not booked (or pending): slot-taken, too-soon, in-the-past, new-patients-only, ehr-unavailable, …'),
+    .describe(
+      'Why not booked (or pending): slot-taken, too-soon, in-the-past, new-patients-only, ehr-unavailable, …',
+    ),
   message: z.string().describe('A sentence safe to read to the patient'),
   alternatives: z.array(slotSchema).describe('Free times to offer instead'),
 };

@@ -82,7 +82,9 @@ export function outcomeCode(answer: FhirResponse): string {
 export function failed(answer: FhirResponse, doing: string): ToolError {
   if (answer.status === 403) return new ToolError(`Not allowed: ${outcomeText(answer)}.`);
   if (answer.status === 503 || answer.status === 429) {
-    return new ToolError(`The practice's records system is not answering right now (${doing}); try again shortly.`);
+    return new ToolError(
+      `The practice's records system is not answering right now (${doing}); try again shortly.`,
+    );
   }
   return new ToolError(`${doing} failed: ${outcomeText(answer)}`);
 }

@@ -51,7 +51,8 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         sessionIdGenerator: undefined,
         enableJsonResponse: true,
       });
-      transport.onerror = (error) => options.logger.warn({ err: error, tenant: tenantId }, 'MCP transport error');
+      transport.onerror = (error) =>
+        options.logger.warn({ err: error, tenant: tenantId }, 'MCP transport error');
       res.on('close', () => {
         void transport.close();
         void server.close();

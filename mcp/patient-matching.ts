@@ -12,7 +12,12 @@
 import type { Patient } from '@medplum/fhirtypes';
 import type { FhirCaller } from './fhir-caller.js';
 import type { ReadBirthDate } from './understanding/birth-date.js';
-import { familyLikeness, givenLikeness, normaliseName, type NameLikeness } from './understanding/name-match.js';
+import {
+  familyLikeness,
+  givenLikeness,
+  normaliseName,
+  type NameLikeness,
+} from './understanding/name-match.js';
 
 export type MatchGrade = 'exact' | 'probable' | 'possible';
 
@@ -47,7 +52,9 @@ export async function gatherCandidates(fhir: FhirCaller, query: PatientQuery): P
     if (family.length >= 3) searches.push({ family: family.slice(0, 2) });
   }
   if (normaliseName(query.given).length > 0 && !query.birthDate) searches.push({ given: query.given });
-  const results = await Promise.all(searches.map((s) => fhir.search<Patient>('Patient', { ...s, _count: PAGE })));
+  const results = await Promise.all(
+    searches.map((s) => fhir.search<Patient>('Patient', { ...s, _count: PAGE })),
+  );
   const byId = new Map<string, Patient>();
   for (const p of results.flat()) if (p.id) byId.set(p.id, p);
   return [...byId.values()];
@@ -68,7 +75,9 @@ export function gradeCandidates(patients: readonly Patient[], query: PatientQuer
           : 'different';
     const phoneSame =
       query.phone !== undefined &&
-      (patient.telecom ?? []).some((t) => t.system === 'phone' && sameDigits(t.value ?? '', query.phone ?? ''));
+      (patient.telecom ?? []).some(
+        (t) => t.system === 'phone' && sameDigits(t.value ?? '', query.phone ?? ''),
+      );
     const grade = gradeOf(family, given, dob, phoneSame);
     if (!grade) return [];
     return [

@@ -115,7 +115,9 @@ function actorId(schedule: Schedule, type: string): string | undefined {
 function locationEntry(l: Location): LocationEntry {
   const a = l.address;
   const address = a
-    ? [...(a.line ?? []), a.city, [a.state, a.postalCode].filter(Boolean).join(' ')].filter(Boolean).join(', ')
+    ? [...(a.line ?? []), a.city, [a.state, a.postalCode].filter(Boolean).join(' ')]
+        .filter(Boolean)
+        .join(', ')
     : undefined;
   const zone = locationZone(l);
   const phone = l.telecom?.find((t) => t.system === 'phone')?.value;
@@ -159,7 +161,9 @@ function resolveType(types: readonly AppointmentTypeEntry[], said: string): Appo
     const joined = normaliseName(`${t.name}`);
     return (
       saidWords.length > 0 &&
-      saidWords.every((w) => own.some((o) => o === w || o.startsWith(w) || editDistance(o, w) <= 1) || joined.includes(w))
+      saidWords.every(
+        (w) => own.some((o) => o === w || o.startsWith(w) || editDistance(o, w) <= 1) || joined.includes(w),
+      )
     );
   });
   if (partial.length === 1) return partial[0] as AppointmentTypeEntry;

@@ -10,7 +10,7 @@ import { spokenTime } from './tool-context.js';
 
 export const slotSchema = z.object({
   slot_id: z.string(),
-  start: z.string().describe('ISO 8601 with the practice\'s offset'),
+  start: z.string().describe("ISO 8601 with the practice's offset"),
   end: z.string(),
   start_local_text: z.string().describe('Speakable local time: "Tuesday, December 8 at 2:30 PM"'),
   practitioner: z.string(),
@@ -22,15 +22,16 @@ export const slotSchema = z.object({
 
 export type SlotOutput = z.infer<typeof slotSchema>;
 
-export function slotOutput(slot: Slot, directory: PracticeDirectory, typeCode?: string): SlotOutput | undefined {
+export function slotOutput(
+  slot: Slot,
+  directory: PracticeDirectory,
+  typeCode?: string,
+): SlotOutput | undefined {
   const scheduleId = slot.schedule.reference?.replace(/^Schedule\//, '').replace(/^#/, '');
   const schedule = directory.schedules.find((s) => s.id === scheduleId);
   if (!slot.id || !schedule) return undefined;
   const code =
-    typeCode ??
-    slot.serviceType?.[0]?.coding?.[0]?.code ??
-    slot.appointmentType?.coding?.[0]?.code ??
-    '';
+    typeCode ?? slot.serviceType?.[0]?.coding?.[0]?.code ?? slot.appointmentType?.coding?.[0]?.code ?? '';
   return {
     slot_id: slot.id,
     start: instantToOffsetDateTime(new Date(slot.start), directory.zone),

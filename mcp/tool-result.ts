@@ -7,6 +7,9 @@
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 
-export function toolResult<T extends Record<string, unknown>>(speakable: string, structured: T): CallToolResult {
+export function toolResult<T extends Record<string, unknown>>(
+  speakable: string,
+  structured: T,
+): CallToolResult {
   return { content: [{ type: 'text', text: speakable }], structuredContent: structured };
 }

@@ -203,7 +203,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     // DNS-rebinding protection (MCP transports, "Security Warning"): only Host names this server is known by.
     hostHeaderValidation(mcpAllowedHosts(config)) as RequestHandler,
     ((req, _res, next) => {
-      if (!mcp.hasTenant(req.params.tenant ?? '')) throw new FhirError(404, notFoundOutcome(req.params.tenant ?? ''));
+      if (!mcp.hasTenant(req.params.tenant ?? ''))
+        throw new FhirError(404, notFoundOutcome(req.params.tenant ?? ''));
       next();
     }) as RequestHandler<{ tenant: string }>,
     ((req, res, next) =>
@@ -361,7 +362,13 @@ function mcpAllowedHosts(config: Config): string[] {
 function notFoundOutcome(tenant: string) {
   return {
     resourceType: 'OperationOutcome' as const,
-    issue: [{ severity: 'error' as const, code: 'not-found' as const, diagnostics: `tenant ${tenant} is not known` }],
+    issue: [
+      {
+        severity: 'error' as const,
+        code: 'not-found' as const,
+        diagnostics: `tenant ${tenant} is not known`,
+      },
+    ],
   };
 }
 
@@ -379,7 +386,13 @@ function mcpErrorRenderer(logger: Logger): ErrorRequestHandler {
       status = err.status;
       message = err.outcome.issue?.[0]?.diagnostics ?? err.outcome.issue?.[0]?.details?.text ?? err.message;
       res.set(err.headers);
-    } else if (typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number' && err.status < 500) {
+    } else if (
+      typeof err === 'object' &&
+      err !== null &&
+      'status' in err &&
+      typeof err.status === 'number' &&
+      err.status < 500
+    ) {
       status = err.status;
       message = status === 413 ? 'request body too large' : 'the request body is not valid JSON';
     } else {

@@ -9,7 +9,12 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { parseSlotId } from '../../src/availability/slot-id.js';
 import { bookingAnswer, bookingOutputSchema, speakBooking } from '../booking-answer.js';
-import { loadPracticeDirectory, type AppointmentTypeEntry, type PracticeDirectory, type ScheduleEntry } from '../practice-directory.js';
+import {
+  loadPracticeDirectory,
+  type AppointmentTypeEntry,
+  type PracticeDirectory,
+  type ScheduleEntry,
+} from '../practice-directory.js';
 import { requireScopes, type ToolContext } from '../tool-context.js';
 import { ToolError } from '../tool-error.js';
 import { toolResult } from '../tool-result.js';
@@ -74,7 +79,10 @@ export function registerBookAppointment(server: McpServer, ctx: ToolContext): vo
 }
 
 /** The schedule and length a slot id names; a ToolError for an id that no find_slots answer could hold. */
-export function slotOf(slotId: string, directory: PracticeDirectory): { schedule: ScheduleEntry; minutes: number; start: Date } {
+export function slotOf(
+  slotId: string,
+  directory: PracticeDirectory,
+): { schedule: ScheduleEntry; minutes: number; start: Date } {
   const parsed = parseSlotId(slotId);
   const schedule = parsed && directory.schedules.find((s) => s.id === parsed.scheduleId);
   if (!parsed || !schedule) {

@@ -23,7 +23,7 @@ export function registerCancelAppointment(server: McpServer, ctx: ToolContext): 
         'Cancels appointment_id in the records system. Answers cancelled / pending / not_cancelled with reason_code and a patient-safe message.',
       inputSchema: {
         appointment_id: z.string().min(1),
-        reason: z.string().max(500).optional().describe('Why, in the patient\'s words'),
+        reason: z.string().max(500).optional().describe("Why, in the patient's words"),
         idempotency_key: idempotencyKeyInput,
       },
       outputSchema: {
@@ -44,13 +44,17 @@ export function registerCancelAppointment(server: McpServer, ctx: ToolContext): 
         { op: 'replace', path: '/status', value: 'cancelled' },
         ...(args.reason ? [{ op: 'add', path: '/cancelationReason', value: { text: args.reason } }] : []),
       ];
-      const answer = await ctx.fhir.request('PATCH', `Appointment/${encodeURIComponent(args.appointment_id)}`, {
-        body: patch,
-        headers: {
-          'content-type': 'application/json-patch+json',
-          ...(args.idempotency_key ? { 'idempotency-key': args.idempotency_key } : {}),
+      const answer = await ctx.fhir.request(
+        'PATCH',
+        `Appointment/${encodeURIComponent(args.appointment_id)}`,
+        {
+          body: patch,
+          headers: {
+            'content-type': 'application/json-patch+json',
+            ...(args.idempotency_key ? { 'idempotency-key': args.idempotency_key } : {}),
+          },
         },
-      });
+      );
       const result = bookingAnswer(answer, directory, 'Cancelling');
       const appointment = answer.body as Appointment | undefined;
       const cancelled = result.status === 'booked';

@@ -6,7 +6,13 @@
 import type { Patient } from '@medplum/fhirtypes';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { gatherCandidates, gradeCandidates, splitName, type GradedCandidate, type PatientQuery } from '../patient-matching.js';
+import {
+  gatherCandidates,
+  gradeCandidates,
+  splitName,
+  type GradedCandidate,
+  type PatientQuery,
+} from '../patient-matching.js';
 import { requireScopes, type ToolContext } from '../tool-context.js';
 import { ToolError } from '../tool-error.js';
 import { toolResult } from '../tool-result.js';
@@ -21,7 +27,9 @@ export const patientNameInput = {
   birth_date: z
     .string()
     .optional()
-    .describe('Birth date in any common form: 1985-03-04, March 4 1985, 03/04/1985 (read in the practice\'s convention)'),
+    .describe(
+      "Birth date in any common form: 1985-03-04, March 4 1985, 03/04/1985 (read in the practice's convention)",
+    ),
   phone: z.string().optional().describe('Phone number, any format'),
 };
 
@@ -35,7 +43,10 @@ const candidate = z.object({
 
 const outputSchema = {
   candidates: z.array(candidate),
-  birth_date_read_as: z.string().optional().describe('How the birth date was read, to confirm with the caller'),
+  birth_date_read_as: z
+    .string()
+    .optional()
+    .describe('How the birth date was read, to confirm with the caller'),
   next_step: z.string().describe('What to do or ask next'),
 };
 
@@ -48,7 +59,8 @@ export function patientQuery(
   const split = args.name ? splitName(args.name) : { family: '', given: '' };
   const family = args.family ?? split.family;
   const given = args.given ?? split.given;
-  if (!family.trim()) throw new ToolError('Give the patient\'s name: name ("John Smith") or family and given.');
+  if (!family.trim())
+    throw new ToolError('Give the patient\'s name: name ("John Smith") or family and given.');
   let birthDate: ReadBirthDate | undefined;
   let readAs: string | undefined;
   if (args.birth_date) {
@@ -122,7 +134,8 @@ export function registerFindPatient(server: McpServer, ctx: ToolContext, zone: (
         next = 'Several candidates: ask for the phone number on file, or check the spelling of the name.';
         text = `I found ${candidates.length} possible matches; I need the phone number to tell them apart.`;
       } else {
-        next = 'Not certain: read the name on file back to the caller and confirm the spelling before going on.';
+        next =
+          'Not certain: read the name on file back to the caller and confirm the spelling before going on.';
         text = `I may have found ${candidateOutput(candidates[0] as GradedCandidate).name}; please confirm the spelling.`;
       }
       return toolResult(text, {

@@ -10,7 +10,11 @@ import type { Appointment, Slot } from '@medplum/fhirtypes';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import { loadPracticeDirectory, type AppointmentTypeEntry, type PracticeDirectory } from '../practice-directory.js';
+import {
+  loadPracticeDirectory,
+  type AppointmentTypeEntry,
+  type PracticeDirectory,
+} from '../practice-directory.js';
 import { slotOutput, slotSchema, type SlotOutput } from '../slot-output.js';
 import { requireScopes, type ToolContext } from '../tool-context.js';
 import { ToolError } from '../tool-error.js';
@@ -38,14 +42,25 @@ export function registerFindSlots(server: McpServer, ctx: ToolContext): void {
       description:
         'Free appointment times, earliest first. appointment_type is a code or plain name (practice_info lists them); practitioner a name ("Dr. Chen") or id; when is words ("next Tuesday afternoon", "tomorrow", "this week", "earliest") or use from/to dates. Pass patient_id to apply new-patient rules.',
       inputSchema: {
-        appointment_type: z.string().describe('Appointment type code or plain name, e.g. follow-up or "Follow-up Visit"'),
+        appointment_type: z
+          .string()
+          .describe('Appointment type code or plain name, e.g. follow-up or "Follow-up Visit"'),
         practitioner: z.string().optional().describe('Practitioner name or id'),
         location: z.string().optional().describe('Location name or id'),
-        when: z.string().optional().describe('Words: "next Tuesday afternoon", "tomorrow", "this week", "earliest"'),
+        when: z
+          .string()
+          .optional()
+          .describe('Words: "next Tuesday afternoon", "tomorrow", "this week", "earliest"'),
         from: z.string().optional().describe('Start of the window: a date (2026-12-08) or date-time'),
         to: z.string().optional().describe('End of the window (exclusive): a date or date-time'),
         patient_id: z.string().optional().describe('The patient, for new-patient rules'),
-        limit: z.number().int().min(1).max(MAX_LIMIT).optional().describe(`At most this many (default ${DEFAULT_LIMIT})`),
+        limit: z
+          .number()
+          .int()
+          .min(1)
+          .max(MAX_LIMIT)
+          .optional()
+          .describe(`At most this many (default ${DEFAULT_LIMIT})`),
       },
       outputSchema,
       annotations: { readOnlyHint: true, openWorldHint: false },
@@ -66,10 +81,16 @@ export function registerFindSlots(server: McpServer, ctx: ToolContext): void {
         const who = type.offeredBy.map((id) => directory.practitioner(id)?.name ?? id).join(', ');
         throw new ToolError(`${practitioner.name} does not offer ${type.name}. It is offered by: ${who}.`);
       }
-      if (location && !directory.schedules.some((s) => s.locationId === location.id && (!practitioner || s.practitionerId === practitioner.id))) {
+      if (
+        location &&
+        !directory.schedules.some(
+          (s) => s.locationId === location.id && (!practitioner || s.practitionerId === practitioner.id),
+        )
+      ) {
         throw new ToolError(`${practitioner?.name ?? 'Nobody'} works at ${location.name}.`);
       }
-      if (args.patient_id && type.newPatientOnly) await refuseSeenPatient(ctx, args.patient_id, type, directory);
+      if (args.patient_id && type.newPatientOnly)
+        await refuseSeenPatient(ctx, args.patient_id, type, directory);
       const window = requestedWindow(args, ctx.now(), directory.zone);
       const limit = args.limit ?? DEFAULT_LIMIT;
       const filters = {
@@ -89,7 +110,11 @@ export function registerFindSlots(server: McpServer, ctx: ToolContext): void {
       const after = await freeSlots(
         ctx,
         filters,
-        { from: window.to, to: new Date(window.to.getTime() + MAX_PART_DAYS * 86_400_000), described: 'after' },
+        {
+          from: window.to,
+          to: new Date(window.to.getTime() + MAX_PART_DAYS * 86_400_000),
+          described: 'after',
+        },
         1,
         directory,
         type,
@@ -168,9 +193,19 @@ async function freeSlots(
   }
   const [fromHour, toHour] = DAY_PARTS[window.part];
   let day = DateTime.fromJSDate(window.from, { zone: directory.zone }).startOf('day');
-  for (let i = 0; i < MAX_PART_DAYS && out.length < limit && day.toJSDate() < window.to; i++, day = day.plus({ days: 1 })) {
-    const from = DateTime.max(day.set({ hour: fromHour }), DateTime.fromJSDate(window.from, { zone: directory.zone }));
-    const to = DateTime.min(toHour === 24 ? day.plus({ days: 1 }) : day.set({ hour: toHour }), DateTime.fromJSDate(window.to, { zone: directory.zone }));
+  for (
+    let i = 0;
+    i < MAX_PART_DAYS && out.length < limit && day.toJSDate() < window.to;
+    i++, day = day.plus({ days: 1 })
+  ) {
+    const from = DateTime.max(
+      day.set({ hour: fromHour }),
+      DateTime.fromJSDate(window.from, { zone: directory.zone }),
+    );
+    const to = DateTime.min(
+      toHour === 24 ? day.plus({ days: 1 }) : day.set({ hour: toHour }),
+      DateTime.fromJSDate(window.to, { zone: directory.zone }),
+    );
     if (to > from) push(await search(from.toJSDate(), to.toJSDate(), limit - out.length));
   }
   return out;

@@ -28,7 +28,8 @@ export function registerListAppointments(server: McpServer, ctx: ToolContext): v
     'list_appointments',
     {
       title: "A patient's appointments",
-      description: "The patient's upcoming appointments (default, earliest first) or past ones (latest first).",
+      description:
+        "The patient's upcoming appointments (default, earliest first) or past ones (latest first).",
       inputSchema: {
         patient_id: z.string().min(1),
         when: z.enum(['upcoming', 'past']).optional(),
@@ -53,12 +54,16 @@ export function registerListAppointments(server: McpServer, ctx: ToolContext): v
         date: upcoming ? `ge${now}` : `lt${now}`,
         _sort: upcoming ? 'date' : '-date',
         _count: String(args.limit ?? 10),
-        ...(args.include_cancelled ? {} : { status: 'booked,pending,arrived,checked-in,fulfilled,noshow,proposed' }),
+        ...(args.include_cancelled
+          ? {}
+          : { status: 'booked,pending,arrived,checked-in,fulfilled,noshow,proposed' }),
       });
       const appointments = found.flatMap((a) => {
         if (!a.id || !a.start) return [];
         const ref = (type: string) =>
-          a.participant.find((p) => p.actor?.reference?.startsWith(`${type}/`))?.actor?.reference?.slice(type.length + 1);
+          a.participant
+            .find((p) => p.actor?.reference?.startsWith(`${type}/`))
+            ?.actor?.reference?.slice(type.length + 1);
         const practitionerId = ref('Practitioner');
         const locationId = ref('Location');
         const practitioner = practitionerId ? directory.practitioner(practitionerId)?.name : undefined;

@@ -90,7 +90,9 @@ export function registerPracticeInfo(server: McpServer, ctx: ToolContext): void 
           name: l.name,
           ...(l.address ? { address: l.address } : {}),
           ...(l.phone ? { phone: l.phone } : {}),
-          hours: hoursOf(directory.schedules.filter((s) => s.locationId === l.id).flatMap((s) => s.rules.windows)),
+          hours: hoursOf(
+            directory.schedules.filter((s) => s.locationId === l.id).flatMap((s) => s.rules.windows),
+          ),
         })),
         practitioners: directory.practitioners.map((p) => {
           const schedules = directory.schedules.filter((s) => s.practitionerId === p.id);
@@ -98,7 +100,9 @@ export function registerPracticeInfo(server: McpServer, ctx: ToolContext): void 
             practitioner_id: p.id,
             name: p.name,
             ...(p.specialty ? { specialty: p.specialty } : {}),
-            locations: [...new Set(schedules.map((s) => directory.location(s.locationId)?.name ?? s.locationId))],
+            locations: [
+              ...new Set(schedules.map((s) => directory.location(s.locationId)?.name ?? s.locationId)),
+            ],
             new_patients: newPatientHours(schedules, directory),
           };
         }),
@@ -136,7 +140,8 @@ function hoursOf(windows: readonly WorkingWindow[]): string[] {
       if (last && span[0] <= last[1]) last[1] = span[1] > last[1] ? span[1] : last[1];
       else merged.push([...span]);
     }
-    if (merged.length > 0) lines.push(`${DAY_NAMES[weekday - 1]} ${merged.map(([a, b]) => `${a}-${b}`).join(', ')}`);
+    if (merged.length > 0)
+      lines.push(`${DAY_NAMES[weekday - 1]} ${merged.map(([a, b]) => `${a}-${b}`).join(', ')}`);
   }
   return lines;
 }

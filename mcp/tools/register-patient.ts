@@ -18,12 +18,24 @@ const outputSchema = {
   patient_id: z.string().optional(),
   needs_review: z.boolean().describe('New registrations are reviewed by the practice staff'),
   similar: z
-    .array(z.object({ patient_id: z.string(), name: z.string(), birth_date: z.string().optional(), match: z.string(), why: z.string() }))
+    .array(
+      z.object({
+        patient_id: z.string(),
+        name: z.string(),
+        birth_date: z.string().optional(),
+        match: z.string(),
+        why: z.string(),
+      }),
+    )
     .describe('Existing patients who may be the caller'),
   message: z.string(),
 };
 
-export function registerRegisterPatient(server: McpServer, ctx: ToolContext, zone: () => Promise<string>): void {
+export function registerRegisterPatient(
+  server: McpServer,
+  ctx: ToolContext,
+  zone: () => Promise<string>,
+): void {
   server.registerTool(
     'register_patient',
     {
@@ -42,7 +54,12 @@ export function registerRegisterPatient(server: McpServer, ctx: ToolContext, zon
         idempotency_key: z.string().max(200).optional().describe('The same key on a retry registers once'),
       },
       outputSchema,
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: true,
+        openWorldHint: false,
+      },
     },
     async (args) => {
       requireScopes(ctx, 'register_patient', [['Patient', 'crs']]);
@@ -61,12 +78,16 @@ export function registerRegisterPatient(server: McpServer, ctx: ToolContext, zon
         });
       }
       if (candidates.some((c) => c.grade === 'probable') && args.confirmed_new !== true) {
-        return toolResult('Someone with a very similar name and birth date is already registered; please check with the caller.', {
-          status: 'needs_confirmation' as const,
-          needs_review: false,
-          similar,
-          message: 'Ask whether the caller is one of the similar patients; if not, call again with confirmed_new true.',
-        });
+        return toolResult(
+          'Someone with a very similar name and birth date is already registered; please check with the caller.',
+          {
+            status: 'needs_confirmation' as const,
+            needs_review: false,
+            similar,
+            message:
+              'Ask whether the caller is one of the similar patients; if not, call again with confirmed_new true.',
+          },
+        );
       }
       const body: Patient = {
         resourceType: 'Patient',
@@ -86,7 +107,9 @@ export function registerRegisterPatient(server: McpServer, ctx: ToolContext, zon
       if (answer.status === 201 || answer.status === 200) {
         const created = answer.status === 201;
         return toolResult(
-          created ? 'You are registered; the practice staff will review the details.' : 'This caller is already a patient here.',
+          created
+            ? 'You are registered; the practice staff will review the details.'
+            : 'This caller is already a patient here.',
           {
             status: created ? ('registered' as const) : ('existing' as const),
             patient_id: patient?.id,
@@ -97,14 +120,18 @@ export function registerRegisterPatient(server: McpServer, ctx: ToolContext, zon
         );
       }
       if (answer.status === 202) {
-        return toolResult('The registration is still being confirmed with the records system; I will check again in a moment.', {
-          status: 'pending' as const,
-          needs_review: true,
-          similar,
-          message: `${outcomeText(answer)} Call register_patient again with the same idempotency_key to get the outcome.`,
-        });
+        return toolResult(
+          'The registration is still being confirmed with the records system; I will check again in a moment.',
+          {
+            status: 'pending' as const,
+            needs_review: true,
+            similar,
+            message: `${outcomeText(answer)} Call register_patient again with the same idempotency_key to get the outcome.`,
+          },
+        );
       }
-      if (answer.status === 400 || answer.status === 422) throw new ToolError(`The registration was refused: ${outcomeText(answer)}`);
+      if (answer.status === 400 || answer.status === 422)
+        throw new ToolError(`The registration was refused: ${outcomeText(answer)}`);
       throw failed(answer, 'Registering the patient');
     },
   );

@@ -70,7 +70,12 @@ export function registerRescheduleAppointment(server: McpServer, ctx: ToolContex
           ...(args.idempotency_key ? { 'idempotency-key': args.idempotency_key } : {}),
         },
       });
-      const result = bookingAnswer(answer, directory, 'Rescheduling', appointment.appointmentType?.coding?.[0]?.code);
+      const result = bookingAnswer(
+        answer,
+        directory,
+        'Rescheduling',
+        appointment.appointmentType?.coding?.[0]?.code,
+      );
       return toolResult(speakBooking(result), result);
     },
   );

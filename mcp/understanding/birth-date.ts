@@ -33,7 +33,8 @@ export function readBirthDate(text: string, order: DateOrder, today: Date): Read
     .replace(/[,.]/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
-  const iso = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(cleaned) ?? /^(\d{4})\/(\d{1,2})\/(\d{1,2})$/.exec(cleaned);
+  const iso =
+    /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(cleaned) ?? /^(\d{4})\/(\d{1,2})\/(\d{1,2})$/.exec(cleaned);
   if (iso) return plausible(build(Number(iso[1]), Number(iso[2]), Number(iso[3])), today);
   const numeric = /^(\d{1,2})[/-](\d{1,2})[/-](\d{4})$/.exec(cleaned);
   if (numeric) {

@@ -27,18 +27,35 @@ export const DAY_PARTS: Readonly<Record<DayPart, readonly [number, number]>> = {
 const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 const WEEKDAY_SHORT = ['mon', 'tue', 'tues', 'wed', 'thu', 'thur', 'thurs', 'fri', 'sat', 'sun'];
 const SHORT_TO_DAY: Record<string, number> = {
-  mon: 1, tue: 2, tues: 2, wed: 3, thu: 4, thur: 4, thurs: 4, fri: 5, sat: 6, sun: 7,
+  mon: 1,
+  tue: 2,
+  tues: 2,
+  wed: 3,
+  thu: 4,
+  thur: 4,
+  thurs: 4,
+  fri: 5,
+  sat: 6,
+  sun: 7,
 };
 /** How far "earliest" looks. */
 export const EARLIEST_DAYS = 60;
 
 /** Reads `text` relative to `now` in `zone`; undefined when it is not understood. */
 export function readWhen(text: string, now: Date, zone: string): RequestedWindow | undefined {
-  let words = ` ${text.toLowerCase().replace(/[,.!?]/g, ' ').replace(/\s+/g, ' ').trim()} `;
+  let words = ` ${text
+    .toLowerCase()
+    .replace(/[,.!?]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()} `;
   const today = DateTime.fromJSDate(now, { zone }).startOf('day');
   let part: DayPart | undefined;
   for (const p of Object.keys(DAY_PARTS) as DayPart[]) {
-    if (words.includes(` ${p} `) || (p === 'morning' && words.includes(' am ')) || (p === 'afternoon' && words.includes(' pm '))) {
+    if (
+      words.includes(` ${p} `) ||
+      (p === 'morning' && words.includes(' am ')) ||
+      (p === 'afternoon' && words.includes(' pm '))
+    ) {
       part = p;
       words = words.replace(` ${p} `, ' ').replace(' am ', ' ').replace(' pm ', ' ');
     }
@@ -72,7 +89,18 @@ function oneDay(d: DateTime): Days {
 
 function readDays(phrase: string, today: DateTime): Days | undefined {
   const zone = today.zoneName ?? 'UTC';
-  if (phrase === '' || ['earliest', 'soonest', 'asap', 'as soon as possible', 'first available', 'next available', 'any'].includes(phrase)) {
+  if (
+    phrase === '' ||
+    [
+      'earliest',
+      'soonest',
+      'asap',
+      'as soon as possible',
+      'first available',
+      'next available',
+      'any',
+    ].includes(phrase)
+  ) {
     const to = today.plus({ days: EARLIEST_DAYS });
     return { from: today, to, described: `the next ${EARLIEST_DAYS} days` };
   }
@@ -101,7 +129,7 @@ function readDays(phrase: string, today: DateTime): Days | undefined {
     const name = weekday[2] as string;
     const index = WEEKDAYS.indexOf(name) >= 0 ? WEEKDAYS.indexOf(name) + 1 : SHORT_TO_DAY[name];
     if (index !== undefined && (WEEKDAYS.includes(name) || WEEKDAY_SHORT.includes(name))) {
-      const ahead = ((index - today.weekday + 7) % 7) || 7;
+      const ahead = (index - today.weekday + 7) % 7 || 7;
       return oneDay(today.plus({ days: ahead }));
     }
   }

@@ -3,12 +3,14 @@ import { join, relative, resolve, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 // DESIGN.md section 1: src/ imports neither fhir/ nor sync/ (except the composition root and the CLI);
-// fhir/ and sync/ never import each other. The eslint rule says the same; this test is what CI cannot skip.
+// fhir/ and sync/ never import each other. Issue 13: nothing but src/app.ts and src/main.ts imports mcp/, and mcp/
+// never imports sync/. The eslint rule says the same; this test is what CI cannot skip.
 const root = resolve(import.meta.dirname, '../..');
 const rules: Record<string, { forbidden: string[]; exempt?: string[] }> = {
-  src: { forbidden: ['fhir', 'sync'], exempt: ['src/app.ts', 'src/main.ts'] },
-  fhir: { forbidden: ['sync'] },
-  sync: { forbidden: ['fhir'] },
+  src: { forbidden: ['fhir', 'sync', 'mcp'], exempt: ['src/app.ts', 'src/main.ts'] },
+  fhir: { forbidden: ['sync', 'mcp'] },
+  sync: { forbidden: ['fhir', 'mcp'] },
+  mcp: { forbidden: ['sync'] },
 };
 
 /** The files that may speak express: the FHIR router, its HTTP middleware, the app and the simulators. */
@@ -42,7 +44,7 @@ function importedTopFolders(file: string, source = readFileSync(file, 'utf8')): 
   return specifiers.map((s) => relative(root, resolve(file, '..', s)).split(/[\\/]/)[0] ?? '');
 }
 
-describe('import direction between src/, fhir/ and sync/', () => {
+describe('import direction between src/, fhir/, sync/ and mcp/', () => {
   for (const [folder, rule] of Object.entries(rules)) {
     it(`${folder}/ imports none of ${rule.forbidden.join(', ')}/`, () => {
       const offenders = tsFiles(join(root, folder))
@@ -58,7 +60,7 @@ describe('import direction between src/, fhir/ and sync/', () => {
 
   // Issue 9 item 8: FHIR handlers are transport-free; express stays at the HTTP edge.
   it('only fhir/fhir-router.ts and the HTTP edge import express', () => {
-    const offenders = ['src', 'fhir', 'sync']
+    const offenders = ['src', 'fhir', 'sync', 'mcp']
       .flatMap((folder) => tsFiles(join(root, folder)))
       .map((file) => relative(root, file).split(sep).join('/'))
       .filter((file) => !isHttpEdge(file) && importsExpress(readFileSync(join(root, file), 'utf8')));
@@ -111,7 +113,7 @@ describe('the store is the bottom layer (issue 9)', () => {
 
   it("only src/events/ writes journal rows (the store's writers), so no write skips the webhook outbox", () => {
     const writers = /\b(writeChanges|writeChangesInTransaction|insertJournalEntries)\b/;
-    const offenders = ['src', 'fhir', 'sync']
+    const offenders = ['src', 'fhir', 'sync', 'mcp']
       .flatMap((folder) => tsFiles(join(root, folder)))
       .map((file) => relative(root, file).split(/[\\/]/).join('/'))
       .filter((path) => !path.startsWith('src/store/') && !path.startsWith('src/events/'))
@@ -161,7 +163,7 @@ describe('concrete connectors stay behind the connector port', () => {
     const kinds = readdirSync(connectors).filter((name) => statSync(join(connectors, name)).isDirectory());
     expect(kinds).toContain('sim');
     expect(kinds).toContain('fhir');
-    const offenders = ['src', 'fhir', 'sync']
+    const offenders = ['src', 'fhir', 'sync', 'mcp']
       .flatMap((folder) => tsFiles(join(root, folder)))
       .map((file) => relative(root, file).split(/[\\/]/).join('/'))
       .filter((file) => file !== 'src/connectors/create-connector.ts')

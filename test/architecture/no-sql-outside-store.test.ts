@@ -13,10 +13,11 @@ const root = resolve(import.meta.dirname, '../..');
  */
 const exempt = ['src/store', 'src/booking'];
 
-/** fhir/, sync/, and every folder and leaf module of src/ but the exempt ones. */
+/** fhir/, sync/, mcp/, and every folder and leaf module of src/ but the exempt ones. */
 const checked = [
   'fhir',
   'sync',
+  'mcp',
   ...readdirSync(join(root, 'src'))
     .map((name) => `src/${name}`)
     .filter((path) => !exempt.includes(path)),

@@ -66,7 +66,9 @@ export async function startMcpDemo(options: DemoOptions): Promise<McpDemo> {
     port: 0,
     host: '127.0.0.1',
     databaseUrl,
-    tenants: options.secondTenant ? [demoTenant, { ...demoTenant, id: 'other', name: 'Other Practice' }] : [demoTenant],
+    tenants: options.secondTenant
+      ? [demoTenant, { ...demoTenant, id: 'other', name: 'Other Practice' }]
+      : [demoTenant],
     clients: [
       ...base.clients,
       ...(options.clients ?? []).map((c) => ({
@@ -113,7 +115,8 @@ async function databaseFor(
   dialect: 'sqlite' | 'postgres',
   dir: string,
 ): Promise<{ databaseUrl: string; dropSchema: () => Promise<void> }> {
-  if (dialect === 'sqlite') return { databaseUrl: join(dir, 'switchboard.sqlite'), dropSchema: async () => {} };
+  if (dialect === 'sqlite')
+    return { databaseUrl: join(dir, 'switchboard.sqlite'), dropSchema: async () => {} };
   const url = process.env.TEST_DATABASE_URL;
   if (!url) throw new Error('TEST_DATABASE_URL is not set');
   const schema = `test_mcp_${randomBytes(6).toString('hex')}`;
@@ -145,7 +148,9 @@ export async function connect(url: string, token: string): Promise<McpTestClient
   await sdk.connect(transport);
   const { tools } = await sdk.listTools();
   const validators = new Map(
-    tools.filter((t) => t.outputSchema).map((t) => [t.name, ajv.getValidator(t.outputSchema as JsonSchemaType)]),
+    tools
+      .filter((t) => t.outputSchema)
+      .map((t) => [t.name, ajv.getValidator(t.outputSchema as JsonSchemaType)]),
   );
   const call = async (name: string, args: Record<string, unknown> = {}) => {
     const result = (await sdk.callTool({ name, arguments: args })) as CallToolResult;
@@ -153,7 +158,9 @@ export async function connect(url: string, token: string): Promise<McpTestClient
       const validate = validators.get(name);
       expect(validate, `tool ${name} declares an output schema`).toBeDefined();
       const verdict = validate?.(result.structuredContent);
-      expect(verdict?.valid, `${name} output: ${verdict?.valid === false ? verdict.errorMessage : ''}`).toBe(true);
+      expect(verdict?.valid, `${name} output: ${verdict?.valid === false ? verdict.errorMessage : ''}`).toBe(
+        true,
+      );
       expect(result.content[0]?.type).toBe('text');
     }
     return result;
