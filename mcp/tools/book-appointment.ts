@@ -15,16 +15,17 @@ import {
   type PracticeDirectory,
   type ScheduleEntry,
 } from '../practice-directory.js';
+import { readSlotId } from '../slot-output.js';
 import { requireScopes, type ToolContext } from '../tool-context.js';
 import { ToolError } from '../tool-error.js';
 import { toolResult } from '../tool-result.js';
 
+/** As the FHIR API takes `Idempotency-Key` (fhir/booking/idempotency.ts): 16–255 visible ASCII characters. */
 export const idempotencyKeyInput = z
   .string()
-  .min(1)
-  .max(200)
+  .regex(/^[\x21-\x7e]{16,255}$/, 'a UUID or another 16–255 visible ASCII characters')
   .optional()
-  .describe('Send the same key when retrying the same request: it is carried out once');
+  .describe('A UUID, the same on every retry of the same request: it is carried out once');
 
 export function registerBookAppointment(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
@@ -54,12 +55,12 @@ export function registerBookAppointment(server: McpServer, ctx: ToolContext): vo
         ['Location', 'rs'],
       ]);
       const directory = await loadPracticeDirectory(ctx.fhir, ctx.tenant.timezone);
-      const { schedule, minutes } = slotOf(args.slot_id, directory);
-      const type = typeForSlot(directory, schedule, minutes, args.appointment_type);
+      const { schedule, minutes, fhirSlotId, typeCode } = slotOf(args.slot_id, directory);
+      const type = typeForSlot(directory, schedule, minutes, args.appointment_type ?? typeCode);
       const body: Appointment = {
         resourceType: 'Appointment',
         status: 'booked',
-        slot: [{ reference: `Slot/${args.slot_id}` }],
+        slot: [{ reference: `Slot/${fhirSlotId}` }],
         appointmentType: { coding: [{ code: type.code, display: type.name }] },
         ...(args.reason ? { comment: args.reason } : {}),
         participant: [
@@ -82,13 +83,20 @@ export function registerBookAppointment(server: McpServer, ctx: ToolContext): vo
 export function slotOf(
   slotId: string,
   directory: PracticeDirectory,
-): { schedule: ScheduleEntry; minutes: number; start: Date } {
-  const parsed = parseSlotId(slotId);
+): { schedule: ScheduleEntry; minutes: number; start: Date; fhirSlotId: string; typeCode?: string } {
+  const { fhirSlotId, typeCode } = readSlotId(slotId);
+  const parsed = parseSlotId(fhirSlotId);
   const schedule = parsed && directory.schedules.find((s) => s.id === parsed.scheduleId);
   if (!parsed || !schedule) {
     throw new ToolError(`"${slotId}" is not a slot_id of this practice; use a slot_id from find_slots.`);
   }
-  return { schedule, minutes: parsed.minutes, start: parsed.start };
+  return {
+    schedule,
+    minutes: parsed.minutes,
+    start: parsed.start,
+    fhirSlotId,
+    ...(typeCode ? { typeCode } : {}),
+  };
 }
 
 /** The appointment type to book into a slot of `minutes` on `schedule`. */

@@ -186,3 +186,30 @@ export async function connect(url: string, token: string): Promise<McpTestClient
 export function textOf(result: CallToolResult): string {
   return result.content.map((c) => (c.type === 'text' ? c.text : '')).join(' ');
 }
+
+/** A front-desk call on the demo sim's own API (staff booking at the desk), with a token from its token endpoint. */
+export async function frontDesk(
+  simUrl: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: unknown }> {
+  const tokenAnswer = await fetch(`${simUrl}/firm/riverside/oauth/token`, {
+    method: 'POST',
+    body: new URLSearchParams({ grant_type: 'password', username: 'switchboard', password: 'demo-password' }),
+  });
+  const { access_token: token } = (await tokenAnswer.json()) as { access_token: string };
+  const response = await fetch(`${simUrl}/firm/riverside/api${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+}
+
+/** The dialects the store-backed MCP tests run on: SQLite always, PostgreSQL when TEST_DATABASE_URL is set. */
+export const MCP_DIALECTS: ReadonlyArray<{ dialect: 'sqlite' | 'postgres' }> = [
+  { dialect: 'sqlite' },
+  ...(process.env.TEST_DATABASE_URL ? [{ dialect: 'postgres' as const }] : []),
+];
