@@ -40,6 +40,22 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     async handle(req, res, { tenantId, client, body }) {
       const tenant = tenants.get(tenantId);
       if (!tenant) throw new Error(`unknown tenant ${tenantId}: check hasTenant first`);
+      if (req.method !== 'POST') {
+        // Stateless: no session to delete and no server-initiated messages, so no GET stream to hold open
+        // (the transport spec lets such a server answer 405).
+        res.writeHead(405, { Allow: 'POST', 'Content-Type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            jsonrpc: '2.0',
+            error: {
+              code: -32000,
+              message: 'this endpoint takes POST only (stateless: no sessions, no GET stream)',
+            },
+            id: null,
+          }),
+        );
+        return;
+      }
       // A caller that hangs up gives up a booking not yet sent upstream (fhir-request.ts `signal`).
       const gone = new AbortController();
       res.on('close', () => {
