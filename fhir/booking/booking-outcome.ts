@@ -4,7 +4,9 @@
  * and the scheduling operations alike:
  *
  * - HTTP status and issue type from the failure code: `slot-taken` 409 `conflict`; `outside-hours`,
- *   `provider-unavailable`, `rule-violated` 422 `business-rule`; `not-found` 422 `not-found` when the missing thing
+ *   `provider-unavailable` and each booking rule (`in-the-past`, `too-soon`, `beyond-horizon`, `off-grid`,
+ *   `wrong-duration`, `type-not-offered`, `new-patients-only`) 422 `business-rule`, the rule's issue with an
+ *   `expression` naming the element to change (issue 13 item 3); `not-found` 422 `not-found` when the missing thing
  *   is referenced from the request body (the request's own URL was fine, its content names something unknown), 404
  *   when it is the URL's target (`PUT/PATCH Appointment/{id}`); `version-conflict` 412 `conflict`;
  *   `invalid-state` 409 `conflict` (the target's current state forbids the change); `ehr-unavailable` 503
@@ -22,6 +24,7 @@
  *   contained resources keep the alternatives machine-readable inside it, valid R4 for both validators.
  */
 import type { OperationOutcome, OperationOutcomeIssue, Resource, Slot } from '@medplum/fhirtypes';
+import type { BookingRuleCode } from '../../src/availability/slot-calculator.js';
 import type { BookingFailure, BookingFailureCode } from '../../src/booking/booking-types.js';
 import { FhirError, SWITCHBOARD_ISSUE_SYSTEM, type IssueType } from '../operation-outcome.js';
 import { resourceUrl } from '../search/bundle-builder.js';
@@ -35,7 +38,13 @@ const ANSWERS: Record<BookingFailureCode, { status: number; code: IssueType }> =
   'slot-taken': { status: 409, code: 'conflict' },
   'outside-hours': { status: 422, code: 'business-rule' },
   'provider-unavailable': { status: 422, code: 'business-rule' },
-  'rule-violated': { status: 422, code: 'business-rule' },
+  'in-the-past': { status: 422, code: 'business-rule' },
+  'too-soon': { status: 422, code: 'business-rule' },
+  'beyond-horizon': { status: 422, code: 'business-rule' },
+  'off-grid': { status: 422, code: 'business-rule' },
+  'wrong-duration': { status: 422, code: 'business-rule' },
+  'type-not-offered': { status: 422, code: 'business-rule' },
+  'new-patients-only': { status: 422, code: 'business-rule' },
   'not-found': { status: 422, code: 'not-found' },
   'version-conflict': { status: 412, code: 'conflict' },
   'invalid-state': { status: 409, code: 'conflict' },
@@ -45,6 +54,20 @@ const ANSWERS: Record<BookingFailureCode, { status: number; code: IssueType }> =
   'ehr-rejected': { status: 422, code: 'processing' },
   // Not a failure: the outcome is not known yet (issue 10 item 1); the same Idempotency-Key gives it later.
   'booking-pending': { status: 202, code: 'informational' },
+};
+
+/**
+ * The element each booking rule is about, in an Appointment (POST/PUT Appointment): the answer's `expression`
+ * unless the caller names another (an operation's Parameters).
+ */
+export const RULE_EXPRESSIONS: Readonly<Record<BookingRuleCode, string>> = {
+  'in-the-past': 'Appointment.start',
+  'too-soon': 'Appointment.start',
+  'beyond-horizon': 'Appointment.start',
+  'off-grid': 'Appointment.start',
+  'wrong-duration': 'Appointment.minutesDuration',
+  'type-not-offered': 'Appointment.appointmentType',
+  'new-patients-only': 'Appointment.participant',
 };
 
 /** On a `202 booking-pending` answer: the booking (saga) id a replay of its Idempotency-Key asks about. */
@@ -75,7 +98,10 @@ export function bookingFailureError(failure: BookingFailure, options: FailureOpt
     headers['Retry-After'] = '2';
     if (options.location) headers.Location = options.location;
   }
-  return new FhirError(status, failureOutcome(failure, answer.code, options.expression), headers);
+  const expression =
+    options.expression ??
+    (failure.code in RULE_EXPRESSIONS ? RULE_EXPRESSIONS[failure.code as BookingRuleCode] : undefined);
+  return new FhirError(status, failureOutcome(failure, answer.code, expression), headers);
 }
 
 function failureOutcome(failure: BookingFailure, code: IssueType, expression?: string): OperationOutcome {

@@ -17,6 +17,7 @@ import { decodeCursor, encodeCursor, type PagePosition } from '../search/search-
 import { searchPage, searchTotal } from '../search/search-page.js';
 import { parseSearch } from '../search/search-parser.js';
 import { sortSignature, type SourceQuery, type SourceRow } from '../search/search-sources.js';
+import { unknownTypeCodeWarnings } from '../search/unknown-type-codes.js';
 import { audited, type InteractionDeps, type InteractionResult } from './interaction-deps.js';
 
 export interface SearchRequest {
@@ -34,6 +35,7 @@ export function search(
 ): Promise<InteractionResult> {
   return audited(ctx, deps, 'search', definition.type, async () => {
     const parsed = parseSearch(definition, request.params, { strict: request.strict });
+    const codeWarnings = await unknownTypeCodeWarnings(ctx, definition.type, request.params, request.strict);
     const zone = parsed.needsZone ? await practiceZone(ctx) : 'UTC';
     const signature = sortSignature(parsed.sort);
     const position = parsed.cursor === undefined ? undefined : decodeCursor(parsed.cursor, signature);
@@ -102,7 +104,7 @@ export function search(
           elements: undefined,
         }),
       ),
-      warnings: [...parsed.warnings, ...includes.warnings],
+      warnings: [...parsed.warnings, ...codeWarnings, ...includes.warnings],
       total,
       links,
     });

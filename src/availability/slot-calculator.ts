@@ -78,8 +78,24 @@ export interface FreeSlotQuery extends BookingRules {
   typeCodes?: readonly string[];
 }
 
+/**
+ * The booking rule a time breaks (issue 13 item 3: one precise code each, where one code used to stand for all,
+ * so an agent can tell the patient why): the past, the minimum notice, the horizon, the start grid, the type's
+ * length, a type not offered there or then, a new-patient visit for a patient seen before.
+ */
+export const BOOKING_RULE_CODES = [
+  'in-the-past',
+  'too-soon',
+  'beyond-horizon',
+  'off-grid',
+  'wrong-duration',
+  'type-not-offered',
+  'new-patients-only',
+] as const;
+export type BookingRuleCode = (typeof BOOKING_RULE_CODES)[number];
+
 /** Why a slot cannot be booked; the codes a booking answers with (DESIGN.md section 4). */
-export type SlotUnavailableReason = 'outside-hours' | 'slot-taken' | 'provider-unavailable' | 'rule-violated';
+export type SlotUnavailableReason = 'outside-hours' | 'slot-taken' | 'provider-unavailable' | BookingRuleCode;
 
 /** The answer to "can this be booked?". */
 export type SlotCheck =
@@ -145,15 +161,15 @@ export function checkSlot(
   request: { start: Date; minutes: number; typeCode: string },
 ): SlotCheck {
   const type = schedule.types.find((t) => t.code === request.typeCode);
-  if (!type) return refuse('rule-violated', `this schedule does not offer ${request.typeCode}`);
+  if (!type) return refuse('type-not-offered', `this schedule does not offer ${request.typeCode}`);
   if (request.minutes !== type.minutes)
-    return refuse('rule-violated', `${type.display ?? type.code} lasts ${type.minutes} minutes`);
+    return refuse('wrong-duration', `${type.display ?? type.code} lasts ${type.minutes} minutes`);
   const start = request.start.getTime();
   const end = start + type.minutes * MINUTE;
-  if (start < rules.now.getTime()) return refuse('rule-violated', 'that time is in the past');
+  if (start < rules.now.getTime()) return refuse('in-the-past', 'that time is in the past');
   const { earliest, latest } = bookableRange(schedule, rules);
-  if (start < earliest) return refuse('rule-violated', 'that time is too soon to book');
-  if (start >= latest) return refuse('rule-violated', 'that time is too far ahead to book');
+  if (start < earliest) return refuse('too-soon', 'that time is too soon to book');
+  if (start >= latest) return refuse('beyond-horizon', 'that time is too far ahead to book');
 
   const date = instantToLocalDate(request.start, schedule.zone);
   if (new Set(schedule.closedDates ?? []).has(date))
@@ -161,11 +177,10 @@ export function checkSlot(
   const fitting = placeWindows(schedule, start, start + 1).filter((p) => p.start <= start && end <= p.end);
   if (fitting.length === 0) return refuse('outside-hours', 'that time is outside working hours');
   const onGrid = fitting.filter((p) => p.starts.includes(start));
-  if (onGrid.length === 0)
-    return refuse('rule-violated', `appointments start every ${SLOT_GRID_MINUTES} minutes`);
+  if (onGrid.length === 0) return refuse('off-grid', `appointments start every ${SLOT_GRID_MINUTES} minutes`);
   const allowing = onGrid.filter((p) => p.types.some((t) => t.code === type.code));
   if (allowing.length === 0)
-    return refuse('rule-violated', `${type.display ?? type.code} cannot be booked at that time`);
+    return refuse('type-not-offered', `${type.display ?? type.code} cannot be booked at that time`);
 
   const clash = (kind: BusyInterval['kind']) =>
     schedule.busy.some((b) => b.kind === kind && b.start.getTime() < end && start < b.end.getTime());

@@ -3,6 +3,7 @@
  * on — a precise code, a message safe to read to a patient, and alternatives where there are any.
  */
 import type { Appointment, Slot } from '@medplum/fhirtypes';
+import type { BookingRuleCode } from '../availability/slot-calculator.js';
 
 /** A new appointment, in FHIR ids. */
 export interface BookingRequest {
@@ -24,8 +25,8 @@ export type BookingFailureCode =
   | 'outside-hours'
   /** The practitioner (or practice) is blocked: vacation, surgery, holiday. */
   | 'provider-unavailable'
-  /** A booking rule: type not offered there or then, new-patient window, minimum notice, horizon, the past. */
-  | 'rule-violated'
+  /** A booking rule, each its own code: the past, minimum notice, horizon, grid, length, type, new patients. */
+  | BookingRuleCode
   /** A patient, practitioner, location, type or appointment that does not exist. */
   | 'not-found'
   /** The appointment changed since the caller read it (If-Match). */
@@ -145,7 +146,15 @@ export const patientMessages: Record<BookingFailureCode, string> = {
   'slot-taken': 'Sorry, that time was just taken.',
   'outside-hours': 'The doctor does not see patients at that time.',
   'provider-unavailable': 'The doctor is not available at that time.',
-  'rule-violated': 'That kind of appointment cannot be booked at that time.',
+  'in-the-past': 'That time has already passed.',
+  'too-soon': 'That time is too soon to book; the practice needs more notice.',
+  'beyond-horizon': 'That time is too far ahead to book yet.',
+  'off-grid':
+    'Appointments can only start at the practice’s set times; please pick one of the times offered.',
+  'wrong-duration': 'That kind of appointment takes a different length of time.',
+  'type-not-offered': 'That kind of appointment is not offered with this doctor at that time.',
+  'new-patients-only':
+    'That kind of appointment is only for patients who have not been seen at the practice before.',
   'not-found': 'We could not find that in the practice’s records.',
   'version-conflict': 'The appointment was changed in the meantime; please check it again.',
   'invalid-state': 'That appointment cannot be changed any more.',

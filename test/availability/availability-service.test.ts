@@ -247,9 +247,9 @@ describe.each(testStoreFactories)('availability of the demo practice from the st
     });
     expect(await check('2026-11-28T09:00', 'follow-up', 15)).toMatchObject({ reason: 'outside-hours' });
     expect(await check('2026-11-23T12:15', 'follow-up', 15)).toMatchObject({ reason: 'outside-hours' });
-    expect(await check('2026-11-23T09:00', 'new-patient', 45)).toMatchObject({ reason: 'rule-violated' });
-    expect(await check('2026-11-20T09:00', 'follow-up', 15)).toMatchObject({ reason: 'rule-violated' });
-    expect(await check('2027-03-01T09:00', 'follow-up', 15)).toMatchObject({ reason: 'rule-violated' });
+    expect(await check('2026-11-23T09:00', 'new-patient', 45)).toMatchObject({ reason: 'type-not-offered' });
+    expect(await check('2026-11-20T09:00', 'follow-up', 15)).toMatchObject({ reason: 'in-the-past' });
+    expect(await check('2027-03-01T09:00', 'follow-up', 15)).toMatchObject({ reason: 'beyond-horizon' });
     const parsed = parseSlotId(johnson?.id ?? '');
     expect(
       await isSlotFree(store, tenant, {

@@ -446,13 +446,13 @@ describe('checkSlot', () => {
     ['outside-hours', 'the lunch gap', '2026-11-23T12:00', 'follow-up', undefined],
     ['outside-hours', 'a visit running past the window', '2026-11-23T11:45', 'annual-physical', undefined],
     ['outside-hours', 'a weekend', '2026-11-28T09:00', 'follow-up', undefined],
-    ['rule-violated', 'a type not allowed in the window', '2026-11-23T08:00', 'new-patient', undefined],
-    ['rule-violated', 'a type the schedule does not offer', '2026-11-23T08:00', 'sick-visit', 20],
-    ['rule-violated', 'a length that is not the type’s', '2026-11-23T08:00', 'follow-up', 30],
-    ['rule-violated', 'a start off the grid', '2026-11-23T08:05', 'follow-up', undefined],
-    ['rule-violated', 'a time in the past', '2026-11-19T09:00', 'follow-up', undefined],
-    ['rule-violated', 'a time within the minimum notice', '2026-11-20T10:45', 'follow-up', undefined],
-    ['rule-violated', 'a time past the horizon', '2026-12-21T09:00', 'follow-up', undefined],
+    ['type-not-offered', 'a type not allowed in the window', '2026-11-23T08:00', 'new-patient', undefined],
+    ['type-not-offered', 'a type the schedule does not offer', '2026-11-23T08:00', 'sick-visit', 20],
+    ['wrong-duration', 'a length that is not the type’s', '2026-11-23T08:00', 'follow-up', 30],
+    ['off-grid', 'a start off the grid', '2026-11-23T08:05', 'follow-up', undefined],
+    ['in-the-past', 'a time in the past', '2026-11-19T09:00', 'follow-up', undefined],
+    ['too-soon', 'a time within the minimum notice', '2026-11-20T10:45', 'follow-up', undefined],
+    ['beyond-horizon', 'a time past the horizon', '2026-12-21T09:00', 'follow-up', undefined],
   ])('answers %s for %s', (reason, _label, wall, typeCode, minutes) => {
     expect(check(wall, typeCode, minutes)).toMatchObject({ free: false, reason });
   });

@@ -272,8 +272,8 @@ describe.each(testStoreFactories)('booking saga against the sim over HTTP ($name
   it.each([
     ['a Saturday', { start: new Date('2026-11-21T15:30:00Z') }, 'outside-hours'],
     ['Thanksgiving', { start: new Date('2026-11-26T15:30:00Z') }, 'outside-hours'],
-    ['the past', { start: new Date('2026-11-16T15:30:00Z') }, 'rule-violated'],
-    ['a type the window does not allow', { start: new Date('2026-11-24T19:00:00Z') }, 'rule-violated'],
+    ['the past', { start: new Date('2026-11-16T15:30:00Z') }, 'in-the-past'],
+    ['a type the window does not allow', { start: new Date('2026-11-24T19:00:00Z') }, 'type-not-offered'],
   ] as const)('refuses %s with its code', async (_what, overrides, code) => {
     await setUp();
     expectFailure(await service().book(TINY_FIRM, await request(overrides)), code);
@@ -288,7 +288,7 @@ describe.each(testStoreFactories)('booking saga against the sim over HTTP ($name
       minutes: 45,
       start: tuesday,
     });
-    expectFailure(await service().book(TINY_FIRM, seen), 'rule-violated');
+    expectFailure(await service().book(TINY_FIRM, seen), 'new-patients-only');
     const unseen = await request({ appointmentTypeCode: 'NP', minutes: 45, start: tuesday });
     expect((await service().book(TINY_FIRM, unseen)).ok).toBe(true);
   });

@@ -1,6 +1,6 @@
 import type { Appointment, Bundle, OperationOutcome, Patient, Slot } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import { ALTERNATIVE_SLOT_EXTENSION } from '../../fhir/booking/booking-outcome.js';
+import { ALTERNATIVE_SLOT_EXTENSION, RULE_EXPRESSIONS } from '../../fhir/booking/booking-outcome.js';
 import type { Connector } from '../../src/connectors/connector.js';
 import { readJournal } from '../../src/store/change-journal.js';
 import { testStoreFactories } from '../support/test-stores.js';
@@ -175,8 +175,8 @@ describe.each(testStoreFactories)('POST Appointment books through the saga ($nam
   it.each([
     ['a Saturday', '2026-11-21T10:30:00-05:00', 'outside-hours'],
     ['Thanksgiving', '2026-11-26T10:30:00-05:00', 'outside-hours'],
-    ['the past', '2026-11-16T10:30:00-05:00', 'rule-violated'],
-    ['a type the window does not allow', '2026-11-24T14:00:00-05:00', 'rule-violated'],
+    ['the past', '2026-11-16T10:30:00-05:00', 'in-the-past'],
+    ['a type the window does not allow', '2026-11-24T14:00:00-05:00', 'type-not-offered'],
   ] as const)('refuses %s with 422 and its precise code', async (_what, start, code) => {
     const h = facade();
     const end = new Date(Date.parse(start) + 15 * 60_000).toISOString();
@@ -187,6 +187,12 @@ describe.each(testStoreFactories)('POST Appointment books through the saga ($nam
     expect(answer.body.issue[0]).toMatchObject({ severity: 'error', code: 'business-rule' });
     expect(answer.body.issue[0]?.diagnostics).toBeTruthy();
     expect(answer.body.issue[0]?.details?.text).toBe(answer.body.issue[0]?.diagnostics);
+    // Issue 13 item 3: a broken booking rule names the element to change.
+    if (code in RULE_EXPRESSIONS) {
+      expect(answer.body.issue[0]?.expression).toEqual([
+        RULE_EXPRESSIONS[code as keyof typeof RULE_EXPRESSIONS],
+      ]);
+    }
   });
 
   it('refuses a time the practitioner is blocked (a staff meeting) with 422 provider-unavailable', async () => {

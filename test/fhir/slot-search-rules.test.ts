@@ -5,7 +5,7 @@
  * 09–17 and Wednesdays 09–12 (FU only), with a staff meeting on Monday 2026-11-23 12–14. Booked: Johnson 11-23
  * 09:00 FU, Martínez 11-23 10:00 FU. Thanksgiving closes the practice.
  */
-import type { Bundle, Location, Practitioner, Schedule, Slot } from '@medplum/fhirtypes';
+import type { Bundle, Location, OperationOutcome, Practitioner, Schedule, Slot } from '@medplum/fhirtypes';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createComputedSlotSource } from '../../fhir/search/computed-slot-source.js';
 import { commitChanges } from '../../src/events/change-writer.js';
@@ -186,5 +186,27 @@ describe.each(testStoreFactories)('computed free Slots of the tiny firm ($name)'
     expect(await slots(`${martinez}&start=2026-11-23`)).toEqual([]);
     expect((await slots(`${martinez}&start=2026-11-25`)).length).toBe(12);
     expect(await slots(`${martinez}&start=ge2027-01-01`)).toEqual([]);
+  });
+
+  // Issue 13 item 3: a slip in a type code is not "no availability".
+  it("warns in the Bundle when a service-type code is not one of the practice's, naming the valid codes; 400 when strict", async () => {
+    const h = facade();
+    const bundle = await search('Slot?status=free&service-type=followup&start=2026-11-23');
+    expect(matches(bundle)).toEqual([]);
+    const outcome = bundle.entry?.find((e) => e.search?.mode === 'outcome')?.resource as OperationOutcome;
+    expect(outcome.issue).toContainEqual({
+      severity: 'warning',
+      code: 'code-invalid',
+      diagnostics: 'service-type=followup is not an appointment type of this practice; its codes are: FU, NP',
+      expression: ['service-type'],
+    });
+    const known = await search('Slot?status=free&service-type=FU&start=2026-11-23');
+    expect(known.entry?.some((e) => e.search?.mode === 'outcome') ?? false).toBe(false);
+    const strict = await fhirGet<OperationOutcome>(h, 'Slot?status=free&service-type=followup', {
+      Prefer: 'handling=strict',
+    });
+    expect(strict.status).toBe(400);
+    expect(strict.body.issue[0]).toMatchObject({ code: 'code-invalid', expression: ['service-type'] });
+    expect(strict.body.issue[0]?.diagnostics).toContain('its codes are: FU, NP');
   });
 });

@@ -54,7 +54,7 @@ export async function requireNewPatient(ctx: SagaContext, tenant: BookingTenant,
     )
   ) {
     throw new SagaFailure(
-      'rule-violated',
+      'new-patients-only',
       'a new-patient visit is only for patients who have not been seen before',
     );
   }

@@ -4,6 +4,7 @@
  * typed failure — releasing what it held and offering alternatives where the time was the problem.
  */
 import { randomUUID } from 'node:crypto';
+import { BOOKING_RULE_CODES } from '../../availability/slot-calculator.js';
 import { isUpstreamError } from '../../connectors/upstream-error.js';
 import {
   patientMessages,
@@ -100,7 +101,8 @@ export async function failSaga(
     await releaseSaga(ctx, tenant.config.id, sagaId, failure.detail, 'booking.failed', failure.code);
   }
   const alternatives =
-    request && ['slot-taken', 'outside-hours', 'provider-unavailable', 'rule-violated'].includes(failure.code)
+    request &&
+    ['slot-taken', 'outside-hours', 'provider-unavailable', ...BOOKING_RULE_CODES].includes(failure.code)
       ? await ctx.rules.alternatives(tenant.config, request, ctx.now(), 3).catch(() => [])
       : [];
   return {

@@ -21,7 +21,7 @@ export async function validate(
   const verdict = await ctx.rules.check(tenant.config, request, ctx.now());
   if (!verdict.ok) throw new SagaFailure(verdict.code, verdict.message ?? verdict.code);
   if (!onClaimGrid(request.start, endOf(request))) {
-    throw new SagaFailure('rule-violated', 'start and duration must be whole multiples of 5 minutes');
+    throw new SagaFailure('off-grid', 'start and duration must be whole multiples of 5 minutes');
   }
   return verdict;
 }
