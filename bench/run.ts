@@ -23,6 +23,7 @@ const BENCHMARKS: ReadonlyArray<{ name: string; load: () => Promise<{ benchmark:
   { name: 'webhooks', load: () => import('./webhooks.bench.js') },
   { name: 'scale-out', load: () => import('./scale-out.bench.js') },
   { name: 'fhir-connector', load: () => import('./fhir-connector.bench.js') },
+  { name: 'mcp', load: () => import('./mcp.bench.js') },
 ];
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
