@@ -567,3 +567,8 @@ export function demoSettings(env: Env = process.env): {
     fhirSim: fhirSimUrl ? { mode: 'join', url: fhirSimUrl } : simUrl ? { mode: 'off' } : { mode: 'start' },
   };
 }
+
+/** The bearer token of `switchboard mcp` when `--token` is not given (kept out of the process list). */
+export function mcpTokenFromEnvironment(env: Env = process.env): string | undefined {
+  return env.SWITCHBOARD_TOKEN || undefined;
+}

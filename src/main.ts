@@ -5,11 +5,19 @@
  */
 import { parseArgs } from 'node:util';
 import { createApp, type App } from './app.js';
-import { ConfigError, demoConfig, demoSettings, loadConfigFile, type Config } from './config.js';
+import {
+  ConfigError,
+  demoConfig,
+  demoSettings,
+  loadConfigFile,
+  mcpTokenFromEnvironment,
+  type Config,
+} from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { startDemoFhirSim } from './fhir-sim/demo-fhir-sim.js';
 import { startDemoSim, type RunningSim } from './sim/demo-sim.js';
 import { startExampleReceiver } from './webhooks/example-receiver.js';
+import { startStdioBridge } from '../mcp/stdio-bridge.js';
 import { openStore } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 
@@ -26,6 +34,9 @@ commands:
   migrate [--config F] bring the store's schema up to date and exit
   sync --once [--config F] [--tenant T]
                        one pass of every sync stream (reference data, hot and warm windows, patients), then exit
+  mcp --url U --token T
+                       MCP over stdio for desktop agents, bridged to the running Switchboard at U
+                       (http://host:port/mcp/{tenant}) with bearer token T (or $SWITCHBOARD_TOKEN)
   receive-webhooks --port N --secret whsec_… [--secret whsec_…]
                        an example webhook receiver: verifies signatures, prints each event, answers 204
 `;
@@ -73,6 +84,8 @@ async function main(argv: string[]): Promise<void> {
       tenant: { type: 'string' },
       once: { type: 'boolean' },
       secret: { type: 'string', multiple: true },
+      url: { type: 'string' },
+      token: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: false,
@@ -178,6 +191,16 @@ async function main(argv: string[]): Promise<void> {
       } finally {
         await app.stop();
       }
+      return;
+    }
+    case 'mcp': {
+      const token = values.token ?? mcpTokenFromEnvironment();
+      if (!values.url || !token)
+        throw new ConfigError(
+          'mcp needs --url http://host:port/mcp/{tenant} and --token (or $SWITCHBOARD_TOKEN)',
+        );
+      const bridge = await startStdioBridge({ url: values.url, token });
+      await bridge.closed;
       return;
     }
     case 'receive-webhooks': {
