@@ -60,7 +60,10 @@ export async function startMcpDemo(options: DemoOptions): Promise<McpDemo> {
   const sim = await startDemoSim({ port: 0 });
   const { databaseUrl, dropSchema } = await databaseFor(options.dialect, dir);
   const base = demoConfig(sim.url, {});
-  const demoTenant = base.tenants[0] as Config['tenants'][number];
+  const demo = base.tenants[0] as Config['tenants'][number];
+  // A loaded test run must not meet the agent-facing response deadline (202 booking-pending) by accident, as in
+  // test/support/sync-harness.ts; the deadline has its own tests.
+  const demoTenant = { ...demo, booking: { ...demo.booking, responseDeadlineMs: 30_000 } };
   const config: Config = {
     ...base,
     port: 0,
