@@ -29,6 +29,13 @@ function sampleValue(
   resource: CapabilityStatementRestResource,
 ): string {
   if (param.name === 'active') return 'true';
+  // Appointment-type codes are checked against the practice's (issue 13: an unknown one is a 400 under strict
+  // handling), so these parameters get a type the tiny firm offers.
+  if (
+    ['service-type', 'appointment-type'].includes(param.name) &&
+    ['Slot', 'Schedule', 'Appointment'].includes(resource.type)
+  )
+    return 'FU';
   const samples: Record<string, string> = { date: 'ge2026-11-24', reference: 'some-id', string: 'x' };
   return samples[param.type ?? ''] ?? `x${resource.type}`;
 }
