@@ -79,8 +79,13 @@ describe.each(MCP_DIALECTS)('agent tasks over MCP against the demo practice ($di
     );
     const unique = (p: SimPatient) =>
       data.patients.filter((q) => q.lastName === p.lastName && q.firstName === p.firstName).length === 1;
+    // Letters only, so swapping two of them is a typo, not the same name with its hyphen moved.
     established = data.patients.find(
-      (p) => upcoming.has(p.id) && unique(p) && p.lastName.length > 4,
+      (p) =>
+        upcoming.has(p.id) &&
+        unique(p) &&
+        /^[A-Za-z]{5,}$/.test(p.lastName) &&
+        /^[A-Za-z]+$/.test(p.firstName),
     ) as SimPatient;
     newcomer = data.patients.find((p) => !seen.has(p.id) && unique(p)) as SimPatient;
     patientId = async (p) => {
