@@ -208,9 +208,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       next();
     }) as RequestHandler<{ tenant: string }>,
     ((req, res, next) =>
-      authenticate(req, res, (err?: unknown) =>
-        err ? next(err) : rateLimiter.middleware(req, res, next),
-      )) as RequestHandler,
+      authenticate(req, res, (err?: unknown) => {
+        if (err) next(err);
+        else void Promise.resolve(rateLimiter.middleware(req, res, next)).catch(next);
+      })) as RequestHandler,
     express.json({ limit: '1mb', type: ['application/json'] }),
     (async (req, res, next) => {
       try {
