@@ -69,6 +69,8 @@ export async function startMcpDemo(options: DemoOptions): Promise<McpDemo> {
     port: 0,
     host: '127.0.0.1',
     databaseUrl,
+    // An agent script calls tools back to back; the per-client limit (20/s) has its own tests.
+    rateLimit: { ...base.rateLimit, ratePerSecond: 1000, burst: 2000 },
     tenants: options.secondTenant
       ? [demoTenant, { ...demoTenant, id: 'other', name: 'Other Practice' }]
       : [demoTenant],
