@@ -32,25 +32,39 @@ async function at1030(h: BookingFacade): Promise<Appointment> {
   };
 }
 
+/**
+ * Puts a connector in place whose `method` waits for `open()` before doing what `then` says (by default, what the
+ * records system's connector does), with the response deadline shortened so the booking answers pending first.
+ */
+function gateUpstream<M extends 'createAppointment' | 'cancelAppointment'>(
+  h: BookingFacade,
+  method: M,
+  then?: () => Promise<never>,
+): { open: () => void } {
+  h.sync.tenants[0]!.booking.responseDeadlineMs = 100;
+  const real = h.sync.connectors[0] as Connector;
+  let open: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  h.useConnector(
+    Object.create(real, {
+      [method]: {
+        value: async (...args: unknown[]) => {
+          await gate;
+          if (then) return then();
+          return (real[method] as (...a: unknown[]) => Promise<unknown>).apply(real, args);
+        },
+      },
+    }) as Connector,
+  );
+  return { open: () => open() };
+}
+
 describe.each(testStoreFactories)('booking-pending at the response deadline ($name)', (factory) => {
   const facade = useBookingFacade(factory);
 
   it('answers 202 booking-pending past the deadline, then the final 201 to the same key', async () => {
     const h = facade();
-    h.sync.tenants[0]!.booking.responseDeadlineMs = 100;
-    const real = h.sync.connectors[0] as Connector;
-    let open: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    h.useConnector(
-      Object.create(real, {
-        createAppointment: {
-          value: async (...args: Parameters<Connector['createAppointment']>) => {
-            await gate;
-            return real.createAppointment(...args);
-          },
-        },
-      }) as Connector,
-    );
+    const { open } = gateUpstream(h, 'createAppointment');
     const key = { 'idempotency-key': randomUUID() };
     const body = await at1030(h);
     const pending = await fhirRequest<OperationOutcome>(h, 'POST', 'Appointment', { body, headers: key });
@@ -109,20 +123,7 @@ describe.each(testStoreFactories)('booking-pending at the response deadline ($na
     const h = facade();
     const booked = await fhirRequest<Appointment>(h, 'POST', 'Appointment', { body: await at1030(h) });
     expect(booked.status, JSON.stringify(booked.body)).toBe(201);
-    h.sync.tenants[0]!.booking.responseDeadlineMs = 100;
-    const real = h.sync.connectors[0] as Connector;
-    let open: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    h.useConnector(
-      Object.create(real, {
-        cancelAppointment: {
-          value: async (...args: Parameters<Connector['cancelAppointment']>) => {
-            await gate;
-            return real.cancelAppointment(...args);
-          },
-        },
-      }) as Connector,
-    );
+    const { open } = gateUpstream(h, 'cancelAppointment');
     const id = booked.body.id as string;
     const pending = await fhirRequest(h, 'PATCH', `Appointment/${id}`, {
       body: [{ op: 'replace', path: '/status', value: 'cancelled' }],
@@ -155,20 +156,9 @@ describe.each(testStoreFactories)('booking-pending at the response deadline ($na
 
   it('reads a pending booking that then fails as cancelled, with the reason', async () => {
     const h = facade();
-    h.sync.tenants[0]!.booking.responseDeadlineMs = 100;
-    const real = h.sync.connectors[0] as Connector;
-    let open: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    // The live re-check waits, then finds the records system down: nothing was written, the booking fails.
-    h.useConnector(
-      Object.create(real, {
-        createAppointment: {
-          value: async () => {
-            await gate;
-            throw new UpstreamError('unavailable', 'records system down', { outcome: 'not-applied' });
-          },
-        },
-      }) as Connector,
+    // The write waits, then finds the records system down: nothing was written, the booking fails.
+    const { open } = gateUpstream(h, 'createAppointment', () =>
+      Promise.reject(new UpstreamError('unavailable', 'records system down', { outcome: 'not-applied' })),
     );
     const key = { 'idempotency-key': randomUUID() };
     const pending = await fhirRequest(h, 'POST', 'Appointment', { body: await at1030(h), headers: key });
