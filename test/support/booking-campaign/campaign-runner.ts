@@ -34,6 +34,8 @@ export interface CampaignOptions {
 }
 
 const TYPE_CODE = 'follow-up';
+/** Patients kept for the front desk's bookings. */
+const FRONT_DESK_PATIENTS = 50;
 
 /** The fault phases the records system cycles through, in a seeded order. */
 const FAULT_PHASES: ReadonlyArray<Partial<SimFaults>> = [
@@ -58,11 +60,14 @@ export async function runCampaign(world: CampaignWorld, options: CampaignOptions
   const random = createSeededRandom(options.seed);
   const history = new CampaignHistory();
   const practitioners = await world.practitioners();
-  const patients = await world.patients(options.operations + 50);
+  const patients = await world.patients(options.operations + FRONT_DESK_PATIENTS);
   // Agents' patients are their own (one per booking), so every upstream appointment can be traced to its request;
-  // the front desk books for the rest.
-  const agentPatients = patients.slice(0, options.operations);
-  const frontDeskPatients = patients.slice(options.operations);
+  // the front desk books for the last few. A long campaign may run out of agents' patients (the demo practice has
+  // ~500): its remaining bookings are then not made.
+  if (patients.length <= FRONT_DESK_PATIENTS) throw new Error('campaign: too few patients');
+  const agentPatients = patients.slice(0, patients.length - FRONT_DESK_PATIENTS);
+  const frontDeskPatients = patients.slice(patients.length - FRONT_DESK_PATIENTS);
+  let agentPatientsUsed = 0;
   const pool = await slotPool(world, practitioners);
   if (pool.length === 0) throw new Error('campaign: no free slots to book');
   const followUpTypeId = world.sim.server
@@ -105,7 +110,8 @@ export async function runCampaign(world: CampaignWorld, options: CampaignOptions
 
   async function book(index: number, agent: number, withKey: boolean): Promise<void> {
     const slot = random.pick(pool);
-    const patient = agentPatients[index] as CampaignPatient;
+    const patient = agentPatients[agentPatientsUsed++];
+    if (!patient) return;
     const op = history.add<BookOp>({
       kind: 'book',
       index,
