@@ -37,6 +37,8 @@ export const benchmark: Benchmark = {
       port: 0,
       host: '127.0.0.1',
       databaseUrl: join(dir, 'store.sqlite'),
+      // The per-client limit (20/s by default) would measure itself, not the calls: lifted like the sim's.
+      rateLimit: { ratePerSecond: 10_000, burst: 20_000 },
     };
     const app = createApp(config, { logger: createLogger('silent') });
     await app.start();
