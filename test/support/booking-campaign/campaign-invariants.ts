@@ -92,7 +92,14 @@ export async function checkInvariants(
     const at = live[0];
     if (at && world.instant(at.start).getTime() !== held.start.getTime()) {
       fail(told, `${held.marker}: upstream at ${at.start}, told ${held.start.toISOString()}`);
-      if (refusedMoves.has(held.id)) fail(refusedMoveStayed, `${held.marker} moved to ${at.start}`);
+      if (refusedMoves.has(held.id)) {
+        // What each reschedule of it was told, in order.
+        const moves = history
+          .changeOps()
+          .filter((o) => o.kind === 'reschedule' && o.appointmentId === held.id)
+          .map((o) => `${o.to?.start.toISOString() ?? '?'}: ${o.answers.map(describe).join(' → ')}`);
+        fail(refusedMoveStayed, `${held.marker} moved to ${at.start}; reschedules ${moves.join('; ')}`);
+      }
     }
   }
 
