@@ -14,7 +14,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { Registry } from 'prom-client';
-import { demoConfig, simSettingsOf } from '../src/config.js';
+import { simSettingsOf } from '../src/config.js';
+import { demoConfig } from '../src/demo-config.js';
 import { SimConnector } from '../src/connectors/sim/sim-connector.js';
 import { createLogger } from '../src/logger.js';
 import { buildDemoPractice } from '../src/sim/demo-practice.js';

@@ -11,7 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Bundle, Schedule, Slot } from '@medplum/fhirtypes';
 import { createApp } from '../src/app.js';
-import { demoConfig } from '../src/config.js';
+import { demoConfig } from '../src/demo-config.js';
 import { startDemoFhirSim } from '../src/fhir-sim/demo-fhir-sim.js';
 import { createLogger } from '../src/logger.js';
 import { startDemoSim } from '../src/sim/demo-sim.js';

@@ -14,7 +14,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Bundle, Patient, Slot } from '@medplum/fhirtypes';
 import { createApp } from '../src/app.js';
-import { demoConfig } from '../src/config.js';
+import { demoConfig } from '../src/demo-config.js';
 import { createLogger } from '../src/logger.js';
 import { DEMO_FIRM, startDemoSim } from '../src/sim/demo-sim.js';
 import type { Benchmark, BenchmarkResult, Figure } from './benchmark.js';

@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import {
-  demoFhirTenant,
   fhirAuthSecretProblems,
   fhirConnectorSchema,
   resolveFhirConnector,
@@ -432,7 +431,7 @@ export function parseConfig(input: unknown, env: Env = {}): Config {
 }
 
 /** Environment overrides that apply to any configuration (DESIGN.md section 2). */
-function envOverrides(env: Env): Partial<ConfigInput> {
+export function envOverrides(env: Env): Partial<ConfigInput> {
   const out: Partial<ConfigInput> = {};
   if (env.PORT !== undefined) out.port = Number(env.PORT);
   if (env.HOST) out.host = env.HOST;
@@ -480,92 +479,6 @@ export function loadConfigFile(path: string | undefined, env: Env = process.env)
   if (overrides.scaleOut && typeof fileScaleOut === 'object' && fileScaleOut !== null)
     overrides.scaleOut = { ...fileScaleOut, ...overrides.scaleOut };
   return parseConfig({ ...base, ...overrides }, env);
-}
-
-/**
- * The demo configuration: tenant `demo` on the simulated firm `riverside`, polled every 2 s, and with a FHIR
- * simulator's URL also tenant `demo-fhir` on its firm `riverside` (issue 12); the demo token covers both.
- */
-export function demoConfig(simBaseUrl: string, env: Env = process.env, fhirSimBaseUrl?: string): Config {
-  const demoToken = env.SWITCHBOARD_DEMO_TOKEN || 'demo-token';
-  const fhirTenants = fhirSimBaseUrl === undefined ? [] : [demoFhirTenant(fhirSimBaseUrl)];
-  return parseConfig(
-    {
-      port: 8080,
-      tenants: [
-        {
-          id: 'demo',
-          name: 'Riverside Family Medicine',
-          connector: {
-            kind: 'sim',
-            baseUrl: simBaseUrl,
-            firm: 'riverside',
-            username: 'switchboard',
-            password: 'demo-password',
-          },
-          sync: { hotIntervalSeconds: 2, warmIntervalSeconds: 60, patientsIntervalSeconds: 10 },
-        },
-        ...fhirTenants,
-      ],
-      clients: [
-        {
-          id: 'demo-client',
-          token: demoToken,
-          scopes: ['system/*.cruds'],
-          tenants: ['demo', ...fhirTenants.map((t) => t.id)],
-        },
-      ],
-      // Demo receivers run on this machine; retries are short so a demo shows dead letters in minutes.
-      webhooks: {
-        allowlist: ['127.0.0.0/8', '::1/128', 'localhost'],
-        retry: { baseDelayMs: 1_000, maxDelayMs: 30_000, maxAgeSeconds: 600, maxAttempts: 20 },
-        disableAfterSeconds: 1_800,
-      },
-      ...envOverrides(env),
-    },
-    env,
-  );
-}
-
-function portFromEnv(env: Env, name: string, fallback: number): number {
-  const port = env[name] === undefined ? fallback : Number(env[name]);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError(`invalid configuration:\n  ${name}: not a port number: ${env[name]}`);
-  }
-  return port;
-}
-
-function httpUrlFromEnv(env: Env, name: string): string | undefined {
-  const value = env[name];
-  if (!value) return undefined;
-  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol))
-    throw new ConfigError(`invalid configuration:\n  ${name}: not an http(s) URL: ${value}`);
-  return value.replace(/\/+$/, '');
-}
-
-/**
- * What `npm start` runs: the sim ports (`SIM_PORT`, default 4010; `FHIR_SIM_PORT`, default 4011), the demo token;
- * `simUrl` (`SIM_URL`, issue 11) when the demo joins a simulator that is already running instead of starting its
- * own (several instances share one); and the FHIR simulator to use (issue 12) — `FHIR_SIM_URL` joins a running
- * one; without it, an instance that joins a shared proprietary simulator runs no FHIR simulator and no `demo-fhir`
- * tenant, and any other starts its own.
- */
-export function demoSettings(env: Env = process.env): {
-  simPort: number;
-  fhirSimPort: number;
-  demoToken: string;
-  simUrl?: string;
-  fhirSim: { mode: 'start' } | { mode: 'join'; url: string } | { mode: 'off' };
-} {
-  const simUrl = httpUrlFromEnv(env, 'SIM_URL');
-  const fhirSimUrl = httpUrlFromEnv(env, 'FHIR_SIM_URL');
-  return {
-    simPort: portFromEnv(env, 'SIM_PORT', 4010),
-    fhirSimPort: portFromEnv(env, 'FHIR_SIM_PORT', 4011),
-    demoToken: env.SWITCHBOARD_DEMO_TOKEN || 'demo-token',
-    ...(simUrl ? { simUrl } : {}),
-    fhirSim: fhirSimUrl ? { mode: 'join', url: fhirSimUrl } : simUrl ? { mode: 'off' } : { mode: 'start' },
-  };
 }
 
 /** The bearer token of `switchboard mcp` when `--token` is not given (kept out of the process list). */

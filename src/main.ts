@@ -5,14 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import { createApp, type App } from './app.js';
-import {
-  ConfigError,
-  demoConfig,
-  demoSettings,
-  loadConfigFile,
-  mcpTokenFromEnvironment,
-  type Config,
-} from './config.js';
+import { ConfigError, loadConfigFile, mcpTokenFromEnvironment, type Config } from './config.js';
+import { demoConfig, demoSettings } from './demo-config.js';
 import { createLogger, type Logger } from './logger.js';
 import { startDemoFhirSim } from './fhir-sim/demo-fhir-sim.js';
 import { startDemoSim, type RunningSim } from './sim/demo-sim.js';
@@ -96,7 +90,7 @@ async function main(argv: string[]): Promise<void> {
   }
   switch (command) {
     case 'demo': {
-      const settings = demoSettings();
+      const settings = demoSettings(process.env);
       // SIM_URL: join a simulator already running (several instances, one records system); else start one.
       const sim: Pick<RunningSim, 'url' | 'stop'> = settings.simUrl
         ? { url: settings.simUrl, stop: () => Promise.resolve() }
@@ -143,7 +137,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'sim': {
-      const port = values.port !== undefined ? Number(values.port) : demoSettings().simPort;
+      const port = values.port !== undefined ? Number(values.port) : demoSettings(process.env).simPort;
       const sim = await startDemoSim({ port, host: values.host });
       stopOnSignal(createLogger('info'), [sim]);
       process.stdout.write(
@@ -152,7 +146,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'fhir-sim': {
-      const port = values.port !== undefined ? Number(values.port) : demoSettings().fhirSimPort;
+      const port = values.port !== undefined ? Number(values.port) : demoSettings(process.env).fhirSimPort;
       const sim = await startDemoFhirSim({ port });
       stopOnSignal(createLogger('info'), [sim]);
       process.stdout.write(

@@ -5,7 +5,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../src/app.js';
 import { readAuditTrail } from '../src/audit/audit-trail.js';
-import { demoConfig } from '../src/config.js';
+import { demoConfig } from '../src/demo-config.js';
 import { createLogger } from '../src/logger.js';
 import { startDemoSim, type RunningSim } from '../src/sim/demo-sim.js';
 import { expectValidFhir } from './support/fhir-validators.js';

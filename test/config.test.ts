@@ -2,15 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  demoConfig,
-  demoSettings,
-  loadConfigFile,
-  parseConfig,
-  sha256Hex,
-  simSettingsOf,
-} from '../src/config.js';
+import { ConfigError, loadConfigFile, parseConfig, sha256Hex, simSettingsOf } from '../src/config.js';
+import { demoConfig, demoSettings } from '../src/demo-config.js';
 
 const tenant = {
   id: 'riverside',

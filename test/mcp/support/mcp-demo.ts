@@ -16,7 +16,8 @@ import type { JsonSchemaType } from '@modelcontextprotocol/sdk/validation';
 import pg from 'pg';
 import { expect } from 'vitest';
 import { createApp, type App } from '../../../src/app.js';
-import { demoConfig, type Config } from '../../../src/config.js';
+import { type Config } from '../../../src/config.js';
+import { demoConfig } from '../../../src/demo-config.js';
 import { createLogger } from '../../../src/logger.js';
 import { startDemoSim, type RunningSim } from '../../../src/sim/demo-sim.js';
 
