@@ -27,13 +27,15 @@ export function read(
   return audited(ctx, deps, 'read', type, async () => {
     const { id } = request;
     if (!FHIR_ID.test(id)) throw notFound(`${type}/${id}`);
-    const stored = await readResource(ctx.store, ctx.tenant.id, type as ResourceType, id);
+    let stored = await readResource(ctx.store, ctx.tenant.id, type as ResourceType, id);
     if (!stored) {
       for (const source of deps.sources.of(type)) {
         const resource = await source.read?.(ctx, id);
         if (resource) return { status: 200, body: resource, resourceIds: [id] };
       }
-      throw notFound(`${type}/${id}`);
+      // A booking in flight may have committed between the two reads: its appointment is in the store by now.
+      stored = await readResource(ctx.store, ctx.tenant.id, type as ResourceType, id);
+      if (!stored) throw notFound(`${type}/${id}`);
     }
     if (stored.deleted) throw gone(type, id);
     const headers = versionHeaders(stored);

@@ -98,7 +98,7 @@ describe.each(testStoreFactories)('an agent retrying a booking without a key ($n
       await new Promise((resolve) => setTimeout(resolve, 50));
       read = await fhirRequest<Appointment>(h, 'GET', `Appointment/${id}`, { headers: as(AGENT) });
     }
-    expect(read.body.status).toBe('booked');
+    expect(read.body.status, JSON.stringify(read.body)).toBe('booked');
     expect(upstreamWrites(h)).toHaveLength(1);
   });
 
