@@ -51,7 +51,8 @@ function changeFailure(
   id: string,
   failure: FailureOptions | undefined,
 ): FailureOptions {
-  return { ...failure, location: resourceUrl(deps.interaction.baseUrl(ctx), 'Appointment', id) };
+  const base = deps.interaction.baseUrl(ctx);
+  return { ...failure, base, location: resourceUrl(base, 'Appointment', id) };
 }
 
 /** Moves an appointment in one upstream write: never zero or two appointments. */

@@ -83,7 +83,7 @@ function bookedAnswer(base: string, outcome: BookingOutcome): AuditedResult {
   // Pending: the new booking's Appointment has its saga's id, readable now (pending) and once booked.
   if (!outcome.ok) {
     const pending = outcome.bookingId ? resourceUrl(base, 'Appointment', outcome.bookingId) : undefined;
-    throw bookingFailureError(outcome, { location: pending });
+    throw bookingFailureError(outcome, { location: pending, base });
   }
   const id = outcome.appointment.id as string;
   return {

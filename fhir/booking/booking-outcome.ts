@@ -13,7 +13,8 @@
  *   `transient` and `rate-limited` 429 `throttled`, both with `Retry-After`; `ehr-rejected` 422 `processing`;
  *   `busy` 503 `transient` with `Retry-After` (Switchboard's own queue is full: nothing was held or sent);
  *   `booking-pending` 202 `informational` (severity `information`) with `Retry-After`, {@link BOOKING_ID_HEADER}
- *   and `Location` of the pending Appointment.
+ *   and `Location` of the pending Appointment; `needs-attention` 202 `informational` (severity `warning`) with
+ *   {@link BOOKING_ID_HEADER} and `Location` of the manual-intervention Task staff finish it from.
  * - The first issue carries Switchboard's precise code in `details.coding` (system {@link SWITCHBOARD_ISSUE_SYSTEM})
  *   and the patient-safe message in `details.text` and `diagnostics`.
  * - Alternatives are the free Slots themselves, as `OperationOutcome.contained` resources, each pointed at by one
@@ -54,6 +55,14 @@ const ANSWERS: Record<BookingFailureCode, { status: number; code: IssueType }> =
   'ehr-rejected': { status: 422, code: 'processing' },
   // Not a failure: the outcome is not known yet (issue 10 item 1); the same Idempotency-Key gives it later.
   'booking-pending': { status: 202, code: 'informational' },
+  // Not refused: written upstream and not undone; the practice's staff finish it from a Task (issue 10 item 2).
+  'needs-attention': { status: 202, code: 'informational' },
+};
+
+/** Answers that are not failures: the outcome is still to come, or staff finish it. */
+const SEVERITIES: Partial<Record<BookingFailureCode, OperationOutcomeIssue['severity']>> = {
+  'booking-pending': 'information',
+  'needs-attention': 'warning',
 };
 
 /**
@@ -83,6 +92,8 @@ export interface FailureOptions {
    * changed), sent as `Location`; reading it gives the outcome once known.
    */
   location?: string;
+  /** The tenant's FHIR base: `needs-attention` answers name the manual-intervention Task (its id is the saga's). */
+  base?: string;
 }
 
 /** The error answering a failed booking, cancel, reschedule or hold. */
@@ -98,6 +109,10 @@ export function bookingFailureError(failure: BookingFailure, options: FailureOpt
     headers['Retry-After'] = '2';
     if (options.location) headers.Location = options.location;
   }
+  if (failure.code === 'needs-attention' && failure.bookingId) {
+    headers[BOOKING_ID_HEADER] = failure.bookingId;
+    if (options.base) headers.Location = resourceUrl(options.base, 'Task', failure.bookingId);
+  }
   const expression =
     options.expression ??
     (failure.code in RULE_EXPRESSIONS ? RULE_EXPRESSIONS[failure.code as BookingRuleCode] : undefined);
@@ -106,7 +121,7 @@ export function bookingFailureError(failure: BookingFailure, options: FailureOpt
 
 function failureOutcome(failure: BookingFailure, code: IssueType, expression?: string): OperationOutcome {
   const main: OperationOutcomeIssue = {
-    severity: failure.code === 'booking-pending' ? 'information' : 'error',
+    severity: SEVERITIES[failure.code] ?? 'error',
     code,
     details: {
       coding: [{ system: SWITCHBOARD_ISSUE_SYSTEM, code: failure.code }],

@@ -45,7 +45,13 @@ export type BookingFailureCode =
    * Not a failure yet: the outcome is unknown at the response deadline (or the write's answer was lost) and the
    * saga goes on; answered `202`, the same Idempotency-Key gives the final answer once known.
    */
-  | 'booking-pending';
+  | 'booking-pending'
+  /**
+   * Not refused either: the change was written upstream and could not be undone (a reschedule whose original time
+   * was taken meanwhile, an undo the records system keeps refusing), so the practice's staff finish it from a
+   * manual-intervention Task; answered `202` with the Task as `Location`.
+   */
+  | 'needs-attention';
 
 export interface BookingFailure {
   ok: false;
@@ -163,4 +169,6 @@ export const patientMessages: Record<BookingFailureCode, string> = {
   busy: 'We are handling many bookings for the practice right now; please try again in a moment.',
   'ehr-rejected': 'The practice’s system did not accept that appointment.',
   'booking-pending': 'Your booking is being confirmed with the practice; I’ll confirm in a moment.',
+  'needs-attention':
+    'The practice’s staff need to finish this change by hand; they will contact you to confirm the time.',
 };

@@ -1,7 +1,8 @@
 /**
  * Issue 10 item 2 over HTTP: a reschedule that loses its race at verify is moved back and answered 409; one that
  * cannot be moved back (its original time was taken meanwhile) opens a manual-intervention Task that the facade
- * reads and searches.
+ * reads and searches, and is answered 202 `needs-attention` with the Task as `Location` — never a 409 that would
+ * say it stayed where it was.
  */
 import type { Appointment, Bundle, Task } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import type { Connector } from '../../src/connectors/connector.js';
 import { testStoreFactories } from '../support/test-stores.js';
 import { TINY_FIRM } from '../support/tiny-firm.js';
 import {
+  detailCode,
   expectFailure,
   fhirRequest,
   useBookingFacade,
@@ -75,7 +77,12 @@ describe.each(testStoreFactories)('a reschedule that loses its race ($name)', (f
       body: { ...appointment, start: '2026-11-23T10:45:00-05:00', end: '2026-11-23T11:00:00-05:00' },
       headers: { 'if-match': etag },
     });
-    expect(answer.status).toBe(409);
+    // Not refused: the appointment stays at the new time until staff move it, so a 409 would be untrue. The
+    // answer says the practice finishes it, and points at the manual-intervention Task.
+    expect(answer.status, JSON.stringify(answer.body)).toBe(202);
+    expect(detailCode(answer)).toBe('needs-attention');
+    const location = answer.headers.get('location') ?? '';
+    expect(location).toMatch(/\/Task\/[^/]+$/);
     const search = await fhirRequest<Bundle<Task>>(
       h,
       'GET',
@@ -99,5 +106,6 @@ describe.each(testStoreFactories)('a reschedule that loses its race ($name)', (f
     expect(byPatient.body.entry).toHaveLength(1);
     const read = await fhirRequest<Task>(h, 'GET', `Task/${tasks[0]?.id}`);
     expect(read.status).toBe(200);
+    expect(location.endsWith(`/Task/${tasks[0]?.id}`)).toBe(true);
   });
 });

@@ -63,7 +63,7 @@ export async function compensate(
       reason: `the records system refused to undo the change ${attempts} times (${detail})`,
       action:
         saga.kind === 'book'
-          ? 'Cancel this appointment in the practice system: Switchboard told the caller it was not booked.'
+          ? 'Cancel this appointment in the practice system and call the patient: Switchboard could not undo it and told the caller the practice would be in touch.'
           : 'Move this appointment back to its original time in the practice system, or call the patient.',
       appointmentId: await fhirAppointmentId(ctx, tenant, current),
     });

@@ -97,7 +97,18 @@ export async function failSaga(
     );
     return pendingOutcome(sagaId);
   }
-  if (saga && saga.state !== 'committed' && saga.state !== 'released' && saga.state !== 'needs-attention') {
+  if (saga?.state === 'needs-attention') {
+    // Its compensation could not undo the write (e.g. a reschedule whose original time was taken meanwhile): the
+    // change stands upstream until staff act, so the failure that started the compensation is not the answer.
+    return {
+      ok: false,
+      code: 'needs-attention',
+      message: patientMessages['needs-attention'],
+      alternatives: [],
+      bookingId: sagaId,
+    };
+  }
+  if (saga && saga.state !== 'committed' && saga.state !== 'released') {
     await releaseSaga(ctx, tenant.config.id, sagaId, failure.detail, 'booking.failed', failure.code);
   }
   const alternatives =

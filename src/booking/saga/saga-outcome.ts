@@ -53,6 +53,8 @@ export async function sagaOutcome(
 
 /** Why a saga that ended without a booking (released, or handed to staff) failed. */
 export function failureCodeOf(saga: Pick<Saga, 'state' | 'errorCode'>): BookingFailureCode {
+  // Handed to staff after a write that could not be undone: whatever went wrong first, it is not "refused".
+  if (saga.state === 'needs-attention') return 'needs-attention';
   if (saga.errorCode && FAILURE_CODES.has(saga.errorCode)) return saga.errorCode as BookingFailureCode;
-  return saga.state === 'needs-attention' ? 'slot-taken' : 'ehr-unavailable';
+  return 'ehr-unavailable';
 }

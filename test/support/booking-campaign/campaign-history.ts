@@ -80,6 +80,11 @@ export interface HeldAppointment {
  */
 const UNKNOWN_CODES = new Set(['idempotency-key-in-flight', 'booking-pending']);
 const DEFINITE_5XX_CODES = new Set(['ehr-unavailable', 'busy']);
+/**
+ * Handed to the practice's staff (a 202 naming a manual-intervention Task): a final answer, but neither a success
+ * nor a refusal — the appointment is wherever staff leave it, and the facade tells where.
+ */
+export const HANDED_TO_STAFF = 'needs-attention';
 
 export function toAnswer(answer: HttpAnswer): Answer {
   const appointment = appointmentOf(answer);
@@ -113,6 +118,7 @@ export function answerFromLocation(read: HttpAnswer): Answer | undefined {
 /** True when the answer says for sure what happened. */
 export function isDefinite(answer: Answer): boolean {
   if (answer.status === 200 || answer.status === 201) return answer.appointment !== undefined;
+  if (answer.status === 202 && answer.code === HANDED_TO_STAFF) return true;
   if (typeof answer.status !== 'number' || answer.status === 202) return false;
   if (answer.code !== undefined && UNKNOWN_CODES.has(answer.code)) return false;
   if (answer.status >= 500) return answer.code !== undefined && DEFINITE_5XX_CODES.has(answer.code);
@@ -175,7 +181,7 @@ export class CampaignHistory {
       const start = new Date(answer.appointment.start as string);
       if (start.getTime() !== held.start.getTime()) held.placedAt = op.startedAt;
       held.start = start;
-    } else if (!isDefinite(answer)) {
+    } else if (!isDefinite(answer) || answer.code === HANDED_TO_STAFF) {
       held.uncertain = true;
     }
   }

@@ -2,9 +2,16 @@
  * The invariants of issue 10, checked after a campaign against the records system as ground truth. Each is a
  * count of violations with a few examples, so a failing run says what broke and how often.
  */
-import type { Appointment } from '@medplum/fhirtypes';
+import type { Appointment, Bundle, Task } from '@medplum/fhirtypes';
 import type { SimAppointment } from '../../../src/sim/sim-types.js';
-import { finalAnswer, isSuccess, toAnswer, type Answer, type CampaignHistory } from './campaign-history.js';
+import {
+  finalAnswer,
+  HANDED_TO_STAFF,
+  isSuccess,
+  toAnswer,
+  type Answer,
+  type CampaignHistory,
+} from './campaign-history.js';
 import type { CampaignWorld, HttpAnswer } from './campaign-world.js';
 
 export interface InvariantReport {
@@ -79,7 +86,10 @@ export async function checkInvariants(
   const refusedMoves = new Set(
     history
       .changeOps()
-      .filter((o) => o.kind === 'reschedule' && !isSuccess(finalAnswer(o)) && finalAnswer(o) !== undefined)
+      .filter((o) => {
+        const answer = finalAnswer(o);
+        return o.kind === 'reschedule' && answer !== undefined && !isSuccess(answer) && answer.code !== HANDED_TO_STAFF;
+      })
       .map((o) => o.appointmentId),
   );
   for (const held of history.held.values()) {
@@ -103,10 +113,14 @@ export async function checkInvariants(
     }
   }
 
-  // 4. Every active Switchboard appointment upstream was answered as booked to someone.
-  const unanswered = report('every active Switchboard-marked upstream appointment was answered 201');
+  // 4. Every active Switchboard appointment upstream was answered as booked to someone, or is an open
+  // manual-intervention Task for staff (each booking has its own patient, whom the Task is for).
+  const unanswered = report(
+    'every active Switchboard-marked upstream appointment was answered 201 or is an open manual-intervention Task',
+  );
+  const patientsWithOpenTasks = await openTaskPatients(world, history);
   for (const a of active.filter(marked))
-    if (!heldByMarker.has(a.externalRef as string)) {
+    if (!heldByMarker.has(a.externalRef as string) && !patientsWithOpenTasks.has(a.patientId)) {
       // What its request was told, every answer in order (each booking has its own patient).
       const told = history
         .bookOps()
@@ -147,6 +161,22 @@ export async function checkInvariants(
   }
 
   return [overExisting, ownOverlap, told, refusedMoveStayed, unanswered, perKey, agrees];
+}
+
+/** The records system's ids of the patients that open manual-intervention Tasks are for. */
+async function openTaskPatients(world: CampaignWorld, history: CampaignHistory): Promise<Set<number>> {
+  const answer = await readThrottled(world, 'Task?status=requested&_count=1000');
+  const bundle = answer.body as Bundle<Task> | undefined;
+  if (answer.status !== 200 || !bundle) throw new Error(`campaign: Task search answered ${answer.status}`);
+  const fhirIds = new Set(
+    (bundle.entry ?? []).map((e) => e.resource?.for?.reference?.replace('Patient/', '')).filter(Boolean),
+  );
+  return new Set(
+    history
+      .bookOps()
+      .filter((op) => fhirIds.has(op.patient.fhirId))
+      .map((op) => op.patient.simId),
+  );
 }
 
 /**
