@@ -90,7 +90,8 @@ async function measureMode(
   faults: Partial<SimFaults>,
 ): Promise<ModeResult> {
   world.clearFaults();
-  const pool = await slotPool(world, await world.practitioners());
+  // Every mode books slots of its own: the first 100 free ones of each practitioner leave enough for all modes.
+  const pool = await slotPool(world, await world.practitioners(), 100);
   const patients = await world.patients(BOOKINGS_PER_MODE);
   const jobs = pool.slice(0, BOOKINGS_PER_MODE).map((slot, i) => ({ slot, patient: patients[i] }));
   world.setFaults({

@@ -109,6 +109,7 @@ export class BookingService {
       checkpoint: options.checkpoint ?? (() => undefined),
       active: new Set<string>(),
       recorded: (sagaId) => this.recordedWaiters.get(sagaId)?.(),
+      leftToRecovery: () => this.recovery.soon(),
       needsAttention: (tenantId) => attention?.inc({ tenant: tenantId }),
       instanceId: options.leases?.instanceId,
       leases: options.leases,

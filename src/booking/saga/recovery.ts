@@ -26,7 +26,9 @@ const UNKNOWN_AFTER_MS = 3_000;
 
 export class SagaRecovery {
   private timer: NodeJS.Timeout | undefined;
+  private soonTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(
     private readonly ctx: SagaContext,
@@ -40,9 +42,30 @@ export class SagaRecovery {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.soonTimer);
     this.timer = undefined;
     await this.running;
+  }
+
+  /**
+   * A saga was just left `unknown`: a pass once it is old enough to be taken over ({@link UNKNOWN_AFTER_MS}), and
+   * another if that one could not settle it (the records system still failing), before the regular interval.
+   * Sagas left close together share the passes.
+   */
+  soon(): void {
+    if (this.soonTimer || this.stopped) return;
+    let passes = 0;
+    const pass = () => {
+      this.soonTimer = undefined;
+      if (this.stopped) return;
+      void this.recover().then(() => {
+        if (++passes < 3 && !this.stopped && !this.soonTimer)
+          this.soonTimer = setTimeout(pass, UNKNOWN_AFTER_MS).unref();
+      });
+    };
+    this.soonTimer = setTimeout(pass, UNKNOWN_AFTER_MS + 250).unref();
   }
 
   /** One pass; a pass already running is joined rather than doubled. */

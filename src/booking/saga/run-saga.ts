@@ -95,6 +95,7 @@ export async function failSaga(
       { err, tenant: tenant.config.id, saga: sagaId },
       'saga left to reconciliation after its write',
     );
+    ctx.leftToRecovery();
     return pendingOutcome(sagaId);
   }
   if (saga?.state === 'needs-attention') {

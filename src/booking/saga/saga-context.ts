@@ -79,6 +79,11 @@ export interface SagaContext {
    * alone sagas whose instance is alive. None: recovery runs for every tenant, unfenced (tests, single process).
    */
   readonly leases?: WorkLeases;
+  /**
+   * Told when a saga's run ends with its write's outcome unknown (answered `booking-pending`): recovery asks the
+   * records system soon after, rather than at its next interval, so the caller learns the outcome in seconds.
+   */
+  readonly leftToRecovery: () => void;
   /** Counts a saga handed to the practice's staff (a manual-intervention Task), for the metrics. */
   readonly needsAttention: (tenantId: string, reason: string) => void;
 }

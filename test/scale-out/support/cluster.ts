@@ -1,6 +1,7 @@
 /**
  * Several Switchboard instances as real child processes (`tsx src/main.ts demo` with `SIM_URL`, `DATABASE_URL`,
- * `PORT=0`) on one simulated records system and one fresh PostgreSQL database (issue 11). Short lease timings
+ * `PORT=0`, or `serve --config F` with a configuration of the test's own) on one simulated records system and one
+ * fresh PostgreSQL database (issue 11). Short lease timings
  * (`SWITCHBOARD_LEASE_TTL_MS`, `SWITCHBOARD_LEASE_RENEW_MS`) keep failover fast; an instance can be killed with
  * SIGKILL (no cleanup of any kind) and new ones started at any time.
  */
@@ -42,6 +43,8 @@ export interface ClusterOptions {
   leaseTtlMs?: number;
   leaseRenewMs?: number;
   env?: Record<string, string>;
+  /** A configuration file to `serve` instead of the demo (its database and port come from the environment). */
+  configFile?: string;
 }
 
 export async function createCluster(options: ClusterOptions): Promise<Cluster> {
@@ -51,7 +54,8 @@ export async function createCluster(options: ClusterOptions): Promise<Cluster> {
   const instances: ClusterInstance[] = [];
 
   async function start(): Promise<ClusterInstance> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'demo'], {
+    const command = options.configFile ? ['serve', '--config', options.configFile] : ['demo'];
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...command], {
       cwd: ROOT,
       env: {
         ...process.env,
@@ -80,8 +84,11 @@ export async function createCluster(options: ClusterOptions): Promise<Cluster> {
     const ready = new Promise<{ url: string; id: string }>((resolve, reject) => {
       const onData = (chunk: Buffer) => {
         stdout += chunk.toString();
-        const url = /FHIR base URL\s+(http:\/\/\S+)\/fhir\/demo/.exec(stdout)?.[1];
-        const id = /^\s+instance\s+(\S+)$/m.exec(stdout)?.[1];
+        // The demo prints its URL and instance id; `serve` logs them (pino JSON) when it listens.
+        const listening = /^\{.*"msg":"switchboard listening".*\}$/m.exec(stdout)?.[0];
+        const logged = listening ? (JSON.parse(listening) as { url?: string; instance?: string }) : {};
+        const url = logged.url ?? /FHIR base URL\s+(http:\/\/\S+)\/fhir\/demo/.exec(stdout)?.[1];
+        const id = logged.instance ?? /^\s+instance\s+(\S+)$/m.exec(stdout)?.[1];
         if (url && id) {
           child.stdout?.off('data', onData);
           // Keep draining the pipe so a chatty log never blocks the child.

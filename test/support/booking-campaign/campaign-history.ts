@@ -143,6 +143,8 @@ export function markerOf(appointment: Appointment): string | undefined {
 export class CampaignHistory {
   readonly ops: CampaignOp[] = [];
   readonly held = new Map<string, HeldAppointment>();
+  /** What was done to the instances mid-run (several instances only). */
+  readonly disruptions: string[] = [];
 
   add<T extends CampaignOp>(op: T): T {
     this.ops.push(op);

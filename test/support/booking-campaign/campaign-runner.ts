@@ -88,9 +88,16 @@ export async function runCampaign(world: CampaignWorld, options: CampaignOptions
   })();
 
   let next = 0;
+  // Several instances: halfway through, one is killed with SIGKILL mid-request and another started in its place.
+  let disruption: Promise<void> | undefined;
   const worker = async (agent: number) => {
     while (next < options.operations) {
       const index = next++;
+      if (index === Math.floor(options.operations / 2) && world.disrupt) {
+        disruption = world.disrupt((count) => random.int(0, count - 1)).then((what) => {
+          history.disruptions.push(what);
+        });
+      }
       const roll = random.next();
       if (roll < 0.45) await book(index, agent, random.next() < 0.7);
       else if (roll < 0.55) await retryWithoutKey();
@@ -247,6 +254,7 @@ export async function runCampaign(world: CampaignWorld, options: CampaignOptions
     stopFaults = true;
     await faultLoop;
     world.clearFaults();
+    await disruption;
   }
   await quiesce(world, history, token);
   return history;
@@ -322,6 +330,7 @@ export interface PoolSlot {
 export async function slotPool(
   world: CampaignWorld,
   practitioners: CampaignPractitioner[],
+  perPractitioner = 25,
 ): Promise<PoolSlot[]> {
   const state = world.sim.server.state('riverside');
   const from = new Date(Date.now() + 2 * 86_400_000);
@@ -329,7 +338,7 @@ export async function slotPool(
   const pool: PoolSlot[] = [];
   for (const practitioner of practitioners) {
     const slots: Slot[] = await world.freeSlots(practitioner, TYPE_CODE, from, to);
-    for (const slot of slots.slice(0, 25)) {
+    for (const slot of slots.slice(0, perPractitioner)) {
       const start = new Date(slot.start);
       const wall = world.wall(start);
       const weekday = ((new Date(`${wall.slice(0, 10)}T12:00:00Z`).getUTCDay() + 6) % 7) + 1;

@@ -1,16 +1,15 @@
 /**
  * The world a booking fault campaign runs in (issue 10; reliability.md §1.2 "Jepsen-style testing"): the demo
- * records system on its own port, a whole Switchboard (`createApp`) over real HTTP with a store of either dialect,
+ * records system on its own port, a whole Switchboard over real HTTP with a store of either dialect (or several
+ * instances on one PostgreSQL, issue 11: campaign-switchboards.ts),
  * several agent clients (each its own token, as separate agent platforms would be), and the front desk acting
  * through the records system's own API. The sim's memory is the ground truth the invariants are checked against.
  */
 import type { Appointment, Bundle, Patient, Practitioner, Slot } from '@medplum/fhirtypes';
-import { createApp, type App } from '../../../src/app.js';
-import { parseConfig } from '../../../src/config.js';
-import { createLogger } from '../../../src/logger.js';
 import { DEMO_CREDENTIALS, DEMO_FIRM, startDemoSim, type RunningSim } from '../../../src/sim/demo-sim.js';
 import type { SimAppointment, SimFaults } from '../../../src/sim/sim-types.js';
 import { instantToWallTime, wallTimeToInstant } from '../../../src/wall-time.js';
+import { startSwitchboards, type ClusterPlan } from './campaign-switchboards.js';
 
 export const CAMPAIGN_TENANT = 'demo';
 export const PRACTICE_ZONE = 'America/New_York';
@@ -38,7 +37,6 @@ export interface CampaignPatient {
 }
 
 export interface CampaignWorld {
-  readonly app: App;
   readonly sim: RunningSim;
   /** One bearer token per agent client. */
   readonly tokens: readonly string[];
@@ -56,6 +54,8 @@ export interface CampaignWorld {
   ): Promise<HttpAnswer<T>>;
   /** A call to the records system's own API as the front desk (`/firm/riverside/api/{path}`). */
   frontDesk<T = unknown>(method: string, path: string, body?: unknown): Promise<HttpAnswer<T>>;
+  /** Several instances only: one killed with SIGKILL and replaced (see campaign-switchboards.ts). */
+  disrupt?(pick: (count: number) => number): Promise<string>;
   setFaults(patch: Partial<SimFaults>): void;
   clearFaults(): void;
   /** The records system's appointments now (ground truth). */
@@ -69,18 +69,20 @@ export interface CampaignWorld {
   close(): Promise<void>;
 }
 
-/** Boots the sim and Switchboard on port 0; `databaseUrl` is a SQLite file path or a PostgreSQL URL with schema. */
+/**
+ * Boots the sim and Switchboard on port 0: one app in this process on `databaseUrl` (a SQLite file path or a
+ * PostgreSQL URL), or, with `cluster`, several instances as child processes on a fresh PostgreSQL database.
+ */
 export async function startCampaignWorld(options: {
-  databaseUrl: string;
+  databaseUrl?: string;
   agents: number;
   /** Per-call timeout towards the records system: short, so time-outs happen within a campaign. */
   upstreamTimeoutMs: number;
+  cluster?: ClusterPlan;
 }): Promise<CampaignWorld> {
   const sim = await startDemoSim({ port: 0 });
   const tokens = Array.from({ length: options.agents }, (_, i) => `campaign-agent-token-${i}`);
-  const config = parseConfig({
-    port: 0,
-    databaseUrl: options.databaseUrl,
+  const config = {
     logLevel: 'silent',
     tenants: [
       {
@@ -103,10 +105,13 @@ export async function startCampaignWorld(options: {
       scopes: ['system/*.cruds'],
       tenants: [CAMPAIGN_TENANT],
     })),
-  });
-  const app = createApp(config, { logger: createLogger('silent') });
-  await app.start();
-  await waitUntilReady(app.url);
+  };
+  const switchboards = await startSwitchboards(config, options.databaseUrl ?? '', options.cluster).catch(
+    async (err: unknown) => {
+      await sim.stop();
+      throw err;
+    },
+  );
 
   let frontDeskToken: string | undefined;
   const firmUrl = `${sim.url}/firm/${DEMO_FIRM}`;
@@ -127,11 +132,11 @@ export async function startCampaignWorld(options: {
   };
 
   const world: CampaignWorld = {
-    app,
     sim,
     tokens,
+    ...(switchboards.disrupt ? { disrupt: switchboards.disrupt } : {}),
     fhir(token, method, path, o = {}) {
-      return fetchAnswer(`${app.url}/fhir/${CAMPAIGN_TENANT}/${path}`, {
+      return fetchAnswer(`${switchboards.next()}/fhir/${CAMPAIGN_TENANT}/${path}`, {
         method,
         // An agent's platform gives up at some point; no campaign step may wait forever.
         signal: o.signal ?? AbortSignal.timeout(AGENT_PATIENCE_MS),
@@ -214,20 +219,11 @@ export async function startCampaignWorld(options: {
     wall: (instant) => instantToWallTime(instant, PRACTICE_ZONE),
     instant: (wall) => wallTimeToInstant(wall, PRACTICE_ZONE),
     async close() {
-      await app.stop();
+      await switchboards.close();
       await sim.stop();
     },
   };
   return world;
-}
-
-async function waitUntilReady(url: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    const response = await fetch(`${url}/readyz`).catch(() => undefined);
-    if (response?.status === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('the campaign app never became ready');
 }
 
 /** The appointment an answer carries, when it carries one. */

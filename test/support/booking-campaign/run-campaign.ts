@@ -1,7 +1,8 @@
 /**
  * Runs one booking fault campaign from the command line and prints what agents were told and every invariant's
- * violations: `npx tsx test/support/booking-campaign/run-campaign.ts [seed] [operations] [database URL]`
- * (default: a random seed, 150 operations, a SQLite file in a temp folder).
+ * violations: `npx tsx test/support/booking-campaign/run-campaign.ts [seed] [operations] [database URL] [instances]`
+ * (default: a random seed, 150 operations, a SQLite file in a temp folder, one instance in this process; with
+ * several instances, the URL is a PostgreSQL server's and they run as child processes, one killed mid-run).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,9 +14,13 @@ import { startCampaignWorld } from './campaign-world.js';
 
 const seed = Number(process.argv[2] ?? randomBytes(4).readUInt32BE(0));
 const operations = Number(process.argv[3] ?? 150);
+const instances = Number(process.argv[5] ?? 1);
 const dir = await mkdtemp(join(tmpdir(), 'switchboard-campaign-'));
 const world = await startCampaignWorld({
-  databaseUrl: process.argv[4] ?? join(dir, 'store.sqlite'),
+  // Several instances: the URL is the PostgreSQL server's, and a database of their own is made beside it.
+  ...(instances > 1
+    ? { cluster: { adminUrl: process.argv[4] as string, instances } }
+    : { databaseUrl: process.argv[4] ?? join(dir, 'store.sqlite') }),
   agents: 4,
   upstreamTimeoutMs: 1_200,
 });
@@ -31,6 +36,7 @@ try {
         operations,
         seconds: (Date.now() - startedAt) / 1000,
         held: history.held.size,
+        disruptions: history.disruptions,
         answers: history.answerCounts(),
         invariants,
       },
