@@ -90,8 +90,9 @@ async function measureMode(
   faults: Partial<SimFaults>,
 ): Promise<ModeResult> {
   world.clearFaults();
-  // Every mode books slots of its own: the first 100 free ones of each practitioner leave enough for all modes.
-  const pool = await slotPool(world, await world.practitioners(), 100);
+  // Every mode books slots of its own: the demo practice has ~60 free follow-up slots in the campaign's 5 days,
+  // so the pool looks 30 days ahead (up to 100 slots a practitioner) to leave 40 for each mode.
+  const pool = await slotPool(world, await world.practitioners(), { perPractitioner: 100, days: 30 });
   const patients = await world.patients(BOOKINGS_PER_MODE);
   const jobs = pool.slice(0, BOOKINGS_PER_MODE).map((slot, i) => ({ slot, patient: patients[i] }));
   world.setFaults({

@@ -330,11 +330,11 @@ export interface PoolSlot {
 export async function slotPool(
   world: CampaignWorld,
   practitioners: CampaignPractitioner[],
-  perPractitioner = 25,
+  { perPractitioner = 25, days = 5 }: { perPractitioner?: number; days?: number } = {},
 ): Promise<PoolSlot[]> {
   const state = world.sim.server.state('riverside');
   const from = new Date(Date.now() + 2 * 86_400_000);
-  const to = new Date(from.getTime() + 5 * 86_400_000);
+  const to = new Date(from.getTime() + days * 86_400_000);
   const pool: PoolSlot[] = [];
   for (const practitioner of practitioners) {
     const slots: Slot[] = await world.freeSlots(practitioner, TYPE_CODE, from, to);
