@@ -166,7 +166,7 @@ async function measureCampaign(
     upstreamTimeoutMs: 1_200,
   });
   try {
-    const seedAppointmentIds = new Set(world.upstreamAppointments().map((a) => a.id));
+    const seedAppointmentIds = new Set((await world.upstreamAppointments()).map((a) => a.id));
     const started = performance.now();
     const history = await runCampaign(world, {
       seed: CAMPAIGN_SEED,

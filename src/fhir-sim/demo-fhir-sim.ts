@@ -5,6 +5,7 @@
  */
 import { buildDemoPractice } from '../sim/demo-practice.js';
 import { DEMO_CREDENTIALS, DEMO_FIRM } from '../sim/demo-sim.js';
+import type { SimFirmData } from '../sim/sim-types.js';
 import { instantToLocalDate } from '../wall-time.js';
 import { createFhirSimServer, type FhirSimServer } from './fhir-sim-server.js';
 
@@ -14,6 +15,8 @@ export const DEMO_FHIR_CLIENT = { clientId: 'switchboard', secret: 'demo-secret'
 export interface RunningFhirSim {
   readonly url: string;
   readonly server: FhirSimServer;
+  /** The practice it was seeded with (the same Riverside practice as the proprietary simulator's). */
+  readonly practice: SimFirmData;
   stop(): Promise<void>;
 }
 
@@ -29,5 +32,5 @@ export async function startDemoFhirSim(
     port: options.port ?? 0,
   });
   const url = await server.start();
-  return { url, server, stop: () => server.stop() };
+  return { url, server, practice: data, stop: () => server.stop() };
 }

@@ -1,7 +1,8 @@
 /**
  * The booking fault campaign in the test suite (issue 10): a seeded, randomized run of ~150 operations — agents
  * booking with and without keys, giving up mid-request and retrying identically, rescheduling and cancelling, the
- * front desk booking and cancelling through the records system's own API — while the records system cycles through
+ * front desk booking and cancelling through the records system's own API — while the records system (the proprietary
+ * simulator, or the FHIR one through the FHIR connector: issue 12) cycles through
  * latency, errors, time-outs, commit-then-fail and outages. After quiescing, the records system is the ground truth
  * for every invariant (test/support/booking-campaign/campaign-invariants.ts), each reported with its count.
  *
@@ -17,6 +18,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { checkInvariants } from '../support/booking-campaign/campaign-invariants.js';
 import { runCampaign } from '../support/booking-campaign/campaign-runner.js';
+import type { RecordsKind } from '../support/booking-campaign/campaign-records.js';
 import { startCampaignWorld } from '../support/booking-campaign/campaign-world.js';
 
 const OPERATIONS = 150;
@@ -67,32 +69,50 @@ const databases: CampaignDatabase[] = [
   ...(process.env.TEST_DATABASE_URL ? [postgresDatabase(process.env.TEST_DATABASE_URL)] : []),
 ];
 
-describe.each(databases)('booking fault campaign ($name)', (database) => {
-  it(`keeps every invariant over ${OPERATIONS} faulty operations`, { timeout: 420_000 }, async () => {
-    const seed = Number(process.env.CAMPAIGN_SEED ?? randomBytes(4).readUInt32BE(0));
-    console.log(`booking fault campaign (${database.name}): seed ${seed}`);
-    const db = await database.create();
-    const world = await startCampaignWorld({ databaseUrl: db.url, agents: 4, upstreamTimeoutMs: 1_200 });
-    try {
-      const seedAppointmentIds = new Set(world.upstreamAppointments().map((a) => a.id));
-      const history = await runCampaign(world, {
-        seed,
-        operations: OPERATIONS,
-        concurrency: 6,
-        phaseMs: 1_000,
+/** Both connectors (issue 12): the proprietary simulator, and the FHIR R4 simulator through the FHIR connector. */
+const recordsSystems: RecordsKind[] = ['sim', 'fhir'];
+const runs = databases.flatMap((database) => recordsSystems.map((records) => ({ database, records })));
+
+describe.each(runs)(
+  'booking fault campaign ($records connector, $database.name)',
+  ({ database, records }) => {
+    it(`keeps every invariant over ${OPERATIONS} faulty operations`, { timeout: 420_000 }, async () => {
+      const seed = Number(process.env.CAMPAIGN_SEED ?? randomBytes(4).readUInt32BE(0));
+      console.log(`booking fault campaign (${records} connector, ${database.name}): seed ${seed}`);
+      const db = await database.create();
+      const world = await startCampaignWorld({
+        databaseUrl: db.url,
+        agents: 4,
+        upstreamTimeoutMs: 1_200,
+        records,
       });
-      const invariants = await checkInvariants(world, history, seedAppointmentIds);
-      const report = { seed, dialect: database.name, answers: history.answerCounts(), invariants };
-      // Every invariant by name with its count: a failure message that says which ones broke and how.
-      expect(
-        Object.fromEntries(invariants.map((i) => [i.name, i.violations])),
-        JSON.stringify(report, null, 2),
-      ).toEqual(Object.fromEntries(invariants.map((i) => [i.name, 0])));
-      // The campaign did what it is for: some bookings landed and the records system was faulty for some.
-      expect(history.held.size, JSON.stringify(report)).toBeGreaterThan(0);
-    } finally {
-      await world.close();
-      await db.drop();
-    }
-  });
-});
+      try {
+        const seedAppointmentIds = new Set((await world.upstreamAppointments()).map((a) => a.id));
+        const history = await runCampaign(world, {
+          seed,
+          operations: OPERATIONS,
+          concurrency: 6,
+          phaseMs: 1_000,
+        });
+        const invariants = await checkInvariants(world, history, seedAppointmentIds);
+        const report = {
+          seed,
+          records,
+          dialect: database.name,
+          answers: history.answerCounts(),
+          invariants,
+        };
+        // Every invariant by name with its count: a failure message that says which ones broke and how.
+        expect(
+          Object.fromEntries(invariants.map((i) => [i.name, i.violations])),
+          JSON.stringify(report, null, 2),
+        ).toEqual(Object.fromEntries(invariants.map((i) => [i.name, 0])));
+        // The campaign did what it is for: some bookings landed and the records system was faulty for some.
+        expect(history.held.size, JSON.stringify(report)).toBeGreaterThan(0);
+      } finally {
+        await world.close();
+        await db.drop();
+      }
+    });
+  },
+);

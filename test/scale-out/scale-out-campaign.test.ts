@@ -30,7 +30,7 @@ describe.skipIf(!ADMIN_URL)('booking fault campaign over three instances', () =>
         cluster: { adminUrl: ADMIN_URL as string, instances: 3 },
       });
       try {
-        const seedAppointmentIds = new Set(world.upstreamAppointments().map((a) => a.id));
+        const seedAppointmentIds = new Set((await world.upstreamAppointments()).map((a) => a.id));
         const started = Date.now();
         const history = await runCampaign(world, {
           seed,

@@ -46,9 +46,9 @@ export interface ChangeOp {
 export interface FrontDeskOp {
   kind: 'front-desk-book' | 'front-desk-cancel';
   index: number;
-  upstreamId?: number;
+  upstreamId?: string;
   providerId: number;
-  start?: string;
+  start?: Date;
   minutes?: number;
   startedAt: number;
   /** When the records system answered 2xx; undefined when it did not (fault) or not yet. */
@@ -202,7 +202,7 @@ export class CampaignHistory {
     );
   }
 
-  /** How many answers of each kind the campaign saw (`201`, `409 slot-taken`, `aborted`, …). */
+  /** How many answers of each kind the campaign saw (`201`, `409 slot-taken`, `aborted`, …), the front desk's too. */
   answerCounts(): Record<string, number> {
     const counts: Record<string, number> = {};
     for (const op of [...this.bookOps(), ...this.changeOps()]) {
@@ -210,6 +210,10 @@ export class CampaignHistory {
         const label = `${op.kind} ${answer.status}${answer.code ? ` ${answer.code}` : ''}`;
         counts[label] = (counts[label] ?? 0) + 1;
       }
+    }
+    for (const op of this.frontDeskOps()) {
+      const label = `${op.kind} ${op.status}`;
+      counts[label] = (counts[label] ?? 0) + 1;
     }
     return counts;
   }

@@ -3,7 +3,7 @@
  * count of violations with a few examples, so a failing run says what broke and how often.
  */
 import type { Appointment, Bundle, Task } from '@medplum/fhirtypes';
-import type { SimAppointment } from '../../../src/sim/sim-types.js';
+import type { UpstreamAppointment } from './campaign-records.js';
 import {
   finalAnswer,
   HANDED_TO_STAFF,
@@ -20,28 +20,20 @@ export interface InvariantReport {
   examples: string[];
 }
 
-const INACTIVE = new Set(['cancelled', 'no-show']);
-
 export async function checkInvariants(
   world: CampaignWorld,
   history: CampaignHistory,
-  seedAppointmentIds: ReadonlySet<number>,
+  seedAppointmentIds: ReadonlySet<string>,
 ): Promise<InvariantReport[]> {
-  const upstream = world.upstreamAppointments();
-  const active = upstream.filter((a) => !INACTIVE.has(a.status));
-  const marked = (a: SimAppointment) => a.externalRef?.startsWith('switchboard:') === true;
-  const byMarker = new Map<string, SimAppointment[]>();
+  const upstream = await world.upstreamAppointments();
+  const active = upstream.filter((a) => a.active);
+  const marked = (a: UpstreamAppointment) => a.marker !== undefined;
+  const byMarker = new Map<string, UpstreamAppointment[]>();
   for (const a of upstream.filter(marked))
-    byMarker.set(a.externalRef as string, [...(byMarker.get(a.externalRef as string) ?? []), a]);
-  const span = (a: SimAppointment) => {
-    const start = world.instant(a.start).getTime();
-    return [start, start + a.durationMinutes * 60_000] as const;
-  };
-  const overlap = (a: SimAppointment, b: SimAppointment) => {
-    const [s1, e1] = span(a);
-    const [s2, e2] = span(b);
-    return a.providerId === b.providerId && s1 < e2 && s2 < e1;
-  };
+    byMarker.set(a.marker as string, [...(byMarker.get(a.marker as string) ?? []), a]);
+  const overlap = (a: UpstreamAppointment, b: UpstreamAppointment) =>
+    a.providerId === b.providerId && a.start < b.end && b.start < a.end;
+  const at = (a: UpstreamAppointment) => a.start.toISOString();
   const heldByMarker = new Map([...history.held.values()].map((h) => [h.marker, h]));
   const confirmedFrontDesk = new Map(
     history
@@ -49,7 +41,7 @@ export async function checkInvariants(
       .filter(
         (o) => o.kind === 'front-desk-book' && o.upstreamId !== undefined && o.confirmedAt !== undefined,
       )
-      .map((o) => [o.upstreamId as number, o.confirmedAt as number]),
+      .map((o) => [o.upstreamId as string, o.confirmedAt as number]),
   );
 
   const report = (name: string) => ({ name, violations: 0, examples: [] as string[] });
@@ -61,14 +53,14 @@ export async function checkInvariants(
   // 1. Never over an appointment that existed (and stayed) before the request that placed ours began.
   const overExisting = report('no Switchboard appointment over one that existed before its request began');
   for (const ours of active.filter(marked)) {
-    const held = heldByMarker.get(ours.externalRef as string);
+    const held = heldByMarker.get(ours.marker as string);
     // Never answered as booked: each booking has its own patient, so its request is known by that.
     const placedAt =
       held?.placedAt ?? history.bookOps().find((op) => op.patient.simId === ours.patientId)?.startedAt;
     for (const other of active.filter((a) => !marked(a) && overlap(a, ours))) {
       const existedSince = seedAppointmentIds.has(other.id) ? 0 : confirmedFrontDesk.get(other.id);
       if (existedSince !== undefined && (placedAt === undefined || existedSince < placedAt))
-        fail(overExisting, `${ours.externalRef} at ${ours.start} over upstream ${other.id}`);
+        fail(overExisting, `${ours.marker} at ${at(ours)} over upstream ${other.id}`);
     }
   }
 
@@ -77,8 +69,11 @@ export async function checkInvariants(
   const ours = active.filter(marked);
   for (let i = 0; i < ours.length; i++)
     for (let j = i + 1; j < ours.length; j++)
-      if (overlap(ours[i] as SimAppointment, ours[j] as SimAppointment))
-        fail(ownOverlap, `${ours[i]?.externalRef} and ${ours[j]?.externalRef} at ${ours[i]?.start}`);
+      if (overlap(ours[i] as UpstreamAppointment, ours[j] as UpstreamAppointment))
+        fail(
+          ownOverlap,
+          `${ours[i]?.marker} and ${ours[j]?.marker} at ${at(ours[i] as UpstreamAppointment)}`,
+        );
 
   // 3. Every appointment an agent was told it holds is in the records system exactly once, where it was told.
   const told = report('every 201 has exactly one active upstream appointment at its time');
@@ -88,27 +83,32 @@ export async function checkInvariants(
       .changeOps()
       .filter((o) => {
         const answer = finalAnswer(o);
-        return o.kind === 'reschedule' && answer !== undefined && !isSuccess(answer) && answer.code !== HANDED_TO_STAFF;
+        return (
+          o.kind === 'reschedule' &&
+          answer !== undefined &&
+          !isSuccess(answer) &&
+          answer.code !== HANDED_TO_STAFF
+        );
       })
       .map((o) => o.appointmentId),
   );
   for (const held of history.held.values()) {
-    const live = (byMarker.get(held.marker) ?? []).filter((a) => !INACTIVE.has(a.status));
+    const live = (byMarker.get(held.marker) ?? []).filter((a) => a.active);
     const expected = held.cancelled ? 0 : 1;
     if (live.length !== expected) {
       fail(told, `${held.marker}: ${live.length} active upstream, expected ${expected}`);
       continue;
     }
-    const at = live[0];
-    if (at && world.instant(at.start).getTime() !== held.start.getTime()) {
-      fail(told, `${held.marker}: upstream at ${at.start}, told ${held.start.toISOString()}`);
+    const where = live[0];
+    if (where && where.start.getTime() !== held.start.getTime()) {
+      fail(told, `${held.marker}: upstream at ${at(where)}, told ${held.start.toISOString()}`);
       if (refusedMoves.has(held.id)) {
         // What each reschedule of it was told, in order.
         const moves = history
           .changeOps()
           .filter((o) => o.kind === 'reschedule' && o.appointmentId === held.id)
           .map((o) => `${o.to?.start.toISOString() ?? '?'}: ${o.answers.map(describe).join(' → ')}`);
-        fail(refusedMoveStayed, `${held.marker} moved to ${at.start}; reschedules ${moves.join('; ')}`);
+        fail(refusedMoveStayed, `${held.marker} moved to ${at(where)}; reschedules ${moves.join('; ')}`);
       }
     }
   }
@@ -120,7 +120,7 @@ export async function checkInvariants(
   );
   const patientsWithOpenTasks = await openTaskPatients(world, history);
   for (const a of active.filter(marked))
-    if (!heldByMarker.has(a.externalRef as string) && !patientsWithOpenTasks.has(a.patientId)) {
+    if (!heldByMarker.has(a.marker as string) && !patientsWithOpenTasks.has(a.patientId)) {
       // What its request was told, every answer in order (each booking has its own patient).
       const told = history
         .bookOps()
@@ -128,7 +128,7 @@ export async function checkInvariants(
         .map((op) => `${op.key ? 'keyed' : 'keyless'}: ${op.answers.map(describe).join(' → ') || 'nothing'}`);
       fail(
         unanswered,
-        `${a.externalRef} (upstream ${a.id}, patient ${a.patientId}, ${a.start}); told ${told.join('; ')}`,
+        `${a.marker} (upstream ${a.id}, patient ${a.patientId}, ${at(a)}); told ${told.join('; ')}`,
       );
     }
 
@@ -144,19 +144,15 @@ export async function checkInvariants(
   for (const held of history.held.values()) {
     const read = toAnswer(await readThrottled(world, `Appointment/${held.id}`));
     const stored = read.appointment as Appointment | undefined;
-    const live = (byMarker.get(held.marker) ?? []).find((a) => !INACTIVE.has(a.status));
+    const live = (byMarker.get(held.marker) ?? []).find((a) => a.active);
     const facadeActive = stored !== undefined && stored.status !== 'cancelled';
     if (facadeActive !== (live !== undefined)) {
       fail(
         agrees,
         `${held.marker}: facade ${stored?.status ?? read.status}, upstream ${live ? 'active' : 'none active'}`,
       );
-    } else if (
-      live &&
-      stored &&
-      new Date(stored.start as string).getTime() !== world.instant(live.start).getTime()
-    ) {
-      fail(agrees, `${held.marker}: facade at ${stored.start}, upstream at ${live.start}`);
+    } else if (live && stored && new Date(stored.start as string).getTime() !== live.start.getTime()) {
+      fail(agrees, `${held.marker}: facade at ${stored.start}, upstream at ${at(live)}`);
     }
   }
 

@@ -70,9 +70,6 @@ export async function runCampaign(world: CampaignWorld, options: CampaignOptions
   let agentPatientsUsed = 0;
   const pool = await slotPool(world, practitioners);
   if (pool.length === 0) throw new Error('campaign: no free slots to book');
-  const followUpTypeId = world.sim.server
-    .state('riverside')
-    .appointmentTypes.find((t) => t.code === TYPE_CODE)?.id as number;
 
   let stopFaults = false;
   const faultLoop = (async () => {
@@ -94,9 +91,11 @@ export async function runCampaign(world: CampaignWorld, options: CampaignOptions
     while (next < options.operations) {
       const index = next++;
       if (index === Math.floor(options.operations / 2) && world.disrupt) {
-        disruption = world.disrupt((count) => random.int(0, count - 1)).then((what) => {
-          history.disruptions.push(what);
-        });
+        disruption = world
+          .disrupt((count) => random.int(0, count - 1))
+          .then((what) => {
+            history.disruptions.push(what);
+          });
       }
       const roll = random.next();
       if (roll < 0.45) await book(index, agent, random.next() < 0.7);
@@ -201,29 +200,26 @@ export async function runCampaign(world: CampaignWorld, options: CampaignOptions
     // Half the time exactly where agents are looking; otherwise a quarter-hour later (a partial overlap).
     const slot = random.pick(pool);
     const start = new Date(slot.start.getTime() + (random.next() < 0.5 ? 0 : 15 * 60_000));
-    const wall = world.wall(start);
     const op = history.add<FrontDeskOp>({
       kind: 'front-desk-book',
       index,
       providerId: slot.practitioner.providerId,
-      start: wall,
+      start,
       minutes: 15,
       startedAt: Date.now(),
       status: 'network-error',
     });
-    const answer = await world.frontDesk<{ id: number }>('POST', 'appointments', {
+    const answer = await world.records.frontDeskBook({
       patientId: random.pick(frontDeskPatients).simId,
       providerId: slot.practitioner.providerId,
       locationId: slot.locationId,
-      appointmentTypeId: followUpTypeId,
-      start: wall,
-      durationMinutes: 15,
-      notes: 'front desk (campaign)',
+      start,
+      minutes: 15,
     });
     op.status = answer.status;
     if (answer.status === 201 || answer.status === 200) {
       op.confirmedAt = Date.now();
-      op.upstreamId = answer.body?.id;
+      op.upstreamId = answer.upstreamId;
     }
   }
 
@@ -241,9 +237,7 @@ export async function runCampaign(world: CampaignWorld, options: CampaignOptions
       startedAt: Date.now(),
       status: 'network-error',
     });
-    const answer = await world.frontDesk('POST', `appointments/${target.upstreamId}/cancel`, {
-      reason: 'front desk (campaign)',
-    });
+    const answer = await world.records.frontDeskCancel(target.upstreamId as string);
     op.status = answer.status;
     if (answer.status === 200) op.confirmedAt = Date.now();
   }
@@ -309,7 +303,9 @@ async function quiesce(
   let last = '';
   let stillSince = Date.now();
   for (let i = 0; i < 120 && Date.now() - stillSince < 3_500; i++) {
-    const now = JSON.stringify(world.upstreamAppointments().map((a) => [a.id, a.status, a.start]));
+    const now = JSON.stringify(
+      (await world.upstreamAppointments()).map((a) => [a.id, a.active, a.start.getTime()]),
+    );
     if (now !== last) {
       last = now;
       stillSince = Date.now();
@@ -332,7 +328,7 @@ export async function slotPool(
   practitioners: CampaignPractitioner[],
   { perPractitioner = 25, days = 5 }: { perPractitioner?: number; days?: number } = {},
 ): Promise<PoolSlot[]> {
-  const state = world.sim.server.state('riverside');
+  const state = world.records.practice;
   const from = new Date(Date.now() + 2 * 86_400_000);
   const to = new Date(from.getTime() + days * 86_400_000);
   const pool: PoolSlot[] = [];

@@ -1,19 +1,24 @@
 /**
- * The world a booking fault campaign runs in (issue 10; reliability.md §1.2 "Jepsen-style testing"): the demo
- * records system on its own port, a whole Switchboard over real HTTP with a store of either dialect (or several
- * instances on one PostgreSQL, issue 11: campaign-switchboards.ts),
- * several agent clients (each its own token, as separate agent platforms would be), and the front desk acting
- * through the records system's own API. The sim's memory is the ground truth the invariants are checked against.
+ * The world a booking fault campaign runs in (issue 10; reliability.md §1.2 "Jepsen-style testing"): a demo records
+ * system on its own port — the proprietary simulator or the FHIR one (issue 12; campaign-records.ts) — a whole
+ * Switchboard over real HTTP with a store of either dialect (or several instances on one PostgreSQL, issue 11:
+ * campaign-switchboards.ts), several agent clients (each its own token, as separate agent platforms would be), and
+ * the front desk acting through the records system's own API. The records system's memory is the ground truth the
+ * invariants are checked against.
  */
 import type { Appointment, Bundle, Patient, Practitioner, Slot } from '@medplum/fhirtypes';
-import { DEMO_CREDENTIALS, DEMO_FIRM, startDemoSim, type RunningSim } from '../../../src/sim/demo-sim.js';
-import type { SimAppointment, SimFaults } from '../../../src/sim/sim-types.js';
 import { instantToWallTime, wallTimeToInstant } from '../../../src/wall-time.js';
+import {
+  PRACTICE_ZONE,
+  startRecords,
+  type CampaignRecords,
+  type RecordsKind,
+  type UpstreamAppointment,
+} from './campaign-records.js';
 import { startSwitchboards, type ClusterPlan } from './campaign-switchboards.js';
 
 export const CAMPAIGN_TENANT = 'demo';
-export const PRACTICE_ZONE = 'America/New_York';
-const FRONT_DESK_PATIENCE_MS = 3_000;
+export { PRACTICE_ZONE };
 const AGENT_PATIENCE_MS = 30_000;
 export const TYPE_SYSTEM = `urn:switchboard:${CAMPAIGN_TENANT}:appointment-type`;
 
@@ -37,7 +42,8 @@ export interface CampaignPatient {
 }
 
 export interface CampaignWorld {
-  readonly sim: RunningSim;
+  /** The records system: ground truth, front desk, faults, the practice it holds. */
+  readonly records: CampaignRecords;
   /** One bearer token per agent client. */
   readonly tokens: readonly string[];
   /** A FHIR call to `/fhir/demo/{path}`; never throws for an HTTP answer. */
@@ -52,14 +58,12 @@ export interface CampaignWorld {
       signal?: AbortSignal;
     },
   ): Promise<HttpAnswer<T>>;
-  /** A call to the records system's own API as the front desk (`/firm/riverside/api/{path}`). */
-  frontDesk<T = unknown>(method: string, path: string, body?: unknown): Promise<HttpAnswer<T>>;
   /** Several instances only: one killed with SIGKILL and replaced (see campaign-switchboards.ts). */
   disrupt?(pick: (count: number) => number): Promise<string>;
-  setFaults(patch: Partial<SimFaults>): void;
+  setFaults(patch: Parameters<CampaignRecords['setFaults']>[0]): void;
   clearFaults(): void;
   /** The records system's appointments now (ground truth). */
-  upstreamAppointments(): readonly SimAppointment[];
+  upstreamAppointments(): Promise<UpstreamAppointment[]>;
   practitioners(): Promise<CampaignPractitioner[]>;
   patients(count: number): Promise<CampaignPatient[]>;
   /** Free slots of a practitioner and appointment type between two instants, as the facade offers them. */
@@ -70,8 +74,9 @@ export interface CampaignWorld {
 }
 
 /**
- * Boots the sim and Switchboard on port 0: one app in this process on `databaseUrl` (a SQLite file path or a
- * PostgreSQL URL), or, with `cluster`, several instances as child processes on a fresh PostgreSQL database.
+ * Boots the records system (`records`, default the proprietary simulator) and Switchboard on port 0: one app in
+ * this process on `databaseUrl` (a SQLite file path or a PostgreSQL URL), or, with `cluster`, several instances as
+ * child processes on a fresh PostgreSQL database.
  */
 export async function startCampaignWorld(options: {
   databaseUrl?: string;
@@ -79,8 +84,9 @@ export async function startCampaignWorld(options: {
   /** Per-call timeout towards the records system: short, so time-outs happen within a campaign. */
   upstreamTimeoutMs: number;
   cluster?: ClusterPlan;
+  records?: RecordsKind;
 }): Promise<CampaignWorld> {
-  const sim = await startDemoSim({ port: 0 });
+  const records = await startRecords(options.records ?? 'sim');
   const tokens = Array.from({ length: options.agents }, (_, i) => `campaign-agent-token-${i}`);
   const config = {
     logLevel: 'silent',
@@ -88,14 +94,7 @@ export async function startCampaignWorld(options: {
       {
         id: CAMPAIGN_TENANT,
         name: 'Riverside Family Medicine',
-        connector: {
-          kind: 'sim',
-          baseUrl: sim.url,
-          firm: DEMO_FIRM,
-          username: DEMO_CREDENTIALS.username,
-          password: DEMO_CREDENTIALS.password,
-          timeoutMs: options.upstreamTimeoutMs,
-        },
+        connector: records.connector(options.upstreamTimeoutMs),
         sync: { hotIntervalSeconds: 1, warmIntervalSeconds: 30, patientsIntervalSeconds: 5 },
       },
     ],
@@ -108,13 +107,10 @@ export async function startCampaignWorld(options: {
   };
   const switchboards = await startSwitchboards(config, options.databaseUrl ?? '', options.cluster).catch(
     async (err: unknown) => {
-      await sim.stop();
+      await records.stop();
       throw err;
     },
   );
-
-  let frontDeskToken: string | undefined;
-  const firmUrl = `${sim.url}/firm/${DEMO_FIRM}`;
   const fetchAnswer = async <T>(url: string, init: RequestInit): Promise<HttpAnswer<T>> => {
     try {
       const response = await fetch(url, init);
@@ -124,15 +120,14 @@ export async function startCampaignWorld(options: {
         headers: response.headers,
         body: (text ? (JSON.parse(text) as T) : undefined) as T,
       };
-    } catch (error) {
+    } catch {
       if (init.signal?.aborted) return { status: 'aborted' };
-      void error;
       return { status: 'network-error' };
     }
   };
 
   const world: CampaignWorld = {
-    sim,
+    records,
     tokens,
     ...(switchboards.disrupt ? { disrupt: switchboards.disrupt } : {}),
     fhir(token, method, path, o = {}) {
@@ -148,35 +143,11 @@ export async function startCampaignWorld(options: {
         body: o.body === undefined ? undefined : JSON.stringify(o.body),
       });
     },
-    async frontDesk<T>(method: string, path: string, body?: unknown): Promise<HttpAnswer<T>> {
-      if (!frontDeskToken) {
-        const form = new URLSearchParams({ grant_type: 'password', ...DEMO_CREDENTIALS });
-        const token = await fetchAnswer<{ access_token: string }>(`${firmUrl}/oauth/token`, {
-          method: 'POST',
-          body: form,
-          signal: AbortSignal.timeout(FRONT_DESK_PATIENCE_MS),
-        });
-        if (token.status !== 200 || !token.body) return { status: token.status };
-        frontDeskToken = token.body.access_token;
-      }
-      const answer = await fetchAnswer<T>(`${firmUrl}/api/${path}`, {
-        method,
-        // The records system may hang (a time-out fault): the front desk gives up, as a person would.
-        signal: AbortSignal.timeout(FRONT_DESK_PATIENCE_MS),
-        headers: {
-          authorization: `Bearer ${frontDeskToken}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      if (answer.status === 401) frontDeskToken = undefined;
-      return answer;
-    },
-    setFaults: (patch) => void sim.server.faults.set(patch),
-    clearFaults: () => void sim.server.faults.clear(),
-    upstreamAppointments: () => sim.server.state(DEMO_FIRM).appointments,
+    setFaults: (patch) => records.setFaults(patch),
+    clearFaults: () => records.clearFaults(),
+    upstreamAppointments: () => records.appointments(),
     async practitioners() {
-      const state = sim.server.state(DEMO_FIRM);
+      const state = records.practice;
       const answer = await world.fhir<Bundle<Practitioner>>(
         tokens[0] as string,
         'GET',
@@ -189,7 +160,7 @@ export async function startCampaignWorld(options: {
       });
     },
     async patients(count) {
-      const state = sim.server.state(DEMO_FIRM);
+      const state = records.practice;
       const found: CampaignPatient[] = [];
       let path: string | undefined = 'Patient?_count=100';
       while (path && found.length < count) {
@@ -220,7 +191,7 @@ export async function startCampaignWorld(options: {
     instant: (wall) => wallTimeToInstant(wall, PRACTICE_ZONE),
     async close() {
       await switchboards.close();
-      await sim.stop();
+      await records.stop();
     },
   };
   return world;

@@ -23,9 +23,11 @@ const world = await startCampaignWorld({
     : { databaseUrl: process.argv[4] ?? join(dir, 'store.sqlite') }),
   agents: 4,
   upstreamTimeoutMs: 1_200,
+  // CAMPAIGN_RECORDS=fhir: against the FHIR R4 simulator through the FHIR connector (issue 12).
+  records: process.env.CAMPAIGN_RECORDS === 'fhir' ? 'fhir' : 'sim',
 });
 try {
-  const seedAppointmentIds = new Set(world.upstreamAppointments().map((a) => a.id));
+  const seedAppointmentIds = new Set((await world.upstreamAppointments()).map((a) => a.id));
   const startedAt = Date.now();
   const history = await runCampaign(world, { seed, operations, concurrency: 6, phaseMs: 1_000 });
   const invariants = await checkInvariants(world, history, seedAppointmentIds);
@@ -33,6 +35,7 @@ try {
     JSON.stringify(
       {
         seed,
+        records: process.env.CAMPAIGN_RECORDS === 'fhir' ? 'fhir' : 'sim',
         operations,
         seconds: (Date.now() - startedAt) / 1000,
         held: history.held.size,
