@@ -8,7 +8,7 @@
  *    its own, with the sim at 100 ms ± 50 ms per call and no faults, then under each fault mode. A `202` is
  *    followed by replays of its key every 250 ms until the answer is definite (201, 409, 503 `ehr-unavailable`, …);
  *    the time is from the first request to that answer.
- * 2. The campaign (`runCampaign`) at ~1,000 operations, then every invariant checked against the sim's records.
+ * 2. The campaign (`runCheckedCampaign`) at ~1,000 operations, then every invariant checked against the sim's records.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -18,9 +18,9 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SimFaults } from '../src/sim/sim-types.js';
 import { isDefinite, toAnswer, type Answer } from '../test/support/booking-campaign/campaign-history.js';
-import { checkInvariants } from '../test/support/booking-campaign/campaign-invariants.js';
-import { bookingBody, runCampaign, slotPool } from '../test/support/booking-campaign/campaign-runner.js';
+import { bookingBody, slotPool } from '../test/support/booking-campaign/campaign-runner.js';
 import { startCampaignWorld, type CampaignWorld } from '../test/support/booking-campaign/campaign-world.js';
+import { runCheckedCampaign } from '../test/support/booking-campaign/checked-campaign.js';
 import type { Figure, FigureTable } from './benchmark.js';
 import { median, percentile } from './stats.js';
 
@@ -166,19 +166,14 @@ async function measureCampaign(
     upstreamTimeoutMs: 1_200,
   });
   try {
-    const seedAppointmentIds = new Set((await world.upstreamAppointments()).map((a) => a.id));
-    const started = performance.now();
-    const history = await runCampaign(world, {
+    const { report } = await runCheckedCampaign(world, {
       seed: CAMPAIGN_SEED,
       operations: CAMPAIGN_OPERATIONS,
-      concurrency: 6,
-      phaseMs: 1_000,
     });
-    const invariants = await checkInvariants(world, history, seedAppointmentIds);
-    const seconds = (performance.now() - started) / 1000;
+    const { invariants, seconds } = report;
     log(`campaign done in ${seconds.toFixed(0)} s`);
     const total = invariants.reduce((sum, i) => sum + i.violations, 0);
-    const answers = Object.entries(history.answerCounts())
+    const answers = Object.entries(report.answers)
       .map(([label, n]) => `${label} × ${n}`)
       .join(', ');
     return {
@@ -190,7 +185,7 @@ async function measureCampaign(
             figure: i.name,
             value: i.violations === 0 ? '0' : `${i.violations} (e.g. ${i.examples[0] ?? ''})`,
           })),
-          { figure: 'appointments agents hold at the end', value: String(history.held.size) },
+          { figure: 'appointments agents hold at the end', value: String(report.held) },
         ],
       },
       notes: [`Campaign answers: ${answers}.`],

@@ -121,14 +121,18 @@ describe.skipIf(!ADMIN_URL)('webhook delivery over three instances killed and re
       });
     }
     const context = JSON.stringify({ disruptions, notifications: notifications.length });
-    expect([...idsByEvent.keys()].sort((a, b) => a - b), context).toEqual(
-      Array.from({ length: EVENTS }, (_, i) => i + 1),
-    );
+    expect(
+      [...idsByEvent.keys()].sort((a, b) => a - b),
+      context,
+    ).toEqual(Array.from({ length: EVENTS }, (_, i) => i + 1));
     const reused = [...idsByEvent].filter(([, ids]) => ids.size > 1).map(([number]) => number);
     expect(reused, `events delivered again under another webhook-id; ${context}`).toEqual([]);
     expect(firstOrderByResource.size, context).toBe(RESOURCES);
     for (const [focus, numbers] of firstOrderByResource)
       expect(numbers, `${focus} out of order; ${context}`).toEqual([...numbers].sort((a, b) => a - b));
-    expect(disruptions.filter((d) => d.includes('killed')), context).toHaveLength(4);
+    expect(
+      disruptions.filter((d) => d.includes('killed')),
+      context,
+    ).toHaveLength(4);
   }, 600_000);
 });

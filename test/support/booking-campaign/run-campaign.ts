@@ -8,9 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkInvariants } from './campaign-invariants.js';
-import { runCampaign } from './campaign-runner.js';
 import { startCampaignWorld } from './campaign-world.js';
+import { runCheckedCampaign } from './checked-campaign.js';
 
 const seed = Number(process.argv[2] ?? randomBytes(4).readUInt32BE(0));
 const operations = Number(process.argv[3] ?? 150);
@@ -27,27 +26,9 @@ const world = await startCampaignWorld({
   records: process.env.CAMPAIGN_RECORDS === 'fhir' ? 'fhir' : 'sim',
 });
 try {
-  const seedAppointmentIds = new Set((await world.upstreamAppointments()).map((a) => a.id));
-  const startedAt = Date.now();
-  const history = await runCampaign(world, { seed, operations, concurrency: 6, phaseMs: 1_000 });
-  const invariants = await checkInvariants(world, history, seedAppointmentIds);
-  console.log(
-    JSON.stringify(
-      {
-        seed,
-        records: process.env.CAMPAIGN_RECORDS === 'fhir' ? 'fhir' : 'sim',
-        operations,
-        seconds: (Date.now() - startedAt) / 1000,
-        held: history.held.size,
-        disruptions: history.disruptions,
-        answers: history.answerCounts(),
-        invariants,
-      },
-      null,
-      2,
-    ),
-  );
-  process.exitCode = invariants.some((i) => i.violations > 0) ? 1 : 0;
+  const { report } = await runCheckedCampaign(world, { seed, operations });
+  console.log(JSON.stringify({ records: world.records.kind, ...report }, null, 2));
+  process.exitCode = report.invariants.some((i) => i.violations > 0) ? 1 : 0;
 } finally {
   await world.close();
   await rm(dir, { recursive: true, force: true });
