@@ -13,7 +13,7 @@ import { startDemoSim, type RunningSim } from '../../src/sim/demo-sim.js';
 import { openStore, type Store } from '../../src/store/database.js';
 import { eventNotifications } from '../support/webhook-notifications.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
-import { fhir } from './support/cluster-probes.js';
+import { subscribe } from './support/cluster-probes.js';
 import { createCluster, eventually, type Cluster } from './support/cluster.js';
 
 const ADMIN_URL = process.env.TEST_DATABASE_URL;
@@ -47,34 +47,7 @@ describe.skipIf(!ADMIN_URL)('webhook delivery over three instances killed and re
   const delivered = () => new Set(eventNotifications(receiver.received).flatMap((n) => n.eventNumbers)).size;
 
   it('delivers every one of 1,000 events, duplicates with their webhook-id, each resource in order', async () => {
-    const created = await fhir<{ id: string }>(live()[0]!, 'Subscription', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/fhir+json' },
-      body: JSON.stringify({
-        resourceType: 'Subscription',
-        status: 'requested',
-        reason: 'scale-out delivery test',
-        criteria: 'https://switchboard.health/fhir/SubscriptionTopic/booking-failed',
-        channel: {
-          type: 'rest-hook',
-          endpoint: receiver.url,
-          payload: 'application/fhir+json',
-          _payload: {
-            extension: [
-              {
-                url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-payload-content',
-                valueCode: 'id-only',
-              },
-            ],
-          },
-        },
-      }),
-    });
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
-    await eventually(async () => {
-      const sub = await fhir<{ status: string }>(live()[0]!, `Subscription/${created.body.id}`);
-      return sub.body.status === 'active' ? true : undefined;
-    }, 'the subscription is active after its handshake');
+    await subscribe(live()[0]!, 'booking-failed', receiver.url);
 
     const disruptions: string[] = [];
     for (let round = 1; round <= ROUNDS; round++) {

@@ -15,7 +15,7 @@ import { startDemoSim, type RunningSim } from '../../src/sim/demo-sim.js';
 import { openStore } from '../../src/store/database.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 import { createCluster, eventually, type Cluster, type ClusterInstance } from './support/cluster.js';
-import { agreedHolder, callsInWindow, fhir, readyz } from './support/cluster-probes.js';
+import { agreedHolder, callsInWindow, fhir, readyz, subscribe } from './support/cluster-probes.js';
 
 const ADMIN_URL = process.env.TEST_DATABASE_URL;
 const FIRM = 'riverside';
@@ -164,34 +164,7 @@ describe.skipIf(!ADMIN_URL)(
       const other = live().find((i) => i.id !== holderId) as ClusterInstance;
 
       // A subscriber to front-desk bookings, registered through a non-holder.
-      const created = await fhir<{ id: string }>(other, 'Subscription', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/fhir+json' },
-        body: JSON.stringify({
-          resourceType: 'Subscription',
-          status: 'requested',
-          reason: 'scale-out test',
-          criteria: 'https://switchboard.health/fhir/SubscriptionTopic/appointment-booked',
-          channel: {
-            type: 'rest-hook',
-            endpoint: receiver.url,
-            payload: 'application/fhir+json',
-            _payload: {
-              extension: [
-                {
-                  url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-payload-content',
-                  valueCode: 'id-only',
-                },
-              ],
-            },
-          },
-        }),
-      });
-      expect(created.status).toBe(201);
-      await eventually(async () => {
-        const sub = await fhir<{ status: string }>(other, `Subscription/${created.body.id}`);
-        return sub.body.status === 'active' ? true : undefined;
-      }, 'the subscription is active after its handshake');
+      await subscribe(other, 'appointment-booked', receiver.url);
 
       await holder.kill9();
       const newHolder = await agreedHolder(live());

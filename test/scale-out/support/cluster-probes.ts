@@ -34,6 +34,42 @@ export async function fhir<T>(
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
 }
 
+/**
+ * Subscribes `endpoint` to `topic` (id-only payloads) through `instance`'s facade and waits until the subscription is
+ * active after its handshake; its id.
+ */
+export async function subscribe(instance: ClusterInstance, topic: string, endpoint: string): Promise<string> {
+  const created = await fhir<{ id: string }>(instance, 'Subscription', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/fhir+json' },
+    body: JSON.stringify({
+      resourceType: 'Subscription',
+      status: 'requested',
+      reason: 'scale-out test',
+      criteria: `https://switchboard.health/fhir/SubscriptionTopic/${topic}`,
+      channel: {
+        type: 'rest-hook',
+        endpoint,
+        payload: 'application/fhir+json',
+        _payload: {
+          extension: [
+            {
+              url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-payload-content',
+              valueCode: 'id-only',
+            },
+          ],
+        },
+      },
+    }),
+  });
+  if (created.status !== 201) throw new Error(`Subscription refused: ${JSON.stringify(created.body)}`);
+  await eventually(async () => {
+    const sub = await fhir<{ status: string }>(instance, `Subscription/${created.body.id}`);
+    return sub.body.status === 'active' ? true : undefined;
+  }, 'the subscription is active after its handshake');
+  return created.body.id;
+}
+
 /** Every live instance answers /readyz 200 and they all name the same live holder of the demo tenant's lease. */
 export async function agreedHolder(
   instances: readonly ClusterInstance[],
