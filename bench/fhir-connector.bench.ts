@@ -4,9 +4,9 @@
  *
  * 1. upstream calls per minute per tenant at demo settings (hot window every 2 s), against ModMed's published
  *    budget of 1,250 calls a minute, counted at the HTTP client over one minute of steady polling;
- * 2. booking latency: `POST /fhir/{tenant}/Appointment` of a free follow-up slot to `201`, sequentially, on each.
- *
- * Change-to-webhook latency on the FHIR tenant is not measured here yet (the webhooks benchmark covers `demo`).
+ * 2. booking latency: `POST /fhir/{tenant}/Appointment` of a free follow-up slot to `201`, sequentially, on each;
+ * 3. change-to-webhook latency: a front-desk booking in each simulator to its subscriber's notification
+ *    (fhir-change-to-webhook.ts).
  */
 import { performance } from 'node:perf_hooks';
 import type { Bundle, Schedule, Slot } from '@medplum/fhirtypes';
@@ -17,6 +17,7 @@ import { createLogger } from '../src/logger.js';
 import { startDemoSim } from '../src/sim/demo-sim.js';
 import type { Benchmark, Figure } from './benchmark.js';
 import { sqliteDatabase } from './bench-stores.js';
+import { changeToWebhook } from './fhir-change-to-webhook.js';
 import { max, median } from './stats.js';
 
 const BUDGET_PER_MINUTE = 1250;
@@ -28,7 +29,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const benchmark: Benchmark = {
   name: 'fhir-connector',
-  title: 'FHIR connector beside the proprietary one: upstream calls per minute and booking latency',
+  title:
+    'FHIR connector beside the proprietary one: upstream calls per minute, booking and change-to-webhook latency',
   async run(log) {
     const sim = await startDemoSim();
     const fhirSim = await startDemoFhirSim();
@@ -114,6 +116,12 @@ export const benchmark: Benchmark = {
           else log(`${tenant}: booking ${i} answered ${response.status} ${text.slice(0, 200)}`);
         }
       }
+      log('change-to-webhook on both tenants…');
+      const webhookFigures = await changeToWebhook(
+        app,
+        { sim: sim.url, fhirSim: fhirSim.url, practice: fhirSim.practice },
+        log,
+      );
       const figures: Figure[] = TENANTS.flatMap((tenant) => {
         const l = latencies[tenant] ?? [];
         return [
@@ -129,6 +137,7 @@ export const benchmark: Benchmark = {
           },
         ];
       });
+      figures.push(...webhookFigures);
       for (const f of figures) log(`${f.figure}: ${f.value}`);
       return {
         tables: [

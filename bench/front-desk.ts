@@ -9,8 +9,11 @@ import type { SimAppointment, SimFirmData } from '../src/sim/sim-types.js';
 
 export type ChangeKind = 'book' | 'change' | 'cancel';
 
-/** Front-desk calls on the sim's own API, with a bearer token from its token endpoint. */
-export function frontDesk(baseUrl: string) {
+/**
+ * Front-desk calls on a simulator's own API (`api`: the proprietary one; `fhir`: the FHIR one), with a bearer token
+ * from its token endpoint.
+ */
+export function frontDesk(baseUrl: string, api: 'api' | 'fhir' = 'api') {
   let token: string | undefined;
   const fetchToken = async () => {
     const response = await fetch(`${baseUrl}/firm/${DEMO_FIRM}/oauth/token`, {
@@ -23,9 +26,12 @@ export function frontDesk(baseUrl: string) {
   return async (method: string, path: string, body: unknown): Promise<{ status: number; body: unknown }> => {
     for (let attempt = 0; ; attempt++) {
       token ??= await fetchToken();
-      const response = await fetch(`${baseUrl}/firm/${DEMO_FIRM}/api${path}`, {
+      const response = await fetch(`${baseUrl}/firm/${DEMO_FIRM}/${api}${path}`, {
         method,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': api === 'fhir' ? 'application/fhir+json' : 'application/json',
+        },
         body: JSON.stringify(body),
       });
       const text = await response.text();

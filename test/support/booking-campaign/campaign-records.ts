@@ -44,6 +44,8 @@ export interface CampaignRecords {
   readonly practice: SimFirmData;
   /** The `connector` block of the campaign tenant's configuration. */
   connector(upstreamTimeoutMs: number): Record<string, unknown>;
+  /** How far ahead it publishes bookable time (the tenant's sync and booking horizon), when limited. */
+  readonly horizonDays?: number;
   /** Every appointment it holds now, cancelled ones too (ground truth). */
   appointments(): Promise<UpstreamAppointment[]>;
   /** The front desk books a follow-up through the records system's own API. */
@@ -139,6 +141,7 @@ async function startFhirRecords(): Promise<CampaignRecords> {
   return {
     kind: 'fhir',
     practice: sim.practice,
+    horizonDays: demoFhirTenant(sim.url).sync.horizonDays,
     connector: (timeoutMs) => ({ ...demoFhirTenant(sim.url).connector, timeoutMs }),
     async appointments() {
       const all = await sim.server

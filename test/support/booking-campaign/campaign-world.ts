@@ -95,7 +95,13 @@ export async function startCampaignWorld(options: {
         id: CAMPAIGN_TENANT,
         name: 'Riverside Family Medicine',
         connector: records.connector(options.upstreamTimeoutMs),
-        sync: { hotIntervalSeconds: 1, warmIntervalSeconds: 30, patientsIntervalSeconds: 5 },
+        sync: {
+          hotIntervalSeconds: 1,
+          warmIntervalSeconds: 30,
+          patientsIntervalSeconds: 5,
+          ...(records.horizonDays ? { horizonDays: records.horizonDays } : {}),
+        },
+        ...(records.horizonDays ? { booking: { horizonDays: records.horizonDays } } : {}),
       },
     ],
     clients: tokens.map((token, i) => ({
