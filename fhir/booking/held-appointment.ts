@@ -1,7 +1,7 @@
 /**
  * The Appointment a hold (IHE ITI-116; standards.md 1.3) or a booking in flight (issue 10 item 1) stands for:
- * `pending` with `tentative` participants while held or running, `cancelled` (participants still `tentative`) once
- * released, lapsed or failed — a failed booking with its failure code as `cancelationReason`. Neither lives in the
+ * `pending` with `tentative` participants while held or running (or handed to staff), `cancelled` (participants
+ * still `tentative`) once released, lapsed or failed — a failed booking with its failure code as `cancelationReason`. Neither lives in the
  * store until it is booked (nothing is written upstream for a hold until `$book`; a booking's outcome is not known
  * yet), so this resource is built from the saga on demand; its id is the saga's. A hold's expiry travels as the
  * {@link HOLD_EXPIRES_EXTENSION} and, on `$hold`, as the `Expires` header.
@@ -38,6 +38,9 @@ export async function heldAppointment(ctx: FhirRequestContext, hold: HeldTime): 
     required: 'required',
     status: 'tentative',
   });
+  // A booking handed to staff (written upstream, not undone) is not cancelled: it stays pending until staff act
+  // and a sync pass brings the records system's appointment under this id.
+  const cancelled = hold.state === 'released' && hold.failureCode !== 'needs-attention';
   const start = instantToOffsetDateTime(hold.start, tz);
   const end = instantToOffsetDateTime(hold.end, tz);
   return {
@@ -46,8 +49,8 @@ export async function heldAppointment(ctx: FhirRequestContext, hold: HeldTime): 
     ...(hold.kind === 'hold'
       ? { extension: [{ url: HOLD_EXPIRES_EXTENSION, valueInstant: hold.expiresAt.toISOString() }] }
       : {}),
-    status: hold.state === 'released' ? 'cancelled' : 'pending',
-    ...(hold.failureCode
+    status: cancelled ? 'cancelled' : 'pending',
+    ...(cancelled && hold.failureCode
       ? {
           cancelationReason: {
             coding: [{ system: SWITCHBOARD_ISSUE_SYSTEM, code: hold.failureCode }],
