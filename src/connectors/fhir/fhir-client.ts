@@ -306,9 +306,27 @@ export class FhirClient {
 }
 
 async function readBody<T>(response: Response, method: string, url: URL, mode: Mode): Promise<T> {
-  const text = await response.text().catch(() => '');
   const status = response.status;
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (cause) {
+    // Cut off mid-body (a time-out or a dropped connection after the headers): nothing was read, so nothing is
+    // known — a write may have been applied.
+    throw new UpstreamError('unavailable', `the answer to ${method} ${url.pathname} was cut off`, {
+      status,
+      outcome: mode === 'write' ? 'unknown' : 'not-applied',
+      cause,
+    });
+  }
   if (response.ok) {
+    // A read always answers a resource; an empty one is a broken answer, not an empty result.
+    if (!text && method === 'GET') {
+      throw new UpstreamError('unavailable', `empty answer to GET ${url.pathname}`, {
+        status,
+        outcome: 'not-applied',
+      });
+    }
     try {
       return (text ? JSON.parse(text) : undefined) as T;
     } catch (cause) {

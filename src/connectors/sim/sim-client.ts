@@ -239,7 +239,17 @@ export class SimClient {
     path: string,
     mode: 'read' | 'write',
   ): Promise<T> {
-    const text = await response.text().catch(() => '');
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (cause) {
+      // Cut off mid-body: nothing was read, so nothing is known — a write may have been applied.
+      throw new UpstreamError('unavailable', `records system answer to ${method} ${path} was cut off`, {
+        status: response.status,
+        outcome: mode === 'write' ? 'unknown' : 'not-applied',
+        cause,
+      });
+    }
     if (response.ok) {
       if (!text) return undefined as T;
       try {

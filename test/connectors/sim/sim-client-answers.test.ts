@@ -1,0 +1,59 @@
+/**
+ * An answer of the records system cut off after its headers (a time-out or a dropped connection mid-body) is an
+ * upstream error, never an empty success: a read says nothing was applied, a write that its outcome is unknown (so
+ * the saga reconciles it by marker). Against a deliberately broken server over real HTTP.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SimClient } from '../../../src/connectors/sim/sim-client.js';
+import { UpstreamError } from '../../../src/connectors/upstream-error.js';
+
+let server: Server;
+let base: string;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    if (req.url?.includes('/oauth/token')) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ access_token: 't', refresh_token: 'r', expires_in: 3600 }));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+    res.write('{"items":[');
+    setTimeout(() => res.socket?.destroy(), 20);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+const client = () =>
+  new SimClient({
+    baseUrl: base,
+    firm: 'broken',
+    username: 'u',
+    password: 'p',
+    timeoutMs: 2_000,
+    maxConcurrency: 2,
+  });
+
+const failureOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+
+describe('records-system answers cut off mid-body', () => {
+  it('are unavailable with nothing applied for a read', async () => {
+    const err = await failureOf(client().get('/appointments'));
+    expect(err).toBeInstanceOf(UpstreamError);
+    expect(err).toMatchObject({ kind: 'unavailable', details: { outcome: 'not-applied' } });
+  });
+
+  it('are of unknown outcome for a write', async () => {
+    const err = await failureOf(client().write('POST', '/appointments', { patientId: 1 }));
+    expect(err).toBeInstanceOf(UpstreamError);
+    expect(err).toMatchObject({ kind: 'unavailable', details: { outcome: 'unknown' } });
+  });
+});
