@@ -52,6 +52,7 @@ import { migrateToLatest } from './store/migrate.js';
 import { createRateLimitBackend } from './store/shared-rate-limits.js';
 import { SOFTWARE_VERSION } from './version.js';
 import { createEndpointPolicy } from './webhooks/delivery/endpoint-guard.js';
+import { sealSecretsAtRest } from './webhooks/subscriptions/secrets-at-rest.js';
 
 export interface AppOptions {
   logger?: Logger;
@@ -247,8 +248,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     },
     async start() {
       loadWriteDefinitions();
-      store = await openStore(config.databaseUrl);
+      store = await openStore(config.databaseUrl, { secretKeys: config.secretKeys });
       await migrateToLatest(store);
+      await sealSecretsAtRest(store, logger);
       logger.info({ instance: instanceId }, 'switchboard instance starting');
       const tenantIds = config.tenants.map((t) => t.id);
       // Several processes may share a PostgreSQL store: a tenant's work runs where its lease is (issue 11).

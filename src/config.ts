@@ -12,6 +12,7 @@ import {
   resolveFhirConnector,
   type FhirConnectorSettings,
 } from './config-fhir-connector.js';
+import { parseSecretKey } from './store/secret-box.js';
 import { isKnownZone } from './wall-time.js';
 import { parseAllowlistEntry } from './webhooks/delivery/endpoint-guard.js';
 
@@ -249,6 +250,12 @@ const fileSchema = z.strictObject({
   webhooks: webhooksSchema.default(webhooksSchema.parse({})),
   scaleOut: scaleOutSchema.default(scaleOutSchema.parse({})),
   rateLimit: rateLimitSchema.default(rateLimitSchema.parse({})),
+  /**
+   * A file holding the key that encrypts the secrets kept in the store (issue 15 item 5): first line the current
+   * key, further lines previous keys (still decrypt, during a rotation). `SWITCHBOARD_SECRET_KEY` or
+   * `SWITCHBOARD_SECRET_KEY_FILE` in the environment take precedence.
+   */
+  secretKeyFile: z.string().min(1).optional(),
 });
 
 export type SyncSettings = z.output<typeof syncSchema>;
@@ -314,6 +321,12 @@ export interface Config {
   webhooks: WebhookSettings;
   scaleOut: ScaleOutSettings;
   rateLimit: RateLimitSettings;
+  /**
+   * Keys of the secrets at rest: the first encrypts, every one decrypts (previous keys during a rotation). Empty
+   * when none is configured: the server then refuses to create webhook subscriptions, and refuses to start on a
+   * store that holds secrets.
+   */
+  secretKeys: Buffer[];
 }
 
 /** The input shape of a configuration file (defaults not yet applied). */
@@ -427,7 +440,58 @@ export function parseConfig(input: unknown, env: Env = {}): Config {
     webhooks: raw.webhooks,
     scaleOut: raw.scaleOut,
     rateLimit: raw.rateLimit,
+    secretKeys: readSecretKeys(raw.secretKeyFile, env),
   };
+}
+
+/**
+ * The keys of secrets at rest: `SWITCHBOARD_SECRET_KEY` (the current key) with `SWITCHBOARD_SECRET_KEY_PREVIOUS`
+ * (comma-separated previous keys), or the file named by `SWITCHBOARD_SECRET_KEY_FILE` (else `secretKeyFile`): one
+ * key a line, the current one first; blank lines and `#` comments ignored.
+ */
+function readSecretKeys(fileFromConfig: string | undefined, env: Env): Buffer[] {
+  if (env.SWITCHBOARD_SECRET_KEY && env.SWITCHBOARD_SECRET_KEY_FILE) {
+    throw new ConfigError(
+      'invalid configuration:\n  SWITCHBOARD_SECRET_KEY: give the key or SWITCHBOARD_SECRET_KEY_FILE, not both',
+    );
+  }
+  const parse = (where: string, text: string): Buffer => {
+    try {
+      return parseSecretKey(text);
+    } catch (error) {
+      throw new ConfigError(`invalid configuration:\n  ${where}: ${(error as Error).message}`);
+    }
+  };
+  const previous = (env.SWITCHBOARD_SECRET_KEY_PREVIOUS ?? '')
+    .split(/[\s,]+/)
+    .filter((k) => k !== '')
+    .map((k, i) => parse(`SWITCHBOARD_SECRET_KEY_PREVIOUS[${i}]`, k));
+  if (env.SWITCHBOARD_SECRET_KEY)
+    return [parse('SWITCHBOARD_SECRET_KEY', env.SWITCHBOARD_SECRET_KEY), ...previous];
+  const file = env.SWITCHBOARD_SECRET_KEY_FILE || fileFromConfig;
+  if (!file) return previous.length > 0 ? missingCurrentKey() : [];
+  const where = env.SWITCHBOARD_SECRET_KEY_FILE ? 'SWITCHBOARD_SECRET_KEY_FILE' : 'secretKeyFile';
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      `invalid configuration:\n  ${where}: cannot read ${file}: ${(err as Error).message}`,
+    );
+  }
+  const lines = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+  if (lines.length === 0) throw new ConfigError(`invalid configuration:\n  ${where}: ${file} holds no key`);
+  return [...lines.map((line, i) => parse(`${where} (${file} key ${i + 1})`, line)), ...previous];
+}
+
+function missingCurrentKey(): never {
+  throw new ConfigError(
+    'invalid configuration:\n  SWITCHBOARD_SECRET_KEY_PREVIOUS: previous keys need a current key ' +
+      '(SWITCHBOARD_SECRET_KEY or SWITCHBOARD_SECRET_KEY_FILE)',
+  );
 }
 
 /** Environment overrides that apply to any configuration (DESIGN.md section 2). */

@@ -2,8 +2,44 @@
  * The demo's configuration (DESIGN.md section 2): what `npm start` runs — the tenants on the simulators, the demo
  * token, the simulator ports and URLs from the environment. The configuration schema itself is `config.ts`.
  */
+import { existsSync, linkSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { demoFhirTenant } from './config-fhir-connector.js';
 import { ConfigError, envOverrides, parseConfig, type Config, type Env } from './config.js';
+import { generateSecretKeyText } from './store/secret-box.js';
+import { parseStoreUrl } from './store/store-url.js';
+
+const DEMO_DATABASE = './data/switchboard.sqlite';
+
+/**
+ * The demo's key of secrets at rest (issue 15 item 5) when the environment gives none: `secret.key` in the data
+ * folder (beside the SQLite file, else `./data`), written with a new random key on first use; demos starting
+ * together on one folder end up with the same key.
+ */
+export function demoSecretKeyFile(databaseUrl: string): string {
+  let folder = './data';
+  try {
+    const location = parseStoreUrl(databaseUrl);
+    if (location.dialect === 'sqlite' && location.filename !== ':memory:')
+      folder = dirname(location.filename);
+  } catch {
+    // An invalid DATABASE_URL is reported by the configuration's validation.
+  }
+  const file = join(folder, 'secret.key');
+  mkdirSync(folder, { recursive: true });
+  if (existsSync(file)) return file;
+  // Written aside, then linked into place: a demo starting at the same moment sees no file or a whole one.
+  const draft = `${file}.${process.pid}.${Date.now()}`;
+  writeFileSync(draft, `${generateSecretKeyText()}\n`, { mode: 0o600 });
+  try {
+    linkSync(draft, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    unlinkSync(draft);
+  }
+  return file;
+}
 
 /**
  * The demo configuration: tenant `demo` on the simulated firm `riverside`, polled every 2 s, and with a FHIR
@@ -45,6 +81,9 @@ export function demoConfig(simBaseUrl: string, env: Env, fhirSimBaseUrl?: string
         disableAfterSeconds: 1_800,
       },
       ...envOverrides(env),
+      ...(env.SWITCHBOARD_SECRET_KEY || env.SWITCHBOARD_SECRET_KEY_FILE
+        ? {}
+        : { secretKeyFile: demoSecretKeyFile(env.DATABASE_URL || DEMO_DATABASE) }),
     },
     env,
   );

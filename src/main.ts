@@ -14,6 +14,7 @@ import { startExampleReceiver } from './webhooks/example-receiver.js';
 import { startStdioBridge } from '../mcp/stdio-bridge.js';
 import { openStore } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
+import { sealSecretsAtRest } from './webhooks/subscriptions/secrets-at-rest.js';
 
 const USAGE = `usage: switchboard <command> [options]
 
@@ -25,7 +26,8 @@ commands:
   sim    [--port N] [--host H]
                        the simulated records system alone (default port $SIM_PORT or 4010, host 127.0.0.1)
   fhir-sim [--port N]  the FHIR records-system simulator alone (default port $FHIR_SIM_PORT or 4011)
-  migrate [--config F] bring the store's schema up to date and exit
+  migrate [--config F] bring the store's schema up to date, encrypt its secrets with the current key
+                       (SWITCHBOARD_SECRET_KEY or _FILE; completes a key rotation) and exit
   sync --once [--config F] [--tenant T]
                        one pass of every sync stream (reference data, hot and warm windows, patients), then exit
   mcp --url U --token T
@@ -157,9 +159,11 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'migrate': {
       const config = loadConfigFile(values.config);
-      const store = await openStore(config.databaseUrl);
+      const store = await openStore(config.databaseUrl, { secretKeys: config.secretKeys });
       try {
         await migrateToLatest(store);
+        // Also what completes a key rotation without starting the server: everything sealed with the new key.
+        await sealSecretsAtRest(store, createLogger(config.logLevel));
       } finally {
         await store.close();
       }

@@ -159,7 +159,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
   }
 
   async function send(
-    { subscription, secrets }: DeliveryTarget,
+    { subscription, secrets, headers: headerLines }: DeliveryTarget,
     body: NotificationBody,
     messageId: string,
   ): Promise<SendResult> {
@@ -173,7 +173,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
       throw error;
     }
     const headers: Record<string, string> = {};
-    for (const line of subscription.headers) {
+    for (const line of headerLines) {
       const colon = line.indexOf(':');
       headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
     }

@@ -14,6 +14,7 @@ import type { StoreCapabilities, StoreDialect } from './dialect-capabilities.js'
 import type { Database } from './schema.js';
 import { assertFence, type Fence } from './lease-rows.js';
 import { parseStoreUrl } from './store-url.js';
+import { createSecretBox, type SecretBox } from './secret-box.js';
 
 /** A handle on an executing write transaction: use it, and only it, for every query inside {@link Store.write}. */
 export type StoreTransaction = Kysely<Database>;
@@ -32,6 +33,8 @@ export interface Store {
    * shared rate limits, `src/store/shared-rate-limits.ts`). Undefined on SQLite.
    */
   readonly postgres?: { readonly pool: pg.Pool; readonly schema: string | undefined };
+  /** Seals and opens the secrets the store keeps (webhook signing secrets, channel headers): issue 15 item 5. */
+  readonly secrets: SecretBox;
   /** The store's clock; queries stamp rows with it so tests can pin time. */
   now(): Date;
   /**
@@ -74,6 +77,8 @@ export interface OpenStoreOptions {
   clock?: () => Date;
   /** SQLite busy timeout and the longest a write waits for the write lock, in ms; default 5000. */
   busyTimeoutMs?: number;
+  /** Keys of secrets at rest: the first seals, all open (previous keys after a rotation). None: nothing seals. */
+  secretKeys?: readonly Uint8Array[];
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
@@ -93,16 +98,22 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   const location = parseStoreUrl(url);
   const clock = options.clock ?? (() => new Date());
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  const secrets = createSecretBox(options.secretKeys ?? []);
   switch (location.dialect) {
     case 'sqlite':
       if (options.schema !== undefined) throw new RangeError('the schema option applies to PostgreSQL only');
-      return openSqliteStore(location.filename, clock, busyTimeoutMs);
+      return openSqliteStore(location.filename, clock, busyTimeoutMs, secrets);
     case 'postgres':
-      return openPostgresStore(location.connectionString, options.schema, clock);
+      return openPostgresStore(location.connectionString, options.schema, clock, secrets);
   }
 }
 
-function openSqliteStore(filename: string, clock: () => Date, busyTimeoutMs: number): Store {
+function openSqliteStore(
+  filename: string,
+  clock: () => Date,
+  busyTimeoutMs: number,
+  secrets: SecretBox,
+): Store {
   const inMemory = filename === ':memory:';
   if (!inMemory) mkdirSync(dirname(filename), { recursive: true });
   const database = new BetterSqlite3(filename);
@@ -137,7 +148,7 @@ function openSqliteStore(filename: string, clock: () => Date, busyTimeoutMs: num
       return result;
     });
 
-  return buildStore(db, 'sqlite', clock, write);
+  return buildStore(db, 'sqlite', clock, write, secrets);
 }
 
 /**
@@ -182,6 +193,7 @@ async function openPostgresStore(
   connectionString: string,
   schema: string | undefined,
   clock: () => Date,
+  secrets: SecretBox,
 ): Promise<Store> {
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
     throw new RangeError(
@@ -215,7 +227,7 @@ async function openPostgresStore(
     }),
   });
   const write = <T>(fn: (trx: StoreTransaction) => Promise<T>): Promise<T> => db.transaction().execute(fn);
-  return { ...buildStore(db, 'postgres', clock, write), postgres: { pool, schema } };
+  return { ...buildStore(db, 'postgres', clock, write, secrets), postgres: { pool, schema } };
 }
 
 async function createSchemaIfMissing(pool: pg.Pool, schema: string): Promise<void> {
@@ -233,6 +245,7 @@ function buildStore(
   dialect: StoreDialect,
   clock: () => Date,
   runWrite: <T>(fn: (trx: StoreTransaction) => Promise<T>) => Promise<T>,
+  secrets: SecretBox,
 ): Store {
   // Per store, not per module: many stores (tests, several apps) may live in one process.
   const insideWrite = new AsyncLocalStorage<{ active: boolean }>();
@@ -252,6 +265,7 @@ function buildStore(
     db,
     dialect,
     capabilities,
+    secrets,
     now: () => clock(),
     write<T>(fn: (trx: StoreTransaction) => Promise<T>): Promise<T> {
       if (insideWrite.getStore()?.active) {

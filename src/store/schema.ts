@@ -292,6 +292,18 @@ export interface SmartAssertionJtisTable {
   expires_at: string;
 }
 
+/**
+ * Migration 0014: a known value sealed with the key of the store's secrets (`name = 'secret-key'`), so a start with
+ * a missing or wrong key is refused.
+ */
+export interface SecretKeyChecksTable {
+  name: string;
+  /** Id of the key that sealed `sealed` (and, once the start-up pass ran, every secret in the store). */
+  key_id: string;
+  sealed: string;
+  updated_at: string;
+}
+
 export interface Database {
   resources: ResourcesTable;
   resource_history: ResourceHistoryTable;
@@ -313,4 +325,5 @@ export interface Database {
   instances: InstancesTable;
   leases: LeasesTable;
   rate_limits: RateLimitsTable;
+  secret_key_checks: SecretKeyChecksTable;
 }

@@ -20,6 +20,7 @@ const TABLES = [
   'resource_history',
   'resources',
   'search_tokens',
+  'secret_key_checks',
   'subscriptions',
   'sync_state',
   'upstream_ids',

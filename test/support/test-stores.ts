@@ -12,13 +12,16 @@ import { afterEach, beforeEach } from 'vitest';
 import { openStore } from '../../src/store/database.js';
 import type { OpenStoreOptions, Store } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
+import { TEST_SECRET_KEYS } from './test-secret-key.js';
+
+export { TEST_SECRET_KEYS };
 
 /** One test's database: its first store, a way to open more on the same data, and the clean-up. */
 export interface TestStoreHandle {
   /** The first store, migrated unless the handle was created with `migrate: false`. */
   readonly store: Store;
   /** Opens another store on the same database (another "process" sharing the file or schema). */
-  openAnother(options?: Pick<OpenStoreOptions, 'clock'>): Promise<Store>;
+  openAnother(options?: Pick<OpenStoreOptions, 'clock' | 'secretKeys'>): Promise<Store>;
   /** Closes every store opened through this handle and deletes the database. */
   dispose(): Promise<void>;
 }
@@ -29,7 +32,10 @@ export interface CreateTestStoreOptions {
   migrate?: boolean;
   /** The clock of the first store. */
   clock?: () => Date;
+  /** Keys of secrets at rest of the first store; default {@link TEST_SECRET_KEYS}. */
+  secretKeys?: readonly Uint8Array[];
 }
+
 
 /** Makes fresh databases of one dialect. */
 export interface TestStoreFactory {
@@ -73,17 +79,22 @@ function postgresFactory(databaseUrl: string): TestStoreFactory {
 }
 
 async function createHandle(
-  open: (options: Pick<OpenStoreOptions, 'clock'>) => Promise<Store>,
+  open: (options: Pick<OpenStoreOptions, 'clock' | 'secretKeys'>) => Promise<Store>,
   options: CreateTestStoreOptions,
   destroy: () => Promise<void>,
 ): Promise<TestStoreHandle> {
   const opened: Store[] = [];
-  const openTracked = async (storeOptions: Pick<OpenStoreOptions, 'clock'>): Promise<Store> => {
-    const store = await open(storeOptions);
+  const openTracked = async (
+    storeOptions: Pick<OpenStoreOptions, 'clock' | 'secretKeys'>,
+  ): Promise<Store> => {
+    const store = await open({ secretKeys: TEST_SECRET_KEYS, ...storeOptions });
     opened.push(store);
     return store;
   };
-  const store = await openTracked(options.clock ? { clock: options.clock } : {});
+  const store = await openTracked({
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.secretKeys ? { secretKeys: options.secretKeys } : {}),
+  });
   if (options.migrate ?? true) await migrateToLatest(store);
   return {
     store,

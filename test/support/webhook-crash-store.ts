@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { openStore, type Store } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
+import { TEST_SECRET_KEYS } from './test-secret-key.js';
 
 export interface SharedStore {
   store: Store;
@@ -28,7 +29,7 @@ const sqlite: SharedStoreFactory = {
   async create() {
     const directory = await mkdtemp(join(tmpdir(), 'switchboard-webhook-crash-'));
     const url = `sqlite:${join(directory, 'store.sqlite')}`;
-    const store = await openStore(url);
+    const store = await openStore(url, { secretKeys: TEST_SECRET_KEYS });
     await migrateToLatest(store);
     return {
       store,
@@ -47,7 +48,7 @@ function postgres(url: string): SharedStoreFactory {
     name: 'postgres',
     async create() {
       const schema = `test_crash_${randomBytes(8).toString('hex')}`;
-      const store = await openStore(url, { schema });
+      const store = await openStore(url, { schema, secretKeys: TEST_SECRET_KEYS });
       await migrateToLatest(store);
       return {
         store,

@@ -5,11 +5,15 @@
 import { createLogger } from '../../src/logger.js';
 import { openStore } from '../../src/store/database.js';
 import { createWebhookDispatcher } from '../../sync/webhook-dispatcher.js';
+import { TEST_SECRET_KEYS } from './test-secret-key.js';
 
 const [url, schema, tenant, settings] = process.argv.slice(2);
 if (!url || !schema || !tenant || !settings)
   throw new Error('usage: webhook-dispatcher-child URL SCHEMA|- TENANT SETTINGS');
-const store = await openStore(url, schema === '-' ? {} : { schema });
+const store = await openStore(url, {
+  ...(schema === '-' ? {} : { schema }),
+  secretKeys: TEST_SECRET_KEYS,
+});
 const dispatcher = createWebhookDispatcher({
   store,
   tenants: [tenant],

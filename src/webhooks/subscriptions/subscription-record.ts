@@ -5,6 +5,7 @@
  * dispatcher, so nothing that renders a record can leak them.
  */
 import type { SubscriptionsTable } from '../../store/schema.js';
+import type { SecretBox } from '../../store/secret-box.js';
 import type { SubscriptionFilters } from './subscription-filters.js';
 import type { NotificationContentType, PayloadContent } from './subscription-resource.js';
 
@@ -29,8 +30,6 @@ export interface SubscriptionRecord {
   endpoint: string;
   payloadContent: PayloadContent;
   contentType: NotificationContentType;
-  /** `Name: value` lines sent with every notification. */
-  headers: string[];
   heartbeatSeconds: number | null;
   timeoutSeconds: number | null;
   maxCount: number | null;
@@ -68,7 +67,6 @@ export function toSubscriptionRecord(row: SubscriptionsTable): SubscriptionRecor
     endpoint: row.endpoint,
     payloadContent: row.payload_content as PayloadContent,
     contentType: row.content_type as NotificationContentType,
-    headers: row.headers === null ? [] : (JSON.parse(row.headers) as string[]),
     heartbeatSeconds: row.heartbeat_seconds,
     timeoutSeconds: row.timeout_seconds,
     maxCount: row.max_count,
@@ -92,21 +90,51 @@ export interface SubscriptionSecrets {
   previousExpiresAt: string | null;
 }
 
-/** What the dispatcher delivers to: the record and its secrets. */
+/** What the dispatcher delivers to: the record, its secrets and its channel headers. */
 export interface DeliveryTarget {
   subscription: SubscriptionRecord;
   secrets: SubscriptionSecrets;
+  /** `Name: value` lines sent with every notification (they may be the subscriber's credentials). */
+  headers: string[];
 }
 
-/** Converts a row, secrets kept apart. */
-export function toDeliveryTarget(row: SubscriptionsTable): DeliveryTarget {
+/** Where a subscription's sealed values belong (the associated data of their encryption). */
+export function secretContext(tenantId: string, id: string, field: 'secret' | 'headers'): string {
+  return `subscription/${tenantId}/${id}/${field}`;
+}
+
+/** The row's channel header lines, opened. */
+export function openHeaders(row: SubscriptionsTable, box: SecretBox): string[] {
+  if (row.headers === null) return [];
+  return JSON.parse(box.open(row.headers, secretContext(row.tenant_id, row.id, 'headers'))) as string[];
+}
+
+/** Header lines as the row keeps them: sealed JSON, or null when there are none. */
+export function sealHeaders(
+  tenantId: string,
+  id: string,
+  lines: readonly string[],
+  box: SecretBox,
+): string | null {
+  return lines.length === 0 ? null : box.seal(JSON.stringify(lines), secretContext(tenantId, id, 'headers'));
+}
+
+/** A signing secret as the row keeps it. */
+export function sealSecret(tenantId: string, id: string, secret: string, box: SecretBox): string {
+  return box.seal(secret, secretContext(tenantId, id, 'secret'));
+}
+
+/** Converts a row, secrets and headers opened and kept apart from the record. */
+export function toDeliveryTarget(row: SubscriptionsTable, box: SecretBox): DeliveryTarget {
+  const context = secretContext(row.tenant_id, row.id, 'secret');
   return {
     subscription: toSubscriptionRecord(row),
     secrets: {
-      current: row.secret,
-      previous: row.previous_secret,
+      current: box.open(row.secret, context),
+      previous: row.previous_secret === null ? null : box.open(row.previous_secret, context),
       previousExpiresAt: row.previous_secret_expires_at,
     },
+    headers: openHeaders(row, box),
   };
 }
 

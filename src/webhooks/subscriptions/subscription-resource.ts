@@ -45,12 +45,13 @@ export type SubscriptionSpec = Pick<
   | 'endpoint'
   | 'payloadContent'
   | 'contentType'
-  | 'headers'
   | 'heartbeatSeconds'
   | 'timeoutSeconds'
   | 'maxCount'
   | 'end'
 > & {
+  /** `Name: value` lines sent with every notification. */
+  headers: string[];
   topic: TopicDefinition;
   requestedStatus: Subscription['status'];
 };
@@ -177,6 +178,7 @@ export function storedSubscriptionResource(
   const profiles = new Set([...(metaRest.profile ?? []), BACKPORT_SUBSCRIPTION_PROFILE]);
   const stored: BackportSubscription & { id: string } = {
     ...rest,
+    channel: maskedChannel(rest.channel),
     resourceType: 'Subscription',
     id: state.id,
     meta: { ...metaRest, profile: [...profiles] },
@@ -184,6 +186,49 @@ export function storedSubscriptionResource(
   };
   if (state.error) stored.error = state.error;
   return stored;
+}
+
+/**
+ * What the stored resource shows in place of a channel header's value: the values may be the subscriber's
+ * credentials, so they are kept only sealed in the run-time row (issue 15 item 5) and the resource, its history and
+ * every read show this. A PUT that sends a header back with this value keeps the stored value.
+ */
+export const HEADER_VALUE_MASK = '[encrypted]';
+
+/** `Name: value` with the value masked. */
+export function maskedHeaderLine(line: string): string {
+  const colon = line.indexOf(':');
+  return colon > 0 ? `${line.slice(0, colon).trim()}: ${HEADER_VALUE_MASK}` : HEADER_VALUE_MASK;
+}
+
+function maskedChannel(channel: BackportSubscription['channel']): BackportSubscription['channel'] {
+  if (!channel.header) return channel;
+  return { ...channel, header: channel.header.map(maskedHeaderLine) };
+}
+
+/**
+ * The header lines to keep for an update: a line whose value is {@link HEADER_VALUE_MASK} takes the value of the
+ * header of that name in `current` (the lines stored before).
+ * @throws SubscriptionError (`value`) for a masked header that has no stored value
+ */
+export function unmaskHeaders(lines: readonly string[], current: readonly string[]): string[] {
+  const byName = new Map(current.map((line) => [headerName(line), line] as const));
+  return lines.map((line, i) => {
+    if (!line.endsWith(`: ${HEADER_VALUE_MASK}`)) return line;
+    const kept = byName.get(headerName(line));
+    if (kept === undefined) {
+      throw new SubscriptionError(
+        'value',
+        `channel header ${line.slice(0, line.indexOf(':'))} has no stored value to keep: send its value`,
+        `Subscription.channel.header[${i}]`,
+      );
+    }
+    return kept;
+  });
+}
+
+function headerName(line: string): string {
+  return line.slice(0, line.indexOf(':')).trim().toLowerCase();
 }
 
 /** A copy safe to show to other subscribers (notifications about a subscription): no channel headers. */

@@ -35,6 +35,9 @@ import { checkEndpoint, EndpointRefusedError, type EndpointPolicy } from '../del
 import { SubscriptionError } from './subscription-error.js';
 import {
   filterColumns,
+  openHeaders,
+  sealHeaders,
+  sealSecret,
   toDeliveryTarget,
   toSubscriptionRecord,
   type DeliveryTarget,
@@ -44,6 +47,7 @@ import {
 import {
   parseSubscription,
   storedSubscriptionResource,
+  unmaskHeaders,
   type BackportSubscription,
   type SubscriptionSpec,
 } from './subscription-resource.js';
@@ -89,6 +93,13 @@ export async function createSubscription(
 ): Promise<CreatedSubscription> {
   const spec = parseSubscription(resource);
   await checkRegistrationEndpoint(spec.endpoint, options.policy);
+  if (!store.secrets.canSeal) {
+    throw new SubscriptionError(
+      'not-supported',
+      'webhook subscriptions are not available: the server has no secret key to keep their signing secrets ' +
+        'encrypted (its operator sets SWITCHBOARD_SECRET_KEY or SWITCHBOARD_SECRET_KEY_FILE)',
+    );
+  }
   const now = options.now ?? store.now();
   const id = randomUUID();
   const secret = generateWebhookSecret();
@@ -106,7 +117,8 @@ export async function createSubscription(
       id,
       status: 'requested',
       ...specColumns(spec),
-      secret,
+      headers: sealHeaders(tenantId, id, spec.headers, store.secrets),
+      secret: sealSecret(tenantId, id, secret, store.secrets),
       previous_secret: null,
       previous_secret_expires_at: null,
       events_since_start: 0,
@@ -204,8 +216,10 @@ export async function updateSubscription(
             },
           ]
         : [];
+    const headers = unmaskHeaders(spec.headers, openHeaders(row, store.secrets));
     await updateSubscriptionRow(trx, tenantId, id, {
       ...specColumns(spec),
+      headers: sealHeaders(tenantId, id, headers, store.secrets),
       status: next,
       paused_at_seq: current === 'active' && next !== 'active' ? lastSeq : row.paused_at_seq,
       last_error: next === current ? row.last_error : null,
@@ -274,7 +288,7 @@ export async function rotateSubscriptionSecret(
     await lockTenantJournal(trx, tenantId);
     const row = await subscriptionRow(trx, tenantId, id);
     await updateSubscriptionRow(trx, tenantId, id, {
-      secret,
+      secret: sealSecret(tenantId, id, secret, store.secrets),
       previous_secret: row.secret,
       previous_secret_expires_at: expiresAt,
       updated_at: now.toISOString(),
@@ -300,7 +314,7 @@ export async function readDeliveryTarget(
   id: string,
 ): Promise<DeliveryTarget | undefined> {
   const row = await readRow(store, tenantId, id);
-  return row && toDeliveryTarget(row);
+  return row && toDeliveryTarget(row, store.secrets);
 }
 
 /** Dispatcher: the tenant's subscriptions in `status`, with secrets. */
@@ -310,7 +324,7 @@ export async function deliveryTargetsWithStatus(
   status: SubscriptionStatus,
 ): Promise<DeliveryTarget[]> {
   const rows = await subscriptionRows(store.db, tenantId, { status: [status] });
-  return rows.map(toDeliveryTarget);
+  return rows.map((row) => toDeliveryTarget(row, store.secrets));
 }
 
 function readRow(store: Store, tenantId: string, id: string): Promise<SubscriptionsTable | undefined> {
@@ -357,7 +371,6 @@ function specColumns(spec: SubscriptionSpec) {
     endpoint: spec.endpoint,
     payload_content: spec.payloadContent,
     content_type: spec.contentType,
-    headers: spec.headers.length > 0 ? JSON.stringify(spec.headers) : null,
     heartbeat_seconds: spec.heartbeatSeconds,
     timeout_seconds: spec.timeoutSeconds,
     max_count: spec.maxCount,

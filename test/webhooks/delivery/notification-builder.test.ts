@@ -19,7 +19,6 @@ const subscription: SubscriptionRecord = {
   endpoint: 'https://hooks.example.com/h',
   payloadContent: 'id-only',
   contentType: 'application/fhir+json',
-  headers: [],
   heartbeatSeconds: null,
   timeoutSeconds: null,
   maxCount: null,
