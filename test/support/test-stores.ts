@@ -20,6 +20,8 @@ export { TEST_SECRET_KEYS };
 export interface TestStoreHandle {
   /** The first store, migrated unless the handle was created with `migrate: false`. */
   readonly store: Store;
+  /** The database's URL (on PostgreSQL the schema is apart). */
+  readonly url: string;
   /** Opens another store on the same database (another "process" sharing the file or schema). */
   openAnother(options?: Pick<OpenStoreOptions, 'clock' | 'secretKeys'>): Promise<Store>;
   /** Closes every store opened through this handle and deletes the database. */
@@ -36,7 +38,6 @@ export interface CreateTestStoreOptions {
   secretKeys?: readonly Uint8Array[];
 }
 
-
 /** Makes fresh databases of one dialect. */
 export interface TestStoreFactory {
   readonly name: 'sqlite' | 'postgres';
@@ -49,6 +50,7 @@ const sqliteFactory: TestStoreFactory = {
     const directory = await mkdtemp(join(tmpdir(), 'switchboard-store-'));
     const url = `sqlite:${join(directory, 'store.sqlite')}`;
     return createHandle(
+      url,
       (storeOptions) => openStore(url, storeOptions),
       options,
       () => rm(directory, { recursive: true, force: true }),
@@ -62,6 +64,7 @@ function postgresFactory(databaseUrl: string): TestStoreFactory {
     async create(options = {}) {
       const schema = `test_store_${randomBytes(8).toString('hex')}`;
       return createHandle(
+        databaseUrl,
         (storeOptions) => openStore(databaseUrl, { ...storeOptions, schema }),
         options,
         async () => {
@@ -79,6 +82,7 @@ function postgresFactory(databaseUrl: string): TestStoreFactory {
 }
 
 async function createHandle(
+  url: string,
   open: (options: Pick<OpenStoreOptions, 'clock' | 'secretKeys'>) => Promise<Store>,
   options: CreateTestStoreOptions,
   destroy: () => Promise<void>,
@@ -98,6 +102,7 @@ async function createHandle(
   if (options.migrate ?? true) await migrateToLatest(store);
   return {
     store,
+    url,
     openAnother: (storeOptions = {}) => openTracked(storeOptions),
     async dispose() {
       await Promise.all(opened.map((s) => s.close()));
