@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -107,6 +107,54 @@ describe('configuration', () => {
     expect(() => loadConfigFile('/nonexistent/switchboard.json', {})).toThrow(
       /\/nonexistent\/switchboard.json/,
     );
+  });
+
+  it('reads the key of secrets at rest from the environment or a file, previous keys after the current one', () => {
+    const hex = 'ab'.repeat(32);
+    const b64 = Buffer.alloc(32, 3).toString('base64');
+    const input = { tenants: [tenant] };
+    expect(parseConfig(input, { ...env }).secretKeys).toEqual([]);
+    expect(parseConfig(input, { ...env, SWITCHBOARD_SECRET_KEY: hex }).secretKeys).toEqual([
+      Buffer.from(hex, 'hex'),
+    ]);
+    expect(
+      parseConfig(input, { ...env, SWITCHBOARD_SECRET_KEY: b64, SWITCHBOARD_SECRET_KEY_PREVIOUS: hex })
+        .secretKeys,
+    ).toEqual([Buffer.alloc(32, 3), Buffer.from(hex, 'hex')]);
+    const dir = mkdtempSync(join(tmpdir(), 'sb-config-'));
+    writeFileSync(join(dir, 'key'), `# current first\n${b64}\n\n${hex}\n`);
+    expect(parseConfig(input, { ...env, SWITCHBOARD_SECRET_KEY_FILE: join(dir, 'key') }).secretKeys).toEqual([
+      Buffer.alloc(32, 3),
+      Buffer.from(hex, 'hex'),
+    ]);
+    expect(parseConfig({ ...input, secretKeyFile: join(dir, 'key') }, env).secretKeys).toHaveLength(2);
+    expect(errorOf(input, { ...env, SWITCHBOARD_SECRET_KEY: 'short' })).toMatch(
+      /SWITCHBOARD_SECRET_KEY: a secret key is 32 random bytes/,
+    );
+    expect(
+      errorOf(input, { ...env, SWITCHBOARD_SECRET_KEY: hex, SWITCHBOARD_SECRET_KEY_FILE: join(dir, 'key') }),
+    ).toMatch(/not both/);
+    expect(errorOf(input, { ...env, SWITCHBOARD_SECRET_KEY_PREVIOUS: hex })).toMatch(/need a current key/);
+    expect(errorOf(input, { ...env, SWITCHBOARD_SECRET_KEY_FILE: join(dir, 'nope') })).toMatch(
+      /SWITCHBOARD_SECRET_KEY_FILE: cannot read/,
+    );
+  });
+
+  it('generates the demo key into the data folder once, beside the SQLite file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-demo-key-'));
+    const databaseUrl = join(dir, 'store', 'switchboard.sqlite');
+    const first = demoConfig('http://127.0.0.1:4010', { DATABASE_URL: databaseUrl });
+    expect(first.secretKeys).toHaveLength(1);
+    expect(readFileSync(join(dir, 'store', 'secret.key'), 'utf8').trim()).toBe(
+      first.secretKeys[0]?.toString('base64'),
+    );
+    const again = demoConfig('http://127.0.0.1:4010', { DATABASE_URL: databaseUrl });
+    expect(again.secretKeys).toEqual(first.secretKeys);
+    const given = 'cd'.repeat(32);
+    expect(
+      demoConfig('http://127.0.0.1:4010', { DATABASE_URL: databaseUrl, SWITCHBOARD_SECRET_KEY: given })
+        .secretKeys,
+    ).toEqual([Buffer.from(given, 'hex')]);
   });
 
   it('builds the demo configuration of DESIGN.md section 2', () => {
