@@ -51,6 +51,7 @@ import { openStore, type Store } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 import { createRateLimitBackend } from './store/shared-rate-limits.js';
 import { SOFTWARE_VERSION } from './version.js';
+import { createRetentionWorker, type RetentionWorker } from './retention/retention-worker.js';
 import { createEndpointPolicy } from './webhooks/delivery/endpoint-guard.js';
 import { sealSecretsAtRest } from './webhooks/subscriptions/secrets-at-rest.js';
 
@@ -97,6 +98,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   let booking: BookingService | undefined;
   let webhooks: WebhookDispatcher | undefined;
   let leases: WorkLeases | undefined;
+  let retention: RetentionWorker | undefined;
   let connectors: Connector[] = [];
   let server: Server | undefined;
   let url = '';
@@ -316,12 +318,23 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         metrics,
         fhirBaseUrl: (tenantId) => `${publicBaseUrl()}/fhir/${tenantId}`,
       });
+      // Bounded storage (issue 15 item 4): each tenant pruned by the holder of its lease, in small batches.
+      retention = createRetentionWorker({
+        store,
+        tenantIds,
+        settings: config.retention,
+        logger,
+        leases: scheduledLeases,
+        now: options.now,
+        metrics,
+      });
       if (options.schedule ?? true) {
         // The first lease round before the engine starts, so it starts the tenants held here at once.
         await leases.start();
         await sync.start();
         await webhooks.start();
         booking.start();
+        if (config.retention.enabled) retention.start();
       }
     },
     async stop() {
@@ -333,6 +346,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
           s.closeIdleConnections();
         });
       }
+      await retention?.stop();
+      retention = undefined;
       await sync?.stop();
       sync = undefined;
       await booking?.stop();

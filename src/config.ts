@@ -237,6 +237,29 @@ const rateLimitSchema = z.strictObject({
   burst: z.number().int().positive().default(40),
 });
 
+const retentionSchema = z.strictObject({
+  /** Pruning runs in the background; false keeps everything (the audit trail is never pruned either way). */
+  enabled: z.boolean().default(true),
+  /**
+   * Change-journal events older than this many days go, unless a delivery still refers to them. The journal is
+   * what `$events` replays and re-enabled subscriptions catch up from.
+   */
+  journalDays: z.number().positive().default(30),
+  /** Delivered webhook deliveries older than this many days go (`$events` replays what is kept). */
+  deliveredOutboxDays: z.number().positive().default(30),
+  /** Resource versions beyond the last `historyVersions` of a resource, and older than `historyDays`, go. */
+  historyVersions: z.number().int().min(1).default(10),
+  historyDays: z.number().positive().default(30),
+  /** Committed and released booking sagas older than this many days go (needs-attention ones stay). */
+  finishedSagaDays: z.number().positive().default(30),
+  /** Idempotency records older than this many hours go (and every one past its own expiry). */
+  idempotencyHours: z.number().positive().default(24),
+  /** How often a pruning round runs, per tenant, on the instance holding the tenant's work lease. */
+  intervalSeconds: z.number().positive().default(300),
+  /** Rows deleted per transaction: small, so a sync pass or a booking never waits long behind one. */
+  batchSize: z.number().int().positive().default(500),
+});
+
 const fileSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8080),
@@ -250,6 +273,7 @@ const fileSchema = z.strictObject({
   webhooks: webhooksSchema.default(webhooksSchema.parse({})),
   scaleOut: scaleOutSchema.default(scaleOutSchema.parse({})),
   rateLimit: rateLimitSchema.default(rateLimitSchema.parse({})),
+  retention: retentionSchema.default(retentionSchema.parse({})),
   /**
    * A file holding the key that encrypts the secrets kept in the store (issue 15 item 5): first line the current
    * key, further lines previous keys (still decrypt, during a rotation). `SWITCHBOARD_SECRET_KEY` or
@@ -266,6 +290,8 @@ export type WebhookSettings = z.output<typeof webhooksSchema>;
 export type ScaleOutSettings = z.output<typeof scaleOutSchema>;
 /** The `rateLimit` block: the per-client limit of the FHIR facade. */
 export type RateLimitSettings = z.output<typeof rateLimitSchema>;
+/** The `retention` block: how long the journal, outbox, history, sagas and idempotency records are kept. */
+export type RetentionSettings = z.output<typeof retentionSchema>;
 
 export interface SimConnectorSettings {
   kind: 'sim';
@@ -321,6 +347,7 @@ export interface Config {
   webhooks: WebhookSettings;
   scaleOut: ScaleOutSettings;
   rateLimit: RateLimitSettings;
+  retention: RetentionSettings;
   /**
    * Keys of the secrets at rest: the first encrypts, every one decrypts (previous keys during a rotation). Empty
    * when none is configured: the server then refuses to create webhook subscriptions, and refuses to start on a
@@ -440,6 +467,7 @@ export function parseConfig(input: unknown, env: Env = {}): Config {
     webhooks: raw.webhooks,
     scaleOut: raw.scaleOut,
     rateLimit: raw.rateLimit,
+    retention: raw.retention,
     secretKeys: readSecretKeys(raw.secretKeyFile, env),
   };
 }

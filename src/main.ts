@@ -14,6 +14,7 @@ import { startExampleReceiver } from './webhooks/example-receiver.js';
 import { startStdioBridge } from '../mcp/stdio-bridge.js';
 import { openStore } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
+import { exportAuditTrail } from './audit/audit-export.js';
 import { sealSecretsAtRest } from './webhooks/subscriptions/secrets-at-rest.js';
 
 const USAGE = `usage: switchboard <command> [options]
@@ -33,6 +34,9 @@ commands:
   mcp --url U --token T
                        MCP over stdio for desktop agents, bridged to the running Switchboard at U
                        (http://host:port/mcp/{tenant}) with bearer token T (or $SWITCHBOARD_TOKEN)
+  audit-export --since T [--until T] [--tenant ID] [--config F]
+                       the audit trail (never pruned) recorded from T (ISO date or date-time, UTC) as NDJSON on
+                       standard output, oldest first, with its hash chain: for archiving
   receive-webhooks --port N --secret whsec_… [--secret whsec_…]
                        an example webhook receiver: verifies signatures, prints each event, answers 204
 `;
@@ -82,6 +86,8 @@ async function main(argv: string[]): Promise<void> {
       secret: { type: 'string', multiple: true },
       url: { type: 'string' },
       token: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: false,
@@ -191,6 +197,28 @@ async function main(argv: string[]): Promise<void> {
       }
       return;
     }
+    case 'audit-export': {
+      const config = loadConfigFile(values.config);
+      const since = isoInstant('--since', values.since);
+      const until = values.until === undefined ? undefined : isoInstant('--until', values.until);
+      const tenants = values.tenant === undefined ? config.tenants.map((t) => t.id) : [values.tenant];
+      const unknown = tenants.filter((t) => !config.tenants.some((c) => c.id === t));
+      if (unknown.length > 0)
+        throw new ConfigError(
+          `--tenant ${unknown.join(', ')} is not configured (tenants: ${config.tenants.map((t) => t.id).join(', ')})`,
+        );
+      const store = await openStore(config.databaseUrl);
+      try {
+        let count = 0;
+        for (const tenant of tenants) {
+          count += await exportAuditTrail(store, tenant, { since, until }, writeStdout);
+        }
+        process.stderr.write(`exported ${count} audit event(s)\n`);
+      } finally {
+        await store.close();
+      }
+      return;
+    }
     case 'mcp': {
       const token = values.token ?? mcpTokenFromEnvironment();
       if (!values.url || !token)
@@ -217,6 +245,20 @@ async function main(argv: string[]): Promise<void> {
       process.stderr.write(`unknown command: ${command}\n\n${USAGE}`);
       process.exitCode = 2;
   }
+}
+
+/** An ISO-8601 UTC instant from a date (`2026-01-01`) or a date-time given on the command line. */
+function isoInstant(option: string, value: string | undefined): string {
+  if (value === undefined)
+    throw new ConfigError(`audit-export needs ${option} (an ISO date or date-time, UTC)`);
+  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(ms)) throw new ConfigError(`${option} ${value} is not an ISO date or date-time`);
+  return new Date(ms).toISOString();
+}
+
+/** Writes to standard output, waiting when the pipe is full (a large export into `gzip` or a slow disk). */
+async function writeStdout(line: string): Promise<void> {
+  if (!process.stdout.write(line)) await new Promise((resolve) => process.stdout.once('drain', resolve));
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

@@ -102,3 +102,22 @@ export function auditCounter(
     .where('tenant_id', '=', tenantId)
     .executeTakeFirst();
 }
+
+/** The sequence number of the tenant's first audit row recorded at or after `at` (ISO), or undefined. */
+export async function firstAuditSeqAt(
+  store: Store,
+  tenantId: string,
+  at: string,
+): Promise<number | undefined> {
+  const row = await store.db
+    .withTables<AuditTables>()
+    .selectFrom('audit_events')
+    .select('seq')
+    .where('tenant_id', '=', tenantId)
+    .where('recorded_at', '>=', at)
+    .orderBy('recorded_at')
+    .orderBy('seq')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.seq;
+}

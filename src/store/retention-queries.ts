@@ -1,0 +1,212 @@
+/**
+ * Retention's deletes (issue 15 item 4; DESIGN.md section 7, "storage is bounded by retention settings"): each
+ * function deletes at most `limit` of one tenant's rows past their window, in the caller's (short) transaction,
+ * and returns how many it deleted. What is still referred to is kept: a journal event a delivery refers to (`$events`
+ * and retries read it), a resource version a kept journal event names (full-resource notifications read it), the
+ * last `keepVersions` versions of every resource, and sagas not finished. The audit trail has no function here: it
+ * is never pruned (it is exported, `src/audit/audit-export.ts`).
+ */
+import { sql } from 'kysely';
+import type { Store, StoreTransaction } from './database.js';
+
+/** Delivered webhook deliveries delivered before `before`. */
+export async function pruneDeliveredOutbox(
+  trx: StoreTransaction,
+  tenantId: string,
+  before: string,
+  limit: number,
+): Promise<number> {
+  const victims = await trx
+    .selectFrom('outbox')
+    .select(['subscription_id', 'seq'])
+    .where('tenant_id', '=', tenantId)
+    .where('delivered_at', 'is not', null)
+    .where('delivered_at', '<', before)
+    .limit(limit)
+    .execute();
+  if (victims.length === 0) return 0;
+  const result = await trx
+    .deleteFrom('outbox')
+    .where('tenant_id', '=', tenantId)
+    .where((eb) =>
+      eb(
+        eb.refTuple('subscription_id', 'seq'),
+        'in',
+        victims.map((v) => eb.tuple(v.subscription_id, v.seq)),
+      ),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** Journal events that occurred before `before` and that no delivery (pending, failed or kept) refers to. */
+export async function pruneJournal(
+  trx: StoreTransaction,
+  tenantId: string,
+  before: string,
+  limit: number,
+): Promise<number> {
+  const victims = await trx
+    .selectFrom('change_journal as j')
+    .select('j.seq')
+    .where('j.tenant_id', '=', tenantId)
+    .where('j.occurred_at', '<', before)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('outbox as o')
+            .select(sql.lit(1).as('one'))
+            .whereRef('o.tenant_id', '=', 'j.tenant_id')
+            .whereRef('o.seq', '=', 'j.seq'),
+        ),
+      ),
+    )
+    .orderBy('j.seq')
+    .limit(limit)
+    .execute();
+  if (victims.length === 0) return 0;
+  const result = await trx
+    .deleteFrom('change_journal')
+    .where('tenant_id', '=', tenantId)
+    .where(
+      'seq',
+      'in',
+      victims.map((v) => v.seq),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/**
+ * Versions written before `before` that are not among their resource's last `keepVersions` and that no kept journal
+ * event names.
+ */
+export async function pruneHistory(
+  trx: StoreTransaction,
+  tenantId: string,
+  before: string,
+  keepVersions: number,
+  limit: number,
+): Promise<number> {
+  const victims = await trx
+    .selectFrom('resource_history as h')
+    .innerJoin('resources as r', (join) =>
+      join
+        .onRef('r.tenant_id', '=', 'h.tenant_id')
+        .onRef('r.resource_type', '=', 'h.resource_type')
+        .onRef('r.id', '=', 'h.id'),
+    )
+    .select(['h.resource_type', 'h.id', 'h.version_id'])
+    .where('h.tenant_id', '=', tenantId)
+    .where('h.last_updated', '<', before)
+    .where((eb) => eb('h.version_id', '<=', eb('r.version_id', '-', keepVersions)))
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('change_journal as j')
+            .select(sql.lit(1).as('one'))
+            .whereRef('j.tenant_id', '=', 'h.tenant_id')
+            .whereRef('j.resource_type', '=', 'h.resource_type')
+            .whereRef('j.resource_id', '=', 'h.id')
+            .whereRef('j.version_id', '=', 'h.version_id'),
+        ),
+      ),
+    )
+    .limit(limit)
+    .execute();
+  if (victims.length === 0) return 0;
+  const result = await trx
+    .deleteFrom('resource_history')
+    .where('tenant_id', '=', tenantId)
+    .where((eb) =>
+      eb(
+        eb.refTuple('resource_type', 'id', 'version_id'),
+        'in',
+        victims.map((v) => eb.tuple(v.resource_type, v.id, v.version_id)),
+      ),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** Saga states that are finished and may go; `needs-attention` stays for the practice's staff. */
+const FINISHED_SAGA_STATES = ['committed', 'released'];
+
+/** Committed and released sagas last changed before `before`. */
+export async function pruneFinishedSagas(
+  trx: StoreTransaction,
+  tenantId: string,
+  before: string,
+  limit: number,
+): Promise<number> {
+  const victims = await trx
+    .selectFrom('booking_sagas')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('state', 'in', FINISHED_SAGA_STATES)
+    .where('updated_at', '<', before)
+    .limit(limit)
+    .execute();
+  if (victims.length === 0) return 0;
+  const result = await trx
+    .deleteFrom('booking_sagas')
+    .where('tenant_id', '=', tenantId)
+    .where(
+      'id',
+      'in',
+      victims.map((v) => v.id),
+    )
+    .where('state', 'in', FINISHED_SAGA_STATES)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** Idempotency records created before `before`, or past their own expiry at `now`. */
+export async function pruneIdempotencyRecords(
+  trx: StoreTransaction,
+  tenantId: string,
+  before: string,
+  now: string,
+  limit: number,
+): Promise<number> {
+  const victims = await trx
+    .selectFrom('idempotency_records')
+    .select(['client_id', 'idempotency_key'])
+    .where('tenant_id', '=', tenantId)
+    .where((eb) => eb.or([eb('created_at', '<', before), eb('expires_at', '<=', now)]))
+    .limit(limit)
+    .execute();
+  if (victims.length === 0) return 0;
+  const result = await trx
+    .deleteFrom('idempotency_records')
+    .where('tenant_id', '=', tenantId)
+    .where((eb) =>
+      eb(
+        eb.refTuple('client_id', 'idempotency_key'),
+        'in',
+        victims.map((v) => eb.tuple(v.client_id, v.idempotency_key)),
+      ),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** The tables retention bounds, and the audit trail it keeps: their row counts for one tenant (tests, benchmark). */
+export async function retainedRowCounts(store: Store, tenantId: string): Promise<Record<string, number>> {
+  const tables = [
+    'change_journal',
+    'outbox',
+    'resource_history',
+    'booking_sagas',
+    'idempotency_records',
+    'audit_events',
+  ] as const;
+  const counts: Record<string, number> = {};
+  for (const table of tables) {
+    const row = await sql<{
+      n: number | string;
+    }>`select count(*) as n from ${sql.table(table)} where tenant_id = ${tenantId}`.execute(store.db);
+    counts[table] = Number(row.rows[0]?.n ?? 0);
+  }
+  return counts;
+}
