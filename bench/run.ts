@@ -24,6 +24,7 @@ const BENCHMARKS: ReadonlyArray<{ name: string; load: () => Promise<{ benchmark:
   { name: 'scale-out', load: () => import('./scale-out.bench.js') },
   { name: 'fhir-connector', load: () => import('./fhir-connector.bench.js') },
   { name: 'mcp', load: () => import('./mcp.bench.js') },
+  { name: 'retention', load: () => import('./retention.bench.js') },
 ];
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');

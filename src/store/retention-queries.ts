@@ -191,7 +191,10 @@ export async function pruneIdempotencyRecords(
   return Number(result.numDeletedRows);
 }
 
-/** The tables retention bounds, and the audit trail it keeps: their row counts for one tenant (tests, benchmark). */
+/**
+ * The tables retention bounds, the audit trail it keeps, and the current resources (history holds their current
+ * versions too): row counts for one tenant (tests, benchmark).
+ */
 export async function retainedRowCounts(store: Store, tenantId: string): Promise<Record<string, number>> {
   const tables = [
     'change_journal',
@@ -200,6 +203,7 @@ export async function retainedRowCounts(store: Store, tenantId: string): Promise
     'booking_sagas',
     'idempotency_records',
     'audit_events',
+    'resources',
   ] as const;
   const counts: Record<string, number> = {};
   for (const table of tables) {
