@@ -193,6 +193,11 @@ const webhooksSchema = z.strictObject({
     .number()
     .positive()
     .default(5 * 24 * 3600),
+  /**
+   * A subscription failing without a single success for longer than this is a needs-attention item on the
+   * operator console (issue 15), long before it is switched off.
+   */
+  attentionAfterSeconds: z.number().positive().default(3600),
   /** How often the dispatcher looks for due deliveries, handshakes and heartbeats. */
   pollIntervalMs: z.number().int().positive().default(1_000),
   /** Deliveries looked at per tenant and poll. */

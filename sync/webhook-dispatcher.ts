@@ -258,8 +258,10 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
       random: options.random,
     });
     metrics?.deliveries.inc({ tenant: tenantId, outcome: record.deadLettered ? 'dead-lettered' : 'failed' });
-    // Every retry of a dead endpoint would flood a warn log (a complaint about Mirth); dead letters are warnings.
-    (record.deadLettered ? logger.warn.bind(logger) : logger.debug.bind(logger))(
+    // Every retry of a dead endpoint would flood a warn log (a complaint about Mirth); dead letters are warnings,
+    // and so is the first failure after a success (issue 15: a receiver answering 401 left no trace in the log).
+    const firstFailure = record.failingSince === at.toISOString();
+    (record.deadLettered || firstFailure ? logger.warn.bind(logger) : logger.debug.bind(logger))(
       {
         tenant: tenantId,
         subscription: subscriptionId,
@@ -270,7 +272,11 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
         nextAttemptAt: record.nextAttemptAt,
         deadLettered: record.deadLettered,
       },
-      record.deadLettered ? 'webhook delivery dead-lettered' : 'webhook delivery failed; will retry',
+      record.deadLettered
+        ? 'webhook delivery dead-lettered'
+        : firstFailure
+          ? 'webhook deliveries started failing; will retry'
+          : 'webhook delivery failed; will retry',
     );
     if (record.failingSince !== null && failingTooLong(record.failingSince, at)) {
       await disable(

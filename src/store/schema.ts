@@ -165,6 +165,19 @@ export interface SubscriptionsTable {
   updated_at: string;
   /** The client that created it (issue 14): others of the tenant see it only as operators. Null before 0011. */
   owner_client_id: string | null;
+  /** When a delivery last succeeded (2xx); null before 0013 or before the first success. */
+  last_success_at: string | null;
+}
+
+/** One failed webhook delivery attempt (issue 15): what the receiver answered, when, and why in a few words. */
+export interface WebhookAttemptsTable {
+  tenant_id: string;
+  subscription_id: string;
+  attempted_at: string;
+  event_number: number | null;
+  /** The HTTP status answered; null when there was no answer (timeout, refused connection, refused target). */
+  status: number | null;
+  reason: string;
 }
 
 /** One booking, cancellation or reschedule, persisted step by step (DESIGN.md section 4). */
@@ -326,4 +339,5 @@ export interface Database {
   leases: LeasesTable;
   rate_limits: RateLimitsTable;
   secret_key_checks: SecretKeyChecksTable;
+  webhook_attempts: WebhookAttemptsTable;
 }

@@ -95,6 +95,7 @@ export async function markRowDelivered(
     failing_since: null,
     last_error: null,
     last_notified_at: nowText,
+    last_success_at: nowText,
   });
   await trx
     .updateTable('subscriptions')

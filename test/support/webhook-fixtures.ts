@@ -34,6 +34,7 @@ export function testWebhookSettings(overrides: Partial<WebhookSettings> = {}): W
     timeoutMs: 2_000,
     perEndpointConcurrency: 2,
     disableAfterSeconds: 3_600,
+    attentionAfterSeconds: 600,
     pollIntervalMs: 10,
     batchSize: 100,
     responseBodyLimitBytes: 64 * 1024,

@@ -45,7 +45,28 @@ export interface NotificationOptions {
   /** Overrides the subscription's payload content (the `$events` `content` hint). */
   content?: PayloadContent;
   now: Date;
+  /** `$status` only: the subscription's failed delivery attempts (issue 15), shown as an `error` parameter. */
+  failures?: DeliveryFailures;
 }
+
+/** A subscription's failed delivery attempts as `$status` reports them. */
+export interface DeliveryFailures {
+  /** Failed attempts since the last success (all kept, a week, when it is not failing now). */
+  count: number;
+  lastAt: string;
+  /** HTTP status of the last failed attempt; null when there was no answer (timeout, connection refused). */
+  lastStatus: number | null;
+  lastReason: string;
+  /** The subscription is failing now (no success since its first failure). */
+  failing: boolean;
+}
+
+/** Extensions on `$status`'s delivery `error` parameter: machine-readable figures behind its text. */
+export const DELIVERY_FAILURE_EXTENSIONS = {
+  lastStatus: 'https://switchboard.health/fhir/StructureDefinition/webhook-last-status-code',
+  count: 'https://switchboard.health/fhir/StructureDefinition/webhook-failed-attempts',
+  lastAt: 'https://switchboard.health/fhir/StructureDefinition/webhook-last-failure',
+} as const;
 
 /** A body ready to sign and send. */
 export interface NotificationBody {
@@ -94,6 +115,26 @@ export function subscriptionStatusParameters(
   }
   if (subscription.lastError !== null && (subscription.status === 'error' || subscription.status === 'off')) {
     parameter.push({ name: 'error', valueCodeableConcept: { text: subscription.lastError } });
+  }
+  const failures = options.failures;
+  if (failures && failures.count > 0) {
+    const answered =
+      failures.lastStatus === null ? 'got no answer' : `was answered HTTP ${failures.lastStatus}`;
+    parameter.push({
+      name: 'error',
+      extension: [
+        ...(failures.lastStatus === null
+          ? []
+          : [{ url: DELIVERY_FAILURE_EXTENSIONS.lastStatus, valueInteger: failures.lastStatus }]),
+        { url: DELIVERY_FAILURE_EXTENSIONS.count, valueInteger: failures.count },
+        { url: DELIVERY_FAILURE_EXTENSIONS.lastAt, valueInstant: failures.lastAt },
+      ],
+      valueCodeableConcept: {
+        text: `${failures.count} failed delivery attempt${failures.count === 1 ? '' : 's'} ${
+          failures.failing ? 'since the last success' : 'in the last week (delivering again since)'
+        }; the last, at ${failures.lastAt}, ${answered}: ${failures.lastReason}`,
+      },
+    });
   }
   return { resourceType: 'Parameters', meta: { profile: [SUBSCRIPTION_STATUS_PROFILE] }, parameter };
 }

@@ -14,10 +14,11 @@
  * Lock order: a transaction that touches both a subscription row and outbox rows touches the subscription first
  * (as commits and status changes do), so PostgreSQL cannot deadlock them.
  */
-import type { Store } from '../../store/database.js';
+import type { Store, StoreTransaction } from '../../store/database.js';
 import { dueCandidates, outboxCounts, updateOutboxIfUnchanged } from '../../store/outbox-queries.js';
 import type { OutboxTable } from '../../store/schema.js';
 import { markRowDelivered, markRowFailed, moveLastNotified } from '../../store/subscription-rows.js';
+import { insertFailedAttempt } from '../../store/webhook-attempt-rows.js';
 import { decideRetry, type RetrySettings } from './retry-policy.js';
 
 /** One claimed delivery. */
@@ -175,6 +176,7 @@ export async function recordFailure(
       outcome.error,
       nowText,
     );
+    await keepFailedAttempt(trx, delivery, outcome.status, outcome.error, nowText);
     const decision = decideRetry(
       delivery.attempts,
       new Date(delivery.retryStartedAt),
@@ -226,6 +228,7 @@ export async function recordGone(
 ): Promise<void> {
   const nowText = outcome.now.toISOString();
   await store.write(async (trx) => {
+    await keepFailedAttempt(trx, delivery, outcome.status, 'the endpoint answered 410 Gone', nowText);
     await updateOutboxIfUnchanged(
       trx,
       delivery,
@@ -239,6 +242,27 @@ export async function recordGone(
         },
       },
     );
+  });
+}
+
+/** Longest reason kept with a failed attempt: a sentence, not a response body. */
+const REASON_LIMIT = 200;
+
+/** Keeps the failed attempt (issue 15): its status, time and a short reason, for `$status` and the console. */
+async function keepFailedAttempt(
+  trx: StoreTransaction,
+  delivery: ClaimedDelivery,
+  status: number | null,
+  error: string,
+  nowText: string,
+): Promise<void> {
+  await insertFailedAttempt(trx, {
+    tenant_id: delivery.tenantId,
+    subscription_id: delivery.subscriptionId,
+    attempted_at: nowText,
+    event_number: delivery.eventNumber || null,
+    status,
+    reason: error.length > REASON_LIMIT ? `${error.slice(0, REASON_LIMIT - 1)}…` : error,
   });
 }
 

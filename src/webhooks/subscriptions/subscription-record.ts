@@ -43,6 +43,8 @@ export interface SubscriptionRecord {
   failingSince: string | null;
   lastError: string | null;
   lastNotifiedAt: string | null;
+  /** When a delivery last succeeded; null before the first success. */
+  lastSuccessAt: string | null;
   /** Until when the secret before the last rotation still signs; null when there is none. */
   previousSecretExpiresAt: string | null;
   createdAt: string;
@@ -76,6 +78,7 @@ export function toSubscriptionRecord(row: SubscriptionsTable): SubscriptionRecor
     failingSince: row.failing_since,
     lastError: row.last_error,
     lastNotifiedAt: row.last_notified_at,
+    lastSuccessAt: row.last_success_at ?? null,
     previousSecretExpiresAt: row.previous_secret === null ? null : row.previous_secret_expires_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

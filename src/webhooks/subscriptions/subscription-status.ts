@@ -8,10 +8,15 @@ import type { Bundle, Parameters } from '@medplum/fhirtypes';
 import type { Store } from '../../store/database.js';
 import { outboxEventRows } from '../../store/outbox-queries.js';
 import { subscriptionRows } from '../../store/subscription-rows.js';
-import { notificationBundle, subscriptionStatusParameters } from '../delivery/notification-builder.js';
+import { failedAttemptSummaries } from '../../store/webhook-attempt-rows.js';
+import {
+  notificationBundle,
+  subscriptionStatusParameters,
+  type DeliveryFailures,
+} from '../delivery/notification-builder.js';
 import { loadNotificationEvents } from '../delivery/notification-events.js';
 import { SubscriptionError } from './subscription-error.js';
-import { toSubscriptionRecord, type SubscriptionStatus } from './subscription-record.js';
+import { toSubscriptionRecord, type SubscriptionRecord, type SubscriptionStatus } from './subscription-record.js';
 import { readSubscriptionRecord } from './subscription-store.js';
 import type { PayloadContent } from './subscription-resource.js';
 
@@ -28,10 +33,42 @@ export async function subscriptionStatus(
 ): Promise<Parameters | undefined> {
   const subscription = await readSubscriptionRecord(store, tenantId, id);
   if (!subscription) return undefined;
+  const failures = await deliveryFailures(store, tenantId, [subscription]);
   return subscriptionStatusParameters(subscription, 'query-status', [], {
     baseUrl: options.baseUrl,
     now: options.now ?? store.now(),
+    failures: failures.get(id),
   });
+}
+
+/**
+ * The failed delivery attempts of each of `subscriptions` that has any (issue 15 item 3): counted since the last
+ * success while it is failing, else over the week kept.
+ */
+export async function deliveryFailures(
+  store: Store,
+  tenantId: string,
+  subscriptions: readonly Pick<SubscriptionRecord, 'id' | 'failingSince'>[],
+): Promise<Map<string, DeliveryFailures>> {
+  const summaries = await failedAttemptSummaries(
+    store.db,
+    tenantId,
+    subscriptions.map((s) => s.id),
+  );
+  const out = new Map<string, DeliveryFailures>();
+  for (const subscription of subscriptions) {
+    const summary = summaries.get(subscription.id);
+    if (!summary?.last) continue;
+    const failing = subscription.failingSince !== null;
+    out.set(subscription.id, {
+      count: failing ? summary.failedSinceSuccess : summary.failedKept,
+      lastAt: summary.last.attempted_at,
+      lastStatus: summary.last.status,
+      lastReason: summary.last.reason,
+      failing,
+    });
+  }
+  return out;
 }
 
 /**
@@ -59,12 +96,16 @@ export async function subscriptionStatusBundle(
     status: options.statuses,
     order: 'id',
   });
-  const owned = rows.filter((row) => options.owner === undefined || row.owner_client_id === options.owner);
+  const owned = rows
+    .filter((row) => options.owner === undefined || row.owner_client_id === options.owner)
+    .map(toSubscriptionRecord);
+  const failures = await deliveryFailures(store, tenantId, owned);
   return searchset(
-    owned.map((row) =>
-      subscriptionStatusParameters(toSubscriptionRecord(row), 'query-status', [], {
+    owned.map((record) =>
+      subscriptionStatusParameters(record, 'query-status', [], {
         baseUrl: options.baseUrl,
         now,
+        failures: failures.get(record.id),
       }),
     ),
   );

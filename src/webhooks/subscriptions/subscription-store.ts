@@ -127,6 +127,7 @@ export async function createSubscription(
       last_error: null,
       paused_at_seq: lastSeq,
       last_notified_at: null,
+      last_success_at: null,
       created_at: now.toISOString(),
       updated_at: now.toISOString(),
       owner_client_id: options.owner ?? null,

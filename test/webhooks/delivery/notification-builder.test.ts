@@ -28,6 +28,7 @@ const subscription: SubscriptionRecord = {
   failingSince: null,
   lastError: null,
   lastNotifiedAt: null,
+  lastSuccessAt: null,
   previousSecretExpiresAt: null,
   createdAt: now.toISOString(),
   updatedAt: now.toISOString(),
