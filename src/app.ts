@@ -45,8 +45,11 @@ import { createConnector } from './connectors/create-connector.js';
 import type { Connector } from './connectors/connector.js';
 import { alwaysHeldLeases, createStoreLeases, newInstanceId, type WorkLeases } from './leases/work-leases.js';
 import { createLogger, type Logger } from './logger.js';
-import { readiness } from './readiness.js';
-import { renderStatusPage } from './status-page.js';
+import { httpMetrics } from './operator/http-metrics.js';
+import { createOperatorAuth } from './operator/operator-auth.js';
+import { registerStoreGauges } from './operator/operator-metrics.js';
+import { operatorRoutes } from './operator/operator-routes.js';
+import { createUpstreamStats } from './operator/upstream-stats.js';
 import { openStore, type Store } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 import { createRateLimitBackend } from './store/shared-rate-limits.js';
@@ -112,9 +115,18 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const audit = createAuditTrail(openedStore);
   const access = createAccessControl({ logger });
   const now = options.now ?? (() => new Date());
-  const authenticate = createAuthMiddleware({
-    clients: createClientRegistry(config.clients, { store: openedStore, now }),
+  const clients = createClientRegistry(config.clients, { store: openedStore, now });
+  const authenticate = createAuthMiddleware({ clients });
+  // What this instance sees of each records system, for the console and the upstream metrics (issue 15).
+  const upstream = createUpstreamStats({
+    rateLimits: Object.fromEntries(config.tenants.map((t) => [t.id, t.upstreamRateLimitPerMinute])),
+    metrics,
   });
+  registerStoreGauges(
+    metrics,
+    config.tenants.map((t) => t.id),
+    () => store,
+  );
   const tokenIssuer = createTokenIssuer({ clients: config.clients, store: openedStore, now });
   // Counted in the store's database when it is PostgreSQL, so every instance counts against one limit (issue 11).
   const rateLimiter = createRateLimiter({
@@ -125,23 +137,21 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   http.disable('x-powered-by');
   http.set('etag', false);
 
-  http.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  http.get('/readyz', async (_req, res) => {
-    const report = await readiness(store, sync, config.tenants, leases);
-    res.status(report.ready ? 200 : 503).json(report);
-  });
-  http.get('/status', async (_req, res) => {
-    const report = await readiness(store, sync, config.tenants, leases);
-    const tenantNames = Object.fromEntries(config.tenants.map((t) => [t.id, t.name]));
-    res
-      .type('html')
-      .send(renderStatusPage(report, { version: SOFTWARE_VERSION, startedAt, tenantNames, instanceId }));
-  });
-  http.get('/metrics', async (_req, res) => {
-    res.type(metrics.contentType).send(await metrics.metrics());
-  });
+  http.use(httpMetrics(metrics));
+  // The operator's pages (issue 15): /healthz, /readyz, /status (the console) and /metrics.
+  http.use(
+    operatorRoutes({
+      config,
+      auth: createOperatorAuth({ clients }),
+      metrics,
+      upstream,
+      store: () => store,
+      sync: () => sync,
+      leases: () => leases,
+      info: { version: SOFTWARE_VERSION, startedAt, instanceId },
+      now,
+    }),
+  );
   const startedBooking = (): BookingService => {
     if (!booking) throw new Error('the app has not started');
     return booking;
@@ -270,7 +280,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         : alwaysHeldLeases(tenantIds, instanceId);
       // Unscheduled (`switchboard sync --once`): no lease rounds run, so passes run here unfenced, as before.
       const scheduledLeases = (options.schedule ?? true) ? leases : undefined;
-      connectors = config.tenants.map((tenant) => createConnector(tenant, { now: options.now }));
+      connectors = config.tenants.map((tenant) =>
+        createConnector(tenant, { now: options.now, observe: upstream.observer(tenant.id) }),
+      );
       const tenantConnectors = config.tenants.map((tenant, i) => ({
         config: tenant,
         connector: connectors[i] as Connector,

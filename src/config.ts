@@ -101,6 +101,11 @@ const tenantSchema = z.strictObject({
     .optional(),
   sync: syncSchema.default(syncSchema.parse({})),
   booking: bookingSchema.default(bookingSchema.parse({})),
+  /**
+   * The records system's published call limit per minute (default ModMed's 1,250): the operator console and
+   * `/metrics` show the share of it in use. Switchboard does not enforce it; it honours the system's 429s.
+   */
+  upstreamRateLimitPerMinute: z.number().int().positive().default(1250),
 });
 
 /** One public key of a client's JWKS (RFC 7517): what SMART Backend Services clients sign assertions with. */
@@ -265,6 +270,14 @@ const retentionSchema = z.strictObject({
   batchSize: z.number().int().positive().default(500),
 });
 
+const metricsSchema = z.strictObject({
+  /**
+   * Serve `/metrics` without operator authentication, for a Prometheus scraper on a private network (issue 15).
+   * Off by default: the figures name tenants and show how busy each practice is.
+   */
+  open: z.boolean().default(false),
+});
+
 const fileSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8080),
@@ -285,6 +298,7 @@ const fileSchema = z.strictObject({
    * `SWITCHBOARD_SECRET_KEY_FILE` in the environment take precedence.
    */
   secretKeyFile: z.string().min(1).optional(),
+  metrics: metricsSchema.default(metricsSchema.parse({})),
 });
 
 export type SyncSettings = z.output<typeof syncSchema>;
@@ -297,6 +311,8 @@ export type ScaleOutSettings = z.output<typeof scaleOutSchema>;
 export type RateLimitSettings = z.output<typeof rateLimitSchema>;
 /** The `retention` block: how long the journal, outbox, history, sagas and idempotency records are kept. */
 export type RetentionSettings = z.output<typeof retentionSchema>;
+/** The `metrics` block: who may read `/metrics`. */
+export type MetricsSettings = z.output<typeof metricsSchema>;
 
 export interface SimConnectorSettings {
   kind: 'sim';
@@ -321,6 +337,8 @@ export interface TenantConfig {
   timezone?: string;
   sync: SyncSettings;
   booking: BookingSettings;
+  /** The records system's call limit per minute, for the console's and metrics' budget figure. */
+  upstreamRateLimitPerMinute: number;
 }
 
 /** The tenant's proprietary-simulator settings; throws for a tenant of another kind (tests and benchmarks). */
@@ -359,6 +377,7 @@ export interface Config {
    * store that holds secrets.
    */
   secretKeys: Buffer[];
+  metrics: MetricsSettings;
 }
 
 /** The input shape of a configuration file (defaults not yet applied). */
@@ -421,7 +440,14 @@ export function parseConfig(input: unknown, env: Env = {}): Config {
   });
   const tenants = raw.tenants.map((t, i): TenantConfig => {
     const c = t.connector;
-    const base = { id: t.id, name: t.name ?? t.id, timezone: t.timezone, sync: t.sync, booking: t.booking };
+    const base = {
+      id: t.id,
+      name: t.name ?? t.id,
+      timezone: t.timezone,
+      sync: t.sync,
+      booking: t.booking,
+      upstreamRateLimitPerMinute: t.upstreamRateLimitPerMinute,
+    };
     if (c.kind === 'fhir') {
       return {
         ...base,
@@ -474,6 +500,7 @@ export function parseConfig(input: unknown, env: Env = {}): Config {
     rateLimit: raw.rateLimit,
     retention: raw.retention,
     secretKeys: readSecretKeys(raw.secretKeyFile, env),
+    metrics: raw.metrics,
   };
 }
 
@@ -549,6 +576,8 @@ export function envOverrides(env: Env): Partial<ConfigInput> {
       : {}),
   };
   if (Object.keys(scaleOut).length > 0) out.scaleOut = scaleOut;
+  if (env.SWITCHBOARD_METRICS_OPEN !== undefined)
+    out.metrics = { open: ['1', 'true', 'yes'].includes(env.SWITCHBOARD_METRICS_OPEN.toLowerCase()) };
   if (env.SWITCHBOARD_RATE_PER_SECOND) {
     const ratePerSecond = Number(env.SWITCHBOARD_RATE_PER_SECOND);
     // The burst follows: two seconds' worth, as the defaults (20/s, 40).

@@ -73,6 +73,14 @@ export function demoConfig(simBaseUrl: string, env: Env, fhirSimBaseUrl?: string
           scopes: ['system/*.cruds'],
           tenants: ['demo', ...fhirTenants.map((t) => t.id)],
         },
+        // The operator console's sign-in (issue 15); it may also read the FHIR API of every demo tenant.
+        {
+          id: 'demo-operator',
+          token: demoOperatorToken(env),
+          scopes: ['system/*.rs'],
+          tenants: ['*'],
+          operator: true,
+        },
       ],
       // Demo receivers run on this machine; retries are short so a demo shows dead letters in minutes.
       webhooks: {
@@ -88,6 +96,10 @@ export function demoConfig(simBaseUrl: string, env: Env, fhirSimBaseUrl?: string
     env,
   );
 }
+
+/** The demo's operator token: `SWITCHBOARD_DEMO_OPERATOR_TOKEN`, else `demo-operator-token`. */
+export const demoOperatorToken = (env: Env): string =>
+  env.SWITCHBOARD_DEMO_OPERATOR_TOKEN || 'demo-operator-token';
 
 function portFromEnv(env: Env, name: string, fallback: number): number {
   const port = env[name] === undefined ? fallback : Number(env[name]);
@@ -116,6 +128,7 @@ export function demoSettings(env: Env): {
   simPort: number;
   fhirSimPort: number;
   demoToken: string;
+  operatorToken: string;
   simUrl?: string;
   fhirSim: { mode: 'start' } | { mode: 'join'; url: string } | { mode: 'off' };
 } {
@@ -125,6 +138,7 @@ export function demoSettings(env: Env): {
     simPort: portFromEnv(env, 'SIM_PORT', 4010),
     fhirSimPort: portFromEnv(env, 'FHIR_SIM_PORT', 4011),
     demoToken: env.SWITCHBOARD_DEMO_TOKEN || 'demo-token',
+    operatorToken: demoOperatorToken(env),
     ...(simUrl ? { simUrl } : {}),
     fhirSim: fhirSimUrl ? { mode: 'join', url: fhirSimUrl } : simUrl ? { mode: 'off' } : { mode: 'start' },
   };

@@ -120,8 +120,9 @@ async function main(argv: string[]): Promise<void> {
           '',
           'Switchboard demo is running.',
           `  FHIR base URL   ${app.url}/fhir/demo`,
-          `  status page     ${app.url}/status`,
+          `  operator console ${app.url}/status (operator token below)`,
           `  demo token      ${settings.demoToken}`,
+          `  operator token  ${settings.operatorToken}`,
           `  records system  ${sim.url}/firm/riverside (simulated${settings.simUrl ? ', joined via SIM_URL' : ''})`,
           ...(fhirSimUrl
             ? [

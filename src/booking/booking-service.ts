@@ -4,6 +4,7 @@
  * crash left in flight. "Booked" means booked, exactly once, in the records system: a definite failure compensates
  * and releases; an unknown outcome is reconciled by marker, never re-sent blindly.
  */
+import { createBookingMetrics, type BookingMetricKind, type BookingMetrics } from './booking-metrics.js';
 import { BulkheadRejectedError, bulkhead, type BulkheadPolicy } from 'cockatiel';
 import { randomUUID } from 'node:crypto';
 import { Counter, type Registry } from 'prom-client';
@@ -90,7 +91,10 @@ export class BookingService {
   /** Callers waiting for a saga's row to be written before they may answer `booking-pending`. */
   private readonly recordedWaiters = new Map<string, () => void>();
 
+  private readonly metrics: BookingMetrics | undefined;
+
   constructor(private readonly options: BookingServiceOptions) {
+    this.metrics = createBookingMetrics(options.metrics);
     this.tenants = new Map(options.tenants.map((t) => [t.config.id, t]));
     const attention = options.metrics
       ? new Counter({
@@ -180,8 +184,12 @@ export class BookingService {
     const deadline = tenant.config.booking.responseDeadlineMs ?? DEFAULT_RESPONSE_DEADLINE_MS;
     // Waiting for an identical attempt still in flight must not outlast the caller's own deadline.
     const waitMs = Math.min(this.options.identicalWaitMs ?? 10_000, deadline);
+    const began = performance.now();
     const earlier = await identicalBooking(this.ctx, tenant, request, clientId, waitMs);
-    if (earlier) return earlier;
+    if (earlier) {
+      this.metrics?.finished(tenantId, 'book', earlier, (performance.now() - began) / 1000);
+      return earlier;
+    }
     const sagaId = randomUUID();
     this.unrecorded.set(sagaId, undefined);
     const start = () =>
@@ -201,7 +209,7 @@ export class BookingService {
             ? outcome
             : ((await identicalBooking(this.ctx, tenant, request, clientId, waitMs)) ?? outcome),
         );
-    return this.answerWithin(tenantId, sagaId, start);
+    return this.answerWithin(tenantId, sagaId, start, 'book');
   }
 
   /**
@@ -244,6 +252,7 @@ export class BookingService {
       this.inLane(tenantId, (tenant) =>
         cancelSaga(this.ctx, tenant, appointmentId, reason, { ...options, sagaId }),
       ),
+      'cancel',
     );
   }
 
@@ -262,6 +271,7 @@ export class BookingService {
       this.inLane(tenantId, (tenant) =>
         rescheduleSaga(this.ctx, tenant, appointmentId, change, { ...options, sagaId }),
       ),
+      'reschedule',
     );
   }
 
@@ -273,10 +283,17 @@ export class BookingService {
     tenantId: string,
     sagaId: string,
     start: () => Promise<BookingOutcome>,
+    kind: BookingMetricKind,
   ): Promise<BookingOutcome> {
     const deadline = this.tenant(tenantId).config.booking.responseDeadlineMs ?? DEFAULT_RESPONSE_DEADLINE_MS;
     const recorded = new Promise<void>((resolve) => this.recordedWaiters.set(sagaId, resolve));
-    const running = start().finally(() => this.recordedWaiters.delete(sagaId));
+    const began = performance.now();
+    const running = start()
+      .then((outcome) => {
+        this.metrics?.finished(tenantId, kind, outcome, (performance.now() - began) / 1000);
+        return outcome;
+      })
+      .finally(() => this.recordedWaiters.delete(sagaId));
     return withinDeadline(running, deadline, sagaId, recorded, (outcome) => this.resolved(tenantId, outcome));
   }
 

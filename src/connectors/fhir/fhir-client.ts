@@ -20,6 +20,7 @@ import {
 } from 'cockatiel';
 import type { FhirConnectorSettings } from '../../config-fhir-connector.js';
 import { UpstreamError, type WriteOutcome } from '../upstream-error.js';
+import { endpointTemplate, observed, type UpstreamObserver } from '../upstream-observer.js';
 import { FhirTokenSource, type FhirToken } from './fhir-token-source.js';
 
 export interface FhirClientOptions extends Omit<
@@ -34,6 +35,8 @@ export interface FhirClientOptions extends Omit<
   breakerHalfOpenAfterMs?: number;
   now?: () => number;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Told of every call (console and metrics, issue 15). */
+  observe?: UpstreamObserver;
 }
 
 type Mode = 'read' | 'write';
@@ -151,7 +154,22 @@ export class FhirClient {
     return url;
   }
 
-  private async call<T>(
+  private call<T>(
+    method: string,
+    url: URL,
+    body: Resource | undefined,
+    callerSignal: AbortSignal | undefined,
+    mode: Mode,
+  ): Promise<T> {
+    const path = url.pathname.startsWith(this.base.pathname)
+      ? `/${url.pathname.slice(this.base.pathname.length)}`
+      : url.pathname;
+    return observed(this.options.observe, endpointTemplate(method, path), () =>
+      this.unobservedCall<T>(method, url, body, callerSignal, mode),
+    );
+  }
+
+  private async unobservedCall<T>(
     method: string,
     url: URL,
     body: Resource | undefined,

@@ -4,6 +4,7 @@
  * pure mapping in fhir-mapping.ts; bookable time is mirrored from the upstream's Slots (fhir-slot-gaps.ts); what
  * the server can do comes from configuration and its CapabilityStatement (fhir-capabilities.ts).
  */
+import type { UpstreamObserver } from '../upstream-observer.js';
 import { createHash } from 'node:crypto';
 import type {
   Appointment,
@@ -69,6 +70,8 @@ export interface FhirConnectorOptions {
   settings: FhirConnectorSettings;
   timezone?: string;
   now?: () => number;
+  /** Told of every call to the records system (console and metrics, issue 15). */
+  observe?: UpstreamObserver;
   client?: Partial<
     Pick<
       FhirClientOptions,
@@ -87,7 +90,7 @@ export class FhirConnector implements Connector {
   constructor(private readonly options: FhirConnectorOptions) {
     const { kind: _kind, capabilities: _c, appointmentTypes: _t, ...http } = options.settings;
     this.now = options.now ?? Date.now;
-    this.client = new FhirClient({ ...http, ...options.client, now: this.now });
+    this.client = new FhirClient({ ...http, ...options.client, now: this.now, observe: options.observe });
     this.systems = tenantSystems(options.tenantId);
   }
 

@@ -16,6 +16,7 @@ import {
   type IPolicy,
 } from 'cockatiel';
 import { UpstreamError, type WriteOutcome } from '../upstream-error.js';
+import { endpointTemplate, observed, type UpstreamObserver } from '../upstream-observer.js';
 import type { SimConnectorSettings } from '../../config.js';
 import type { SimPage } from '../../sim/sim-types.js';
 
@@ -30,6 +31,8 @@ export interface SimClientOptions extends Omit<SimConnectorSettings, 'kind'> {
   now?: () => number;
   /** How to wait out a `Retry-After`; tests advance a manual clock instead of sleeping. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Told of every call (console and metrics, issue 15). */
+  observe?: UpstreamObserver;
 }
 
 type Query = Record<string, string | number | undefined>;
@@ -126,7 +129,20 @@ export class SimClient {
     this.closing.abort();
   }
 
-  private async call<T>(
+  private call<T>(
+    method: string,
+    path: string,
+    query: Query,
+    body: unknown,
+    callerSignal: AbortSignal | undefined,
+    mode: 'read' | 'write',
+  ): Promise<T> {
+    return observed(this.options.observe, endpointTemplate(method, path), () =>
+      this.unobservedCall<T>(method, path, query, body, callerSignal, mode),
+    );
+  }
+
+  private async unobservedCall<T>(
     method: string,
     path: string,
     query: Query,

@@ -2,6 +2,7 @@
  * The connector for the simulated records system (DESIGN.md section 2): its proprietary API through
  * {@link SimClient}, its data model through the pure mapping in `sim-fhir-mapping.ts`.
  */
+import type { UpstreamObserver } from '../upstream-observer.js';
 import { createHash } from 'node:crypto';
 import type {
   Appointment,
@@ -91,6 +92,8 @@ export interface SimConnectorOptions {
   /** Overrides the zone the records system's locations report. */
   timezone?: string;
   now?: () => number;
+  /** Told of every call to the records system (console and metrics, issue 15). */
+  observe?: UpstreamObserver;
   /**
    * Publishes each Schedule's `planningHorizon` (R4: the `date` search parameter of Schedule) as the local dates
    * from today to this many days ahead, plus one: the booking horizon. It moves once a day.
@@ -115,7 +118,7 @@ export class SimConnector implements Connector {
   private snapshot: Snapshot | undefined;
 
   constructor(private readonly options: SimConnectorOptions) {
-    this.client = new SimClient({ ...options.settings, ...options.client, now: options.now });
+    this.client = new SimClient({ ...options.settings, ...options.client, now: options.now, observe: options.observe });
   }
 
   /** The practice zone: the configured override, else the first location's. Known once reference data was read. */
