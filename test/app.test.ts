@@ -10,6 +10,8 @@ import { createLogger } from '../src/logger.js';
 import { startDemoSim, type RunningSim } from '../src/sim/demo-sim.js';
 import { expectValidFhir } from './support/fhir-validators.js';
 
+const OPERATOR = 'Bearer demo-operator-token';
+
 /** The demo as `npm start` runs it, in-process on port 0 with its own store file. */
 describe('the demo, booted in-process', () => {
   let sim: RunningSim;
@@ -94,10 +96,14 @@ describe('the demo, booted in-process', () => {
   it('becomes ready once every stream of the demo tenant has synced, and shows it on /status and /metrics', async () => {
     let ready: request.Response | undefined;
     for (let i = 0; i < 100 && ready?.status !== 200; i++) {
-      ready = await request(app.url).get('/readyz');
+      ready = await request(app.url).get('/readyz').set('Authorization', OPERATOR);
       if (ready.status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(ready?.status).toBe(200);
+    // Open to anyone (a load balancer), but without tenant ids, names or error text (issue 15).
+    const open = await request(app.url).get('/readyz');
+    expect(open.status).toBe(200);
+    expect(open.body).toEqual({ ready: true, store: 'ok', tenants: { total: 1, ready: 1 } });
     expect(Object.keys(ready?.body.tenants.demo.streams).sort()).toEqual([
       'patients',
       'reference',
@@ -105,16 +111,19 @@ describe('the demo, booted in-process', () => {
       'window-warm',
     ]);
 
-    const status = await request(app.url).get('/status');
+    expect((await request(app.url).get('/status')).status).toBe(401);
+    const status = await request(app.url).get('/status').set('Authorization', OPERATOR);
     expect(status.status).toBe(200);
     expect(status.text).toContain('Riverside Family Medicine');
+    expect(status.text).toContain('Today&#39;s schedule and the next two weeks');
     expect(status.text).toContain('window-hot');
     // Issue 11: the instance answering, and the one running the tenant's sync (this one: SQLite, one process).
     expect(ready?.body.instance).toBe(app.instanceId);
     expect(ready?.body.tenants.demo.syncLeaseHolder).toBe(app.instanceId);
     expect(status.text).toContain(`<code>${app.instanceId}</code> (this one)`);
 
-    const metrics = await request(app.url).get('/metrics');
+    expect((await request(app.url).get('/metrics')).status).toBe(401);
+    const metrics = await request(app.url).get('/metrics').set('Authorization', OPERATOR);
     // Every figure carries the instance it comes from.
     expect(metrics.text).toContain(
       `switchboard_sync_passes_total{tenant="demo",stream="reference",outcome="ok",instance="${app.instanceId}"}`,
@@ -129,11 +138,14 @@ describe('the demo, booted in-process', () => {
       const named = (r: request.Response | undefined) =>
         r?.status === 503 && typeof r.body.tenants.demo.streams['window-hot'].lastError === 'string';
       for (let i = 0; i < 150 && !named(res); i++) {
-        res = await request(app.url).get('/readyz');
+        res = await request(app.url).get('/readyz').set('Authorization', OPERATOR);
         if (!named(res)) await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect(res?.status).toBe(503);
       expect(res?.body.tenants.demo.streams['window-hot'].lastError).toMatch(/503|circuit/);
+      const open = await request(app.url).get('/readyz');
+      expect(open.status).toBe(503);
+      expect(JSON.stringify(open.body)).not.toMatch(/demo|Riverside|503|circuit|error/i);
     } finally {
       sim.server.faults.clear();
     }

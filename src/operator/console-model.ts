@@ -55,6 +55,8 @@ export interface TenantConsole {
   id: string;
   name: string;
   ready: boolean;
+  /** The instance running the tenant's sync and recovery (null: none right now; undefined: not reported). */
+  syncLeaseHolder?: string | null;
   day: BookingFigures;
   week: BookingFigures;
   attention: AttentionItem[];
@@ -106,6 +108,7 @@ export async function tenantConsole(
     id: tenant.id,
     name: tenant.name,
     ready: report?.ready ?? false,
+    ...(report && 'syncLeaseHolder' in report ? { syncLeaseHolder: report.syncLeaseHolder ?? null } : {}),
     day: bookingFigures(dayRows, now, 'hour', 24),
     week: bookingFigures(weekRows, now, 'day', 7),
     attention: attentionItems({ tasks, reviews, webhooks, upstream, streams }, sources, now),

@@ -44,7 +44,7 @@ export function renderConsolePage(tenants: readonly TenantConsole[], info: Conso
 <p class="meta">Figures as of ${e(now.toISOString().slice(0, 19).replace('T', ' '))} UTC — reload the page for newer ones.
 ${info.session ? '<form method="post" action="/status/logout" class="inline"><button type="submit">Sign out</button></form>' : ''}</p>
 </header>
-${tenants.map((t) => tenantSection(t, info.zones[t.id] ?? 'UTC', now)).join('\n')}
+${tenants.map((t) => tenantSection(t, info.zones[t.id] ?? 'UTC', now, info.instanceId)).join('\n')}
 <footer><details><summary>Technical details</summary>
 <p>Version ${e(info.version)}, instance <code>${e(info.instanceId)}</code>, up since ${e(info.startedAt.toISOString())};
 database ${info.storeOk ? 'reachable' : 'unreachable'}. Records-system figures are what this instance saw.
@@ -52,7 +52,7 @@ Machine-readable: <a href="/readyz">/readyz</a>, <a href="/metrics">/metrics</a>
 </body></html>`;
 }
 
-function tenantSection(t: TenantConsole, zone: string, now: Date): string {
+function tenantSection(t: TenantConsole, zone: string, now: Date, instanceId: string): string {
   const state =
     t.attention.length > 0
       ? `<span class="badge bad">needs attention</span>`
@@ -66,7 +66,13 @@ ${bookingsBlock(t, zone)}
 ${recordsBlock(t, now)}
 ${freshnessBlock(t.streams, now)}
 ${webhooksBlock(t.webhooks, now)}
-<details class="tech"><summary>Technical detail</summary><p>Tenant id <code>${e(t.id)}</code>; FHIR base <code>/fhir/${e(t.id)}</code>.</p></details>
+<details class="tech"><summary>Technical detail</summary><p>Tenant id <code>${e(t.id)}</code>; FHIR base <code>/fhir/${e(t.id)}</code>.${
+    t.syncLeaseHolder === undefined
+      ? ''
+      : ` Sync and booking recovery run on instance <code>${e(t.syncLeaseHolder ?? 'none right now')}</code>${
+          t.syncLeaseHolder === instanceId ? ' (this one)' : ''
+        }.`
+  }</p></details>
 </section>`;
 }
 
