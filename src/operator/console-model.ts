@@ -20,6 +20,7 @@ import { deliveryFailures } from '../webhooks/subscriptions/subscription-status.
 import { bookingFigures, type BookingFigures } from './booking-figures.js';
 import {
   durationInWords,
+  STREAM_WORDS,
   upstreamFailureInWords,
   webhookFailureAdvice,
 } from './plain-words.js';
@@ -102,7 +103,12 @@ export async function tenantConsole(
     pending: counts.get(s.id)?.pending ?? 0,
     deadLettered: counts.get(s.id)?.deadLettered ?? 0,
   }));
-  const streams: StreamRow[] = Object.entries(report?.streams ?? {}).map(([stream, s]) => ({ stream, ...s }));
+  // In the order a practice thinks of them: today first, reference data last.
+  const order = Object.keys(STREAM_WORDS);
+  const rank = (stream: string) => (order.includes(stream) ? order.indexOf(stream) : order.length);
+  const streams: StreamRow[] = Object.entries(report?.streams ?? {})
+    .map(([stream, s]) => ({ stream, ...s }))
+    .sort((a, b) => rank(a.stream) - rank(b.stream));
   const upstream = sources.upstream.snapshot(tenant.id);
   return {
     id: tenant.id,
