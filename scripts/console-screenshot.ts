@@ -53,9 +53,9 @@ try {
   const page = await context.newPage();
   await page.goto(`${demo.app.url}/status`);
   // Only the first tenant (the proprietary simulator's), so the picture stays readable.
-  await page.evaluate(() => {
-    for (const section of Array.from(document.querySelectorAll('section.tenant')).slice(1)) section.remove();
-  });
+  await page.evaluate(
+    "for (const s of Array.from(document.querySelectorAll('section.tenant')).slice(1)) s.remove()",
+  );
   await mkdir('docs', { recursive: true });
   await page.screenshot({ path: OUT, fullPage: true });
   process.stdout.write(`wrote ${OUT}\n`);
