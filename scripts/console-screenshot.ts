@@ -40,11 +40,7 @@ try {
   await addAttentionTask(demo.app);
   await subscribeReceiver(demo.app, demo.receiver);
   await bookFreeSlot(demo.app);
-  await waitUntil(
-    () => demo.receiver.received.length > 1,
-    'the receiver refused a notification',
-    30_000,
-  );
+  await waitUntil(() => demo.receiver.received.length > 1, 'the receiver refused a notification', 30_000);
   await new Promise((resolve) => setTimeout(resolve, 1_500)); // past the 1-s attention threshold
   const context = await browser.newContext({
     viewport: { width: 1100, height: 900 },

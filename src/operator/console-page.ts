@@ -29,7 +29,11 @@ export interface ConsolePageInfo {
 
 const percent = (n: number | null): string => (n === null ? '—' : `${Math.round(n * 100)} %`);
 
-export function renderConsolePage(tenants: readonly TenantConsole[], info: ConsolePageInfo, now: Date): string {
+export function renderConsolePage(
+  tenants: readonly TenantConsole[],
+  info: ConsolePageInfo,
+  now: Date,
+): string {
   const problems = tenants.filter((t) => t.attention.length > 0).length;
   const headline = !info.storeOk
     ? 'Switchboard cannot reach its database'
@@ -81,9 +85,12 @@ function attentionBlock(t: TenantConsole): string {
     return `<div class="attention none"><h3>Needs attention</h3><p>Nothing needs a person right now.</p></div>`;
   const items = t.attention
     .map(
-      (item) => `<li data-kind="${e(item.kind)}"><strong>${e(item.title)}</strong><p>${e(item.action)}</p>${
-        item.detail ? `<details><summary>Technical detail</summary><pre>${e(item.detail)}</pre></details>` : ''
-      }</li>`,
+      (item) =>
+        `<li data-kind="${e(item.kind)}"><strong>${e(item.title)}</strong><p>${e(item.action)}</p>${
+          item.detail
+            ? `<details><summary>Technical detail</summary><pre>${e(item.detail)}</pre></details>`
+            : ''
+        }</li>`,
     )
     .join('');
   return `<div class="attention"><h3>Needs attention</h3><ul>${items}</ul></div>`;

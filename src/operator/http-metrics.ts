@@ -16,7 +16,8 @@ export function routeTemplate(path: string): string {
   if (fhir) {
     const rest = fhir[1] ?? '';
     if (rest === '' || rest === '/') return '/fhir/{tenant}';
-    if (/^\/(metadata|\.well-known\/smart-configuration|auth\/token)$/.test(rest)) return `/fhir/{tenant}${rest}`;
+    if (/^\/(metadata|\.well-known\/smart-configuration|auth\/token)$/.test(rest))
+      return `/fhir/{tenant}${rest}`;
     const template = endpointTemplate('', rest).slice(1);
     return /^(\/([A-Z][A-Za-z]{1,40}|\{id\}|_history|_search|\$[a-z][A-Za-z-]{0,40})){1,5}$/.test(template)
       ? `/fhir/{tenant}${template}`
@@ -43,8 +44,10 @@ export function httpMetrics(registry: Registry): RequestHandler {
   });
   return (req, res, next) => {
     const started = performance.now();
+    // The path as received: routers mounted further down rewrite `req.url` while they run.
+    const path = req.originalUrl.split('?')[0] ?? '';
     res.once('finish', () => {
-      const route = routeTemplate(req.path);
+      const route = routeTemplate(path);
       const method = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'].includes(req.method)
         ? req.method
         : 'other';

@@ -6,7 +6,11 @@ import { Gauge, type Registry } from 'prom-client';
 import { openAttentionTaskCount, patientsAwaitingReview } from '../store/console-queries.js';
 import type { Store } from '../store/database.js';
 
-export function registerStoreGauges(registry: Registry, tenantIds: readonly string[], store: () => Store | undefined): void {
+export function registerStoreGauges(
+  registry: Registry,
+  tenantIds: readonly string[],
+  store: () => Store | undefined,
+): void {
   const each = (read: (s: Store, tenant: string) => Promise<number>) =>
     async function (this: Gauge<'tenant'>) {
       const s = store();

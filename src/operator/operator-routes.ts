@@ -36,8 +36,7 @@ export function operatorRoutes(options: OperatorRoutesOptions): Router {
     auth.identify({ authorization: req.get('authorization'), cookie: req.get('cookie') });
   const report = (): Promise<ReadinessReport> =>
     readiness(options.store(), options.sync(), config.tenants, options.leases());
-  const secure = (req: Request) =>
-    req.secure || (config.publicBaseUrl?.startsWith('https:') ?? false);
+  const secure = (req: Request) => req.secure || (config.publicBaseUrl?.startsWith('https:') ?? false);
   const noStore = (res: Response) => res.set('Cache-Control', 'no-store');
 
   router.get('/healthz', (_req, res) => {
@@ -117,7 +116,9 @@ export function operatorRoutes(options: OperatorRoutesOptions): Router {
   });
 
   router.post('/status/logout', (req, res) => {
-    noStore(res).set('Set-Cookie', auth.signOut(req.get('cookie'))).redirect(303, '/status');
+    noStore(res)
+      .set('Set-Cookie', auth.signOut(req.get('cookie')))
+      .redirect(303, '/status');
   });
 
   router.get('/metrics', async (req, res) => {
@@ -126,7 +127,9 @@ export function operatorRoutes(options: OperatorRoutesOptions): Router {
         .status(401)
         .set('WWW-Authenticate', REALM)
         .type('text')
-        .send('metrics need an operator token (Authorization: Bearer …), or metrics.open in the configuration\n');
+        .send(
+          'metrics need an operator token (Authorization: Bearer …), or metrics.open in the configuration\n',
+        );
       return;
     }
     res.type(options.metrics.contentType).send(await options.metrics.metrics());

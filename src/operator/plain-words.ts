@@ -56,7 +56,7 @@ export function webhookFailureAdvice(status: number | null): string {
   if (status === 401 || status === 403)
     return "The receiving system refused the notifications as unauthorized: check that it has the subscription's current signing secret (after a rotation, restart the receiver with the new one).";
   if (status === 404 || status === 410)
-    return 'The receiving system does not know the address notifications are sent to: check the subscription\'s endpoint.';
+    return "The receiving system does not know the address notifications are sent to: check the subscription's endpoint.";
   if (status === 429) return 'The receiving system asked to slow down; Switchboard waits as told.';
   if (status >= 500) return 'The receiving system is failing with an error of its own: ask whoever runs it.';
   return `The receiving system answered ${status}: it did not accept the notifications.`;

@@ -123,7 +123,9 @@ export function createUpstreamStats(options: {
         latencySamples: durations.length,
         lastCallAt: iso(last?.at),
         lastSuccessAt: iso(entry?.lastSuccessAt),
-        lastError: entry?.lastError ? { at: iso(entry.lastError.at) ?? '', call: entry.lastError.call } : null,
+        lastError: entry?.lastError
+          ? { at: iso(entry.lastError.at) ?? '', call: entry.lastError.call }
+          : null,
       };
     },
   };

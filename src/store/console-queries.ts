@@ -38,7 +38,12 @@ export async function bookingSagaBuckets(
     .where('tenant_id', '=', tenantId)
     .where('kind', '=', 'book')
     .where('created_at', '>=', sinceIso)
-    .groupBy([sql`substr(created_at, 1, ${sql.lit(length)})`, 'state', 'error_code', sql`case when upstream_id is null then 0 else 1 end`])
+    .groupBy([
+      sql`substr(created_at, 1, ${sql.lit(length)})`,
+      'state',
+      'error_code',
+      sql`case when upstream_id is null then 0 else 1 end`,
+    ])
     .execute();
   return rows.map((r) => ({
     bucket: r.bucket,

@@ -48,7 +48,13 @@ function expectedFigures(hours: number, extraBooked: number) {
   const refused = rows.filter(([, s, , wrote]) => s === 'released' && !wrote).length;
   const rolledBack = rows.filter(([, s, , wrote]) => s === 'released' && wrote).length;
   const staff = rows.filter(([, s]) => s === 'needs-attention').length;
-  return { booked, refused, rolledBack, staff, rate: Math.round((booked / (booked + refused + rolledBack + staff)) * 100) };
+  return {
+    booked,
+    refused,
+    rolledBack,
+    staff,
+    rate: Math.round((booked / (booked + refused + rolledBack + staff)) * 100),
+  };
 }
 
 describe.each(DIALECTS)('the operator console in Chromium (%s)', (dialect) => {
@@ -110,7 +116,9 @@ describe.each(DIALECTS)('the operator console in Chromium (%s)', (dialect) => {
       'Patients',
       'Practitioners, locations, visit types and working hours',
     ]) {
-      expect(text).toMatch(new RegExp(`${stream.replace(/'/g, "'")} up to date — last read \\d+ (s|min) ago`));
+      expect(text).toMatch(
+        new RegExp(`${stream.replace(/'/g, "'")} up to date — last read \\d+ (s|min) ago`),
+      );
     }
     // Developer words only behind a click.
     expect(await page.locator('details:not([open]) code', { hasText: 'window-hot' }).count()).toBe(1);
@@ -123,7 +131,8 @@ describe.each(DIALECTS)('the operator console in Chromium (%s)', (dialect) => {
     const subscription = await subscribeReceiver(demo.app, demo.receiver);
     const appointment = await bookFreeSlot(demo.app);
     await waitUntil(
-      async () => (await fhir<{ status: string }>(demo.app, `Appointment/${appointment.id}`)).body.status === 'booked',
+      async () =>
+        (await fhir<{ status: string }>(demo.app, `Appointment/${appointment.id}`)).body.status === 'booked',
       'the booking is committed',
       30_000,
     );
@@ -174,7 +183,10 @@ describe.each(DIALECTS)('the operator console in Chromium (%s)', (dialect) => {
     expect(bookedPerBar.reduce((a, b) => a + b, 0)).toBe(day.booked);
 
     // Webhooks: the endpoint, failing, the last failure's status code, given-up count.
-    const hook = (await page.locator(`tr[data-subscription="${subscription}"]`).innerText()).replace(/\s+/g, ' ');
+    const hook = (await page.locator(`tr[data-subscription="${subscription}"]`).innerText()).replace(
+      /\s+/g,
+      ' ',
+    );
     expect(hook).toMatch(/failing for/);
     expect(hook).toMatch(/answered 401/);
     expect(await page.locator(`tr[data-subscription="${subscription}"] td`).nth(5).innerText()).not.toBe('0');

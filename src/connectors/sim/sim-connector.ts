@@ -118,7 +118,12 @@ export class SimConnector implements Connector {
   private snapshot: Snapshot | undefined;
 
   constructor(private readonly options: SimConnectorOptions) {
-    this.client = new SimClient({ ...options.settings, ...options.client, now: options.now, observe: options.observe });
+    this.client = new SimClient({
+      ...options.settings,
+      ...options.client,
+      now: options.now,
+      observe: options.observe,
+    });
   }
 
   /** The practice zone: the configured override, else the first location's. Known once reference data was read. */

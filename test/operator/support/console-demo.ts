@@ -103,8 +103,8 @@ export async function fhir<T>(
 export async function waitReady(app: App): Promise<void> {
   await waitUntil(
     async () =>
-      (await fetch(`${app.url}/readyz`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } })).status ===
-      200,
+      (await fetch(`${app.url}/readyz`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } }))
+        .status === 200,
     'the demo is ready',
     60_000,
   );
@@ -115,7 +115,10 @@ export async function bookFreeSlot(app: App): Promise<Appointment> {
   const from = new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10);
   const slots = await fhir<Bundle<Slot>>(app, `Slot?service-type=follow-up&start=ge${from}&_count=1`);
   const slot = slots.body.entry?.[0]?.resource as Slot;
-  const schedule = await fhir<Schedule>(app, (slot.schedule.reference ?? '').replace(/^.*Schedule\//, 'Schedule/'));
+  const schedule = await fhir<Schedule>(
+    app,
+    (slot.schedule.reference ?? '').replace(/^.*Schedule\//, 'Schedule/'),
+  );
   const practitioner = schedule.body.actor.find((r) => r.reference?.includes('Practitioner/'))?.reference;
   const patients = await fhir<Bundle<Patient>>(app, 'Patient?_count=1');
   const patientId = patients.body.entry?.[0]?.resource?.id as string;
@@ -156,7 +159,12 @@ export const SAGA_HISTORY: ReadonlyArray<[number, string, string | null, boolean
 export async function addSagaHistory(app: App): Promise<void> {
   const now = Date.now();
   const rows = [
-    ...SAGA_HISTORY.map(([hoursAgo, state, code, wrote]) => ({ at: now - hoursAgo * 3600_000, state, code, wrote })),
+    ...SAGA_HISTORY.map(([hoursAgo, state, code, wrote]) => ({
+      at: now - hoursAgo * 3600_000,
+      state,
+      code,
+      wrote,
+    })),
     { at: now - 60_000, state: 'writing', code: null, wrote: false },
   ];
   await app.store.write(async (trx) => {
@@ -215,7 +223,8 @@ export async function subscribeReceiver(app: App, receiver: WebhookReceiver): Pr
   });
   if (created.status !== 201) throw new Error(`subscription answered ${created.status}`);
   await waitUntil(
-    async () => (await fhir<{ status: string }>(app, `Subscription/${created.body.id}`)).body.status === 'active',
+    async () =>
+      (await fhir<{ status: string }>(app, `Subscription/${created.body.id}`)).body.status === 'active',
     'the subscription is active',
     30_000,
   );
