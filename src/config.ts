@@ -607,6 +607,14 @@ export function loadConfigFile(path: string | undefined, env: Env = process.env)
   return parseConfig({ ...base, ...overrides }, env);
 }
 
+/** `receive-webhooks`' signing secrets when no `--secret` is given: `SWITCHBOARD_WEBHOOK_SECRETS`, comma-separated. */
+export function webhookSecretsFromEnvironment(env: Env = process.env): string[] {
+  return (env.SWITCHBOARD_WEBHOOK_SECRETS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
 /** The bearer token of `switchboard mcp` when `--token` is not given (kept out of the process list). */
 export function mcpTokenFromEnvironment(env: Env = process.env): string | undefined {
   return env.SWITCHBOARD_TOKEN || undefined;

@@ -5,7 +5,14 @@
  */
 import { parseArgs } from 'node:util';
 import { createApp, type App } from './app.js';
-import { ConfigError, loadConfigFile, mcpTokenFromEnvironment, type Config } from './config.js';
+import {
+  ConfigError,
+  loadConfigFile,
+  mcpTokenFromEnvironment,
+  webhookSecretsFromEnvironment,
+  type Config,
+} from './config.js';
+import { isPortInUse, portInUseMessage } from './port-in-use.js';
 import { demoConfig, demoSettings } from './demo-config.js';
 import { createLogger, type Logger } from './logger.js';
 import { startDemoFhirSim } from './fhir-sim/demo-fhir-sim.js';
@@ -38,8 +45,21 @@ commands:
                        the audit trail (never pruned) recorded from T (ISO date or date-time, UTC) as NDJSON on
                        standard output, oldest first, with its hash chain: for archiving
   receive-webhooks --port N --secret whsec_… [--secret whsec_…]
-                       an example webhook receiver: verifies signatures, prints each event, answers 204
+                       an example webhook receiver: verifies signatures, prints each event, answers 204;
+                       the secrets may come from $SWITCHBOARD_WEBHOOK_SECRETS (comma-separated) instead
+
+options:
+  -h, --help           this text
+
+environment: PORT (8080), SIM_PORT (4010), FHIR_SIM_PORT (4011), DATABASE_URL, SWITCHBOARD_DEMO_TOKEN,
+  SWITCHBOARD_DEMO_OPERATOR_TOKEN, SWITCHBOARD_CONFIG, LOG_LEVEL (see the README)
 `;
+
+/** A bad command line (unknown option, missing value) from `parseArgs`. */
+function isArgumentError(err: unknown): err is Error {
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
 
 type Stoppable = { stop(): Promise<void> };
 
@@ -75,6 +95,10 @@ async function serve(config: Config): Promise<App> {
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  if (command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return;
+  }
   const { values } = parseArgs({
     args: rest,
     options: {
@@ -99,6 +123,9 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'demo': {
       const settings = demoSettings(process.env);
+      portSettings.set(settings.simPort, 'SIM_PORT');
+      portSettings.set(settings.fhirSimPort, 'FHIR_SIM_PORT');
+      portSettings.set(Number(process.env.PORT ?? 8080), 'PORT');
       // SIM_URL: join a simulator already running (several instances, one records system); else start one.
       const sim: Pick<RunningSim, 'url' | 'stop'> = settings.simUrl
         ? { url: settings.simUrl, stop: () => Promise.resolve() }
@@ -141,12 +168,14 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'serve': {
       const config = loadConfigFile(values.config);
+      portSettings.set(config.port, 'PORT (or "port" in the configuration file)');
       const app = await serve(config);
       stopOnSignal(app.logger, [app]);
       return;
     }
     case 'sim': {
       const port = values.port !== undefined ? Number(values.port) : demoSettings(process.env).simPort;
+      portSettings.set(port, values.port !== undefined ? '--port' : 'SIM_PORT');
       const sim = await startDemoSim({ port, host: values.host });
       stopOnSignal(createLogger('info'), [sim]);
       process.stdout.write(
@@ -156,6 +185,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'fhir-sim': {
       const port = values.port !== undefined ? Number(values.port) : demoSettings(process.env).fhirSimPort;
+      portSettings.set(port, values.port !== undefined ? '--port' : 'FHIR_SIM_PORT');
       const sim = await startDemoFhirSim({ port });
       stopOnSignal(createLogger('info'), [sim]);
       process.stdout.write(
@@ -231,10 +261,14 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'receive-webhooks': {
-      const secrets = values.secret ?? [];
+      // From the environment, the secrets stay out of the process list and the shell history.
+      const secrets = values.secret ?? webhookSecretsFromEnvironment();
       if (secrets.length === 0)
-        throw new ConfigError('receive-webhooks needs --secret whsec_… (give it twice during a rotation)');
+        throw new ConfigError(
+          'receive-webhooks needs --secret whsec_… (give it twice during a rotation) or $SWITCHBOARD_WEBHOOK_SECRETS (comma-separated)',
+        );
       const port = values.port !== undefined ? Number(values.port) : 9000;
+      portSettings.set(port, '--port');
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new ConfigError(`--port ${values.port ?? ''} is not a port number`);
       const receiver = await startExampleReceiver({ port, secrets });
@@ -262,9 +296,17 @@ async function writeStdout(line: string): Promise<void> {
   if (!process.stdout.write(line)) await new Promise((resolve) => process.stdout.once('drain', resolve));
 }
 
+/** Which setting chose each port this command listens on, for a port-in-use message. */
+const portSettings = new Map<number, string>();
+
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof ConfigError) {
     process.stderr.write(`switchboard: ${err.message}\n`);
+  } else if (isPortInUse(err)) {
+    process.stderr.write(`switchboard: ${portInUseMessage(err, portSettings)}\n`);
+  } else if (isArgumentError(err)) {
+    process.stderr.write(`switchboard: ${err.message}\n\n${USAGE}`);
+    process.exit(2);
   } else {
     process.stderr.write(`switchboard: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   }
