@@ -13,13 +13,18 @@ const rules: Record<string, { forbidden: string[]; exempt?: string[] }> = {
   mcp: { forbidden: ['sync'] },
 };
 
-/** The files that may speak express: the FHIR router, its HTTP middleware, the app and the simulators. */
+/**
+ * The files that may speak express: the FHIR router, its HTTP middleware, the app, the operator's pages and HTTP
+ * metrics (issue 15), and the simulators.
+ */
 const HTTP_EDGE = [
   'fhir/fhir-router.ts',
   'fhir/auth-middleware.ts',
   'fhir/request-limits.ts',
   'src/app.ts',
   'src/main.ts',
+  'src/operator/operator-routes.ts',
+  'src/operator/http-metrics.ts',
 ];
 const isHttpEdge = (file: string): boolean =>
   HTTP_EDGE.includes(file) || file.startsWith('src/sim/') || file.startsWith('src/fhir-sim/');

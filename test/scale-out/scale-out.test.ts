@@ -74,7 +74,9 @@ describe.skipIf(!ADMIN_URL)(
       expect(three.total).toBeLessThanOrEqual(one.total * 1.2);
 
       // Metrics: the lease gauge names the holder, and the figures carry each instance's own label.
-      const metrics = await (await fetch(`${live()[1]!.url}/metrics`)).text();
+      const metrics = await (
+        await fetch(`${live()[1]!.url}/metrics`, { headers: { authorization: 'Bearer demo-operator-token' } })
+      ).text();
       expect(metrics).toContain(
         `switchboard_sync_lease{tenant="demo",stream="window-hot",holder="${holder}",instance="${live()[1]!.id}"} 1`,
       );
