@@ -2,7 +2,15 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfigFile, parseConfig, sha256Hex, simSettingsOf } from '../src/config.js';
+import {
+  ConfigError,
+  envOverrides,
+  loadConfigFile,
+  parseConfig,
+  sha256Hex,
+  simSettingsOf,
+  webhookSecretsFromEnvironment,
+} from '../src/config.js';
 import { demoConfig, demoSettings } from '../src/demo-config.js';
 
 const tenant = {
@@ -103,6 +111,22 @@ describe('configuration', () => {
     expect(config.databaseUrl).toBe('postgres://db/sb');
   });
 
+  it('validates the console settings: webhooks.attentionAfterSeconds, upstreamRateLimitPerMinute, metrics.open', () => {
+    const config = parseConfig({ tenants: [tenant] }, env);
+    expect(config.webhooks.attentionAfterSeconds).toBe(3600);
+    expect(config.tenants[0]?.upstreamRateLimitPerMinute).toBe(1250);
+    expect(config.metrics).toEqual({ open: false });
+    expect(() => parseConfig({ tenants: [{ ...tenant, upstreamRateLimitPerMinute: 0 }] }, env)).toThrow(
+      /tenants\[0\]\.upstreamRateLimitPerMinute/,
+    );
+    expect(() => parseConfig({ tenants: [tenant], metrics: { open: 'yes' } }, env)).toThrow(/metrics\.open/);
+    expect(envOverrides({ SWITCHBOARD_METRICS_OPEN: 'true' }).metrics).toEqual({ open: true });
+    expect(webhookSecretsFromEnvironment({ SWITCHBOARD_WEBHOOK_SECRETS: ' whsec_a, whsec_b ,' })).toEqual([
+      'whsec_a',
+      'whsec_b',
+    ]);
+  });
+
   it('says which file could not be read', () => {
     expect(() => loadConfigFile('/nonexistent/switchboard.json', {})).toThrow(
       /\/nonexistent\/switchboard.json/,
@@ -168,8 +192,20 @@ describe('configuration', () => {
       simPort: 4010,
       fhirSimPort: 4011,
       demoToken: 'demo-token',
+      operatorToken: 'demo-operator-token',
       fhirSim: { mode: 'start' },
     });
+    // The operator console's client (issue 15): an operator on every tenant, its token overridable.
+    const operator = config.clients.find((c) => c.operator === true);
+    expect(operator).toMatchObject({ id: 'demo-operator', tenants: ['*'] });
+    expect(operator?.tokenSha256).toBe(sha256Hex('demo-operator-token'));
+    const overridden = demoConfig('http://127.0.0.1:4010', {
+      SWITCHBOARD_DEMO_OPERATOR_TOKEN: 'another-operator',
+    });
+    expect(overridden.clients.find((c) => c.operator)?.tokenSha256).toBe(sha256Hex('another-operator'));
+    expect(demoSettings({ SWITCHBOARD_DEMO_OPERATOR_TOKEN: 'another-operator' }).operatorToken).toBe(
+      'another-operator',
+    );
     expect(
       demoSettings({ SIM_PORT: '4999', FHIR_SIM_PORT: '4998', SWITCHBOARD_DEMO_TOKEN: 'other-token-value' }),
     ).toMatchObject({ simPort: 4999, fhirSimPort: 4998, demoToken: 'other-token-value' });
