@@ -169,7 +169,7 @@ function attentionItems(
       kind: 'patients-review',
       title: `${facts.reviews} new patient${facts.reviews === 1 ? '' : 's'} awaiting review`,
       action:
-        'Bookings created these patients in the records system. Check each for a duplicate of an existing patient and merge it there if needed.',
+        'Bookings created these patients in the records system. Check each for a duplicate of an existing patient and merge or correct it there; a patient leaves this list once its record changes in the records system.',
       detail: `Patients tagged ${NEEDS_REVIEW_TAG.system}|${NEEDS_REVIEW_TAG.code ?? ''} in meta.tag.`,
     });
   }
