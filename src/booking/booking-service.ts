@@ -248,10 +248,13 @@ export class BookingService {
     options: { expectedVersion?: number; clientId?: string } = {},
   ): Promise<BookingOutcome> {
     const sagaId = randomUUID();
-    return this.answerWithin(tenantId, sagaId, () =>
-      this.inLane(tenantId, (tenant) =>
-        cancelSaga(this.ctx, tenant, appointmentId, reason, { ...options, sagaId }),
-      ),
+    return this.answerWithin(
+      tenantId,
+      sagaId,
+      () =>
+        this.inLane(tenantId, (tenant) =>
+          cancelSaga(this.ctx, tenant, appointmentId, reason, { ...options, sagaId }),
+        ),
       'cancel',
     );
   }
@@ -267,10 +270,13 @@ export class BookingService {
     options: { expectedVersion?: number; clientId?: string } = {},
   ): Promise<BookingOutcome> {
     const sagaId = randomUUID();
-    return this.answerWithin(tenantId, sagaId, () =>
-      this.inLane(tenantId, (tenant) =>
-        rescheduleSaga(this.ctx, tenant, appointmentId, change, { ...options, sagaId }),
-      ),
+    return this.answerWithin(
+      tenantId,
+      sagaId,
+      () =>
+        this.inLane(tenantId, (tenant) =>
+          rescheduleSaga(this.ctx, tenant, appointmentId, change, { ...options, sagaId }),
+        ),
       'reschedule',
     );
   }

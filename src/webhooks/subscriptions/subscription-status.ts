@@ -16,7 +16,11 @@ import {
 } from '../delivery/notification-builder.js';
 import { loadNotificationEvents } from '../delivery/notification-events.js';
 import { SubscriptionError } from './subscription-error.js';
-import { toSubscriptionRecord, type SubscriptionRecord, type SubscriptionStatus } from './subscription-record.js';
+import {
+  toSubscriptionRecord,
+  type SubscriptionRecord,
+  type SubscriptionStatus,
+} from './subscription-record.js';
 import { readSubscriptionRecord } from './subscription-store.js';
 import type { PayloadContent } from './subscription-resource.js';
 
