@@ -142,7 +142,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   http.use(
     operatorRoutes({
       config,
-      auth: createOperatorAuth({ clients }),
+      auth: createOperatorAuth({ clients, store: () => store, now }),
       metrics,
       upstream,
       store: () => store,
@@ -150,6 +150,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       leases: () => leases,
       info: { version: SOFTWARE_VERSION, startedAt, instanceId },
       now,
+      logger,
     }),
   );
   const startedBooking = (): BookingService => {

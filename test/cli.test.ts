@@ -52,7 +52,7 @@ describe('the switchboard command line', () => {
       expect(result.stdout).toMatch(/^usage: switchboard <command>/);
       expect(result.stdout).toContain('SWITCHBOARD_DEMO_OPERATOR_TOKEN');
     }
-  }, 60_000);
+  }, 120_000);
 
   it('refuses an unknown option with the usage and exit 2, without a stack trace', async () => {
     const result = await run(['demo', '--bogus']);
@@ -60,7 +60,7 @@ describe('the switchboard command line', () => {
     expect(result.stderr).toMatch(/^switchboard: Unknown option '--bogus'/);
     expect(result.stderr).toContain('usage: switchboard');
     expect(result.stderr).not.toMatch(/\n\s+at /);
-  }, 30_000);
+  }, 90_000);
 
   it('names SIM_PORT when the simulator port is taken, without a stack trace', async () => {
     busy = createServer();
@@ -71,7 +71,7 @@ describe('the switchboard command line', () => {
     expect(result.stderr).toBe(
       `switchboard: port ${port} is already in use: another program (or another Switchboard) listens there. Stop it, or set SIM_PORT to a free port (e.g. SIM_PORT=${port + 1} npm start).\n`,
     );
-  }, 30_000);
+  }, 90_000);
 
   it('runs the example receiver with its secrets from SWITCHBOARD_WEBHOOK_SECRETS', async () => {
     const result = await run(
@@ -84,5 +84,5 @@ describe('the switchboard command line', () => {
     );
     expect(result.stdout).toMatch(/example webhook receiver listening on http:\/\/127\.0\.0\.1:\d+/);
     expect(result.stderr).toBe('');
-  }, 30_000);
+  }, 90_000);
 });

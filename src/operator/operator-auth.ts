@@ -1,17 +1,22 @@
 /**
  * Operator authentication for `/status`, `/readyz` details and `/metrics` (issue 15; DESIGN.md section 2): a
  * client configured with `operator: true` presents its bearer token, or signs in once in a browser with the same
- * token and gets a session cookie (HttpOnly, SameSite=Strict; a random id kept in this process, expiring after
- * `sessionTtlMs`). A token of a client that is not an operator is refused like a wrong one.
+ * token and gets a session cookie (HttpOnly, SameSite=Strict; a random id whose SHA-256 the store keeps, so every
+ * instance knows it, expiring after `sessionTtlMs`). A token of a client that is not an operator is refused like a
+ * wrong one.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { ClientRegistry } from '../auth/client-registry.js';
 import type { ClientConfig } from '../config.js';
+import type { Store } from '../store/database.js';
+import {
+  deleteOperatorSession,
+  insertOperatorSession,
+  operatorSessionClient,
+} from '../store/operator-session-rows.js';
 
 export const SESSION_COOKIE = 'switchboard_operator';
 const DEFAULT_SESSION_TTL_MS = 8 * 3600_000;
-/** Sessions kept at most; the oldest go first (a flood of sign-ins cannot grow memory without bound). */
-const MAX_SESSIONS = 1_000;
 
 export interface OperatorIdentity {
   client: ClientConfig;
@@ -25,30 +30,23 @@ export interface OperatorAuth {
   /** Starts a session for `token` when it is an operator's: the `Set-Cookie` value; undefined otherwise. */
   signIn(token: string, options: { secure: boolean }): Promise<string | undefined>;
   /** Ends the session of `cookie` (if any): the `Set-Cookie` value that clears it. */
-  signOut(cookie: string | undefined): string;
+  signOut(cookie: string | undefined): Promise<string>;
 }
+
+const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest('hex');
 
 export function createOperatorAuth(options: {
   clients: ClientRegistry;
+  /** Where sessions live: the store, so every instance behind a load balancer knows them. */
+  store: () => Store | undefined;
   sessionTtlMs?: number;
-  now?: () => number;
+  now?: () => Date;
 }): OperatorAuth {
-  const now = options.now ?? Date.now;
+  const now = options.now ?? (() => new Date());
   const ttlMs = options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
-  const sessions = new Map<string, { client: ClientConfig; expiresAt: number }>();
   const operator = async (token: string) => {
     const client = await options.clients.authenticate(token);
     return client?.operator === true ? client : undefined;
-  };
-  const sessionOf = (cookie: string | undefined) => {
-    const id = cookieValue(cookie, SESSION_COOKIE);
-    const session = id === undefined ? undefined : sessions.get(id);
-    if (!session || id === undefined) return undefined;
-    if (session.expiresAt <= now()) {
-      sessions.delete(id);
-      return undefined;
-    }
-    return { id, session };
   };
   return {
     async identify(headers) {
@@ -57,23 +55,36 @@ export function createOperatorAuth(options: {
         const client = await operator(bearer);
         return client ? { client, session: false } : undefined;
       }
-      const found = sessionOf(headers.cookie);
-      return found ? { client: found.session.client, session: true } : undefined;
+      const id = cookieValue(headers.cookie, SESSION_COOKIE);
+      const store = options.store();
+      if (!id || id.length > 100 || !store) return undefined;
+      const clientId = await operatorSessionClient(store, sha256(id), now().toISOString()).catch(
+        () => undefined,
+      );
+      // A client removed from the configuration, or no longer an operator, loses its sessions at once.
+      const client = options.clients.clients.find((c) => c.id === clientId);
+      return client?.operator === true ? { client, session: true } : undefined;
     },
     async signIn(token, { secure }) {
       const client = await operator(token.trim());
-      if (!client) return undefined;
+      const store = options.store();
+      if (!client || !store) return undefined;
       const id = randomBytes(32).toString('base64url');
-      for (const [key, s] of sessions) if (s.expiresAt <= now()) sessions.delete(key);
-      while (sessions.size >= MAX_SESSIONS) sessions.delete(sessions.keys().next().value as string);
-      sessions.set(id, { client, expiresAt: now() + ttlMs });
+      const at = now();
+      await insertOperatorSession(store, {
+        sessionSha256: sha256(id),
+        clientId: client.id,
+        expiresAt: new Date(at.getTime() + ttlMs).toISOString(),
+        now: at.toISOString(),
+      });
       return `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(ttlMs / 1000)}${
         secure ? '; Secure' : ''
       }`;
     },
-    signOut(cookie) {
-      const found = sessionOf(cookie);
-      if (found) sessions.delete(found.id);
+    async signOut(cookie) {
+      const id = cookieValue(cookie, SESSION_COOKIE);
+      const store = options.store();
+      if (id && store) await deleteOperatorSession(store, sha256(id));
       return `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`;
     },
   };

@@ -3,9 +3,10 @@
  * ids, names or error text; the full report for an operator), `/status` (the console, with its sign-in form) and
  * `/metrics` (operator only unless `metrics.open`).
  */
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
 import { readiness, type ReadinessReport, type SyncHealthSource } from '../readiness.js';
 import type { Store } from '../store/database.js';
 import type { WorkLeases } from '../leases/work-leases.js';
@@ -25,6 +26,7 @@ export interface OperatorRoutesOptions {
   leases: () => Pick<WorkLeases, 'instanceId' | 'holders'> | undefined;
   info: { version: string; startedAt: Date; instanceId: string };
   now: () => Date;
+  logger: Logger;
 }
 
 const REALM = 'Bearer realm="switchboard operator"';
@@ -115,9 +117,9 @@ export function operatorRoutes(options: OperatorRoutesOptions): Router {
     res.set('Set-Cookie', cookie).redirect(303, '/status');
   });
 
-  router.post('/status/logout', (req, res) => {
+  router.post('/status/logout', async (req, res) => {
     noStore(res)
-      .set('Set-Cookie', auth.signOut(req.get('cookie')))
+      .set('Set-Cookie', await auth.signOut(req.get('cookie')))
       .redirect(303, '/status');
   });
 
@@ -134,6 +136,14 @@ export function operatorRoutes(options: OperatorRoutesOptions): Router {
     }
     res.type(options.metrics.contentType).send(await options.metrics.metrics());
   });
+
+  // A failure here (the store gone mid-request) is logged and answered in a sentence, never with a stack trace.
+  router.use(((err, req, res, _next) => {
+    void _next;
+    options.logger.error({ err, path: req.path }, 'operator page failed');
+    if (res.headersSent) return;
+    noStore(res).status(500).type('text').send('Switchboard could not answer this page; its log says why.\n');
+  }) as ErrorRequestHandler);
 
   return router;
 }

@@ -169,6 +169,13 @@ export interface SubscriptionsTable {
   last_success_at: string | null;
 }
 
+/** A signed-in operator console session (issue 15): the SHA-256 of its random id, never the id itself. */
+export interface OperatorSessionsTable {
+  session_sha256: string;
+  client_id: string;
+  expires_at: string;
+}
+
 /** One failed webhook delivery attempt (issue 15): what the receiver answered, when, and why in a few words. */
 export interface WebhookAttemptsTable {
   tenant_id: string;
@@ -340,4 +347,5 @@ export interface Database {
   rate_limits: RateLimitsTable;
   secret_key_checks: SecretKeyChecksTable;
   webhook_attempts: WebhookAttemptsTable;
+  operator_sessions: OperatorSessionsTable;
 }

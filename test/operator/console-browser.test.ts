@@ -101,7 +101,7 @@ describe.each(DIALECTS)('the operator console in Chromium (%s)', (dialect) => {
     expect(cookie?.httpOnly).toBe(true);
     expect(cookie?.sameSite).toBe('Strict');
     expect(await page.locator('h1').innerText()).toBe('All is well');
-  });
+  }, 120_000);
 
   it('shows a healthy practice in plain words: nothing needs a person, records system reachable, data up to date', async () => {
     await page.goto(`${demo.app.url}/status`);
@@ -123,7 +123,7 @@ describe.each(DIALECTS)('the operator console in Chromium (%s)', (dialect) => {
     // Developer words only behind a click.
     expect(await page.locator('details:not([open]) code', { hasText: 'window-hot' }).count()).toBe(1);
     expect(await page.getByText('window-hot').isVisible()).toBe(false);
-  });
+  }, 120_000);
 
   it('shows what needs attention, the booking figures and chart, and the failing webhook with its 401', async () => {
     await addSagaHistory(demo.app);
@@ -190,7 +190,7 @@ describe.each(DIALECTS)('the operator console in Chromium (%s)', (dialect) => {
     expect(hook).toMatch(/failing for/);
     expect(hook).toMatch(/answered 401/);
     expect(await page.locator(`tr[data-subscription="${subscription}"] td`).nth(5).innerText()).not.toBe('0');
-  });
+  }, 120_000);
 
   it('says in words when the records system is down, with the technical detail behind a click', async () => {
     demo.sim.server.faults.set({ down: true });
@@ -215,5 +215,5 @@ describe.each(DIALECTS)('the operator console in Chromium (%s)', (dialect) => {
     } finally {
       demo.sim.server.faults.clear();
     }
-  });
+  }, 120_000);
 });

@@ -4,6 +4,8 @@
  */
 import type { Bundle, Patient } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.js';
+import { createLogger } from '../../src/logger.js';
 import type { ReadinessReport } from '../../src/readiness.js';
 import { waitUntil } from '../support/webhook-receiver.js';
 import {
@@ -82,7 +84,7 @@ describe.each(DIALECTS)('operator pages (%s)', (dialect) => {
     expect((await get('/healthz')).status).toBe(200);
   });
 
-  it('signs a browser in with an HttpOnly SameSite=Strict session cookie, and out again', async () => {
+  it('signs a browser in with an HttpOnly SameSite=Strict session cookie every instance knows, and out again', async () => {
     const wrong = await fetch(`${demo.app.url}/status/login`, {
       method: 'POST',
       body: new URLSearchParams({ token: 'demo-token' }),
@@ -104,6 +106,17 @@ describe.each(DIALECTS)('operator pages (%s)', (dialect) => {
     );
     const cookie = setCookie.split(';')[0] as string;
     expect((await get('/status', { cookie })).status).toBe(200);
+    // Another instance on the same store (behind a round-robin balancer) knows the session too.
+    const other = createApp(
+      { ...demo.app.config, port: 0 },
+      { schedule: false, logger: createLogger('silent') },
+    );
+    await other.start();
+    try {
+      expect((await fetch(`${other.url}/status`, { headers: { cookie } })).status).toBe(200);
+    } finally {
+      await other.stop();
+    }
     expect((await get('/metrics', { cookie })).status).toBe(200);
     expect(((await (await get('/readyz', { cookie })).json()) as ReadinessReport).tenants.demo).toBeDefined();
 
@@ -115,7 +128,7 @@ describe.each(DIALECTS)('operator pages (%s)', (dialect) => {
     expect(out.status).toBe(303);
     expect(out.headers.get('set-cookie')).toMatch(/^switchboard_operator=; .*Max-Age=0/);
     expect((await get('/status', { cookie })).status).toBe(401);
-  });
+  }, 60_000);
 
   it('exports booking, saga, intervention, HTTP, upstream, rate-limit and webhook metrics labelled without PHI', async () => {
     await addAttentionTask(demo.app);
@@ -247,7 +260,7 @@ describe.each(DIALECTS)('operator pages (%s)', (dialect) => {
         phi.some((p) => p.length > 3 && v.includes(p)),
         v,
       ).toBe(false);
-  });
+  }, 120_000);
 });
 
 describe('metrics opened for a private-network scraper', () => {
