@@ -62,7 +62,7 @@ function tenantSection(t: TenantConsole, zone: string, now: Date, instanceId: st
       ? `<span class="badge bad">needs attention</span>`
       : t.ready
         ? `<span class="badge good">working normally</span>`
-        : `<span class="badge warn">starting up</span>`;
+        : `<span class="badge warn">catching up</span>`;
   return `<section class="tenant" data-tenant="${e(t.id)}">
 <h2>${e(t.name)} ${state}</h2>
 ${attentionBlock(t)}
