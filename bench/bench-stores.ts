@@ -54,3 +54,39 @@ async function postgresDatabase(url: string, prefix: string): Promise<BenchDatab
     },
   };
 }
+
+/** A database a whole app opens by URL alone (`createApp` takes no schema): a file, or a fresh PostgreSQL database. */
+export interface AppDatabase {
+  dialect: 'sqlite' | 'postgres';
+  url: string;
+  /** Deletes the file or drops the database. */
+  dispose(): Promise<void>;
+}
+
+/** The dialects to run an app on: SQLite, plus a fresh PostgreSQL database when `TEST_DATABASE_URL` is set. */
+export function appDatabaseFactories(prefix: string): Array<() => Promise<AppDatabase>> {
+  const adminUrl = process.env.TEST_DATABASE_URL;
+  return [() => sqliteDatabase(prefix), ...(adminUrl ? [() => postgresAppDatabase(adminUrl, prefix)] : [])];
+}
+
+async function postgresAppDatabase(adminUrl: string, prefix: string): Promise<AppDatabase> {
+  const name = `bench_${prefix.replace(/[^a-z0-9]/g, '_')}_${randomBytes(6).toString('hex')}`;
+  await adminQuery(adminUrl, `create database "${name}"`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    dialect: 'postgres',
+    url: url.toString(),
+    dispose: () => adminQuery(adminUrl, `drop database if exists "${name}" with (force)`),
+  };
+}
+
+async function adminQuery(url: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}

@@ -38,7 +38,7 @@ import {
   wallTimeToInstant,
 } from '../src/wall-time.js';
 import type { Benchmark, BenchmarkResult, Figure, FigureTable } from './benchmark.js';
-import { sqliteDatabase } from './bench-stores.js';
+import { appDatabaseFactories, type AppDatabase } from './bench-stores.js';
 import type { LoadRequest } from './http-load-protocol.js';
 import { startLoadGenerator, summarize, type LoadGenerator, type LoadSummary } from './http-load.js';
 
@@ -274,187 +274,211 @@ function table(search: Search, m: Measured): FigureTable {
   return { caption: search.caption, figures };
 }
 
+/** One dialect's run: its own sim, store and app, the three targets measured in the same run. */
+async function runOn(
+  database: AppDatabase,
+  log: (line: string) => void,
+): Promise<{ tables: FigureTable[]; notes: string[] }> {
+  const sim: RunningSim = await startDemoSim();
+  sim.server.faults.set({ rateLimitPerMinute: 1_000_000 });
+  const base = demoConfig(sim.url, {});
+  const demoToken = 'demo-token';
+  const benchTokens = Array.from({ length: BENCH_CLIENTS }, (_, i) => `bench-search-token-${i}`);
+  const benchClients: ClientConfig[] = benchTokens.map((token, i) => ({
+    id: `bench-client-${i}`,
+    tokenSha256: sha256Hex(token),
+    scopes: ['system/*.cruds'],
+    tenants: [TENANT],
+  }));
+  const app = createApp(
+    {
+      ...base,
+      port: 0,
+      databaseUrl: database.url,
+      logLevel: 'silent',
+      clients: [...base.clients, ...benchClients],
+    },
+    { logger: createLogger('silent') },
+  );
+  let ceiling: Awaited<ReturnType<typeof startCeiling>> | undefined;
+  let load: LoadGenerator | undefined;
+  try {
+    await app.start();
+    const readyMs = await waitUntilReady(app, 90_000);
+    log(`demo ready after ${(readyMs / 1000).toFixed(1)} s (first sync of every stream)`);
+
+    const firm = sim.server.state(DEMO_FIRM);
+    const provider = firm.providers.find((p) => p.lastName === PRACTITIONER_LAST_NAME);
+    const caller = firm.patients.find((p) => p.lastName === 'Smith' && p.firstName === 'John');
+    if (!provider || !caller) throw new Error('the demo practice lacks Dr. Chen or John Smith');
+    const practitionerId = (await fhirIdsFor(app.store, TENANT, 'Practitioner', [String(provider.id)])).get(
+      String(provider.id),
+    );
+    const fhir = `${app.url}/fhir/${TENANT}`;
+    const demoAuth = { authorization: `Bearer ${demoToken}` };
+    const schedules = JSON.parse(
+      await fetchText(`${fhir}/Schedule?actor=Practitioner/${practitionerId}`, demoAuth),
+    ) as Bundle<Schedule>;
+    const schedule = schedules.entry?.[0]?.resource;
+    if (!schedule?.id || schedules.entry?.length !== 1)
+      throw new Error(`expected one Schedule of Dr. ${PRACTITIONER_LAST_NAME}`);
+
+    const week = nextWeek(new Date());
+    const slotPath =
+      `/Slot?status=free&schedule=${schedule.id}&start=ge${encodeURIComponent(week.from)}` +
+      `&start=lt${encodeURIComponent(week.to)}&service-type=${TYPE_CODE}&_count=100`;
+    const patientPath = `/Patient?family=Smith&given=John&birthdate=${caller.dob}`;
+    const slotBody = await fetchText(`${fhir}${slotPath}`, demoAuth);
+    const patientBody = await fetchText(`${fhir}${patientPath}`, demoAuth);
+    const slotBundle = JSON.parse(slotBody) as Bundle;
+    const patientBundle = JSON.parse(patientBody) as Bundle;
+    const slotEntries = slotBundle.entry?.length ?? 0;
+    if (slotEntries === 0) throw new Error(`GET Slot answered no free slots: ${slotBody.slice(0, 500)}`);
+    if (slotBundle.total !== undefined && slotBundle.total > slotEntries)
+      throw new Error(`the week's ${slotBundle.total} slots do not fit one page`);
+    if (patientBundle.entry?.length !== 1)
+      throw new Error(`expected one John Smith born ${caller.dob}, got ${patientBundle.entry?.length}`);
+    log(
+      `Slot search: ${slotEntries} free ${TYPE_CODE} slots of Dr. ${PRACTITIONER_LAST_NAME}, ${week.fromWall} – ${week.toWall}, ` +
+        `${slotBody.length} bytes; Patient search: 1 match, ${patientBody.length} bytes`,
+    );
+
+    ceiling = await startCeiling({ '/slot': slotBody, '/patient': patientBody });
+    const api = `${sim.url}/firm/${DEMO_FIRM}/api`;
+    const token = {
+      tokenUrl: `${sim.url}/firm/${DEMO_FIRM}/oauth/token`,
+      form: { grant_type: 'password', ...DEMO_CREDENTIALS },
+    };
+    const window = `from=${week.fromWall}&to=${week.toWall}&providerId=${provider.id}`;
+    const upstreamSlot: LoadRequest = {
+      kind: 'token-then-gets',
+      ...token,
+      urls: [
+        `${api}/appointments?${window}&pageSize=200`,
+        `${api}/templates?providerId=${provider.id}`,
+        `${api}/blocks?${window}`,
+      ],
+    };
+    const upstreamPatient: LoadRequest = {
+      kind: 'token-then-gets',
+      ...token,
+      urls: [`${api}/patients?lastName=Smith&firstName=John&dob=${caller.dob}`],
+    };
+    const weekAppointments = firm.appointments.filter(
+      (a) => a.providerId === provider.id && a.start >= week.fromWall && a.start < week.toWall,
+    ).length;
+    if (weekAppointments > 200) throw new Error('the week needs more than one page of appointments');
+    const sb = (path: string): LoadRequest[] =>
+      benchTokens.map((t) => ({
+        kind: 'get',
+        url: `${fhir}${path}`,
+        headers: { authorization: `Bearer ${t}` },
+      }));
+    const searches: Search[] = [
+      {
+        name: 'slot',
+        caption: `Slot search — Dr. ${PRACTITIONER_LAST_NAME}, one week (${week.fromWall.slice(0, 10)} +7 days), ${TYPE_CODE}: ${slotEntries} free slots`,
+        requests: {
+          switchboard: sb(slotPath),
+          ceiling: [{ kind: 'get', url: `${ceiling.url}/slot`, headers: demoAuth }],
+          upstream: [upstreamSlot],
+        },
+        upstreamCalls: 1 + upstreamSlot.urls.length,
+        entries: slotEntries,
+      },
+      {
+        name: 'patient',
+        caption: 'Patient search — family=Smith & given=John & birthdate (1 match of 2 John Smiths)',
+        requests: {
+          switchboard: sb(patientPath),
+          ceiling: [{ kind: 'get', url: `${ceiling.url}/patient`, headers: demoAuth }],
+          upstream: [upstreamPatient],
+        },
+        upstreamCalls: 1 + upstreamPatient.urls.length,
+        entries: 1,
+      },
+    ];
+
+    load = await startLoadGenerator();
+    const tables: FigureTable[] = [];
+    const ceilingP50s: number[] = [];
+    for (const search of searches) {
+      const measured = await measure(load, search, log);
+      ceilingP50s.push(measured.loaded.ceiling.p50);
+      tables.push(table(search, measured));
+    }
+
+    // One client alone, as an agent holding only the demo token would be: the facade's per-client limit.
+    const alone = summarize([
+      await load.run({
+        requests: [{ kind: 'get', url: `${fhir}${slotPath}`, headers: demoAuth }],
+        concurrency: CONCURRENCY,
+        warmupMs: 0,
+        durationMs: 2_000,
+        maxRequests: MAX_REQUESTS_PER_RUN,
+      }),
+    ]);
+    log(`demo token alone: ${Math.round(alone.throughput)} req/s answered 200, ${errorsOf(alone)} refused`);
+    return {
+      tables: tables.map((t) => ({ ...t, caption: `${DIALECT_NAMES[database.dialect]}: ${t.caption}` })),
+      notes: [
+        `Closed loop: ${CONCURRENCY} connections, each sending its next request when the last answered, so latency ` +
+          `at ${CONCURRENCY} connections is ≈ ${CONCURRENCY} / throughput (Little's law): p50 ≤ ${AIM_P50_MS} ms there ` +
+          `needs ≥ ${(CONCURRENCY * 1000) / AIM_P50_MS} req/s, which even the bare-express ceiling did not reach ` +
+          `(p50 ${ceilingP50s.map(ms).join(' and ')}); the one-connection figures are the time one request takes.`,
+        `Switchboard requests rotate over ${BENCH_CLIENTS} bearer tokens of clients with the demo client's scopes ` +
+          '(system/*.cruds on tenant demo): the facade limits each client to 20 requests/s, burst 40. With the ' +
+          `demo token alone, ${CONCURRENCY} connections got ${Math.round(alone.throughput)} req/s answered ` +
+          `(${errorsOf(alone)} refused with 429) — by design, per DESIGN.md section 7.`,
+        'Every Switchboard search also writes its audit row (one write transaction each), as in production.',
+        "CPU per request is the bench process's CPU time (user + system: the server under test, the sim and the " +
+          "idle demo sync) over a target's runs, divided by the requests it answered; unlike wall-clock figures it " +
+          'barely depends on what else the machine runs. One core at that cost serves at most 1,000 / it req/s.',
+        `The records system's rate limit (${SIM_DEFAULT_CALLS_PER_MINUTE.toLocaleString('en-US')} calls/min by ` +
+          'default) was lifted for the run, so the no-Switchboard figures show the calls themselves; at the ' +
+          'default limit they are capped as stated.',
+        `Queries: GET /fhir/demo/Slot?status=free&schedule={Dr. ${PRACTITIONER_LAST_NAME}'s}&start=ge${week.from}` +
+          `&start=lt${week.to}&service-type=${TYPE_CODE}&_count=100 and GET /fhir/demo${patientPath}; without ` +
+          `Switchboard: POST oauth/token, then GET appointments?from=…&to=…&providerId=…&pageSize=200, ` +
+          'templates?providerId=…, blocks?from=…&to=…&providerId=… (or GET patients?lastName=…&firstName=…&dob=…).',
+      ],
+    };
+  } finally {
+    await load?.close();
+    await ceiling?.close();
+    await app.stop();
+    await sim.stop();
+  }
+}
+
+const DIALECT_NAMES = { sqlite: 'SQLite', postgres: 'PostgreSQL' } as const;
+
 export const benchmark: Benchmark = {
   name: 'facade-search',
   title: 'Facade search: free slots and patient lookup over HTTP',
   async run(log): Promise<BenchmarkResult> {
-    const sim: RunningSim = await startDemoSim();
-    sim.server.faults.set({ rateLimitPerMinute: 1_000_000 });
-    const database = await sqliteDatabase('facade_search');
-    const base = demoConfig(sim.url, {});
-    const demoToken = 'demo-token';
-    const benchTokens = Array.from({ length: BENCH_CLIENTS }, (_, i) => `bench-search-token-${i}`);
-    const benchClients: ClientConfig[] = benchTokens.map((token, i) => ({
-      id: `bench-client-${i}`,
-      tokenSha256: sha256Hex(token),
-      scopes: ['system/*.cruds'],
-      tenants: [TENANT],
-    }));
-    const app = createApp(
-      {
-        ...base,
-        port: 0,
-        databaseUrl: database.url,
-        logLevel: 'silent',
-        clients: [...base.clients, ...benchClients],
-      },
-      { logger: createLogger('silent') },
-    );
-    let ceiling: Awaited<ReturnType<typeof startCeiling>> | undefined;
-    let load: LoadGenerator | undefined;
-    try {
-      await app.start();
-      const readyMs = await waitUntilReady(app, 90_000);
-      log(`demo ready after ${(readyMs / 1000).toFixed(1)} s (first sync of every stream)`);
-
-      const firm = sim.server.state(DEMO_FIRM);
-      const provider = firm.providers.find((p) => p.lastName === PRACTITIONER_LAST_NAME);
-      const caller = firm.patients.find((p) => p.lastName === 'Smith' && p.firstName === 'John');
-      if (!provider || !caller) throw new Error('the demo practice lacks Dr. Chen or John Smith');
-      const practitionerId = (await fhirIdsFor(app.store, TENANT, 'Practitioner', [String(provider.id)])).get(
-        String(provider.id),
-      );
-      const fhir = `${app.url}/fhir/${TENANT}`;
-      const demoAuth = { authorization: `Bearer ${demoToken}` };
-      const schedules = JSON.parse(
-        await fetchText(`${fhir}/Schedule?actor=Practitioner/${practitionerId}`, demoAuth),
-      ) as Bundle<Schedule>;
-      const schedule = schedules.entry?.[0]?.resource;
-      if (!schedule?.id || schedules.entry?.length !== 1)
-        throw new Error(`expected one Schedule of Dr. ${PRACTITIONER_LAST_NAME}`);
-
-      const week = nextWeek(new Date());
-      const slotPath =
-        `/Slot?status=free&schedule=${schedule.id}&start=ge${encodeURIComponent(week.from)}` +
-        `&start=lt${encodeURIComponent(week.to)}&service-type=${TYPE_CODE}&_count=100`;
-      const patientPath = `/Patient?family=Smith&given=John&birthdate=${caller.dob}`;
-      const slotBody = await fetchText(`${fhir}${slotPath}`, demoAuth);
-      const patientBody = await fetchText(`${fhir}${patientPath}`, demoAuth);
-      const slotBundle = JSON.parse(slotBody) as Bundle;
-      const patientBundle = JSON.parse(patientBody) as Bundle;
-      const slotEntries = slotBundle.entry?.length ?? 0;
-      if (slotEntries === 0) throw new Error(`GET Slot answered no free slots: ${slotBody.slice(0, 500)}`);
-      if (slotBundle.total !== undefined && slotBundle.total > slotEntries)
-        throw new Error(`the week's ${slotBundle.total} slots do not fit one page`);
-      if (patientBundle.entry?.length !== 1)
-        throw new Error(`expected one John Smith born ${caller.dob}, got ${patientBundle.entry?.length}`);
-      log(
-        `Slot search: ${slotEntries} free ${TYPE_CODE} slots of Dr. ${PRACTITIONER_LAST_NAME}, ${week.fromWall} – ${week.toWall}, ` +
-          `${slotBody.length} bytes; Patient search: 1 match, ${patientBody.length} bytes`,
-      );
-
-      ceiling = await startCeiling({ '/slot': slotBody, '/patient': patientBody });
-      const api = `${sim.url}/firm/${DEMO_FIRM}/api`;
-      const token = {
-        tokenUrl: `${sim.url}/firm/${DEMO_FIRM}/oauth/token`,
-        form: { grant_type: 'password', ...DEMO_CREDENTIALS },
-      };
-      const window = `from=${week.fromWall}&to=${week.toWall}&providerId=${provider.id}`;
-      const upstreamSlot: LoadRequest = {
-        kind: 'token-then-gets',
-        ...token,
-        urls: [
-          `${api}/appointments?${window}&pageSize=200`,
-          `${api}/templates?providerId=${provider.id}`,
-          `${api}/blocks?${window}`,
-        ],
-      };
-      const upstreamPatient: LoadRequest = {
-        kind: 'token-then-gets',
-        ...token,
-        urls: [`${api}/patients?lastName=Smith&firstName=John&dob=${caller.dob}`],
-      };
-      const weekAppointments = firm.appointments.filter(
-        (a) => a.providerId === provider.id && a.start >= week.fromWall && a.start < week.toWall,
-      ).length;
-      if (weekAppointments > 200) throw new Error('the week needs more than one page of appointments');
-      const sb = (path: string): LoadRequest[] =>
-        benchTokens.map((t) => ({
-          kind: 'get',
-          url: `${fhir}${path}`,
-          headers: { authorization: `Bearer ${t}` },
-        }));
-      const searches: Search[] = [
-        {
-          name: 'slot',
-          caption: `Slot search — Dr. ${PRACTITIONER_LAST_NAME}, one week (${week.fromWall.slice(0, 10)} +7 days), ${TYPE_CODE}: ${slotEntries} free slots`,
-          requests: {
-            switchboard: sb(slotPath),
-            ceiling: [{ kind: 'get', url: `${ceiling.url}/slot`, headers: demoAuth }],
-            upstream: [upstreamSlot],
-          },
-          upstreamCalls: 1 + upstreamSlot.urls.length,
-          entries: slotEntries,
-        },
-        {
-          name: 'patient',
-          caption: 'Patient search — family=Smith & given=John & birthdate (1 match of 2 John Smiths)',
-          requests: {
-            switchboard: sb(patientPath),
-            ceiling: [{ kind: 'get', url: `${ceiling.url}/patient`, headers: demoAuth }],
-            upstream: [upstreamPatient],
-          },
-          upstreamCalls: 1 + upstreamPatient.urls.length,
-          entries: 1,
-        },
-      ];
-
-      load = await startLoadGenerator();
-      const tables: FigureTable[] = [];
-      const ceilingP50s: number[] = [];
-      for (const search of searches) {
-        const measured = await measure(load, search, log);
-        ceilingP50s.push(measured.loaded.ceiling.p50);
-        tables.push(table(search, measured));
+    const tables: FigureTable[] = [];
+    let notes: string[] = [];
+    for (const create of appDatabaseFactories('facade_search')) {
+      const database = await create();
+      log(`-- ${DIALECT_NAMES[database.dialect]}`);
+      try {
+        const result = await runOn(database, log);
+        tables.push(...result.tables);
+        notes = result.notes;
+      } finally {
+        await database.dispose();
       }
-
-      // One client alone, as an agent holding only the demo token would be: the facade's per-client limit.
-      const alone = summarize([
-        await load.run({
-          requests: [{ kind: 'get', url: `${fhir}${slotPath}`, headers: demoAuth }],
-          concurrency: CONCURRENCY,
-          warmupMs: 0,
-          durationMs: 2_000,
-          maxRequests: MAX_REQUESTS_PER_RUN,
-        }),
-      ]);
-      log(`demo token alone: ${Math.round(alone.throughput)} req/s answered 200, ${errorsOf(alone)} refused`);
-      return {
-        tables,
-        noise:
-          `2-core machine; throughput is the median of ${ROUNDS} interleaved ${ROUND_MS / 1000} s runs per target ` +
-          `(after ${WARMUP_MS} ms of warm-up each); latencies pool every request of those runs; the three targets are ` +
-          'measured in the same run, so ratios compare like with like. Server, sim and sync engine share one Node ' +
-          'process and one core with the load generator (a second process) on the other; the demo sync keeps ' +
-          'polling during the runs.',
-        notes: [
-          `Closed loop: ${CONCURRENCY} connections, each sending its next request when the last answered, so latency ` +
-            `at ${CONCURRENCY} connections is ≈ ${CONCURRENCY} / throughput (Little's law): p50 ≤ ${AIM_P50_MS} ms there ` +
-            `needs ≥ ${(CONCURRENCY * 1000) / AIM_P50_MS} req/s, which even the bare-express ceiling did not reach ` +
-            `(p50 ${ceilingP50s.map(ms).join(' and ')}); the one-connection figures are the time one request takes.`,
-          `Switchboard requests rotate over ${BENCH_CLIENTS} bearer tokens of clients with the demo client's scopes ` +
-            '(system/*.cruds on tenant demo): the facade limits each client to 20 requests/s, burst 40. With the ' +
-            `demo token alone, ${CONCURRENCY} connections got ${Math.round(alone.throughput)} req/s answered ` +
-            `(${errorsOf(alone)} refused with 429) — by design, per DESIGN.md section 7.`,
-          'Every Switchboard search also writes its audit row (one write transaction each), as in production.',
-          "CPU per request is the bench process's CPU time (user + system: the server under test, the sim and the " +
-            "idle demo sync) over a target's runs, divided by the requests it answered; unlike wall-clock figures it " +
-            'barely depends on what else the machine runs. One core at that cost serves at most 1,000 / it req/s.',
-          `The records system's rate limit (${SIM_DEFAULT_CALLS_PER_MINUTE.toLocaleString('en-US')} calls/min by ` +
-            'default) was lifted for the run, so the no-Switchboard figures show the calls themselves; at the ' +
-            'default limit they are capped as stated.',
-          `Queries: GET /fhir/demo/Slot?status=free&schedule={Dr. ${PRACTITIONER_LAST_NAME}'s}&start=ge${week.from}` +
-            `&start=lt${week.to}&service-type=${TYPE_CODE}&_count=100 and GET /fhir/demo${patientPath}; without ` +
-            `Switchboard: POST oauth/token, then GET appointments?from=…&to=…&providerId=…&pageSize=200, ` +
-            'templates?providerId=…, blocks?from=…&to=…&providerId=… (or GET patients?lastName=…&firstName=…&dob=…).',
-        ],
-      };
-    } finally {
-      await load?.close();
-      await ceiling?.close();
-      await app.stop();
-      await sim.stop();
-      await database.dispose();
     }
+    return {
+      tables,
+      noise:
+        `2-core machine; throughput is the median of ${ROUNDS} interleaved ${ROUND_MS / 1000} s runs per target ` +
+        `(after ${WARMUP_MS} ms of warm-up each); latencies pool every request of those runs; the three targets are ` +
+        'measured in the same run, so ratios compare like with like. Server, sim and sync engine share one Node ' +
+        'process and one core with the load generator (a second process) on the other; the demo sync keeps ' +
+        'polling during the runs. PostgreSQL (when TEST_DATABASE_URL is set) runs on the same machine, after SQLite.',
+      notes,
+    };
   },
 };

@@ -17,11 +17,12 @@ import { createHash } from 'node:crypto';
 import {
   auditCounter,
   auditRows,
-  insertAuditRow,
-  takeAuditSeq,
+  insertAuditRows,
+  takeAuditSeqs,
   type AuditEventsTable,
 } from '../store/audit-rows.js';
 import type { Store, StoreTransaction } from '../store/database.js';
+import { createGroupCommit, type GroupCommit } from './group-commit.js';
 
 /** Who asked, for which tenant, in which request. `FhirRequestContext` fits this shape. */
 export interface AuditContext {
@@ -103,18 +104,73 @@ export function parameterNames(query: URLSearchParams | Readonly<Record<string, 
 
 /**
  * Creates the audit trail writing to `store` (or to the store `store()` returns, for composition roots that open
- * the store later). Each record is one short write transaction.
+ * the store later). Records are group-committed (`group-commit.ts`): the records of concurrent requests share one
+ * write transaction, and each {@link AuditTrail.record} resolves only once its row has committed, so a response
+ * sent after awaiting it is never without its row, and a failed commit fails the request.
  *
  * @see https://profiles.ihe.net/ITI/BALP/ (the fields an AuditEvent export would need)
  */
 export function createAuditTrail(store: Store | (() => Store)): AuditTrail {
   const storeOf = typeof store === 'function' ? store : () => store;
+  // One group per store: a test (or a tool) may hand over another store later.
+  const groups = new Map<Store, GroupCommit<PendingAuditEvent>>();
+  const groupOf = (target: Store): GroupCommit<PendingAuditEvent> => {
+    let group = groups.get(target);
+    if (!group) {
+      group = createGroupCommit<PendingAuditEvent>({
+        commit: async (events) => {
+          await target.write((trx) => appendAuditEvents(trx, events));
+        },
+      });
+      groups.set(target, group);
+    }
+    return group;
+  };
   return {
     async record(ctx: AuditContext, record: AuditEventInput): Promise<void> {
       const target = storeOf();
-      await target.write((trx) => appendAuditEvent(trx, ctx, record, target.now()));
+      await groupOf(target).submit({ ctx, record, at: target.now() });
     },
   };
+}
+
+/** A record waiting for its group's transaction, stamped with the time of the access. */
+export interface PendingAuditEvent {
+  ctx: AuditContext;
+  record: AuditEventInput;
+  at: Date;
+}
+
+/**
+ * Appends audit rows, in order, inside an open write transaction: per tenant, one counter update for all of its
+ * rows, one multi-row insert, and the chain continued row by row. Returns each row's sequence number.
+ */
+export async function appendAuditEvents(
+  trx: StoreTransaction,
+  events: readonly PendingAuditEvent[],
+): Promise<number[]> {
+  const seqs = new Array<number>(events.length);
+  const byTenant = new Map<string, number[]>();
+  events.forEach((event, index) => {
+    const indexes = byTenant.get(event.ctx.tenant.id) ?? [];
+    indexes.push(index);
+    byTenant.set(event.ctx.tenant.id, indexes);
+  });
+  for (const [tenantId, indexes] of byTenant) {
+    const counter = await takeAuditSeqs(trx, tenantId, AUDIT_GENESIS_HASH, indexes.length);
+    let seq = counter.last_seq - indexes.length;
+    let prevHash = counter.last_hash;
+    const rows = indexes.map((index) => {
+      const event = events[index] as PendingAuditEvent;
+      seq += 1;
+      seqs[index] = seq;
+      const row = auditRow(event.ctx, event.record, seq, event.at, prevHash);
+      prevHash = row.hash;
+      return row;
+    });
+    await insertAuditRows(trx, rows);
+  }
+  return seqs;
 }
 
 /**
@@ -127,10 +183,8 @@ export async function appendAuditEvent(
   record: AuditEventInput,
   now: Date,
 ): Promise<number> {
-  const counter = await takeAuditSeq(trx, ctx.tenant.id, AUDIT_GENESIS_HASH);
-  const row = auditRow(ctx, record, counter.last_seq, now, counter.last_hash);
-  await insertAuditRow(trx, row);
-  return row.seq;
+  const [seq] = await appendAuditEvents(trx, [{ ctx, record, at: now }]);
+  return seq as number;
 }
 
 /**

@@ -38,34 +38,48 @@ export type AuditTables = {
 };
 
 /**
- * Takes the tenant's next audit sequence number (creating its counter with `genesisHash` on the first row) and
- * returns it with the previous row's hash. The upsert takes the tenant's counter row lock, so concurrent writers
- * of one tenant queue here (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises them) and see each other's hash.
+ * Takes the tenant's next `count` audit sequence numbers (creating its counter with `genesisHash` on the first
+ * rows) and returns the last of them with the hash of the row before the first. The upsert takes the tenant's
+ * counter row lock until the transaction ends, so concurrent writers of one tenant queue here (PostgreSQL; SQLite's
+ * BEGIN IMMEDIATE already serialises them) and see each other's hash. The audit trail commits its rows in groups,
+ * so one process takes the lock once per group, not once per request.
  */
-export async function takeAuditSeq(
+export async function takeAuditSeqs(
   trx: StoreTransaction,
   tenantId: string,
   genesisHash: string,
+  count: number,
 ): Promise<{ last_seq: number; last_hash: string }> {
   return trx
     .withTables<AuditTables>()
     .insertInto('audit_counters')
-    .values({ tenant_id: tenantId, last_seq: 1, last_hash: genesisHash })
+    .values({ tenant_id: tenantId, last_seq: count, last_hash: genesisHash })
     .onConflict((oc) =>
-      oc.column('tenant_id').doUpdateSet((eb) => ({ last_seq: eb('audit_counters.last_seq', '+', 1) })),
+      oc.column('tenant_id').doUpdateSet((eb) => ({ last_seq: eb('audit_counters.last_seq', '+', count) })),
     )
     .returning(['last_seq', 'last_hash'])
     .executeTakeFirstOrThrow();
 }
 
-/** Inserts a row numbered by {@link takeAuditSeq} and moves the tenant's counter to its hash. */
-export async function insertAuditRow(trx: StoreTransaction, row: AuditEventsTable): Promise<void> {
+/**
+ * Inserts rows of one tenant numbered by {@link takeAuditSeqs}, in sequence order, in one statement, and moves the
+ * tenant's counter to the last row's hash.
+ */
+export async function insertAuditRows(
+  trx: StoreTransaction,
+  rows: readonly AuditEventsTable[],
+): Promise<void> {
+  const last = rows[rows.length - 1];
+  if (last === undefined) return;
   const db = trx.withTables<AuditTables>();
-  await db.insertInto('audit_events').values(row).execute();
+  await db
+    .insertInto('audit_events')
+    .values([...rows])
+    .execute();
   await db
     .updateTable('audit_counters')
-    .set({ last_hash: row.hash })
-    .where('tenant_id', '=', row.tenant_id)
+    .set({ last_hash: last.hash })
+    .where('tenant_id', '=', last.tenant_id)
     .execute();
 }
 

@@ -83,6 +83,8 @@ export interface FacadeOptions {
    * store (issued SMART tokens too) and authorized by their real SMART scopes, as the app does.
    */
   clientConfigs?: readonly ClientConfig[];
+  /** Where audit records go besides the harness's list (the real audit trail, for tests of it). */
+  audit?: AuditSink;
 }
 
 export async function startFacade(options: FacadeOptions): Promise<FacadeHarness> {
@@ -99,9 +101,9 @@ export async function startFacade(options: FacadeOptions): Promise<FacadeHarness
   const smartAccess = options.clientConfigs ? createAccessControl() : undefined;
   const audit: AuditRecord[] = [];
   const sink: AuditSink = {
-    record(_ctx, record) {
+    record(ctx, record) {
       audit.push(record);
-      return Promise.resolve();
+      return options.audit ? options.audit.record(ctx, record) : Promise.resolve();
     },
   };
   let url = '';
