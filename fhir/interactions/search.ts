@@ -52,10 +52,17 @@ export function search(
       limit: parsed.count + 1,
     };
     const countOnly = parsed.summary === 'count' || parsed.count === 0;
-    const total = countOnly || parsed.total !== 'none' ? await searchTotal(sources, query) : undefined;
     const rows = countOnly ? [] : await searchPage(sources, query);
-
     const more = rows.length > parsed.count;
+    // A first page that holds every match is its own total: counting again would run the search twice for nothing.
+    const wholeResult = !countOnly && position === undefined && !more;
+    const total =
+      parsed.total === 'none' && !countOnly
+        ? undefined
+        : wholeResult
+          ? rows.length
+          : await searchTotal(sources, query);
+
     const page = rows.slice(0, parsed.count);
     const backwards = position?.direction === 'before';
     if (backwards) page.reverse();

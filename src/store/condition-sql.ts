@@ -28,9 +28,13 @@ export interface ConditionSql {
 }
 
 /** SQL for `condition`, a boolean expression over `r`. Scan conditions must have been resolved first. */
-export function conditionSql(condition: Condition, scope: ConditionScope): ConditionSql {
+export function conditionSql(
+  condition: Condition,
+  scope: ConditionScope,
+  textOrder: string | undefined,
+): ConditionSql {
   const ctes: Array<RawBuilder<unknown>> = [];
-  const where = compile(condition, scope, 'r', ctes);
+  const where = compile(condition, scope, 'r', ctes, textOrder);
   return { with: ctes.length === 0 ? sql`` : sql`with ${sql.join(ctes)} `, where };
 }
 
@@ -50,6 +54,7 @@ function compile(
   scope: ConditionScope,
   row: RowAlias,
   ctes: Array<RawBuilder<unknown>>,
+  textOrder: string | undefined,
 ): RawBuilder<SqlBool> {
   switch (c.op) {
     case 'true':
@@ -58,16 +63,16 @@ function compile(
       return sql<SqlBool>`1 = 0`;
     case 'and':
       return sql<SqlBool>`(${sql.join(
-        c.parts.map((p) => compile(p, scope, row, ctes)),
+        c.parts.map((p) => compile(p, scope, row, ctes, textOrder)),
         sql` and `,
       )})`;
     case 'or':
       return sql<SqlBool>`(${sql.join(
-        c.parts.map((p) => compile(p, scope, row, ctes)),
+        c.parts.map((p) => compile(p, scope, row, ctes, textOrder)),
         sql` or `,
       )})`;
     case 'not':
-      return sql<SqlBool>`(not ${compile(c.part, scope, row, ctes)})`;
+      return sql<SqlBool>`(not ${compile(c.part, scope, row, ctes, textOrder)})`;
     case 'compare': {
       const f = fieldRef(c.field, row);
       return sql<SqlBool>`(${f} is not null and ${f} ${sql.raw(c.comparison)} ${c.value})`;
@@ -81,7 +86,14 @@ function compile(
       return sql<SqlBool>`(${fieldRef(c.field, row)} is null)`;
     case 'starts-with': {
       const f = fieldRef(c.field, row);
-      return sql<SqlBool>`(${f} is not null and substr(${f}, 1, cast(${codePoints(c.value)} as integer)) = ${c.value})`;
+      const exact = sql<SqlBool>`substr(${f}, 1, cast(${codePoints(c.value)} as integer)) = ${c.value}`;
+      // The range lets an index on the field find the candidates (a name prefix is a range, not a scan); the
+      // `substr` test stays the definition of a match.
+      const ordered = (value: string) =>
+        textOrder ? sql`${value} collate ${sql.id(textOrder)}` : sql`${value}`;
+      const column = textOrder ? sql`${f} collate ${sql.id(textOrder)}` : f;
+      const upper = prefixUpperBound(c.value);
+      return sql<SqlBool>`(${f} is not null and ${column} >= ${ordered(c.value)}${upper === undefined ? sql`` : sql` and ${column} < ${ordered(upper)}`} and ${exact})`;
     }
     case 'ends-with': {
       const f = fieldRef(c.field, row);
@@ -96,14 +108,20 @@ function compile(
     case 'token': {
       const name = sql.raw(`m${ctes.length}`);
       ctes.push(
-        sql`${name} as materialized (select t.resource_id from search_tokens t where t.tenant_id = ${scope.tenantId} and t.resource_type = ${scope.resourceType} and t.param = ${c.param} and ${compile(c.where, scope, 't', ctes)})`,
+        sql`${name} as materialized (select t.resource_id from search_tokens t where t.tenant_id = ${scope.tenantId} and t.resource_type = ${scope.resourceType} and t.param = ${c.param} and ${compile(c.where, scope, 't', ctes, textOrder)})`,
       );
       return sql<SqlBool>`${sql.ref(`${row === 's' ? 's' : 'r'}.id`)} in (select resource_id from ${name})`;
     }
     case 'referenced': {
       const f = fieldRef(c.field, row);
       // A nested `s` shadows this one only inside its own subquery, where `f` is not used.
-      const where = compile(c.where, { tenantId: scope.tenantId, resourceType: c.resourceType }, 's', ctes);
+      const where = compile(
+        c.where,
+        { tenantId: scope.tenantId, resourceType: c.resourceType },
+        's',
+        ctes,
+        textOrder,
+      );
       return sql<SqlBool>`(${f} is not null and ${f} in (select s.id from resources s where s.tenant_id = ${scope.tenantId} and s.resource_type = ${c.resourceType} and s.deleted = 0 and ${where}))`;
     }
     case 'json-contains':
@@ -112,6 +130,22 @@ function compile(
     case 'scan':
       throw new Error('a scan condition reached SQL: resolve scans before compiling');
   }
+}
+
+/**
+ * The least string above every string that starts with `prefix`, in code point order: the prefix with its last
+ * code point incremented (skipping the surrogate range), or undefined when there is none.
+ */
+export function prefixUpperBound(prefix: string): string | undefined {
+  const points = [...prefix];
+  while (points.length > 0) {
+    const last = (points.pop() as string).codePointAt(0) as number;
+    if (last < 0x10ffff) {
+      const next = last + 1 === 0xd800 ? 0xe000 : last + 1;
+      return points.join('') + String.fromCodePoint(next);
+    }
+  }
+  return undefined;
 }
 
 /** Length in characters as SQL counts them (code points), not UTF-16 units. */

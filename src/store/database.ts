@@ -126,7 +126,8 @@ function openSqliteStore(
     database.close();
     throw error;
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const statements = createStatementCache(database);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements.database }) });
 
   const write = <T>(fn: (trx: StoreTransaction) => Promise<T>): Promise<T> =>
     // One borrowed connection for the whole transaction: kysely's own transaction() would issue a deferred BEGIN.
@@ -148,7 +149,65 @@ function openSqliteStore(
       return result;
     });
 
-  return buildStore(db, 'sqlite', clock, write, secrets);
+  return buildStore(db, 'sqlite', clock, write, secrets, async () => {
+    await sql`analyze`.execute(db);
+    await dropRangeStatistics(db);
+    statements.clear();
+  });
+}
+
+/** Statements kept per connection; the store's distinct query shapes number in the tens. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * better-sqlite3 behind kysely, with each SQL text prepared once per connection (issue 16): kysely prepares every
+ * statement on every execution, which cost as much as running the hot searches. Least recently used statements
+ * are finalized past {@link STATEMENT_CACHE_SIZE}. A statement still being iterated (a streamed query) is not
+ * handed out again; a fresh one is prepared for that call.
+ */
+function createStatementCache(database: BetterSqlite3.Database): {
+  database: Pick<BetterSqlite3.Database, 'close' | 'prepare'>;
+  clear(): void;
+} {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    database: {
+      close: () => database.close(),
+      prepare: ((source: string) => {
+        const cached = cache.get(source);
+        if (cached && !cached.busy) {
+          // Most recently used last, so the first entry is the one to evict.
+          cache.delete(source);
+          cache.set(source, cached);
+          return cached;
+        }
+        const statement = database.prepare(source);
+        if (cached) return statement;
+        cache.set(source, statement);
+        if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+        return statement;
+      }) as BetterSqlite3.Database['prepare'],
+    },
+    clear: () => cache.clear(),
+  };
+}
+
+/**
+ * better-sqlite3 is built with SQLite's STAT4, whose samples make SQLite re-prepare every statement with a bound
+ * range parameter on each execution (to plan for the bound values), which undoes the statement cache: the Slot
+ * store query took 241 µs with them and 88 µs without (issue 16). sqlite_stat1's per-index figures are what the
+ * planner needs for the search-token lookups, so the samples are dropped and the statistics reloaded.
+ *
+ * @see https://www.sqlite.org/fileformat2.html#stat4tab
+ */
+async function dropRangeStatistics(db: Kysely<Database>): Promise<void> {
+  const stat4 = await sql<{
+    name: string;
+  }>`select name from sqlite_schema where name = 'sqlite_stat4'`.execute(db);
+  if (stat4.rows.length === 0) return;
+  await sql`delete from sqlite_stat4`.execute(db);
+  // Makes the planner re-read the statistics tables (https://www.sqlite.org/lang_analyze.html).
+  await sql`analyze sqlite_schema`.execute(db);
 }
 
 /**
@@ -218,7 +277,7 @@ async function openPostgresStore(
   }
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({
-      pool,
+      pool: namedStatementPool(pool),
       onCreateConnection:
         schema === undefined
           ? undefined
@@ -227,7 +286,55 @@ async function openPostgresStore(
     }),
   });
   const write = <T>(fn: (trx: StoreTransaction) => Promise<T>): Promise<T> => db.transaction().execute(fn);
-  return { ...buildStore(db, 'postgres', clock, write, secrets), postgres: { pool, schema } };
+  const analyze = async () => {
+    await sql`analyze`.execute(db);
+  };
+  return { ...buildStore(db, 'postgres', clock, write, secrets, analyze), postgres: { pool, schema } };
+}
+
+/** Distinct statements named per store; past it, further texts run unnamed (parsed per call, as before). */
+const NAMED_STATEMENT_LIMIT = 1000;
+const namedClients = new WeakSet<pg.PoolClient>();
+
+/**
+ * The pool as kysely sees it, every connection running each parameterised statement as a named prepared statement
+ * (issue 16): PostgreSQL parses and plans a named statement once per connection instead of on every call (the
+ * token lookup was planned per request). Names are per SQL text, the same on every connection of the store.
+ * Statements without parameters (DDL, `begin`, `commit`) stay unnamed.
+ *
+ * @see https://node-postgres.com/features/queries#prepared-statements
+ */
+function namedStatementPool(pool: pg.Pool): { connect(): Promise<pg.PoolClient>; end(): Promise<void> } {
+  const names = new Map<string, string>();
+  const nameOf = (text: string): string | undefined => {
+    let name = names.get(text);
+    if (name === undefined && names.size < NAMED_STATEMENT_LIMIT) {
+      name = `sb_${names.size + 1}`;
+      names.set(text, name);
+    }
+    return name;
+  };
+  return {
+    async connect() {
+      const client = await pool.connect();
+      if (!namedClients.has(client)) {
+        namedClients.add(client);
+        const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+        // Only kysely's form, `query(text, values)`; other users of the pool (the rate limiter passes callbacks)
+        // are left as they are.
+        (client as { query: unknown }).query = (...args: unknown[]) => {
+          const [text, values] = args;
+          const name =
+            args.length === 2 && typeof text === 'string' && Array.isArray(values) && values.length > 0
+              ? nameOf(text)
+              : undefined;
+          return name === undefined ? query(...args) : query({ name, text, values });
+        };
+      }
+      return client;
+    },
+    end: () => pool.end(),
+  };
 }
 
 async function createSchemaIfMissing(pool: pg.Pool, schema: string): Promise<void> {
@@ -246,6 +353,7 @@ function buildStore(
   clock: () => Date,
   runWrite: <T>(fn: (trx: StoreTransaction) => Promise<T>) => Promise<T>,
   secrets: SecretBox,
+  analyze: () => Promise<void>,
 ): Store {
   // Per store, not per module: many stores (tests, several apps) may live in one process.
   const insideWrite = new AsyncLocalStorage<{ active: boolean }>();
@@ -288,9 +396,7 @@ function buildStore(
     async ping(): Promise<void> {
       await sql`select 1`.execute(db);
     },
-    async analyze(): Promise<void> {
-      await sql`analyze`.execute(db);
-    },
+    analyze,
     close(): Promise<void> {
       closed ??= db.destroy();
       return closed;

@@ -35,6 +35,12 @@ export interface StoreCapabilities {
   readonly sharedLeases: boolean;
   /** Driver error codes meaning "unique or primary key constraint violated". */
   readonly uniqueViolationCodes: readonly string[];
+  /**
+   * The collation that orders text by code point, for range conditions that must agree with `substr` (a prefix as
+   * an indexed range, issue 16): none needed on SQLite (BINARY is the default), `C` on PostgreSQL, whose default
+   * collation may be a language's (migration 0012 indexes search tokens in it).
+   */
+  readonly codePointCollation: string | undefined;
 }
 
 const SQLITE: StoreCapabilities = Object.freeze({
@@ -45,6 +51,7 @@ const SQLITE: StoreCapabilities = Object.freeze({
   rowLocks: false,
   sharedLeases: false,
   uniqueViolationCodes: Object.freeze(['SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_CONSTRAINT_UNIQUE']),
+  codePointCollation: undefined,
 });
 
 const POSTGRES: StoreCapabilities = Object.freeze({
@@ -55,6 +62,7 @@ const POSTGRES: StoreCapabilities = Object.freeze({
   rowLocks: true,
   sharedLeases: true,
   uniqueViolationCodes: Object.freeze(['23505']),
+  codePointCollation: 'C',
 });
 
 /** The capabilities of `dialect`. @see DESIGN.md section 3 */

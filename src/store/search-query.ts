@@ -47,7 +47,7 @@ export interface SearchPageRow {
  * @see DESIGN.md section 3
  */
 export async function searchPageRows(store: Store, query: SearchPageQuery): Promise<SearchPageRow[]> {
-  const condition = conditionSql(query.condition, scopeOf(query));
+  const condition = conditionSql(query.condition, scopeOf(query), store.capabilities.codePointCollation);
   const keys = query.sort.map((s) => ({ sql: sortExpressionSql(s.expression), descending: s.descending }));
   const reverse = query.position?.direction === 'before';
   const direction = (descending: boolean) => sql.raw(descending !== reverse ? 'desc' : 'asc');
@@ -76,7 +76,7 @@ export async function countSearchRows(
   store: Store,
   query: Pick<SearchPageQuery, 'tenantId' | 'resourceType' | 'condition'>,
 ): Promise<number> {
-  const condition = conditionSql(query.condition, scopeOf(query));
+  const condition = conditionSql(query.condition, scopeOf(query), store.capabilities.codePointCollation);
   const result = await sql<{
     n: number | string;
   }>`${condition.with}select count(*) as n from resources r where ${liveRows(query)} and ${condition.where}`.execute(
@@ -95,7 +95,7 @@ export async function matchingIds(
   scope: ConditionScope,
   condition: Condition,
 ): Promise<string[]> {
-  const where = conditionSql(condition, scope);
+  const where = conditionSql(condition, scope, store.capabilities.codePointCollation);
   const result = await sql<{
     id: string;
   }>`${where.with}select r.id from resources r where ${liveRows(scope)} and ${where.where} order by r.id`.execute(

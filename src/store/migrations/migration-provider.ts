@@ -12,6 +12,7 @@ import { migration0006PatientRegistrations } from './0006-patient-registrations.
 import { migration0007AppointmentClaims } from './0007-appointment-claims.js';
 import { migration0009Leases } from './0009-leases.js';
 import { migration0011SmartBackend } from './0011-smart-backend.js';
+import { migration0012PrefixIndex } from './0012-prefix-index.js';
 import { migration0013WebhookAttempts } from './0013-webhook-attempts.js';
 import { migration0014SecretsAtRest } from './0014-secrets-at-rest.js';
 import { migration0016Retention } from './0016-retention.js';
@@ -26,6 +27,7 @@ const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0007-appointment-claims': migration0007AppointmentClaims,
   '0009-leases': migration0009Leases,
   '0011-smart-backend': migration0011SmartBackend,
+  '0012-prefix-index': migration0012PrefixIndex,
   '0013-webhook-attempts': migration0013WebhookAttempts,
   '0014-secrets-at-rest': migration0014SecretsAtRest,
   '0016-retention': migration0016Retention,
