@@ -3,7 +3,8 @@
  * store, so Slot search, `$find`, `$hold` and booking agree on which Schedules exist and whom they stand for.
  */
 import type { Schedule } from '@medplum/fhirtypes';
-import { scheduleRows, type ScheduleRowFilter } from '../store/availability-queries.js';
+import type { ScheduleRowFilter } from '../store/availability-queries.js';
+import { referenceData } from './reference-data.js';
 import type { Store } from '../store/database.js';
 import { readScheduleRules, type AppointmentTypeRule } from './schedule-rules.js';
 
@@ -34,9 +35,21 @@ export async function findSchedules(
   tenantId: string,
   filter: ScheduleRowFilter = {},
 ): Promise<ScheduleRecord[]> {
-  const rows = await scheduleRows(store, tenantId, filter);
-  return rows.map((row) => ({
-    schedule: JSON.parse(row.resource) as Schedule & { id: string },
+  for (const list of [filter.ids, filter.practitionerIds, filter.locationIds])
+    if (list?.length === 0) return [];
+  const ids = filter.ids && new Set(filter.ids);
+  const practitioners = filter.practitionerIds && new Set(filter.practitionerIds);
+  const locations = filter.locationIds && new Set(filter.locationIds);
+  const matching = (await referenceData(store, tenantId)).schedules.filter(
+    ({ row }) =>
+      (!filter.activeOnly || row.status === 'active') &&
+      (!ids || ids.has(row.id)) &&
+      (!practitioners || (row.ref_practitioner !== null && practitioners.has(row.ref_practitioner))) &&
+      (!locations || (row.ref_location !== null && locations.has(row.ref_location))),
+  );
+  return matching.slice(0, filter.limit ?? matching.length).map(({ schedule, row }) => ({
+    // Shared with other requests (reference-data.ts): frozen, read only.
+    schedule: schedule as Schedule & { id: string },
     practitionerId: row.ref_practitioner,
     locationId: row.ref_location,
     active: row.status === 'active',
@@ -89,12 +102,12 @@ export async function scheduleIdAt(
   practitionerId: string,
   locationId: string,
 ): Promise<string | undefined> {
-  const [row] = await scheduleRows(store, tenantId, {
+  const [found] = await findSchedules(store, tenantId, {
     practitionerIds: [practitionerId],
     locationIds: [locationId],
     limit: 1,
   });
-  return row?.id;
+  return found?.schedule.id;
 }
 
 /** The appointment types a Schedule offers, in its `serviceType` order. */

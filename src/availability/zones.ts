@@ -4,9 +4,9 @@
  */
 import type { Location } from '@medplum/fhirtypes';
 import type { TenantConfig } from '../config.js';
-import { locationRows } from '../store/availability-queries.js';
 import type { Store } from '../store/database.js';
 import { isKnownZone } from '../wall-time.js';
+import { referenceData } from './reference-data.js';
 import { locationZone } from './schedule-rules.js';
 import type { ScheduleRecord } from './schedules.js';
 
@@ -25,9 +25,11 @@ export async function scheduleZones(
 ): Promise<Map<string, string>> {
   const locationIds = schedules.flatMap((s) => (s.locationId ? [s.locationId] : []));
   const zoneOfLocation = new Map<string, string>();
-  for (const row of await locationRows(store, tenant.id, { ids: locationIds })) {
-    const zone = locationZone(JSON.parse(row.resource) as Location);
-    if (zone) zoneOfLocation.set(row.id, zone);
+  const { locations } = await referenceData(store, tenant.id);
+  for (const id of locationIds) {
+    const location = locations.get(id);
+    const zone = location && locationZone(location as Location);
+    if (zone) zoneOfLocation.set(id, zone);
   }
   const zones = new Map<string, string>();
   for (const s of schedules) {
@@ -46,8 +48,9 @@ export async function scheduleZones(
 export async function practiceZone(store: Store, tenant: TenantConfig): Promise<string> {
   if (tenant.timezone) return tenant.timezone;
   const votes = new Map<string, number>();
-  for (const row of await locationRows(store, tenant.id, { limit: LOCATIONS_CONSULTED })) {
-    const zone = locationZone(JSON.parse(row.resource) as Location);
+  const { locations } = await referenceData(store, tenant.id);
+  for (const location of [...locations.values()].slice(0, LOCATIONS_CONSULTED)) {
+    const zone = locationZone(location as Location);
     if (zone && isKnownZone(zone)) votes.set(zone, (votes.get(zone) ?? 0) + 1);
   }
   let best: [string, number] | undefined;

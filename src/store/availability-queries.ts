@@ -61,6 +61,26 @@ export async function scheduleRows(
 }
 
 /**
+ * A stamp of the tenant's Schedules and Locations (what schedules, rules and zones are derived from): it changes
+ * with every write of one, as each write (deletes included) raises that row's version. One index range, a few
+ * dozen rows in a practice.
+ *
+ * @see DESIGN.md section 4
+ */
+export async function referenceStamp(store: Store, tenantId: string): Promise<string> {
+  const row = await store.db
+    .selectFrom('resources')
+    .select((eb) => [
+      eb.fn.countAll<number | string>().as('n'),
+      eb.fn.sum<number | string>('version_id').as('v'),
+    ])
+    .where('tenant_id', '=', tenantId)
+    .where('resource_type', 'in', ['Schedule', 'Location'])
+    .executeTakeFirst();
+  return `${row?.n ?? 0}:${row?.v ?? 0}`;
+}
+
+/**
  * The JSON of live Locations: those with these ids (any number), or without ids the first `limit` by id.
  *
  * @see DESIGN.md section 4

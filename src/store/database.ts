@@ -15,6 +15,7 @@ import type { Database } from './schema.js';
 import { assertFence, type Fence } from './lease-rows.js';
 import { parseStoreUrl } from './store-url.js';
 import { createSecretBox, type SecretBox } from './secret-box.js';
+import { createDerivedCache, type DerivedCache } from './derived-cache.js';
 
 /** A handle on an executing write transaction: use it, and only it, for every query inside {@link Store.write}. */
 export type StoreTransaction = Kysely<Database>;
@@ -37,6 +38,8 @@ export interface Store {
   readonly secrets: SecretBox;
   /** The store's clock; queries stamp rows with it so tests can pin time. */
   now(): Date;
+  /** Values derived from stored rows (schedules, zones), recomputed when the rows change (`derived-cache.ts`). */
+  readonly derived: DerivedCache;
   /**
    * Runs `fn` in one write transaction and commits when it resolves (rolls back when it throws).
    * SQLite: `BEGIN IMMEDIATE` on the store's connection, so the write lock is taken up front and concurrent
@@ -374,6 +377,7 @@ function buildStore(
     dialect,
     capabilities,
     secrets,
+    derived: createDerivedCache(),
     now: () => clock(),
     write<T>(fn: (trx: StoreTransaction) => Promise<T>): Promise<T> {
       if (insideWrite.getStore()?.active) {

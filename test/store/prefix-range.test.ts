@@ -27,7 +27,7 @@ const FAMILIES = [
   'Núñez-García',
 ];
 
-const patient = (i: number, family: string): Patient => ({
+const patient = (i: number, family: string): Patient & { id: string } => ({
   resourceType: 'Patient',
   id: `p${i}`,
   name: [{ family, given: ['A'] }],

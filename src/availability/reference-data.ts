@@ -1,0 +1,61 @@
+/**
+ * A tenant's Schedules and Locations as availability reads them, derived once and kept until one of them is
+ * written (issue 16: the schedule rules and the practice zone were rebuilt from the store on every Slot and Patient
+ * search). The stamp (`referenceStamp`) changes with every write of a Schedule or Location — a reference-data
+ * sync, a new working-hours template, a migration — on whichever instance made it, so the next read rebuilds.
+ */
+import type { Location, Schedule } from '@medplum/fhirtypes';
+import {
+  locationRows,
+  referenceStamp,
+  scheduleRows,
+  type ScheduleRow,
+} from '../store/availability-queries.js';
+import type { Store } from '../store/database.js';
+
+/** Far more than a practice has; the cache is per tenant. */
+const MAX_REFERENCE_ROWS = 10_000;
+
+/** One live Schedule row, parsed. Shared by every reader: never mutate it. */
+export interface ReferenceSchedule {
+  schedule: Readonly<Schedule> & { id: string };
+  row: Readonly<ScheduleRow>;
+}
+
+export interface ReferenceData {
+  /** Live Schedules by id order. */
+  readonly schedules: readonly ReferenceSchedule[];
+  /** Live Locations by id. */
+  readonly locations: ReadonlyMap<string, Readonly<Location>>;
+}
+
+/**
+ * The tenant's reference data, current as of this call: one stamp query when nothing changed.
+ *
+ * @see DESIGN.md section 4
+ */
+export async function referenceData(store: Store, tenantId: string): Promise<ReferenceData> {
+  const stamp = await referenceStamp(store, tenantId);
+  return store.derived.get(`availability-reference:${tenantId}`, stamp, async () => {
+    const [schedules, locations] = [
+      await scheduleRows(store, tenantId, { limit: MAX_REFERENCE_ROWS }),
+      await locationRows(store, tenantId, { limit: MAX_REFERENCE_ROWS }),
+    ];
+    return {
+      schedules: schedules.map((row) => ({
+        schedule: deepFreeze(JSON.parse(row.resource) as Schedule & { id: string }),
+        row: Object.freeze(row),
+      })),
+      locations: new Map(locations.map((row) => [row.id, deepFreeze(JSON.parse(row.resource) as Location)])),
+    };
+  });
+}
+
+/** Frozen, so a reader that would change a shared resource fails loudly instead of corrupting others' answers. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value as object)) deepFreeze(child);
+  }
+  return value;
+}
