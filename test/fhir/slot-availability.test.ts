@@ -355,6 +355,38 @@ describe.each(testStoreFactories)('free Slots of the demo practice over FHIR ($n
     expect((await fhirGet(h, `Slot/${target.id}`)).status).toBe(200);
   });
 
+  // Near the end: it changes the practice's reference data in the sim, and puts it back.
+  it('offers the hours of a new working-hours template after the reference sync, and stops when it is removed', async () => {
+    const h = facade();
+    const referencePass = async () => {
+      const report = await h.sync.engine.runStream(FIRM, 'reference');
+      expect(report.outcome).toBe('ok');
+    };
+    const window = 'start=ge2026-12-04&start=lt2026-12-05'; // a Friday: Dr. Martinez's day off
+    // Searched first, so whatever availability derives from the Schedules is cached before the change.
+    expect(await free('Martinez', window)).toEqual([]);
+    const martinez = data.providers.find((p) => p.lastName === 'Martinez')?.id as number;
+    const templates = h.sync.sim.state(FIRM).templates;
+    const usual = templates.find((t) => t.providerId === martinez) as (typeof templates)[number];
+    const added = { ...usual, id: 9_999, weekday: 5, start: '09:00', end: '11:00' };
+    templates.push(added);
+    try {
+      // Not before the change reaches the store.
+      expect(await free('Martinez', window)).toEqual([]);
+      await referencePass();
+      const friday = await free('Martinez', window);
+      expect(friday.length).toBeGreaterThan(0);
+      for (const slot of friday) {
+        expect(clockOf(slot) >= '09:00' && clockOf(slot) < '11:00', slot.id).toBe(true);
+        expect(providerOf(slot)).toBe(martinez);
+      }
+    } finally {
+      templates.splice(templates.indexOf(added), 1);
+    }
+    await referencePass();
+    expect(await free('Martinez', window)).toEqual([]);
+  });
+
   // Last: it books and cancels in the sim (and leaves the practice as it found it).
   it('removes the overlapping slots after a front-desk booking syncs in the hot pass, and brings them back when it is cancelled', async () => {
     const h = facade();
