@@ -449,7 +449,8 @@ async function runOn(
           '(system/*.cruds on tenant demo): the facade limits each client to 20 requests/s, burst 40. With the ' +
           `demo token alone, ${CONCURRENCY} connections got ${Math.round(alone.throughput)} req/s answered ` +
           `(${errorsOf(alone)} refused with 429) — by design, per DESIGN.md section 7.`,
-        'Every Switchboard search also writes its audit row (one write transaction each), as in production.',
+        'Every Switchboard search also writes its audit row, as in production: group-committed (the rows of ' +
+          'concurrent requests share one write transaction), each answer sent only after its row committed.',
         "CPU per request is the bench process's CPU time (user + system: the server under test, the sim and the " +
           "idle demo sync) over a target's runs, divided by the requests it answered; unlike wall-clock figures it " +
           'barely depends on what else the machine runs. One core at that cost serves at most 1,000 / it req/s.',
