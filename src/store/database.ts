@@ -62,7 +62,8 @@ export interface Store {
   /**
    * Refreshes query-planner statistics; call after bulk writes (a first sync). SQLite keeps none until asked and
    * then plans search-token lookups as scans (BENCHMARKS.md, facade-search: 115 → 333 req/s after ANALYZE);
-   * PostgreSQL's autovacuum does it by itself, but a first sync writes faster than it notices.
+   * PostgreSQL's autovacuum does it by itself, but a first sync writes faster than it notices. On SQLite the STAT4
+   * samples are dropped afterwards (they make every range statement re-prepare per execution, issue 16).
    */
   analyze(): Promise<void>;
   /** Closes the connection(s). Idempotent. */
