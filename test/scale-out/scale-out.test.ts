@@ -15,7 +15,14 @@ import { startDemoSim, type RunningSim } from '../../src/sim/demo-sim.js';
 import { openStore } from '../../src/store/database.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 import { createCluster, eventually, type Cluster, type ClusterInstance } from './support/cluster.js';
-import { agreedHolder, callsInWindow, fhir, readyz, subscribe } from './support/cluster-probes.js';
+import {
+  agreedHolder,
+  callsInWindow,
+  fhir,
+  readyz,
+  statusPage,
+  subscribe,
+} from './support/cluster-probes.js';
 
 const ADMIN_URL = process.env.TEST_DATABASE_URL;
 const FIRM = 'riverside';
@@ -364,7 +371,7 @@ describe.skipIf(!ADMIN_URL)(
       expect(report.status).toBe(200);
       expect(report.body.instance).toBe(joined.id);
       expect(report.body.tenants.demo.syncLeaseHolder).toBe(holder);
-      const status = await (await fetch(`${joined.url}/status`)).text();
+      const status = await statusPage(joined);
       expect(status).toContain(`run on instance <code>${holder}</code>`);
     }, 120_000);
   },

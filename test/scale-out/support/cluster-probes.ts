@@ -16,12 +16,17 @@ export interface Readiness {
   tenants: { demo: { ready: boolean; syncLeaseHolder: string | null } };
 }
 
+/** The demo's operator: lease holders are operator detail (issue 15), the open /readyz names no tenant. */
+const OPERATOR = { authorization: 'Bearer demo-operator-token' };
+
 export async function readyz(instance: ClusterInstance): Promise<{ status: number; body: Readiness }> {
-  // The lease holders are operator detail (issue 15): the open /readyz names no tenant.
-  const res = await fetch(`${instance.url}/readyz`, {
-    headers: { authorization: 'Bearer demo-operator-token' },
-  });
+  const res = await fetch(`${instance.url}/readyz`, { headers: OPERATOR });
   return { status: res.status, body: (await res.json()) as Readiness };
+}
+
+/** The operator console's HTML as the demo operator sees it. */
+export async function statusPage(instance: ClusterInstance): Promise<string> {
+  return (await fetch(`${instance.url}/status`, { headers: OPERATOR })).text();
 }
 
 export async function fhir<T>(
