@@ -11,63 +11,14 @@
  * `npx tsx test/support/booking-campaign/run-campaign.ts <seed>`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
 import { describe, it } from 'vitest';
+import { campaignDatabases as databases } from '../support/booking-campaign/campaign-databases.js';
 import type { RecordsKind } from '../support/booking-campaign/campaign-records.js';
 import { startCampaignWorld } from '../support/booking-campaign/campaign-world.js';
 import { runCheckedCampaign } from '../support/booking-campaign/checked-campaign.js';
 import { expectEveryInvariant } from '../support/booking-campaign/expect-invariants.js';
 
 const OPERATIONS = 150;
-
-/** A fresh database of each dialect the suite runs on, and how to remove it. */
-interface CampaignDatabase {
-  name: 'sqlite' | 'postgres';
-  create(): Promise<{ url: string; drop(): Promise<void> }>;
-}
-
-const sqliteDatabase: CampaignDatabase = {
-  name: 'sqlite',
-  async create() {
-    const dir = await mkdtemp(join(tmpdir(), 'switchboard-campaign-'));
-    return { url: join(dir, 'store.sqlite'), drop: () => rm(dir, { recursive: true, force: true }) };
-  },
-};
-
-/** A database of its own on the test server: the app under test opens it by URL, as in production. */
-function postgresDatabase(serverUrl: string): CampaignDatabase {
-  const admin = async <T>(work: (client: pg.Client) => Promise<T>): Promise<T> => {
-    const client = new pg.Client({ connectionString: serverUrl });
-    await client.connect();
-    try {
-      return await work(client);
-    } finally {
-      await client.end();
-    }
-  };
-  return {
-    name: 'postgres',
-    async create() {
-      const database = `campaign_${randomBytes(6).toString('hex')}`;
-      await admin((c) => c.query(`create database ${database}`));
-      const url = new URL(serverUrl);
-      url.pathname = `/${database}`;
-      return {
-        url: url.toString(),
-        drop: () =>
-          admin((c) => c.query(`drop database if exists ${database} with (force)`)).then(() => undefined),
-      };
-    },
-  };
-}
-
-const databases: CampaignDatabase[] = [
-  sqliteDatabase,
-  ...(process.env.TEST_DATABASE_URL ? [postgresDatabase(process.env.TEST_DATABASE_URL)] : []),
-];
 
 /** Both connectors (issue 12): the proprietary simulator, and the FHIR R4 simulator through the FHIR connector. */
 const recordsSystems: RecordsKind[] = ['sim', 'fhir'];

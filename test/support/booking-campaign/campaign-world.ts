@@ -85,10 +85,15 @@ export async function startCampaignWorld(options: {
   upstreamTimeoutMs: number;
   cluster?: ClusterPlan;
   records?: RecordsKind;
+  /** More top-level configuration (`webhooks`, `secretKeyFile`: the webhook suites over both connectors). */
+  config?: Record<string, unknown>;
+  /** More of the tenant's `booking` settings (`responseDeadlineMs`). */
+  booking?: Record<string, unknown>;
 }): Promise<CampaignWorld> {
   const records = await startRecords(options.records ?? 'sim');
   const tokens = Array.from({ length: options.agents }, (_, i) => `campaign-agent-token-${i}`);
   const config = {
+    ...options.config,
     logLevel: 'silent',
     tenants: [
       {
@@ -101,7 +106,10 @@ export async function startCampaignWorld(options: {
           patientsIntervalSeconds: 5,
           ...(records.horizonDays ? { horizonDays: records.horizonDays } : {}),
         },
-        ...(records.horizonDays ? { booking: { horizonDays: records.horizonDays } } : {}),
+        booking: {
+          ...(records.horizonDays ? { horizonDays: records.horizonDays } : {}),
+          ...options.booking,
+        },
       },
     ],
     clients: tokens.map((token, i) => ({
