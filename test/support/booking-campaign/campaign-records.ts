@@ -63,16 +63,22 @@ export interface CampaignRecords {
   stop(): Promise<void>;
 }
 
-export function startRecords(kind: RecordsKind): Promise<CampaignRecords> {
-  return kind === 'fhir' ? startFhirRecords() : startSimRecords();
+export interface RecordsOptions {
+  /** How long the front desk waits for the records system before giving up (default 3 s, a person's patience). */
+  frontDeskPatienceMs?: number;
+}
+
+export function startRecords(kind: RecordsKind, options: RecordsOptions = {}): Promise<CampaignRecords> {
+  const patience = options.frontDeskPatienceMs ?? FRONT_DESK_PATIENCE_MS;
+  return kind === 'fhir' ? startFhirRecords(patience) : startSimRecords(patience);
 }
 
 const FOLLOW_UP = 'follow-up';
 
-async function startSimRecords(): Promise<CampaignRecords> {
+async function startSimRecords(patienceMs: number): Promise<CampaignRecords> {
   const sim = await startDemoSim({ port: 0 });
   const firmUrl = `${sim.url}/firm/${DEMO_FIRM}`;
-  const frontDesk = frontDeskCaller(`${firmUrl}/oauth/token`, 'application/json');
+  const frontDesk = frontDeskCaller(`${firmUrl}/oauth/token`, 'application/json', patienceMs);
   const practice = sim.server.state(DEMO_FIRM);
   const followUp = practice.appointmentTypes.find((t) => t.code === FOLLOW_UP)?.id as number;
   return {
@@ -125,10 +131,10 @@ async function startSimRecords(): Promise<CampaignRecords> {
   };
 }
 
-async function startFhirRecords(): Promise<CampaignRecords> {
+async function startFhirRecords(patienceMs: number): Promise<CampaignRecords> {
   const sim = await startDemoFhirSim({ port: 0 });
   const base = sim.server.fhirBase(DEMO_FIRM);
-  const frontDesk = frontDeskCaller(sim.server.tokenUrl(DEMO_FIRM), 'application/fhir+json');
+  const frontDesk = frontDeskCaller(sim.server.tokenUrl(DEMO_FIRM), 'application/fhir+json', patienceMs);
   const typeSystem = `https://fhir-sim.example/${DEMO_FIRM}/CodeSystem/appointment-type`;
   const followUp = sim.practice.appointmentTypes.find((t) => t.code === FOLLOW_UP);
   const reference = (a: Appointment, type: string) =>
@@ -196,7 +202,7 @@ async function startFhirRecords(): Promise<CampaignRecords> {
 }
 
 /** Calls as the front desk: the password grant, a token kept until a 401, and a person's patience. */
-function frontDeskCaller(tokenUrl: string, contentType: string) {
+function frontDeskCaller(tokenUrl: string, contentType: string, patienceMs: number) {
   let token: string | undefined;
   const send = async <T>(
     method: string,
@@ -210,7 +216,7 @@ function frontDeskCaller(tokenUrl: string, contentType: string) {
         headers,
         body: body instanceof URLSearchParams ? body : body === undefined ? undefined : JSON.stringify(body),
         // The records system may hang (a time-out fault): the front desk gives up, as a person would.
-        signal: AbortSignal.timeout(FRONT_DESK_PATIENCE_MS),
+        signal: AbortSignal.timeout(patienceMs),
       });
       const text = await response.text();
       return { status: response.status, body: text ? (JSON.parse(text) as T) : undefined };

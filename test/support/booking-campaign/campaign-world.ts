@@ -87,10 +87,14 @@ export async function startCampaignWorld(options: {
   records?: RecordsKind;
   /** More top-level configuration (`webhooks`, `secretKeyFile`: the webhook suites over both connectors). */
   config?: Record<string, unknown>;
+  /** How long the front desk waits for the records system (campaign-records.ts). */
+  frontDeskPatienceMs?: number;
   /** More of the tenant's `booking` settings (`responseDeadlineMs`). */
   booking?: Record<string, unknown>;
 }): Promise<CampaignWorld> {
-  const records = await startRecords(options.records ?? 'sim');
+  const records = await startRecords(options.records ?? 'sim', {
+    frontDeskPatienceMs: options.frontDeskPatienceMs,
+  });
   const tokens = Array.from({ length: options.agents }, (_, i) => `campaign-agent-token-${i}`);
   const config = {
     ...options.config,

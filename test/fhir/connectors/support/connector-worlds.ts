@@ -23,6 +23,9 @@ export interface ConnectorRun {
   database: CampaignDatabase;
 }
 
+/** Per scenario: a whole Switchboard, its sync and the FHIR simulator share this process and a loaded machine. */
+export const SCENARIO_TIMEOUT_MS = 180_000;
+
 /** Every connector on every dialect the suite runs on. */
 export const connectorRuns = (kinds: readonly RecordsKind[] = ['sim', 'fhir']): ConnectorRun[] =>
   campaignDatabases.flatMap((database) => kinds.map((records) => ({ records, database })));
@@ -63,6 +66,7 @@ export function useConnectorWorld(
       config,
       // Every answer definite (no `202 booking-pending` on a loaded machine): these scenarios are not about latency.
       booking: { responseDeadlineMs: 60_000 },
+      frontDeskPatienceMs: 30_000,
     });
   }, 300_000);
   afterAll(async () => {
@@ -80,7 +84,7 @@ export function useConnectorWorld(
 export async function eventually(
   condition: () => Promise<boolean> | boolean,
   what: string,
-  timeoutMs = 60_000,
+  timeoutMs = 90_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
