@@ -53,13 +53,37 @@ const fhirCapabilitiesSchema = z.strictObject({
   lastUpdated: z.boolean().optional(),
   /** `Appointment.identifier` survives a create; when false the marker travels in `comment`. */
   identifierSurvivesCreate: z.boolean().optional(),
-  /** Where bookable time comes from. Only `slots` (the upstream publishes Slots) is supported this round. */
-  availability: z.enum(['slots']).optional(),
+  /**
+   * Where bookable time comes from: `slots`, the upstream's open Slots; `hours`, the configured `workingHours`
+   * minus the upstream's appointments (an upstream that publishes no Slots, e.g. ModMed or Cerner without them).
+   */
+  availability: z.enum(['slots', 'hours']).optional(),
   /** The upstream has `$find`/`$book` (Epic); recorded, not used this round. */
   findAndBook: z.boolean().optional(),
   /** Cancelling frees the Slot upstream; Switchboard trusts appointments over Slot status either way. */
   cancelFreesSlot: z.boolean().optional(),
 });
+
+const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'a wall time HH:mm (24:00 = midnight)');
+
+/**
+ * One weekly window of working hours of one practitioner at one location (the upstream ids of its Practitioner and
+ * Location, as its Schedule's actors name them), in the practice zone. With `availability: "hours"` this is where
+ * bookable time comes from; with `slots` it narrows the week the upstream's Slots are read within and carries the
+ * window's appointment-type rule.
+ */
+const workingWindowSchema = z
+  .strictObject({
+    practitioner: z.string().min(1),
+    location: z.string().min(1),
+    /** ISO weekday, 1 = Monday … 7 = Sunday. */
+    weekday: z.number().int().min(1).max(7),
+    start: clock,
+    end: clock,
+    /** The tenant's codes (`appointmentTypes[].as`, else `code`) bookable in this window; absent: every type. */
+    appointmentTypes: z.array(z.string().min(1)).min(1).optional(),
+  })
+  .refine((w) => w.start < w.end, { message: 'start must be before end', path: ['end'] });
 
 /** One upstream appointment-type coding and what it is for the tenant. */
 const appointmentTypeSchema = z.strictObject({
@@ -80,6 +104,8 @@ export const fhirConnectorSchema = z.strictObject({
   auth: fhirAuthSchema,
   capabilities: fhirCapabilitiesSchema.default({}),
   appointmentTypes: z.array(appointmentTypeSchema).min(1),
+  /** Weekly working hours per practitioner × location (required with `capabilities.availability: "hours"`). */
+  workingHours: z.array(workingWindowSchema).default([]),
   /** Entries per page asked of the upstream (`_count`). */
   pageSize: z.number().int().min(1).max(1000).default(100),
   timeoutMs: z.number().int().positive().default(10_000),
@@ -89,6 +115,7 @@ export const fhirConnectorSchema = z.strictObject({
 export type FhirConnectorInput = z.output<typeof fhirConnectorSchema>;
 export type FhirCapabilitySettings = z.output<typeof fhirCapabilitiesSchema>;
 export type FhirAppointmentTypeSettings = z.output<typeof appointmentTypeSchema>;
+export type FhirWorkingWindow = z.output<typeof workingWindowSchema>;
 
 /** The auth settings with their secrets resolved. */
 export type FhirAuthSettings =
@@ -124,6 +151,7 @@ export interface FhirConnectorSettings {
   auth: FhirAuthSettings;
   capabilities: FhirCapabilitySettings;
   appointmentTypes: FhirAppointmentTypeSettings[];
+  workingHours: FhirWorkingWindow[];
   pageSize: number;
   timeoutMs: number;
   maxConcurrency: number;
@@ -155,6 +183,31 @@ export function fhirAuthSecretProblems(
   } else if (auth.method === 'client_secret_basic' || auth.method === 'client_secret_post') {
     exactlyOne('clientSecret');
   }
+  return problems;
+}
+
+/** What is wrong with the working hours, as config paths: `hours` needs some, and each type must be configured. */
+export function fhirWorkingHoursProblems(
+  c: Pick<FhirConnectorInput, 'capabilities' | 'appointmentTypes' | 'workingHours'>,
+): Array<{ path: Array<string | number>; message: string }> {
+  const problems: Array<{ path: Array<string | number>; message: string }> = [];
+  if (c.capabilities.availability === 'hours' && c.workingHours.length === 0) {
+    problems.push({
+      path: ['workingHours'],
+      message: 'availability "hours" needs the working hours Switchboard computes free time from',
+    });
+  }
+  const codes = new Set(c.appointmentTypes.map((t) => t.as ?? t.code));
+  c.workingHours.forEach((w, i) =>
+    (w.appointmentTypes ?? []).forEach((code, j) => {
+      if (!codes.has(code)) {
+        problems.push({
+          path: ['workingHours', i, 'appointmentTypes', j],
+          message: `${code} is not one of appointmentTypes (their "as", else "code")`,
+        });
+      }
+    }),
+  );
   return problems;
 }
 
@@ -203,6 +256,7 @@ export function resolveFhirConnector(
     auth,
     capabilities: raw.capabilities,
     appointmentTypes: raw.appointmentTypes,
+    workingHours: raw.workingHours,
     pageSize: raw.pageSize,
     timeoutMs: raw.timeoutMs,
     maxConcurrency: raw.maxConcurrency,
@@ -218,14 +272,50 @@ const DEMO_TYPES = [
   { code: 'procedure-consult', display: 'Procedure Consultation', minutes: 30, newPatientOnly: false },
 ];
 
+/** A practice's weekly hours as the proprietary simulator gives them (`/templates`), ids numeric. */
+export interface PracticeHours {
+  templates: ReadonlyArray<{
+    providerId: number;
+    locationId: number;
+    weekday: number;
+    start: string;
+    end: string;
+    appointmentTypeIds?: readonly number[];
+  }>;
+  appointmentTypes: ReadonlyArray<{ id: number; code: string }>;
+}
+
+/**
+ * The `workingHours` of a FHIR tenant over a practice whose FHIR server uses the simulator's ids (the FHIR
+ * simulator does): one window per template, with its appointment-type rule by code.
+ */
+export function workingHoursOfPractice(practice: PracticeHours): FhirWorkingWindow[] {
+  const code = new Map(practice.appointmentTypes.map((t) => [t.id, t.code]));
+  return practice.templates.map((t) => ({
+    practitioner: String(t.providerId),
+    location: String(t.locationId),
+    weekday: t.weekday,
+    start: t.start,
+    end: t.end,
+    ...(t.appointmentTypeIds
+      ? { appointmentTypes: t.appointmentTypeIds.flatMap((id) => code.get(id) ?? []) }
+      : {}),
+  }));
+}
+
 /** How far ahead the FHIR simulator publishes Slots: the demo-fhir tenant offers nothing beyond. */
 const DEMO_FHIR_HORIZON_DAYS = 60;
 
 /**
  * Tenant `demo-fhir` of `npm start` (issue 12): the same practice through the FHIR records-system simulator's firm
- * `riverside`, password grant, polled like tenant `demo`.
+ * `riverside`, password grant, polled like tenant `demo`. With the practice's hours it carries their per-window
+ * appointment-type rules (Dr. Johnson sees new patients on Tuesday afternoons only), as tenant `demo` does; with
+ * `availability: "hours"` it computes free time from them, for a simulator that publishes no Slots.
  */
-export function demoFhirTenant(fhirSimBaseUrl: string) {
+export function demoFhirTenant(
+  fhirSimBaseUrl: string,
+  options: { hours?: PracticeHours; availability?: 'slots' | 'hours' } = {},
+) {
   const firm = `${fhirSimBaseUrl.replace(/\/+$/, '')}/firm/riverside`;
   return {
     id: 'demo-fhir',
@@ -243,6 +333,8 @@ export function demoFhirTenant(fhirSimBaseUrl: string) {
         system: 'https://fhir-sim.example/riverside/CodeSystem/appointment-type',
         ...t,
       })),
+      ...(options.availability ? { capabilities: { availability: options.availability } } : {}),
+      ...(options.hours ? { workingHours: workingHoursOfPractice(options.hours) } : {}),
       // One page per Slot search: the simulator scans its whole memory for every page.
       pageSize: 1000,
     },

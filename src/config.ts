@@ -9,6 +9,7 @@ import { z } from 'zod';
 import {
   fhirAuthSecretProblems,
   fhirConnectorSchema,
+  fhirWorkingHoursProblems,
   resolveFhirConnector,
   type FhirConnectorSettings,
 } from './config-fhir-connector.js';
@@ -88,6 +89,7 @@ const checkedFhirConnectorSchema = fhirConnectorSchema.superRefine((c, ctx) => {
   for (const problem of fhirAuthSecretProblems(c.auth as Record<string, unknown>)) {
     ctx.addIssue({ code: 'custom', message: problem.message, path: ['auth', problem.path] });
   }
+  for (const problem of fhirWorkingHoursProblems(c)) ctx.addIssue({ code: 'custom', ...problem });
 });
 
 const tenantSchema = z.strictObject({

@@ -6,6 +6,7 @@ import { existsSync, linkSync, mkdirSync, unlinkSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import { demoFhirTenant } from './config-fhir-connector.js';
 import { ConfigError, envOverrides, parseConfig, type Config, type Env } from './config.js';
+import { demoPracticeSchedule } from './sim/demo-practice.js';
 import { generateSecretKeyText } from './store/secret-box.js';
 import { parseStoreUrl } from './store/store-url.js';
 
@@ -47,7 +48,8 @@ export function demoSecretKeyFile(databaseUrl: string): string {
  */
 export function demoConfig(simBaseUrl: string, env: Env, fhirSimBaseUrl?: string): Config {
   const demoToken = env.SWITCHBOARD_DEMO_TOKEN || 'demo-token';
-  const fhirTenants = fhirSimBaseUrl === undefined ? [] : [demoFhirTenant(fhirSimBaseUrl)];
+  const fhirTenants =
+    fhirSimBaseUrl === undefined ? [] : [demoFhirTenant(fhirSimBaseUrl, { hours: demoPracticeSchedule() })];
   return parseConfig(
     {
       port: 8080,

@@ -1,7 +1,8 @@
 /**
  * The FHIR simulator's CapabilityStatement (`GET /firm/{firm}/fhir/metadata`): what a connector can discover about
  * it, said the way vendors say it — search parameters listed per resource, the Slot window limit in the Slot
- * resource's `documentation` (there is no standard element for it), no `$find`/`$book` operations.
+ * resource's `documentation` (there is no standard element for it), no Slot resource at all when it publishes
+ * none (quirk `noSlots`), no `$find`/`$book` operations.
  */
 import type { CapabilityStatement } from '@medplum/fhirtypes';
 import type { FhirSimQuirks } from './fhir-sim-quirks.js';
@@ -40,12 +41,17 @@ export function fhirSimCapabilityStatement(quirks: FhirSimQuirks, now: Date): Ca
             interaction: interactions('read', 'search-type'),
             searchParam: search('_id', 'actor'),
           },
-          {
-            type: 'Slot',
-            interaction: interactions('read', 'search-type'),
-            documentation: `Slot searches must bound start both ways and span at most ${quirks.slotSearchMaxDays} days.`,
-            searchParam: search('schedule', 'start', 'status'),
-          },
+          // A server without Slots (quirk `noSlots`) does not list the resource at all.
+          ...(quirks.noSlots
+            ? []
+            : [
+                {
+                  type: 'Slot' as const,
+                  interaction: interactions('read', 'search-type'),
+                  documentation: `Slot searches must bound start both ways and span at most ${quirks.slotSearchMaxDays} days.`,
+                  searchParam: search('schedule', 'start', 'status'),
+                },
+              ]),
           {
             type: 'Appointment',
             interaction: interactions('read', 'search-type', 'create', 'update', 'delete'),

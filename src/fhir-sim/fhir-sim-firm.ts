@@ -7,7 +7,7 @@
 import { badRequest, normalizeOperationOutcome } from '@medplum/core';
 import type { FhirRequest, FhirResponse, FhirRouter } from '@medplum/fhir-router';
 import { MemoryRepository } from '@medplum/fhir-router';
-import type { Appointment, Reference, Resource, Schedule, Slot } from '@medplum/fhirtypes';
+import type { Appointment, OperationOutcome, Reference, Resource, Schedule, Slot } from '@medplum/fhirtypes';
 import type { FhirSimQuirks } from './fhir-sim-quirks.js';
 import type { FhirSimSeed } from './fhir-sim-seed.js';
 
@@ -61,6 +61,9 @@ export class FhirSimFirm {
   async handle(req: FhirRequest, quirks: FhirSimQuirks): Promise<FhirResponse> {
     try {
       const path = new URL(req.url, 'http://sim').pathname.replace(/\/+$/, '');
+      if (quirks.noSlots && /^\/Slot(\/|$)/.test(path)) {
+        return [notFound('this server publishes no Slots (see its CapabilityStatement)')];
+      }
       if (req.method === 'GET' && path === '/Slot') {
         const span = slotSearchSpan(req.query.start);
         if ('error' in span) return [invalidStart(span.error)];
@@ -157,6 +160,15 @@ export class FhirSimFirm {
       if (slot.status !== status) await this.repo.updateResource<Resource>({ ...slot, status });
     }
   }
+}
+
+function notFound(message: string) {
+  const outcome: OperationOutcome = {
+    resourceType: 'OperationOutcome',
+    id: 'not-found',
+    issue: [{ severity: 'error', code: 'not-supported', details: { text: message }, expression: ['Slot'] }],
+  };
+  return outcome;
 }
 
 function invalidStart(message: string) {

@@ -14,6 +14,11 @@ export interface FhirSimQuirks {
   createDropsIdentifier: boolean;
   /** 429 answers carry no `Retry-After` (the client must back off on its own). */
   omitRetryAfter: boolean;
+  /**
+   * The server publishes no Slots (a ModMed- or Cerner-style upstream without them): `Slot` interactions answer
+   * 404 and the CapabilityStatement lists no Slot resource; availability must come from working hours.
+   */
+  noSlots: boolean;
   /** A Slot search must bound `start` both ways and span at most this many days (ModMed: a few days). */
   slotSearchMaxDays: number;
 }
@@ -23,6 +28,7 @@ export const DEFAULT_FHIR_SIM_QUIRKS: Readonly<FhirSimQuirks> = {
   createLandsOnOtherSlot: false,
   createDropsIdentifier: false,
   omitRetryAfter: false,
+  noSlots: false,
   slotSearchMaxDays: 7,
 };
 
@@ -31,6 +37,7 @@ const FLAGS = [
   'createLandsOnOtherSlot',
   'createDropsIdentifier',
   'omitRetryAfter',
+  'noSlots',
 ] as const;
 
 /** A validated patch; unknown keys are refused so a misspelt quirk never silently does nothing. */

@@ -67,6 +67,33 @@ function wholeDay(date: string): { start: string; end: string } {
   return { start: `${date}T00:00`, end: `${addDays(date, 1)}T00:00` };
 }
 
+/**
+ * The demo practice's weekly working hours and appointment types alone, with the ids {@link buildDemoPractice}
+ * gives them (they depend on the fixtures only, not on today): what a FHIR tenant over the FHIR simulator is
+ * configured with, since FHIR has no resource for weekly hours (issue 12).
+ */
+export function demoPracticeSchedule(): Pick<SimFirmData, 'templates' | 'appointmentTypes'> {
+  const fixtures = loadDemoFixtures();
+  const fx = fixtures.practice;
+  const providerId = new Map(fx.providers.map((p, i) => [p.key, i + 1]));
+  const locationId = new Map(fx.locations.map((l, i) => [l.key, i + 1]));
+  const typeId = new Map(fx.appointmentTypes.map((t, i) => [t.code, i + 1]));
+  return {
+    templates: buildTemplates(fixtures, providerId, locationId, typeId),
+    appointmentTypes: fx.appointmentTypes.map((t, i) => ({
+      id: i + 1,
+      code: t.code,
+      name: t.name,
+      durationMinutes: t.durationMinutes,
+      providerIds:
+        t.providers === 'all'
+          ? fx.providers.map((_, j) => j + 1)
+          : t.providers.map((key) => providerId.get(key) ?? 0).sort((a, b) => a - b),
+      newPatientOnly: t.newPatientOnly,
+    })),
+  };
+}
+
 /** Builds one firm's complete data set; see DESIGN.md section 2 for what the demo practice must contain. */
 export function buildDemoPractice(options: DemoPracticeOptions): SimFirmData {
   const { today } = options;

@@ -13,8 +13,11 @@ export interface FhirUpstreamCapabilities {
   lastUpdated: boolean;
   /** `Appointment.identifier` survives a create, so the marker is searched by identifier (else by comment). */
   identifierSurvivesCreate: boolean;
-  /** Bookable time comes from the server's Slots. */
-  availability: 'slots';
+  /**
+   * Where bookable time comes from: `slots`, the server's open Slots; `hours`, the configured working hours minus
+   * the server's appointments (it publishes no Slots).
+   */
+  availability: 'slots' | 'hours';
   /** The server offers `$find`/`$book`. */
   findAndBook: boolean;
   /** Cancelling an appointment frees its Slot upstream. */
@@ -40,10 +43,14 @@ function statedWindowDays(slot: CapabilityStatementRestResource | undefined): nu
   return match?.[1] === undefined ? undefined : Number(match[1]);
 }
 
-/** Configuration first, then the statement (which may be missing: some servers hide `metadata`). */
+/**
+ * Configuration first, then the statement (which may be missing: some servers hide `metadata`). A statement that
+ * lists no Slot resource means `hours`, but only when working hours are configured to compute free time from.
+ */
 export function resolveCapabilities(
   configured: FhirCapabilitySettings,
   statement: CapabilityStatement | undefined,
+  options: { workingHoursConfigured?: boolean } = {},
 ): FhirUpstreamCapabilities {
   const slot = resourceOf(statement, 'Slot');
   const appointment = resourceOf(statement, 'Appointment');
@@ -57,7 +64,8 @@ export function resolveCapabilities(
     lastUpdated: configured.lastUpdated ?? hasSearchParam(patient, '_lastUpdated'),
     identifierSurvivesCreate:
       configured.identifierSurvivesCreate ?? hasSearchParam(appointment, 'identifier'),
-    availability: configured.availability ?? 'slots',
+    availability:
+      configured.availability ?? (statement && !slot && options.workingHoursConfigured ? 'hours' : 'slots'),
     findAndBook: configured.findAndBook ?? (operations.includes('find') && operations.includes('book')),
     // Not stated anywhere standard; assume the worst. Switchboard trusts appointments over Slot status anyway.
     cancelFreesSlot: configured.cancelFreesSlot ?? false,

@@ -143,9 +143,13 @@ export class FhirConnector implements Connector {
     return found.map((a) => this.appointmentRecord(a));
   }
 
-  /** Time without open upstream Slots, per schedule and whole local day, as `busy-unavailable` Slots. */
+  /**
+   * Time without open upstream Slots, per schedule and whole local day, as `busy-unavailable` Slots. None when the
+   * upstream publishes no Slots (`availability: "hours"`): the configured working hours are all there is.
+   */
   async blocksInWindow(window: WindowQuery, options: CallOptions = {}): Promise<UpstreamRecord<Slot>[]> {
-    const { slotSearchMaxDays } = await this.discover(options.signal);
+    const { slotSearchMaxDays, availability } = await this.discover(options.signal);
+    if (availability === 'hours') return [];
     const snapshot = await this.currentSnapshot(options.signal);
     const schedules = snapshot.schedules.filter(
       (s) =>
@@ -302,7 +306,9 @@ export class FhirConnector implements Connector {
     } catch (err) {
       if (!(err instanceof UpstreamError) || err.kind === 'unavailable' || err.kind === 'timeout') throw err;
     }
-    this.upstream = resolveCapabilities(this.options.settings.capabilities, statement);
+    this.upstream = resolveCapabilities(this.options.settings.capabilities, statement, {
+      workingHoursConfigured: this.options.settings.workingHours.length > 0,
+    });
     return this.upstream;
   }
 
@@ -337,22 +343,25 @@ export class FhirConnector implements Connector {
     signal: AbortSignal | undefined,
   ): Promise<Appointment> {
     const typeCoding = upstreamTypeCoding(this.options.settings.appointmentTypes, write.appointmentTypeCode);
+    const { availability } = await this.discover(signal);
     const snapshot = await this.currentSnapshot(signal);
     const schedule = scheduleOf(snapshot.schedules, write.practitionerUpstreamId, write.locationUpstreamId);
     const end = write.start.getTime() + write.minutes * 60_000;
-    const slots = schedule?.id
-      ? (
-          await this.client.search<Slot>(
-            'Slot',
-            [
-              ['schedule', `Schedule/${schedule.id}`],
-              ['start', `ge${write.start.toISOString()}`],
-              ['start', `lt${new Date(end).toISOString()}`],
-            ],
-            signal,
-          )
-        ).filter((s) => isOpenSlotStatus(s.status))
-      : [];
+    // Without upstream Slots the create references none: the time is the appointment's own start and end.
+    const slots =
+      schedule?.id && availability === 'slots'
+        ? (
+            await this.client.search<Slot>(
+              'Slot',
+              [
+                ['schedule', `Schedule/${schedule.id}`],
+                ['start', `ge${write.start.toISOString()}`],
+                ['start', `lt${new Date(end).toISOString()}`],
+              ],
+              signal,
+            )
+          ).filter((s) => isOpenSlotStatus(s.status))
+        : [];
     const { meta: _meta, ...kept } = existing ?? ({} as Partial<Appointment>);
     return appointmentBody({
       write,
@@ -369,6 +378,8 @@ export class FhirConnector implements Connector {
       zone: this.timezone,
       resolve,
       appointmentTypes: this.options.settings.appointmentTypes,
+      availability: this.upstream?.availability ?? this.options.settings.capabilities.availability,
+      workingHours: this.options.settings.workingHours,
     });
   }
 

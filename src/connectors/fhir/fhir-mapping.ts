@@ -18,7 +18,7 @@ import type {
   Reference,
   Schedule,
 } from '@medplum/fhirtypes';
-import type { FhirAppointmentTypeSettings } from '../../config-fhir-connector.js';
+import type { FhirAppointmentTypeSettings, FhirWorkingWindow } from '../../config-fhir-connector.js';
 import {
   appointmentTypeExtensions,
   TIMEZONE_EXTENSION_URL,
@@ -48,6 +48,10 @@ export interface FhirMappingContext {
   markerOf(appointment: Appointment): string | undefined;
   /** The upstream `comment` without the marker Switchboard put there. */
   commentWithoutMarker(comment: string | undefined): string | undefined;
+  /** Where bookable time comes from (fhir-capabilities.ts). */
+  availability: 'slots' | 'hours';
+  /** The configured weekly windows of one practitioner at one location, by upstream ids (may be none). */
+  workingHoursOf(practitionerUpstreamId: string, locationUpstreamId: string): FhirWorkingWindow[];
 }
 
 const V2_0203 = 'http://terminology.hl7.org/CodeSystem/v2-0203';
@@ -175,9 +179,35 @@ export function mapLocation(up: Location, id: string, zone: string, ctx: FhirMap
 }
 
 /**
- * A Schedule whose bookable time comes from the upstream's Slots: its working hours are the whole week, and the
- * time the upstream publishes no open Slot for arrives as `busy-unavailable` Slots (fhir-slot-gaps.ts). Its
- * appointment types are the upstream `serviceType` codings the configuration maps, with their durations.
+ * The Schedule's weekly windows. Configured working hours when there are some for its practitioner × location,
+ * each with its appointment-type rule; otherwise, with `slots`, the whole week (the upstream's open Slots then say
+ * where bookable time is: fhir-slot-gaps.ts) and, with `hours`, none (nothing set up, nothing offered).
+ */
+function scheduleWindows(refs: readonly UpstreamRef[], ctx: FhirMappingContext) {
+  const practitioner = refs.find((r) => r.resourceType === 'Practitioner')?.upstreamId;
+  const location = refs.find((r) => r.resourceType === 'Location')?.upstreamId;
+  const configured = practitioner && location ? ctx.workingHoursOf(practitioner, location) : [];
+  if (configured.length > 0) {
+    return [...configured]
+      .sort((a, b) => a.weekday - b.weekday || a.start.localeCompare(b.start))
+      .map((w) =>
+        workingHoursExtension(
+          w,
+          w.appointmentTypes?.map((code) => ({ system: ctx.systems.appointmentType, code })) ?? null,
+        ),
+      );
+  }
+  if (ctx.availability === 'hours') return [];
+  return [1, 2, 3, 4, 5, 6, 7].map((weekday) =>
+    workingHoursExtension({ weekday, start: '00:00', end: '24:00' }, null),
+  );
+}
+
+/**
+ * A Schedule of the upstream. With `slots` its bookable time comes from the upstream's Slots: the time the upstream
+ * publishes no open Slot for arrives as `busy-unavailable` Slots (fhir-slot-gaps.ts), within the configured working
+ * hours or the whole week. With `hours` it is the configured working hours, minus appointments. Its appointment
+ * types are the upstream `serviceType` codings the configuration maps, with their durations.
  */
 export function mapSchedule(up: Schedule, id: string, ctx: FhirMappingContext): Schedule {
   const types = (up.serviceType ?? []).flatMap((concept) => {
@@ -185,15 +215,15 @@ export function mapSchedule(up: Schedule, id: string, ctx: FhirMappingContext): 
     return type ? [type] : [];
   });
   const unique = [...new Map(types.map((t) => [t.as ?? t.code, t])).values()];
-  const actor = scheduleRefs(up).map((ref): Reference<Practitioner | Location> => ({
+  const refs = scheduleRefs(up);
+  const actor = refs.map((ref): Reference<Practitioner | Location> => ({
     reference: rewrite(ref, ctx),
   }));
+  const windows = scheduleWindows(refs, ctx);
   return {
     resourceType: 'Schedule',
     id: ctx.resolve('Schedule', id),
-    extension: [1, 2, 3, 4, 5, 6, 7].map((weekday) =>
-      workingHoursExtension({ weekday, start: '00:00', end: '24:00' }, null),
-    ),
+    ...(windows.length ? { extension: windows } : {}),
     active: up.active ?? true,
     ...(unique.length
       ? {
@@ -204,7 +234,10 @@ export function mapSchedule(up: Schedule, id: string, ctx: FhirMappingContext): 
         }
       : {}),
     actor,
-    comment: 'Bookable time mirrored from the records system’s Slots',
+    comment:
+      ctx.availability === 'hours'
+        ? 'Bookable time computed from the configured working hours'
+        : 'Bookable time mirrored from the records system’s Slots',
   };
 }
 

@@ -63,6 +63,7 @@ export async function startFhirSimHarness(
       { system: fhirSimSystems(TINY_FIRM).appointmentType, code: 'FU', minutes: 15, newPatientOnly: false },
       { system: fhirSimSystems(TINY_FIRM).appointmentType, code: 'NP', minutes: 45, newPatientOnly: true },
     ],
+    workingHours: [],
     pageSize: 50,
     timeoutMs: 5_000,
     maxConcurrency: 4,

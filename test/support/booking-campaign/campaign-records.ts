@@ -16,8 +16,11 @@ export const PRACTICE_ZONE = 'America/New_York';
 const FRONT_DESK_PATIENCE_MS = 3_000;
 const MARKER_PREFIX = 'switchboard:';
 
-/** Which records system a campaign runs against. */
-export type RecordsKind = 'sim' | 'fhir';
+/**
+ * Which records system a campaign runs against: the proprietary simulator, the FHIR simulator publishing Slots,
+ * or the FHIR simulator publishing none (quirk `noSlots`; the tenant computes free time from configured hours).
+ */
+export type RecordsKind = 'sim' | 'fhir' | 'fhir-hours';
 
 /** An appointment as the records system holds it, in the terms the invariants need. */
 export interface UpstreamAppointment {
@@ -70,7 +73,7 @@ export interface RecordsOptions {
 
 export function startRecords(kind: RecordsKind, options: RecordsOptions = {}): Promise<CampaignRecords> {
   const patience = options.frontDeskPatienceMs ?? FRONT_DESK_PATIENCE_MS;
-  return kind === 'fhir' ? startFhirRecords(patience) : startSimRecords(patience);
+  return kind === 'sim' ? startSimRecords(patience) : startFhirRecords(patience, kind === 'fhir-hours');
 }
 
 const FOLLOW_UP = 'follow-up';
@@ -131,8 +134,9 @@ async function startSimRecords(patienceMs: number): Promise<CampaignRecords> {
   };
 }
 
-async function startFhirRecords(patienceMs: number): Promise<CampaignRecords> {
+async function startFhirRecords(patienceMs: number, noSlots: boolean): Promise<CampaignRecords> {
   const sim = await startDemoFhirSim({ port: 0 });
+  if (noSlots) sim.server.quirks.set({ noSlots });
   const base = sim.server.fhirBase(DEMO_FIRM);
   const frontDesk = frontDeskCaller(sim.server.tokenUrl(DEMO_FIRM), 'application/fhir+json', patienceMs);
   const typeSystem = `https://fhir-sim.example/${DEMO_FIRM}/CodeSystem/appointment-type`;
@@ -145,13 +149,18 @@ async function startFhirRecords(patienceMs: number): Promise<CampaignRecords> {
         ?.slice(type.length + 1),
     );
   return {
-    kind: 'fhir',
+    kind: noSlots ? 'fhir-hours' : 'fhir',
     practice: sim.practice,
     // The campaign books within the next week: a two-week horizon (the hot window) keeps every Slot search of the
     // short-timeout campaign tenant small. The whole 60 days the simulator publishes take Slot searches (it scans its
     // memory for each) past the 1.2 s call time-out on a loaded machine, so the tenant would never become ready.
     horizonDays: 14,
-    connector: (timeoutMs) => ({ ...demoFhirTenant(sim.url).connector, timeoutMs }),
+    // The practice's hours, as the demo configures them: per-window type rules, and the free time without Slots.
+    connector: (timeoutMs) => ({
+      ...demoFhirTenant(sim.url, { hours: sim.practice, availability: noSlots ? 'hours' : 'slots' })
+        .connector,
+      timeoutMs,
+    }),
     async appointments() {
       const all = await sim.server
         .repository(DEMO_FIRM)
