@@ -33,6 +33,8 @@ export interface UpstreamAppointment {
   patientId: number;
   start: Date;
   end: Date;
+  /** FHIR records systems: how many Slots the appointment references. */
+  slotReferences?: number;
 }
 
 /** What a front-desk call answered: its HTTP status (or how it ended) and the new appointment's id. */
@@ -175,6 +177,7 @@ async function startFhirRecords(patienceMs: number, noSlots: boolean): Promise<C
           patientId: reference(a, 'Patient'),
           start: new Date(a.start as string),
           end: new Date(a.end as string),
+          slotReferences: a.slot?.length ?? 0,
         };
       });
     },
