@@ -228,6 +228,12 @@ describe('configuration', () => {
       },
     });
     expect(config.clients[0]?.tenants).toEqual(['demo', 'demo-fhir']);
+    // The practice's hours with their per-window rule: Dr. Johnson (1) sees new patients on Tuesday afternoons only.
+    const hours = fhir?.kind === 'fhir' ? fhir.workingHours : [];
+    expect(hours.filter((w) => w.appointmentTypes?.includes('new-patient'))).toEqual([
+      expect.objectContaining({ practitioner: '1', location: '1', weekday: 2, start: '13:00', end: '17:00' }),
+    ]);
+    expect(hours.filter((w) => w.practitioner === '1' && w.weekday === 1)).toHaveLength(2);
     expect(demoSettings({ FHIR_SIM_URL: 'http://10.0.0.5:4011/' }).fhirSim).toEqual({
       mode: 'join',
       url: 'http://10.0.0.5:4011',
@@ -279,6 +285,54 @@ describe('configuration', () => {
     expect(
       errorOf({ tenants: [fhirTenant({ method: 'private_key_jwt', clientId: 'sb', algorithm: 'RS256' })] }),
     ).toContain('tenants[0].connector.auth');
+  });
+
+  it('takes working hours for a FHIR upstream without Slots, and names what is missing or unknown', () => {
+    const tenant = (connector: Record<string, unknown>) => ({
+      id: 'modmed-practice',
+      connector: {
+        kind: 'fhir',
+        baseUrl: 'https://lakeside.example/ema/fhir/v2',
+        auth: {
+          method: 'password',
+          tokenUrl: 'https://lakeside.example/token',
+          username: 'sb',
+          password: 'x',
+        },
+        appointmentTypes: [{ system: 'urn:vendor:type', code: 'FU15', as: 'follow-up', minutes: 15 }],
+        ...connector,
+      },
+    });
+    const window = { practitioner: 'P1', location: 'L1', weekday: 2, start: '08:00', end: '12:00' };
+    const config = parseConfig({
+      tenants: [
+        tenant({
+          capabilities: { availability: 'hours' },
+          workingHours: [
+            window,
+            { ...window, start: '13:00', end: '24:00', appointmentTypes: ['follow-up'] },
+          ],
+        }),
+      ],
+    });
+    expect(config.tenants[0]?.connector).toMatchObject({
+      capabilities: { availability: 'hours' },
+      workingHours: [window, { ...window, start: '13:00', end: '24:00', appointmentTypes: ['follow-up'] }],
+    });
+    expect(errorOf({ tenants: [tenant({ capabilities: { availability: 'hours' } })] })).toContain(
+      'tenants[0].connector.workingHours: availability "hours" needs the working hours',
+    );
+    expect(
+      errorOf({ tenants: [tenant({ workingHours: [{ ...window, appointmentTypes: ['FU15'] }] })] }),
+    ).toContain(
+      'tenants[0].connector.workingHours[0].appointmentTypes[0]: FU15 is not one of appointmentTypes',
+    );
+    expect(errorOf({ tenants: [tenant({ workingHours: [{ ...window, end: '07:00' }] })] })).toContain(
+      'tenants[0].connector.workingHours[0].end: start must be before end',
+    );
+    expect(errorOf({ tenants: [tenant({ workingHours: [{ ...window, start: '8:00' }] })] })).toContain(
+      'tenants[0].connector.workingHours[0].start',
+    );
   });
 
   it('retries webhooks for at least three days and allowlists nothing by default', () => {
