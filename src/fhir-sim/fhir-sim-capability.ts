@@ -2,7 +2,7 @@
  * The FHIR simulator's CapabilityStatement (`GET /firm/{firm}/fhir/metadata`): what a connector can discover about
  * it, said the way vendors say it — search parameters listed per resource, the Slot window limit in the Slot
  * resource's `documentation` (there is no standard element for it), no Slot resource at all when it publishes
- * none (quirk `noSlots`), no `$find`/`$book` operations.
+ * none (quirk `noSlots`), and `$find`/`$book` only when they are switched on (quirk `findAndBook`).
  */
 import type { CapabilityStatement } from '@medplum/fhirtypes';
 import type { FhirSimQuirks } from './fhir-sim-quirks.js';
@@ -23,6 +23,14 @@ export function fhirSimCapabilityStatement(quirks: FhirSimQuirks, now: Date): Ca
     rest: [
       {
         mode: 'server',
+        ...(quirks.findAndBook
+          ? {
+              operation: [
+                { name: 'find', definition: 'http://example.org/fhir/OperationDefinition/appointment-find' },
+                { name: 'book', definition: 'http://example.org/fhir/OperationDefinition/appointment-book' },
+              ],
+            }
+          : {}),
         security: { service: [{ coding: [{ code: 'OAuth' }] }] },
         resource: [
           {

@@ -9,6 +9,7 @@ import type { FhirRequest, FhirResponse, FhirRouter } from '@medplum/fhir-router
 import { MemoryRepository } from '@medplum/fhir-router';
 import type { Appointment, OperationOutcome, Reference, Resource, Schedule, Slot } from '@medplum/fhirtypes';
 import type { FhirSimQuirks } from './fhir-sim-quirks.js';
+import { appointmentToBook, bookingConflict, findAppointments } from './fhir-sim-scheduling-ops.js';
 import type { FhirSimSeed } from './fhir-sim-seed.js';
 
 const DAY_MS = 86_400_000;
@@ -75,6 +76,14 @@ export class FhirSimFirm {
           ];
         }
       }
+      if (path === '/Appointment/$find' || path === '/Appointment/$book') {
+        if (!quirks.findAndBook) return [notSupported(`${path.slice(1)} is not offered by this server`)];
+        if (path === '/Appointment/$find' && req.method === 'GET') {
+          return await findAppointments(this.repo, req.query);
+        }
+        if (path === '/Appointment/$book' && req.method === 'POST') return await this.book(req, quirks);
+        return [badRequest(`${req.method} is not allowed on ${path.slice(1)}`)];
+      }
       if (req.method === 'POST' && path === '/Appointment') return await this.create(req, quirks);
       const appointmentId = /^\/Appointment\/([^/]+)$/.exec(path)?.[1];
       if (appointmentId && (req.method === 'PUT' || req.method === 'DELETE')) {
@@ -84,6 +93,15 @@ export class FhirSimFirm {
     } catch (error) {
       return [normalizeOperationOutcome(error)];
     }
+  }
+
+  /** `$book`: the create, but only when the practitioner is free then. */
+  private async book(req: FhirRequest, quirks: FhirSimQuirks): Promise<FhirResponse> {
+    const appointment = appointmentToBook(req.body);
+    if (!appointment) return [badRequest('$book takes a Parameters with an appointment', 'appointment')];
+    const refused = await bookingConflict(this.repo, appointment);
+    if (refused) return refused;
+    return this.create({ ...req, method: 'POST', url: '/Appointment', body: appointment }, quirks);
   }
 
   private async create(req: FhirRequest, quirks: FhirSimQuirks): Promise<FhirResponse> {
@@ -163,12 +181,23 @@ export class FhirSimFirm {
 }
 
 function notFound(message: string) {
-  const outcome: OperationOutcome = {
+  return notSupported(message, ['Slot']);
+}
+
+/** A 404 saying what the server does not offer. */
+function notSupported(message: string, expression?: string[]): OperationOutcome {
+  return {
     resourceType: 'OperationOutcome',
     id: 'not-found',
-    issue: [{ severity: 'error', code: 'not-supported', details: { text: message }, expression: ['Slot'] }],
+    issue: [
+      {
+        severity: 'error',
+        code: 'not-supported',
+        details: { text: message },
+        ...(expression ? { expression } : {}),
+      },
+    ],
   };
-  return outcome;
 }
 
 function invalidStart(message: string) {

@@ -19,6 +19,12 @@ export interface FhirSimQuirks {
    * 404 and the CapabilityStatement lists no Slot resource; availability must come from working hours.
    */
   noSlots: boolean;
+  /**
+   * The server offers IHE-/Epic-style scheduling operations, listed in its CapabilityStatement:
+   * `GET Appointment/$find?start=&end=&practitioner=` (proposed Appointments for the free time) and
+   * `POST Appointment/$book` (a Parameters with `appointment`; refused `409` when the time is taken).
+   */
+  findAndBook: boolean;
   /** A Slot search must bound `start` both ways and span at most this many days (ModMed: a few days). */
   slotSearchMaxDays: number;
 }
@@ -29,6 +35,7 @@ export const DEFAULT_FHIR_SIM_QUIRKS: Readonly<FhirSimQuirks> = {
   createDropsIdentifier: false,
   omitRetryAfter: false,
   noSlots: false,
+  findAndBook: false,
   slotSearchMaxDays: 7,
 };
 
@@ -38,6 +45,7 @@ const FLAGS = [
   'createDropsIdentifier',
   'omitRetryAfter',
   'noSlots',
+  'findAndBook',
 ] as const;
 
 /** A validated patch; unknown keys are refused so a misspelt quirk never silently does nothing. */

@@ -100,12 +100,25 @@ export class FhirClient {
   }
 
   /** Every match of a search, following `next` links; `_count` is the configured page size. */
-  async search<T extends Resource>(
+  search<T extends Resource>(
     type: T['resourceType'],
     params: ReadonlyArray<readonly [string, string]>,
     signal?: AbortSignal,
   ): Promise<T[]> {
-    const url = this.url(type);
+    return this.searchAt<T>(type, type, params, signal);
+  }
+
+  /**
+   * The `type` resources of a searchset answered at `path` (a search, or an operation that answers one, such as
+   * `Appointment/$find`), following `next` links.
+   */
+  async searchAt<T extends Resource>(
+    path: string,
+    type: T['resourceType'],
+    params: ReadonlyArray<readonly [string, string]>,
+    signal?: AbortSignal,
+  ): Promise<T[]> {
+    const url = this.url(path);
     for (const [name, value] of params) url.searchParams.append(name, value);
     if (!url.searchParams.has('_count')) url.searchParams.set('_count', String(this.options.pageSize));
     const found: T[] = [];

@@ -8,6 +8,7 @@ import type { UpstreamObserver } from '../upstream-observer.js';
 import { createHash } from 'node:crypto';
 import type {
   Appointment,
+  Bundle,
   CapabilityStatement,
   Location,
   Patient,
@@ -45,6 +46,7 @@ import {
   type FhirMappingContext,
 } from './fhir-mapping.js';
 import { isOpenSlotStatus, localDaysCovering, searchChunks, slotGapRecords } from './fhir-slot-gaps.js';
+import { bookedAppointment, bookParameters, findGapRecords } from './fhir-find-book.js';
 import {
   appointmentBody,
   formatMarker,
@@ -148,7 +150,11 @@ export class FhirConnector implements Connector {
    * upstream publishes no Slots (`availability: "hours"`): the configured working hours are all there is.
    */
   async blocksInWindow(window: WindowQuery, options: CallOptions = {}): Promise<UpstreamRecord<Slot>[]> {
-    const { slotSearchMaxDays, availability } = await this.discover(options.signal);
+    const { slotSearchMaxDays, availability, findAndBook } = await this.discover(options.signal);
+    if (findAndBook && window.practitionerUpstreamId) {
+      const { schedules } = await this.currentSnapshot(options.signal);
+      return findGapRecords(this.client, schedules, window, this.timezone, options.signal);
+    }
     if (availability === 'hours') return [];
     const snapshot = await this.currentSnapshot(options.signal);
     const schedules = snapshot.schedules.filter(
@@ -213,6 +219,20 @@ export class FhirConnector implements Connector {
 
   async createAppointment(write: AppointmentWrite, options: CallOptions = {}) {
     const body = await this.appointmentWriteBody(write, undefined, options.signal);
+    if ((await this.discover(options.signal)).findAndBook) {
+      const answer = await this.client.write<Appointment | Bundle>(
+        'POST',
+        'Appointment/$book',
+        bookParameters(body),
+        options.signal,
+      );
+      const booked = bookedAppointment(answer);
+      if (!booked) {
+        // It may have been booked: what it answered does not say, so the saga reconciles by marker.
+        throw new UpstreamError('unavailable', '$book answered no Appointment', { outcome: 'unknown' });
+      }
+      return this.appointmentRecord(booked);
+    }
     const created = await this.client.write<Appointment>('POST', 'Appointment', body, options.signal);
     return this.appointmentRecord(created);
   }
