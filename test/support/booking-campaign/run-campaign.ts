@@ -22,8 +22,12 @@ const world = await startCampaignWorld({
     : { databaseUrl: process.argv[4] ?? join(dir, 'store.sqlite') }),
   agents: 4,
   upstreamTimeoutMs: 1_200,
-  // CAMPAIGN_RECORDS=fhir: against the FHIR R4 simulator through the FHIR connector (issue 12).
-  records: process.env.CAMPAIGN_RECORDS === 'fhir' ? 'fhir' : 'sim',
+  // CAMPAIGN_RECORDS=fhir: against the FHIR R4 simulator through the FHIR connector (issue 12); fhir-hours: the
+  // same simulator publishing no Slots, free time computed from the practice's configured working hours.
+  records:
+    process.env.CAMPAIGN_RECORDS === 'fhir' || process.env.CAMPAIGN_RECORDS === 'fhir-hours'
+      ? process.env.CAMPAIGN_RECORDS
+      : 'sim',
 });
 try {
   const { report } = await runCheckedCampaign(world, { seed, operations });
