@@ -54,6 +54,25 @@ const visit = (start: string): Appointment => ({
 });
 
 describe('FHIR records-system simulator', () => {
+  it('publishes no Slots when told (quirk noSlots): Slot answers 404 naming it, and metadata lists none', async () => {
+    const slots = 'Slot?start=ge2026-11-23T00:00:00Z&start=lt2026-11-24T00:00:00Z';
+    expect((await fhir(slots)).status).toBe(200);
+    expect((await control('quirks', { noSlots: true })).status).toBe(200);
+    const refused = await fhir(slots);
+    expect(refused.status).toBe(404);
+    const outcome = (await refused.json()) as OperationOutcome;
+    expect(outcome.issue[0]).toMatchObject({ code: 'not-supported', expression: ['Slot'] });
+    expect((await fhir('Slot/1-1-202611231530')).status).toBe(404);
+    const metadata = (await (await fetch(`${h.sim.fhirBase('tiny')}/metadata`)).json()) as {
+      rest: Array<{ resource: Array<{ type: string }> }>;
+    };
+    expect(metadata.rest[0]?.resource.map((r) => r.type)).not.toContain('Slot');
+    expect((await control('quirks', { noSlots: 'yes' })).status).toBe(400);
+    expect((await control('reset', {})).status).toBe(200);
+    token = await login();
+    expect((await fhir(slots)).status).toBe(200);
+  });
+
   it('serves metadata openly and everything else only with a live token of its firm', async () => {
     expect((await fetch(`${h.sim.fhirBase('tiny')}/metadata`)).status).toBe(200);
     const anonymous = await fetch(`${h.sim.fhirBase('tiny')}/Patient`);
