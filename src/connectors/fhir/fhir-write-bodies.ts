@@ -67,7 +67,8 @@ export function appointmentBody(input: AppointmentBodyInput): Appointment {
     end: end.toISOString(),
     minutesDuration: write.minutes,
     comment,
-    ...(slots.length ? { slot: slots.map((s): Reference<Slot> => ({ reference: `Slot/${s.id}` })) } : {}),
+    // A moved appointment never keeps the Slots of its old time (none when the upstream publishes no Slots).
+    slot: slots.length ? slots.map((s): Reference<Slot> => ({ reference: `Slot/${s.id}` })) : undefined,
     participant: [
       {
         actor: { reference: `Patient/${write.patientUpstreamId}` },

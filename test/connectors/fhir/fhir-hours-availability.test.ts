@@ -6,7 +6,7 @@
  * particular to it, and a short booking fault campaign with every invariant.
  */
 import { randomBytes } from 'node:crypto';
-import type { CapabilityStatement, OperationOutcome } from '@medplum/fhirtypes';
+import type { Appointment, Bundle, CapabilityStatement, OperationOutcome } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { campaignDatabases } from '../../support/booking-campaign/campaign-databases.js';
 import { bookingBody, slotPool, type PoolSlot } from '../../support/booking-campaign/campaign-runner.js';
@@ -110,6 +110,45 @@ describe.each(connectorRuns(['fhir-hours']))('a FHIR upstream without Slots ($da
       });
       expect(refused.status, JSON.stringify(refused.body)).toBe(409);
       expect((await activeAt(contested)).map((a) => a.id)).toEqual([frontDesk.upstreamId]);
+    },
+  );
+
+  it(
+    'moves an appointment the records system holds with its old Slots dropped',
+    { timeout: SCENARIO_TIMEOUT_MS },
+    async () => {
+      const w = world();
+      const practitioners = await w.practitioners();
+      const soon = Date.now() + 2 * 86_400_000;
+      const seeded = (await w.upstreamAppointments()).find(
+        (a) =>
+          a.active &&
+          (a.slotReferences ?? 0) > 0 &&
+          a.start.getTime() > soon &&
+          a.end.getTime() - a.start.getTime() === 15 * 60_000,
+      );
+      if (!seeded) throw new Error('no seeded 15-minute appointment with Slots');
+      const practitioner = practitioners.find((p) => p.providerId === seeded.providerId);
+      const query = new URLSearchParams([
+        ['practitioner', practitioner?.fhirId ?? ''],
+        ['date', `ge${seeded.start.toISOString()}`],
+        ['date', `lt${new Date(seeded.start.getTime() + 60_000).toISOString()}`],
+      ]);
+      const found = await w.fhir<Bundle<Appointment>>(w.tokens[0] as string, 'GET', `Appointment?${query}`);
+      const appointment = found.body?.entry?.[0]?.resource as Appointment;
+      const read = await w.fhir<Appointment>(w.tokens[0] as string, 'GET', `Appointment/${appointment.id}`);
+      const target = (await slotPool(w, practitioners, { perPractitioner: 40, days: 5 })).find(
+        (s) => s.practitioner.providerId === seeded.providerId && s.start.getTime() > seeded.end.getTime(),
+      );
+      if (!target) throw new Error('no free time to move to');
+      const moved = await w.fhir<Appointment>(w.tokens[0] as string, 'PUT', `Appointment/${appointment.id}`, {
+        body: { ...read.body, start: target.start.toISOString(), end: target.end.toISOString() },
+        headers: { 'if-match': read.headers?.get('etag') ?? '' },
+      });
+      expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+      const upstream = (await w.upstreamAppointments()).find((a) => a.id === seeded.id);
+      expect(upstream?.start.getTime()).toBe(target.start.getTime());
+      expect(upstream?.slotReferences).toBe(0);
     },
   );
 });
