@@ -18,6 +18,8 @@ import {
   mapPractitioner,
   mapSchedule,
 } from '../../../src/connectors/fhir/fhir-mapping.js';
+import type { FhirWorkingWindow } from '../../../src/config-fhir-connector.js';
+import { readScheduleRules } from '../../../src/availability/schedule-rules.js';
 import { expectValidFhir } from '../../support/fhir-validators.js';
 
 const ROOT = join(import.meta.dirname, '../../../fixtures/fhir-mapping');
@@ -29,7 +31,7 @@ const UPDATE_GOLDEN = process.env.UPDATE_GOLDEN === '1';
 const resolve = (type: SyncedResourceType, upstreamId: string) =>
   `${type.toLowerCase()}-${createHash('sha256').update(`demo-fhir/${type}/${upstreamId}`).digest('hex').slice(0, 12)}`;
 
-const ctx = createFhirMappingContext({
+const ctxInput: Parameters<typeof createFhirMappingContext>[0] = {
   tenantId: 'demo-fhir',
   zone: 'America/New_York',
   resolve,
@@ -51,7 +53,8 @@ const ctx = createFhirMappingContext({
       newPatientOnly: true,
     },
   ],
-});
+};
+const ctx = createFhirMappingContext(ctxInput);
 
 const MAPPERS: Record<string, (r: Resource) => Resource> = {
   Patient: (r) => mapPatient(r as Patient, r.id ?? '', ctx),
@@ -101,6 +104,31 @@ describe('upstream FHIR → Switchboard FHIR golden files', () => {
       }
     });
   }
+
+  it('gives a Schedule its configured working hours with each window’s types, and none with hours but no windows', () => {
+    const upstream = read(join(UPSTREAM, 'schedule-mapped-and-unmapped-types.json')) as Schedule;
+    const window = { practitioner: 'PR-0042', location: 'L7', weekday: 2 };
+    const withHours = (availability: 'slots' | 'hours', workingHours: FhirWorkingWindow[]) =>
+      mapSchedule(
+        upstream,
+        upstream.id ?? '',
+        createFhirMappingContext({ ...ctxInput, availability, workingHours }),
+      );
+    const hours = withHours('hours', [
+      { ...window, start: '13:00', end: '17:00', appointmentTypes: ['new-patient', 'follow-up'] },
+      { ...window, start: '08:00', end: '12:00' },
+      { ...window, practitioner: 'someone-else', start: '08:00', end: '18:00' },
+    ]);
+    expectValidFhir(hours);
+    expect(readScheduleRules(hours).windows).toEqual([
+      { weekday: 2, start: '08:00', end: '12:00', typeCodes: null },
+      { weekday: 2, start: '13:00', end: '17:00', typeCodes: ['follow-up', 'new-patient'] },
+    ]);
+    expect(hours.comment).toBe('Bookable time computed from the configured working hours');
+    expect(readScheduleRules(withHours('hours', [])).windows).toEqual([]);
+    // Slots without configured hours: the whole week, the upstream's Slots say the rest.
+    expect(readScheduleRules(withHours('slots', [])).windows).toHaveLength(7);
+  });
 
   it('lists only the patient, practitioner and location an appointment points at', () => {
     const upstream = read(
