@@ -19,7 +19,12 @@ import {
   useConnectorWorld,
 } from '../../fhir/connectors/support/connector-worlds.js';
 
-const CAMPAIGN_OPERATIONS = 40;
+// Short, with fault phases long enough that bookings through the FHIR simulator (seconds each on a loaded
+// machine) complete within a fault-free one: with 1-s phases a 60-operation run (seed 252217704) met errors and
+// outages for its whole 14 s and booked nothing, which proves nothing.
+const CAMPAIGN_OPERATIONS = 60;
+const CAMPAIGN_PHASE_MS = 4_000;
+const CAMPAIGN_UPSTREAM_TIMEOUT_MS = 2_500;
 
 describe.each(connectorRuns(['fhir-hours']))('a FHIR upstream without Slots ($database.name)', (run) => {
   const world = useConnectorWorld(run);
@@ -166,11 +171,15 @@ describe.each(campaignDatabases)(
         const world = await startCampaignWorld({
           databaseUrl: db.url,
           agents: 4,
-          upstreamTimeoutMs: 1_200,
+          upstreamTimeoutMs: CAMPAIGN_UPSTREAM_TIMEOUT_MS,
           records: 'fhir-hours',
         });
         try {
-          const { report } = await runCheckedCampaign(world, { seed, operations: CAMPAIGN_OPERATIONS });
+          const { report } = await runCheckedCampaign(world, {
+            seed,
+            operations: CAMPAIGN_OPERATIONS,
+            phaseMs: CAMPAIGN_PHASE_MS,
+          });
           expectEveryInvariant(report, { records: 'fhir-hours', dialect: database.name });
         } finally {
           await world.close();

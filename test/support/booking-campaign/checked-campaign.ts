@@ -22,16 +22,27 @@ export interface CampaignReport {
 
 export async function runCheckedCampaign(
   world: CampaignWorld,
-  options: { seed: number; operations: number },
+  options: {
+    seed: number;
+    operations: number;
+    /** How long each fault phase lasts (default 1 s); a short run over a slow records system wants longer. */
+    phaseMs?: number;
+  },
 ): Promise<{ history: CampaignHistory; report: CampaignReport }> {
   const seedAppointmentIds = new Set((await world.upstreamAppointments()).map((a) => a.id));
   const started = Date.now();
-  const history = await runCampaign(world, { ...options, concurrency: 6, phaseMs: 1_000 });
+  const history = await runCampaign(world, {
+    seed: options.seed,
+    operations: options.operations,
+    concurrency: 6,
+    phaseMs: options.phaseMs ?? 1_000,
+  });
   const invariants = await checkInvariants(world, history, seedAppointmentIds);
   return {
     history,
     report: {
-      ...options,
+      seed: options.seed,
+      operations: options.operations,
       seconds: (Date.now() - started) / 1000,
       held: history.held.size,
       disruptions: history.disruptions,
