@@ -42,11 +42,32 @@ export function postgresDatabase(serverUrl: string): CampaignDatabase {
       url.pathname = `/${database}`;
       return {
         url: url.toString(),
-        drop: () =>
-          admin((c) => c.query(`drop database if exists ${database} with (force)`)).then(() => undefined),
+        drop: () => dropDatabase(admin, database),
       };
     },
   };
+}
+
+/**
+ * Drops a database once the app's connections have gone: a `with (force)` drop terminates a connection that is
+ * still closing, and its client reports the termination as an unhandled error in the test run. Forced only as a
+ * last resort, after the closing connections had a few seconds.
+ */
+async function dropDatabase(
+  admin: <T>(work: (client: pg.Client) => Promise<T>) => Promise<T>,
+  database: string,
+): Promise<void> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    try {
+      await admin((c) => c.query(`drop database if exists ${database}`));
+      return;
+    } catch (error) {
+      // 55006 object_in_use: some connection has not finished closing yet.
+      if ((error as { code?: string }).code !== '55006') throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  await admin((c) => c.query(`drop database if exists ${database} with (force)`));
 }
 
 /** SQLite always; PostgreSQL too when `TEST_DATABASE_URL` is set (CI sets it). */
