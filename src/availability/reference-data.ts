@@ -23,6 +23,8 @@ export interface ReferenceSchedule {
 }
 
 export interface ReferenceData {
+  /** The stamp it was derived at: equal stamps, equal reference data (values derived from it key on it). */
+  readonly stamp: string;
   /** Live Schedules by id order. */
   readonly schedules: readonly ReferenceSchedule[];
   /** Live Locations by id. */
@@ -42,6 +44,7 @@ export async function referenceData(store: Store, tenantId: string): Promise<Ref
       await locationRows(store, tenantId, { limit: MAX_REFERENCE_ROWS }),
     ];
     return {
+      stamp,
       schedules: schedules.map((row) => ({
         schedule: deepFreeze(JSON.parse(row.resource) as Schedule & { id: string }),
         row: Object.freeze(row),

@@ -4,7 +4,7 @@
  */
 import type { Schedule } from '@medplum/fhirtypes';
 import type { ScheduleRowFilter } from '../store/availability-queries.js';
-import { referenceData } from './reference-data.js';
+import { referenceData, type ReferenceData } from './reference-data.js';
 import type { Store } from '../store/database.js';
 import { readScheduleRules, type AppointmentTypeRule } from './schedule-rules.js';
 
@@ -37,10 +37,21 @@ export async function findSchedules(
 ): Promise<ScheduleRecord[]> {
   for (const list of [filter.ids, filter.practitionerIds, filter.locationIds])
     if (list?.length === 0) return [];
+  return matchSchedules(await referenceData(store, tenantId), filter);
+}
+
+/**
+ * {@link findSchedules} over reference data a caller already holds (one freshness check per request).
+ *
+ * @see DESIGN.md section 4
+ */
+export function matchSchedules(reference: ReferenceData, filter: ScheduleRowFilter = {}): ScheduleRecord[] {
+  for (const list of [filter.ids, filter.practitionerIds, filter.locationIds])
+    if (list?.length === 0) return [];
   const ids = filter.ids && new Set(filter.ids);
   const practitioners = filter.practitionerIds && new Set(filter.practitionerIds);
   const locations = filter.locationIds && new Set(filter.locationIds);
-  const matching = (await referenceData(store, tenantId)).schedules.filter(
+  const matching = reference.schedules.filter(
     ({ row }) =>
       (!filter.activeOnly || row.status === 'active') &&
       (!ids || ids.has(row.id)) &&

@@ -6,7 +6,7 @@ import type { Location } from '@medplum/fhirtypes';
 import type { TenantConfig } from '../config.js';
 import type { Store } from '../store/database.js';
 import { isKnownZone } from '../wall-time.js';
-import { referenceData } from './reference-data.js';
+import { referenceData, type ReferenceData } from './reference-data.js';
 import { locationZone } from './schedule-rules.js';
 import type { ScheduleRecord } from './schedules.js';
 
@@ -23,13 +23,25 @@ export async function scheduleZones(
   tenant: TenantConfig,
   schedules: readonly ScheduleRecord[],
 ): Promise<Map<string, string>> {
-  const locationIds = schedules.flatMap((s) => (s.locationId ? [s.locationId] : []));
+  return zonesOf(await referenceData(store, tenant.id), tenant, schedules);
+}
+
+/**
+ * {@link scheduleZones} over reference data a caller already holds (one freshness check per request).
+ *
+ * @see DESIGN.md section 4
+ */
+export function zonesOf(
+  reference: ReferenceData,
+  tenant: TenantConfig,
+  schedules: readonly ScheduleRecord[],
+): Map<string, string> {
   const zoneOfLocation = new Map<string, string>();
-  const { locations } = await referenceData(store, tenant.id);
-  for (const id of locationIds) {
-    const location = locations.get(id);
+  for (const s of schedules) {
+    if (!s.locationId || zoneOfLocation.has(s.locationId)) continue;
+    const location = reference.locations.get(s.locationId);
     const zone = location && locationZone(location as Location);
-    if (zone) zoneOfLocation.set(id, zone);
+    if (zone) zoneOfLocation.set(s.locationId, zone);
   }
   const zones = new Map<string, string>();
   for (const s of schedules) {
