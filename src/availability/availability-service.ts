@@ -20,9 +20,9 @@ import type { TenantConfig } from '../config.js';
 import { busyRows } from '../store/availability-queries.js';
 import type { Store } from '../store/database.js';
 import { heldRanges } from './held-time.js';
-import { readScheduleRules } from './schedule-rules.js';
+import type { readScheduleRules } from './schedule-rules.js';
 import { lookUpFreeSlots, planningHorizonOf, type FreeTimeSchedule } from './free-time.js';
-import { referenceData } from './reference-data.js';
+import { referenceData, type ReferenceData } from './reference-data.js';
 import { findSchedules, matchSchedules, type ScheduleRecord } from './schedules.js';
 import {
   checkSlot,
@@ -66,6 +66,8 @@ export interface SlotSearchQuery {
   serviceTypeCodes?: string[];
   now: Date;
   extraBusy?: ExtraBusy[];
+  /** The tenant's reference data when the caller already read it for this request (one freshness check). */
+  reference?: ReferenceData;
 }
 
 /** One booking to check, as a slot id names it plus the type to book. */
@@ -97,7 +99,7 @@ export async function searchSlots(
 ): Promise<Slot[]> {
   if (!(query.from < query.to)) return [];
   // One freshness check of Schedules and Locations for the whole search.
-  const reference = await referenceData(store, tenant.id);
+  const reference = query.reference ?? (await referenceData(store, tenant.id));
   const schedules = matchSchedules(reference, {
     ...(query.scheduleIds ? { ids: query.scheduleIds } : {}),
     ...(query.practitionerIds ? { practitionerIds: query.practitionerIds } : {}),
@@ -119,7 +121,7 @@ export async function searchSlots(
   const prepared: FreeTimeSchedule[] = schedules.flatMap((loaded) => {
     const zone = zones.get(loaded.schedule.id);
     if (!zone) return [];
-    const rules = readScheduleRules(loaded.schedule);
+    const rules = loaded.rules;
     const typeCodes =
       filters.length === 0
         ? undefined
@@ -200,7 +202,7 @@ export async function isSlotFree(
     request.ignoreAppointmentIds,
   );
   return checkSlot(
-    availabilityOf(loaded, zone, readScheduleRules(loaded.schedule), busy),
+    availabilityOf(loaded, zone, loaded.rules, busy),
     {
       now: request.now,
       minimumNoticeMinutes: tenant.booking.minimumNoticeMinutes,

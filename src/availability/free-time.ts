@@ -23,7 +23,7 @@ import type { Slot } from '@medplum/fhirtypes';
 import type { TenantConfig } from '../config.js';
 import { availabilityVersions, EVERY_DAY, utcDaysBetween } from '../store/availability-versions.js';
 import type { Store } from '../store/database.js';
-import { addCalendarDays, instantToLocalDate, localDay } from '../wall-time.js';
+import { addCalendarDays, instantToLocalDate, wallTimeToInstant } from '../wall-time.js';
 import type { ScheduleRules } from './schedule-rules.js';
 import type { ScheduleRecord } from './schedules.js';
 import { bookableRange, freeSlotsBetween, type ScheduleAvailability } from './slot-calculator.js';
@@ -147,17 +147,22 @@ export async function lookUpFreeSlots(
 function daysOf(tenantId: string, schedule: FreeTimeSchedule, from: number, to: number): ScheduleDay[] {
   const days: ScheduleDay[] = [];
   const last = instantToLocalDate(new Date(to - 1), schedule.zone);
-  for (let date = instantToLocalDate(new Date(from), schedule.zone); date <= last;) {
-    const clock = localDay(date, schedule.zone);
+  // Midnights resolved as the calculator resolves every wall time (wall-time.ts); each day ends where the next begins.
+  let date = instantToLocalDate(new Date(from), schedule.zone);
+  let start = wallTimeToInstant(`${date}T00:00`, schedule.zone).getTime();
+  while (date <= last) {
+    const next = addCalendarDays(date, 1);
+    const end = wallTimeToInstant(`${next}T00:00`, schedule.zone).getTime();
     days.push({
       schedule,
       date,
-      start: clock.instant(0).getTime(),
-      end: clock.instant(24 * 60).getTime(),
+      start,
+      end,
       key: `free-time:${tenantId}:${schedule.loaded.schedule.id}:${date}`,
       stamp: '',
     });
-    date = addCalendarDays(date, 1);
+    date = next;
+    start = end;
   }
   return days;
 }

@@ -12,6 +12,7 @@ import {
   type ScheduleRow,
 } from '../store/availability-queries.js';
 import type { Store } from '../store/database.js';
+import { readScheduleRules, type ScheduleRules } from './schedule-rules.js';
 
 /** Far more than a practice has; the cache is per tenant. */
 const MAX_REFERENCE_ROWS = 10_000;
@@ -20,6 +21,8 @@ const MAX_REFERENCE_ROWS = 10_000;
 export interface ReferenceSchedule {
   schedule: Readonly<Schedule> & { id: string };
   row: Readonly<ScheduleRow>;
+  /** Its working hours and type rules, read once per stamp (every Slot search needs them). */
+  rules: Readonly<ScheduleRules>;
 }
 
 export interface ReferenceData {
@@ -45,10 +48,10 @@ export async function referenceData(store: Store, tenantId: string): Promise<Ref
     ];
     return {
       stamp,
-      schedules: schedules.map((row) => ({
-        schedule: deepFreeze(JSON.parse(row.resource) as Schedule & { id: string }),
-        row: Object.freeze(row),
-      })),
+      schedules: schedules.map((row) => {
+        const schedule = deepFreeze(JSON.parse(row.resource) as Schedule & { id: string });
+        return { schedule, row: Object.freeze(row), rules: deepFreeze(readScheduleRules(schedule)) };
+      }),
       locations: new Map(locations.map((row) => [row.id, deepFreeze(JSON.parse(row.resource) as Location)])),
     };
   });

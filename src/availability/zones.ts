@@ -57,10 +57,14 @@ export function zonesOf(
  *
  * @see DESIGN.md section 4
  */
-export async function practiceZone(store: Store, tenant: TenantConfig): Promise<string> {
+export async function practiceZone(
+  store: Store,
+  tenant: TenantConfig,
+  reference?: ReferenceData,
+): Promise<string> {
   if (tenant.timezone) return tenant.timezone;
   const votes = new Map<string, number>();
-  const { locations } = await referenceData(store, tenant.id);
+  const { locations } = reference ?? (await referenceData(store, tenant.id));
   for (const location of [...locations.values()].slice(0, LOCATIONS_CONSULTED)) {
     const zone = locationZone(location as Location);
     if (zone && isKnownZone(zone)) votes.set(zone, (votes.get(zone) ?? 0) + 1);

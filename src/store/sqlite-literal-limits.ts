@@ -13,12 +13,11 @@ import {
   sql,
   type RawBuilder,
   OffsetNode,
-  OperationNodeTransformer,
+  SelectQueryNode,
   ValueNode,
   type KyselyPlugin,
   type PluginTransformQueryArgs,
   type PluginTransformResultArgs,
-  type QueryId,
   type QueryResult,
   type RootOperationNode,
   type UnknownRow,
@@ -42,24 +41,24 @@ function literalInteger(node: LimitNode['limit']): ValueNode | undefined {
   return undefined;
 }
 
-class LiteralLimitTransformer extends OperationNodeTransformer {
-  protected override transformLimit(node: LimitNode, queryId?: QueryId): LimitNode {
-    const literal = literalInteger(node.limit);
-    return literal ? LimitNode.create(literal) : super.transformLimit(node, queryId);
-  }
-
-  protected override transformOffset(node: OffsetNode, queryId?: QueryId): OffsetNode {
-    const literal = literalInteger(node.offset);
-    return literal ? OffsetNode.create(literal) : super.transformOffset(node, queryId);
-  }
-}
-
 /** The kysely plugin of the SQLite store. */
 export class SqliteLiteralLimitsPlugin implements KyselyPlugin {
-  readonly #transformer = new LiteralLimitTransformer();
-
+  /**
+   * The top-level select's limit and offset only: every query passes through here, and walking the whole tree
+   * cost more than the lookups it served. A limit inside a subquery stays bound (none of the store's hot queries
+   * has one).
+   */
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    return this.#transformer.transformNode(args.node, args.queryId);
+    const node = args.node;
+    if (!SelectQueryNode.is(node) || (!node.limit && !node.offset)) return node;
+    const limit = node.limit && literalInteger(node.limit.limit);
+    const offset = node.offset && literalInteger(node.offset.offset);
+    if (!limit && !offset) return node;
+    return {
+      ...node,
+      ...(limit ? { limit: LimitNode.create(limit) } : {}),
+      ...(offset ? { offset: OffsetNode.create(offset) } : {}),
+    };
   }
 
   transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
