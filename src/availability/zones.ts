@@ -5,13 +5,9 @@
 import type { Location } from '@medplum/fhirtypes';
 import type { TenantConfig } from '../config.js';
 import type { Store } from '../store/database.js';
-import { isKnownZone } from '../wall-time.js';
 import { referenceData, type ReferenceData } from './reference-data.js';
 import { locationZone } from './schedule-rules.js';
 import type { ScheduleRecord } from './schedules.js';
-
-/** Enough Locations to find the practice's zone; a practice has a handful. */
-const LOCATIONS_CONSULTED = 50;
 
 /**
  * Schedule id → IANA zone: its Location's, else the tenant's configured zone; Schedules with neither are absent.
@@ -63,13 +59,5 @@ export async function practiceZone(
   reference?: ReferenceData,
 ): Promise<string> {
   if (tenant.timezone) return tenant.timezone;
-  const votes = new Map<string, number>();
-  const { locations } = reference ?? (await referenceData(store, tenant.id));
-  for (const location of [...locations.values()].slice(0, LOCATIONS_CONSULTED)) {
-    const zone = locationZone(location as Location);
-    if (zone && isKnownZone(zone)) votes.set(zone, (votes.get(zone) ?? 0) + 1);
-  }
-  let best: [string, number] | undefined;
-  for (const vote of votes) if (!best || vote[1] > best[1]) best = vote;
-  return best?.[0] ?? 'UTC';
+  return (reference ?? (await referenceData(store, tenant.id))).majorityZone ?? 'UTC';
 }
