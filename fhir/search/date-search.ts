@@ -16,6 +16,7 @@
  */
 import { DateTime } from 'luxon';
 import { and, compare, FALSE, not, or, token, type Condition } from '../../src/store/search-condition.js';
+import { wallTimeToInstant, zoneOffsetMinutes } from '../../src/wall-time.js';
 import type { RowColumn } from '../resources/resource-definition.js';
 
 export const DATE_PREFIXES = ['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb'] as const;
@@ -72,6 +73,7 @@ export function parseDateSearchValue(raw: string): DateSearchValue | undefined {
   return { prefix, text, zoned: m[8] !== undefined, precision };
 }
 
+const DAY_MS = 24 * 60 * 60_000;
 /** Units of a precision that last the same in every zone. */
 const FIXED_UNIT_MS: Partial<Record<DateSearchValue['precision'], number>> = {
   minute: 60_000,
@@ -109,6 +111,17 @@ export function instantRange(value: DateSearchValue, zone: string): InstantRange
     const at = Date.parse(text);
     if (!Number.isNaN(at))
       return { start: new Date(at).toISOString(), end: new Date(at + fixedUnit).toISOString() };
+  }
+  if (!value.zoned && value.precision === 'day') {
+    // A calendar day in the zone (`birthdate=1954-10-27`) without luxon when no clock change falls near it (the
+    // offset is the same from 6 h before it to its end); such days are left to luxon's calendar arithmetic below.
+    const start = wallTimeToInstant(`${text}T00:00`, zone);
+    const end = new Date(start.getTime() + DAY_MS);
+    const offset = zoneOffsetMinutes(start, zone);
+    const steady = [-6, 12, 24].every(
+      (hours) => zoneOffsetMinutes(new Date(start.getTime() + hours * 3_600_000), zone) === offset,
+    );
+    if (steady) return { start: start.toISOString(), end: end.toISOString() };
   }
   const start = DateTime.fromISO(text, value.zoned ? { setZone: true } : { zone });
   const end = start.plus({ [`${value.precision}s`]: 1 });
