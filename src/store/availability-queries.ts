@@ -3,6 +3,7 @@
  * the blocks and appointments that make time busy, and the time claimed by bookings in flight. Only
  * `src/availability/` should need them; it turns these rows into schedules, zones and busy intervals.
  */
+import { sql } from 'kysely';
 import { VALUES_PER_IN_LIST, chunk } from './batching.js';
 import type { Store } from './database.js';
 
@@ -68,15 +69,15 @@ export async function scheduleRows(
  * @see DESIGN.md section 4
  */
 export async function referenceStamp(store: Store, tenantId: string): Promise<string> {
-  const row = await store.db
-    .selectFrom('resources')
-    .select((eb) => [
-      eb.fn.countAll<number | string>().as('n'),
-      eb.fn.sum<number | string>('version_id').as('v'),
-    ])
-    .where('tenant_id', '=', tenantId)
-    .where('resource_type', 'in', ['Schedule', 'Location'])
-    .executeTakeFirst();
+  // Raw SQL: every Slot and Patient search asks, and building the query through kysely's builder cost more than
+  // running it (issue 16).
+  const result = await sql<{
+    n: number | string | null;
+    v: number | string | null;
+  }>`select count(*) as n, sum(version_id) as v from resources where tenant_id = ${tenantId} and resource_type in ('Schedule', 'Location')`.execute(
+    store.db,
+  );
+  const row = result.rows[0];
   return `${row?.n ?? 0}:${row?.v ?? 0}`;
 }
 
