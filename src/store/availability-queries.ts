@@ -181,22 +181,23 @@ export async function busyRows(store: Store, tenantId: string, query: BusyRowQue
  *
  * @see DESIGN.md section 4
  */
-export function claimedBucketRows(
+export async function claimedBucketRows(
   store: Store,
   tenantId: string,
   range: IsoRange,
   practitionerIds?: readonly string[],
 ): Promise<Array<{ practitioner_id: string; bucket_start: string }>> {
-  let query = store.db
-    .selectFrom('booking_claims')
-    .select(['practitioner_id', 'bucket_start'])
-    .where('tenant_id', '=', tenantId)
-    .where('bucket_start', '>=', range.from)
-    .where('bucket_start', '<', range.to)
-    .orderBy('practitioner_id')
-    .orderBy('bucket_start');
-  if (practitionerIds?.length) query = query.where('practitioner_id', 'in', [...practitionerIds]);
-  return query.execute();
+  // Raw SQL: asked by every Slot search; kysely's builder cost more than the (usually empty) index range.
+  const only = practitionerIds?.length
+    ? sql`and practitioner_id in (${sql.join([...practitionerIds])})`
+    : sql``;
+  const result = await sql<{
+    practitioner_id: string;
+    bucket_start: string;
+  }>`select practitioner_id, bucket_start
+    from booking_claims where tenant_id = ${tenantId} and bucket_start >= ${range.from} and bucket_start < ${range.to}
+    ${only} order by practitioner_id, bucket_start`.execute(store.db);
+  return result.rows;
 }
 
 function capped(ids: readonly string[]): string[] {
