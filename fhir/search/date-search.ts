@@ -53,12 +53,11 @@ export function parseDateSearchValue(raw: string): DateSearchValue | undefined {
   const m = DATE_VALUE.exec(text);
   if (!m) return undefined;
   // A date alone (the common `birthdate=1954-10-27`) is checked by hand: luxon's parser cost a Patient search 8 %.
-  if (
-    m[4] === undefined
-      ? !isCalendarDate(m[1], m[2], m[3])
-      : !DateTime.fromISO(text, { setZone: true, zone: 'UTC' }).isValid
-  )
-    return undefined;
+  if (!isCalendarDate(m[1], m[2], m[3])) return undefined;
+  // An ordinary time needs no parser either (`start=ge2026-12-07T00:00:00-05:00`); luxon judges anything else.
+  if (m[4] !== undefined && !isOrdinaryTime(m[4], m[5], m[6], m[8])) {
+    if (!DateTime.fromISO(text, { setZone: true, zone: 'UTC' }).isValid) return undefined;
+  }
   const precision: DateSearchValue['precision'] = m[7]
     ? 'millisecond'
     : m[6]
@@ -97,6 +96,18 @@ function isCalendarDate(
   return d >= 1 && probe.getUTCMonth() === m - 1 && probe.getUTCDate() === d;
 }
 
+/** Hours 0–23, minutes and seconds 0–59, an offset within ±14:59: valid for any parser. */
+function isOrdinaryTime(
+  hour: string,
+  minute: string | undefined,
+  second: string | undefined,
+  offset: string | undefined,
+): boolean {
+  if (Number(hour) > 23 || Number(minute) > 59 || (second !== undefined && Number(second) > 59)) return false;
+  if (offset === undefined || offset === 'Z') return true;
+  return Number(offset.slice(1, 3)) <= 14 && Number(offset.slice(4, 6)) <= 59;
+}
+
 export function hasApproximatePrefix(raw: string): boolean {
   return raw.startsWith('ap');
 }
@@ -112,9 +123,10 @@ export function instantRange(value: DateSearchValue, zone: string): InstantRange
     if (!Number.isNaN(at))
       return { start: new Date(at).toISOString(), end: new Date(at + fixedUnit).toISOString() };
   }
-  if (!value.zoned && value.precision === 'day') {
+  if (!value.zoned && value.precision === 'day' && text >= '1900') {
     // A calendar day in the zone (`birthdate=1954-10-27`) without luxon when no clock change falls near it (the
-    // offset is the same from 6 h before it to its end); such days are left to luxon's calendar arithmetic below.
+    // offset is the same from 6 h before it to its end) and it is not older than 1900; other days are left to
+    // luxon's calendar arithmetic below.
     const start = wallTimeToInstant(`${text}T00:00`, zone);
     const end = new Date(start.getTime() + DAY_MS);
     const offset = zoneOffsetMinutes(start, zone);
