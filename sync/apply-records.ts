@@ -12,7 +12,7 @@
  */
 import type { Resource, ResourceType } from '@medplum/fhirtypes';
 import type { FhirIdResolver, SyncedResourceType, UpstreamRecord } from '../src/connectors/connector.js';
-import { resolveFhirIds } from '../src/connectors/resolve-fhir-ids.js';
+import { resolveFhirIds, type ResolvedIdCache } from '../src/connectors/resolve-fhir-ids.js';
 import { recordChanges } from '../src/events/change-writer.js';
 import type { JournalEventInput } from '../src/events/event-types.js';
 import { chunk } from '../src/store/batching.js';
@@ -31,6 +31,9 @@ import { diffResources, type DiffInput } from './diff.js';
 
 /** Records applied (and committed) together; a longer page from the records system is split. */
 export const APPLY_PAGE_SIZE = 1000;
+
+/** Types records refer to, whose FHIR ids a pass keeps from page to page. */
+const REFERENCED_TYPES: readonly SyncedResourceType[] = ['Patient', 'Practitioner', 'Location', 'Schedule'];
 
 /** A set's records: all of them, or pages as the records system hands them out. */
 export type RecordPages<R extends Resource = Resource> =
@@ -108,8 +111,14 @@ export async function applyRecords(
     : undefined;
   for (const set of sets) {
     const marks = set.vanished === 'ignore' ? undefined : marking;
+    // The records a set's records point at (an appointment's patient, practitioner, location) recur page after
+    // page: their ids are looked up once a pass. The set's own ids are not kept (one each, and as many as records).
+    const references: ResolvedIdCache = {
+      types: new Set(REFERENCED_TYPES.filter((t) => t !== set.resourceType)),
+      ids: new Map(),
+    };
     for await (const page of pagesOf(set.records)) {
-      add(await applyPage(store, tenantId, set, page, options, marks));
+      add(await applyPage(store, tenantId, set, page, options, marks, references));
     }
   }
   // Every page of every set has been read: what this pass did not mark in a set's scope is gone upstream.
@@ -147,9 +156,10 @@ async function applyPage(
   records: readonly UpstreamRecord[],
   options: ApplyOptions,
   marks: Marking | undefined,
+  references: ResolvedIdCache,
 ): Promise<ApplyResult> {
   const type = set.resourceType as ResourceType;
-  const resolve = await resolveFhirIds(store, tenantId, records);
+  const resolve = await resolveFhirIds(store, tenantId, records, references);
   const inputs = diffInputsOf(records, resolve);
   // What the store holds of exactly these ids, in the scope or not (an appointment moving into the window), deleted
   // or not (one that reappears).

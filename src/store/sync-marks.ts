@@ -84,7 +84,7 @@ export async function unmarkedInScope(
     if (ids !== undefined) query = query.where('r.id', 'in', ids);
     if (scope.periodFrom !== undefined) query = query.where('r.period_start', '>=', scope.periodFrom);
     if (scope.periodTo !== undefined) query = query.where('r.period_start', '<', scope.periodTo);
-    for (const row of await query.orderBy('r.id').execute()) found.push(row.id);
+    for (const row of await query.orderBy('r.period_start').orderBy('r.id').execute()) found.push(row.id);
   }
   return found;
 }
