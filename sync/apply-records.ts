@@ -4,16 +4,17 @@
  * rows. Unchanged data writes nothing and emits nothing.
  *
  * Records arrive in pages and are applied page by page (issue 16 item 5: a pass over 100,000 appointments holds one
- * page, not the window): each page commits its changes in one transaction together with the marks of what it saw
- * (`src/store/sync-marks.ts`). Delete-by-absence waits until every page of every set has been read: only then are
- * the resources of a set's scope that this pass did not mark the ones the records system no longer lists. A pass
- * that fails on some page has committed what the pages before it said (true upstream state, and the same events
- * the next pass would write) and deletes nothing.
+ * page, not the window): ids resolved, stored hashes read and the diff made per page; what changed is committed in
+ * transactions of up to {@link CHANGES_PER_COMMIT} changes. The pass stamps what it saw with its generation
+ * (`src/store/sync-marks.ts`), and delete-by-absence waits until every page of every set has been read: only then
+ * are the resources of a set's scope that this pass did not stamp the ones the records system no longer lists. A
+ * pass that fails on some page deletes nothing; the changes it had not committed yet are dropped (the next pass
+ * finds them again), those it had committed are true upstream state with the events the next pass would write.
  */
 import type { Resource, ResourceType } from '@medplum/fhirtypes';
 import type { FhirIdResolver, SyncedResourceType, UpstreamRecord } from '../src/connectors/connector.js';
 import { resolveFhirIds, type ResolvedIdCache } from '../src/connectors/resolve-fhir-ids.js';
-import { recordChanges } from '../src/events/change-writer.js';
+import { commitChanges } from '../src/events/change-writer.js';
 import type { JournalEventInput } from '../src/events/event-types.js';
 import { chunk } from '../src/store/batching.js';
 import { contentHash } from '../src/store/content-hash.js';
@@ -31,6 +32,9 @@ import { diffResources, type DiffInput } from './diff.js';
 
 /** Records applied (and committed) together; a longer page from the records system is split. */
 export const APPLY_PAGE_SIZE = 1000;
+
+/** Changes (with their events) a pass writes in one transaction, at the most; fewer at the end of its reading. */
+export const CHANGES_PER_COMMIT = 1000;
 
 /** Types records refer to, whose FHIR ids a pass keeps from page to page. */
 const REFERENCED_TYPES: readonly SyncedResourceType[] = ['Patient', 'Practitioner', 'Location', 'Schedule'];
@@ -90,6 +94,74 @@ interface Marking {
 }
 
 /**
+ * Marks are written this many at a time, sorted, in a transaction of their own. Stamped with each page instead,
+ * 100,000 randomly keyed marks dirtied most of the marks table's pages once per page of records (about 400 MB
+ * written per pass on SQLite); a stamp matters only once the pass has read everything, so when it commits does not.
+ */
+export const MARKS_PER_WRITE = 20_000;
+
+/** The changes of a pass not committed yet, and what its commits wrote. */
+class PendingChanges {
+  private changes: ResourceChange[] = [];
+  private events: JournalEventInput[] = [];
+  written = 0;
+  journal = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly tenantId: string,
+    private readonly options: ApplyOptions,
+  ) {}
+
+  async add(changes: readonly ResourceChange[], events: readonly JournalEventInput[]): Promise<void> {
+    this.changes.push(...changes);
+    this.events.push(...events);
+    if (this.changes.length >= CHANGES_PER_COMMIT) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    const [changes, events] = [this.changes, this.events];
+    this.changes = [];
+    this.events = [];
+    const result = await commit(this.store, this.tenantId, changes, events, this.options);
+    this.written += result.written.length;
+    this.journal += result.journal.length;
+  }
+}
+
+/** The marks of one pass not written yet, per resource type. */
+class PendingMarks {
+  private readonly ids = new Map<ResourceType, string[]>();
+  private count = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly tenantId: string,
+    readonly marking: Marking,
+  ) {}
+
+  async add(type: ResourceType, ids: readonly string[]): Promise<void> {
+    let pending = this.ids.get(type);
+    if (!pending) this.ids.set(type, (pending = []));
+    pending.push(...ids);
+    this.count += ids.length;
+    if (this.count >= MARKS_PER_WRITE) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.count === 0) return;
+    const batches = [...this.ids];
+    this.ids.clear();
+    this.count = 0;
+    const { pass, generation } = this.marking;
+    await this.store.write(async (trx) => {
+      for (const [type, ids] of batches)
+        await markSeen(trx, this.tenantId, pass, generation, type, ids.sort());
+    });
+  }
+}
+
+/**
  * Applies the record sets of one pass, page by page; deletes by absence once every page has been read.
  * @see DESIGN.md section 1 (data flow) and section 5 (full-window passes detect hard deletes by absence)
  */
@@ -109,8 +181,10 @@ export async function applyRecords(
   const marking: Marking | undefined = sets.some((s) => s.vanished !== 'ignore')
     ? { pass: options.pass, generation: await nextSyncGeneration(store, tenantId, options.pass) }
     : undefined;
+  const pending = marking ? new PendingMarks(store, tenantId, marking) : undefined;
+  const writes = new PendingChanges(store, tenantId, options);
   for (const set of sets) {
-    const marks = set.vanished === 'ignore' ? undefined : marking;
+    const marks = set.vanished === 'ignore' ? undefined : pending;
     // The records a set's records point at (an appointment's patient, practitioner, location) recur page after
     // page: their ids are looked up once a pass. The set's own ids are not kept (one each, and as many as records).
     const references: ResolvedIdCache = {
@@ -118,9 +192,13 @@ export async function applyRecords(
       ids: new Map(),
     };
     for await (const page of pagesOf(set.records)) {
-      add(await applyPage(store, tenantId, set, page, options, marks, references));
+      total.unchanged += await applyPage(store, tenantId, set, page, options, writes, marks, references);
     }
   }
+  await writes.flush();
+  total.written += writes.written;
+  total.events += writes.journal;
+  await pending?.flush();
   // Every page of every set has been read: what this pass did not mark in a set's scope is gone upstream.
   for (const set of sets) {
     if (set.vanished !== 'ignore' && marking) add(await applyAbsence(store, tenantId, set, options, marking));
@@ -148,16 +226,17 @@ function isArray<R extends Resource>(records: RecordPages<R>): records is readon
   return Array.isArray(records);
 }
 
-/** Maps, diffs and commits one page, with the marks of everything it saw. */
+/** Maps and diffs one page, hands on what changed and marks everything it saw; returns how many were unchanged. */
 async function applyPage(
   store: Store,
   tenantId: string,
   set: RecordSet,
   records: readonly UpstreamRecord[],
   options: ApplyOptions,
-  marks: Marking | undefined,
+  writes: PendingChanges,
+  marks: PendingMarks | undefined,
   references: ResolvedIdCache,
-): Promise<ApplyResult> {
+): Promise<number> {
   const type = set.resourceType as ResourceType;
   const resolve = await resolveFhirIds(store, tenantId, records, references);
   const inputs = diffInputsOf(records, resolve);
@@ -192,15 +271,9 @@ async function applyPage(
   const events = await eventsOf(store, tenantId, type, setChanges, options);
   const seen = inputs.map((input) => input.id);
   const changes = [...setChanges, ...hashOnly];
-  const result = await commit(store, tenantId, changes, events, options, (trx) =>
-    marks ? markSeen(trx, tenantId, marks.pass, marks.generation, type, seen) : Promise.resolve(),
-  );
-  return {
-    written: result.written.length,
-    unchanged: diff.unchanged,
-    deleted: 0,
-    events: result.journal.length,
-  };
+  await writes.add(changes, events);
+  await marks?.add(type, seen);
+  return diff.unchanged;
 }
 
 /** Deletes (or, when the set confirms, re-reads) what this pass did not see in the set's scope. */
@@ -255,29 +328,18 @@ async function eventsOf(
   return events;
 }
 
-/** Commits changes and events (guarded against newer local writes) and `alongside`, in one transaction. */
-async function commit(
+/** Commits changes and events, guarded against newer local writes, in one transaction. */
+function commit(
   store: Store,
   tenantId: string,
   changes: readonly ResourceChange[],
   events: readonly JournalEventInput[],
   options: ApplyOptions,
-  alongside?: Parameters<Store['write']>[0],
 ): Promise<CommitResult> {
-  const none: CommitResult = { written: [], journal: [] };
-  if (changes.length === 0 && events.length === 0 && !alongside) return none;
-  const guard =
-    options.unchangedSinceSeq === undefined
+  return commitChanges(store, tenantId, changes, events, {
+    ...(options.unchangedSinceSeq === undefined
       ? {}
-      : { guard: { unchangedSinceSeq: options.unchangedSinceSeq } };
-  const now = store.now();
-  return store.write(async (trx) => {
-    const result =
-      changes.length === 0 && events.length === 0
-        ? none
-        : await recordChanges(trx, tenantId, { resources: changes, events, ...guard }, now);
-    if (alongside) await alongside(trx);
-    return result;
+      : { guard: { unchangedSinceSeq: options.unchangedSinceSeq } }),
   });
 }
 

@@ -211,12 +211,13 @@ describe.each(testStoreFactories)('applyRecords page by page ($name)', (factory)
     });
     await expect(windowPass(store, upstream, failing)).rejects.toThrow('page 3');
 
-    // What the pages before the failure said is committed; nothing is deleted, nothing after it written.
-    expect(await storedStatus(store, 'a1')).toBe('cancelled');
+    // Nothing is deleted, and nothing written: the change page 1 found was not committed yet (a pass commits
+    // every CHANGES_PER_COMMIT changes), so it is dropped with the pass and found again by the next one.
+    expect(await storedStatus(store, 'a1')).toBe('booked');
     expect(await storedStatus(store, 'a8')).toBe('booked');
     expect(await storedStatus(store, 'a5')).toBe('booked');
     await expectStatus(store, ['a2', 'a3', 'a4', 'a6', 'a7', 'a9', 'a10'], 'booked');
-    expect(await journal(store)).toEqual(['appointment.cancelled a1']);
+    expect(await journal(store)).toEqual([]);
 
     await windowPass(store, upstream, upstream.pages());
     expect(await storedStatus(store, 'a5')).toBe('deleted');
