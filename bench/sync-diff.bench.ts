@@ -210,15 +210,13 @@ export const benchmark: Benchmark = {
           `(~${DEFAULT_SYNTHETIC.patients.toLocaleString('en-US')} patients, 10 practitioners, 2 locations), ` +
           "mapped by the sim connector's own `mapAppointment`; one `applyRecords` call with a scope covering the year, " +
           'fed 100 pages of 1,000 records, each built when the pass asks for the next. The pass diffs page by page, ' +
-          'commits up to 1,000 changes at a time and finds deletions by generation marks once every page is read ' +
+          'commits up to 1,000 changes at a time and, once every page is read, finds deletions by the ids it saw ' +
           '(issue 16 item 5). The ' +
           "sync engine's window pass still gets the whole window from the connector (`appointmentsInWindow` " +
           'returns an array), so in production the upstream records of a window are held at once, as in the ' +
           '"built beforehand" figure.',
         'Peak RSS is `process.resourceUsage().maxRSS` of a process that only builds the input records and runs the ' +
           'one pass (sampling `memoryUsage().rss` misses the synchronous map/hash stretches).',
-        'Rows written also include the generation marks of the records a pass saw (one narrow row each, upserted ' +
-          '20,000 at a time) and a generation counter per pass.',
         'Rows written are what `applyRecords` reports: versions (each also writes a history row and its search ' +
           'tokens) and change-journal rows.',
         'Profile a pass with `BENCH_CPU_PROF=<dir> npm run bench -- sync-diff` (each worker writes a `.cpuprofile`).',

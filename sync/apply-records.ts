@@ -5,10 +5,12 @@
  *
  * Records arrive in pages and are applied page by page (issue 16 item 5: a pass over 100,000 appointments holds one
  * page, not the window): ids resolved, stored hashes read and the diff made per page; what changed is committed in
- * transactions of up to {@link CHANGES_PER_COMMIT} changes. The pass stamps what it saw with its generation
- * (`src/store/sync-marks.ts`), and delete-by-absence waits until every page of every set has been read: only then
- * are the resources of a set's scope that this pass did not stamp the ones the records system no longer lists. A
- * pass that fails on some page deletes nothing; the changes it had not committed yet are dropped (the next pass
+ * transactions of up to {@link CHANGES_PER_COMMIT} changes. The pass keeps the ids it saw (ids only: about 10 MB per
+ * 100,000), and delete-by-absence waits until every page of every set has been read: only then are the resources
+ * of a set's scope that this pass did not see the ones the records system no longer lists. A pass runs in one
+ * process under its stream's lease, so what it saw needs no table (stored marks were measured: 100,000 upserts a
+ * full pass, and a write every hot pass, for nothing a crash could use). A pass that fails on some page deletes
+ * nothing; the changes it had not committed yet are dropped (the next pass
  * finds them again), those it had committed are true upstream state with the events the next pass would write.
  */
 import type { Resource, ResourceType } from '@medplum/fhirtypes';
@@ -26,7 +28,7 @@ import {
   type CurrentHashFilter,
   type ResourceChange,
 } from '../src/store/resource-store.js';
-import { markSeen, nextSyncGeneration, unmarkedInScope } from '../src/store/sync-marks.js';
+import { idsInScope } from '../src/store/scope-ids.js';
 import { changeEventType } from './change-events.js';
 import { diffResources, type DiffInput } from './diff.js';
 
@@ -64,11 +66,6 @@ export interface RecordSet<R extends Resource = Resource> {
 }
 
 export interface ApplyOptions {
-  /**
-   * The pass's name (its sync stream): whose generation marks record what the pass saw. Passes of one name must
-   * not overlap (the engine runs one pass per tenant and stream at a time).
-   */
-  pass: string;
   /** A baseline load (the stream's first successful pass): write resources but emit no journal events. */
   baseline: boolean;
   /**
@@ -87,18 +84,8 @@ export interface ApplyResult {
   events: number;
 }
 
-/** The marks a page stamps: this pass's name and generation. */
-interface Marking {
-  pass: string;
-  generation: number;
-}
-
-/**
- * Marks are written this many at a time, sorted, in a transaction of their own. Stamped with each page instead,
- * randomly keyed marks dirty most of the marks table's pages again for every page of records (on 50,000 records
- * that cost 0.5-0.8 s a pass); a stamp matters only once the pass has read everything, so when it commits does not.
- */
-export const MARKS_PER_WRITE = 20_000;
+/** The ids a pass saw, per resource type: what is in scope and not here has vanished upstream. */
+type SeenIds = Map<ResourceType, Set<string>>;
 
 /** The changes of a pass not committed yet, and what its commits wrote. */
 class PendingChanges {
@@ -129,38 +116,6 @@ class PendingChanges {
   }
 }
 
-/** The marks of one pass not written yet, per resource type. */
-class PendingMarks {
-  private readonly ids = new Map<ResourceType, string[]>();
-  private count = 0;
-
-  constructor(
-    private readonly store: Store,
-    private readonly tenantId: string,
-    readonly marking: Marking,
-  ) {}
-
-  async add(type: ResourceType, ids: readonly string[]): Promise<void> {
-    let pending = this.ids.get(type);
-    if (!pending) this.ids.set(type, (pending = []));
-    pending.push(...ids);
-    this.count += ids.length;
-    if (this.count >= MARKS_PER_WRITE) await this.flush();
-  }
-
-  async flush(): Promise<void> {
-    if (this.count === 0) return;
-    const batches = [...this.ids];
-    this.ids.clear();
-    this.count = 0;
-    const { pass, generation } = this.marking;
-    await this.store.write(async (trx) => {
-      for (const [type, ids] of batches)
-        await markSeen(trx, this.tenantId, pass, generation, type, ids.sort());
-    });
-  }
-}
-
 /**
  * Applies the record sets of one pass, page by page; deletes by absence once every page has been read.
  * @see DESIGN.md section 1 (data flow) and section 5 (full-window passes detect hard deletes by absence)
@@ -178,13 +133,10 @@ export async function applyRecords(
     total.deleted += part.deleted;
     total.events += part.events;
   };
-  const marking: Marking | undefined = sets.some((s) => s.vanished !== 'ignore')
-    ? { pass: options.pass, generation: await nextSyncGeneration(store, tenantId, options.pass) }
-    : undefined;
-  const pending = marking ? new PendingMarks(store, tenantId, marking) : undefined;
+  const seen: SeenIds = new Map();
   const writes = new PendingChanges(store, tenantId, options);
   for (const set of sets) {
-    const marks = set.vanished === 'ignore' ? undefined : pending;
+    const marks = set.vanished === 'ignore' ? undefined : seenOf(seen, set.resourceType as ResourceType);
     // The records a set's records point at (an appointment's patient, practitioner, location) recur page after
     // page: their ids are looked up once a pass. The set's own ids are not kept (one each, and as many as records).
     const references: ResolvedIdCache = {
@@ -198,12 +150,17 @@ export async function applyRecords(
   await writes.flush();
   total.written += writes.written;
   total.events += writes.journal;
-  await pending?.flush();
-  // Every page of every set has been read: what this pass did not mark in a set's scope is gone upstream.
+  // Every page of every set has been read: what this pass did not see in a set's scope is gone upstream.
   for (const set of sets) {
-    if (set.vanished !== 'ignore' && marking) add(await applyAbsence(store, tenantId, set, options, marking));
+    if (set.vanished !== 'ignore') add(await applyAbsence(store, tenantId, set, options, seen));
   }
   return total;
+}
+
+function seenOf(seen: SeenIds, type: ResourceType): Set<string> {
+  let ids = seen.get(type);
+  if (!ids) seen.set(type, (ids = new Set()));
+  return ids;
 }
 
 /** The records in pages of at most {@link APPLY_PAGE_SIZE}. */
@@ -234,7 +191,7 @@ async function applyPage(
   records: readonly UpstreamRecord[],
   options: ApplyOptions,
   writes: PendingChanges,
-  marks: PendingMarks | undefined,
+  marks: Set<string> | undefined,
   references: ResolvedIdCache,
 ): Promise<number> {
   const type = set.resourceType as ResourceType;
@@ -269,10 +226,9 @@ async function applyPage(
   }
 
   const events = await eventsOf(store, tenantId, type, setChanges, options);
-  const seen = inputs.map((input) => input.id);
   const changes = [...setChanges, ...hashOnly];
   await writes.add(changes, events);
-  await marks?.add(type, seen);
+  for (const input of inputs) marks?.add(input.id);
   return diff.unchanged;
 }
 
@@ -282,10 +238,11 @@ async function applyAbsence(
   tenantId: string,
   set: RecordSet,
   options: ApplyOptions,
-  marking: Marking,
+  seen: SeenIds,
 ): Promise<ApplyResult> {
   const type = set.resourceType as ResourceType;
-  const vanished = await unmarkedInScope(store, tenantId, marking.pass, marking.generation, type, set.scope);
+  const saw = seenOf(seen, type);
+  const vanished = (await idsInScope(store, tenantId, type, set.scope)).filter((id) => !saw.has(id));
   const total: ApplyResult = { written: 0, unchanged: 0, deleted: 0, events: 0 };
   for (const ids of chunk(vanished, APPLY_PAGE_SIZE)) {
     const changes: ResourceChange[] = [];

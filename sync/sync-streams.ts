@@ -62,7 +62,6 @@ export function streamWindow(
 export async function runPass(stream: StreamName, ctx: PassContext): Promise<PassResult> {
   // Noted before asking the records system: what is written locally after it is newer than what the pass reads.
   const apply: ApplyOptions = {
-    pass: stream,
     baseline: ctx.baseline,
     unchangedSinceSeq: await lastJournalSeq(ctx.store, ctx.tenant.id),
   };

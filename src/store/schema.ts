@@ -62,23 +62,6 @@ export interface UpstreamIdsTable {
   created_at: string;
 }
 
-/** The last generation each pass of a tenant took (migration 0018). */
-export interface SyncGenerationsTable {
-  tenant_id: string;
-  /** The pass's name (a sync stream: `window-hot`, `reference`, …). */
-  pass: string;
-  generation: number;
-}
-
-/** Which generation of a pass last saw each resource (delete-by-absence over paged passes; migration 0018). */
-export interface SyncMarksTable {
-  tenant_id: string;
-  pass: string;
-  resource_type: string;
-  id: string;
-  generation: number;
-}
-
 /** Progress and health of one sync stream of one tenant. */
 export interface SyncStateTable {
   tenant_id: string;
@@ -347,8 +330,6 @@ export interface Database {
   search_tokens: SearchTokensTable;
   upstream_ids: UpstreamIdsTable;
   sync_state: SyncStateTable;
-  sync_generations: SyncGenerationsTable;
-  sync_marks: SyncMarksTable;
   journal_counters: JournalCountersTable;
   change_journal: ChangeJournalTable;
   outbox: OutboxTable;

@@ -103,7 +103,7 @@ function windowPass(
       return upstreamId === undefined ? null : upstream.find(upstreamId);
     },
   };
-  return applyRecords(store, TENANT, [set as RecordSet], { pass: 'window-test', baseline });
+  return applyRecords(store, TENANT, [set as RecordSet], { baseline });
 }
 
 async function fhirId(store: Store, upstreamId: string): Promise<string> {

@@ -16,7 +16,6 @@ import { migration0012PrefixIndex } from './0012-prefix-index.js';
 import { migration0013WebhookAttempts } from './0013-webhook-attempts.js';
 import { migration0014SecretsAtRest } from './0014-secrets-at-rest.js';
 import { migration0016Retention } from './0016-retention.js';
-import { migration0018SyncMarks } from './0018-sync-marks.js';
 
 const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': migration0001Initial,
@@ -32,7 +31,6 @@ const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0013-webhook-attempts': migration0013WebhookAttempts,
   '0014-secrets-at-rest': migration0014SecretsAtRest,
   '0016-retention': migration0016Retention,
-  '0018-sync-marks': migration0018SyncMarks,
 });
 
 /** A kysely migration provider over the frozen migration list. */
