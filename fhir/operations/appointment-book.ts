@@ -22,7 +22,11 @@ import { readResource } from '../../src/store/resource-store.js';
 import type { FhirRequestContext } from '../access.js';
 import type { AuditedResult, InteractionResult } from '../interactions/interaction-deps.js';
 import { FhirError } from '../operation-outcome.js';
-import { cancelAppointment, rescheduleAppointment } from '../booking/appointment-cancel.js';
+import {
+  cancelAppointment,
+  rescheduleAppointment,
+  type ChangeOptions,
+} from '../booking/appointment-cancel.js';
 import { parseDateTime, parseReference, readAppointmentInput } from '../booking/appointment-input.js';
 import type { BookingHandlerDeps } from '../booking/booking-handler-deps.js';
 import { bookingFailureError } from '../booking/booking-outcome.js';
@@ -214,7 +218,8 @@ async function bookResource(
       });
     }
     const reason = resource.cancelationReason?.text ?? comment;
-    return (await cancelAppointment(ctx, deps, id, reason, { expectedVersion })).appointment;
+    return (await cancelAppointment(ctx, deps, id, reason, { expectedVersion, sagaId: bound.bookingId }))
+      .appointment;
   }
   if (id !== undefined && (await booking.readHold(ctx.tenant.id, id))) {
     const fromResource = resource.participant
@@ -225,7 +230,7 @@ async function bookResource(
   const stored =
     id === undefined ? undefined : await readResource(ctx.store, ctx.tenant.id, 'Appointment', id);
   if (id !== undefined && stored && !stored.deleted) {
-    return modify(ctx, deps, stored.resource, resource, expectedVersion);
+    return modify(ctx, deps, stored.resource, resource, { expectedVersion, sagaId: bound.bookingId });
   }
   if (id !== undefined && !parseProposalId(id)) {
     throw FhirError.of(422, 'not-found', `Appointment/${id} is not known`, {
@@ -284,7 +289,7 @@ async function modify(
   deps: BookingHandlerDeps,
   current: Appointment,
   wanted: Appointment,
-  expectedVersion: number | undefined,
+  options: ChangeOptions,
 ): Promise<Appointment> {
   if (wanted.status !== undefined && wanted.status !== 'booked') {
     throw FhirError.of(
@@ -317,7 +322,7 @@ async function modify(
     deps,
     current.id as string,
     { start, minutes },
-    { expectedVersion },
+    options,
   );
   return appointment;
 }

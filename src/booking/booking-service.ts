@@ -66,6 +66,13 @@ export interface BookingServiceOptions {
   leases?: WorkLeases;
 }
 
+/** A cancel or reschedule: the version the caller saw (If-Match), who asks, the saga id a key is bound to. */
+export interface ChangeRequestOptions {
+  expectedVersion?: number;
+  clientId?: string;
+  sagaId?: string;
+}
+
 /** Bookings of one tenant that may wait for a lane (see {@link BookingServiceOptions.queueLimit}). */
 export const DEFAULT_QUEUE_LIMIT = 64;
 /** How long a booking may wait for a lane (see {@link BookingServiceOptions.queueDeadlineMs}). */
@@ -250,9 +257,9 @@ export class BookingService {
     tenantId: string,
     appointmentId: string,
     reason: string,
-    options: { expectedVersion?: number; clientId?: string } = {},
+    options: ChangeRequestOptions = {},
   ): Promise<BookingOutcome> {
-    const sagaId = randomUUID();
+    const sagaId = options.sagaId ?? randomUUID();
     return this.answerWithin(
       tenantId,
       sagaId,
@@ -272,9 +279,9 @@ export class BookingService {
     tenantId: string,
     appointmentId: string,
     change: { start: Date; minutes?: number },
-    options: { expectedVersion?: number; clientId?: string } = {},
+    options: ChangeRequestOptions = {},
   ): Promise<BookingOutcome> {
-    const sagaId = randomUUID();
+    const sagaId = options.sagaId ?? randomUUID();
     return this.answerWithin(
       tenantId,
       sagaId,
