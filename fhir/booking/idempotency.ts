@@ -30,7 +30,10 @@ import {
 } from '../../src/booking/idempotency-store.js';
 import type { ClaimOwners } from '../../src/booking/claim-owners.js';
 import { readSaga } from '../../src/booking/saga/saga-store.js';
-import { settlePendingIdempotencyKey } from '../../src/store/idempotency-settle.js';
+import {
+  dropPendingIdempotencyKey,
+  settlePendingIdempotencyKey,
+} from '../../src/store/idempotency-settle.js';
 import { canonicalJson } from '../../src/store/content-hash.js';
 import type { FhirRequestContext } from '../access.js';
 import type { AuditedResult } from '../interactions/interaction-deps.js';
@@ -205,7 +208,7 @@ async function settled(
   } catch (err) {
     // Ended without a booking and worth retrying (5xx, 429): the key is freed, like a first answer of that kind.
     if (err instanceof FhirError && (err.status >= 500 || err.status === 429)) {
-      await forgetIdempotencyKey(ctx.store, scope);
+      await dropPendingIdempotencyKey(ctx.store, scope);
     } else if (err instanceof FhirError && err.status !== 202) {
       await settlePendingIdempotencyKey(ctx.store, scope, {
         status: err.status,
