@@ -41,7 +41,7 @@ import { FhirError, operationOutcome } from '../operation-outcome.js';
 import { BOOKING_ID_HEADER } from './booking-outcome.js';
 
 /** For the CapabilityStatement: what the server promises about `Idempotency-Key`. */
-export const IDEMPOTENCY_DOCUMENTATION = `Idempotency-Key (draft-ietf-httpapi-idempotency-key-header) is honoured on POST Appointment, POST Patient, Appointment/$hold and Appointment/$book: a structured-field string of 16-255 visible ASCII characters, scoped to the tenant and client. A retry with the same key and request gets the first response again; the same key with a different request is refused with 422, and while the first request is still running with 409. Keys and responses are kept for ${IDEMPOTENCY_RETENTION_MS / 3_600_000} hours, then purged. Failures worth retrying (503, 429) are not kept.`;
+export const IDEMPOTENCY_DOCUMENTATION = `Idempotency-Key (draft-ietf-httpapi-idempotency-key-header) is honoured on POST Appointment, POST Patient, Appointment/$hold and Appointment/$book: a structured-field string of 16-255 visible ASCII characters, scoped to the tenant and client. A retry with the same key and request gets the first response again; the same key with a different request is refused with 422, and while the first request is still running with 409; if the process running it died, a replay answers its booking's outcome (202 booking-pending until known). Keys and responses are kept for ${IDEMPOTENCY_RETENTION_MS / 3_600_000} hours, then purged. Failures worth retrying (503, 429) are not kept.`;
 
 /** Client id of requests without an authenticated client (tests, or a router without authentication). */
 const ANONYMOUS = '-';
