@@ -253,6 +253,10 @@ export interface IdempotencyRecordsTable {
   response: string | null;
   created_at: string;
   expires_at: string;
+  /** The booking saga an `in-flight` key runs, fixed at the claim (migration 0020; null before, or none). */
+  saga_id: string | null;
+  /** The process that claimed the key (`BookingService.owner`; null before migration 0020). */
+  owner: string | null;
 }
 
 /**
