@@ -25,6 +25,7 @@ import { parseStoreUrl } from '../src/store/store-url.js';
 import { createEndpointPolicy } from '../src/webhooks/delivery/endpoint-guard.js';
 import { activateSubscription } from '../src/webhooks/subscriptions/subscription-lifecycle.js';
 import { createSubscription } from '../src/webhooks/subscriptions/subscription-store.js';
+import { insertIdempotencyRecord, insertSaga } from '../test/support/retention-activity.js';
 import { seedPractice, subscriptionResource } from '../test/support/webhook-fixtures.js';
 import type { Benchmark, BenchmarkResult, Figure, FigureTable } from './benchmark.js';
 import { benchDatabaseFactories, type BenchDatabase } from './bench-stores.js';
@@ -103,43 +104,22 @@ async function simulateDay(store: Store, day: number, next: { id: number }): Pro
       .where('delivered_at', 'is', null)
       .execute();
     for (let i = 0; i < NEW_PER_DAY; i++) {
-      await trx
-        .insertInto('booking_sagas')
-        .values({
-          tenant_id: TENANT,
-          id: `saga-${day}-${i}`,
-          kind: 'book',
-          state: 'committed',
-          client_id: 'agent',
-          request: JSON.stringify({ note: 'x'.repeat(200) }),
-          marker: `m-${day}-${i}`,
-          practitioner_id: 'dr-a',
-          start_at: at,
-          end_at: at,
-          appointment_id: `ap-${day}-${i}`,
-          upstream_id: null,
-          error_code: null,
-          error_detail: null,
-          created_at: at,
-          updated_at: at,
-          expires_at: at,
-          owner_instance: null,
-        })
-        .execute();
-      await trx
-        .insertInto('idempotency_records')
-        .values({
-          tenant_id: TENANT,
-          client_id: 'agent',
-          idempotency_key: `key-${day}-${i}`,
-          fingerprint: 'f',
-          state: 'completed',
-          status: 201,
-          response: JSON.stringify({ resourceType: 'Appointment', comment: 'y'.repeat(300) }),
-          created_at: at,
-          expires_at: new Date(Date.parse(at) + DAY).toISOString(),
-        })
-        .execute();
+      await insertSaga(trx, {
+        tenantId: TENANT,
+        id: `saga-${day}-${i}`,
+        state: 'committed',
+        marker: `m-${day}-${i}`,
+        at,
+        appointmentId: `ap-${day}-${i}`,
+        request: JSON.stringify({ note: 'x'.repeat(200) }),
+      });
+      await insertIdempotencyRecord(trx, {
+        tenantId: TENANT,
+        key: `key-${day}-${i}`,
+        at,
+        expiresAt: new Date(Date.parse(at) + DAY).toISOString(),
+        response: JSON.stringify({ resourceType: 'Appointment', comment: 'y'.repeat(300) }),
+      });
       await appendAuditEvent(
         trx,
         { tenant: { id: TENANT }, client: { id: 'agent' }, requestId: `r-${day}-${i}` },

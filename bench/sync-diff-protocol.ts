@@ -8,6 +8,11 @@ export interface WorkerTask {
   url: string;
   /** PostgreSQL schema. */
   schema?: string;
+  /**
+   * `pages` (default): the records are handed to the pass as pages of 1,000, each built when the pass asks for it,
+   * as a records system lists a window; `whole`: all 100,000 are built before the pass (as measured until issue 16).
+   */
+  input?: 'pages' | 'whole';
   /** After the measured pass, time its steps one by one. */
   breakdown?: boolean;
 }
@@ -29,11 +34,11 @@ export interface WorkerReport {
   wallMs: number;
   /** RSS of the worker before it built anything (Node, tsx and the modules loaded). */
   rssAtStartMb: number;
-  /** RSS once the records were built, before the pass. */
+  /** RSS just before the pass (with input `whole`: once the 100,000 records were built). */
   rssBeforeMb: number;
   /** Highest RSS sampled every 5 ms while the pass awaited the database (misses purely synchronous stretches). */
   sampledPeakRssMb: number;
-  /** Peak RSS of the worker process over its life (records built + the pass): `resourceUsage().maxRSS`. */
+  /** Peak RSS of the worker process over its life (input records + the pass): `resourceUsage().maxRSS`. */
   maxRssMb: number;
   records: number;
   /** Versions written. */

@@ -1,7 +1,8 @@
 /**
  * One pass of the sync-diff benchmark in a process of its own, so that the process's peak RSS
- * (`process.resourceUsage().maxRSS`) belongs to that pass alone: the worker builds the 100,000 records (not timed),
- * runs ONE `applyRecords` over them, and reports wall time, RSS and what was written to its parent over IPC.
+ * (`process.resourceUsage().maxRSS`) belongs to that pass alone: the worker runs ONE `applyRecords` over the 100,000
+ * records — handed over in pages built as the pass asks for them, or (input `whole`) all built beforehand, not
+ * timed — and reports wall time, RSS and what was written to its parent over IPC.
  *
  * Started by `sync-diff.bench.ts` with `fork()`; the argument is a JSON {@link WorkerTask}.
  */
@@ -14,11 +15,12 @@ import type { Store } from '../src/store/database.js';
 import { openStore } from '../src/store/database.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 import { currentHashes } from '../src/store/resource-store.js';
-import { applyRecords } from '../sync/apply-records.js';
+import { APPLY_PAGE_SIZE, applyRecords } from '../sync/apply-records.js';
 import type { PassBreakdown, WorkerReport, WorkerTask } from './sync-diff-protocol.js';
 import {
   DEFAULT_SYNTHETIC,
   SYNTHETIC_TENANT,
+  syntheticAppointmentPages,
   syntheticAppointmentRecords,
   syntheticScope,
 } from './synthetic-appointments.js';
@@ -60,7 +62,11 @@ async function main(task: WorkerTask): Promise<WorkerReport> {
   const store = await openStore(task.url, task.schema === undefined ? {} : { schema: task.schema });
   try {
     if (task.mode === 'load') await migrateToLatest(store);
-    const records = syntheticAppointmentRecords({ ...DEFAULT_SYNTHETIC, variant: task.variant });
+    const options = { ...DEFAULT_SYNTHETIC, variant: task.variant };
+    const records =
+      task.input === 'whole'
+        ? syntheticAppointmentRecords(options)
+        : syntheticAppointmentPages(options, APPLY_PAGE_SIZE);
     const rssBeforeMb = process.memoryUsage().rss / MB;
     // Samples land only when the pass awaits the database; maxRSS below is the exact peak.
     let sampledPeak = rssBeforeMb;
@@ -84,9 +90,9 @@ async function main(task: WorkerTask): Promise<WorkerReport> {
       sampledPeakRssMb: Math.max(sampledPeak, process.memoryUsage().rss / MB),
       // resourceUsage().maxRSS is in kilobytes; read before the breakdown allocates anything.
       maxRssMb,
-      records: records.length,
+      records: DEFAULT_SYNTHETIC.appointments,
       ...result,
-      ...(task.breakdown ? { breakdown: await breakdown(store, records) } : {}),
+      ...(task.breakdown ? { breakdown: await breakdown(store, syntheticAppointmentRecords(options)) } : {}),
     };
   } finally {
     await store.close();

@@ -166,35 +166,51 @@ const ref = (resourceType: UpstreamRef['resourceType'], id: number): UpstreamRef
 
 /** The records a window read of the synthetic practice returns, built the way the sim connector builds them. */
 export function syntheticAppointmentRecords(options: SyntheticOptions): UpstreamRecord<Appointment>[] {
-  const records: UpstreamRecord<Appointment>[] = [];
-  for (let i = 0; i < options.appointments; i++) {
-    const a = simAppointment(i, options);
-    records.push({
-      resourceType: 'Appointment',
-      upstreamId: String(a.id),
-      references: [
-        ref('Patient', a.patientId),
-        ref('Practitioner', a.providerId),
-        ref('Location', a.locationId),
-      ],
-      // As the sim connector does: a hash of the raw record with the reference data it is mapped against, so an
-      // unchanged record is not mapped again, and a mapping context per record over the reference-data snapshot.
-      sourceHash: createHash('sha256').update(SNAPSHOT_KEY).update(JSON.stringify(a)).digest('base64url'),
-      toFhir: (resolve) =>
-        mapAppointment(
-          a,
-          createSimMappingContext({
-            tenantId: SYNTHETIC_TENANT,
-            practiceZone: SYNTHETIC_ZONE,
-            ref: (kind, id) => resolve(kind, String(id)),
-            providers,
-            locations,
-            appointmentTypes: types,
-          }),
-        ),
-    });
+  return Array.from({ length: options.appointments }, (_, i) => syntheticAppointmentRecord(i, options));
+}
+
+/**
+ * The same records as pages of `pageSize`, each built only when the pass asks for it: what a records system
+ * listing the window page by page hands out, without the whole window in memory at once.
+ */
+export async function* syntheticAppointmentPages(
+  options: SyntheticOptions,
+  pageSize: number,
+): AsyncGenerator<UpstreamRecord<Appointment>[]> {
+  for (let first = 0; first < options.appointments; first += pageSize) {
+    const last = Math.min(options.appointments, first + pageSize);
+    yield Array.from({ length: last - first }, (_, k) => syntheticAppointmentRecord(first + k, options));
+    await Promise.resolve();
   }
-  return records;
+}
+
+/** Record `i` of the synthetic window. */
+function syntheticAppointmentRecord(i: number, options: SyntheticOptions): UpstreamRecord<Appointment> {
+  const a = simAppointment(i, options);
+  return {
+    resourceType: 'Appointment',
+    upstreamId: String(a.id),
+    references: [
+      ref('Patient', a.patientId),
+      ref('Practitioner', a.providerId),
+      ref('Location', a.locationId),
+    ],
+    // As the sim connector does: a hash of the raw record with the reference data it is mapped against, so an
+    // unchanged record is not mapped again, and a mapping context per record over the reference-data snapshot.
+    sourceHash: createHash('sha256').update(SNAPSHOT_KEY).update(JSON.stringify(a)).digest('base64url'),
+    toFhir: (resolve) =>
+      mapAppointment(
+        a,
+        createSimMappingContext({
+          tenantId: SYNTHETIC_TENANT,
+          practiceZone: SYNTHETIC_ZONE,
+          ref: (kind, id) => resolve(kind, String(id)),
+          providers,
+          locations,
+          appointmentTypes: types,
+        }),
+      ),
+  };
 }
 
 /** The pass's scope: every appointment starting in the window. */

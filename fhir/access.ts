@@ -3,6 +3,7 @@
  * the audit trail reach the facade (DESIGN.md section 7). Implementations: `fhir/auth-middleware.ts` and
  * `src/audit/`; handlers only call these interfaces.
  */
+import type { ReferenceData } from '../src/availability/reference-data.js';
 import type { ScopedInteraction } from '../src/auth/smart-scopes.js';
 import type { ClientConfig, TenantConfig } from '../src/config.js';
 import type { Store } from '../src/store/database.js';
@@ -17,6 +18,11 @@ export interface FhirRequestContext {
   client: ClientConfig | undefined;
   /** Correlates log lines and audit records of one request. */
   requestId: string;
+  /**
+   * The tenant's Schedules and Locations, read (freshness-checked) at most once for this request however many
+   * parts of it ask (issue 16); absent where a context is built by hand.
+   */
+  referenceData?: () => Promise<ReferenceData>;
 }
 
 export interface AccessControl {

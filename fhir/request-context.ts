@@ -3,6 +3,7 @@
  * client, and a request id (the caller's when it is sane, else a new one).
  */
 import { randomUUID } from 'node:crypto';
+import { referenceData, type ReferenceData } from '../src/availability/reference-data.js';
 import type { TenantConfig } from '../src/config.js';
 import type { Store } from '../src/store/database.js';
 import type { FhirRequestContext } from './access.js';
@@ -13,11 +14,14 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** The context of a request to `tenant`; the request id is the caller's `X-Request-Id` when it is sane. */
 export function requestContext(request: FhirRequest, tenant: TenantConfig, store: Store): FhirRequestContext {
   const given = request.requestId;
+  const used = request.store ?? store;
+  let reference: Promise<ReferenceData> | undefined;
   return {
     tenant,
-    store: request.store ?? store,
+    store: used,
     // Left there by the authentication middleware; undefined when none ran (tests, public paths).
     client: request.client,
     requestId: given && REQUEST_ID.test(given) ? given : randomUUID(),
+    referenceData: () => (reference ??= referenceData(used, tenant.id)),
   };
 }

@@ -4,7 +4,6 @@
  * receiver that refuses notifications with 401, then photographs /status in headless Chromium.
  */
 import { mkdir } from 'node:fs/promises';
-import { chromium } from 'playwright-core';
 import {
   addAttentionTask,
   addSagaHistory,
@@ -14,6 +13,7 @@ import {
   subscribeReceiver,
   waitReady,
 } from '../test/operator/support/console-demo.js';
+import { launchChromium } from '../test/support/chromium.js';
 import { waitUntil } from '../test/support/webhook-receiver.js';
 
 const OUT = 'docs/console.png';
@@ -21,19 +21,7 @@ const OUT = 'docs/console.png';
 const demo = await startConsoleDemo({
   configure: (config) => ({ ...config, webhooks: { ...config.webhooks, attentionAfterSeconds: 1 } }),
 });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const browser = await launchChromium();
 try {
   await waitReady(demo.app);
   await addSagaHistory(demo.app);

@@ -13,19 +13,24 @@ import {
   resolveFhirConnector,
   type FhirConnectorSettings,
 } from './config-fhir-connector.js';
-import { parseSecretKey } from './store/secret-box.js';
+import { clientSchema, oneSecret } from './config-clients.js';
+import { ConfigError, configId, type Env } from './config-basics.js';
+import { readSecretKeys } from './config-secret-keys.js';
+import {
+  metricsSchema,
+  rateLimitSchema,
+  retentionSchema,
+  scaleOutSchema,
+  webhooksSchema,
+  type MetricsSettings,
+  type RateLimitSettings,
+  type RetentionSettings,
+  type ScaleOutSettings,
+  type WebhookSettings,
+} from './config-service-blocks.js';
 import { isKnownZone } from './wall-time.js';
-import { parseAllowlistEntry } from './webhooks/delivery/endpoint-guard.js';
 
-const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes');
-
-/** Exactly one way of giving a secret: inline (development only), an environment variable's name, or a file path. */
-const oneSecret = (name: string) => (o: Record<string, unknown>) =>
-  [o[name], o[`${name}Env`], o[`${name}File`], o[`${name}Sha256`]].filter((v) => v !== undefined).length ===
-  1;
-
-const noSecret = (o: Record<string, unknown>) =>
-  [o.token, o.tokenEnv, o.tokenFile, o.tokenSha256].every((v) => v === undefined);
+const id = configId;
 
 const syncSchema = z.strictObject({
   /** Today … +hotWindowDays of appointments and blocks, polled often. */
@@ -110,176 +115,6 @@ const tenantSchema = z.strictObject({
   upstreamRateLimitPerMinute: z.number().int().positive().default(1250),
 });
 
-/** One public key of a client's JWKS (RFC 7517): what SMART Backend Services clients sign assertions with. */
-const jwkSchema = z.looseObject({
-  kty: z.enum(['RSA', 'EC']),
-  kid: z.string().min(1),
-  alg: z.enum(['RS384', 'ES384']).optional(),
-});
-
-const clientSchema = z
-  .strictObject({
-    id,
-    /** SHA-256 (hex) of the bearer token, so the configuration file holds no usable secret. */
-    tokenSha256: z
-      .string()
-      .regex(/^[0-9a-f]{64}$/)
-      .optional(),
-    token: z.string().min(8).optional(),
-    tokenEnv: z.string().min(1).optional(),
-    tokenFile: z.string().min(1).optional(),
-    /**
-     * SMART Backend Services (standards.md 7.2): the client's public keys as an inline JWKS. A client with `jwks`
-     * has no static token: it gets short-lived access tokens from `{FHIR base}/auth/token` with a signed JWT.
-     */
-    jwks: z.strictObject({ keys: z.array(jwkSchema).min(1) }).optional(),
-    /** SMART v2 system scopes (`system/Appointment.cruds`, `system/*.rs`); v1 `.read`/`.write` accepted. */
-    scopes: z
-      .array(
-        z
-          .string()
-          .regex(/^(system|user|patient)\/(\*|[A-Z][A-Za-z]+)\.(\*|read|write|[cruds]+)$/)
-          .refine(
-            (scope) => scope.startsWith('system/'),
-            'patient/ and user/ scopes are refused until Switchboard enforces the patient compartment (they would grant the whole tenant): use system/ scopes',
-          ),
-      )
-      .min(1),
-    /** Tenant ids this client may use; `*` for all. */
-    tenants: z.array(z.union([id, z.literal('*')])).min(1),
-    /** Sees and manages every client's Subscriptions of its tenants (others see only their own). */
-    operator: z.boolean().default(false),
-  })
-  .refine((o) => (o.jwks === undefined ? oneSecret('token')(o) : !oneSecret('token')(o) && noSecret(o)), {
-    message:
-      'give exactly one of tokenSha256, token, tokenEnv, tokenFile — or jwks alone (a SMART backend client has no static token)',
-    path: ['token'],
-  });
-
-/** One `webhooks.allowlist` entry: a host name, `*.suffix`, an IP address or a CIDR. */
-const allowlistEntry = z.string().refine((entry) => {
-  try {
-    parseAllowlistEntry(entry);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'a host name, *.domain, IP address or CIDR');
-
-const webhookRetrySchema = z.strictObject({
-  /** Delay after the first failed attempt; doubles with each further failure (with jitter). */
-  baseDelayMs: z.number().positive().default(5_000),
-  /** Ceiling of one delay (a longer `Retry-After` still wins). */
-  maxDelayMs: z
-    .number()
-    .positive()
-    .default(6 * 3600_000),
-  /** How long a delivery is retried before it is dead-lettered: at least 3 days in production. */
-  maxAgeSeconds: z
-    .number()
-    .positive()
-    .default(3 * 24 * 3600),
-  /** Attempts after which a delivery is dead-lettered even within maxAgeSeconds. */
-  maxAttempts: z.number().int().positive().default(100),
-});
-
-const webhooksSchema = z.strictObject({
-  /**
-   * Targets exempt from the SSRF rules (https only, public unicast addresses, allowed ports): host names,
-   * `*.domain`, IP addresses or CIDRs. Empty in production; the demo allowlists loopback.
-   */
-  allowlist: z.array(allowlistEntry).default([]),
-  /** Ports a target that is not allowlisted may use. */
-  allowedPorts: z.array(z.number().int().min(1).max(65535)).min(1).default([443]),
-  /** Hard deadline of one delivery (connect, TLS, upload, answer); a subscription's backport-timeout may lower it. */
-  timeoutMs: z.number().int().positive().default(15_000),
-  /** Deliveries in flight per endpoint (scheme://host:port), so one slow subscriber never delays another. */
-  perEndpointConcurrency: z.number().int().positive().default(4),
-  /** A subscription failing without a single success for longer than this is switched off. */
-  disableAfterSeconds: z
-    .number()
-    .positive()
-    .default(5 * 24 * 3600),
-  /**
-   * A subscription failing without a single success for longer than this is a needs-attention item on the
-   * operator console (issue 15), long before it is switched off.
-   */
-  attentionAfterSeconds: z.number().positive().default(3600),
-  /** How often the dispatcher looks for due deliveries, handshakes and heartbeats. */
-  pollIntervalMs: z.number().int().positive().default(1_000),
-  /** Deliveries looked at per tenant and poll. */
-  batchSize: z.number().int().positive().default(100),
-  /** Response body bytes read (then discarded) before the connection is dropped. */
-  responseBodyLimitBytes: z
-    .number()
-    .int()
-    .positive()
-    .default(64 * 1024),
-  /** How long the previous secret keeps signing after a rotation. */
-  secretOverlapSeconds: z
-    .number()
-    .positive()
-    .default(24 * 3600),
-  retry: webhookRetrySchema.default(webhookRetrySchema.parse({})),
-});
-
-const scaleOutSchema = z.strictObject({
-  /**
-   * How long a tenant's work lease (sync streams and saga recovery) lives unless renewed: a dead holder's work
-   * passes to another instance within this plus one renewal interval. PostgreSQL only (issue 11).
-   */
-  leaseTtlMs: z.number().int().positive().default(10_000),
-  /** How often each instance heartbeats, renews its leases and rebalances tenants over the live instances. */
-  leaseRenewIntervalMs: z.number().int().positive().default(2_000),
-  /** This instance's id in leases, logs and metrics; generated at each start when absent. */
-  instanceId: id.optional(),
-  /** How often saga recovery looks for abandoned sagas (on the instance holding each tenant's lease). */
-  recoveryIntervalMs: z.number().int().positive().default(15_000),
-  /**
-   * A saga whose last step is older than this, and whose instance is gone, is finished or undone by recovery
-   * (DESIGN.md section 4).
-   */
-  sagaAbandonedAfterMs: z.number().int().positive().default(60_000),
-});
-
-const rateLimitSchema = z.strictObject({
-  /** Requests per second one client may sustain on one tenant, across all instances (DESIGN.md section 7). */
-  ratePerSecond: z.number().positive().default(20),
-  /** The most requests a rested client may send at once. */
-  burst: z.number().int().positive().default(40),
-});
-
-const retentionSchema = z.strictObject({
-  /** Pruning runs in the background; false keeps everything (the audit trail is never pruned either way). */
-  enabled: z.boolean().default(true),
-  /**
-   * Change-journal events older than this many days go, unless a delivery still refers to them. The journal is
-   * what `$events` replays and re-enabled subscriptions catch up from.
-   */
-  journalDays: z.number().positive().default(30),
-  /** Delivered webhook deliveries older than this many days go (`$events` replays what is kept). */
-  deliveredOutboxDays: z.number().positive().default(30),
-  /** Resource versions beyond the last `historyVersions` of a resource, and older than `historyDays`, go. */
-  historyVersions: z.number().int().min(1).default(10),
-  historyDays: z.number().positive().default(30),
-  /** Committed and released booking sagas older than this many days go (needs-attention ones stay). */
-  finishedSagaDays: z.number().positive().default(30),
-  /** Idempotency records older than this many hours go (and every one past its own expiry). */
-  idempotencyHours: z.number().positive().default(24),
-  /** How often a pruning round runs, per tenant, on the instance holding the tenant's work lease. */
-  intervalSeconds: z.number().positive().default(300),
-  /** Rows deleted per transaction: small, so a sync pass or a booking never waits long behind one. */
-  batchSize: z.number().int().positive().default(500),
-});
-
-const metricsSchema = z.strictObject({
-  /**
-   * Serve `/metrics` without operator authentication, for a Prometheus scraper on a private network (issue 15).
-   * Off by default: the figures name tenants and show how busy each practice is.
-   */
-  open: z.boolean().default(false),
-});
-
 const fileSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8080),
@@ -305,16 +140,13 @@ const fileSchema = z.strictObject({
 
 export type SyncSettings = z.output<typeof syncSchema>;
 export type BookingSettings = z.output<typeof bookingSchema>;
-/** The `webhooks` block: SSRF allowlist, retry schedule, timeouts, concurrency (DESIGN.md section 6). */
-export type WebhookSettings = z.output<typeof webhooksSchema>;
-/** The `scaleOut` block: work-lease timings and the instance id (issue 11). */
-export type ScaleOutSettings = z.output<typeof scaleOutSchema>;
-/** The `rateLimit` block: the per-client limit of the FHIR facade. */
-export type RateLimitSettings = z.output<typeof rateLimitSchema>;
-/** The `retention` block: how long the journal, outbox, history, sagas and idempotency records are kept. */
-export type RetentionSettings = z.output<typeof retentionSchema>;
-/** The `metrics` block: who may read `/metrics`. */
-export type MetricsSettings = z.output<typeof metricsSchema>;
+export type {
+  MetricsSettings,
+  RateLimitSettings,
+  RetentionSettings,
+  ScaleOutSettings,
+  WebhookSettings,
+} from './config-service-blocks.js';
 
 export interface SimConnectorSettings {
   kind: 'sim';
@@ -385,12 +217,7 @@ export interface Config {
 /** The input shape of a configuration file (defaults not yet applied). */
 export type ConfigInput = z.input<typeof fileSchema>;
 
-/** A configuration that cannot be used; `message` names every offending field. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
-export type Env = Readonly<Record<string, string | undefined>>;
+export { ConfigError, type Env } from './config-basics.js';
 
 function fieldPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>(
@@ -504,56 +331,6 @@ export function parseConfig(input: unknown, env: Env = {}): Config {
     secretKeys: readSecretKeys(raw.secretKeyFile, env),
     metrics: raw.metrics,
   };
-}
-
-/**
- * The keys of secrets at rest: `SWITCHBOARD_SECRET_KEY` (the current key) with `SWITCHBOARD_SECRET_KEY_PREVIOUS`
- * (comma-separated previous keys), or the file named by `SWITCHBOARD_SECRET_KEY_FILE` (else `secretKeyFile`): one
- * key a line, the current one first; blank lines and `#` comments ignored.
- */
-function readSecretKeys(fileFromConfig: string | undefined, env: Env): Buffer[] {
-  if (env.SWITCHBOARD_SECRET_KEY && env.SWITCHBOARD_SECRET_KEY_FILE) {
-    throw new ConfigError(
-      'invalid configuration:\n  SWITCHBOARD_SECRET_KEY: give the key or SWITCHBOARD_SECRET_KEY_FILE, not both',
-    );
-  }
-  const parse = (where: string, text: string): Buffer => {
-    try {
-      return parseSecretKey(text);
-    } catch (error) {
-      throw new ConfigError(`invalid configuration:\n  ${where}: ${(error as Error).message}`);
-    }
-  };
-  const previous = (env.SWITCHBOARD_SECRET_KEY_PREVIOUS ?? '')
-    .split(/[\s,]+/)
-    .filter((k) => k !== '')
-    .map((k, i) => parse(`SWITCHBOARD_SECRET_KEY_PREVIOUS[${i}]`, k));
-  if (env.SWITCHBOARD_SECRET_KEY)
-    return [parse('SWITCHBOARD_SECRET_KEY', env.SWITCHBOARD_SECRET_KEY), ...previous];
-  const file = env.SWITCHBOARD_SECRET_KEY_FILE || fileFromConfig;
-  if (!file) return previous.length > 0 ? missingCurrentKey() : [];
-  const where = env.SWITCHBOARD_SECRET_KEY_FILE ? 'SWITCHBOARD_SECRET_KEY_FILE' : 'secretKeyFile';
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(
-      `invalid configuration:\n  ${where}: cannot read ${file}: ${(err as Error).message}`,
-    );
-  }
-  const lines = text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
-  if (lines.length === 0) throw new ConfigError(`invalid configuration:\n  ${where}: ${file} holds no key`);
-  return [...lines.map((line, i) => parse(`${where} (${file} key ${i + 1})`, line)), ...previous];
-}
-
-function missingCurrentKey(): never {
-  throw new ConfigError(
-    'invalid configuration:\n  SWITCHBOARD_SECRET_KEY_PREVIOUS: previous keys need a current key ' +
-      '(SWITCHBOARD_SECRET_KEY or SWITCHBOARD_SECRET_KEY_FILE)',
-  );
 }
 
 /** Environment overrides that apply to any configuration (DESIGN.md section 2). */

@@ -1,29 +1,55 @@
 /**
  * One step of every poll pass (DESIGN.md section 1, read path): give upstream records their FHIR ids, map them,
  * diff them against the store by content hash, and write what changed — resources, versions and change-journal
- * rows — in one transaction. Unchanged data writes nothing and emits nothing.
+ * rows. Unchanged data writes nothing and emits nothing.
+ *
+ * Records arrive in pages and are applied page by page (issue 16 item 5: a pass over 100,000 appointments holds one
+ * page, not the window): ids resolved, stored hashes read and the diff made per page; what changed is committed in
+ * transactions of up to {@link CHANGES_PER_COMMIT} changes. The pass keeps the ids it saw (ids only: about 10 MB per
+ * 100,000), and delete-by-absence waits until every page of every set has been read: only then are the resources
+ * of a set's scope that this pass did not see the ones the records system no longer lists. A pass runs in one
+ * process under its stream's lease, so what it saw needs no table (stored marks were measured: 100,000 upserts a
+ * full pass, and a write every hot pass, for nothing a crash could use). A pass that fails on some page deletes
+ * nothing; the changes it had not committed yet are dropped (the next pass
+ * finds them again), those it had committed are true upstream state with the events the next pass would write.
  */
 import type { Resource, ResourceType } from '@medplum/fhirtypes';
 import type { FhirIdResolver, SyncedResourceType, UpstreamRecord } from '../src/connectors/connector.js';
-import { resolveFhirIds } from '../src/connectors/resolve-fhir-ids.js';
+import { resolveFhirIds, type ResolvedIdCache } from '../src/connectors/resolve-fhir-ids.js';
 import { commitChanges } from '../src/events/change-writer.js';
 import type { JournalEventInput } from '../src/events/event-types.js';
+import { chunk } from '../src/store/batching.js';
 import { contentHash } from '../src/store/content-hash.js';
 import type { Store } from '../src/store/database.js';
 import {
   currentHashes,
   readResource,
-  type CurrentHash,
+  type CommitResult,
   type CurrentHashFilter,
   type ResourceChange,
 } from '../src/store/resource-store.js';
+import { idsInScope } from '../src/store/scope-ids.js';
 import { changeEventType } from './change-events.js';
 import { diffResources, type DiffInput } from './diff.js';
+
+/** Records applied (and committed) together; a longer page from the records system is split. */
+export const APPLY_PAGE_SIZE = 1000;
+
+/** Changes (with their events) a pass writes in one transaction, at the most; fewer at the end of its reading. */
+export const CHANGES_PER_COMMIT = 1000;
+
+/** Types records refer to, whose FHIR ids a pass keeps from page to page. */
+const REFERENCED_TYPES: readonly SyncedResourceType[] = ['Patient', 'Practitioner', 'Location', 'Schedule'];
+
+/** A set's records: all of them, or pages as the records system hands them out. */
+export type RecordPages<R extends Resource = Resource> =
+  readonly UpstreamRecord<R>[] | AsyncIterable<readonly UpstreamRecord<R>[]>;
 
 /** One resource type's part of a pass. */
 export interface RecordSet<R extends Resource = Resource> {
   resourceType: R['resourceType'] & SyncedResourceType;
-  records: readonly UpstreamRecord<R>[];
+  /** Every record the records system lists for the scope; pages are read one at a time, in order. */
+  records: RecordPages<R>;
   /** What part of the store these records are the whole truth about; vanished resources are looked for there. */
   scope: CurrentHashFilter;
   /**
@@ -58,8 +84,40 @@ export interface ApplyResult {
   events: number;
 }
 
+/** The ids a pass saw, per resource type: what is in scope and not here has vanished upstream. */
+type SeenIds = Map<ResourceType, Set<string>>;
+
+/** The changes of a pass not committed yet, and what its commits wrote. */
+class PendingChanges {
+  private changes: ResourceChange[] = [];
+  private events: JournalEventInput[] = [];
+  written = 0;
+  journal = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly tenantId: string,
+    private readonly options: ApplyOptions,
+  ) {}
+
+  async add(changes: readonly ResourceChange[], events: readonly JournalEventInput[]): Promise<void> {
+    this.changes.push(...changes);
+    this.events.push(...events);
+    if (this.changes.length >= CHANGES_PER_COMMIT) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    const [changes, events] = [this.changes, this.events];
+    this.changes = [];
+    this.events = [];
+    const result = await commit(this.store, this.tenantId, changes, events, this.options);
+    this.written += result.written.length;
+    this.journal += result.journal.length;
+  }
+}
+
 /**
- * Applies the record sets of one pass in a single commit.
+ * Applies the record sets of one pass, page by page; deletes by absence once every page has been read.
  * @see DESIGN.md section 1 (data flow) and section 5 (full-window passes detect hard deletes by absence)
  */
 export async function applyRecords(
@@ -68,90 +126,178 @@ export async function applyRecords(
   sets: readonly RecordSet[],
   options: ApplyOptions,
 ): Promise<ApplyResult> {
-  const resolve = await resolveFhirIds(
-    store,
-    tenantId,
-    sets.flatMap((s) => s.records),
-  );
-  const changes: ResourceChange[] = [];
-  const events: JournalEventInput[] = [];
-  let unchanged = 0;
-  let deleted = 0;
-
+  const total: ApplyResult = { written: 0, unchanged: 0, deleted: 0, events: 0 };
+  const add = (part: ApplyResult) => {
+    total.written += part.written;
+    total.unchanged += part.unchanged;
+    total.deleted += part.deleted;
+    total.events += part.events;
+  };
+  const seen: SeenIds = new Map();
+  const writes = new PendingChanges(store, tenantId, options);
   for (const set of sets) {
-    const type = set.resourceType as ResourceType;
-    const stored = await currentHashes(store, tenantId, type, set.scope);
-    const diff = diffResources(diffInputsOf(set.records, resolve), stored, contentHash);
-    // Records the scope did not cover may still be stored (an appointment moving into the window): compare them.
-    const outside = diff.unseen.length
-      ? await currentHashes(store, tenantId, type, { ids: diff.unseen.map((r) => r.id) })
-      : new Map<string, CurrentHash>();
-    const rest = diffResources(diff.unseen, outside, contentHash);
-    unchanged += diff.unchanged + rest.unchanged;
-    const upserts = [
-      ...diff.changed,
-      ...rest.changed,
-      ...rest.unseen.map((input) => ({ resource: input.resource(), sourceHash: input.sourceHash })),
-    ];
-    const setChanges: ResourceChange[] = upserts.map(({ resource, sourceHash }) => ({
-      op: 'upsert',
-      resource: resource as Resource & { id: string },
-      ...(sourceHash === undefined ? {} : { sourceHash }),
-    }));
-    // Same content, first time with a source hash: commit records the hash (no version, no event).
-    const hashOnly: ResourceChange[] = [...diff.newSourceHashes, ...rest.newSourceHashes].map(
-      ({ resource, sourceHash }) => ({
-        op: 'upsert',
-        resource: resource as Resource & { id: string },
-        sourceHash,
-      }),
-    );
-
-    if (set.withhold) {
-      const upserted = setChanges.flatMap((c) => (c.op === 'upsert' ? [c.resource] : []));
-      const withheld = upserted.length > 0 ? await set.withhold(upserted) : new Set<string>();
-      if (withheld.size > 0) {
-        const kept = setChanges.filter((c) => c.op !== 'upsert' || !withheld.has(c.resource.id));
-        setChanges.splice(0, setChanges.length, ...kept);
-      }
+    const marks = set.vanished === 'ignore' ? undefined : seenOf(seen, set.resourceType as ResourceType);
+    // The records a set's records point at (an appointment's patient, practitioner, location) recur page after
+    // page: their ids are looked up once a pass. The set's own ids are not kept (one each, and as many as records).
+    const references: ResolvedIdCache = {
+      types: new Set(REFERENCED_TYPES.filter((t) => t !== set.resourceType)),
+      ids: new Map(),
+    };
+    for await (const page of pagesOf(set.records)) {
+      total.unchanged += await applyPage(store, tenantId, set, page, options, writes, marks, references);
     }
+  }
+  await writes.flush();
+  total.written += writes.written;
+  total.events += writes.journal;
+  // Every page of every set has been read: what this pass did not see in a set's scope is gone upstream.
+  for (const set of sets) {
+    if (set.vanished !== 'ignore') add(await applyAbsence(store, tenantId, set, options, seen));
+  }
+  return total;
+}
 
-    for (const id of diff.vanished) {
-      if (set.vanished === 'ignore') break;
-      // An appointment that left the window may have moved rather than gone: ask before deleting.
-      const current = set.vanished === 'delete' ? null : await set.vanished(id);
-      if (current === null) {
-        setChanges.push({ op: 'delete', resourceType: type, id });
-        deleted++;
-      } else {
-        const fresh = current.toFhir(await resolveFhirIds(store, tenantId, [current]));
-        setChanges.push({ op: 'upsert', resource: fresh as Resource & { id: string } });
-      }
-    }
+function seenOf(seen: SeenIds, type: ResourceType): Set<string> {
+  let ids = seen.get(type);
+  if (!ids) seen.set(type, (ids = new Set()));
+  return ids;
+}
 
-    if (!options.baseline) {
-      for (const change of setChanges) {
-        const id = change.op === 'upsert' ? change.resource.id : change.id;
-        const before = await readResource(store, tenantId, type, id);
-        const previous = before && !before.deleted ? before.resource : undefined;
-        const next = change.op === 'upsert' ? change.resource : undefined;
-        events.push({ eventType: changeEventType(previous, next), resourceType: type, resourceId: id });
-      }
+/** The records in pages of at most {@link APPLY_PAGE_SIZE}. */
+async function* pagesOf<R extends Resource>(
+  records: RecordPages<R>,
+): AsyncGenerator<readonly UpstreamRecord<R>[]> {
+  const pages: Iterable<readonly UpstreamRecord<R>[]> | AsyncIterable<readonly UpstreamRecord<R>[]> = isArray(
+    records,
+  )
+    ? [records]
+    : records;
+  for await (const page of pages) {
+    for (let start = 0; start < page.length; start += APPLY_PAGE_SIZE) {
+      yield page.length <= APPLY_PAGE_SIZE ? page : page.slice(start, start + APPLY_PAGE_SIZE);
     }
-    changes.push(...setChanges, ...hashOnly);
+  }
+}
+
+function isArray<R extends Resource>(records: RecordPages<R>): records is readonly UpstreamRecord<R>[] {
+  return Array.isArray(records);
+}
+
+/** Maps and diffs one page, hands on what changed and marks everything it saw; returns how many were unchanged. */
+async function applyPage(
+  store: Store,
+  tenantId: string,
+  set: RecordSet,
+  records: readonly UpstreamRecord[],
+  options: ApplyOptions,
+  writes: PendingChanges,
+  marks: Set<string> | undefined,
+  references: ResolvedIdCache,
+): Promise<number> {
+  const type = set.resourceType as ResourceType;
+  const resolve = await resolveFhirIds(store, tenantId, records, references);
+  const inputs = diffInputsOf(records, resolve);
+  // What the store holds of exactly these ids, in the scope or not (an appointment moving into the window), deleted
+  // or not (one that reappears).
+  const stored = await currentHashes(store, tenantId, type, { ids: inputs.map((input) => input.id) });
+  const diff = diffResources(inputs, stored, contentHash);
+  const upserts = [
+    ...diff.changed,
+    ...diff.unseen.map((input) => ({ resource: input.resource(), sourceHash: input.sourceHash })),
+  ];
+  let setChanges: ResourceChange[] = upserts.map(({ resource, sourceHash }) => ({
+    op: 'upsert',
+    resource: resource as Resource & { id: string },
+    ...(sourceHash === undefined ? {} : { sourceHash }),
+  }));
+  // Same content, first time with a source hash: commit records the hash (no version, no event).
+  const hashOnly: ResourceChange[] = diff.newSourceHashes.map(({ resource, sourceHash }) => ({
+    op: 'upsert',
+    resource: resource as Resource & { id: string },
+    sourceHash,
+  }));
+
+  if (set.withhold && setChanges.length > 0) {
+    const upserted = setChanges.flatMap((c) => (c.op === 'upsert' ? [c.resource] : []));
+    const withheld = await set.withhold(upserted);
+    if (withheld.size > 0) {
+      setChanges = setChanges.filter((c) => c.op !== 'upsert' || !withheld.has(c.resource.id));
+    }
   }
 
-  const result = await commitChanges(store, tenantId, changes, events, {
+  const events = await eventsOf(store, tenantId, type, setChanges, options);
+  const changes = [...setChanges, ...hashOnly];
+  await writes.add(changes, events);
+  for (const input of inputs) marks?.add(input.id);
+  return diff.unchanged;
+}
+
+/** Deletes (or, when the set confirms, re-reads) what this pass did not see in the set's scope. */
+async function applyAbsence(
+  store: Store,
+  tenantId: string,
+  set: RecordSet,
+  options: ApplyOptions,
+  seen: SeenIds,
+): Promise<ApplyResult> {
+  const type = set.resourceType as ResourceType;
+  const saw = seenOf(seen, type);
+  const vanished = (await idsInScope(store, tenantId, type, set.scope)).filter((id) => !saw.has(id));
+  const total: ApplyResult = { written: 0, unchanged: 0, deleted: 0, events: 0 };
+  for (const ids of chunk(vanished, APPLY_PAGE_SIZE)) {
+    const changes: ResourceChange[] = [];
+    for (const id of ids) {
+      // An appointment that left the window may have moved rather than gone: ask before deleting.
+      const current = set.vanished === 'delete' || set.vanished === 'ignore' ? null : await set.vanished(id);
+      if (current === null) {
+        changes.push({ op: 'delete', resourceType: type, id });
+        total.deleted++;
+      } else {
+        const fresh = current.toFhir(await resolveFhirIds(store, tenantId, [current]));
+        changes.push({ op: 'upsert', resource: fresh as Resource & { id: string } });
+      }
+    }
+    const events = await eventsOf(store, tenantId, type, changes, options);
+    const result = await commit(store, tenantId, changes, events, options);
+    total.written += result.written.length;
+    total.events += result.journal.length;
+  }
+  return total;
+}
+
+/** The journal events of `changes` (none on a baseline load): each against what the store holds now. */
+async function eventsOf(
+  store: Store,
+  tenantId: string,
+  type: ResourceType,
+  changes: readonly ResourceChange[],
+  options: ApplyOptions,
+): Promise<JournalEventInput[]> {
+  if (options.baseline) return [];
+  const events: JournalEventInput[] = [];
+  for (const change of changes) {
+    const id = change.op === 'upsert' ? change.resource.id : change.id;
+    const before = await readResource(store, tenantId, type, id);
+    const previous = before && !before.deleted ? before.resource : undefined;
+    const next = change.op === 'upsert' ? change.resource : undefined;
+    events.push({ eventType: changeEventType(previous, next), resourceType: type, resourceId: id });
+  }
+  return events;
+}
+
+/** Commits changes and events, guarded against newer local writes, in one transaction. */
+function commit(
+  store: Store,
+  tenantId: string,
+  changes: readonly ResourceChange[],
+  events: readonly JournalEventInput[],
+  options: ApplyOptions,
+): Promise<CommitResult> {
+  return commitChanges(store, tenantId, changes, events, {
     ...(options.unchangedSinceSeq === undefined
       ? {}
       : { guard: { unchangedSinceSeq: options.unchangedSinceSeq } }),
   });
-  return {
-    written: result.written.length,
-    unchanged,
-    deleted,
-    events: result.journal.length,
-  };
 }
 
 /** Records as lazy diff inputs: a record is mapped only if the differ needs its content. */

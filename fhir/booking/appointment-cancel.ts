@@ -18,12 +18,19 @@ export interface ChangeResult {
   headers: Record<string, string>;
 }
 
+/** How a change is asked for: the version the caller saw, how a failure is told, the saga id a key is bound to. */
+export interface ChangeOptions {
+  expectedVersion?: number;
+  failure?: FailureOptions;
+  sagaId?: string;
+}
+
 export async function cancelAppointment(
   ctx: FhirRequestContext,
   deps: BookingHandlerDeps,
   id: string,
   reason: string | undefined,
-  options: { expectedVersion?: number; failure?: FailureOptions },
+  options: ChangeOptions,
 ): Promise<ChangeResult> {
   const booking = deps.booking();
   const hold = await booking.readHold(ctx.tenant.id, id);
@@ -36,6 +43,7 @@ export async function cancelAppointment(
   const outcome = await booking.cancel(ctx.tenant.id, target, reason ?? DEFAULT_CANCEL_REASON, {
     expectedVersion: options.expectedVersion,
     clientId: ctx.client?.id,
+    sagaId: options.sagaId,
   });
   if (!outcome.ok) throw bookingFailureError(outcome, changeFailure(ctx, deps, target, options.failure));
   return {
@@ -61,11 +69,12 @@ export async function rescheduleAppointment(
   deps: BookingHandlerDeps,
   id: string,
   change: { start: Date; minutes?: number },
-  options: { expectedVersion?: number; failure?: FailureOptions },
+  options: ChangeOptions,
 ): Promise<ChangeResult> {
   const outcome = await deps.booking().reschedule(ctx.tenant.id, id, change, {
     expectedVersion: options.expectedVersion,
     clientId: ctx.client?.id,
+    sagaId: options.sagaId,
   });
   if (!outcome.ok) throw bookingFailureError(outcome, changeFailure(ctx, deps, id, options.failure));
   return {

@@ -11,10 +11,8 @@ import { audited, type AuditedResult, type InteractionResult } from '../interact
 import { appointmentDefinition } from '../resources/appointment.js';
 import { readAppointmentInput } from './appointment-input.js';
 import type { BookingHandlerDeps } from './booking-handler-deps.js';
-import { BOOKING_ID_HEADER, bookingFailureError, writtenHeaders } from './booking-outcome.js';
+import { bookingFailureError, writtenHeaders } from './booking-outcome.js';
 import type { BookingOutcome } from '../../src/booking/booking-types.js';
-import type { StoredResponse } from '../../src/booking/idempotency-store.js';
-import { FhirError } from '../operation-outcome.js';
 import { resourceUrl } from '../search/bundle-builder.js';
 import { conditionalMatch } from './conditional-create.js';
 import { existingAnswer } from './existing-answer.js';
@@ -33,7 +31,7 @@ export function createAppointment(
       ctx,
       request,
       deps.now(),
-      async () => {
+      async ({ bookingId }) => {
         const existing = await conditionalMatch(
           ctx,
           deps.interaction,
@@ -56,6 +54,7 @@ export function createAppointment(
             { ...input, patientId: input.patientId as string },
             ctx.client?.id,
             request.signal,
+            bookingId,
           );
         if (outcome.ok && outcome.duplicate) {
           const id = outcome.appointment.id as string;
@@ -73,7 +72,14 @@ export function createAppointment(
         }
         return bookedAnswer(base, outcome);
       },
-      (pending) => settlePending(ctx, deps, pending),
+      {
+        owners: deps.booking().owners,
+        settle: async (bookingId) =>
+          bookedAnswer(
+            deps.interaction.baseUrl(ctx),
+            await deps.booking().outcomeOf(ctx.tenant.id, bookingId),
+          ),
+      },
     ),
   );
 }
@@ -92,18 +98,4 @@ function bookedAnswer(base: string, outcome: BookingOutcome): AuditedResult {
     headers: writtenHeaders(base, outcome.appointment, outcome.versionId, { location: true }),
     resourceIds: [id],
   };
-}
-
-/** A replayed `202 booking-pending`: the booking's answer as it stands now. */
-async function settlePending(
-  ctx: FhirRequestContext,
-  deps: BookingHandlerDeps,
-  pending: StoredResponse,
-): Promise<AuditedResult> {
-  const bookingId = Object.entries(pending.headers).find(
-    ([name]) => name.toLowerCase() === BOOKING_ID_HEADER.toLowerCase(),
-  )?.[1];
-  if (!bookingId) throw new FhirError(202, pending.body as FhirError['outcome'], pending.headers);
-  const outcome = await deps.booking().outcomeOf(ctx.tenant.id, bookingId);
-  return bookedAnswer(deps.interaction.baseUrl(ctx), outcome);
 }

@@ -32,41 +32,47 @@ export function createPatient(
   request: RoutedFhirRequest,
 ): Promise<InteractionResult> {
   return audited(ctx, deps.interaction, 'create', 'Patient', () =>
-    withIdempotency(ctx, request, deps.now(), async () => {
-      const existing = await conditionalMatch(
-        ctx,
-        deps.interaction,
-        patientDefinition,
-        request.headers['if-none-exist'],
-      );
-      if (existing) {
-        // Answering with an existing patient is a read of it.
-        deps.interaction.access.authorize(ctx, 'Patient', 'read');
+    withIdempotency(
+      ctx,
+      request,
+      deps.now(),
+      async () => {
+        const existing = await conditionalMatch(
+          ctx,
+          deps.interaction,
+          patientDefinition,
+          request.headers['if-none-exist'],
+        );
+        if (existing) {
+          // Answering with an existing patient is a read of it.
+          deps.interaction.access.authorize(ctx, 'Patient', 'read');
+          return {
+            status: 200,
+            body: existing,
+            headers: versionHeaders({
+              versionId: Number(existing.meta?.versionId ?? 1),
+              lastUpdated: existing.meta?.lastUpdated ?? '',
+            }),
+            resourceIds: [existing.id],
+          };
+        }
+        const patient = validPatient(request.body, deps.now());
+        const outcome = await deps
+          .booking()
+          .registerPatient(ctx.tenant.id, patient, { clientId: ctx.client?.id });
+        if (!outcome.ok && 'pending' in outcome) return registrationPendingResult(outcome);
+        if (!outcome.ok) throw bookingFailureError(outcome);
+        if (!outcome.created) deps.interaction.access.authorize(ctx, 'Patient', 'read');
+        const base = deps.interaction.baseUrl(ctx);
         return {
-          status: 200,
-          body: existing,
-          headers: versionHeaders({
-            versionId: Number(existing.meta?.versionId ?? 1),
-            lastUpdated: existing.meta?.lastUpdated ?? '',
-          }),
-          resourceIds: [existing.id],
+          status: outcome.created ? 201 : 200,
+          body: outcome.patient,
+          headers: writtenHeaders(base, outcome.patient, outcome.versionId, { location: outcome.created }),
+          resourceIds: [outcome.patient.id],
         };
-      }
-      const patient = validPatient(request.body, deps.now());
-      const outcome = await deps
-        .booking()
-        .registerPatient(ctx.tenant.id, patient, { clientId: ctx.client?.id });
-      if (!outcome.ok && 'pending' in outcome) return registrationPendingResult(outcome);
-      if (!outcome.ok) throw bookingFailureError(outcome);
-      if (!outcome.created) deps.interaction.access.authorize(ctx, 'Patient', 'read');
-      const base = deps.interaction.baseUrl(ctx);
-      return {
-        status: outcome.created ? 201 : 200,
-        body: outcome.patient,
-        headers: writtenHeaders(base, outcome.patient, outcome.versionId, { location: outcome.created }),
-        resourceIds: [outcome.patient.id],
-      };
-    }),
+      },
+      { owners: deps.booking().owners },
+    ),
   );
 }
 

@@ -20,13 +20,17 @@ import type { Appointment, ParametersParameter, Patient } from '@medplum/fhirtyp
 import type { RoutedFhirRequest } from '../fhir-request.js';
 import { readResource } from '../../src/store/resource-store.js';
 import type { FhirRequestContext } from '../access.js';
-import type { InteractionResult } from '../interactions/interaction-deps.js';
+import type { AuditedResult, InteractionResult } from '../interactions/interaction-deps.js';
 import { FhirError } from '../operation-outcome.js';
-import { cancelAppointment, rescheduleAppointment } from '../booking/appointment-cancel.js';
+import {
+  cancelAppointment,
+  rescheduleAppointment,
+  type ChangeOptions,
+} from '../booking/appointment-cancel.js';
 import { parseDateTime, parseReference, readAppointmentInput } from '../booking/appointment-input.js';
 import type { BookingHandlerDeps } from '../booking/booking-handler-deps.js';
 import { bookingFailureError } from '../booking/booking-outcome.js';
-import { withIdempotency } from '../booking/idempotency.js';
+import { withIdempotency, type IdempotentRun } from '../booking/idempotency.js';
 import { withIheFailures } from '../booking/ihe-failure.js';
 import { auditedOperation } from '../booking/operation-access.js';
 import { single, textValue } from '../booking/parameters.js';
@@ -99,34 +103,53 @@ export function bookAppointment(
 ): Promise<InteractionResult> {
   return auditedOperation(ctx, deps.interaction, 'Appointment', '$book', 'cu', () =>
     withIheFailures(() =>
-      withIdempotency(ctx, request, deps.now(), async () => {
-        const parameters = readOperationParameters(BOOK_DEFINITION, request.body);
-        const base = deps.interaction.baseUrl(ctx);
-        const { reference, resource } = appointmentParameters(parameters);
-        const comment = textValue(single(parameters, 'comment'));
-        if (single(parameters, 'cancelled-appt-id')) {
-          throw FhirError.of(
-            422,
-            'not-supported',
-            'cancelled-appt-id is not supported: reschedule with $book of the appointment (its id, status booked, the new start and end)',
-            { expression: 'cancelled-appt-id' },
-          );
-        }
-        requireOneAppointment(reference, resource);
-        const patientParameter = await patientOf(ctx, deps, parameters);
-        const appointment = resource
-          ? await bookResource(ctx, deps, resource, patientParameter, comment)
-          : await bookReference(ctx, deps, textValue(reference), patientParameter, comment);
-        const bundle = oneAppointmentBundle(base, appointment.id as string, appointment, deps.now());
-        return { status: 200, body: bundle, resourceIds: [appointment.id as string] };
-      }),
+      withIdempotency(
+        ctx,
+        request,
+        deps.now(),
+        async (bound) => {
+          const parameters = readOperationParameters(BOOK_DEFINITION, request.body);
+          const base = deps.interaction.baseUrl(ctx);
+          const { reference, resource } = appointmentParameters(parameters);
+          const comment = textValue(single(parameters, 'comment'));
+          if (single(parameters, 'cancelled-appt-id')) {
+            throw FhirError.of(
+              422,
+              'not-supported',
+              'cancelled-appt-id is not supported: reschedule with $book of the appointment (its id, status booked, the new start and end)',
+              { expression: 'cancelled-appt-id' },
+            );
+          }
+          requireOneAppointment(reference, resource);
+          const patientParameter = await patientOf(ctx, deps, parameters);
+          const appointment = resource
+            ? await bookResource(ctx, deps, bound, resource, patientParameter, comment)
+            : await bookReference(ctx, deps, bound, textValue(reference), patientParameter, comment);
+          return bookedBundle(base, appointment, deps.now());
+        },
+        {
+          owners: deps.booking().owners,
+          settle: async (bookingId) => {
+            const outcome = await deps.booking().outcomeOf(ctx.tenant.id, bookingId);
+            if (!outcome.ok) throw bookingFailureError(outcome);
+            return bookedBundle(deps.interaction.baseUrl(ctx), outcome.appointment, deps.now());
+          },
+        },
+      ),
     ),
   );
+}
+
+/** `$book`'s answer: a Bundle with the appointment. */
+function bookedBundle(base: string, appointment: Appointment, now: Date): AuditedResult {
+  const bundle = oneAppointmentBundle(base, appointment.id as string, appointment, now);
+  return { status: 200, body: bundle, resourceIds: [appointment.id as string] };
 }
 
 async function bookReference(
   ctx: FhirRequestContext,
   deps: BookingHandlerDeps,
+  bound: IdempotentRun,
   reference: string | undefined,
   patientId: string | undefined,
   comment: string | undefined,
@@ -140,7 +163,7 @@ async function bookReference(
   }
   const booking = deps.booking();
   if (await booking.readHold(ctx.tenant.id, ref.id)) {
-    return confirm(ctx, deps, ref.id, patientId, comment);
+    return confirm(ctx, deps, bound, ref.id, patientId, comment);
   }
   if (parseProposalId(ref.id)) {
     const request = await proposalRequest(ctx, reference, base);
@@ -154,7 +177,13 @@ async function bookReference(
         },
       );
     }
-    const outcome = await booking.book(ctx.tenant.id, { ...request, patientId, comment }, ctx.client?.id);
+    const outcome = await booking.book(
+      ctx.tenant.id,
+      { ...request, patientId, comment },
+      ctx.client?.id,
+      undefined,
+      bound.bookingId,
+    );
     if (!outcome.ok) throw bookingFailureError(outcome);
     return outcome.appointment;
   }
@@ -172,6 +201,7 @@ async function bookReference(
 async function bookResource(
   ctx: FhirRequestContext,
   deps: BookingHandlerDeps,
+  bound: IdempotentRun,
   resource: Appointment,
   patientParameter: string | undefined,
   comment: string | undefined,
@@ -188,18 +218,19 @@ async function bookResource(
       });
     }
     const reason = resource.cancelationReason?.text ?? comment;
-    return (await cancelAppointment(ctx, deps, id, reason, { expectedVersion })).appointment;
+    return (await cancelAppointment(ctx, deps, id, reason, { expectedVersion, sagaId: bound.bookingId }))
+      .appointment;
   }
   if (id !== undefined && (await booking.readHold(ctx.tenant.id, id))) {
     const fromResource = resource.participant
       ?.map((p) => parseReference(p.actor?.reference, base))
       .find((r) => r?.type === 'Patient')?.id;
-    return confirm(ctx, deps, id, patientParameter ?? fromResource, comment ?? resource.comment);
+    return confirm(ctx, deps, bound, id, patientParameter ?? fromResource, comment ?? resource.comment);
   }
   const stored =
     id === undefined ? undefined : await readResource(ctx.store, ctx.tenant.id, 'Appointment', id);
   if (id !== undefined && stored && !stored.deleted) {
-    return modify(ctx, deps, stored.resource, resource, expectedVersion);
+    return modify(ctx, deps, stored.resource, resource, { expectedVersion, sagaId: bound.bookingId });
   }
   if (id !== undefined && !parseProposalId(id)) {
     throw FhirError.of(422, 'not-found', `Appointment/${id} is not known`, {
@@ -223,6 +254,8 @@ async function bookResource(
       comment: comment ?? input.comment,
     },
     ctx.client?.id,
+    undefined,
+    bound.bookingId,
   );
   if (!outcome.ok) throw bookingFailureError(outcome);
   return outcome.appointment;
@@ -231,10 +264,13 @@ async function bookResource(
 async function confirm(
   ctx: FhirRequestContext,
   deps: BookingHandlerDeps,
+  bound: IdempotentRun,
   holdId: string,
   patientId: string | undefined,
   comment: string | undefined,
 ): Promise<Appointment> {
+  // The hold's saga books it: a replay of this key asks that saga.
+  await bound.bindTo(holdId);
   const outcome = await deps
     .booking()
     .confirmHold(
@@ -253,7 +289,7 @@ async function modify(
   deps: BookingHandlerDeps,
   current: Appointment,
   wanted: Appointment,
-  expectedVersion: number | undefined,
+  options: ChangeOptions,
 ): Promise<Appointment> {
   if (wanted.status !== undefined && wanted.status !== 'booked') {
     throw FhirError.of(
@@ -286,7 +322,7 @@ async function modify(
     deps,
     current.id as string,
     { start, minutes },
-    { expectedVersion },
+    options,
   );
   return appointment;
 }

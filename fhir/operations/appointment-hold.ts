@@ -92,35 +92,41 @@ export function holdAppointment(
 ): Promise<InteractionResult> {
   return auditedOperation(ctx, deps.interaction, 'Appointment', '$hold', 'c', () =>
     withIheFailures(() =>
-      withIdempotency(ctx, request, deps.now(), async () => {
-        const parameters = readOperationParameters(HOLD_DEFINITION, request.body);
-        const base = deps.interaction.baseUrl(ctx);
-        const { reference, resource } = appointmentParameters(parameters);
-        requireOneAppointment(reference, resource);
-        const wanted = reference
-          ? await proposalRequest(ctx, textValue(reference), base)
-          : await readAppointmentInput(ctx, resource, {
-              path: 'Parameters.parameter.resource',
-              statuses: ['proposed', 'pending'],
-              id: 'ignore',
-              patient: 'optional',
-              base,
-              now: deps.now(),
-            });
-        const outcome = await deps.booking().holdTime(ctx.tenant.id, wanted, {
-          ttlMs: deps.holdTtlMs,
-          clientId: ctx.client?.id,
-        });
-        if (!outcome.ok) throw bookingFailureError(outcome);
-        const held = await heldAppointment(ctx, outcome.hold);
-        const bundle = oneAppointmentBundle(base, outcome.hold.holdId, held, deps.now());
-        return {
-          status: 200,
-          body: bundle,
-          headers: { Expires: outcome.hold.expiresAt.toUTCString() },
-          resourceIds: [outcome.hold.holdId],
-        };
-      }),
+      withIdempotency(
+        ctx,
+        request,
+        deps.now(),
+        async () => {
+          const parameters = readOperationParameters(HOLD_DEFINITION, request.body);
+          const base = deps.interaction.baseUrl(ctx);
+          const { reference, resource } = appointmentParameters(parameters);
+          requireOneAppointment(reference, resource);
+          const wanted = reference
+            ? await proposalRequest(ctx, textValue(reference), base)
+            : await readAppointmentInput(ctx, resource, {
+                path: 'Parameters.parameter.resource',
+                statuses: ['proposed', 'pending'],
+                id: 'ignore',
+                patient: 'optional',
+                base,
+                now: deps.now(),
+              });
+          const outcome = await deps.booking().holdTime(ctx.tenant.id, wanted, {
+            ttlMs: deps.holdTtlMs,
+            clientId: ctx.client?.id,
+          });
+          if (!outcome.ok) throw bookingFailureError(outcome);
+          const held = await heldAppointment(ctx, outcome.hold);
+          const bundle = oneAppointmentBundle(base, outcome.hold.holdId, held, deps.now());
+          return {
+            status: 200,
+            body: bundle,
+            headers: { Expires: outcome.hold.expiresAt.toUTCString() },
+            resourceIds: [outcome.hold.holdId],
+          };
+        },
+        { owners: deps.booking().owners },
+      ),
     ),
   );
 }

@@ -27,6 +27,7 @@ import {
   virtualRow,
   type Condition,
   type ConditionField,
+  type VirtualRow,
 } from '../../src/store/search-condition.js';
 import type { ParsedSearch, SearchCriterion } from './search-parser.js';
 import { countInMemory, pageInMemory, type SearchSource, type SourceQuery } from './search-sources.js';
@@ -52,6 +53,17 @@ interface Computed {
  */
 export function createComputedSlotSource(options: ComputedSlotSourceOptions = {}): SearchSource {
   const clock = options.now ?? (() => new Date());
+  // Free slots are kept and shared across searches (src/availability/free-time.ts, frozen), so their store rows
+  // are too: indexing a slot once instead of on every search that returns it.
+  const rows = new WeakMap<Resource, VirtualRow>();
+  const rowOf = (resource: Resource): VirtualRow => {
+    let row = rows.get(resource);
+    if (!row) {
+      row = virtualRow(resource);
+      if (Object.isFrozen(resource)) rows.set(resource, row);
+    }
+    return row;
+  };
   // One computation per search, shared by its page and its total (keyed by the request's parsed search).
   const computed = new WeakMap<ParsedSearch, Promise<Computed>>();
   const computeFor = (query: SourceQuery): Promise<Computed> => {
@@ -66,11 +78,11 @@ export function createComputedSlotSource(options: ComputedSlotSourceOptions = {}
   return {
     async page(query) {
       const { slots, condition } = await computeFor(query);
-      return pageInMemory(slots, { ...query, condition });
+      return pageInMemory(slots, { ...query, condition }, rowOf);
     },
     async count(query) {
       const { slots, condition } = await computeFor(query);
-      return countInMemory(slots, { ...query, condition });
+      return countInMemory(slots, { ...query, condition }, rowOf);
     },
     read: (ctx, id) => readSlot(ctx, id, clock()),
   };
@@ -90,6 +102,7 @@ async function compute(query: SourceQuery, now: Date): Promise<Computed> {
     from: plan.from,
     to: plan.to,
     now,
+    ...(ctx.referenceData ? { reference: await ctx.referenceData() } : {}),
     ...(plan.scheduleIds ? { scheduleIds: plan.scheduleIds } : {}),
     ...(plan.serviceTypeCodes ? { serviceTypeCodes: plan.serviceTypeCodes } : {}),
   });
@@ -151,6 +164,7 @@ async function readSlot(ctx: FhirRequestContext, id: string, now: Date): Promise
     from: named.start,
     to: new Date(from + MINUTE),
     now,
+    ...(ctx.referenceData ? { reference: await ctx.referenceData() } : {}),
     scheduleIds: [named.scheduleId],
   });
   return slots.find((slot) => slot.id === id);

@@ -5,6 +5,7 @@
 import { practiceZone as zoneOfPractice } from '../../src/availability/zones.js';
 import type { FhirRequestContext } from '../access.js';
 
-export function practiceZone(ctx: FhirRequestContext): Promise<string> {
-  return zoneOfPractice(ctx.store, ctx.tenant);
+export async function practiceZone(ctx: FhirRequestContext): Promise<string> {
+  if (ctx.tenant.timezone) return ctx.tenant.timezone;
+  return zoneOfPractice(ctx.store, ctx.tenant, ctx.referenceData ? await ctx.referenceData() : undefined);
 }

@@ -120,26 +120,39 @@ function beyond(row: SourceRow, position: PagePosition, sort: readonly SortedBy[
 
 /**
  * A page from resources held in memory, with the store's semantics: criteria evaluated on the row the store
- * would write, the same sort keys and keyset position. For sources that compute their resources. A condition
+ * would write (`rowOf`, by default computed afresh; a source that keeps its resources may keep their rows), the
+ * same sort keys and keyset position. For sources that compute their resources. A condition
  * naming other rows (Slot `practitioner`, `location`) must be resolved first: `resolveReferenced` in
  * `referenced-rows.ts`.
  */
-export function pageInMemory(resources: readonly Resource[], query: SourceQuery): SourceRow[] {
-  return matchingRows(resources, query)
+export function pageInMemory(
+  resources: readonly Resource[],
+  query: SourceQuery,
+  rowOf: (resource: Resource) => VirtualRow = virtualRow,
+): SourceRow[] {
+  return matchingRows(resources, query, rowOf)
     .filter((row) => query.position === undefined || beyond(row, query.position, query.sort))
     .sort(rowComparator(query.sort, query.position?.direction === 'before'))
     .slice(0, query.limit);
 }
 
 /** How many of `resources` match, with the store's semantics. */
-export function countInMemory(resources: readonly Resource[], query: SourceQuery): number {
-  return matchingRows(resources, query).length;
+export function countInMemory(
+  resources: readonly Resource[],
+  query: SourceQuery,
+  rowOf: (resource: Resource) => VirtualRow = virtualRow,
+): number {
+  return matchingRows(resources, query, rowOf).length;
 }
 
-function matchingRows(resources: readonly Resource[], query: SourceQuery): SourceRow[] {
+function matchingRows(
+  resources: readonly Resource[],
+  query: SourceQuery,
+  rowOf: (resource: Resource) => VirtualRow,
+): SourceRow[] {
   return resources.flatMap((resource) => {
     if (resource.resourceType !== query.definition.type || resource.id === undefined) return [];
-    const row = virtualRow(resource);
+    const row = rowOf(resource);
     return matchesCondition(row, query.condition)
       ? [{ resource: resource as SourceRow['resource'], key: sortKeyOf(row, query.sort) }]
       : [];

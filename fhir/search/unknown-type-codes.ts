@@ -5,7 +5,7 @@
  * codes are the tenant's appointment types, as its Schedules offer them (src/availability/schedules.ts).
  */
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
-import { allSchedules, typesOf } from '../../src/availability/schedules.js';
+import { allSchedules, matchSchedules } from '../../src/availability/schedules.js';
 import type { FhirRequestContext } from '../access.js';
 import { FhirError, operationOutcome } from '../operation-outcome.js';
 
@@ -31,9 +31,12 @@ export async function unknownTypeCodeWarnings(
   // Only the plain token form: `:text`, `:not`, `:missing` … are not codes.
   const asked = params.filter(([name]) => names.includes(name));
   if (asked.length === 0) return [];
-  const known = new Set(
-    (await allSchedules(ctx.store, ctx.tenant.id)).flatMap((s) => typesOf(s.schedule).map((t) => t.code)),
-  );
+  const schedules = ctx.referenceData
+    ? matchSchedules(await ctx.referenceData()).filter(
+        (s) => s.practitionerId !== null && s.locationId !== null,
+      )
+    : await allSchedules(ctx.store, ctx.tenant.id);
+  const known = new Set(schedules.flatMap((s) => s.rules.types.map((t) => t.code)));
   if (known.size === 0) return [];
   const choices = [...known].sort().join(', ');
   const issues: OperationOutcomeIssue[] = [];

@@ -6,21 +6,13 @@
  */
 import { auditRows, firstAuditSeqAt, type AuditEventsTable } from '../store/audit-rows.js';
 import type { Store } from '../store/database.js';
+import { toAuditEntry, type AuditEntry } from './audit-trail.js';
 
 const PAGE = 1000;
 
-/** One exported line. */
-export interface ExportedAuditEvent {
+/** One exported line: the row as `readAuditTrail` gives it (`tenant` for its tenant id) with its hash-chain fields. */
+export interface ExportedAuditEvent extends Omit<AuditEntry, 'tenantId'> {
   tenant: string;
-  seq: number;
-  recordedAt: string;
-  clientId: string | null;
-  requestId: string;
-  action: string;
-  resourceType: string | null;
-  resourceIds: string[];
-  status: number;
-  parameters: string[];
   prevHash: string;
   hash: string;
 }
@@ -59,18 +51,6 @@ export async function exportAuditTrail(
 }
 
 function toExported(row: AuditEventsTable): ExportedAuditEvent {
-  return {
-    tenant: row.tenant_id,
-    seq: Number(row.seq),
-    recordedAt: row.recorded_at,
-    clientId: row.client_id,
-    requestId: row.request_id,
-    action: row.action,
-    resourceType: row.resource_type,
-    resourceIds: JSON.parse(row.resource_ids) as string[],
-    status: row.status,
-    parameters: JSON.parse(row.parameters) as string[],
-    prevHash: row.prev_hash,
-    hash: row.hash,
-  };
+  const { tenantId, ...entry } = toAuditEntry(row);
+  return { tenant: tenantId, ...entry, prevHash: row.prev_hash, hash: row.hash };
 }

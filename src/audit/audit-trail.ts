@@ -199,7 +199,7 @@ export async function readAuditTrail(
 ): Promise<AuditEntry[]> {
   const limit = Math.min(Math.max(1, Math.floor(options.limit ?? DEFAULT_READ_LIMIT)), MAX_READ_LIMIT);
   const rows = await auditRows(store, tenantId, { seq: options.afterSeq ?? 0, inclusive: false }, limit);
-  return rows.map(toEntry);
+  return rows.map(toAuditEntry);
 }
 
 /**
@@ -281,7 +281,8 @@ function rowHash(row: Omit<AuditEventsTable, 'hash'>): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-function toEntry(row: AuditEventsTable): AuditEntry {
+/** A stored audit row as an {@link AuditEntry} (the export, `audit-export.ts`, adds the hash-chain fields). */
+export function toAuditEntry(row: AuditEventsTable): AuditEntry {
   return {
     tenantId: row.tenant_id,
     seq: row.seq,

@@ -20,16 +20,17 @@ import type { TenantConfig } from '../config.js';
 import { busyRows } from '../store/availability-queries.js';
 import type { Store } from '../store/database.js';
 import { heldRanges } from './held-time.js';
-import { readScheduleRules } from './schedule-rules.js';
-import { findSchedules, type ScheduleRecord } from './schedules.js';
+import type { readScheduleRules } from './schedule-rules.js';
+import { lookUpFreeSlots, planningHorizonOf, type FreeTimeSchedule } from './free-time.js';
+import { referenceData, type ReferenceData } from './reference-data.js';
+import { findSchedules, matchSchedules, type ScheduleRecord } from './schedules.js';
 import {
   checkSlot,
-  computeFreeSlots,
   type BusyInterval,
   type ScheduleAvailability,
   type SlotCheck,
 } from './slot-calculator.js';
-import { scheduleZones } from './zones.js';
+import { scheduleZones, zonesOf } from './zones.js';
 
 /** Appointment statuses that occupy no time. */
 const FREEING_APPOINTMENT_STATUSES = ['cancelled', 'noshow', 'entered-in-error', 'proposed', 'waitlist'];
@@ -65,6 +66,8 @@ export interface SlotSearchQuery {
   serviceTypeCodes?: string[];
   now: Date;
   extraBusy?: ExtraBusy[];
+  /** The tenant's reference data when the caller already read it for this request (one freshness check). */
+  reference?: ReferenceData;
 }
 
 /** One booking to check, as a slot id names it plus the type to book. */
@@ -95,14 +98,16 @@ export async function searchSlots(
   query: SlotSearchQuery,
 ): Promise<Slot[]> {
   if (!(query.from < query.to)) return [];
-  const schedules = await findSchedules(store, tenant.id, {
+  // One freshness check of Schedules and Locations for the whole search.
+  const reference = query.reference ?? (await referenceData(store, tenant.id));
+  const schedules = matchSchedules(reference, {
     ...(query.scheduleIds ? { ids: query.scheduleIds } : {}),
     ...(query.practitionerIds ? { practitionerIds: query.practitionerIds } : {}),
     ...(query.locationIds ? { locationIds: query.locationIds } : {}),
     activeOnly: true,
   });
   if (schedules.length === 0) return [];
-  const zones = await scheduleZones(store, tenant, schedules);
+  const zones = zonesOf(reference, tenant, schedules);
   const filters = (query.serviceTypeCodes ?? []).map(parseTokenFilter);
   // Nothing before the minimum notice or past the horizon is offered, so nothing there needs loading. The horizon
   // is counted in local days per schedule by the calculator; a day more covers any zone's DST shift.
@@ -113,41 +118,56 @@ export async function searchSlots(
   };
   if (!(range.from < range.to)) return [];
 
-  const prepared = schedules.flatMap((loaded) => {
+  const prepared: FreeTimeSchedule[] = schedules.flatMap((loaded) => {
     const zone = zones.get(loaded.schedule.id);
     if (!zone) return [];
-    const rules = readScheduleRules(loaded.schedule);
+    const rules = loaded.rules;
     const typeCodes =
       filters.length === 0
         ? undefined
         : rules.types.filter((t) => filters.some((f) => f(t.system, t.code))).map((t) => t.code);
     if (rules.windows.length === 0 || typeCodes?.length === 0) return [];
-    return [{ loaded, zone, rules, typeCodes }];
+    return [{ loaded, zone, rules, ...(typeCodes ? { typeCodes } : {}) }];
   });
   if (prepared.length === 0) return [];
 
-  // Busy time is loaded for the query's range, widened by the longest visit so a slot starting just before `to`
-  // still sees what would overlap its end.
-  const longest = Math.max(...prepared.flatMap((p) => p.rules.types.map((t) => t.minutes)), 0);
-  const busyRange = { from: range.from, to: range.to + longest * 60_000 };
-  const busy = await loadBusy(
-    store,
-    tenant.id,
-    prepared.map((p) => p.loaded),
-    busyRange,
-    query.extraBusy ?? [],
-  );
-
-  const slots = prepared.flatMap(({ loaded, zone, rules, typeCodes }) =>
-    computeFreeSlots(availabilityOf(loaded, zone, rules, busy), {
-      from: query.from,
-      to: query.to,
-      now: query.now,
-      minimumNoticeMinutes: tenant.booking.minimumNoticeMinutes,
-      horizonDays: tenant.booking.horizonDays,
-      ...(typeCodes ? { typeCodes } : {}),
-    }),
-  );
+  const practitionerIds = [...new Set(prepared.flatMap((p) => p.loaded.practitionerId ?? []))];
+  const slots = await lookUpFreeSlots(store, tenant, prepared, {
+    from: range.from,
+    to: range.to,
+    now: query.now,
+    referenceStamp: reference.stamp,
+    loadBusy: async (some, busyRange) => {
+      const busy = await loadStoredBusy(
+        store,
+        tenant.id,
+        some.map((p) => p.loaded),
+        busyRange,
+      );
+      return (p) => availabilityOf(p.loaded, p.zone, p.rules, busy);
+    },
+    transientBusy: async () => {
+      // Held time overlapping the range, widened by the longest visit: a slot starting just before `to` ends after it.
+      const longest = Math.max(...prepared.flatMap((p) => p.rules.types.map((t) => t.minutes)), 0);
+      const held =
+        practitionerIds.length === 0
+          ? []
+          : await heldRanges(
+              store,
+              tenant.id,
+              new Date(range.from),
+              new Date(range.to + longest * 60_000),
+              practitionerIds,
+            );
+      return [...(query.extraBusy ?? []), ...held].flatMap((e) => {
+        const start = Date.parse(e.start);
+        const end = Date.parse(e.end);
+        return Number.isNaN(start) || Number.isNaN(end)
+          ? []
+          : [{ practitionerId: e.practitionerId, start, end }];
+      });
+    },
+  });
   const startOf = new Map(slots.map((s) => [s, Date.parse(s.start)]));
   return slots.sort(
     (a, b) =>
@@ -182,7 +202,7 @@ export async function isSlotFree(
     request.ignoreAppointmentIds,
   );
   return checkSlot(
-    availabilityOf(loaded, zone, readScheduleRules(loaded.schedule), busy),
+    availabilityOf(loaded, zone, loaded.rules, busy),
     {
       now: request.now,
       minimumNoticeMinutes: tenant.booking.minimumNoticeMinutes,
@@ -199,9 +219,7 @@ function availabilityOf(
   busy: BusyByOwner,
 ): ScheduleAvailability {
   const { id } = loaded.schedule;
-  const horizon = loaded.schedule.planningHorizon;
-  const planStart = horizon?.start ? Date.parse(horizon.start) : NaN;
-  const planEnd = horizon?.end ? Date.parse(horizon.end) : NaN;
+  const planningHorizon = planningHorizonOf(loaded);
   return {
     scheduleId: id,
     zone,
@@ -211,14 +229,7 @@ function availabilityOf(
       ...(busy.bySchedule.get(id) ?? []),
       ...(loaded.practitionerId ? (busy.byPractitioner.get(loaded.practitionerId) ?? []) : []),
     ],
-    ...(horizon
-      ? {
-          planningHorizon: {
-            ...(Number.isNaN(planStart) ? {} : { start: new Date(planStart) }),
-            ...(Number.isNaN(planEnd) ? {} : { end: new Date(planEnd) }),
-          },
-        }
-      : {}),
+    ...(planningHorizon ? { planningHorizon } : {}),
   };
 }
 
@@ -239,15 +250,36 @@ async function loadBusy(
   extra: readonly ExtraBusy[],
   ignoreAppointmentIds: readonly string[] = [],
 ): Promise<BusyByOwner> {
+  const busy = await loadStoredBusy(store, tenantId, schedules, range, ignoreAppointmentIds);
+  const practitionerIds = [
+    ...new Set(schedules.flatMap((s) => (s.practitionerId ? [s.practitionerId] : []))),
+  ];
+  const held =
+    practitionerIds.length === 0
+      ? []
+      : await heldRanges(store, tenantId, new Date(range.from), new Date(range.to), practitionerIds);
+  const wanted = new Set(practitionerIds);
+  for (const e of [...extra, ...held]) {
+    const start = Date.parse(e.start);
+    const end = Date.parse(e.end);
+    if (!wanted.has(e.practitionerId) || Number.isNaN(start) || Number.isNaN(end)) continue;
+    add(busy.byPractitioner, e.practitionerId, { start: new Date(start), end: new Date(end), kind: 'taken' });
+  }
+  return busy;
+}
+
+/** Blocks of the schedules and bookings of their practitioners that overlap `[from, to)` (ms): stored busy time. */
+async function loadStoredBusy(
+  store: Store,
+  tenantId: string,
+  schedules: readonly ScheduleRecord[],
+  range: { from: number; to: number },
+  ignoreAppointmentIds: readonly string[] = [],
+): Promise<BusyByOwner> {
   const ignore = new Set(ignoreAppointmentIds);
   const iso = { from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString() };
   const bySchedule = new Map<string, BusyInterval[]>();
   const byPractitioner = new Map<string, BusyInterval[]>();
-  const add = (map: Map<string, BusyInterval[]>, key: string, interval: BusyInterval) => {
-    const list = map.get(key);
-    if (list) list.push(interval);
-    else map.set(key, [interval]);
-  };
 
   // Blocks may be long (a month of leave), so they get no lower bound on their start; a schedule has few.
   const blocks = await busyRows(store, tenantId, {
@@ -281,19 +313,13 @@ async function loadBusy(
     if (ignore.has(row.id)) continue;
     add(byPractitioner, row.owner, { start: new Date(row.start), end: new Date(row.end), kind: 'taken' });
   }
-
-  const held =
-    practitionerIds.length === 0
-      ? []
-      : await heldRanges(store, tenantId, new Date(range.from), new Date(range.to), practitionerIds);
-  const wanted = new Set(practitionerIds);
-  for (const e of [...extra, ...held]) {
-    const start = Date.parse(e.start);
-    const end = Date.parse(e.end);
-    if (!wanted.has(e.practitionerId) || Number.isNaN(start) || Number.isNaN(end)) continue;
-    add(byPractitioner, e.practitionerId, { start: new Date(start), end: new Date(end), kind: 'taken' });
-  }
   return { bySchedule, byPractitioner };
+}
+
+function add(map: Map<string, BusyInterval[]>, key: string, interval: BusyInterval): void {
+  const list = map.get(key);
+  if (list) list.push(interval);
+  else map.set(key, [interval]);
 }
 
 /** A `token` search value as a predicate on (system, code). */

@@ -12,7 +12,11 @@ import {
   type ScheduleRow,
 } from '../store/availability-queries.js';
 import type { Store } from '../store/database.js';
+import { isKnownZone } from '../wall-time.js';
+import { locationZone, readScheduleRules, type ScheduleRules } from './schedule-rules.js';
 
+/** Enough Locations to find the practice's zone; a practice has a handful. */
+const LOCATIONS_CONSULTED = 50;
 /** Far more than a practice has; the cache is per tenant. */
 const MAX_REFERENCE_ROWS = 10_000;
 
@@ -20,13 +24,19 @@ const MAX_REFERENCE_ROWS = 10_000;
 export interface ReferenceSchedule {
   schedule: Readonly<Schedule> & { id: string };
   row: Readonly<ScheduleRow>;
+  /** Its working hours and type rules, read once per stamp (every Slot search needs them). */
+  rules: Readonly<ScheduleRules>;
 }
 
 export interface ReferenceData {
+  /** The stamp it was derived at: equal stamps, equal reference data (values derived from it key on it). */
+  readonly stamp: string;
   /** Live Schedules by id order. */
   readonly schedules: readonly ReferenceSchedule[];
   /** Live Locations by id. */
   readonly locations: ReadonlyMap<string, Readonly<Location>>;
+  /** The known zone most Locations carry (of the first {@link LOCATIONS_CONSULTED} by id): the practice's, unless configured. */
+  readonly majorityZone: string | undefined;
 }
 
 /**
@@ -41,14 +51,31 @@ export async function referenceData(store: Store, tenantId: string): Promise<Ref
       await scheduleRows(store, tenantId, { limit: MAX_REFERENCE_ROWS }),
       await locationRows(store, tenantId, { limit: MAX_REFERENCE_ROWS }),
     ];
+    const parsedLocations = locations.map(
+      (row) => [row.id, deepFreeze(JSON.parse(row.resource) as Location)] as const,
+    );
     return {
-      schedules: schedules.map((row) => ({
-        schedule: deepFreeze(JSON.parse(row.resource) as Schedule & { id: string }),
-        row: Object.freeze(row),
-      })),
-      locations: new Map(locations.map((row) => [row.id, deepFreeze(JSON.parse(row.resource) as Location)])),
+      stamp,
+      majorityZone: majorityZoneOf(parsedLocations.slice(0, LOCATIONS_CONSULTED).map(([, l]) => l)),
+      schedules: schedules.map((row) => {
+        const schedule = deepFreeze(JSON.parse(row.resource) as Schedule & { id: string });
+        return { schedule, row: Object.freeze(row), rules: deepFreeze(readScheduleRules(schedule)) };
+      }),
+      locations: new Map(parsedLocations),
     };
   });
+}
+
+/** The zone most of `locations` carry that the runtime knows; undefined when none carries one. */
+function majorityZoneOf(locations: readonly Location[]): string | undefined {
+  const votes = new Map<string, number>();
+  for (const location of locations) {
+    const zone = locationZone(location);
+    if (zone && isKnownZone(zone)) votes.set(zone, (votes.get(zone) ?? 0) + 1);
+  }
+  let best: [string, number] | undefined;
+  for (const vote of votes) if (!best || vote[1] > best[1]) best = vote;
+  return best?.[0];
 }
 
 /** Frozen, so a reader that would change a shared resource fails loudly instead of corrupting others' answers. */

@@ -4,9 +4,9 @@
  */
 import type { Schedule } from '@medplum/fhirtypes';
 import type { ScheduleRowFilter } from '../store/availability-queries.js';
-import { referenceData } from './reference-data.js';
+import { referenceData, type ReferenceData } from './reference-data.js';
 import type { Store } from '../store/database.js';
-import { readScheduleRules, type AppointmentTypeRule } from './schedule-rules.js';
+import { readScheduleRules, type AppointmentTypeRule, type ScheduleRules } from './schedule-rules.js';
 
 /** A live Schedule with the practitioner and location its actors name (the first of each), when it names them. */
 export interface ScheduleRecord {
@@ -14,6 +14,8 @@ export interface ScheduleRecord {
   practitionerId: string | null;
   locationId: string | null;
   active: boolean;
+  /** Its rules as reference data read them once (shared, frozen). */
+  rules: Readonly<ScheduleRules>;
 }
 
 /** A live Schedule that names both a practitioner and a location: one that bookings can refer to. */
@@ -37,22 +39,34 @@ export async function findSchedules(
 ): Promise<ScheduleRecord[]> {
   for (const list of [filter.ids, filter.practitionerIds, filter.locationIds])
     if (list?.length === 0) return [];
+  return matchSchedules(await referenceData(store, tenantId), filter);
+}
+
+/**
+ * {@link findSchedules} over reference data a caller already holds (one freshness check per request).
+ *
+ * @see DESIGN.md section 4
+ */
+export function matchSchedules(reference: ReferenceData, filter: ScheduleRowFilter = {}): ScheduleRecord[] {
+  for (const list of [filter.ids, filter.practitionerIds, filter.locationIds])
+    if (list?.length === 0) return [];
   const ids = filter.ids && new Set(filter.ids);
   const practitioners = filter.practitionerIds && new Set(filter.practitionerIds);
   const locations = filter.locationIds && new Set(filter.locationIds);
-  const matching = (await referenceData(store, tenantId)).schedules.filter(
+  const matching = reference.schedules.filter(
     ({ row }) =>
       (!filter.activeOnly || row.status === 'active') &&
       (!ids || ids.has(row.id)) &&
       (!practitioners || (row.ref_practitioner !== null && practitioners.has(row.ref_practitioner))) &&
       (!locations || (row.ref_location !== null && locations.has(row.ref_location))),
   );
-  return matching.slice(0, filter.limit ?? matching.length).map(({ schedule, row }) => ({
+  return matching.slice(0, filter.limit ?? matching.length).map(({ schedule, row, rules }) => ({
     // Shared with other requests (reference-data.ts): frozen, read only.
     schedule: schedule as Schedule & { id: string },
     practitionerId: row.ref_practitioner,
     locationId: row.ref_location,
     active: row.status === 'active',
+    rules,
   }));
 }
 

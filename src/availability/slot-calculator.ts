@@ -122,8 +122,23 @@ export function computeFreeSlots(schedule: ScheduleAvailability, query: FreeSlot
   const from = Math.max(earliest, query.from.getTime());
   const to = Math.min(latest, query.to.getTime());
   if (!(from < to)) return [];
+  return freeSlotsBetween(schedule, from, to, query.typeCodes);
+}
 
-  const wanted = query.typeCodes ? new Set(query.typeCodes) : undefined;
+/**
+ * The free slots of one schedule starting in `[from, to)` (epoch ms), ordered by start then duration, before the
+ * tenant's booking rules and the planning horizon ({@link bookableRange} cuts those): what a practitioner-day's
+ * free time is, whatever the clock says (free-time.ts keeps it per day).
+ *
+ * @see DESIGN.md section 4
+ */
+export function freeSlotsBetween(
+  schedule: ScheduleAvailability,
+  from: number,
+  to: number,
+  typeCodes?: readonly string[],
+): Slot[] {
+  const wanted = typeCodes ? new Set(typeCodes) : undefined;
   const busy = mergeIntervals(schedule.busy.map((b) => [b.start.getTime(), b.end.getTime()]));
   const slots = new Map<string, { start: number; minutes: number; slot: Slot }>();
 
@@ -192,8 +207,12 @@ export function checkSlot(
   return { free: true, slot };
 }
 
-/** `[earliest, latest)` of bookable starts under the tenant's rules and the schedule's planning horizon. */
-function bookableRange(
+/**
+ * `[earliest, latest)` (epoch ms) of bookable starts under the tenant's rules and the schedule's planning horizon.
+ *
+ * @see DESIGN.md section 4
+ */
+export function bookableRange(
   schedule: ScheduleAvailability,
   rules: BookingRules,
 ): { earliest: number; latest: number } {

@@ -5,13 +5,9 @@
 import type { Location } from '@medplum/fhirtypes';
 import type { TenantConfig } from '../config.js';
 import type { Store } from '../store/database.js';
-import { isKnownZone } from '../wall-time.js';
-import { referenceData } from './reference-data.js';
+import { referenceData, type ReferenceData } from './reference-data.js';
 import { locationZone } from './schedule-rules.js';
 import type { ScheduleRecord } from './schedules.js';
-
-/** Enough Locations to find the practice's zone; a practice has a handful. */
-const LOCATIONS_CONSULTED = 50;
 
 /**
  * Schedule id → IANA zone: its Location's, else the tenant's configured zone; Schedules with neither are absent.
@@ -23,13 +19,25 @@ export async function scheduleZones(
   tenant: TenantConfig,
   schedules: readonly ScheduleRecord[],
 ): Promise<Map<string, string>> {
-  const locationIds = schedules.flatMap((s) => (s.locationId ? [s.locationId] : []));
+  return zonesOf(await referenceData(store, tenant.id), tenant, schedules);
+}
+
+/**
+ * {@link scheduleZones} over reference data a caller already holds (one freshness check per request).
+ *
+ * @see DESIGN.md section 4
+ */
+export function zonesOf(
+  reference: ReferenceData,
+  tenant: TenantConfig,
+  schedules: readonly ScheduleRecord[],
+): Map<string, string> {
   const zoneOfLocation = new Map<string, string>();
-  const { locations } = await referenceData(store, tenant.id);
-  for (const id of locationIds) {
-    const location = locations.get(id);
+  for (const s of schedules) {
+    if (!s.locationId || zoneOfLocation.has(s.locationId)) continue;
+    const location = reference.locations.get(s.locationId);
     const zone = location && locationZone(location as Location);
-    if (zone) zoneOfLocation.set(id, zone);
+    if (zone) zoneOfLocation.set(s.locationId, zone);
   }
   const zones = new Map<string, string>();
   for (const s of schedules) {
@@ -45,15 +53,11 @@ export async function scheduleZones(
  *
  * @see DESIGN.md section 4
  */
-export async function practiceZone(store: Store, tenant: TenantConfig): Promise<string> {
+export async function practiceZone(
+  store: Store,
+  tenant: TenantConfig,
+  reference?: ReferenceData,
+): Promise<string> {
   if (tenant.timezone) return tenant.timezone;
-  const votes = new Map<string, number>();
-  const { locations } = await referenceData(store, tenant.id);
-  for (const location of [...locations.values()].slice(0, LOCATIONS_CONSULTED)) {
-    const zone = locationZone(location as Location);
-    if (zone && isKnownZone(zone)) votes.set(zone, (votes.get(zone) ?? 0) + 1);
-  }
-  let best: [string, number] | undefined;
-  for (const vote of votes) if (!best || vote[1] > best[1]) best = vote;
-  return best?.[0] ?? 'UTC';
+  return (reference ?? (await referenceData(store, tenant.id))).majorityZone ?? 'UTC';
 }

@@ -4,6 +4,7 @@
  * crash left in flight. "Booked" means booked, exactly once, in the records system: a definite failure compensates
  * and releases; an unknown outcome is reconciled by marker, never re-sent blindly.
  */
+import { claimOwners, type ClaimOwners } from './claim-owners.js';
 import { createBookingMetrics, type BookingMetricKind, type BookingMetrics } from './booking-metrics.js';
 import { BulkheadRejectedError, bulkhead, type BulkheadPolicy } from 'cockatiel';
 import { randomUUID } from 'node:crypto';
@@ -65,6 +66,13 @@ export interface BookingServiceOptions {
   leases?: WorkLeases;
 }
 
+/** A cancel or reschedule: the version the caller saw (If-Match), who asks, the saga id a key is bound to. */
+export interface ChangeRequestOptions {
+  expectedVersion?: number;
+  clientId?: string;
+  sagaId?: string;
+}
+
 /** Bookings of one tenant that may wait for a lane (see {@link BookingServiceOptions.queueLimit}). */
 export const DEFAULT_QUEUE_LIMIT = 64;
 /** How long a booking may wait for a lane (see {@link BookingServiceOptions.queueDeadlineMs}). */
@@ -92,9 +100,12 @@ export class BookingService {
   private readonly recordedWaiters = new Map<string, () => void>();
 
   private readonly metrics: BookingMetrics | undefined;
+  /** This process as its Idempotency-Key claims name it, and whether another claim's process is alive. */
+  readonly owners: ClaimOwners;
 
   constructor(private readonly options: BookingServiceOptions) {
     this.metrics = createBookingMetrics(options.metrics);
+    this.owners = claimOwners(options.leases);
     this.tenants = new Map(options.tenants.map((t) => [t.config.id, t]));
     const attention = options.metrics
       ? new Counter({
@@ -172,13 +183,15 @@ export class BookingService {
    * start and type) answers that appointment, marked `duplicate`, instead of competing with it for the time;
    * one still in flight is waited for. Checked before (a retry after the first finished) and after a `slot-taken`
    * (a retry that raced the first to the claims). `signal`: aborted when the caller has gone; checked before the
-   * upstream write, so a booking nobody waits for any more is released cleanly instead of written.
+   * upstream write, so a booking nobody waits for any more is released cleanly instead of written. `sagaId`: the
+   * id its saga is recorded under (one an Idempotency-Key was bound to), else a fresh one.
    */
   async book(
     tenantId: string,
     request: BookingRequest,
     clientId?: string,
     signal?: AbortSignal,
+    sagaId: string = randomUUID(),
   ): Promise<BookingOutcome> {
     const tenant = this.tenant(tenantId);
     const deadline = tenant.config.booking.responseDeadlineMs ?? DEFAULT_RESPONSE_DEADLINE_MS;
@@ -190,7 +203,6 @@ export class BookingService {
       this.metrics?.finished(tenantId, 'book', earlier, (performance.now() - began) / 1000);
       return earlier;
     }
-    const sagaId = randomUUID();
     this.unrecorded.set(sagaId, undefined);
     const start = () =>
       this.inLane(tenantId, (t) => bookSaga(this.ctx, t, request, clientId, sagaId, signal))
@@ -245,9 +257,9 @@ export class BookingService {
     tenantId: string,
     appointmentId: string,
     reason: string,
-    options: { expectedVersion?: number; clientId?: string } = {},
+    options: ChangeRequestOptions = {},
   ): Promise<BookingOutcome> {
-    const sagaId = randomUUID();
+    const sagaId = options.sagaId ?? randomUUID();
     return this.answerWithin(
       tenantId,
       sagaId,
@@ -267,9 +279,9 @@ export class BookingService {
     tenantId: string,
     appointmentId: string,
     change: { start: Date; minutes?: number },
-    options: { expectedVersion?: number; clientId?: string } = {},
+    options: ChangeRequestOptions = {},
   ): Promise<BookingOutcome> {
-    const sagaId = randomUUID();
+    const sagaId = options.sagaId ?? randomUUID();
     return this.answerWithin(
       tenantId,
       sagaId,

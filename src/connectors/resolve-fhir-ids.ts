@@ -9,14 +9,25 @@ import { bookingIdsByMarker } from '../store/saga-markers.js';
 import { fhirIdsFor } from '../store/upstream-ids.js';
 import type { FhirIdResolver, SyncedResourceType, UpstreamRecord } from './connector.js';
 
+/**
+ * Mappings already resolved, by type, that a caller resolving page after page keeps (a mapping never changes once
+ * made): ids found here are not looked up again, and ids of the `types` it keeps are added to it.
+ */
+export interface ResolvedIdCache {
+  types: ReadonlySet<SyncedResourceType>;
+  ids: Map<SyncedResourceType, Map<string, string>>;
+}
+
 /** Gives FHIR ids to every upstream id the records mention (their own and their references), creating mappings. */
 export async function resolveFhirIds(
   store: Store,
   tenantId: string,
   records: readonly UpstreamRecord[],
+  cache?: ResolvedIdCache,
 ): Promise<FhirIdResolver> {
   const wanted = new Map<SyncedResourceType, Set<string>>();
   const want = (type: SyncedResourceType, id: string) => {
+    if (cache?.ids.get(type)?.has(id)) return;
     let ids = wanted.get(type);
     if (!ids) wanted.set(type, (ids = new Set()));
     ids.add(id);
@@ -52,10 +63,15 @@ export async function resolveFhirIds(
   const resolved = new Map<SyncedResourceType, Map<string, string>>();
   for (const [type, ids] of wanted) {
     const preferred = type === 'Appointment' && markers.size > 0 ? sagaIds : undefined;
-    resolved.set(type, await fhirIdsFor(store, tenantId, type, [...ids], preferred));
+    const found = await fhirIdsFor(store, tenantId, type, [...ids], preferred);
+    resolved.set(type, found);
+    if (!cache?.types.has(type)) continue;
+    let kept = cache.ids.get(type);
+    if (!kept) cache.ids.set(type, (kept = new Map()));
+    for (const [upstreamId, fhirId] of found) kept.set(upstreamId, fhirId);
   }
   return (type, upstreamId) => {
-    const id = resolved.get(type)?.get(upstreamId);
+    const id = resolved.get(type)?.get(upstreamId) ?? cache?.ids.get(type)?.get(upstreamId);
     if (id === undefined) throw new Error(`no FHIR id resolved for ${type} ${upstreamId}`);
     return id;
   };

@@ -3,6 +3,7 @@
  * the blocks and appointments that make time busy, and the time claimed by bookings in flight. Only
  * `src/availability/` should need them; it turns these rows into schedules, zones and busy intervals.
  */
+import { sql } from 'kysely';
 import { VALUES_PER_IN_LIST, chunk } from './batching.js';
 import type { Store } from './database.js';
 
@@ -68,15 +69,15 @@ export async function scheduleRows(
  * @see DESIGN.md section 4
  */
 export async function referenceStamp(store: Store, tenantId: string): Promise<string> {
-  const row = await store.db
-    .selectFrom('resources')
-    .select((eb) => [
-      eb.fn.countAll<number | string>().as('n'),
-      eb.fn.sum<number | string>('version_id').as('v'),
-    ])
-    .where('tenant_id', '=', tenantId)
-    .where('resource_type', 'in', ['Schedule', 'Location'])
-    .executeTakeFirst();
+  // Raw SQL: every Slot and Patient search asks, and building the query through kysely's builder cost more than
+  // running it (issue 16).
+  const result = await sql<{
+    n: number | string | null;
+    v: number | string | null;
+  }>`select count(*) as n, sum(version_id) as v from resources where tenant_id = ${tenantId} and resource_type in ('Schedule', 'Location')`.execute(
+    store.db,
+  );
+  const row = result.rows[0];
   return `${row?.n ?? 0}:${row?.v ?? 0}`;
 }
 
@@ -180,22 +181,23 @@ export async function busyRows(store: Store, tenantId: string, query: BusyRowQue
  *
  * @see DESIGN.md section 4
  */
-export function claimedBucketRows(
+export async function claimedBucketRows(
   store: Store,
   tenantId: string,
   range: IsoRange,
   practitionerIds?: readonly string[],
 ): Promise<Array<{ practitioner_id: string; bucket_start: string }>> {
-  let query = store.db
-    .selectFrom('booking_claims')
-    .select(['practitioner_id', 'bucket_start'])
-    .where('tenant_id', '=', tenantId)
-    .where('bucket_start', '>=', range.from)
-    .where('bucket_start', '<', range.to)
-    .orderBy('practitioner_id')
-    .orderBy('bucket_start');
-  if (practitionerIds?.length) query = query.where('practitioner_id', 'in', [...practitionerIds]);
-  return query.execute();
+  // Raw SQL: asked by every Slot search; kysely's builder cost more than the (usually empty) index range.
+  const only = practitionerIds?.length
+    ? sql`and practitioner_id in (${sql.join([...practitionerIds])})`
+    : sql``;
+  const result = await sql<{
+    practitioner_id: string;
+    bucket_start: string;
+  }>`select practitioner_id, bucket_start
+    from booking_claims where tenant_id = ${tenantId} and bucket_start >= ${range.from} and bucket_start < ${range.to}
+    ${only} order by practitioner_id, bucket_start`.execute(store.db);
+  return result.rows;
 }
 
 function capped(ids: readonly string[]): string[] {

@@ -16,6 +16,7 @@ import { assertFence, type Fence } from './lease-rows.js';
 import { parseStoreUrl } from './store-url.js';
 import { createSecretBox, type SecretBox } from './secret-box.js';
 import { createDerivedCache, type DerivedCache } from './derived-cache.js';
+import { SqliteLiteralLimitsPlugin } from './sqlite-literal-limits.js';
 
 /** A handle on an executing write transaction: use it, and only it, for every query inside {@link Store.write}. */
 export type StoreTransaction = Kysely<Database>;
@@ -131,7 +132,10 @@ function openSqliteStore(
     throw error;
   }
   const statements = createStatementCache(database);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements.database }) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: statements.database }),
+    plugins: [new SqliteLiteralLimitsPlugin()],
+  });
 
   const write = <T>(fn: (trx: StoreTransaction) => Promise<T>): Promise<T> =>
     // One borrowed connection for the whole transaction: kysely's own transaction() would issue a deferred BEGIN.

@@ -33,3 +33,20 @@ export async function settlePendingIdempotencyKey(
       .execute(),
   );
 }
+
+/**
+ * Drops a stored `202` answer whose booking ended without a booking and is worth retrying (5xx, 429): like a first
+ * answer of that kind, it is not kept, so the same key runs afresh. A record already settled is left alone.
+ */
+export async function dropPendingIdempotencyKey(store: Store, scope: SettledKey): Promise<void> {
+  await store.write((trx) =>
+    trx
+      .deleteFrom('idempotency_records')
+      .where('tenant_id', '=', scope.tenantId)
+      .where('client_id', '=', scope.clientId)
+      .where('idempotency_key', '=', scope.key)
+      .where('state', '=', 'completed')
+      .where('status', '=', 202)
+      .execute(),
+  );
+}

@@ -3,6 +3,11 @@
  * change journal in one transaction (DESIGN.md section 1 "Data flow", section 3).
  */
 import type { ExtractResource, Resource, ResourceType } from '@medplum/fhirtypes';
+import {
+  availabilityKeysOf,
+  raiseAvailabilityVersions,
+  type AvailabilityKey,
+} from './availability-versions.js';
 import { VALUES_PER_IN_LIST, chunk, rowsPerInsert } from './batching.js';
 import { insertJournalEntries, journalledSince, lockTenantJournal } from './change-journal.js';
 import type { JournalEntry, JournalRowInput } from './change-journal.js';
@@ -210,6 +215,8 @@ export async function writeChangesInTransaction(
   const written: WrittenVersion[] = [];
   const writtenVersion = new Map<string, number>();
   const sourceHashOnly: Array<{ resourceType: ResourceType; id: string; sourceHash: string }> = [];
+  // Free time derived from the old or the new version of these is stale (availability-versions.ts).
+  const availabilityChanged: AvailabilityKey[] = [];
 
   for (const change of changes) {
     const resourceType = change.op === 'upsert' ? change.resource.resourceType : change.resourceType;
@@ -251,6 +258,8 @@ export async function writeChangesInTransaction(
       source_hash: change.op === 'upsert' ? (change.sourceHash ?? null) : (before?.source_hash ?? null),
       ...index.columns,
     };
+    if (before) availabilityChanged.push(...availabilityKeysOf(before));
+    availabilityChanged.push(...availabilityKeysOf(row));
     current.set(key, row);
     rows.set(key, row);
     history.push({
@@ -278,6 +287,7 @@ export async function writeChangesInTransaction(
   }
 
   await writeResourceRows(trx, [...rows.values()]);
+  await raiseAvailabilityVersions(trx, tenantId, availabilityChanged);
   for (const { resourceType, id, sourceHash } of sourceHashOnly) {
     await trx
       .updateTable('resources')

@@ -6,8 +6,35 @@
  * last `keepVersions` versions of every resource, and sagas not finished. The audit trail has no function here: it
  * is never pruned (it is exported, `src/audit/audit-export.ts`).
  */
-import { sql } from 'kysely';
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { Store, StoreTransaction } from './database.js';
+
+/** The tables retention deletes from. */
+type PrunedTable = 'outbox' | 'change_journal' | 'resource_history' | 'booking_sagas' | 'idempotency_records';
+
+/**
+ * Deletes the `victims` of one tenant from `table` — rows named by their key `columns`, as a pruning query selected
+ * them (and still matching `stillTrue`, if given) — and returns how many went.
+ */
+async function deleteBatch(
+  trx: StoreTransaction,
+  table: PrunedTable,
+  tenantId: string,
+  columns: readonly string[],
+  victims: ReadonlyArray<readonly (string | number)[]>,
+  stillTrue?: RawBuilder<SqlBool>,
+): Promise<number> {
+  if (victims.length === 0) return 0;
+  const key = sql.join(columns.map((column) => sql.ref(column)));
+  const rows = sql.join(victims.map((victim) => sql`(${sql.join(victim)})`));
+  let query = trx
+    .deleteFrom(table)
+    .where('tenant_id', '=', tenantId)
+    .where(sql<SqlBool>`(${key}) in (${rows})`);
+  if (stillTrue) query = query.where(stillTrue);
+  const result = await query.executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
 
 /** Delivered webhook deliveries delivered before `before`. */
 export async function pruneDeliveredOutbox(
@@ -24,19 +51,13 @@ export async function pruneDeliveredOutbox(
     .where('delivered_at', '<', before)
     .limit(limit)
     .execute();
-  if (victims.length === 0) return 0;
-  const result = await trx
-    .deleteFrom('outbox')
-    .where('tenant_id', '=', tenantId)
-    .where((eb) =>
-      eb(
-        eb.refTuple('subscription_id', 'seq'),
-        'in',
-        victims.map((v) => eb.tuple(v.subscription_id, v.seq)),
-      ),
-    )
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
+  return deleteBatch(
+    trx,
+    'outbox',
+    tenantId,
+    ['subscription_id', 'seq'],
+    victims.map((v) => [v.subscription_id, v.seq]),
+  );
 }
 
 /** Journal events that occurred before `before` and that no delivery (pending, failed or kept) refers to. */
@@ -64,17 +85,13 @@ export async function pruneJournal(
     .orderBy('j.seq')
     .limit(limit)
     .execute();
-  if (victims.length === 0) return 0;
-  const result = await trx
-    .deleteFrom('change_journal')
-    .where('tenant_id', '=', tenantId)
-    .where(
-      'seq',
-      'in',
-      victims.map((v) => v.seq),
-    )
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
+  return deleteBatch(
+    trx,
+    'change_journal',
+    tenantId,
+    ['seq'],
+    victims.map((v) => [v.seq]),
+  );
 }
 
 /**
@@ -114,19 +131,13 @@ export async function pruneHistory(
     )
     .limit(limit)
     .execute();
-  if (victims.length === 0) return 0;
-  const result = await trx
-    .deleteFrom('resource_history')
-    .where('tenant_id', '=', tenantId)
-    .where((eb) =>
-      eb(
-        eb.refTuple('resource_type', 'id', 'version_id'),
-        'in',
-        victims.map((v) => eb.tuple(v.resource_type, v.id, v.version_id)),
-      ),
-    )
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
+  return deleteBatch(
+    trx,
+    'resource_history',
+    tenantId,
+    ['resource_type', 'id', 'version_id'],
+    victims.map((v) => [v.resource_type, v.id, v.version_id]),
+  );
 }
 
 /** Saga states that are finished and may go; `needs-attention` stays for the practice's staff. */
@@ -147,18 +158,15 @@ export async function pruneFinishedSagas(
     .where('updated_at', '<', before)
     .limit(limit)
     .execute();
-  if (victims.length === 0) return 0;
-  const result = await trx
-    .deleteFrom('booking_sagas')
-    .where('tenant_id', '=', tenantId)
-    .where(
-      'id',
-      'in',
-      victims.map((v) => v.id),
-    )
-    .where('state', 'in', FINISHED_SAGA_STATES)
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
+  return deleteBatch(
+    trx,
+    'booking_sagas',
+    tenantId,
+    ['id'],
+    victims.map((v) => [v.id]),
+    // A saga that moved on since it was selected stays.
+    sql<SqlBool>`state in (${sql.join(FINISHED_SAGA_STATES)})`,
+  );
 }
 
 /** Idempotency records created before `before`, or past their own expiry at `now`. */
@@ -176,19 +184,13 @@ export async function pruneIdempotencyRecords(
     .where((eb) => eb.or([eb('created_at', '<', before), eb('expires_at', '<=', now)]))
     .limit(limit)
     .execute();
-  if (victims.length === 0) return 0;
-  const result = await trx
-    .deleteFrom('idempotency_records')
-    .where('tenant_id', '=', tenantId)
-    .where((eb) =>
-      eb(
-        eb.refTuple('client_id', 'idempotency_key'),
-        'in',
-        victims.map((v) => eb.tuple(v.client_id, v.idempotency_key)),
-      ),
-    )
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
+  return deleteBatch(
+    trx,
+    'idempotency_records',
+    tenantId,
+    ['client_id', 'idempotency_key'],
+    victims.map((v) => [v.client_id, v.idempotency_key]),
+  );
 }
 
 /**

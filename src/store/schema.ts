@@ -221,6 +221,19 @@ export interface BookingClaimsTable {
   saga_id: string;
 }
 
+/**
+ * How often the inputs of one owner's free time on one UTC day changed (issue 16 item 3): raised with every write
+ * of an Appointment (owner `Practitioner/{id}`) or stored Slot (owner `Schedule/{id}`) touching that day. Rows are
+ * never deleted, so a version never repeats.
+ */
+export interface AvailabilityVersionsTable {
+  tenant_id: string;
+  owner: string;
+  /** `YYYY-MM-DD` (UTC), or `*` for every day (a change spanning more than a year). */
+  day: string;
+  version: number;
+}
+
 /** An appointment a cancel or reschedule saga is changing, at the version it started from. */
 export interface BookingAppointmentClaimsTable {
   tenant_id: string;
@@ -240,6 +253,10 @@ export interface IdempotencyRecordsTable {
   response: string | null;
   created_at: string;
   expires_at: string;
+  /** The booking saga an `in-flight` key runs, fixed at the claim (migration 0020; null before, or none). */
+  saga_id: string | null;
+  /** The process that claimed the key (`BookingService.owner`; null before migration 0020). */
+  owner: string | null;
 }
 
 /**
@@ -339,6 +356,7 @@ export interface Database {
   smart_assertion_jtis: SmartAssertionJtisTable;
   booking_claims: BookingClaimsTable;
   booking_appointment_claims: BookingAppointmentClaimsTable;
+  availability_versions: AvailabilityVersionsTable;
   idempotency_records: IdempotencyRecordsTable;
   patient_registrations: PatientRegistrationsTable;
   patient_registration_locks: PatientRegistrationLocksTable;

@@ -9,6 +9,7 @@ import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { VALUES_PER_IN_LIST, chunk } from './batching.js';
 import { conditionSql, type ConditionScope } from './condition-sql.js';
 import type { Store } from './database.js';
+import { literalLimit } from './sqlite-literal-limits.js';
 import type { Condition } from './search-condition.js';
 import type { RowColumn } from './search-parameters/search-parameter.js';
 
@@ -58,7 +59,7 @@ export async function searchPageRows(store: Store, query: SearchPageQuery): Prom
   const keyColumns = keys.map((k, i) => sql`${k.sql} as ${sql.raw(`k${i}`)}`);
   const result = await sql<
     Record<string, unknown> & { id: string; resource: string }
-  >`${condition.with}select r.id, r.resource${keyColumns.length > 0 ? sql`, ${sql.join(keyColumns)}` : sql``} from resources r where ${liveRows(query)} and ${condition.where}${query.position ? sql` and ${keysetSql(keys, query.idDescending, query.position)}` : sql``} order by ${sql.join(order)} limit ${query.limit}`.execute(
+  >`${condition.with}select r.id, r.resource${keyColumns.length > 0 ? sql`, ${sql.join(keyColumns)}` : sql``} from resources r where ${liveRows(query)} and ${condition.where}${query.position ? sql` and ${keysetSql(keys, query.idDescending, query.position)}` : sql``} order by ${sql.join(order)} limit ${literalLimit(query.limit)}`.execute(
     store.db,
   );
   return result.rows.map((row) => ({

@@ -175,9 +175,17 @@ describe.each(testStoreFactories)('booking-pending at the response deadline ($na
     expect([read.status, read.body.status]).toEqual([200, 'cancelled']);
     expect(read.body.cancelationReason?.coding?.[0]?.code).toBe('ehr-unavailable');
     expect(h.upstreamAt('2026-11-23T10:30', { includeCancelled: true })).toHaveLength(0);
-    // The same key gives the same final answer.
+    // The same key gives the final answer: nothing was booked, worth retrying ...
     const final = await fhirRequest(h, 'POST', 'Appointment', { body: await at1030(h), headers: key });
     expect([final.status, detailCode(final)]).toEqual([503, 'ehr-unavailable']);
+    // ... and, like a first 503, it is not kept: the same key again books once the records system answers.
+    h.useConnector(h.sync.connectors[0] as Connector);
+    const retry = await fhirRequest<Appointment>(h, 'POST', 'Appointment', {
+      body: await at1030(h),
+      headers: key,
+    });
+    expect(retry.status, JSON.stringify(retry.body)).toBe(201);
+    expect(h.upstreamAt('2026-11-23T10:30')).toHaveLength(1);
   });
 
   it('answers a write whose answer was lost 202, not 503, and keeps the key bound until recovery decides', async () => {

@@ -4,8 +4,9 @@
  * answering 401 past the threshold, dead letters) with the booking figures the saga rows give, and one whose
  * records system is down. On SQLite, and on PostgreSQL when TEST_DATABASE_URL is set.
  */
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/chromium.js';
 import { waitUntil } from '../support/webhook-receiver.js';
 import {
   addAttentionTask,
@@ -21,22 +22,6 @@ import {
 } from './support/console-demo.js';
 
 const DIALECTS = ['sqlite' as const, ...(process.env.TEST_DATABASE_URL ? ['postgres' as const] : [])];
-
-export async function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}
 
 /** What a person reads on the page: its visible text, whitespace collapsed. */
 const visibleText = async (page: Page) => (await page.locator('body').innerText()).replace(/\s+/g, ' ');

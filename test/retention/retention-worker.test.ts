@@ -17,6 +17,7 @@ import type { Store } from '../../src/store/database.js';
 import { activateSubscription } from '../../src/webhooks/subscriptions/subscription-lifecycle.js';
 import { subscriptionEvents } from '../../src/webhooks/subscriptions/subscription-status.js';
 import { createSubscription } from '../../src/webhooks/subscriptions/subscription-store.js';
+import { insertIdempotencyRecord, insertSaga } from '../support/retention-activity.js';
 import { testStoreFactories, useTestStore } from '../support/test-stores.js';
 import {
   appointment,
@@ -78,44 +79,20 @@ async function sixtyDays(store: Store, clock: { now: number }): Promise<string> 
     const at = new Date(clock.now).toISOString();
     await store.write(async (trx) => {
       for (const state of SAGA_STATES) {
-        await trx
-          .insertInto('booking_sagas')
-          .values({
-            tenant_id: TENANT,
-            id: `saga-${state}-${day}`,
-            kind: 'book',
-            state,
-            client_id: 'agent',
-            request: '{}',
-            marker: `m-${state}-${day}`,
-            practitioner_id: 'dr-a',
-            start_at: at,
-            end_at: at,
-            appointment_id: null,
-            upstream_id: null,
-            error_code: null,
-            error_detail: null,
-            created_at: at,
-            updated_at: at,
-            expires_at: at,
-            owner_instance: null,
-          })
-          .execute();
+        await insertSaga(trx, {
+          tenantId: TENANT,
+          id: `saga-${state}-${day}`,
+          state,
+          marker: `m-${state}-${day}`,
+          at,
+        });
       }
-      await trx
-        .insertInto('idempotency_records')
-        .values({
-          tenant_id: TENANT,
-          client_id: 'agent',
-          idempotency_key: `key-${day}`,
-          fingerprint: 'f',
-          state: 'completed',
-          status: 201,
-          response: '{}',
-          created_at: at,
-          expires_at: new Date(clock.now + 2 * DAY).toISOString(),
-        })
-        .execute();
+      await insertIdempotencyRecord(trx, {
+        tenantId: TENANT,
+        key: `key-${day}`,
+        at,
+        expiresAt: new Date(clock.now + 2 * DAY).toISOString(),
+      });
       // Delivered when enqueued, except the booking of day 3, whose delivery is still failing: its event stays.
       await trx
         .updateTable('outbox')

@@ -10,6 +10,7 @@ const ALL_MIGRATIONS = Object.keys(await staticMigrationProvider.getMigrations()
 const TABLES = [
   'audit_counters',
   'audit_events',
+  'availability_versions',
   'booking_appointment_claims',
   'booking_claims',
   'booking_sagas',

@@ -3,7 +3,6 @@
  * {@link SimClient}, its data model through the pure mapping in `sim-fhir-mapping.ts`.
  */
 import type { UpstreamObserver } from '../upstream-observer.js';
-import { createHash } from 'node:crypto';
 import type {
   Appointment,
   Location,
@@ -17,13 +16,9 @@ import type { SimConnectorSettings } from '../../config.js';
 import type {
   SimAppointment,
   SimAppointmentInput,
-  SimAppointmentType,
   SimBlock,
-  SimLocation,
   SimPatient,
   SimPatientInput,
-  SimProvider,
-  SimTemplate,
 } from '../../sim/sim-types.js';
 import {
   addCalendarDays,
@@ -45,6 +40,7 @@ import type {
 } from '../connector.js';
 import { UpstreamError } from '../upstream-error.js';
 import { SimClient, type SimClientOptions } from './sim-client.js';
+import { readSimSnapshot, sourceHashOf, uniqueSchedules, type Snapshot } from './sim-snapshot.js';
 import {
   correlationMarkerOf,
   createSimMappingContext,
@@ -56,30 +52,6 @@ import {
 import { mapBlock } from './sim-fhir-availability.js';
 import { mapAppointment, mapLocation, mapPatient, mapProvider, mapSchedule } from './sim-fhir-mapping.js';
 import { patientInputFromFhir } from './sim-fhir-write.js';
-
-/** The records system's reference data as last read; appointments and blocks are mapped against it. */
-interface Snapshot {
-  providers: SimProvider[];
-  locations: SimLocation[];
-  types: SimAppointmentType[];
-  templates: SimTemplate[];
-  /** Hash of all of the above, the tenant and the mapping version: part of every record's source hash. */
-  key: string;
-}
-
-/** Bump when the mapping changes what it produces, so stored source hashes stop matching. */
-const MAPPING_VERSION = 1;
-
-const sourceHashOf = (snapshot: Snapshot, raw: unknown): string =>
-  createHash('sha256').update(snapshot.key).update(JSON.stringify(raw)).digest('base64url');
-
-function uniqueSchedules(
-  templates: readonly SimTemplate[],
-): Array<{ providerId: number; locationId: number }> {
-  const seen = new Map<string, { providerId: number; locationId: number }>();
-  for (const t of templates) seen.set(scheduleKey(t.providerId, t.locationId), t);
-  return [...seen.values()];
-}
 
 const ref = (resourceType: UpstreamRef['resourceType'], id: number | string): UpstreamRef => ({
   resourceType,
@@ -402,26 +374,7 @@ export class SimConnector implements Connector {
   }
 
   private async readSnapshot(signal: AbortSignal | undefined): Promise<Snapshot> {
-    const [providers, locations, types, templates] = await Promise.all([
-      this.client.get<SimProvider[]>('/providers', {}, signal),
-      this.client.get<SimLocation[]>('/locations', {}, signal),
-      this.client.get<SimAppointmentType[]>('/appointment-types', {}, signal),
-      this.client.get<SimTemplate[]>('/templates', {}, signal),
-    ]);
-    const key = createHash('sha256')
-      .update(
-        JSON.stringify([
-          MAPPING_VERSION,
-          this.options.tenantId,
-          this.options.timezone ?? null,
-          providers,
-          locations,
-          types,
-          templates,
-        ]),
-      )
-      .digest('base64url');
-    this.snapshot = { providers, locations, types, templates, key };
+    this.snapshot = await readSimSnapshot(this.client, this.options.tenantId, this.options.timezone, signal);
     return this.snapshot;
   }
 

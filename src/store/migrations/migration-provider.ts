@@ -16,6 +16,8 @@ import { migration0012PrefixIndex } from './0012-prefix-index.js';
 import { migration0013WebhookAttempts } from './0013-webhook-attempts.js';
 import { migration0014SecretsAtRest } from './0014-secrets-at-rest.js';
 import { migration0016Retention } from './0016-retention.js';
+import { migration0017AvailabilityVersions } from './0017-availability-versions.js';
+import { migration0020IdempotencyBinding } from './0020-idempotency-binding.js';
 
 const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': migration0001Initial,
@@ -31,6 +33,8 @@ const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0013-webhook-attempts': migration0013WebhookAttempts,
   '0014-secrets-at-rest': migration0014SecretsAtRest,
   '0016-retention': migration0016Retention,
+  '0017-availability-versions': migration0017AvailabilityVersions,
+  '0020-idempotency-binding': migration0020IdempotencyBinding,
 });
 
 /** A kysely migration provider over the frozen migration list. */

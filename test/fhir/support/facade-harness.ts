@@ -135,6 +135,8 @@ export async function startFacade(options: FacadeOptions): Promise<FacadeHarness
   );
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    // As the app does (src/app.ts): an idle connection outlives a slow test step instead of closing under a request.
+    s.keepAliveTimeout = 65_000;
     s.once('error', reject);
   });
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -1,0 +1,153 @@
+/**
+ * An Idempotency-Key whose process died while its request ran (issues 10 and 11): the key is bound to its booking
+ * saga from the claim on, so a replay answers what became of that saga instead of `409 idempotency-key-in-flight`
+ * until the claim's lease runs out (and then, possibly, `slot-taken` while the first booking stands). A process
+ * that died before recording a saga sent nothing, so the replay books.
+ *
+ * The death is the claim's owner naming a process that no longer runs (as after a restart: same instance, another
+ * start); the scale-out campaign kills real processes with SIGKILL.
+ */
+import type { Appointment } from '@medplum/fhirtypes';
+import { createHash, randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { Connector } from '../../src/connectors/connector.js';
+import { canonicalJson } from '../../src/store/content-hash.js';
+import { testStoreFactories } from '../support/test-stores.js';
+import { TINY_FIRM } from '../support/tiny-firm.js';
+import {
+  expectFailure,
+  fhirRequest,
+  useBookingFacade,
+  type BookingFacade,
+} from '../booking/support/booking-facade.js';
+
+/** A process of this instance that is gone (claims name `{instance}/{nonce}`; the facade's instance is `local`). */
+const DEAD_PROCESS = 'local/a-process-that-was-killed';
+
+async function at1030(h: BookingFacade): Promise<Appointment> {
+  return {
+    resourceType: 'Appointment',
+    status: 'booked',
+    appointmentType: { coding: [{ code: 'FU' }] },
+    start: '2026-11-23T10:30:00-05:00',
+    end: '2026-11-23T10:45:00-05:00',
+    participant: [
+      { actor: { reference: `Patient/${await h.fhirId('Patient', 2)}` }, status: 'accepted' },
+      { actor: { reference: `Practitioner/${await h.fhirId('Practitioner', 1)}` }, status: 'accepted' },
+    ],
+  };
+}
+
+const keyRecord = (h: BookingFacade, key: string) =>
+  h.store.db
+    .selectFrom('idempotency_records')
+    .selectAll()
+    .where('idempotency_key', '=', key)
+    .executeTakeFirstOrThrow();
+
+/** The saga's write waits at the records system until `open()`. */
+function holdWrites(h: BookingFacade): { writing: Promise<void>; open: () => void } {
+  const real = h.sync.connectors[0] as Connector;
+  let open: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  let reached: () => void = () => undefined;
+  const writing = new Promise<void>((resolve) => (reached = resolve));
+  h.useConnector(
+    Object.create(real, {
+      createAppointment: {
+        value: async (...args: Parameters<Connector['createAppointment']>) => {
+          reached();
+          await gate;
+          return real.createAppointment(...args);
+        },
+      },
+    }) as Connector,
+  );
+  return { writing, open };
+}
+
+describe.each(testStoreFactories)('Idempotency-Key of a process that died ($name)', (factory) => {
+  const facade = useBookingFacade(factory);
+
+  it('answers the saga the key is bound to: booking-pending while it runs, then the booking, booked once', async () => {
+    const h = facade();
+    const { writing, open } = holdWrites(h);
+    const key = randomUUID();
+    const headers = { 'idempotency-key': key };
+    const body = await at1030(h);
+    const first = fhirRequest<Appointment>(h, 'POST', 'Appointment', { body, headers });
+    await writing;
+    const claim = await keyRecord(h, key);
+    expect(claim.state).toBe('in-flight');
+    expect(claim.saga_id).toEqual(expect.any(String));
+    // Its process dies with the write sent: only the saga (and recovery) can tell how it ends.
+    await h.store.db
+      .updateTable('idempotency_records')
+      .set({ owner: DEAD_PROCESS })
+      .where('idempotency_key', '=', key)
+      .execute();
+
+    const pending = await fhirRequest(h, 'POST', 'Appointment', { body, headers });
+    expectFailure(pending, 202, 'booking-pending');
+    expect(pending.headers.get('location')).toMatch(new RegExp(`/Appointment/${claim.saga_id}$`));
+    expect(pending.headers.get('x-booking-id')).toBe(claim.saga_id);
+
+    open();
+    expect((await first).status).toBe(201);
+    const replay = await fhirRequest<Appointment>(h, 'POST', 'Appointment', { body, headers });
+    expect(replay.status, JSON.stringify(replay.body)).toBe(201);
+    expect(replay.body.id).toBe((await first).body.id);
+    expect(h.upstreamAt('2026-11-23T10:30', { includeCancelled: true })).toHaveLength(1);
+    expect((await keyRecord(h, key)).status).toBe(201);
+  });
+
+  it('books on a replay when the process died before recording a saga (nothing was sent)', async () => {
+    const h = facade();
+    const key = randomUUID();
+    const body = await at1030(h);
+    // The claim a process left when it died validating the request: bound to a saga never recorded.
+    const now = new Date();
+    await h.store.db
+      .insertInto('idempotency_records')
+      .values({
+        tenant_id: TINY_FIRM,
+        client_id: '-',
+        idempotency_key: key,
+        fingerprint: createHash('sha256')
+          .update(`POST\n/${TINY_FIRM}/Appointment\n${canonicalJson(body)}`)
+          .digest('hex'),
+        state: 'in-flight',
+        status: null,
+        response: null,
+        created_at: now.toISOString(),
+        expires_at: new Date(now.getTime() + 3_600_000).toISOString(),
+        saga_id: randomUUID(),
+        owner: DEAD_PROCESS,
+      })
+      .execute();
+
+    const answer = await fhirRequest<Appointment>(h, 'POST', 'Appointment', {
+      body,
+      headers: { 'idempotency-key': key },
+    });
+    expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+    expect(h.upstreamAt('2026-11-23T10:30')).toHaveLength(1);
+    expect(await keyRecord(h, key)).toMatchObject({ state: 'completed', status: 201 });
+  });
+
+  it('still answers 409 while the process that claimed the key is alive', async () => {
+    const h = facade();
+    const { writing, open } = holdWrites(h);
+    const headers = { 'idempotency-key': randomUUID() };
+    const body = await at1030(h);
+    const first = fhirRequest<Appointment>(h, 'POST', 'Appointment', { body, headers });
+    await writing;
+    expectFailure(
+      await fhirRequest(h, 'POST', 'Appointment', { body, headers }),
+      409,
+      'idempotency-key-in-flight',
+    );
+    open();
+    expect((await first).status).toBe(201);
+  });
+});
