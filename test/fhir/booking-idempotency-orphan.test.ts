@@ -10,33 +10,20 @@
 import type { Appointment } from '@medplum/fhirtypes';
 import { createHash, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { Connector } from '../../src/connectors/connector.js';
 import { canonicalJson } from '../../src/store/content-hash.js';
 import { testStoreFactories } from '../support/test-stores.js';
 import { TINY_FIRM } from '../support/tiny-firm.js';
 import {
   expectFailure,
   fhirRequest,
+  gateCreates,
+  monday1030,
   useBookingFacade,
   type BookingFacade,
 } from '../booking/support/booking-facade.js';
 
 /** A process of this instance that is gone (claims name `{instance}/{nonce}`; the facade's instance is `local`). */
 const DEAD_PROCESS = 'local/a-process-that-was-killed';
-
-async function at1030(h: BookingFacade): Promise<Appointment> {
-  return {
-    resourceType: 'Appointment',
-    status: 'booked',
-    appointmentType: { coding: [{ code: 'FU' }] },
-    start: '2026-11-23T10:30:00-05:00',
-    end: '2026-11-23T10:45:00-05:00',
-    participant: [
-      { actor: { reference: `Patient/${await h.fhirId('Patient', 2)}` }, status: 'accepted' },
-      { actor: { reference: `Practitioner/${await h.fhirId('Practitioner', 1)}` }, status: 'accepted' },
-    ],
-  };
-}
 
 const keyRecord = (h: BookingFacade, key: string) =>
   h.store.db
@@ -45,36 +32,15 @@ const keyRecord = (h: BookingFacade, key: string) =>
     .where('idempotency_key', '=', key)
     .executeTakeFirstOrThrow();
 
-/** The saga's write waits at the records system until `open()`. */
-function holdWrites(h: BookingFacade): { writing: Promise<void>; open: () => void } {
-  const real = h.sync.connectors[0] as Connector;
-  let open: () => void = () => undefined;
-  const gate = new Promise<void>((resolve) => (open = resolve));
-  let reached: () => void = () => undefined;
-  const writing = new Promise<void>((resolve) => (reached = resolve));
-  h.useConnector(
-    Object.create(real, {
-      createAppointment: {
-        value: async (...args: Parameters<Connector['createAppointment']>) => {
-          reached();
-          await gate;
-          return real.createAppointment(...args);
-        },
-      },
-    }) as Connector,
-  );
-  return { writing, open };
-}
-
 describe.each(testStoreFactories)('Idempotency-Key of a process that died ($name)', (factory) => {
   const facade = useBookingFacade(factory);
 
   it('answers the saga the key is bound to: booking-pending while it runs, then the booking, booked once', async () => {
     const h = facade();
-    const { writing, open } = holdWrites(h);
+    const { writing, open } = gateCreates(h);
     const key = randomUUID();
     const headers = { 'idempotency-key': key };
-    const body = await at1030(h);
+    const body = await monday1030(h);
     const first = fhirRequest<Appointment>(h, 'POST', 'Appointment', { body, headers });
     await writing;
     const claim = await keyRecord(h, key);
@@ -104,7 +70,7 @@ describe.each(testStoreFactories)('Idempotency-Key of a process that died ($name
   it('books on a replay when the process died before recording a saga (nothing was sent)', async () => {
     const h = facade();
     const key = randomUUID();
-    const body = await at1030(h);
+    const body = await monday1030(h);
     // The claim a process left when it died validating the request: bound to a saga never recorded.
     const now = new Date();
     await h.store.db
@@ -137,9 +103,9 @@ describe.each(testStoreFactories)('Idempotency-Key of a process that died ($name
 
   it('still answers 409 while the process that claimed the key is alive', async () => {
     const h = facade();
-    const { writing, open } = holdWrites(h);
+    const { writing, open } = gateCreates(h);
     const headers = { 'idempotency-key': randomUUID() };
-    const body = await at1030(h);
+    const body = await monday1030(h);
     const first = fhirRequest<Appointment>(h, 'POST', 'Appointment', { body, headers });
     await writing;
     expectFailure(

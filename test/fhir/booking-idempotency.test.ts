@@ -1,12 +1,12 @@
 import type { Appointment, Bundle, OperationOutcome } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { Connector } from '../../src/connectors/connector.js';
 import { testStoreFactories } from '../support/test-stores.js';
 import { TINY_FIRM } from '../support/tiny-firm.js';
 import {
   expectFailure,
   fhirRequest,
+  gateCreates,
   useBookingFacade,
   type BookingFacade,
 } from '../booking/support/booking-facade.js';
@@ -92,22 +92,7 @@ describe.each(testStoreFactories)('Idempotency-Key on booking writes ($name)', (
 
   it('answers 409 to the same key while the first request is still running, then replays its result', async () => {
     const h = facade();
-    const real = h.sync.connectors[0] as Connector;
-    let open: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    let reached: () => void = () => undefined;
-    const writing = new Promise<void>((resolve) => (reached = resolve));
-    h.useConnector(
-      Object.create(real, {
-        createAppointment: {
-          value: async (...args: Parameters<Connector['createAppointment']>) => {
-            reached();
-            await gate;
-            return real.createAppointment(...args);
-          },
-        },
-      }) as Connector,
-    );
+    const { writing, open } = gateCreates(h);
     const key = { 'idempotency-key': randomUUID() };
     const body = await at1030(h);
     const first = fhirRequest<Appointment>(h, 'POST', 'Appointment', { body, headers: key });

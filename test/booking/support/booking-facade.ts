@@ -160,23 +160,50 @@ export function expectFailure(answer: FhirAnswer<unknown>, status: number, code?
   if (code !== undefined) expect(detailCode(answer)).toBe(code);
 }
 
+/** Monday 10:30–10:45 for patient 2 with Dr. Johnson (follow-up), as a client would POST it. */
+export async function monday1030(h: BookingFacade): Promise<Appointment> {
+  return {
+    resourceType: 'Appointment',
+    status: 'booked',
+    appointmentType: { coding: [{ code: 'FU' }] },
+    start: '2026-11-23T10:30:00-05:00',
+    end: '2026-11-23T10:45:00-05:00',
+    participant: [
+      { actor: { reference: `Patient/${await h.fhirId('Patient', 2)}` }, status: 'accepted' },
+      { actor: { reference: `Practitioner/${await h.fhirId('Practitioner', 1)}` }, status: 'accepted' },
+    ],
+  };
+}
+
 /** Books Monday 10:30 for patient 2 with Dr. Johnson and answers the appointment with its ETag. */
 export async function booked(h: BookingFacade): Promise<{ appointment: Appointment; etag: string }> {
-  const answer = await fhirRequest<Appointment>(h, 'POST', 'Appointment', {
-    body: {
-      resourceType: 'Appointment',
-      status: 'booked',
-      appointmentType: { coding: [{ code: 'FU' }] },
-      start: '2026-11-23T10:30:00-05:00',
-      end: '2026-11-23T10:45:00-05:00',
-      participant: [
-        { actor: { reference: `Patient/${await h.fhirId('Patient', 2)}` }, status: 'accepted' },
-        { actor: { reference: `Practitioner/${await h.fhirId('Practitioner', 1)}` }, status: 'accepted' },
-      ],
-    },
-  });
+  const answer = await fhirRequest<Appointment>(h, 'POST', 'Appointment', { body: await monday1030(h) });
   expect(answer.status, JSON.stringify(answer.body)).toBe(201);
   return { appointment: answer.body, etag: answer.headers.get('etag') as string };
+}
+
+/**
+ * Puts a connector in place whose appointment creates wait at the records system until `open()`; `writing`
+ * resolves when the first one arrives (the saga is recorded and its write sent).
+ */
+export function gateCreates(h: BookingFacade): { writing: Promise<void>; open: () => void } {
+  const real = h.sync.connectors[0] as Connector;
+  let open: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  let reached: () => void = () => undefined;
+  const writing = new Promise<void>((resolve) => (reached = resolve));
+  h.useConnector(
+    Object.create(real, {
+      createAppointment: {
+        value: async (...args: Parameters<Connector['createAppointment']>) => {
+          reached();
+          await gate;
+          return real.createAppointment(...args);
+        },
+      },
+    }) as Connector,
+  );
+  return { writing, open };
 }
 
 /** Patient 2's appointments in the records system's own API: [wall start, status]. */
