@@ -13,6 +13,8 @@ export type UpstreamErrorKind =
   | 'unauthorized'
   /** The system refused the request as invalid (4xx): sending it again will not help. */
   | 'rejected'
+  /** The system refused a booking because its time is no longer free (a `$book` answering 409): nothing written. */
+  | 'time-taken'
   | 'not-found';
 
 /**

@@ -21,6 +21,8 @@ export function upstreamFailureInWords(outcome: UpstreamCall['outcome']): string
       return 'The records system refused one request as invalid. Usually one record is the cause; the technical detail names the call.';
     case 'not-found':
       return 'The records system could not find a record Switchboard asked for (it may have been deleted there).';
+    case 'time-taken':
+      return 'The records system refused a booking because its time was no longer free (someone booked it first). Nothing was written; the caller was offered other times.';
   }
 }
 

@@ -48,6 +48,8 @@ export function classifyUpstream(err: UpstreamError): ClassifiedFailure {
       return { code: 'rate-limited', detail: err.message, retryAfterSeconds: err.retryAfterSeconds ?? 5 };
     case 'rejected':
       return { code: 'ehr-rejected', detail: err.message };
+    case 'time-taken':
+      return { code: 'slot-taken', detail: err.message };
     case 'not-found':
       return { code: 'not-found', detail: err.message };
     case 'unavailable':

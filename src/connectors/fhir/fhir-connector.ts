@@ -220,12 +220,15 @@ export class FhirConnector implements Connector {
   async createAppointment(write: AppointmentWrite, options: CallOptions = {}) {
     const body = await this.appointmentWriteBody(write, undefined, options.signal);
     if ((await this.discover(options.signal)).findAndBook) {
-      const answer = await this.client.write<Appointment | Bundle>(
-        'POST',
-        'Appointment/$book',
-        bookParameters(body),
-        options.signal,
-      );
+      const answer = await this.client
+        .write<Appointment | Bundle>('POST', 'Appointment/$book', bookParameters(body), options.signal)
+        .catch((err: unknown) => {
+          // `$book` checks the time: its 409 says the time is taken, not that the request was malformed.
+          if (err instanceof UpstreamError && err.kind === 'rejected' && err.status === 409) {
+            throw new UpstreamError('time-taken', err.message, { status: 409, outcome: 'not-applied' });
+          }
+          throw err;
+        });
       const booked = bookedAppointment(answer);
       if (!booked) {
         // It may have been booked: what it answered does not say, so the saga reconciles by marker.

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BookingService } from '../../../src/booking/booking-service.js';
 import type { BookingOutcome, BookingRequest } from '../../../src/booking/booking-types.js';
 import { createStoreBookingRules } from '../../../src/booking/store-booking-rules.js';
+import type { Connector } from '../../../src/connectors/connector.js';
 import { createConnector } from '../../../src/connectors/create-connector.js';
 import { createLogger } from '../../../src/logger.js';
 import { fhirIdsFor } from '../../../src/store/upstream-ids.js';
@@ -31,7 +32,7 @@ describe.each(testStoreFactories)('an upstream with find and book operations ($n
   });
 
   /** The harness with the quirk set before the first call (capabilities are discovered then), synced once. */
-  async function setUp(findAndBook: boolean) {
+  async function setUp(findAndBook: boolean, wrap: (connector: Connector) => Connector = (c) => c) {
     const harness = await startFhirSyncHarness({
       firms: [{ name: TINY_FIRM, data: tinyFirm() }],
       store: db().store,
@@ -42,10 +43,12 @@ describe.each(testStoreFactories)('an upstream with find and book operations ($n
     // The saga's own connector, watched: which upstream endpoints a booking calls.
     const endpoints: string[] = [];
     const tenant = harness.tenants[0]!;
-    const connector = createConnector(tenant, {
-      now: harness.clock.now,
-      observe: (call) => endpoints.push(call.endpoint),
-    });
+    const connector = wrap(
+      createConnector(tenant, {
+        now: harness.clock.now,
+        observe: (call) => endpoints.push(call.endpoint),
+      }),
+    );
     const booking = new BookingService({
       store: db().store,
       tenants: [{ config: tenant, connector }],
@@ -145,5 +148,39 @@ describe.each(testStoreFactories)('an upstream with find and book operations ($n
     expect(again.status).toBe(409);
     expect(JSON.stringify(again.body)).toContain('conflict');
     expect(await upstreamAt1030(harness)).toHaveLength(1);
+  });
+
+  it('answers slot-taken, with other times, when $book refuses a time the front desk took after the re-check', async () => {
+    const race: { frontDesk?: () => Promise<unknown> } = {};
+    const { harness, booking } = await setUp(
+      true,
+      (real) =>
+        Object.create(real, {
+          createAppointment: {
+            value: async (...args: Parameters<Connector['createAppointment']>) => {
+              await race.frontDesk?.();
+              return real.createAppointment(...args);
+            },
+          },
+        }) as Connector,
+    );
+    // Between Switchboard's re-check and its write, the front desk books 10:30 for patient 1.
+    race.frontDesk = () =>
+      harness.frontDesk(TINY_FIRM, 'POST', 'Appointment', {
+        resourceType: 'Appointment',
+        status: 'booked',
+        start: MONDAY_1030.toISOString(),
+        end: new Date(MONDAY_1030.getTime() + 15 * 60_000).toISOString(),
+        participant: [
+          { actor: { reference: 'Patient/1' }, status: 'accepted' },
+          { actor: { reference: 'Practitioner/1' }, status: 'accepted' },
+          { actor: { reference: 'Location/1' }, status: 'accepted' },
+        ],
+      });
+    const outcome = await booking.book(TINY_FIRM, await request());
+    expect(codeOf(outcome)).toBe('slot-taken');
+    expect(outcome.ok ? [] : outcome.alternatives).not.toEqual([]);
+    const upstream = await upstreamAt1030(harness);
+    expect(upstream.map((a) => a.identifier?.[0]?.value)).toEqual([undefined]);
   });
 });
