@@ -288,15 +288,24 @@ async function quiesce(
     }
     await sleep(500);
   }
+  // A cancel or reschedule answered 202 reads as it was until its change lands (or recovery ends it): its
+  // appointment is read until the facade agrees with the records system, for at most two minutes (recovery takes a
+  // saga whose write answer was lost over within a minute); what it reads then is what the agent ends up with.
   for (const held of history.held.values()) {
     if (!held.uncertain) continue;
-    const answer = await world.fhir(token(0), 'GET', `Appointment/${held.id}`);
-    const read = toAnswer(answer);
-    if (isDefinite(read) && read.appointment) {
+    for (let round = 0; round < 120; round++) {
+      const read = toAnswer(await world.fhir(token(0), 'GET', `Appointment/${held.id}`));
+      if (!isDefinite(read) || !read.appointment) break;
       held.resource = read.appointment;
       held.etag = read.etag ?? held.etag;
       held.cancelled = read.appointment.status === 'cancelled';
       held.start = new Date(read.appointment.start as string);
+      const live = (await world.upstreamAppointments()).filter((a) => a.active && a.marker === held.marker);
+      const agrees = held.cancelled
+        ? live.length === 0
+        : live.length === 1 && live[0]?.start.getTime() === held.start.getTime();
+      if (agrees) break;
+      await sleep(1_000);
     }
   }
   // Still: no upstream change for three hot-window passes in a row.
