@@ -180,6 +180,7 @@ describe.each(testStoreFactories)('booking-pending at the response deadline ($na
     expect([final.status, detailCode(final)]).toEqual([503, 'ehr-unavailable']);
     // ... and, like a first 503, it is not kept: the same key again books once the records system answers.
     h.useConnector(h.sync.connectors[0] as Connector);
+    h.sync.tenants[0]!.booking.responseDeadlineMs = 30_000; // gateUpstream shortened it to 100 ms
     const retry = await fhirRequest<Appointment>(h, 'POST', 'Appointment', {
       body: await at1030(h),
       headers: key,
