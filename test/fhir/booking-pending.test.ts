@@ -14,23 +14,10 @@ import { TINY_FIRM } from '../support/tiny-firm.js';
 import {
   detailCode,
   fhirRequest,
+  monday1030,
   useBookingFacade,
   type BookingFacade,
 } from '../booking/support/booking-facade.js';
-
-async function at1030(h: BookingFacade): Promise<Appointment> {
-  return {
-    resourceType: 'Appointment',
-    status: 'booked',
-    appointmentType: { coding: [{ code: 'FU' }] },
-    start: '2026-11-23T10:30:00-05:00',
-    end: '2026-11-23T10:45:00-05:00',
-    participant: [
-      { actor: { reference: `Patient/${await h.fhirId('Patient', 2)}` }, status: 'accepted' },
-      { actor: { reference: `Practitioner/${await h.fhirId('Practitioner', 1)}` }, status: 'accepted' },
-    ],
-  };
-}
 
 /**
  * Puts a connector in place whose `method` waits for `open()` before doing what `then` says (by default, what the
@@ -66,7 +53,7 @@ describe.each(testStoreFactories)('booking-pending at the response deadline ($na
     const h = facade();
     const { open } = gateUpstream(h, 'createAppointment');
     const key = { 'idempotency-key': randomUUID() };
-    const body = await at1030(h);
+    const body = await monday1030(h);
     const pending = await fhirRequest<OperationOutcome>(h, 'POST', 'Appointment', { body, headers: key });
     expect(pending.status, JSON.stringify(pending.body)).toBe(202);
     expect(detailCode(pending)).toBe('booking-pending');
@@ -121,7 +108,7 @@ describe.each(testStoreFactories)('booking-pending at the response deadline ($na
 
   it('answers a cancel still running at the deadline 202 with Location of the appointment, which then reads cancelled', async () => {
     const h = facade();
-    const booked = await fhirRequest<Appointment>(h, 'POST', 'Appointment', { body: await at1030(h) });
+    const booked = await fhirRequest<Appointment>(h, 'POST', 'Appointment', { body: await monday1030(h) });
     expect(booked.status, JSON.stringify(booked.body)).toBe(201);
     const { open } = gateUpstream(h, 'cancelAppointment');
     const id = booked.body.id as string;
@@ -161,7 +148,7 @@ describe.each(testStoreFactories)('booking-pending at the response deadline ($na
       Promise.reject(new UpstreamError('unavailable', 'records system down', { outcome: 'not-applied' })),
     );
     const key = { 'idempotency-key': randomUUID() };
-    const pending = await fhirRequest(h, 'POST', 'Appointment', { body: await at1030(h), headers: key });
+    const pending = await fhirRequest(h, 'POST', 'Appointment', { body: await monday1030(h), headers: key });
     expect(pending.status, JSON.stringify(pending.body)).toBe(202);
     const id = (pending.headers.get('location') as string).split('/').pop() as string;
     expect((await fhirRequest<Appointment>(h, 'GET', `Appointment/${id}`)).body.status).toBe('pending');
@@ -176,13 +163,13 @@ describe.each(testStoreFactories)('booking-pending at the response deadline ($na
     expect(read.body.cancelationReason?.coding?.[0]?.code).toBe('ehr-unavailable');
     expect(h.upstreamAt('2026-11-23T10:30', { includeCancelled: true })).toHaveLength(0);
     // The same key gives the final answer: nothing was booked, worth retrying ...
-    const final = await fhirRequest(h, 'POST', 'Appointment', { body: await at1030(h), headers: key });
+    const final = await fhirRequest(h, 'POST', 'Appointment', { body: await monday1030(h), headers: key });
     expect([final.status, detailCode(final)]).toEqual([503, 'ehr-unavailable']);
     // ... and, like a first 503, it is not kept: the same key again books once the records system answers.
     h.useConnector(h.sync.connectors[0] as Connector);
     h.sync.tenants[0]!.booking.responseDeadlineMs = 30_000; // gateUpstream shortened it to 100 ms
     const retry = await fhirRequest<Appointment>(h, 'POST', 'Appointment', {
-      body: await at1030(h),
+      body: await monday1030(h),
       headers: key,
     });
     expect(retry.status, JSON.stringify(retry.body)).toBe(201);
@@ -206,7 +193,7 @@ describe.each(testStoreFactories)('booking-pending at the response deadline ($na
       }) as Connector,
     );
     const key = { 'idempotency-key': randomUUID() };
-    const body = await at1030(h);
+    const body = await monday1030(h);
     const pending = await fhirRequest(h, 'POST', 'Appointment', { body, headers: key });
     expect(pending.status, JSON.stringify(pending.body)).toBe(202);
     expect(detailCode(pending)).toBe('booking-pending');
