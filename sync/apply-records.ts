@@ -29,6 +29,7 @@ import {
   type ResourceChange,
 } from '../src/store/resource-store.js';
 import { idsInScope } from '../src/store/scope-ids.js';
+import { storedSourceHashes } from '../src/store/stored-source-hashes.js';
 import { changeEventType } from './change-events.js';
 import { diffResources, type DiffInput } from './diff.js';
 
@@ -188,13 +189,15 @@ async function applyPage(
   store: Store,
   tenantId: string,
   set: RecordSet,
-  records: readonly UpstreamRecord[],
+  page: readonly UpstreamRecord[],
   options: ApplyOptions,
   writes: PendingChanges,
   marks: Set<string> | undefined,
   references: ResolvedIdCache,
 ): Promise<number> {
   const type = set.resourceType as ResourceType;
+  const { unchanged: skipped, rest: records } = await skipUnchanged(store, tenantId, type, page, marks);
+  if (records.length === 0) return skipped;
   const resolve = await resolveFhirIds(store, tenantId, records, references);
   const inputs = diffInputsOf(records, resolve);
   // What the store holds of exactly these ids, in the scope or not (an appointment moving into the window), deleted
@@ -229,7 +232,36 @@ async function applyPage(
   const changes = [...setChanges, ...hashOnly];
   await writes.add(changes, events);
   for (const input of inputs) marks?.add(input.id);
-  return diff.unchanged;
+  return skipped + diff.unchanged;
+}
+
+/**
+ * Sets aside the records whose source hash equals the one their live resource was written from: unchanged, so
+ * neither their ids are resolved nor they are mapped or hashed (what a pass over 100,000 appointments of which 1 %
+ * changed spent nearly all its time on). Their FHIR ids come from the same lookup and are marked seen. A record
+ * listed twice counts once, as the differ counts it.
+ */
+async function skipUnchanged(
+  store: Store,
+  tenantId: string,
+  type: ResourceType,
+  page: readonly UpstreamRecord[],
+  marks: Set<string> | undefined,
+): Promise<{ unchanged: number; rest: UpstreamRecord[] }> {
+  const hashed = page.flatMap((record) => (record.sourceHash === undefined ? [] : [record.upstreamId]));
+  if (hashed.length === 0) return { unchanged: 0, rest: [...page] };
+  const stored = await storedSourceHashes(store, tenantId, type, hashed);
+  const rest: UpstreamRecord[] = [];
+  const skipped = new Set<string>();
+  for (const record of page) {
+    const known = stored.get(record.upstreamId);
+    if (known === undefined || record.sourceHash !== known.sourceHash) rest.push(record);
+    else if (!skipped.has(record.upstreamId)) {
+      skipped.add(record.upstreamId);
+      marks?.add(known.fhirId);
+    }
+  }
+  return { unchanged: skipped.size, rest };
 }
 
 /** Deletes (or, when the set confirms, re-reads) what this pass did not see in the set's scope. */

@@ -104,10 +104,10 @@ async function windowPass(
 ): Promise<PassResult> {
   const window = streamWindow(stream, ctx.now, ctx.connector.timezone, ctx.tenant.sync);
   const scope = { periodFrom: window.from.toISOString(), periodTo: window.to.toISOString() };
-  const [appointments, blocks] = await Promise.all([
-    ctx.connector.appointmentsInWindow(window, { signal: ctx.signal }),
-    ctx.connector.blocksInWindow(window, { signal: ctx.signal }),
-  ]);
+  // Appointments are read a page at a time as the pass applies them (issue 16 item 5: a window of 100,000 is not
+  // held whole); blocks are few and come at once.
+  const blocks = await ctx.connector.blocksInWindow(window, { signal: ctx.signal });
+  const appointments = ctx.connector.appointmentPagesInWindow(window, { signal: ctx.signal });
   const confirmVanished = async (fhirId: string) => {
     const upstreamId = await upstreamIdFor(ctx.store, ctx.tenant.id, 'Appointment', fhirId);
     return upstreamId === undefined

@@ -132,8 +132,20 @@ export interface Connector {
   readonly timezone: string;
 
   referenceData(options?: CallOptions): Promise<ReferenceData>;
-  /** Every appointment starting in the window, whatever its status. */
+  /**
+   * Every appointment starting in the window, whatever its status, all at once (booking's live re-check of one
+   * practitioner-day); the pages of {@link appointmentPagesInWindow} put together.
+   */
   appointmentsInWindow(window: WindowQuery, options?: CallOptions): Promise<UpstreamRecord<Appointment>[]>;
+  /**
+   * The same appointments page by page, as the records system lists them, each page read when the caller asks for
+   * the next (issue 16 item 5: a sync pass over a window of 100,000 holds one page, not the window). The records
+   * system may be written to between pages: a record may be listed twice or missed, which a pass must tolerate.
+   */
+  appointmentPagesInWindow(
+    window: WindowQuery,
+    options?: CallOptions,
+  ): AsyncIterable<readonly UpstreamRecord<Appointment>[]>;
   /** Blocks and closures overlapping the window, as `busy-unavailable` Slots, one per schedule they close. */
   blocksInWindow(window: WindowQuery, options?: CallOptions): Promise<UpstreamRecord<Slot>[]>;
   /** One appointment, or null when it no longer exists (hard-deleted). */

@@ -1,6 +1,6 @@
 import type { Appointment } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import type { Connector } from '../../src/connectors/connector.js';
+import type { Connector, UpstreamRecord } from '../../src/connectors/connector.js';
 import { readJournal } from '../../src/store/change-journal.js';
 import { testStoreFactories } from '../support/test-stores.js';
 import { TINY_FIRM } from '../support/tiny-firm.js';
@@ -47,20 +47,21 @@ describe.each(testStoreFactories)('sync never reverts newer local writes ($name)
     expect(booked.status, JSON.stringify(booked.body)).toBe(201);
     const id = booked.body.id as string;
 
-    // The sync engine's window fetches answer (with the appointment still booked), then wait for the cancel.
+    // The sync engine's window reads answer (with the appointment still booked), then wait for the cancel.
     const syncConnector = h.sync.connectors[0] as Connector & {
-      appointmentsInWindow: Connector['appointmentsInWindow'];
+      appointmentPagesInWindow: Connector['appointmentPagesInWindow'];
     };
-    const fetch = syncConnector.appointmentsInWindow.bind(syncConnector);
+    const fetch = syncConnector.appointmentPagesInWindow.bind(syncConnector);
     const fetched = gate();
     const cancelled = gate();
     let armed = true;
-    syncConnector.appointmentsInWindow = async (...args) => {
-      if (!armed) return fetch(...args);
-      const records = await fetch(...args);
+    syncConnector.appointmentPagesInWindow = async function* (...args) {
+      if (!armed) return yield* fetch(...args);
+      const pages: Array<readonly UpstreamRecord<Appointment>[]> = [];
+      for await (const page of fetch(...args)) pages.push(page);
       fetched.open();
       await cancelled.opened;
-      return records;
+      yield* pages;
     };
     const pass = h.syncNow();
     await fetched.opened;

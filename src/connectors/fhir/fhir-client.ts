@@ -118,23 +118,38 @@ export class FhirClient {
     params: ReadonlyArray<readonly [string, string]>,
     signal?: AbortSignal,
   ): Promise<T[]> {
+    const found: T[] = [];
+    for await (const page of this.searchPages<T>(path, type, params, signal)) found.push(...page);
+    return found;
+  }
+
+  /**
+   * {@link searchAt} page by page: each Bundle is fetched when the caller asks for the next page (by its `next`
+   * link), so a caller can hold one page at a time. A page with no `type` match yields nothing.
+   */
+  async *searchPages<T extends Resource>(
+    path: string,
+    type: T['resourceType'],
+    params: ReadonlyArray<readonly [string, string]>,
+    signal?: AbortSignal,
+  ): AsyncGenerator<T[]> {
     const url = this.url(path);
     for (const [name, value] of params) url.searchParams.append(name, value);
     if (!url.searchParams.has('_count')) url.searchParams.set('_count', String(this.options.pageSize));
-    const found: T[] = [];
     let next: URL | undefined = url;
     for (let page = 0; next; page++) {
       if (page >= MAX_PAGES)
         throw new UpstreamError('unavailable', `${type} search returned over ${MAX_PAGES} pages`);
       const bundle: Bundle = await this.get<Bundle>(next, signal);
+      const link = bundle.link?.find((l) => l.relation === 'next')?.url;
+      next = link ? this.sameServer(link) : undefined;
+      const found: T[] = [];
       for (const entry of bundle.entry ?? []) {
         const resource = entry.resource;
         if (resource?.resourceType === type && entry.search?.mode !== 'include') found.push(resource as T);
       }
-      const link = bundle.link?.find((l) => l.relation === 'next')?.url;
-      next = link ? this.sameServer(link) : undefined;
+      if (found.length > 0) yield found;
     }
-    return found;
   }
 
   /** A write. Never retried except where the server certainly did not act (401 before renewal, 429). */

@@ -5,7 +5,6 @@
  * the server can do comes from configuration and its CapabilityStatement (fhir-capabilities.ts).
  */
 import type { UpstreamObserver } from '../upstream-observer.js';
-import { createHash } from 'node:crypto';
 import type {
   Appointment,
   Bundle,
@@ -23,30 +22,26 @@ import type {
   CallOptions,
   Connector,
   ConnectorCapabilities,
-  FhirIdResolver,
   PatientChanges,
   ReferenceData,
   UpstreamRecord,
   WindowQuery,
 } from '../connector.js';
 import { UpstreamError } from '../upstream-error.js';
-import { createFhirMappingContext } from './fhir-mapping-context.js';
 import { resolveCapabilities, type FhirUpstreamCapabilities } from './fhir-capabilities.js';
 import { FhirClient, type FhirClientOptions } from './fhir-client.js';
 import {
-  appointmentRefs,
-  mapAppointment,
   mapLocation,
-  mapPatient,
   mapPractitioner,
   mapSchedule,
   scheduleRefs,
   tenantSystems,
   scheduleOf,
-  type FhirMappingContext,
 } from './fhir-mapping.js';
-import { isOpenSlotStatus, localDaysCovering, searchChunks, slotGapRecords } from './fhir-slot-gaps.js';
-import { bookedAppointment, bookParameters, findGapRecords } from './fhir-find-book.js';
+import { FhirRecords } from './fhir-records.js';
+import { isOpenSlotStatus } from './fhir-slot-gaps.js';
+import { windowGapRecords } from './fhir-window-gaps.js';
+import { bookedAppointment, bookParameters } from './fhir-find-book.js';
 import {
   appointmentBody,
   formatMarker,
@@ -56,8 +51,6 @@ import {
   upstreamTypeCoding,
 } from './fhir-write-bodies.js';
 
-/** Bump when the mapping changes what it produces, so stored source hashes stop matching. */
-const MAPPING_VERSION = 1;
 /** How far back a marker is looked for by `comment` when the server drops identifiers. */
 const MARKER_LOOKBACK_MS = 48 * 3600_000;
 
@@ -88,6 +81,7 @@ export class FhirConnector implements Connector {
   private readonly now: () => number;
   private snapshot: Snapshot | undefined;
   private upstream: FhirUpstreamCapabilities | undefined;
+  private builder: { zone: string; availability: 'slots' | 'hours'; records: FhirRecords } | undefined;
 
   constructor(private readonly options: FhirConnectorOptions) {
     const { kind: _kind, capabilities: _c, appointmentTypes: _t, ...http } = options.settings;
@@ -125,24 +119,38 @@ export class FhirConnector implements Connector {
   async referenceData(options: CallOptions = {}): Promise<ReferenceData> {
     await this.discover(options.signal);
     const snapshot = await this.readSnapshot(options.signal);
+    const records = this.records();
     return {
-      practitioners: snapshot.practitioners.map((p) => this.record('Practitioner', p, [], mapPractitioner)),
-      locations: snapshot.locations.map((l) =>
-        this.record('Location', l, [], (up, id, ctx) => mapLocation(up, id, this.timezone, ctx)),
+      practitioners: snapshot.practitioners.map((p) =>
+        records.record('Practitioner', p, [], mapPractitioner),
       ),
-      schedules: snapshot.schedules.map((s) => this.record('Schedule', s, scheduleRefs(s), mapSchedule)),
+      locations: snapshot.locations.map((l) =>
+        records.record('Location', l, [], (up, id, ctx) => mapLocation(up, id, this.timezone, ctx)),
+      ),
+      schedules: snapshot.schedules.map((s) => records.record('Schedule', s, scheduleRefs(s), mapSchedule)),
     };
   }
 
   async appointmentsInWindow(window: WindowQuery, options: CallOptions = {}) {
+    const records: UpstreamRecord<Appointment>[] = [];
+    for await (const page of this.appointmentPagesInWindow(window, options)) records.push(...page);
+    return records;
+  }
+
+  /** The window's appointments a Bundle at a time, following `next` links as the caller asks for more. */
+  async *appointmentPagesInWindow(
+    window: WindowQuery,
+    options: CallOptions = {},
+  ): AsyncGenerator<UpstreamRecord<Appointment>[]> {
     const params: Array<[string, string]> = [
       ['date', `ge${window.from.toISOString()}`],
       ['date', `lt${window.to.toISOString()}`],
     ];
     if (window.practitionerUpstreamId)
       params.push(['practitioner', `Practitioner/${window.practitionerUpstreamId}`]);
-    const found = await this.client.search<Appointment>('Appointment', params, options.signal);
-    return found.map((a) => this.appointmentRecord(a));
+    const records = this.records();
+    const pages = this.client.searchPages<Appointment>('Appointment', 'Appointment', params, options.signal);
+    for await (const page of pages) yield page.map((a) => records.appointment(a));
   }
 
   /**
@@ -150,44 +158,19 @@ export class FhirConnector implements Connector {
    * upstream publishes no Slots (`availability: "hours"`): the configured working hours are all there is.
    */
   async blocksInWindow(window: WindowQuery, options: CallOptions = {}): Promise<UpstreamRecord<Slot>[]> {
-    const { slotSearchMaxDays, availability, findAndBook } = await this.discover(options.signal);
-    if (findAndBook && window.practitionerUpstreamId) {
-      const { schedules } = await this.currentSnapshot(options.signal);
-      return findGapRecords(this.client, schedules, window, this.timezone, options.signal);
-    }
-    if (availability === 'hours') return [];
-    const snapshot = await this.currentSnapshot(options.signal);
-    const schedules = snapshot.schedules.filter(
-      (s) =>
-        !window.practitionerUpstreamId ||
-        scheduleRefs(s).some(
-          (r) => r.resourceType === 'Practitioner' && r.upstreamId === window.practitionerUpstreamId,
-        ),
-    );
-    const zone = this.timezone;
-    const days = localDaysCovering(window.from, window.to, zone);
-    const first = days[0];
-    const last = days[days.length - 1];
-    if (!first || !last || schedules.length === 0) return [];
-    const slots: Slot[] = [];
-    for (const chunk of searchChunks(first.start, last.end, slotSearchMaxDays)) {
-      slots.push(
-        ...(await this.client.search<Slot>(
-          'Slot',
-          [
-            ['start', `ge${chunk.from.toISOString()}`],
-            ['start', `lt${chunk.to.toISOString()}`],
-          ],
-          options.signal,
-        )),
-      );
-    }
-    return slotGapRecords(schedules, days, slots, window, zone);
+    const upstream = await this.discover(options.signal);
+    const reference = async () => ({
+      schedules: (await this.currentSnapshot(options.signal)).schedules,
+      zone: this.timezone,
+    });
+    const gaps = await windowGapRecords(this.client, upstream, reference, window, options.signal);
+    const records = this.records();
+    return gaps.map((gap) => records.gap(gap));
   }
 
   async readAppointment(upstreamId: string, options: CallOptions = {}) {
     const found = await this.client.read<Appointment>('Appointment', upstreamId, options.signal);
-    return found ? this.appointmentRecord(found) : null;
+    return found ? this.records().appointment(found) : null;
   }
 
   async patientsChangedSince(cursor: string | null, options: CallOptions = {}): Promise<PatientChanges> {
@@ -200,12 +183,12 @@ export class FhirConnector implements Connector {
       const at = p.meta?.lastUpdated;
       return at && (max === null || at > max) ? at : max;
     }, cursor);
-    return { records: found.map((p) => this.patientRecord(p)), cursor: lastUpdated ? latest : null };
+    return { records: found.map((p) => this.records().patient(p)), cursor: lastUpdated ? latest : null };
   }
 
   async readPatient(upstreamId: string, options: CallOptions = {}) {
     const found = await this.client.read<Patient>('Patient', upstreamId, options.signal);
-    return found ? this.patientRecord(found) : null;
+    return found ? this.records().patient(found) : null;
   }
 
   async patientAppointments(patientUpstreamId: string, options: CallOptions = {}) {
@@ -214,7 +197,7 @@ export class FhirConnector implements Connector {
       [['patient', `Patient/${patientUpstreamId}`]],
       options.signal,
     );
-    return found.map((a) => this.appointmentRecord(a));
+    return found.map((a) => this.records().appointment(a));
   }
 
   async createAppointment(write: AppointmentWrite, options: CallOptions = {}) {
@@ -234,10 +217,10 @@ export class FhirConnector implements Connector {
         // It may have been booked: what it answered does not say, so the saga reconciles by marker.
         throw new UpstreamError('unavailable', '$book answered no Appointment', { outcome: 'unknown' });
       }
-      return this.appointmentRecord(booked);
+      return this.records().appointment(booked);
     }
     const created = await this.client.write<Appointment>('POST', 'Appointment', body, options.signal);
-    return this.appointmentRecord(created);
+    return this.records().appointment(created);
   }
 
   async rescheduleAppointment(upstreamId: string, write: AppointmentWrite, options: CallOptions = {}) {
@@ -249,7 +232,7 @@ export class FhirConnector implements Connector {
       body,
       options.signal,
     );
-    return this.appointmentRecord(updated);
+    return this.records().appointment(updated);
   }
 
   async cancelAppointment(upstreamId: string, reason: string, options: CallOptions = {}) {
@@ -262,7 +245,7 @@ export class FhirConnector implements Connector {
       body,
       options.signal,
     );
-    return this.appointmentRecord(updated);
+    return this.records().appointment(updated);
   }
 
   correlationMarker(sagaId: string): string {
@@ -283,12 +266,12 @@ export class FhirConnector implements Connector {
     const found = await this.client.search<Appointment>('Appointment', params, options.signal);
     return found
       .filter((a) => upstreamMarkerOf(a, this.systems.correlation) === marker)
-      .map((a) => this.appointmentRecord(a));
+      .map((a) => this.records().appointment(a));
   }
 
   async createPatient(patient: Patient, options: CallOptions = {}) {
     const created = await this.client.write<Patient>('POST', 'Patient', patientBody(patient), options.signal);
-    return this.patientRecord(created);
+    return this.records().patient(created);
   }
 
   async findCreatedPatients(patient: Patient, options: CallOptions = {}) {
@@ -301,7 +284,7 @@ export class FhirConnector implements Connector {
     const found = await this.client.search<Patient>('Patient', params, options.signal);
     // Name searches match prefixes: keep only what this write would have stored.
     const wanted = patientMatchKey(patientBody(patient));
-    return found.filter((p) => patientMatchKey(p) === wanted).map((p) => this.patientRecord(p));
+    return found.filter((p) => patientMatchKey(p) === wanted).map((p) => this.records().patient(p));
   }
 
   async updatePatient(upstreamId: string, patient: Patient, options: CallOptions = {}) {
@@ -313,7 +296,7 @@ export class FhirConnector implements Connector {
       patientBody(patient, existing),
       options.signal,
     );
-    return this.patientRecord(updated);
+    return this.records().patient(updated);
   }
 
   async close(): Promise<void> {
@@ -395,45 +378,25 @@ export class FhirConnector implements Connector {
     });
   }
 
-  private context(resolve: FhirIdResolver): FhirMappingContext {
-    return createFhirMappingContext({
-      tenantId: this.options.tenantId,
-      zone: this.timezone,
-      resolve,
-      appointmentTypes: this.options.settings.appointmentTypes,
-      availability: this.upstream?.availability ?? this.options.settings.capabilities.availability,
-      workingHours: this.options.settings.workingHours,
-    });
-  }
-
-  private record<R extends Practitioner | Location | Schedule | Patient | Appointment>(
-    resourceType: R['resourceType'] & UpstreamRecord['resourceType'],
-    upstream: R,
-    references: UpstreamRecord['references'],
-    map: (up: R, id: string, ctx: FhirMappingContext) => R,
-  ): UpstreamRecord<R> {
-    const id = upstream.id ?? '';
-    return {
-      resourceType,
-      upstreamId: id,
-      references,
-      toFhir: (resolve) => map(upstream, id, this.context(resolve)),
-    };
-  }
-
-  private appointmentRecord(a: Appointment): UpstreamRecord<Appointment> {
-    const marker = upstreamMarkerOf(a, this.systems.correlation);
-    return {
-      ...this.record('Appointment', a, appointmentRefs(a), mapAppointment),
-      ...(marker ? { marker } : {}),
-    };
-  }
-
-  private patientRecord(p: Patient): UpstreamRecord<Patient> {
-    const { meta: _meta, ...content } = p;
-    const sourceHash = createHash('sha256')
-      .update(JSON.stringify([MAPPING_VERSION, this.options.tenantId, content]))
-      .digest('base64url');
-    return { ...this.record('Patient', p, [], mapPatient), sourceHash };
+  /** The record builder for what this connector knows now (zone, capabilities, configuration), kept until either changes. */
+  private records(): FhirRecords {
+    const zone = this.timezone;
+    const availability =
+      this.upstream?.availability ?? this.options.settings.capabilities.availability ?? 'slots';
+    if (this.builder?.zone !== zone || this.builder.availability !== availability) {
+      this.builder = {
+        zone,
+        availability,
+        records: new FhirRecords({
+          tenantId: this.options.tenantId,
+          zone,
+          appointmentTypes: this.options.settings.appointmentTypes,
+          availability,
+          workingHours: this.options.settings.workingHours,
+          correlationSystem: this.systems.correlation,
+        }),
+      };
+    }
+    return this.builder.records;
   }
 }

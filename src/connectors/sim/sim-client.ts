@@ -98,10 +98,16 @@ export class SimClient {
   /** GET every page of a paged listing. */
   async getAllPages<T>(path: string, query: Query = {}, signal?: AbortSignal): Promise<T[]> {
     const items: T[] = [];
+    for await (const page of this.pages<T>(path, query, signal)) items.push(...page);
+    return items;
+  }
+
+  /** The pages of a paged listing, each read when the caller asks for it (an empty listing yields none). */
+  async *pages<T>(path: string, query: Query = {}, signal?: AbortSignal): AsyncGenerator<T[]> {
     for (let page = 1; ; page++) {
       const body = await this.get<SimPage<T>>(path, { ...query, page, pageSize: PAGE_SIZE }, signal);
-      items.push(...body.items);
-      if (body.items.length === 0 || page * body.pageSize >= body.total) return items;
+      if (body.items.length > 0) yield body.items;
+      if (body.items.length === 0 || page * body.pageSize >= body.total) return;
     }
   }
 

@@ -3,15 +3,7 @@
  * {@link SimClient}, its data model through the pure mapping in `sim-fhir-mapping.ts`.
  */
 import type { UpstreamObserver } from '../upstream-observer.js';
-import type {
-  Appointment,
-  Location,
-  Patient,
-  Period,
-  Practitioner,
-  Schedule,
-  Slot,
-} from '@medplum/fhirtypes';
+import type { Appointment, Patient, Period, Slot } from '@medplum/fhirtypes';
 import type { SimConnectorSettings } from '../../config.js';
 import type {
   SimAppointment,
@@ -31,32 +23,23 @@ import type {
   CallOptions,
   Connector,
   ConnectorCapabilities,
-  FhirIdResolver,
   PatientChanges,
   ReferenceData,
   UpstreamRecord,
-  UpstreamRef,
   WindowQuery,
 } from '../connector.js';
 import { UpstreamError } from '../upstream-error.js';
 import { SimClient, type SimClientOptions } from './sim-client.js';
-import { readSimSnapshot, sourceHashOf, uniqueSchedules, type Snapshot } from './sim-snapshot.js';
+import { readSimSnapshot, type Snapshot } from './sim-snapshot.js';
+import { correlationMarkerOf, formatCorrelationMarker } from './sim-fhir-context.js';
 import {
-  correlationMarkerOf,
-  createSimMappingContext,
-  formatCorrelationMarker,
-  isDefaultCorrelationMarker,
-  scheduleKey,
-  type SimMappingContext,
-} from './sim-fhir-context.js';
-import { mapBlock } from './sim-fhir-availability.js';
-import { mapAppointment, mapLocation, mapPatient, mapProvider, mapSchedule } from './sim-fhir-mapping.js';
+  simAppointmentRecord,
+  simBlockRecords,
+  simPatientRecord,
+  simReferenceRecords,
+  type SimRecordContext,
+} from './sim-records.js';
 import { patientInputFromFhir } from './sim-fhir-write.js';
-
-const ref = (resourceType: UpstreamRef['resourceType'], id: number | string): UpstreamRef => ({
-  resourceType,
-  upstreamId: String(id),
-});
 
 export interface SimConnectorOptions {
   tenantId: string;
@@ -100,7 +83,7 @@ export class SimConnector implements Connector {
 
   /** The practice zone: the configured override, else the first location's. Known once reference data was read. */
   get timezone(): string {
-    return this.options.timezone ?? this.snapshot?.locations[0]?.timezone ?? 'UTC';
+    return this.zoneOf(this.snapshot);
   }
 
   /** The Schedules' planning horizon in `zone`: local dates today … today + horizon + 1 (see the option). */
@@ -113,97 +96,39 @@ export class SimConnector implements Connector {
 
   async referenceData(options: CallOptions = {}): Promise<ReferenceData> {
     const snapshot = await this.readSnapshot(options.signal);
-    const { providers, locations, types, templates } = snapshot;
-    const schedules: UpstreamRecord<Schedule>[] = [];
-    for (const provider of providers) {
-      for (const location of locations) {
-        const hours = templates.filter((t) => t.providerId === provider.id && t.locationId === location.id);
-        if (hours.length === 0) continue;
-        schedules.push({
-          resourceType: 'Schedule',
-          upstreamId: scheduleKey(provider.id, location.id),
-          references: [ref('Practitioner', provider.id), ref('Location', location.id)],
-          toFhir: (resolve) =>
-            mapSchedule(provider, location, types, hours, this.context(resolve, snapshot), {
-              ...this.planningHorizon(location.timezone),
-            }),
-        });
-      }
-    }
-    return {
-      practitioners: providers.map((p): UpstreamRecord<Practitioner> => ({
-        resourceType: 'Practitioner',
-        upstreamId: String(p.id),
-        references: [],
-        toFhir: (resolve) => mapProvider(p, this.context(resolve, snapshot)),
-      })),
-      locations: locations.map((l): UpstreamRecord<Location> => ({
-        resourceType: 'Location',
-        upstreamId: String(l.id),
-        references: [],
-        toFhir: (resolve) => mapLocation(l, this.context(resolve, snapshot)),
-      })),
-      schedules,
-    };
+    return simReferenceRecords(this.recordContext(snapshot), (zone) => this.planningHorizon(zone));
   }
 
   async appointmentsInWindow(
     window: WindowQuery,
     options: CallOptions = {},
   ): Promise<UpstreamRecord<Appointment>[]> {
-    const snapshot = await this.currentSnapshot(options.signal);
-    const items = await this.client.getAllPages<SimAppointment>(
+    const records: UpstreamRecord<Appointment>[] = [];
+    for await (const page of this.appointmentPagesInWindow(window, options)) records.push(...page);
+    return records;
+  }
+
+  async *appointmentPagesInWindow(
+    window: WindowQuery,
+    options: CallOptions = {},
+  ): AsyncGenerator<UpstreamRecord<Appointment>[]> {
+    const ctx = this.recordContext(await this.currentSnapshot(options.signal));
+    const pages = this.client.pages<SimAppointment>(
       '/appointments',
       { from: this.wall(window.from), to: this.wall(window.to), providerId: window.practitionerUpstreamId },
       options.signal,
     );
-    return items.map((a) => this.appointmentRecord(a, snapshot));
+    for await (const page of pages) yield page.map((a) => simAppointmentRecord(a, ctx));
   }
 
   async blocksInWindow(window: WindowQuery, options: CallOptions = {}): Promise<UpstreamRecord<Slot>[]> {
-    const snapshot = await this.currentSnapshot(options.signal);
+    const ctx = this.recordContext(await this.currentSnapshot(options.signal));
     const blocks = await this.client.get<SimBlock[]>(
       '/blocks',
       { from: this.wall(window.from), to: this.wall(window.to), providerId: window.practitionerUpstreamId },
       options.signal,
     );
-    // Blocks name a provider, a location, both or neither; a closure covers each schedule it matches.
-    const schedules = uniqueSchedules(snapshot.templates);
-    return blocks.flatMap((block) =>
-      schedules
-        .filter(
-          (s) =>
-            (block.providerId === null || block.providerId === s.providerId) &&
-            (block.locationId === null || block.locationId === s.locationId),
-        )
-        .map((s): UpstreamRecord<Slot> => {
-          const key = scheduleKey(s.providerId, s.locationId);
-          const upstreamId = `block-${block.id}/${key}`;
-          return {
-            resourceType: 'Slot',
-            upstreamId,
-            // mapBlock resolves the practitioner and location too, so they must be resolvable even when no
-            // other record of this pass mentions them.
-            references: [
-              ref('Schedule', key),
-              ...(block.providerId === null ? [] : [ref('Practitioner', block.providerId)]),
-              ...(block.locationId === null ? [] : [ref('Location', block.locationId)]),
-            ],
-            toFhir: (resolve) => {
-              const mapped = mapBlock(block, this.context(resolve, snapshot));
-              return {
-                resourceType: 'Slot',
-                id: resolve('Slot', upstreamId),
-                schedule: { reference: `Schedule/${resolve('Schedule', key)}` },
-                status: 'busy-unavailable',
-                start: mapped.start,
-                end: mapped.end,
-                comment: mapped.reason,
-              };
-            },
-          };
-        }),
-    );
+    return blocks.flatMap((block) => simBlockRecords(block, ctx));
   }
 
   async readAppointment(
@@ -215,7 +140,7 @@ export class SimConnector implements Connector {
       `/appointments/${encodeURIComponent(upstreamId)}`,
       options.signal,
     );
-    return a ? this.appointmentRecord(a, snapshot) : null;
+    return a ? simAppointmentRecord(a, this.recordContext(snapshot)) : null;
   }
 
   async patientsChangedSince(cursor: string | null, options: CallOptions = {}): Promise<PatientChanges> {
@@ -230,7 +155,7 @@ export class SimConnector implements Connector {
       (max, p) => (max === null || p.modifiedAt > max ? p.modifiedAt : max),
       cursor,
     );
-    return { records: items.map((p) => this.patientRecord(p, snapshot)), cursor: latest };
+    return { records: items.map((p) => simPatientRecord(p, this.recordContext(snapshot))), cursor: latest };
   }
 
   async readPatient(upstreamId: string, options: CallOptions = {}): Promise<UpstreamRecord<Patient> | null> {
@@ -239,7 +164,7 @@ export class SimConnector implements Connector {
       `/patients/${encodeURIComponent(upstreamId)}`,
       options.signal,
     );
-    return p ? this.patientRecord(p, snapshot) : null;
+    return p ? simPatientRecord(p, this.recordContext(snapshot)) : null;
   }
 
   async patientAppointments(
@@ -252,7 +177,7 @@ export class SimConnector implements Connector {
       {},
       options.signal,
     );
-    return items.map((a) => this.appointmentRecord(a, snapshot));
+    return items.map((a) => simAppointmentRecord(a, this.recordContext(snapshot)));
   }
 
   async createAppointment(
@@ -266,7 +191,7 @@ export class SimConnector implements Connector {
       this.appointmentInput(write, snapshot),
       options.signal,
     );
-    return this.appointmentRecord(created, snapshot);
+    return simAppointmentRecord(created, this.recordContext(snapshot));
   }
 
   async rescheduleAppointment(
@@ -281,7 +206,7 @@ export class SimConnector implements Connector {
       this.appointmentInput(write, snapshot),
       options.signal,
     );
-    return this.appointmentRecord(updated, snapshot);
+    return simAppointmentRecord(updated, this.recordContext(snapshot));
   }
 
   async cancelAppointment(
@@ -296,7 +221,7 @@ export class SimConnector implements Connector {
       { reason },
       options.signal,
     );
-    return this.appointmentRecord(cancelled, snapshot);
+    return simAppointmentRecord(cancelled, this.recordContext(snapshot));
   }
 
   correlationMarker(sagaId: string): string {
@@ -317,14 +242,14 @@ export class SimConnector implements Connector {
       { externalRef: marker },
       options.signal,
     );
-    return items.map((a) => this.appointmentRecord(a, snapshot));
+    return items.map((a) => simAppointmentRecord(a, this.recordContext(snapshot)));
   }
 
   async createPatient(patient: Patient, options: CallOptions = {}): Promise<UpstreamRecord<Patient>> {
     const snapshot = await this.currentSnapshot(options.signal);
     const input: SimPatientInput = patientInputFromFhir(patient);
     const created = await this.client.write<SimPatient>('POST', '/patients', input, options.signal);
-    return this.patientRecord(created, snapshot);
+    return simPatientRecord(created, this.recordContext(snapshot));
   }
 
   async findCreatedPatients(patient: Patient, options: CallOptions = {}): Promise<UpstreamRecord<Patient>[]> {
@@ -351,7 +276,7 @@ export class SimConnector implements Connector {
           p.dob === input.dob &&
           digits(p.phone) === digits(input.phone),
       )
-      .map((p) => this.patientRecord(p, snapshot));
+      .map((p) => simPatientRecord(p, this.recordContext(snapshot)));
   }
 
   async updatePatient(
@@ -366,7 +291,7 @@ export class SimConnector implements Connector {
       patientInputFromFhir(patient),
       options.signal,
     );
-    return this.patientRecord(updated, snapshot);
+    return simPatientRecord(updated, this.recordContext(snapshot));
   }
 
   async close(): Promise<void> {
@@ -382,39 +307,12 @@ export class SimConnector implements Connector {
     return this.snapshot ?? this.readSnapshot(signal);
   }
 
-  private context(resolve: FhirIdResolver, snapshot: Snapshot): SimMappingContext {
-    return createSimMappingContext({
-      tenantId: this.options.tenantId,
-      practiceZone: this.timezone,
-      ref: (kind, id) => resolve(kind, String(id)),
-      providers: snapshot.providers,
-      locations: snapshot.locations,
-      appointmentTypes: snapshot.types,
-    });
+  private recordContext(snapshot: Snapshot): SimRecordContext {
+    return { tenantId: this.options.tenantId, zone: this.zoneOf(snapshot), snapshot };
   }
 
-  private appointmentRecord(a: SimAppointment, snapshot: Snapshot): UpstreamRecord<Appointment> {
-    return {
-      resourceType: 'Appointment',
-      upstreamId: String(a.id),
-      ...(a.externalRef && isDefaultCorrelationMarker(a.externalRef) ? { marker: a.externalRef } : {}),
-      references: [
-        ref('Patient', a.patientId),
-        ref('Practitioner', a.providerId),
-        ref('Location', a.locationId),
-      ],
-      toFhir: (resolve) => mapAppointment(a, this.context(resolve, snapshot)),
-    };
-  }
-
-  private patientRecord(p: SimPatient, snapshot: Snapshot): UpstreamRecord<Patient> {
-    return {
-      resourceType: 'Patient',
-      upstreamId: String(p.id),
-      references: [],
-      sourceHash: sourceHashOf(snapshot, p),
-      toFhir: (resolve) => mapPatient(p, this.context(resolve, snapshot)),
-    };
+  private zoneOf(snapshot: Snapshot | undefined): string {
+    return this.options.timezone ?? snapshot?.locations[0]?.timezone ?? 'UTC';
   }
 
   private appointmentInput(write: AppointmentWrite, snapshot: Snapshot): SimAppointmentInput {
