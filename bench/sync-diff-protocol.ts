@@ -9,24 +9,25 @@ export interface WorkerTask {
   /** PostgreSQL schema. */
   schema?: string;
   /**
-   * `pages` (default): the records are handed to the pass as pages of 1,000, each built when the pass asks for it,
-   * as a records system lists a window; `whole`: all 100,000 are built before the pass (as measured until issue 16).
+   * `pages` (default): the records are handed to `applyRecords` as pages of 1,000, each built when the pass asks for
+   * it; `production`: the sync engine's window pass (`runPass`) reads them through the connector port's paged
+   * window read, in the sim connector's pages of 200, as a tenant's hot window.
    */
-  input?: 'pages' | 'whole';
+  input?: 'pages' | 'production';
   /** After the measured pass, time its steps one by one. */
   breakdown?: boolean;
 }
 
-/** Milliseconds per step of a pass over all the records (mapping and hashing scaled up from a sample). */
+/** Milliseconds per step of a 1 % pass over all the records, each step re-run alone after the pass. */
 export interface PassBreakdown {
-  /** `resolveFhirIds`: upstream ids → FHIR ids (reads only once every id is mapped). */
-  resolveMs: number;
-  /** `toFhir` (the sim connector's `mapAppointment`) of every record. */
-  mapMs: number;
-  /** `contentHash` of every mapped resource. */
-  hashMs: number;
-  /** `currentHashes` of the pass's scope. */
-  currentHashesMs: number;
+  /** Building the 100,000 records page by page (the raw rows and their source hashes). */
+  buildMs: number;
+  /** `storedSourceHashes` of every page: the stored source hash and FHIR id by upstream id (the skip lookup). */
+  lookupMs: number;
+  /** `idsInScope` of the window (delete-by-absence). */
+  scopeIdsMs: number;
+  /** `resolveFhirIds`, `toFhir` and `contentHash` of the 1,000 changed records. */
+  changedMs: number;
 }
 
 export interface WorkerReport {
@@ -34,7 +35,7 @@ export interface WorkerReport {
   wallMs: number;
   /** RSS of the worker before it built anything (Node, tsx and the modules loaded). */
   rssAtStartMb: number;
-  /** RSS just before the pass (with input `whole`: once the 100,000 records were built). */
+  /** RSS just before the pass. */
   rssBeforeMb: number;
   /** Highest RSS sampled every 5 ms while the pass awaited the database (misses purely synchronous stretches). */
   sampledPeakRssMb: number;

@@ -1,8 +1,8 @@
 /**
  * One pass of the sync-diff benchmark in a process of its own, so that the process's peak RSS
  * (`process.resourceUsage().maxRSS`) belongs to that pass alone: the worker runs ONE `applyRecords` over the 100,000
- * records — handed over in pages built as the pass asks for them, or (input `whole`) all built beforehand, not
- * timed — and reports wall time, RSS and what was written to its parent over IPC.
+ * records — handed over in pages built as the pass asks for them, or (input `production`) read by the sync engine's
+ * window pass through the connector port — and reports wall time, RSS and what was written to its parent over IPC.
  *
  * Started by `sync-diff.bench.ts` with `fork()`; the argument is a JSON {@link WorkerTask}.
  */
@@ -14,20 +14,21 @@ import { contentHash } from '../src/store/content-hash.js';
 import type { Store } from '../src/store/database.js';
 import { openStore } from '../src/store/database.js';
 import { migrateToLatest } from '../src/store/migrate.js';
-import { currentHashes } from '../src/store/resource-store.js';
+import { idsInScope } from '../src/store/scope-ids.js';
+import { storedSourceHashes } from '../src/store/stored-source-hashes.js';
 import { APPLY_PAGE_SIZE, applyRecords } from '../sync/apply-records.js';
 import type { PassBreakdown, WorkerReport, WorkerTask } from './sync-diff-protocol.js';
 import {
+  CHANGE_EVERY,
   DEFAULT_SYNTHETIC,
   SYNTHETIC_TENANT,
   syntheticAppointmentPages,
-  syntheticAppointmentRecords,
   syntheticScope,
+  type SyntheticOptions,
 } from './synthetic-appointments.js';
+import { syntheticWindowPass } from './synthetic-window-pass.js';
 
 const MB = 1024 * 1024;
-/** The mapping and hashing steps are timed on this many records and scaled up: their cost per record is flat. */
-const SAMPLE = 10_000;
 
 async function timed<T>(fn: () => T | Promise<T>): Promise<{ ms: number; value: T }> {
   const started = performance.now();
@@ -39,21 +40,31 @@ async function timed<T>(fn: () => T | Promise<T>): Promise<{ ms: number; value: 
  * Where a pass's time goes: its steps re-run one by one after the measured pass, with the same functions
  * `applyRecords` calls (the JIT is warm by then, so the parts tend to add up to less than the pass).
  */
-async function breakdown(
-  store: Store,
-  records: readonly UpstreamRecord<Appointment>[],
-): Promise<PassBreakdown> {
-  const resolve = await timed(() => resolveFhirIds(store, SYNTHETIC_TENANT, records));
-  const sample = records.slice(0, SAMPLE);
-  const map = await timed(() => sample.map((r) => r.toFhir(resolve.value)));
-  const hash = await timed(() => map.value.map((r) => contentHash(r)));
-  const current = await timed(() => currentHashes(store, SYNTHETIC_TENANT, 'Appointment', syntheticScope()));
-  const scale = records.length / sample.length;
+async function breakdown(store: Store, options: SyntheticOptions): Promise<PassBreakdown> {
+  const pages: UpstreamRecord<Appointment>[][] = [];
+  const build = await timed(async () => {
+    for await (const page of syntheticAppointmentPages(options, APPLY_PAGE_SIZE)) pages.push(page);
+  });
+  const lookup = await timed(async () => {
+    for (const page of pages) {
+      await storedSourceHashes(
+        store,
+        SYNTHETIC_TENANT,
+        'Appointment',
+        page.map((r) => r.upstreamId),
+      );
+    }
+  });
+  const scope = await timed(() => idsInScope(store, SYNTHETIC_TENANT, 'Appointment', syntheticScope()));
+  // The 1 % a pass maps: every CHANGE_EVERY-th record.
+  const changed = pages.flat().filter((_, i) => i % CHANGE_EVERY === 0);
+  const resolve = await timed(() => resolveFhirIds(store, SYNTHETIC_TENANT, changed));
+  const mapped = await timed(() => changed.map((r) => contentHash(r.toFhir(resolve.value))));
   return {
-    resolveMs: resolve.ms,
-    mapMs: map.ms * scale,
-    hashMs: hash.ms * scale,
-    currentHashesMs: current.ms,
+    buildMs: build.ms,
+    lookupMs: lookup.ms,
+    scopeIdsMs: scope.ms,
+    changedMs: resolve.ms + mapped.ms,
   };
 }
 
@@ -63,10 +74,6 @@ async function main(task: WorkerTask): Promise<WorkerReport> {
   try {
     if (task.mode === 'load') await migrateToLatest(store);
     const options = { ...DEFAULT_SYNTHETIC, variant: task.variant };
-    const records =
-      task.input === 'whole'
-        ? syntheticAppointmentRecords(options)
-        : syntheticAppointmentPages(options, APPLY_PAGE_SIZE);
     const rssBeforeMb = process.memoryUsage().rss / MB;
     // Samples land only when the pass awaits the database; maxRSS below is the exact peak.
     let sampledPeak = rssBeforeMb;
@@ -74,12 +81,22 @@ async function main(task: WorkerTask): Promise<WorkerReport> {
       sampledPeak = Math.max(sampledPeak, process.memoryUsage().rss / MB);
     }, 5);
     const started = performance.now();
-    const result = await applyRecords(
-      store,
-      SYNTHETIC_TENANT,
-      [{ resourceType: 'Appointment', records, scope: syntheticScope(), vanished: 'delete' }],
-      { baseline: task.mode === 'load' },
-    );
+    const result =
+      task.input === 'production'
+        ? await syntheticWindowPass(store, options)
+        : await applyRecords(
+            store,
+            SYNTHETIC_TENANT,
+            [
+              {
+                resourceType: 'Appointment',
+                records: syntheticAppointmentPages(options, APPLY_PAGE_SIZE),
+                scope: syntheticScope(),
+                vanished: 'delete',
+              },
+            ],
+            { baseline: task.mode === 'load' },
+          );
     const wallMs = performance.now() - started;
     clearInterval(sampler);
     const maxRssMb = (process.resourceUsage().maxRSS * 1024) / MB;
@@ -91,8 +108,11 @@ async function main(task: WorkerTask): Promise<WorkerReport> {
       // resourceUsage().maxRSS is in kilobytes; read before the breakdown allocates anything.
       maxRssMb,
       records: DEFAULT_SYNTHETIC.appointments,
-      ...result,
-      ...(task.breakdown ? { breakdown: await breakdown(store, syntheticAppointmentRecords(options)) } : {}),
+      written: result.written,
+      unchanged: result.unchanged,
+      deleted: result.deleted,
+      events: result.events,
+      ...(task.breakdown ? { breakdown: await breakdown(store, options) } : {}),
     };
   } finally {
     await store.close();

@@ -9,9 +9,8 @@
  */
 import type { Appointment } from '@medplum/fhirtypes';
 import { createHash } from 'node:crypto';
-import type { UpstreamRecord, UpstreamRef } from '../src/connectors/connector.js';
-import { createSimMappingContext } from '../src/connectors/sim/sim-fhir-context.js';
-import { mapAppointment } from '../src/connectors/sim/sim-fhir-mapping.js';
+import type { UpstreamRecord } from '../src/connectors/connector.js';
+import { simAppointmentRecord, type SimRecordContext } from '../src/connectors/sim/sim-records.js';
 import type {
   SimAppointment,
   SimAppointmentStatus,
@@ -117,18 +116,23 @@ function addDays(date: string, days: number): string {
   return new Date(t).toISOString().slice(0, 10);
 }
 
+const WINDOW_DAYS = Math.round(
+  (Date.parse(`${SYNTHETIC_WINDOW.toDate}T00:00:00Z`) -
+    Date.parse(`${SYNTHETIC_WINDOW.fromDate}T00:00:00Z`)) /
+    86_400_000,
+);
+/** The window's dates, and the 28 days before it (creation dates), computed once: not part of what is measured. */
+const DATES = Array.from({ length: WINDOW_DAYS + 28 }, (_, k) => addDays(SYNTHETIC_WINDOW.fromDate, k - 28));
+const dateOf = (day: number) => DATES[day + 28] as string;
+
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /** The upstream row of appointment `i`, in the state `variant` gives it. */
-function simAppointment(i: number, options: SyntheticOptions): SimAppointment {
-  const days = Math.round(
-    (Date.parse(`${SYNTHETIC_WINDOW.toDate}T00:00:00Z`) -
-      Date.parse(`${SYNTHETIC_WINDOW.fromDate}T00:00:00Z`)) /
-      86_400_000,
-  );
-  const date = addDays(SYNTHETIC_WINDOW.fromDate, i % days);
+export function syntheticSimAppointment(i: number, options: SyntheticOptions): SimAppointment {
+  const day = i % WINDOW_DAYS;
+  const date = dateOf(day);
   // 08:00 … 16:50 in 10-minute steps: never near midnight, so a 30-minute move stays on the same day.
-  const slot = Math.floor(i / days) % 54;
+  const slot = Math.floor(i / WINDOW_DAYS) % 54;
   let minutes = 8 * 60 + slot * 10;
   const type = types[i % types.length] as SimAppointmentType;
   let status = STATUSES[(i * 7) % STATUSES.length] as SimAppointmentStatus;
@@ -137,7 +141,7 @@ function simAppointment(i: number, options: SyntheticOptions): SimAppointment {
   const changing = i % CHANGE_EVERY === 0 && options.variant === 'b';
   if (changing && (i / CHANGE_EVERY) % 2 === 0) status = status === 'confirmed' ? 'checked-in' : 'confirmed';
   else if (changing) minutes += 30;
-  const createdDate = addDays(date, -((i % 28) + 1));
+  const createdDate = dateOf(day - ((i % 28) + 1));
   return {
     id: i + 1,
     patientId: ((i * 7919) % options.patients) + 1,
@@ -155,14 +159,20 @@ function simAppointment(i: number, options: SyntheticOptions): SimAppointment {
   };
 }
 
-const SNAPSHOT_KEY = createHash('sha256')
-  .update(JSON.stringify([SYNTHETIC_TENANT, providers, locations, types]))
-  .digest('base64url');
-
-const ref = (resourceType: UpstreamRef['resourceType'], id: number): UpstreamRef => ({
-  resourceType,
-  upstreamId: String(id),
-});
+/** The reference data the synthetic appointments are mapped against, as the sim connector holds it. */
+export const SYNTHETIC_RECORD_CONTEXT: SimRecordContext = {
+  tenantId: SYNTHETIC_TENANT,
+  zone: SYNTHETIC_ZONE,
+  snapshot: {
+    providers,
+    locations,
+    types,
+    templates: [],
+    key: createHash('sha256')
+      .update(JSON.stringify([SYNTHETIC_TENANT, providers, locations, types]))
+      .digest('base64url'),
+  },
+};
 
 /** The records a window read of the synthetic practice returns, built the way the sim connector builds them. */
 export function syntheticAppointmentRecords(options: SyntheticOptions): UpstreamRecord<Appointment>[] {
@@ -184,33 +194,12 @@ export async function* syntheticAppointmentPages(
   }
 }
 
-/** Record `i` of the synthetic window. */
+/**
+ * Record `i` of the synthetic window, built by the sim connector's own record builder: a source hash of the raw
+ * row with the reference data it is mapped against (an unchanged record is not mapped again), and `mapAppointment`.
+ */
 function syntheticAppointmentRecord(i: number, options: SyntheticOptions): UpstreamRecord<Appointment> {
-  const a = simAppointment(i, options);
-  return {
-    resourceType: 'Appointment',
-    upstreamId: String(a.id),
-    references: [
-      ref('Patient', a.patientId),
-      ref('Practitioner', a.providerId),
-      ref('Location', a.locationId),
-    ],
-    // As the sim connector does: a hash of the raw record with the reference data it is mapped against, so an
-    // unchanged record is not mapped again, and a mapping context per record over the reference-data snapshot.
-    sourceHash: createHash('sha256').update(SNAPSHOT_KEY).update(JSON.stringify(a)).digest('base64url'),
-    toFhir: (resolve) =>
-      mapAppointment(
-        a,
-        createSimMappingContext({
-          tenantId: SYNTHETIC_TENANT,
-          practiceZone: SYNTHETIC_ZONE,
-          ref: (kind, id) => resolve(kind, String(id)),
-          providers,
-          locations,
-          appointmentTypes: types,
-        }),
-      ),
-  };
+  return simAppointmentRecord(syntheticSimAppointment(i, options), SYNTHETIC_RECORD_CONTEXT);
 }
 
 /** The pass's scope: every appointment starting in the window. */
