@@ -3,7 +3,7 @@
  * what the resource references, the source hash a sync pass skips an unchanged record by, and the pure mapping of
  * fhir-mapping.ts, run in the tenant's mapping context.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Appointment, Location, Patient, Practitioner, Schedule, Slot } from '@medplum/fhirtypes';
 import type { FhirAppointmentTypeSettings, FhirWorkingWindow } from '../../config-fhir-connector.js';
 import type { UpstreamRecord } from '../connector.js';
@@ -32,14 +32,16 @@ export class FhirRecords {
 
   constructor(private readonly settings: FhirRecordSettings) {
     const { tenantId, zone, appointmentTypes, availability, workingHours } = settings;
-    this.key = createHash('sha256')
-      .update(JSON.stringify([MAPPING_VERSION, tenantId, zone, appointmentTypes, availability, workingHours]))
-      .digest('base64url');
+    this.key = hash(
+      'sha256',
+      JSON.stringify([MAPPING_VERSION, tenantId, zone, appointmentTypes, availability, workingHours]),
+      'base64url',
+    );
   }
 
   /** A hash of `content` (the upstream resource, `meta` left out) and of everything the mapping reads. */
   sourceHashOf(content: unknown): string {
-    return createHash('sha256').update(this.key).update(JSON.stringify(content)).digest('base64url');
+    return hash('sha256', this.key + JSON.stringify(content), 'base64url');
   }
 
   /** A record without a source hash (reference data: read whole, few). */

@@ -3,7 +3,7 @@
  * appointment types, templates), with the hash every record's source hash is salted with, so a change of reference
  * data or of the mapping re-maps what depends on it.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { SimAppointmentType, SimLocation, SimProvider, SimTemplate } from '../../sim/sim-types.js';
 import type { SimClient } from './sim-client.js';
 import { scheduleKey } from './sim-fhir-context.js';
@@ -21,8 +21,9 @@ export interface Snapshot {
 /** Bump when the mapping changes what it produces, so stored source hashes stop matching. */
 const MAPPING_VERSION = 1;
 
+/** SHA-256 of the snapshot's key and the raw record (one-shot `hash`: a pass computes 100,000 of these). */
 export const sourceHashOf = (snapshot: Snapshot, raw: unknown): string =>
-  createHash('sha256').update(snapshot.key).update(JSON.stringify(raw)).digest('base64url');
+  hash('sha256', snapshot.key + JSON.stringify(raw), 'base64url');
 
 export function uniqueSchedules(
   templates: readonly SimTemplate[],
