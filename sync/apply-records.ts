@@ -1,7 +1,9 @@
 /**
  * One step of every poll pass (DESIGN.md section 1, read path): give upstream records their FHIR ids, map them,
  * diff them against the store by content hash, and write what changed — resources, versions and change-journal
- * rows. Unchanged data writes nothing and emits nothing.
+ * rows. Unchanged data writes nothing and emits nothing. A record whose source hash (of everything its mapping
+ * reads) equals the one its live resource was written from is set aside first, by one lookup per page by upstream
+ * id: it is neither resolved nor mapped nor hashed, so a pass costs in proportion to what changed.
  *
  * Records arrive in pages and are applied page by page (issue 16 item 5: a pass over 100,000 appointments holds one
  * page, not the window): ids resolved, stored hashes read and the diff made per page; what changed is committed in

@@ -21,6 +21,7 @@ import {
 import type { FhirConnectorSettings } from '../../config-fhir-connector.js';
 import { UpstreamError, type WriteOutcome } from '../upstream-error.js';
 import { endpointTemplate, observed, type UpstreamObserver } from '../upstream-observer.js';
+import { describe, readBody, type Mode } from './fhir-answer.js';
 import { FhirTokenSource, type FhirToken } from './fhir-token-source.js';
 
 export interface FhirClientOptions extends Omit<
@@ -39,7 +40,6 @@ export interface FhirClientOptions extends Omit<
   observe?: UpstreamObserver;
 }
 
-type Mode = 'read' | 'write';
 const FHIR_JSON = 'application/fhir+json';
 /** A searchset bigger than this many pages is a loop or a misconfiguration, not a practice. */
 const MAX_PAGES = 500;
@@ -351,52 +351,6 @@ export class FhirClient {
   }
 }
 
-async function readBody<T>(response: Response, method: string, url: URL, mode: Mode): Promise<T> {
-  const status = response.status;
-  let text: string;
-  try {
-    text = await response.text();
-  } catch (cause) {
-    // Cut off mid-body (a time-out or a dropped connection after the headers): nothing was read, so nothing is
-    // known — a write may have been applied.
-    throw new UpstreamError('unavailable', `the answer to ${method} ${url.pathname} was cut off`, {
-      status,
-      outcome: mode === 'write' ? 'unknown' : 'not-applied',
-      cause,
-    });
-  }
-  if (response.ok) {
-    // A read always answers a resource; an empty one is a broken answer, not an empty result.
-    if (!text && method === 'GET') {
-      throw new UpstreamError('unavailable', `empty answer to GET ${url.pathname}`, {
-        status,
-        outcome: 'not-applied',
-      });
-    }
-    try {
-      return (text ? JSON.parse(text) : undefined) as T;
-    } catch (cause) {
-      throw new UpstreamError('unavailable', `malformed JSON for ${method} ${url.pathname}`, {
-        status,
-        outcome: mode === 'write' ? 'unknown' : 'not-applied',
-        cause,
-      });
-    }
-  }
-  const detail = describe(text);
-  if (status === 404)
-    throw new UpstreamError('not-found', `${method} ${url.pathname}: not found`, { status });
-  if (status === 401 || status === 403) {
-    throw new UpstreamError('unauthorized', `upstream FHIR server refused our credentials: ${detail}`, {
-      status,
-    });
-  }
-  throw new UpstreamError('rejected', `${method} ${url.pathname} rejected: ${detail}`, {
-    status,
-    outcome: 'not-applied',
-  });
-}
-
 /** `Retry-After` as whole seconds (delta or HTTP date), undefined when absent or unreadable. */
 export function parseRetryAfter(header: string | null, nowMs: number): number | undefined {
   if (header === null || header.trim() === '') return undefined;
@@ -404,17 +358,6 @@ export function parseRetryAfter(header: string | null, nowMs: number): number | 
   if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
   const date = Date.parse(header);
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - nowMs) / 1000));
-}
-
-/** The first issue's text of an OperationOutcome, or the start of whatever else the server sent. */
-function describe(text: string): string {
-  try {
-    const body = JSON.parse(text) as { issue?: Array<{ details?: { text?: string }; diagnostics?: string }> };
-    const issue = body.issue?.[0];
-    return issue?.details?.text ?? issue?.diagnostics ?? text.slice(0, 200);
-  } catch {
-    return text.slice(0, 200) || '(no body)';
-  }
 }
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -1,0 +1,66 @@
+/**
+ * What an upstream FHIR server's HTTP answer means (issue 12): the resource it carries, or the {@link UpstreamError}
+ * that says what failed and whether a write may have been applied. Used by fhir-client.ts for every call.
+ */
+import { UpstreamError } from '../upstream-error.js';
+
+/** A read is retried and never changes anything; a write's outcome may be unknown. */
+export type Mode = 'read' | 'write';
+
+/** The parsed body of a successful answer, or the error an unsuccessful (or broken) one means. */
+export async function readBody<T>(response: Response, method: string, url: URL, mode: Mode): Promise<T> {
+  const status = response.status;
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (cause) {
+    // Cut off mid-body (a time-out or a dropped connection after the headers): nothing was read, so nothing is
+    // known — a write may have been applied.
+    throw new UpstreamError('unavailable', `the answer to ${method} ${url.pathname} was cut off`, {
+      status,
+      outcome: mode === 'write' ? 'unknown' : 'not-applied',
+      cause,
+    });
+  }
+  if (response.ok) {
+    // A read always answers a resource; an empty one is a broken answer, not an empty result.
+    if (!text && method === 'GET') {
+      throw new UpstreamError('unavailable', `empty answer to GET ${url.pathname}`, {
+        status,
+        outcome: 'not-applied',
+      });
+    }
+    try {
+      return (text ? JSON.parse(text) : undefined) as T;
+    } catch (cause) {
+      throw new UpstreamError('unavailable', `malformed JSON for ${method} ${url.pathname}`, {
+        status,
+        outcome: mode === 'write' ? 'unknown' : 'not-applied',
+        cause,
+      });
+    }
+  }
+  const detail = describe(text);
+  if (status === 404)
+    throw new UpstreamError('not-found', `${method} ${url.pathname}: not found`, { status });
+  if (status === 401 || status === 403) {
+    throw new UpstreamError('unauthorized', `upstream FHIR server refused our credentials: ${detail}`, {
+      status,
+    });
+  }
+  throw new UpstreamError('rejected', `${method} ${url.pathname} rejected: ${detail}`, {
+    status,
+    outcome: 'not-applied',
+  });
+}
+
+/** The first issue's text of an OperationOutcome, or the start of whatever else the server sent. */
+export function describe(text: string): string {
+  try {
+    const body = JSON.parse(text) as { issue?: Array<{ details?: { text?: string }; diagnostics?: string }> };
+    const issue = body.issue?.[0];
+    return issue?.details?.text ?? issue?.diagnostics ?? text.slice(0, 200);
+  } catch {
+    return text.slice(0, 200) || '(no body)';
+  }
+}
