@@ -1,11 +1,12 @@
 /**
  * Local-day arithmetic (src/wall-time.ts) is computed from cached zone offsets instead of luxon DateTimes (a Slot
- * search computed several per request; issue 16), and must answer exactly what luxon answers: every half hour
- * around DST changes (spring gap, autumn repeat, changes at midnight, half-hour shifts) and ordinary days.
+ * search computed several per request; issue 16), and zone offsets through the same per-hour cache; both must
+ * answer exactly what luxon answers: every half hour around DST changes (spring gap, autumn repeat, changes at
+ * midnight, half-hour shifts), ordinary days and days decades back.
  */
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { addLocalDays, instantToLocalDate, startOfLocalDay } from '../../src/wall-time.js';
+import { addLocalDays, instantToLocalDate, startOfLocalDay, zoneOffsetMinutes } from '../../src/wall-time.js';
 
 const CASES: ReadonlyArray<readonly [string, string]> = [
   ['America/New_York', '2026-11-01'],
@@ -19,6 +20,9 @@ const CASES: ReadonlyArray<readonly [string, string]> = [
   ['Asia/Kolkata', '2026-06-01'],
   ['UTC', '2026-06-01'],
   ['Etc/GMT+5', '2026-06-01'],
+  // A birthdate decades back (a Patient search's `birthdate`), before and after a change.
+  ['America/New_York', '1954-04-25'],
+  ['Europe/Paris', '1945-09-16'],
 ];
 const HALF_HOUR = 30 * 60_000;
 
@@ -34,6 +38,7 @@ describe('local-day arithmetic agrees with luxon', () => {
       const luxon = DateTime.fromJSDate(instant, { zone });
       const at = instant.toISOString();
       expect(instantToLocalDate(instant, zone), at).toBe(luxon.toISODate());
+      expect(zoneOffsetMinutes(instant, zone), at).toBe(luxon.offset);
       for (const days of [-8, -1, 1, 2, 7, 61]) {
         expect(addLocalDays(instant, zone, days).toISOString(), `${at} + ${days}`).toBe(
           luxon.plus({ days }).toJSDate().toISOString(),
