@@ -28,13 +28,31 @@ function write(value: unknown, level: number): string | undefined {
     return text;
   }
   if (level >= WALKED_LEVELS || !isPlain(value)) return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map((item) => write(item, level + 1) ?? 'null').join(',')}]`;
-  const members: string[] = [];
-  for (const key of Object.keys(value)) {
-    const text = write((value as Record<string, unknown>)[key], level + 1);
-    if (text !== undefined) members.push(`${JSON.stringify(key)}:${text}`);
+  let out: string;
+  if (Array.isArray(value)) {
+    out = '[';
+    for (let i = 0; i < value.length; i++)
+      out += `${i === 0 ? '' : ','}${write(value[i], level + 1) ?? 'null'}`;
+    return `${out}]`;
   }
-  return `{${members.join(',')}}`;
+  out = '{';
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    const text = write((value as Record<string, unknown>)[key], level + 1);
+    if (text !== undefined) out += `${out.length === 1 ? '' : ','}${keyText(key)}:${text}`;
+  }
+  return `${out}}`;
+}
+
+/** Member names as JSON text; a Bundle repeats a handful of them. */
+const keyTexts = new Map<string, string>();
+function keyText(key: string): string {
+  let text = keyTexts.get(key);
+  if (text === undefined) {
+    text = JSON.stringify(key);
+    if (keyTexts.size < 1000) keyTexts.set(key, text);
+  }
+  return text;
 }
 
 /** A plain object or array without `toJSON`: one whose JSON is its own enumerable members. */
