@@ -149,10 +149,10 @@ function daysOf(tenantId: string, schedule: FreeTimeSchedule, from: number, to: 
   const last = instantToLocalDate(new Date(to - 1), schedule.zone);
   // Midnights resolved as the calculator resolves every wall time (wall-time.ts); each day ends where the next begins.
   let date = instantToLocalDate(new Date(from), schedule.zone);
-  let start = wallTimeToInstant(`${date}T00:00`, schedule.zone).getTime();
+  let start = localMidnight(date, schedule.zone);
   while (date <= last) {
     const next = addCalendarDays(date, 1);
-    const end = wallTimeToInstant(`${next}T00:00`, schedule.zone).getTime();
+    const end = localMidnight(next, schedule.zone);
     days.push({
       schedule,
       date,
@@ -165,6 +165,22 @@ function daysOf(tenantId: string, schedule: FreeTimeSchedule, from: number, to: 
     start = end;
   }
   return days;
+}
+
+/**
+ * When local `date` begins in `zone` (ms), as {@link wallTimeToInstant} resolves its midnight; remembered, being a
+ * fact of the zone's rules alone (like wall-time.ts's offset cache), since every Slot search asks the same days.
+ */
+const midnights = new Map<string, number>();
+function localMidnight(date: string, zone: string): number {
+  const key = `${zone} ${date}`;
+  let at = midnights.get(key);
+  if (at === undefined) {
+    at = wallTimeToInstant(`${date}T00:00`, zone).getTime();
+    if (midnights.size >= 10_000) midnights.clear();
+    midnights.set(key, at);
+  }
+  return at;
 }
 
 function ownersOf(loaded: ScheduleRecord): string[] {
