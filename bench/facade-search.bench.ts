@@ -409,7 +409,9 @@ async function runOn(
           `${PROFILED_MS / 1000} s Switchboard run under the in-process sampling profiler, written to ` +
           '`<dir>/facade-search-<dialect>-<search>.cpuprofile`, and the share of its samples with the audit files ' +
           'on the stack is reported too (a lower bound on PostgreSQL, whose driver reads replies outside the ' +
-          "caller's stack).",
+          "caller's stack). The difference is the noisier of the two on a shared machine (it subtracts two " +
+          'loaded figures) and leans high: the target without audit answers more requests per second, so the ' +
+          "demo sync's polling, a cost per second, weighs less on each of them.",
         "CPU per request is the bench process's CPU time (user + system: the server under test, the sim and the " +
           "idle demo sync) over a target's runs, divided by the requests it answered; unlike wall-clock figures it " +
           'barely depends on what else the machine runs. One core at that cost serves at most 1,000 / it req/s.',
