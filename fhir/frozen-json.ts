@@ -1,12 +1,15 @@
 /**
  * JSON text of a response body that reuses the text of the frozen resources in it (issue 16: serializing a Slot
  * search's Bundle was a tenth of its CPU). Free Slots are kept across searches and shared frozen
- * (src/availability/free-time.ts), as are reference-data resources; by the store's convention a frozen resource is
- * frozen all the way down, so its text cannot change and is written once per object: a changed resource is a new
- * object with text of its own. Everything not frozen is written afresh on every call.
+ * (src/availability/free-time.ts), as are reference-data resources, both through `deepFreeze` (src/deep-freeze.ts),
+ * which knows them to be frozen all the way down: their text cannot change and is written once per object (a changed
+ * resource is a new object with text of its own). Everything else, shallowly frozen objects included, is written
+ * afresh on every call.
  *
  * The result is exactly `JSON.stringify(value)`.
  */
+
+import { isDeeplyFrozen } from '../src/deep-freeze.js';
 
 /** Text of frozen objects already written; an entry goes when its object does. */
 const fragments = new WeakMap<object, string>();
@@ -19,7 +22,7 @@ export function stringifyReusingFrozen(value: unknown): string {
 
 function write(value: unknown, level: number): string | undefined {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Object.isFrozen(value) && isPlain(value)) {
+  if (isDeeplyFrozen(value) && isPlain(value)) {
     let text = fragments.get(value);
     if (text === undefined) {
       text = JSON.stringify(value);

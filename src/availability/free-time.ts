@@ -23,6 +23,7 @@ import type { Slot } from '@medplum/fhirtypes';
 import type { TenantConfig } from '../config.js';
 import { availabilityVersions, EVERY_DAY, utcDaysBetween } from '../store/availability-versions.js';
 import type { Store } from '../store/database.js';
+import { deepFreeze } from '../deep-freeze.js';
 import { addCalendarDays, instantToLocalDate, wallTimeToInstant } from '../wall-time.js';
 import type { ScheduleRules } from './schedule-rules.js';
 import type { ScheduleRecord } from './schedules.js';
@@ -250,12 +251,4 @@ export function planningHorizonOf(loaded: ScheduleRecord): ScheduleAvailability[
     ...(Number.isNaN(start) ? {} : { start: new Date(start) }),
     ...(Number.isNaN(end) ? {} : { end: new Date(end) }),
   };
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value as object)) deepFreeze(child);
-  }
-  return value;
 }

@@ -3,14 +3,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { stringifyReusingFrozen } from '../../fhir/frozen-json.js';
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value as object)) deepFreeze(child);
-  }
-  return value;
-}
+import { deepFreeze } from '../../src/deep-freeze.js';
 
 const slot = (id: string) =>
   deepFreeze({
@@ -60,6 +53,15 @@ describe('JSON reusing frozen resources', () => {
     expect(stringifyReusingFrozen(body)).toContain('"status":"free"');
     resource.status = 'busy';
     expect(stringifyReusingFrozen(body)).toContain('"status":"busy"');
+    expect(stringifyReusingFrozen(body)).toBe(JSON.stringify(body));
+  });
+
+  it('writes a shallowly frozen resource afresh each time: only deepFreeze says nothing in it can change', () => {
+    const period = { start: '2026-12-07T09:00:00-05:00' };
+    const resource = Object.freeze({ resourceType: 'Slot', id: 'f', period });
+    const body = { entry: [{ resource }] };
+    expect(stringifyReusingFrozen(body)).toBe(JSON.stringify(body));
+    period.start = '2026-12-08T09:00:00-05:00';
     expect(stringifyReusingFrozen(body)).toBe(JSON.stringify(body));
   });
 
