@@ -17,7 +17,7 @@ import { fhirIdsFor } from '../../src/store/upstream-ids.js';
 import { expectValidFhir } from '../support/fhir-validators.js';
 import { ManualClock, startSyncHarness, type SyncHarness } from '../support/sync-harness.js';
 import { testStoreFactories, useTestStore } from '../support/test-stores.js';
-import { TINY_FIRM, tinyFirm } from '../support/tiny-firm.js';
+import { FRONT_DESK_MONDAY_1030, TINY_FIRM, tinyFirm } from '../support/tiny-firm.js';
 
 // The tiny practice: Dr. Johnson (provider 1) works Mondays 08–12 at location 1 (any type) and Tuesdays 13–17
 // (new-patient visits only); patient 1 has history, patient 2 has never been seen. The clock: Friday 2026-11-20.
@@ -140,14 +140,7 @@ describe.each(testStoreFactories)('booking saga against the sim over HTTP ($name
 
   it('answers slot-taken without writing when the front desk booked the same time just before', async () => {
     const h = await setUp();
-    await h.frontDesk(TINY_FIRM, 'POST', '/appointments', {
-      patientId: 1,
-      providerId: 1,
-      locationId: 1,
-      appointmentTypeId: 1,
-      start: '2026-11-23T10:30',
-      durationMinutes: 15,
-    });
+    await h.frontDesk(TINY_FIRM, 'POST', '/appointments', FRONT_DESK_MONDAY_1030);
     const failure = expectFailure(await service().book(TINY_FIRM, await request()), 'slot-taken');
     expect(failure.message).toMatch(/taken/);
     expect(failure.alternatives.length).toBeGreaterThan(0);
@@ -163,14 +156,7 @@ describe.each(testStoreFactories)('booking saga against the sim over HTTP ($name
     const racing: Connector = Object.create(real, {
       createAppointment: {
         value: async (...args: Parameters<Connector['createAppointment']>) => {
-          await h.frontDesk(TINY_FIRM, 'POST', '/appointments', {
-            patientId: 1,
-            providerId: 1,
-            locationId: 1,
-            appointmentTypeId: 1,
-            start: '2026-11-23T10:30',
-            durationMinutes: 15,
-          });
+          await h.frontDesk(TINY_FIRM, 'POST', '/appointments', FRONT_DESK_MONDAY_1030);
           return real.createAppointment(...args);
         },
       },
