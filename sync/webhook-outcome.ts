@@ -54,14 +54,14 @@ export function createDeliveryOutcomes(context: DispatchContext): DeliveryOutcom
     }
   }
 
-  async function failed(
-    tenantId: string,
-    claimed: ClaimedDelivery,
-    subscriptionId: string,
-    status: number | null,
-    error: string,
-    retryAfterMs: number | undefined,
-  ): Promise<void> {
+  const failed: DeliveryOutcomes['failed'] = async (
+    tenantId,
+    claimed,
+    subscriptionId,
+    status,
+    error,
+    retryAfterMs,
+  ) => {
     const at = now();
     const record = await recordFailure(store, claimed, {
       status,
@@ -100,7 +100,7 @@ export function createDeliveryOutcomes(context: DispatchContext): DeliveryOutcom
         `deliveries have failed since ${record.failingSince}: ${error}`,
       );
     }
-  }
+  };
 
   async function record(
     tenantId: string,
