@@ -4,6 +4,7 @@
  * stops or goes silent. Rounds are driven by hand (`rebalance()`), so nothing here waits on a timer.
  */
 import { describe, expect, it } from 'vitest';
+import { claimOwners } from '../../src/booking/claim-owners.js';
 import { createStoreLeases, type WorkLeases } from '../../src/leases/work-leases.js';
 import { rendezvousOwner } from '../../src/leases/rendezvous.js';
 import { createLogger } from '../../src/logger.js';
@@ -105,6 +106,35 @@ describe.each(testStoreFactories)('work leases over several instances ($name)', 
       expect(heldBy(b)).toEqual([]);
     } finally {
       await b.stop();
+    }
+  });
+});
+
+describe.each(testStoreFactories)('the processes behind claims ($name)', (factory) => {
+  const db = useTestStore(factory);
+
+  it('tells a process that died from its restart under the same configured instance id, on every instance', async () => {
+    const { store } = db();
+    const killed = instance(store, 'front-desk-1');
+    const other = instance(store, 'front-desk-2');
+    const restarted = instance(store, 'front-desk-1');
+    try {
+      await killed.start();
+      await other.start();
+      const otherOwners = claimOwners(other);
+      expect(await otherOwners.isAlive(claimOwners(killed).self)).toBe(true);
+      // `killed` is never stopped (SIGKILL): the same configured id comes back as another process at once.
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      await restarted.start();
+      const restartedOwners = claimOwners(restarted);
+      expect(restartedOwners.self).not.toBe(claimOwners(killed).self);
+      expect(await otherOwners.isAlive(claimOwners(killed).self)).toBe(false);
+      expect(await restartedOwners.isAlive(claimOwners(killed).self)).toBe(false);
+      expect(await otherOwners.isAlive(restartedOwners.self)).toBe(true);
+      expect(await restartedOwners.isAlive(otherOwners.self)).toBe(true);
+    } finally {
+      await restarted.stop();
+      await other.stop();
     }
   });
 });
