@@ -275,7 +275,7 @@ export function createStoreLeases(options: StoreLeasesOptions): WorkLeases {
  * the sync engine and the recovery worker take the same path on both dialects.
  */
 export function alwaysHeldLeases(tenantIds: readonly string[], instanceId = newInstanceId()): WorkLeases {
-  const processId = processName(instanceId, randomBytes(8).toString('hex'));
+  const processId = processName(instanceId, new Date().toISOString());
   return {
     instanceId,
     processId,

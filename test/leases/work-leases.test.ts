@@ -3,6 +3,7 @@
  * one instance, tenants spread over the live instances, handed over when an instance joins, taken over when one
  * stops or goes silent. Rounds are driven by hand (`rebalance()`), so nothing here waits on a timer.
  */
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { claimOwners } from '../../src/booking/claim-owners.js';
 import { createStoreLeases, type WorkLeases } from '../../src/leases/work-leases.js';
@@ -117,7 +118,7 @@ describe.each(testStoreFactories)('the processes behind claims ($name)', (factor
     const { store } = db();
     const killed = instance(store, 'front-desk-1');
     const other = instance(store, 'front-desk-2');
-    const restarted = instance(store, 'front-desk-1');
+    let restarted: WorkLeases | undefined;
     try {
       await killed.start();
       await other.start();
@@ -125,6 +126,7 @@ describe.each(testStoreFactories)('the processes behind claims ($name)', (factor
       expect(await otherOwners.isAlive(claimOwners(killed).self)).toBe(true);
       // `killed` is never stopped (SIGKILL): the same configured id comes back as another process at once.
       await new Promise((resolve) => setTimeout(resolve, 2));
+      restarted = instance(store, 'front-desk-1');
       await restarted.start();
       const restartedOwners = claimOwners(restarted);
       expect(restartedOwners.self).not.toBe(claimOwners(killed).self);
@@ -132,8 +134,12 @@ describe.each(testStoreFactories)('the processes behind claims ($name)', (factor
       expect(await restartedOwners.isAlive(claimOwners(killed).self)).toBe(false);
       expect(await otherOwners.isAlive(restartedOwners.self)).toBe(true);
       expect(await restartedOwners.isAlive(otherOwners.self)).toBe(true);
+      // Claims of an older Switchboard name a random nonce, not the start: judged by their instance, as before.
+      expect(await restartedOwners.isAlive(`front-desk-2/${randomUUID()}`)).toBe(true);
+      expect(await otherOwners.isAlive(`front-desk-3/${randomUUID()}`)).toBe(false);
+      expect(await restartedOwners.isAlive(`front-desk-1/${randomUUID()}`)).toBe(false);
     } finally {
-      await restarted.stop();
+      await restarted?.stop();
       await other.stop();
     }
   });
