@@ -14,7 +14,9 @@
  * - the ceiling: a bare express app answering the very bytes Switchboard answered, precomputed;
  * - no Switchboard: what an agent does instead, per question, against the records system: a token, then (in
  *   parallel) that week's appointments, the practitioner's templates and blocks — computing nothing — or the
- *   patients search.
+ *   patients search;
+ * - Switchboard with the audit write skipped (loaded rounds only): the same requests to the same app, for the audit
+ *   write path's share of the CPU (issue 16), by difference; `BENCH_CPU_PROF=<dir>` adds a profiled run per search.
  * Each target runs 3 rounds of 3 s (after 0.5 s of warm-up), rounds interleaved, then 1.5 s on one connection
  * (unloaded latency).
  */
@@ -37,21 +39,36 @@ import {
   isoWeekdayOf,
   wallTimeToInstant,
 } from '../src/wall-time.js';
-import type { Benchmark, BenchmarkResult, Figure, FigureTable } from './benchmark.js';
+import type { AuditTrail } from '../src/audit/audit-trail.js';
+import type { Benchmark, BenchmarkResult, FigureTable } from './benchmark.js';
 import { appDatabaseFactories, type AppDatabase } from './bench-stores.js';
 import type { LoadRequest } from './http-load-protocol.js';
+import {
+  CONCURRENCY,
+  AIM_P50_MS,
+  errorsOf,
+  LOADED_TARGETS,
+  ms,
+  ROUNDS,
+  SERIAL_TARGETS,
+  SIM_DEFAULT_CALLS_PER_MINUTE,
+  table,
+  type Measured,
+  type Search,
+  type SerialTarget,
+  type Target,
+} from './facade-search-figures.js';
 import { startLoadGenerator, summarize, type LoadGenerator, type LoadSummary } from './http-load.js';
+import { shareOfFiles, startInProcessProfile, writeProfile } from './in-process-profile.js';
 
-const CONCURRENCY = 50;
-const ROUNDS = 3;
 const ROUND_MS = 3_000;
 const WARMUP_MS = 500;
 const SERIAL_MS = 1_500;
 const MAX_REQUESTS_PER_RUN = 200_000;
-const AIM_P50_MS = 5;
-const AIM_CEILING_SHARE = 0.5;
-/** Issue 16: one request alone, at one connection. */
-const AIM_SERIAL_P50_MS = 2;
+/** With `BENCH_CPU_PROF`: how long the extra, profiled Switchboard run of each search lasts. */
+const PROFILED_MS = 3_000;
+/** Where the audit write path lives: what the profile-attributed share counts. */
+const AUDIT_FILES = ['/src/audit/audit-trail.ts', '/src/audit/group-commit.ts', '/src/store/audit-rows.ts'];
 /**
  * Clients with the demo client's scopes. The facade limits each client to 20 requests/s (burst 40, DESIGN.md
  * section 7); requests rotate over this many tokens so the limiter never refuses one (it still runs on each).
@@ -61,27 +78,6 @@ const PRACTICE_ZONE = 'America/New_York';
 const TENANT = 'demo';
 const PRACTITIONER_LAST_NAME = 'Chen';
 const TYPE_CODE = 'follow-up';
-/** The sim's default limit (DESIGN.md section 2), lifted for the runs so the no-Switchboard baseline can be measured. */
-const SIM_DEFAULT_CALLS_PER_MINUTE = 1250;
-
-type Target = 'ceiling' | 'switchboard' | 'upstream';
-const TARGETS: readonly Target[] = ['ceiling', 'switchboard', 'upstream'];
-
-interface Search {
-  name: string;
-  caption: string;
-  requests: Record<Target, LoadRequest[]>;
-  /** Upstream calls one no-Switchboard question takes. */
-  upstreamCalls: number;
-  entries: number;
-  /** Issue 16's aims for this search: share of the ceiling's throughput and server CPU per request. */
-  aims: { ceilingShare: number; cpuMs: number };
-}
-
-interface Measured {
-  loaded: Record<Target, LoadSummary>;
-  serial: Record<Target, LoadSummary>;
-}
 
 async function waitUntilReady(app: App, timeoutMs: number): Promise<number> {
   const started = performance.now();
@@ -143,25 +139,49 @@ function nextWeek(now: Date): { fromWall: string; toWall: string; from: string; 
   };
 }
 
-async function measure(load: LoadGenerator, search: Search, log: (line: string) => void): Promise<Measured> {
-  const rounds: Record<Target, Awaited<ReturnType<LoadGenerator['run']>>[]> = {
-    ceiling: [],
-    switchboard: [],
-    upstream: [],
+/** Lets the `unaudited` target's requests skip the audit write (bench only; see `AppOptions.wrapAuditTrail`). */
+interface AuditSwitch {
+  wrap(trail: AuditTrail): AuditTrail;
+  skip: boolean;
+}
+
+function auditSwitch(): AuditSwitch {
+  const control: AuditSwitch = {
+    skip: false,
+    wrap: (trail) => ({
+      record: (ctx, record) => (control.skip ? Promise.resolve() : trail.record(ctx, record)),
+    }),
   };
-  const cpu = { ceiling: 0, switchboard: 0, upstream: 0 };
+  return control;
+}
+
+async function measure(
+  load: LoadGenerator,
+  search: Search,
+  audit: AuditSwitch,
+  profile: { dir: string; name: string } | undefined,
+  log: (line: string) => void,
+): Promise<Measured> {
+  const rounds = Object.fromEntries(LOADED_TARGETS.map((t) => [t, []])) as unknown as Record<
+    Target,
+    Awaited<ReturnType<LoadGenerator['run']>>[]
+  >;
+  const cpu = Object.fromEntries(LOADED_TARGETS.map((t) => [t, 0])) as Record<Target, number>;
   for (let round = 0; round < ROUNDS; round++) {
     // Rotate the order so no target always runs first (or right after the heaviest one).
-    for (let i = 0; i < TARGETS.length; i++) {
-      const target = TARGETS[(i + round) % TARGETS.length] as Target;
+    for (let i = 0; i < LOADED_TARGETS.length; i++) {
+      const target = LOADED_TARGETS[(i + round) % LOADED_TARGETS.length] as Target;
+      audit.skip = target === 'unaudited';
       const cpuBefore = process.cpuUsage();
-      const report = await load.run({
-        requests: search.requests[target],
-        concurrency: CONCURRENCY,
-        warmupMs: WARMUP_MS,
-        durationMs: ROUND_MS,
-        maxRequests: MAX_REQUESTS_PER_RUN,
-      });
+      const report = await load
+        .run({
+          requests: search.requests[target],
+          concurrency: CONCURRENCY,
+          warmupMs: WARMUP_MS,
+          durationMs: ROUND_MS,
+          maxRequests: MAX_REQUESTS_PER_RUN,
+        })
+        .finally(() => (audit.skip = false));
       const used = process.cpuUsage(cpuBefore);
       cpu[target] += (used.user + used.system) / 1000;
       rounds[target].push(report);
@@ -172,8 +192,8 @@ async function measure(load: LoadGenerator, search: Search, log: (line: string) 
       );
     }
   }
-  const serial = {} as Record<Target, LoadSummary>;
-  for (const target of TARGETS) {
+  const serial = {} as Record<SerialTarget, LoadSummary>;
+  for (const target of SERIAL_TARGETS) {
     serial[target] = summarize([
       await load.run({
         requests: search.requests[target],
@@ -187,108 +207,31 @@ async function measure(load: LoadGenerator, search: Search, log: (line: string) 
       `${search.name} one connection ${target}: p50 ${serial[target].p50.toFixed(2)} ms, p99 ${serial[target].p99.toFixed(2)} ms`,
     );
   }
-  const loaded = (target: Target): LoadSummary => ({
-    ...summarize(rounds[target]),
-    cpuMsPerRequest: cpu[target] / rounds[target].reduce((n, r) => n + r.total, 0),
-  });
-  return {
-    loaded: { ceiling: loaded('ceiling'), switchboard: loaded('switchboard'), upstream: loaded('upstream') },
-    serial,
-  };
-}
-
-const ms = (v: number) => `${v < 10 ? v.toFixed(2) : v.toFixed(1)} ms`;
-const cpuMs = (s: LoadSummary) => (s.cpuMsPerRequest === undefined ? '—' : ms(s.cpuMsPerRequest));
-const perSecond = (v: number) => `${Math.round(v).toLocaleString('en-US')} req/s`;
-const runs = (s: LoadSummary) => s.throughputs.map((t) => Math.round(t).toLocaleString('en-US')).join(', ');
-const errorsOf = (s: LoadSummary) =>
-  s.errors === 0
-    ? '0'
-    : `${s.errors} of ${s.requests} (${Object.entries(s.statuses)
-        .filter(([status]) => status !== '200')
-        .map(([status, n]) => `${status}: ${n}`)
-        .join(', ')})`;
-
-function table(search: Search, m: Measured): FigureTable {
-  const { ceiling, switchboard, upstream } = m.loaded;
-  const share = switchboard.throughput / ceiling.throughput;
-  const clean = switchboard.errors === 0;
-  const figures: Figure[] = [
-    {
-      figure: `Switchboard throughput at ${CONCURRENCY} connections (median of ${ROUNDS} runs: ${runs(switchboard)})`,
-      value: perSecond(switchboard.throughput),
-    },
-    {
-      figure: `Switchboard p50 latency at ${CONCURRENCY} connections`,
-      value: ms(switchboard.p50),
-      aim: `≤ ${AIM_P50_MS} ms`,
-      met: clean && switchboard.p50 <= AIM_P50_MS,
-    },
-    { figure: `Switchboard p99 latency at ${CONCURRENCY} connections`, value: ms(switchboard.p99) },
-    {
-      figure: 'Switchboard throughput / ceiling throughput (medians, same run)',
-      value: `${(share * 100).toFixed(0)} %`,
-      aim: `≥ ${AIM_CEILING_SHARE * 100} %`,
-      met: clean && share >= AIM_CEILING_SHARE,
-    },
-    {
-      figure: 'Switchboard throughput / ceiling throughput (issue 16 aim)',
-      value: `${(share * 100).toFixed(0)} %`,
-      aim: `≥ ${search.aims.ceilingShare * 100} %`,
-      met: clean && share >= search.aims.ceilingShare,
-    },
-    {
-      figure: 'Switchboard p50 / p99 on one connection (unloaded)',
-      value: `${ms(m.serial.switchboard.p50)} / ${ms(m.serial.switchboard.p99)}`,
-      aim: `p50 ≤ ${AIM_SERIAL_P50_MS} ms`,
-      met: m.serial.switchboard.errors === 0 && m.serial.switchboard.p50 <= AIM_SERIAL_P50_MS,
-    },
-    { figure: 'Switchboard failed requests', value: errorsOf(switchboard) },
-    {
-      figure: 'server-process CPU per request: Switchboard / ceiling / records system (no Switchboard)',
-      value: `${cpuMs(switchboard)} / ${cpuMs(ceiling)} / ${cpuMs(upstream)}`,
-      aim: `Switchboard ≤ ${search.aims.cpuMs} ms`,
-      met:
-        clean &&
-        switchboard.cpuMsPerRequest !== undefined &&
-        switchboard.cpuMsPerRequest <= search.aims.cpuMs,
-    },
-    {
-      figure: `ceiling (bare express, same ${search.entries}-entry Bundle, ${(switchboard.bodyBytes / 1024).toFixed(1)} KiB): throughput (runs: ${runs(ceiling)})`,
-      value: perSecond(ceiling.throughput),
-    },
-    {
-      figure: `ceiling p50 / p99 at ${CONCURRENCY} connections`,
-      value: `${ms(ceiling.p50)} / ${ms(ceiling.p99)}`,
-    },
-    {
-      figure: 'ceiling p50 / p99 on one connection',
-      value: `${ms(m.serial.ceiling.p50)} / ${ms(m.serial.ceiling.p99)}`,
-    },
-    {
-      figure: `without Switchboard (token + ${search.upstreamCalls - 1} records-system call(s) per question): throughput (runs: ${runs(upstream)})`,
-      value: perSecond(upstream.throughput),
-    },
-    {
-      figure: `without Switchboard p50 / p99 at ${CONCURRENCY} connections`,
-      value: `${ms(upstream.p50)} / ${ms(upstream.p99)}`,
-    },
-    {
-      figure: 'without Switchboard p50 / p99 on one connection',
-      value: `${ms(m.serial.upstream.p50)} / ${ms(m.serial.upstream.p99)}`,
-    },
-    {
-      figure: `without Switchboard, at the records system's default limit (${SIM_DEFAULT_CALLS_PER_MINUTE.toLocaleString('en-US')} calls/min)`,
-      value: `≤ ${(SIM_DEFAULT_CALLS_PER_MINUTE / 60 / search.upstreamCalls).toFixed(1)} questions/s, for all callers together`,
-    },
-    { figure: 'without Switchboard failed requests', value: errorsOf(upstream) },
-    {
-      figure:
-        'Switchboard ÷ without: throughput at 50 connections; one-connection p50 (without ÷ Switchboard, > 1 = Switchboard faster)',
-      value: `${(switchboard.throughput / upstream.throughput).toFixed(2)}× ; ${(m.serial.upstream.p50 / m.serial.switchboard.p50).toFixed(2)}×`,
-    },
-  ];
-  return { caption: search.caption, figures };
+  const loaded = Object.fromEntries(
+    LOADED_TARGETS.map((target) => [
+      target,
+      {
+        ...summarize(rounds[target]),
+        cpuMsPerRequest: cpu[target] / rounds[target].reduce((n, r) => n + r.total, 0),
+      },
+    ]),
+  ) as Record<Target, LoadSummary>;
+  let profiledAuditShare: number | undefined;
+  if (profile) {
+    // Apart from the measured rounds, so the profiler's own cost is in no figure but this one.
+    const profiler = await startInProcessProfile();
+    await load.run({
+      requests: search.requests.switchboard,
+      concurrency: CONCURRENCY,
+      warmupMs: 0,
+      durationMs: PROFILED_MS,
+      maxRequests: MAX_REQUESTS_PER_RUN,
+    });
+    const taken = await profiler.stop();
+    profiledAuditShare = shareOfFiles(taken, AUDIT_FILES);
+    log(`${search.name} profile: ${await writeProfile(profile.dir, profile.name, taken)}`);
+  }
+  return { loaded, serial, ...(profiledAuditShare === undefined ? {} : { profiledAuditShare }) };
 }
 
 /** One dialect's run: its own sim, store and app, the three targets measured in the same run. */
@@ -307,6 +250,7 @@ async function runOn(
     scopes: ['system/*.cruds'],
     tenants: [TENANT],
   }));
+  const audit = auditSwitch();
   const app = createApp(
     {
       ...base,
@@ -315,7 +259,7 @@ async function runOn(
       logLevel: 'silent',
       clients: [...base.clients, ...benchClients],
     },
-    { logger: createLogger('silent') },
+    { logger: createLogger('silent'), wrapAuditTrail: audit.wrap },
   );
   let ceiling: Awaited<ReturnType<typeof startCeiling>> | undefined;
   let load: LoadGenerator | undefined;
@@ -397,6 +341,7 @@ async function runOn(
         caption: `Slot search — Dr. ${PRACTITIONER_LAST_NAME}, one week (${week.fromWall.slice(0, 10)} +7 days), ${TYPE_CODE}: ${slotEntries} free slots`,
         requests: {
           switchboard: sb(slotPath),
+          unaudited: sb(slotPath),
           ceiling: [{ kind: 'get', url: `${ceiling.url}/slot`, headers: demoAuth }],
           upstream: [upstreamSlot],
         },
@@ -409,6 +354,7 @@ async function runOn(
         caption: 'Patient search — family=Smith & given=John & birthdate (1 match of 2 John Smiths)',
         requests: {
           switchboard: sb(patientPath),
+          unaudited: sb(patientPath),
           ceiling: [{ kind: 'get', url: `${ceiling.url}/patient`, headers: demoAuth }],
           upstream: [upstreamPatient],
         },
@@ -422,7 +368,11 @@ async function runOn(
     const tables: FigureTable[] = [];
     const ceilingP50s: number[] = [];
     for (const search of searches) {
-      const measured = await measure(load, search, log);
+      const profileDir = process.env.BENCH_CPU_PROF;
+      const profile = profileDir
+        ? { dir: profileDir, name: `facade-search-${database.dialect}-${search.name}` }
+        : undefined;
+      const measured = await measure(load, search, audit, profile, log);
       ceilingP50s.push(measured.loaded.ceiling.p50);
       tables.push(table(search, measured));
     }
@@ -451,6 +401,17 @@ async function runOn(
           `(${errorsOf(alone)} refused with 429) — by design, per DESIGN.md section 7.`,
         'Every Switchboard search also writes its audit row, as in production: group-committed (the rows of ' +
           'concurrent requests share one write transaction), each answer sent only after its row committed.',
+        "The audit write path's share is measured as a difference: a fourth target sends the very Switchboard " +
+          'requests, in rounds interleaved with the others, to the same app, whose audit trail (wrapped through ' +
+          "the bench-only `AppOptions.wrapAuditTrail`) skips those requests' rows; (CPU per request with − " +
+          'without) ÷ with. It counts everything the write costs the process (hashing, the group commit, the ' +
+          'driver), and nothing else differs. With `BENCH_CPU_PROF=<dir>` each search also gets one extra ' +
+          `${PROFILED_MS / 1000} s Switchboard run under the in-process sampling profiler, written to ` +
+          '`<dir>/facade-search-<dialect>-<search>.cpuprofile`, and the share of its samples with the audit files ' +
+          'on the stack is reported too (a lower bound on PostgreSQL, whose driver reads replies outside the ' +
+          "caller's stack). The difference is the noisier of the two on a shared machine (it subtracts two " +
+          'loaded figures) and leans high: the target without audit answers more requests per second, so the ' +
+          "demo sync's polling, a cost per second, weighs less on each of them.",
         "CPU per request is the bench process's CPU time (user + system: the server under test, the sim and the " +
           "idle demo sync) over a target's runs, divided by the requests it answered; unlike wall-clock figures it " +
           'barely depends on what else the machine runs. One core at that cost serves at most 1,000 / it req/s.',

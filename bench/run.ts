@@ -4,7 +4,8 @@
  *
  * To add a benchmark, write `bench/<name>.bench.ts` exporting `benchmark: Benchmark` and add it to BENCHMARKS.
  * Environment: `TEST_DATABASE_URL` adds PostgreSQL runs where a benchmark supports them; `BENCH_CPU_PROF=<dir>`
- * makes benchmarks that run work in child processes write `--cpu-prof` profiles there.
+ * makes benchmarks that run work in child processes write `--cpu-prof` profiles there, and facade-search profile
+ * one extra run per search of its own (in-process) server.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';

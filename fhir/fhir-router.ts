@@ -16,6 +16,7 @@ import express, {
 import type { Logger } from '../src/logger.js';
 import type { FhirHandler } from './fhir-handler.js';
 import { negotiateFormat } from './fhir-format.js';
+import { stringifyReusingFrozen } from './frozen-json.js';
 import {
   FHIR_REQUEST_HEADERS,
   queryValue,
@@ -153,7 +154,7 @@ function render(req: Request, res: Response, request: FhirRequest, response: Fhi
     res
       .status(response.status)
       .type(type)
-      .send(JSON.stringify(response.body, null, pretty ? 2 : undefined));
+      .send(pretty ? JSON.stringify(response.body, null, 2) : stringifyReusingFrozen(response.body));
   }
 }
 

@@ -33,7 +33,7 @@ import { createMcpEndpoint } from '../mcp/mcp-endpoint.js';
 import { createSyncEngine, type SyncEngine } from '../sync/sync-engine.js';
 import { STREAMS } from '../sync/sync-streams.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../sync/webhook-dispatcher.js';
-import { createAuditTrail } from './audit/audit-trail.js';
+import { createAuditTrail, type AuditTrail } from './audit/audit-trail.js';
 import { createClientRegistry } from './auth/client-registry.js';
 import { createTokenIssuer } from './auth/smart-token-issuer.js';
 import { smartRoutes } from '../fhir/smart/smart-routes.js';
@@ -65,6 +65,11 @@ export interface AppOptions {
   /** Listen for HTTP (default true); `switchboard sync --once` only needs the store and the engine. */
   listen?: boolean;
   now?: () => Date;
+  /**
+   * Wraps the audit trail the facade writes to. For benchmarks only (facade-search measures the audit write path's
+   * CPU by letting the requests of one measured target skip it); `main` never sets it, so every PHI access is audited.
+   */
+  wrapAuditTrail?: (trail: AuditTrail) => AuditTrail;
 }
 
 export interface App {
@@ -112,7 +117,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     return store;
   };
   // The facade's interactions audit every outcome themselves (403s included), so access control gets no sink.
-  const audit = createAuditTrail(openedStore);
+  const trail = createAuditTrail(openedStore);
+  const audit = options.wrapAuditTrail ? options.wrapAuditTrail(trail) : trail;
   const access = createAccessControl({ logger });
   const now = options.now ?? (() => new Date());
   const clients = createClientRegistry(config.clients, { store: openedStore, now });

@@ -58,7 +58,10 @@ export function instantToOffsetDateTime(instant: Date, zone: string): string {
 
 /** The calendar date (`YYYY-MM-DD`) at `instant` in `zone`. */
 export function instantToLocalDate(instant: Date, zone: string): string {
-  return DateTime.fromJSDate(instant, { zone }).toISODate() ?? '';
+  const tz = validZone(zone);
+  const ts = instant.getTime();
+  if (!tz || Number.isNaN(ts)) return '';
+  return new Date(ts + offsetAt(tz, ts) * 60_000).toISOString().slice(0, 10);
 }
 
 /** True when `zone` is an IANA zone this runtime knows. */
@@ -68,12 +71,24 @@ export function isKnownZone(zone: string): boolean {
 
 /** The instant local midnight begins, `days` after the local date of `instant` in `zone` (DST-correct). */
 export function startOfLocalDay(instant: Date, zone: string, days = 0): Date {
-  return DateTime.fromJSDate(instant, { zone }).startOf('day').plus({ days }).toJSDate();
+  const tz = validZone(zone);
+  const ts = instant.getTime();
+  if (!tz || Number.isNaN(ts)) return new Date(NaN);
+  const local = ts + offsetAt(tz, ts) * 60_000;
+  const midnight = local - (((local % 86_400_000) + 86_400_000) % 86_400_000);
+  // luxon's two steps (startOf('day'), then plus): each resolves its wall time from the offset before it.
+  const [atMidnight, offset] = fixOffset(midnight, offsetAt(tz, ts), tz);
+  if (days === 0) return new Date(atMidnight);
+  return new Date(fixOffset(atMidnight + offset * 60_000 + days * 86_400_000, offset, tz)[0]);
 }
 
 /** The same wall-clock time `days` local calendar days after `instant` in `zone` (DST-correct: 08:00 stays 08:00). */
 export function addLocalDays(instant: Date, zone: string, days: number): Date {
-  return DateTime.fromJSDate(instant, { zone }).plus({ days }).toJSDate();
+  const tz = validZone(zone);
+  const ts = instant.getTime();
+  if (!tz || Number.isNaN(ts)) return new Date(NaN);
+  const offset = offsetAt(tz, ts);
+  return new Date(fixOffset(ts + offset * 60_000 + days * 86_400_000, offset, tz)[0]);
 }
 
 /** The calendar date `days` after `date` (`YYYY-MM-DD`); plain calendar arithmetic, no zone involved. */
@@ -138,7 +153,8 @@ export function localDay(date: string, zone: string): LocalDay {
 
 /** The offset of `zone` from UTC at `instant`, in minutes (`-300` for New York in winter). */
 export function zoneOffsetMinutes(instant: Date, zone: string): number {
-  return zoneNamed(zone).offset(instant.getTime());
+  // Through the per-hour cache: a birthdate search asks four offsets of a day decades ago on every request.
+  return offsetAt(zoneNamed(zone), instant.getTime());
 }
 
 /**
@@ -195,6 +211,37 @@ function offsetAt(tz: Zone, ts: number): number {
   }
   return tz.offset(ts);
 }
+
+/**
+ * The instant and offset of the local time `localTs` (ms, wall time read as UTC) in `tz`, starting from the guess
+ * `offset` (minutes): luxon's own resolution (its `fixOffset`), so results match luxon's `plus` and `startOf`
+ * exactly — without building a DateTime, which cost most of a Slot search's time (issue 16).
+ */
+function fixOffset(localTs: number, offset: number, tz: Zone): [number, number] {
+  let utcGuess = localTs - offset * 60_000;
+  const o2 = offsetAt(tz, utcGuess);
+  if (offset === o2) return [utcGuess, offset];
+  utcGuess -= (o2 - offset) * 60_000;
+  const o3 = offsetAt(tz, utcGuess);
+  if (o2 === o3) return [utcGuess, o2];
+  return [localTs - Math.min(o2, o3) * 60_000, Math.max(o2, o3)];
+}
+
+/** The zone `zone` names, or undefined where luxon would make an invalid DateTime of it. */
+function validZone(zone: string): Zone | undefined {
+  const known = validZones.get(zone);
+  if (known !== undefined || validZones.has(zone)) return known;
+  let tz: Zone | undefined;
+  try {
+    tz = zoneNamed(zone);
+  } catch {
+    tz = undefined;
+  }
+  if (validZones.size > 1000) validZones.clear();
+  validZones.set(zone, tz);
+  return tz;
+}
+const validZones = new Map<string, Zone | undefined>();
 
 function zoneNamed(zone: string): Zone {
   // IANAZone.create is memoised by luxon; UTC and fixed offsets go through luxon's own normalisation.

@@ -17,9 +17,9 @@
 import type { Appointment, Bundle, ParametersParameter } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
 import type { RoutedFhirRequest } from '../fhir-request.js';
-import type { HoldRequest } from '../../src/booking/booking-types.js';
+import type { HeldTime, HoldRequest } from '../../src/booking/booking-types.js';
 import type { FhirRequestContext } from '../access.js';
-import type { InteractionResult } from '../interactions/interaction-deps.js';
+import type { AuditedResult, InteractionResult } from '../interactions/interaction-deps.js';
 import { FhirError } from '../operation-outcome.js';
 import { resourceUrl } from '../search/bundle-builder.js';
 import { parseReference, readAppointmentInput } from '../booking/appointment-input.js';
@@ -96,7 +96,7 @@ export function holdAppointment(
         ctx,
         request,
         deps.now(),
-        async () => {
+        async (bound) => {
           const parameters = readOperationParameters(HOLD_DEFINITION, request.body);
           const base = deps.interaction.baseUrl(ctx);
           const { reference, resource } = appointmentParameters(parameters);
@@ -114,21 +114,38 @@ export function holdAppointment(
           const outcome = await deps.booking().holdTime(ctx.tenant.id, wanted, {
             ttlMs: deps.holdTtlMs,
             clientId: ctx.client?.id,
+            sagaId: bound.bookingId,
           });
           if (!outcome.ok) throw bookingFailureError(outcome);
-          const held = await heldAppointment(ctx, outcome.hold);
-          const bundle = oneAppointmentBundle(base, outcome.hold.holdId, held, deps.now());
-          return {
-            status: 200,
-            body: bundle,
-            headers: { Expires: outcome.hold.expiresAt.toUTCString() },
-            resourceIds: [outcome.hold.holdId],
-          };
+          return holdAnswer(ctx, deps, outcome.hold);
         },
-        { owners: deps.booking().owners },
+        {
+          owners: deps.booking().owners,
+          // The process that made this hold died before answering: the hold it made is the answer.
+          settle: async (holdId) => {
+            const hold = await deps.booking().readHold(ctx.tenant.id, holdId);
+            if (!hold) throw FhirError.of(404, 'not-found', `no hold ${holdId}`);
+            return holdAnswer(ctx, deps, hold);
+          },
+        },
       ),
     ),
   );
+}
+
+/** `$hold`'s answer: the held Appointment in a Bundle, and when it lapses. */
+async function holdAnswer(
+  ctx: FhirRequestContext,
+  deps: BookingHandlerDeps,
+  hold: HeldTime,
+): Promise<AuditedResult> {
+  const held = await heldAppointment(ctx, hold);
+  return {
+    status: 200,
+    body: oneAppointmentBundle(deps.interaction.baseUrl(ctx), hold.holdId, held, deps.now()),
+    headers: { Expires: hold.expiresAt.toUTCString() },
+    resourceIds: [hold.holdId],
+  };
 }
 
 /** The `appointment-reference` (Argonaut `appt-id`) and `appointment-resource` (`appt-resource`) parameters. */

@@ -170,9 +170,26 @@ async function readSlot(ctx: FhirRequestContext, id: string, now: Date): Promise
   return slots.find((slot) => slot.id === id);
 }
 
+/**
+ * Whether a `status` criterion excludes free Slots, by what it says (modifier and values) and the zone: a fact of
+ * the criterion alone, remembered because every Slot search asks it (`status=free`).
+ */
+const excludingFree = new Map<string, boolean>();
+
 /** A `status` criterion no free Slot satisfies (status=busy-unavailable): nothing to compute. */
 function excludesFree(criterion: SearchCriterion, zone: string): boolean {
   if (criterion.param.name !== 'status') return false;
+  const key = JSON.stringify([criterion.key, criterion.modifier ?? null, criterion.values, zone]);
+  let excludes = excludingFree.get(key);
+  if (excludes === undefined) {
+    excludes = probeExcludesFree(criterion, zone);
+    if (excludingFree.size >= 1000) excludingFree.clear();
+    excludingFree.set(key, excludes);
+  }
+  return excludes;
+}
+
+function probeExcludesFree(criterion: SearchCriterion, zone: string): boolean {
   const probe: Slot = {
     resourceType: 'Slot',
     id: 'probe',

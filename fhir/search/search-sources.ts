@@ -71,7 +71,11 @@ export function sortDirections(sort: readonly SortedBy[]): {
 
 /** The sort key of a row, as the store computes it in SQL: missing values sort as the empty string. */
 export function sortKeyOf(row: VirtualRow, sort: readonly SortedBy[]): string[] {
-  return sortDirections(sort).expressions.map(({ expression }) => {
+  return keyOf(row, sortDirections(sort).expressions);
+}
+
+function keyOf(row: VirtualRow, expressions: ReturnType<typeof sortDirections>['expressions']): string[] {
+  return expressions.map(({ expression }) => {
     switch (expression.kind) {
       case 'column':
         return row[expression.column] ?? '';
@@ -150,13 +154,16 @@ function matchingRows(
   query: SourceQuery,
   rowOf: (resource: Resource) => VirtualRow,
 ): SourceRow[] {
-  return resources.flatMap((resource) => {
-    if (resource.resourceType !== query.definition.type || resource.id === undefined) return [];
+  // The sort's expressions once per page, not once per resource.
+  const { expressions } = sortDirections(query.sort);
+  const rows: SourceRow[] = [];
+  for (const resource of resources) {
+    if (resource.resourceType !== query.definition.type || resource.id === undefined) continue;
     const row = rowOf(resource);
-    return matchesCondition(row, query.condition)
-      ? [{ resource: resource as SourceRow['resource'], key: sortKeyOf(row, query.sort) }]
-      : [];
-  });
+    if (matchesCondition(row, query.condition))
+      rows.push({ resource: resource as SourceRow['resource'], key: keyOf(row, expressions) });
+  }
+  return rows;
 }
 
 /** Merges the sources' pages into one, in the direction of travel, without repeating an id. */

@@ -5,7 +5,8 @@
  * codes are the tenant's appointment types, as its Schedules offer them (src/availability/schedules.ts).
  */
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
-import { allSchedules, matchSchedules } from '../../src/availability/schedules.js';
+import type { ReferenceData } from '../../src/availability/reference-data.js';
+import { allSchedules, matchSchedules, type ScheduleRecord } from '../../src/availability/schedules.js';
 import type { FhirRequestContext } from '../access.js';
 import { FhirError, operationOutcome } from '../operation-outcome.js';
 
@@ -31,14 +32,10 @@ export async function unknownTypeCodeWarnings(
   // Only the plain token form: `:text`, `:not`, `:missing` … are not codes.
   const asked = params.filter(([name]) => names.includes(name));
   if (asked.length === 0) return [];
-  const schedules = ctx.referenceData
-    ? matchSchedules(await ctx.referenceData()).filter(
-        (s) => s.practitionerId !== null && s.locationId !== null,
-      )
-    : await allSchedules(ctx.store, ctx.tenant.id);
-  const known = new Set(schedules.flatMap((s) => s.rules.types.map((t) => t.code)));
+  const { known, choices } = ctx.referenceData
+    ? typeCodesOf(await ctx.referenceData())
+    : typeCodes(await allSchedules(ctx.store, ctx.tenant.id));
   if (known.size === 0) return [];
-  const choices = [...known].sort().join(', ');
   const issues: OperationOutcomeIssue[] = [];
   for (const [name, value] of asked) {
     for (const token of value.split(',')) {
@@ -50,4 +47,32 @@ export async function unknownTypeCodeWarnings(
     }
   }
   return issues;
+}
+
+interface TypeCodes {
+  known: ReadonlySet<string>;
+  /** The known codes, sorted, as the warning lists them. */
+  choices: string;
+}
+
+/**
+ * The codes of `reference`'s bookable Schedules, derived once per reference data: the object is replaced whenever
+ * its stamp changes (a Schedule or Location written by any instance), which is what invalidates this.
+ */
+const codesByReference = new WeakMap<ReferenceData, TypeCodes>();
+
+function typeCodesOf(reference: ReferenceData): TypeCodes {
+  let codes = codesByReference.get(reference);
+  if (!codes) {
+    codes = typeCodes(
+      matchSchedules(reference).filter((s) => s.practitionerId !== null && s.locationId !== null),
+    );
+    codesByReference.set(reference, codes);
+  }
+  return codes;
+}
+
+function typeCodes(schedules: readonly ScheduleRecord[]): TypeCodes {
+  const known = new Set(schedules.flatMap((s) => s.rules.types.map((t) => t.code)));
+  return { known, choices: [...known].sort().join(', ') };
 }

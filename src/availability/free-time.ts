@@ -23,6 +23,7 @@ import type { Slot } from '@medplum/fhirtypes';
 import type { TenantConfig } from '../config.js';
 import { availabilityVersions, EVERY_DAY, utcDaysBetween } from '../store/availability-versions.js';
 import type { Store } from '../store/database.js';
+import { deepFreeze } from '../deep-freeze.js';
 import { addCalendarDays, instantToLocalDate, wallTimeToInstant } from '../wall-time.js';
 import type { ScheduleRules } from './schedule-rules.js';
 import type { ScheduleRecord } from './schedules.js';
@@ -149,10 +150,10 @@ function daysOf(tenantId: string, schedule: FreeTimeSchedule, from: number, to: 
   const last = instantToLocalDate(new Date(to - 1), schedule.zone);
   // Midnights resolved as the calculator resolves every wall time (wall-time.ts); each day ends where the next begins.
   let date = instantToLocalDate(new Date(from), schedule.zone);
-  let start = wallTimeToInstant(`${date}T00:00`, schedule.zone).getTime();
+  let start = localMidnight(date, schedule.zone);
   while (date <= last) {
     const next = addCalendarDays(date, 1);
-    const end = wallTimeToInstant(`${next}T00:00`, schedule.zone).getTime();
+    const end = localMidnight(next, schedule.zone);
     days.push({
       schedule,
       date,
@@ -165,6 +166,22 @@ function daysOf(tenantId: string, schedule: FreeTimeSchedule, from: number, to: 
     start = end;
   }
   return days;
+}
+
+/**
+ * When local `date` begins in `zone` (ms), as {@link wallTimeToInstant} resolves its midnight; remembered, being a
+ * fact of the zone's rules alone (like wall-time.ts's offset cache), since every Slot search asks the same days.
+ */
+const midnights = new Map<string, number>();
+function localMidnight(date: string, zone: string): number {
+  const key = `${zone} ${date}`;
+  let at = midnights.get(key);
+  if (at === undefined) {
+    at = wallTimeToInstant(`${date}T00:00`, zone).getTime();
+    if (midnights.size >= 10_000) midnights.clear();
+    midnights.set(key, at);
+  }
+  return at;
 }
 
 function ownersOf(loaded: ScheduleRecord): string[] {
@@ -234,12 +251,4 @@ export function planningHorizonOf(loaded: ScheduleRecord): ScheduleAvailability[
     ...(Number.isNaN(start) ? {} : { start: new Date(start) }),
     ...(Number.isNaN(end) ? {} : { end: new Date(end) }),
   };
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value as object)) deepFreeze(child);
-  }
-  return value;
 }

@@ -12,6 +12,7 @@ import {
   type ScheduleRow,
 } from '../store/availability-queries.js';
 import type { Store } from '../store/database.js';
+import { deepFreeze } from '../deep-freeze.js';
 import { isKnownZone } from '../wall-time.js';
 import { locationZone, readScheduleRules, type ScheduleRules } from './schedule-rules.js';
 
@@ -76,13 +77,4 @@ function majorityZoneOf(locations: readonly Location[]): string | undefined {
   let best: [string, number] | undefined;
   for (const vote of votes) if (!best || vote[1] > best[1]) best = vote;
   return best?.[0];
-}
-
-/** Frozen, so a reader that would change a shared resource fails loudly instead of corrupting others' answers. */
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value as object)) deepFreeze(child);
-  }
-  return value;
 }

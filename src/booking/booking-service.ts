@@ -320,11 +320,12 @@ export class BookingService {
    * then claimed locally by a saga of kind `hold`. Nothing is sent upstream, so a hold never shows in the records
    * system; its claims are busy time to every other booking and slot search. It lasts `ttlMs`: {@link confirmHold}
    * books it, {@link releaseHold} gives it up, and the recovery worker releases it once it has expired.
+   * `options.sagaId` is the hold id to use (an `Idempotency-Key` bound to it before the hold existed).
    */
   async holdTime(
     tenantId: string,
     request: HoldRequest,
-    options: { ttlMs: number; clientId?: string },
+    options: { ttlMs: number; clientId?: string; sagaId?: string },
   ): Promise<HoldOutcome> {
     return holdSaga(this.ctx, this.tenant(tenantId), request, options);
   }

@@ -1,14 +1,20 @@
 /**
  * Which process made an Idempotency-Key claim, and whether it is still alive (issues 10 and 11): a replay of a key
- * whose process died must not wait out the claim's lease. A process is named by its instance id and a nonce drawn
- * at each start, so an instance restarted under a configured id is not mistaken for the process that died.
+ * whose process died must not wait out the claim's lease. A claim names the process by its work leases'
+ * `processId` (instance id and that start of it), so an instance restarted under a configured id, on this machine
+ * or another, is not mistaken for the process that died.
  *
- * Alive means: this process; or, on a store shared by several instances, another instance with a recent heartbeat
- * (its work lease's liveness: dead within the lease TTL). A restart of another instance under the same configured
- * id looks alive until its claims' lease (`IN_FLIGHT_LEASE_MS`) runs out — the one case still waited out.
+ * Alive means: this process; or, on a store shared by several instances, a process whose instance heartbeats and
+ * whose start is the one the heartbeat row names (the work leases' liveness: dead within the lease TTL). A claim
+ * written by an older Switchboard names its process by a random nonce, not its start: it is judged by its instance
+ * alone, as it was then (alive while another instance of that id heartbeats), so a rolling upgrade takes over no
+ * claim that is still running.
  */
 import { randomUUID } from 'node:crypto';
 import type { WorkLeases } from '../leases/work-leases.js';
+
+/** The start a process name ends with (`WorkLeases.processId`); older claims end with a random nonce instead. */
+const STARTED_AT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 export interface ClaimOwners {
   /** This process, as its claims name it. */
@@ -19,16 +25,20 @@ export interface ClaimOwners {
 
 /** `leases` undefined: a process that shares its store with no other (no scheduled work, as in tests). */
 export function claimOwners(leases: WorkLeases | undefined): ClaimOwners {
-  const instanceId = leases?.instanceId ?? 'local';
-  const self = `${instanceId}/${randomUUID()}`;
+  const self = leases?.processId ?? `local/${randomUUID()}`;
   return {
     self,
     async isAlive(owner) {
       if (owner === self) return true;
-      const ownerInstance = owner.slice(0, owner.lastIndexOf('/'));
-      // An earlier start of this instance, or a process of a store nobody else shares: gone.
-      if (ownerInstance === instanceId || !leases) return false;
-      return (await leases.liveInstances()).includes(ownerInstance);
+      // A process of a store nobody else shares: gone.
+      if (!leases) return false;
+      const slash = owner.lastIndexOf('/');
+      if (!STARTED_AT.test(owner.slice(slash + 1))) {
+        const instance = owner.slice(0, slash);
+        return instance !== leases.instanceId && (await leases.liveInstances()).includes(instance);
+      }
+      // An earlier start of an instance is gone, whichever instance asks.
+      return (await leases.liveProcesses()).includes(owner);
     },
   };
 }

@@ -18,6 +18,7 @@
  */
 import type { Store, StoreTransaction } from '../store/database.js';
 import { isUniqueViolation } from '../store/dialect-capabilities.js';
+import { idempotencyKeyColumns } from '../store/idempotency-settle.js';
 
 /** How long a key and its response are kept: 24 hours, as published in the CapabilityStatement. */
 export const IDEMPOTENCY_RETENTION_MS = 24 * 3600_000;
@@ -102,9 +103,7 @@ export async function claimIdempotencyKey(
       const row = await trx
         .selectFrom('idempotency_records')
         .select(RECORD_COLUMNS)
-        .where('tenant_id', '=', scope.tenantId)
-        .where('client_id', '=', scope.clientId)
-        .where('idempotency_key', '=', scope.key)
+        .where((eb) => eb.and(idempotencyKeyColumns(scope)))
         .executeTakeFirst();
       if (row) {
         const abandoned =
@@ -115,9 +114,7 @@ export async function claimIdempotencyKey(
         if (!abandoned) return decide(row, fingerprint);
         await trx
           .deleteFrom('idempotency_records')
-          .where('tenant_id', '=', scope.tenantId)
-          .where('client_id', '=', scope.clientId)
-          .where('idempotency_key', '=', scope.key)
+          .where((eb) => eb.and(idempotencyKeyColumns(scope)))
           .execute();
       }
       await insertClaim(trx, scope, fingerprint, now, binding);
@@ -129,9 +126,7 @@ export async function claimIdempotencyKey(
     const row = await store.db
       .selectFrom('idempotency_records')
       .select(RECORD_COLUMNS)
-      .where('tenant_id', '=', scope.tenantId)
-      .where('client_id', '=', scope.clientId)
-      .where('idempotency_key', '=', scope.key)
+      .where((eb) => eb.and(idempotencyKeyColumns(scope)))
       .executeTakeFirst();
     return row ? decide(row, fingerprint) : { kind: 'in-flight' };
   }
@@ -154,11 +149,7 @@ export async function takeOverIdempotencyKey(
     return await store.write(async (trx) => {
       const gone = await trx
         .deleteFrom('idempotency_records')
-        .where('tenant_id', '=', scope.tenantId)
-        .where('client_id', '=', scope.clientId)
-        .where('idempotency_key', '=', scope.key)
-        .where('state', '=', 'in-flight')
-        .where('owner', '=', staleOwner)
+        .where((eb) => eb.and({ ...idempotencyKeyColumns(scope), state: 'in-flight', owner: staleOwner }))
         .executeTakeFirst();
       if (Number(gone.numDeletedRows) === 0) return { kind: 'in-flight' } as const;
       await insertClaim(trx, scope, fingerprint, now, binding);
@@ -215,10 +206,7 @@ export async function bindIdempotencyKey(
     trx
       .updateTable('idempotency_records')
       .set({ saga_id: sagaId })
-      .where('tenant_id', '=', scope.tenantId)
-      .where('client_id', '=', scope.clientId)
-      .where('idempotency_key', '=', scope.key)
-      .where('state', '=', 'in-flight')
+      .where((eb) => eb.and({ ...idempotencyKeyColumns(scope), state: 'in-flight' }))
       .execute(),
   );
 }
@@ -237,10 +225,7 @@ export async function completeIdempotencyKey(
         status: response.status,
         response: JSON.stringify({ headers: response.headers, body: response.body }),
       })
-      .where('tenant_id', '=', scope.tenantId)
-      .where('client_id', '=', scope.clientId)
-      .where('idempotency_key', '=', scope.key)
-      .where('state', '=', 'in-flight')
+      .where((eb) => eb.and({ ...idempotencyKeyColumns(scope), state: 'in-flight' }))
       .execute(),
   );
 }
@@ -250,10 +235,7 @@ export async function forgetIdempotencyKey(store: Store, scope: IdempotencyScope
   await store.write((trx) =>
     trx
       .deleteFrom('idempotency_records')
-      .where('tenant_id', '=', scope.tenantId)
-      .where('client_id', '=', scope.clientId)
-      .where('idempotency_key', '=', scope.key)
-      .where('state', '=', 'in-flight')
+      .where((eb) => eb.and({ ...idempotencyKeyColumns(scope), state: 'in-flight' }))
       .execute(),
   );
 }

@@ -24,6 +24,8 @@ import {
   heartbeat,
   listLeases,
   liveInstances,
+  liveProcesses,
+  processName,
   releaseLease,
   removeInstances,
   renewLease,
@@ -56,6 +58,11 @@ export interface TenantLeaseHolder {
 export interface WorkLeases {
   /** This instance's id: generated at start, logged, and the `instance` label of its metrics. */
   readonly instanceId: string;
+  /**
+   * This process: the instance id and this start of it. An instance restarted under a configured id is another
+   * process (what a claim made by the one that died is judged by).
+   */
+  readonly processId: string;
   /** First heartbeat and lease round (resolves once done), then one every renewal interval. */
   start(): Promise<void>;
   /** Stops renewing, releases held leases at once and forgets this instance, so others take over now. */
@@ -72,6 +79,8 @@ export interface WorkLeases {
   holders(): Promise<Record<string, TenantLeaseHolder>>;
   /** Instances alive now (this one included), read from the store. */
   liveInstances(): Promise<string[]>;
+  /** The {@link processId}s of the processes alive now (this one included), read from the store. */
+  liveProcesses(): Promise<string[]>;
 }
 
 export interface StoreLeasesOptions {
@@ -203,6 +212,7 @@ export function createStoreLeases(options: StoreLeasesOptions): WorkLeases {
 
   return {
     instanceId,
+    processId: processName(instanceId, startedAt),
     async start() {
       stopped = false;
       await runRound();
@@ -237,6 +247,7 @@ export function createStoreLeases(options: StoreLeasesOptions): WorkLeases {
       listeners.push(listener);
     },
     liveInstances: () => liveInstances(store, Date.now() - ttlMs),
+    liveProcesses: () => liveProcesses(store, Date.now() - ttlMs),
     async holders() {
       const rows = new Map((await listLeases(store, 'tenant:')).map((r) => [r.name, r]));
       lastRows = rows;
@@ -264,8 +275,10 @@ export function createStoreLeases(options: StoreLeasesOptions): WorkLeases {
  * the sync engine and the recovery worker take the same path on both dialects.
  */
 export function alwaysHeldLeases(tenantIds: readonly string[], instanceId = newInstanceId()): WorkLeases {
+  const processId = processName(instanceId, new Date().toISOString());
   return {
     instanceId,
+    processId,
     start: () => Promise.resolve(),
     stop: () => Promise.resolve(),
     rebalance: () => Promise.resolve(),
@@ -273,6 +286,7 @@ export function alwaysHeldLeases(tenantIds: readonly string[], instanceId = newI
     fenceOf: () => undefined,
     onAcquired: () => undefined,
     liveInstances: () => Promise.resolve([instanceId]),
+    liveProcesses: () => Promise.resolve([processId]),
     holders: () =>
       Promise.resolve(
         Object.fromEntries(

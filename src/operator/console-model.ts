@@ -9,7 +9,7 @@ import {
   bookingSagaBuckets,
   deliveryCountsBySubscription,
   openAttentionTasks,
-  patientsAwaitingReview,
+  taggedPatientCount,
   type OpenTaskRow,
 } from '../store/console-queries.js';
 import type { Store } from '../store/database.js';
@@ -87,7 +87,7 @@ export async function tenantConsole(
     bookingSagaBuckets(db, tenant.id, dayStart.toISOString(), 'hour'),
     bookingSagaBuckets(db, tenant.id, weekStart.toISOString(), 'day'),
     openAttentionTasks(db, tenant.id),
-    patientsAwaitingReview(db, tenant.id),
+    taggedPatientCount(db, tenant.id, NEEDS_REVIEW_TAG),
     deliveryCountsBySubscription(db, tenant.id),
     subscriptionRows(db, tenant.id, { order: 'created' }),
   ]);

@@ -3,7 +3,8 @@
  * review, per tenant. Counts only; nothing about who.
  */
 import { Gauge, type Registry } from 'prom-client';
-import { openAttentionTaskCount, patientsAwaitingReview } from '../store/console-queries.js';
+import { NEEDS_REVIEW_TAG } from '../booking/patient-registration.js';
+import { openAttentionTaskCount, taggedPatientCount } from '../store/console-queries.js';
 import type { Store } from '../store/database.js';
 
 export function registerStoreGauges(
@@ -29,6 +30,6 @@ export function registerStoreGauges(
     help: 'Patients created by bookings still tagged needs-review',
     labelNames: ['tenant'],
     registers: [registry],
-    collect: each((s, tenant) => patientsAwaitingReview(s.db, tenant)),
+    collect: each((s, tenant) => taggedPatientCount(s.db, tenant, NEEDS_REVIEW_TAG)),
   });
 }

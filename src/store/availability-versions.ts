@@ -62,10 +62,22 @@ export function availabilityKeysOf(
 export function utcDaysBetween(from: number, to: number): string[] {
   const days: string[] = [];
   for (let day = Math.floor(from / DAY_MS) * DAY_MS; day < to; day += DAY_MS) {
-    days.push(new Date(day).toISOString().slice(0, 10));
+    days.push(utcDateOf(day));
     if (days.length > MAX_LISTED_DAYS) break;
   }
   return days;
+}
+
+/** `YYYY-MM-DD` of a UTC midnight (ms), remembered: every Slot search lists the same few days many times. */
+const utcDates = new Map<number, string>();
+function utcDateOf(midnight: number): string {
+  let date = utcDates.get(midnight);
+  if (date === undefined) {
+    date = new Date(midnight).toISOString().slice(0, 10);
+    if (utcDates.size >= 10_000) utcDates.clear();
+    utcDates.set(midnight, date);
+  }
+  return date;
 }
 
 /**

@@ -5,6 +5,8 @@
  */
 import { sql } from 'kysely';
 import type { StoreTransaction } from './database.js';
+import { TAG_TOKENS } from './search-parameters/patient.js';
+import { codeTokens } from './search-parameters/token-values.js';
 
 /** Booking sagas of one kind started since a time, counted per time bucket, state and error code. */
 export interface SagaBucketRow {
@@ -95,15 +97,24 @@ export async function openAttentionTasks(db: StoreTransaction, tenantId: string)
   });
 }
 
-/** Patients the tenant's bookings created that still carry the needs-review tag. */
-export async function patientsAwaitingReview(db: StoreTransaction, tenantId: string): Promise<number> {
+/**
+ * Patients of the tenant whose `meta.tag` holds `tag` (the needs-review tag of patients bookings created): an
+ * index-only count of their tag tokens, which follow each patient's current version (none once deleted).
+ */
+export async function taggedPatientCount(
+  db: StoreTransaction,
+  tenantId: string,
+  tag: { system?: string; code?: string },
+): Promise<number> {
+  const [value] = codeTokens({ coding: [tag] });
+  if (value === undefined) return 0;
   const row = await db
-    .selectFrom('resources')
+    .selectFrom('search_tokens')
     .select(sql<number>`count(*)`.as('n'))
     .where('tenant_id', '=', tenantId)
     .where('resource_type', '=', 'Patient')
-    .where('deleted', '=', 0)
-    .where('resource', 'like', '%"code":"needs-review"%')
+    .where('param', '=', TAG_TOKENS)
+    .where('value', '=', value)
     .executeTakeFirst();
   return Number(row?.n ?? 0);
 }

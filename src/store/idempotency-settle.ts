@@ -12,6 +12,18 @@ export interface SettledKey {
   key: string;
 }
 
+/** The columns that name one key's record: the filter of every read and write of that record. */
+export function idempotencyKeyColumns(scope: SettledKey) {
+  return { tenant_id: scope.tenantId, client_id: scope.clientId, idempotency_key: scope.key };
+}
+
+/** The key's record while it holds a `202 booking-pending` answer. */
+const pendingAnswerOf = (scope: SettledKey) => ({
+  ...idempotencyKeyColumns(scope),
+  state: 'completed',
+  status: 202,
+});
+
 /** Replaces a stored `202` answer by the final one; a record already settled (or gone) is left alone. */
 export async function settlePendingIdempotencyKey(
   store: Store,
@@ -25,11 +37,7 @@ export async function settlePendingIdempotencyKey(
         status: response.status,
         response: JSON.stringify({ headers: response.headers, body: response.body }),
       })
-      .where('tenant_id', '=', scope.tenantId)
-      .where('client_id', '=', scope.clientId)
-      .where('idempotency_key', '=', scope.key)
-      .where('state', '=', 'completed')
-      .where('status', '=', 202)
+      .where((eb) => eb.and(pendingAnswerOf(scope)))
       .execute(),
   );
 }
@@ -42,11 +50,7 @@ export async function dropPendingIdempotencyKey(store: Store, scope: SettledKey)
   await store.write((trx) =>
     trx
       .deleteFrom('idempotency_records')
-      .where('tenant_id', '=', scope.tenantId)
-      .where('client_id', '=', scope.clientId)
-      .where('idempotency_key', '=', scope.key)
-      .where('state', '=', 'completed')
-      .where('status', '=', 202)
+      .where((eb) => eb.and(pendingAnswerOf(scope)))
       .execute(),
   );
 }

@@ -49,7 +49,8 @@ export async function heartbeat(
     trx
       .insertInto('instances')
       .values({ id: instanceId, started_at: startedAt, heartbeat_at_ms: nowMs })
-      .onConflict((oc) => oc.column('id').doUpdateSet({ heartbeat_at_ms: nowMs }))
+      // A restart under a configured id is a new start of that instance: the row names the start now running.
+      .onConflict((oc) => oc.column('id').doUpdateSet({ started_at: startedAt, heartbeat_at_ms: nowMs }))
       .execute(),
   );
 }
@@ -64,6 +65,22 @@ export async function liveInstances(store: Store, aliveAfterMs: number): Promise
     .execute();
   return rows.map((r) => r.id);
 }
+
+/**
+ * The starts (processes) of the instances whose heartbeat is newer than `aliveAfterMs`, as
+ * {@link processName} names them: a process that died and was replaced under the same instance id is not among them.
+ */
+export async function liveProcesses(store: Store, aliveAfterMs: number): Promise<string[]> {
+  const rows = await store.db
+    .selectFrom('instances')
+    .select(['id', 'started_at'])
+    .where('heartbeat_at_ms', '>', aliveAfterMs)
+    .execute();
+  return rows.map((r) => processName(r.id, r.started_at));
+}
+
+/** One start of an instance: its id and when that process started. */
+export const processName = (instanceId: string, startedAt: string): string => `${instanceId}/${startedAt}`;
 
 /** Forgets an instance (a clean stop), and instances silent since `forgetBeforeMs`. */
 export async function removeInstances(

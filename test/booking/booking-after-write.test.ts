@@ -4,82 +4,30 @@
  * appointment still written upstream; a reschedule that loses its race at verify is moved back; what cannot be
  * undone becomes a manual-intervention Task and a `booking.needs-attention` event.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { BookingService, type SagaCheckpoint } from '../../src/booking/booking-service.js';
-import type { BookingFailure, BookingRequest, BookingSuccess } from '../../src/booking/booking-types.js';
-import { createStoreBookingRules } from '../../src/booking/store-booking-rules.js';
+import { describe, expect, it } from 'vitest';
+import type { BookingFailure, BookingSuccess } from '../../src/booking/booking-types.js';
 import type { Connector } from '../../src/connectors/connector.js';
 import { UpstreamError } from '../../src/connectors/upstream-error.js';
-import { createLogger } from '../../src/logger.js';
 import type { Store } from '../../src/store/database.js';
 import { readJournal } from '../../src/store/change-journal.js';
 import { readResource } from '../../src/store/resource-store.js';
-import { fhirIdsFor } from '../../src/store/upstream-ids.js';
-import { ManualClock, startSyncHarness, type SyncHarness } from '../support/sync-harness.js';
+import type { SyncHarness } from '../support/sync-harness.js';
 import { testStoreFactories, useTestStore } from '../support/test-stores.js';
-import { TINY_FIRM, tinyFirm } from '../support/tiny-firm.js';
+import { TINY_FIRM } from '../support/tiny-firm.js';
+import { useSagaHarness } from './support/saga-harness.js';
 
 // Dr. Johnson (provider 1) works Mondays 08–12 at location 1; the clock: Friday 2026-11-20.
-const MONDAY_1030 = new Date('2026-11-23T15:30:00Z'); // 10:30 in New York
 const MONDAY_1045 = new Date('2026-11-23T15:45:00Z');
 
 const down = () => new UpstreamError('unavailable', 'records system down', { status: 503 });
 
 describe.each(testStoreFactories)('no saga abandoned after its write ($name)', (factory) => {
   const db = useTestStore(factory);
-  let harness: SyncHarness | undefined;
-  const services: BookingService[] = [];
-  afterEach(async () => {
-    await Promise.all(services.splice(0).map((s) => s.stop()));
-    await harness?.close();
-    harness = undefined;
-  });
-
-  async function setUp(): Promise<SyncHarness> {
-    harness = await startSyncHarness({
-      firms: [{ name: TINY_FIRM, data: tinyFirm() }],
-      store: db().store,
-      clock: new ManualClock('2026-11-20T15:00:00Z'),
-    });
-    await harness.engine.runOnce();
-    return harness;
-  }
-
-  function service(
-    connector?: Connector,
-    options: { store?: Store; checkpoint?: (step: SagaCheckpoint) => void } = {},
-  ): BookingService {
-    const h = harness as SyncHarness;
-    const s = new BookingService({
-      store: options.store ?? db().store,
-      tenants: [{ config: h.tenants[0]!, connector: connector ?? h.connectors[0]! }],
-      rules: createStoreBookingRules(db().store),
-      logger: createLogger('silent'),
-      now: h.clock.now,
-      holdTtlMs: 30_000,
-      recoveryIntervalMs: 0,
-      checkpoint: options.checkpoint,
-    });
-    services.push(s);
-    return s;
-  }
-
-  async function request(): Promise<BookingRequest> {
-    const id = async (type: 'Patient' | 'Practitioner' | 'Location', upstream: number) =>
-      (await fhirIdsFor(db().store, TINY_FIRM, type, [String(upstream)])).get(String(upstream)) as string;
-    return {
-      patientId: await id('Patient', 2),
-      practitionerId: await id('Practitioner', 1),
-      locationId: await id('Location', 1),
-      appointmentTypeCode: 'FU',
-      start: MONDAY_1030,
-      minutes: 15,
-    };
-  }
+  const { setUp, service, request, harness } = useSagaHarness(db);
 
   const marked = (bookingId: string) =>
-    (harness as SyncHarness).sim
-      .state(TINY_FIRM)
+    harness()
+      .sim.state(TINY_FIRM)
       .appointments.filter((a) => a.externalRef === `switchboard:${bookingId}`);
   const sagaState = async (id: string) =>
     (await db().store.db.selectFrom('booking_sagas').select('state').where('id', '=', id).executeTakeFirst())
@@ -101,7 +49,7 @@ describe.each(testStoreFactories)('no saga abandoned after its write ($name)', (
 
   /** After the hold TTL, one recovery pass of a fresh service with the real connector. */
   async function recoverLater(seconds = 60): Promise<void> {
-    (harness as SyncHarness).clock.advanceSeconds(seconds);
+    harness().clock.advanceSeconds(seconds);
     await service().recover();
   }
 

@@ -1,52 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { BookingService } from '../../src/booking/booking-service.js';
+import { describe, expect, it } from 'vitest';
 import type { BookingSuccess, HoldRequest, HoldSuccess } from '../../src/booking/booking-types.js';
-import { createStoreBookingRules } from '../../src/booking/store-booking-rules.js';
 import type { Connector } from '../../src/connectors/connector.js';
-import { createLogger } from '../../src/logger.js';
 import { readJournal } from '../../src/store/change-journal.js';
-import { fhirIdsFor } from '../../src/store/upstream-ids.js';
-import { startSyncHarness, type SyncHarness } from '../support/sync-harness.js';
 import { testStoreFactories, useTestStore } from '../support/test-stores.js';
-import { TINY_FIRM, tinyFirm } from '../support/tiny-firm.js';
+import { TINY_FIRM } from '../support/tiny-firm.js';
+import { MONDAY_1030, useSagaHarness } from './support/saga-harness.js';
 
 // Dr. Johnson (provider 1) works Mondays 08–12 at location 1; the clock is Friday 2026-11-20 10:00 in New York.
-const MONDAY_1030 = new Date('2026-11-23T15:30:00Z');
 const HOLD_MS = 300_000;
 
 describe.each(testStoreFactories)('holds: time claimed now, booked later ($name)', (factory) => {
   const db = useTestStore(factory);
-  let harness: SyncHarness | undefined;
-  const services: BookingService[] = [];
-  afterEach(async () => {
-    await Promise.all(services.splice(0).map((s) => s.stop()));
-    await harness?.close();
-    harness = undefined;
-  });
-
-  async function setUp(): Promise<SyncHarness> {
-    harness = await startSyncHarness({ firms: [{ name: TINY_FIRM, data: tinyFirm() }], store: db().store });
-    await harness.engine.runOnce();
-    return harness;
-  }
-
-  function service(connector?: Connector): BookingService {
-    const h = harness as SyncHarness;
-    const s = new BookingService({
-      store: db().store,
-      tenants: [{ config: h.tenants[0]!, connector: connector ?? h.connectors[0]! }],
-      rules: createStoreBookingRules(db().store),
-      logger: createLogger('silent'),
-      now: h.clock.now,
-      holdTtlMs: 30_000,
-      recoveryIntervalMs: 0,
-    });
-    services.push(s);
-    return s;
-  }
-
-  const fhirId = async (type: 'Patient' | 'Practitioner' | 'Location', upstream: number) =>
-    (await fhirIdsFor(db().store, TINY_FIRM, type, [String(upstream)])).get(String(upstream)) as string;
+  const { setUp, service, fhirId, harness } = useSagaHarness(db);
 
   async function holdRequest(): Promise<HoldRequest> {
     return {
@@ -60,7 +25,9 @@ describe.each(testStoreFactories)('holds: time claimed now, booked later ($name)
 
   const claims = () => db().store.db.selectFrom('booking_claims').selectAll().execute();
   const upstream = () =>
-    (harness as SyncHarness).sim.state(TINY_FIRM).appointments.filter((a) => a.start === '2026-11-23T10:30');
+    harness()
+      .sim.state(TINY_FIRM)
+      .appointments.filter((a) => a.start === '2026-11-23T10:30');
 
   it('claims the time without writing upstream, refuses a second hold or booking of it, and books it on confirm', async () => {
     await setUp();

@@ -4,20 +4,15 @@
  * not it holds the tenant's lease — a booking left `unknown` by a lost write answer on an instance without the
  * lease would otherwise wait for that instance to die.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { BookingService } from '../../src/booking/booking-service.js';
-import type { BookingFailure, BookingRequest } from '../../src/booking/booking-types.js';
-import { createStoreBookingRules } from '../../src/booking/store-booking-rules.js';
+import { describe, expect, it } from 'vitest';
+import type { BookingService } from '../../src/booking/booking-service.js';
+import type { BookingFailure } from '../../src/booking/booking-types.js';
 import type { Connector } from '../../src/connectors/connector.js';
 import { UpstreamError } from '../../src/connectors/upstream-error.js';
 import { alwaysHeldLeases, type WorkLeases } from '../../src/leases/work-leases.js';
-import { createLogger } from '../../src/logger.js';
-import { fhirIdsFor } from '../../src/store/upstream-ids.js';
-import { ManualClock, startSyncHarness, type SyncHarness } from '../support/sync-harness.js';
 import { testStoreFactories, useTestStore } from '../support/test-stores.js';
-import { TINY_FIRM, tinyFirm } from '../support/tiny-firm.js';
-
-const MONDAY_1030 = new Date('2026-11-23T15:30:00Z'); // Dr. Johnson's Monday, 10:30 in New York
+import { TINY_FIRM } from '../support/tiny-firm.js';
+import { useSagaHarness } from './support/saga-harness.js';
 
 /** An instance's view of the leases: `holds` says whether it holds the tenant's; `live` who is alive. */
 function leasesOf(instanceId: string, options: { holds: boolean; live: string[] }): WorkLeases {
@@ -30,52 +25,9 @@ function leasesOf(instanceId: string, options: { holds: boolean; live: string[] 
 
 describe.each(testStoreFactories)('saga recovery by owner and lease ($name)', (factory) => {
   const db = useTestStore(factory);
-  let harness: SyncHarness | undefined;
-  const services: BookingService[] = [];
-  afterEach(async () => {
-    await Promise.all(services.splice(0).map((s) => s.stop()));
-    await harness?.close();
-    harness = undefined;
-  });
-
-  async function setUp(): Promise<SyncHarness> {
-    harness = await startSyncHarness({
-      firms: [{ name: TINY_FIRM, data: tinyFirm() }],
-      store: db().store,
-      clock: new ManualClock('2026-11-20T15:00:00Z'),
-    });
-    await harness.engine.runOnce();
-    return harness;
-  }
-
-  function instance(leases: WorkLeases, connector?: Connector): BookingService {
-    const h = harness as SyncHarness;
-    const s = new BookingService({
-      store: db().store,
-      tenants: [{ config: h.tenants[0]!, connector: connector ?? h.connectors[0]! }],
-      rules: createStoreBookingRules(db().store),
-      logger: createLogger('silent'),
-      now: h.clock.now,
-      holdTtlMs: 30_000,
-      recoveryIntervalMs: 0,
-      leases,
-    });
-    services.push(s);
-    return s;
-  }
-
-  async function request(): Promise<BookingRequest> {
-    const id = async (type: 'Patient' | 'Practitioner' | 'Location', upstream: number) =>
-      (await fhirIdsFor(db().store, TINY_FIRM, type, [String(upstream)])).get(String(upstream)) as string;
-    return {
-      patientId: await id('Patient', 2),
-      practitionerId: await id('Practitioner', 1),
-      locationId: await id('Location', 1),
-      appointmentTypeCode: 'FU',
-      start: MONDAY_1030,
-      minutes: 15,
-    };
-  }
+  const { setUp, service, request, harness } = useSagaHarness(db);
+  const instance = (leases: WorkLeases, connector?: Connector): BookingService =>
+    service(connector, { leases });
 
   const sagaOf = async (id: string) =>
     db()
@@ -86,7 +38,7 @@ describe.each(testStoreFactories)('saga recovery by owner and lease ($name)', (f
 
   /** Books on instance `a` with the write's answer lost (the sim applies it, then the connection drops). */
   async function lostWriteAnswerOn(a: WorkLeases): Promise<string> {
-    const h = harness as SyncHarness;
+    const h = harness();
     const real = h.connectors[0]!;
     const lost: Connector = Object.create(real, {
       createAppointment: {

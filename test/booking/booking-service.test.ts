@@ -1,85 +1,27 @@
 import type { Appointment } from '@medplum/fhirtypes';
-import { afterEach, describe, expect, it } from 'vitest';
-import { BookingService } from '../../src/booking/booking-service.js';
-import type {
-  BookingFailure,
-  BookingOutcome,
-  BookingRequest,
-  BookingSuccess,
-} from '../../src/booking/booking-types.js';
-import { createStoreBookingRules } from '../../src/booking/store-booking-rules.js';
+import { describe, expect, it } from 'vitest';
+import type { BookingFailure, BookingOutcome, BookingSuccess } from '../../src/booking/booking-types.js';
 import type { Connector } from '../../src/connectors/connector.js';
-import { createLogger } from '../../src/logger.js';
 import type { SimAppointment } from '../../src/sim/sim-types.js';
 import { readJournal } from '../../src/store/change-journal.js';
 import { readResource } from '../../src/store/resource-store.js';
-import { fhirIdsFor } from '../../src/store/upstream-ids.js';
 import { expectValidFhir } from '../support/fhir-validators.js';
-import { ManualClock, startSyncHarness, type SyncHarness } from '../support/sync-harness.js';
+import { ManualClock } from '../support/sync-harness.js';
 import { testStoreFactories, useTestStore } from '../support/test-stores.js';
-import { TINY_FIRM, tinyFirm } from '../support/tiny-firm.js';
+import { FRONT_DESK_MONDAY_1030, TINY_FIRM } from '../support/tiny-firm.js';
+import { useSagaHarness } from './support/saga-harness.js';
 
 // The tiny practice: Dr. Johnson (provider 1) works Mondays 08–12 at location 1 (any type) and Tuesdays 13–17
 // (new-patient visits only); patient 1 has history, patient 2 has never been seen. The clock: Friday 2026-11-20.
-const MONDAY_1030 = new Date('2026-11-23T15:30:00Z'); // 10:30 in New York
 
 describe.each(testStoreFactories)('booking saga against the sim over HTTP ($name)', (factory) => {
   const db = useTestStore(factory);
-  let harness: SyncHarness | undefined;
-  const services: BookingService[] = [];
-  afterEach(async () => {
-    await Promise.all(services.splice(0).map((s) => s.stop()));
-    await harness?.close();
-    harness = undefined;
-  });
-
-  async function setUp(clock = new ManualClock('2026-11-20T15:00:00Z')) {
-    harness = await startSyncHarness({
-      firms: [{ name: TINY_FIRM, data: tinyFirm() }],
-      store: db().store,
-      clock,
-    });
-    await harness.engine.runOnce();
-    return harness;
-  }
-
-  function service(connector?: Connector): BookingService {
-    const h = harness as SyncHarness;
-    const s = new BookingService({
-      store: db().store,
-      tenants: [{ config: h.tenants[0]!, connector: connector ?? h.connectors[0]! }],
-      rules: createStoreBookingRules(db().store),
-      logger: createLogger('silent'),
-      now: h.clock.now,
-      holdTtlMs: 30_000,
-      recoveryIntervalMs: 0,
-    });
-    services.push(s);
-    return s;
-  }
-
-  async function fhirId(type: 'Patient' | 'Practitioner' | 'Location', upstream: number): Promise<string> {
-    return (await fhirIdsFor(db().store, TINY_FIRM, type, [String(upstream)])).get(
-      String(upstream),
-    ) as string;
-  }
-
-  async function request(overrides: Partial<BookingRequest> = {}): Promise<BookingRequest> {
-    return {
-      patientId: await fhirId('Patient', 2),
-      practitionerId: await fhirId('Practitioner', 1),
-      locationId: await fhirId('Location', 1),
-      appointmentTypeCode: 'FU',
-      start: MONDAY_1030,
-      minutes: 15,
-      ...overrides,
-    };
-  }
+  const { setUp, service, fhirId, request, harness } = useSagaHarness(db);
 
   /** The records system's own view: active appointments of provider 1 starting at `wall`. */
   function upstreamAt(wall: string, includeCancelled = false): SimAppointment[] {
-    return (harness as SyncHarness).sim
-      .state(TINY_FIRM)
+    return harness()
+      .sim.state(TINY_FIRM)
       .appointments.filter(
         (a) => a.providerId === 1 && a.start === wall && (includeCancelled || a.status !== 'cancelled'),
       );
@@ -121,7 +63,7 @@ describe.each(testStoreFactories)('booking saga against the sim over HTTP ($name
     expect(await claims()).toEqual([]);
 
     // The next sync pass sees our own booking and changes nothing.
-    const pass = await harness!.engine.runStream(TINY_FIRM, 'window-hot');
+    const pass = await harness().engine.runStream(TINY_FIRM, 'window-hot');
     expect(pass.result?.written).toBe(0);
   });
 
@@ -140,14 +82,7 @@ describe.each(testStoreFactories)('booking saga against the sim over HTTP ($name
 
   it('answers slot-taken without writing when the front desk booked the same time just before', async () => {
     const h = await setUp();
-    await h.frontDesk(TINY_FIRM, 'POST', '/appointments', {
-      patientId: 1,
-      providerId: 1,
-      locationId: 1,
-      appointmentTypeId: 1,
-      start: '2026-11-23T10:30',
-      durationMinutes: 15,
-    });
+    await h.frontDesk(TINY_FIRM, 'POST', '/appointments', FRONT_DESK_MONDAY_1030);
     const failure = expectFailure(await service().book(TINY_FIRM, await request()), 'slot-taken');
     expect(failure.message).toMatch(/taken/);
     expect(failure.alternatives.length).toBeGreaterThan(0);
@@ -163,14 +98,7 @@ describe.each(testStoreFactories)('booking saga against the sim over HTTP ($name
     const racing: Connector = Object.create(real, {
       createAppointment: {
         value: async (...args: Parameters<Connector['createAppointment']>) => {
-          await h.frontDesk(TINY_FIRM, 'POST', '/appointments', {
-            patientId: 1,
-            providerId: 1,
-            locationId: 1,
-            appointmentTypeId: 1,
-            start: '2026-11-23T10:30',
-            durationMinutes: 15,
-          });
+          await h.frontDesk(TINY_FIRM, 'POST', '/appointments', FRONT_DESK_MONDAY_1030);
           return real.createAppointment(...args);
         },
       },
@@ -325,7 +253,9 @@ describe.each(testStoreFactories)('booking saga against the sim over HTTP ($name
     expect(moved.ok).toBe(true);
     const appointment = (moved as BookingSuccess).appointment as Appointment;
     expect([appointment.id, appointment.start]).toEqual([booked.appointment.id, '2026-11-23T10:45:00-05:00']);
-    const mine = (harness as SyncHarness).sim.state(TINY_FIRM).appointments.filter((a) => a.patientId === 2);
+    const mine = harness()
+      .sim.state(TINY_FIRM)
+      .appointments.filter((a) => a.patientId === 2);
     expect(mine.map((a) => [a.start, a.status])).toEqual([['2026-11-23T10:45', 'scheduled']]);
     const events = await readJournal(db().store, TINY_FIRM, { limit: 1000 });
     expect(events.at(-1)?.eventType).toBe('appointment.rescheduled');

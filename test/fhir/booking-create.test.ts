@@ -4,7 +4,7 @@ import { ALTERNATIVE_SLOT_EXTENSION, RULE_EXPRESSIONS } from '../../fhir/booking
 import type { Connector } from '../../src/connectors/connector.js';
 import { readJournal } from '../../src/store/change-journal.js';
 import { testStoreFactories } from '../support/test-stores.js';
-import { TINY_FIRM } from '../support/tiny-firm.js';
+import { FRONT_DESK_MONDAY_1030, TINY_FIRM } from '../support/tiny-firm.js';
 import {
   detailCode,
   expectFailure,
@@ -214,14 +214,7 @@ describe.each(testStoreFactories)('POST Appointment books through the saga ($nam
 
   it('answers 409 slot-taken with alternatives, writing nothing, when the front desk booked the same time just before', async () => {
     const h = facade();
-    await h.sync.frontDesk(TINY_FIRM, 'POST', '/appointments', {
-      patientId: 1,
-      providerId: 1,
-      locationId: 1,
-      appointmentTypeId: 1,
-      start: '2026-11-23T10:30',
-      durationMinutes: 15,
-    });
+    await h.sync.frontDesk(TINY_FIRM, 'POST', '/appointments', FRONT_DESK_MONDAY_1030);
     const answer = await fhirRequest<OperationOutcome>(h, 'POST', 'Appointment', {
       body: await newAppointment(h),
     });
@@ -262,14 +255,7 @@ describe.each(testStoreFactories)('POST Appointment books through the saga ($nam
       Object.create(real, {
         createAppointment: {
           value: async (...args: Parameters<Connector['createAppointment']>) => {
-            await h.sync.frontDesk(TINY_FIRM, 'POST', '/appointments', {
-              patientId: 1,
-              providerId: 1,
-              locationId: 1,
-              appointmentTypeId: 1,
-              start: '2026-11-23T10:30',
-              durationMinutes: 15,
-            });
+            await h.sync.frontDesk(TINY_FIRM, 'POST', '/appointments', FRONT_DESK_MONDAY_1030);
             return real.createAppointment(...args);
           },
         },

@@ -7,7 +7,7 @@
  * The death is the claim's owner naming a process that no longer runs (as after a restart: same instance, another
  * start); the scale-out campaign kills real processes with SIGKILL.
  */
-import type { Appointment } from '@medplum/fhirtypes';
+import type { Appointment, Bundle, Parameters } from '@medplum/fhirtypes';
 import { createHash, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/store/content-hash.js';
@@ -32,8 +32,13 @@ const keyRecord = (h: BookingFacade, key: string) =>
     .where('idempotency_key', '=', key)
     .executeTakeFirstOrThrow();
 
+const parameters = (...parameter: NonNullable<Parameters['parameter']>): Parameters => ({
+  resourceType: 'Parameters',
+  parameter,
+});
+
 describe.each(testStoreFactories)('Idempotency-Key of a process that died ($name)', (factory) => {
-  const facade = useBookingFacade(factory);
+  const facade = useBookingFacade(factory, { holdSeconds: 300 });
 
   it('answers the saga the key is bound to: booking-pending while it runs, then the booking, booked once', async () => {
     const h = facade();
@@ -99,6 +104,48 @@ describe.each(testStoreFactories)('Idempotency-Key of a process that died ($name
     expect(answer.status, JSON.stringify(answer.body)).toBe(201);
     expect(h.upstreamAt('2026-11-23T10:30')).toHaveLength(1);
     expect(await keyRecord(h, key)).toMatchObject({ state: 'completed', status: 201 });
+  });
+
+  it('answers the hold a $hold made before its process died, not slot-taken against that very hold', async () => {
+    const h = facade();
+    const find = await fhirRequest<Bundle>(h, 'POST', 'Appointment/$find', {
+      body: parameters(
+        { name: 'start', valueDateTime: '2026-11-23T10:00:00-05:00' },
+        { name: 'end', valueDateTime: '2026-11-23T12:00:00-05:00' },
+        {
+          name: 'practitioner',
+          valueReference: { reference: `Practitioner/${await h.fhirId('Practitioner', 1)}` },
+        },
+        { name: 'visit-type', valueCoding: { code: 'FU' } },
+      ),
+    });
+    const proposal = find.body.entry?.[0]?.resource as Appointment;
+    const key = randomUUID();
+    const hold = () =>
+      fhirRequest<Bundle>(h, 'POST', 'Appointment/$hold', {
+        body: parameters({
+          name: 'appointment-reference',
+          valueReference: { reference: `Appointment/${proposal.id}` },
+        }),
+        headers: { 'idempotency-key': key },
+      });
+    const first = await hold();
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    const holdId = first.body.entry?.[0]?.resource?.id;
+    // The key was bound to the hold before it was made …
+    expect((await keyRecord(h, key)).saga_id).toBe(holdId);
+    // … and its process dies after making the hold, before storing the answer.
+    await h.store.db
+      .updateTable('idempotency_records')
+      .set({ state: 'in-flight', status: null, response: null, owner: DEAD_PROCESS })
+      .where('idempotency_key', '=', key)
+      .execute();
+
+    const replay = await hold();
+    expect(replay.status, JSON.stringify(replay.body)).toBe(200);
+    expect(replay.body.entry?.[0]?.resource).toMatchObject({ id: holdId, status: 'pending' });
+    expect(replay.headers.get('expires')).toBe(first.headers.get('expires'));
+    expect(await keyRecord(h, key)).toMatchObject({ state: 'completed', status: 200 });
   });
 
   it('still answers 409 while the process that claimed the key is alive', async () => {

@@ -2,7 +2,7 @@ import type { Appointment, Bundle, OperationOutcome } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { testStoreFactories } from '../support/test-stores.js';
-import { TINY_FIRM } from '../support/tiny-firm.js';
+import { FRONT_DESK_MONDAY_1030, TINY_FIRM } from '../support/tiny-firm.js';
 import {
   expectFailure,
   fhirRequest,
@@ -56,14 +56,7 @@ describe.each(testStoreFactories)('Idempotency-Key on booking writes ($name)', (
 
   it('replays a refusal too, while a new key runs the request again', async () => {
     const h = facade();
-    await h.sync.frontDesk(TINY_FIRM, 'POST', '/appointments', {
-      patientId: 1,
-      providerId: 1,
-      locationId: 1,
-      appointmentTypeId: 1,
-      start: '2026-11-23T10:30',
-      durationMinutes: 15,
-    });
+    await h.sync.frontDesk(TINY_FIRM, 'POST', '/appointments', FRONT_DESK_MONDAY_1030);
     const key = { 'idempotency-key': randomUUID() };
     const first = await fhirRequest<OperationOutcome>(h, 'POST', 'Appointment', {
       body: await at1030(h),

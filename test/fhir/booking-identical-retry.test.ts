@@ -5,6 +5,7 @@ import {
   detailCode,
   expectFailure,
   fhirRequest,
+  monday1030,
   useBookingFacade,
   type BookingFacade,
 } from '../booking/support/booking-facade.js';
@@ -16,24 +17,9 @@ const as = (token: string, headers: Record<string, string> = {}) => ({
   ...headers,
 });
 
-/** Monday 10:30 with Dr. Johnson, for the sim patient given (2 unless told). */
-async function appointment(h: BookingFacade, patient = 2): Promise<Appointment> {
-  return {
-    resourceType: 'Appointment',
-    status: 'booked',
-    appointmentType: { coding: [{ code: 'FU' }] },
-    start: '2026-11-23T10:30:00-05:00',
-    end: '2026-11-23T10:45:00-05:00',
-    participant: [
-      { actor: { reference: `Patient/${await h.fhirId('Patient', patient)}` }, status: 'accepted' },
-      { actor: { reference: `Practitioner/${await h.fhirId('Practitioner', 1)}` }, status: 'accepted' },
-    ],
-  };
-}
-
 const book = async (h: BookingFacade, token = AGENT, headers: Record<string, string> = {}, patient = 2) =>
   fhirRequest<Appointment>(h, 'POST', 'Appointment', {
-    body: await appointment(h, patient),
+    body: await monday1030(h, patient),
     headers: as(token, headers),
   });
 

@@ -209,4 +209,36 @@ describe.each(testStoreFactories)('computed free Slots of the tiny firm ($name)'
     expect(strict.body.issue[0]).toMatchObject({ code: 'code-invalid', expression: ['service-type'] });
     expect(strict.body.issue[0]?.diagnostics).toContain('its codes are: FU, NP');
   });
+
+  // Last: it adds an appointment type to a schedule in the shared store. The known codes are derived once per
+  // reference data; a Schedule write must make the next search see the new type.
+  it('knows an appointment type as soon as a Schedule offering it is written', async () => {
+    const h = facade();
+    const codesIn = async (query: string) => {
+      const bundle = await search(query);
+      const outcome = bundle.entry?.find((e) => e.search?.mode === 'outcome')?.resource as
+        OperationOutcome | undefined;
+      return outcome?.issue.map((i) => i.diagnostics) ?? [];
+    };
+    expect(await codesIn('Slot?status=free&service-type=XR&start=2026-11-23')).toEqual([
+      'service-type=XR is not an appointment type of this practice; its codes are: FU, NP',
+    ]);
+    const scheduleId = ids['schedule Martínez'] as string;
+    const stored = (await readResource(h.store, h.tenant, 'Schedule', scheduleId))?.resource as Schedule & {
+      id: string;
+    };
+    const [first] = stored.serviceType ?? [];
+    if (!first) throw new Error('the schedule offers no type');
+    const xray = {
+      ...first,
+      coding: (first.coding ?? []).map((c) => ({ ...c, code: 'XR', display: 'X-ray' })),
+    };
+    await commitChanges(h.store, h.tenant, [
+      { op: 'upsert', resource: { ...stored, serviceType: [...(stored.serviceType ?? []), xray] } },
+    ]);
+    expect(await codesIn('Slot?status=free&service-type=XR&start=2026-11-23')).toEqual([]);
+    expect(await codesIn('Slot?status=free&service-type=followup&start=2026-11-23')).toEqual([
+      'service-type=followup is not an appointment type of this practice; its codes are: FU, NP, XR',
+    ]);
+  });
 });

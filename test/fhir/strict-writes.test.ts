@@ -13,24 +13,11 @@ import { loopbackPolicy } from '../support/webhook-fixtures.js';
 import {
   failureOutcome,
   fhirRequest,
+  monday1030,
   useBookingFacade,
   type BookingFacade,
 } from '../booking/support/booking-facade.js';
 import { startFacade, type FacadeHarness } from './support/facade-harness.js';
-
-async function valid(h: BookingFacade): Promise<Appointment> {
-  return {
-    resourceType: 'Appointment',
-    status: 'booked',
-    appointmentType: { coding: [{ code: 'FU' }] },
-    start: '2026-11-23T10:30:00-05:00',
-    end: '2026-11-23T10:45:00-05:00',
-    participant: [
-      { actor: { reference: `Patient/${await h.fhirId('Patient', 2)}` }, status: 'accepted' },
-      { actor: { reference: `Practitioner/${await h.fhirId('Practitioner', 1)}` }, status: 'accepted' },
-    ],
-  };
-}
 
 const sagas = (h: BookingFacade) => h.store.db.selectFrom('booking_sagas').selectAll().execute();
 
@@ -65,7 +52,7 @@ describe.each(testStoreFactories)('strict writes ($name)', (factory) => {
     'refuses an Appointment with %s: 400 at the element, before any saga',
     async (_what, change, expression, code) => {
       const h = facade();
-      const body = change(await valid(h)) as unknown as Appointment;
+      const body = change(await monday1030(h)) as unknown as Appointment;
       const answer = await fhirRequest<OperationOutcome>(h, 'POST', 'Appointment', { body });
       expect(answer.status, JSON.stringify(answer.body)).toBe(400);
       expect(answer.body.issue.map((i) => [i.code, i.expression?.[0]])).toContainEqual([code, expression]);

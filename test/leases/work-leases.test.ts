@@ -3,7 +3,9 @@
  * one instance, tenants spread over the live instances, handed over when an instance joins, taken over when one
  * stops or goes silent. Rounds are driven by hand (`rebalance()`), so nothing here waits on a timer.
  */
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { claimOwners } from '../../src/booking/claim-owners.js';
 import { createStoreLeases, type WorkLeases } from '../../src/leases/work-leases.js';
 import { rendezvousOwner } from '../../src/leases/rendezvous.js';
 import { createLogger } from '../../src/logger.js';
@@ -105,6 +107,40 @@ describe.each(testStoreFactories)('work leases over several instances ($name)', 
       expect(heldBy(b)).toEqual([]);
     } finally {
       await b.stop();
+    }
+  });
+});
+
+describe.each(testStoreFactories)('the processes behind claims ($name)', (factory) => {
+  const db = useTestStore(factory);
+
+  it('tells a process that died from its restart under the same configured instance id, on every instance', async () => {
+    const { store } = db();
+    const killed = instance(store, 'front-desk-1');
+    const other = instance(store, 'front-desk-2');
+    let restarted: WorkLeases | undefined;
+    try {
+      await killed.start();
+      await other.start();
+      const otherOwners = claimOwners(other);
+      expect(await otherOwners.isAlive(claimOwners(killed).self)).toBe(true);
+      // `killed` is never stopped (SIGKILL): the same configured id comes back as another process at once.
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      restarted = instance(store, 'front-desk-1');
+      await restarted.start();
+      const restartedOwners = claimOwners(restarted);
+      expect(restartedOwners.self).not.toBe(claimOwners(killed).self);
+      expect(await otherOwners.isAlive(claimOwners(killed).self)).toBe(false);
+      expect(await restartedOwners.isAlive(claimOwners(killed).self)).toBe(false);
+      expect(await otherOwners.isAlive(restartedOwners.self)).toBe(true);
+      expect(await restartedOwners.isAlive(otherOwners.self)).toBe(true);
+      // Claims of an older Switchboard name a random nonce, not the start: judged by their instance, as before.
+      expect(await restartedOwners.isAlive(`front-desk-2/${randomUUID()}`)).toBe(true);
+      expect(await otherOwners.isAlive(`front-desk-3/${randomUUID()}`)).toBe(false);
+      expect(await restartedOwners.isAlive(`front-desk-1/${randomUUID()}`)).toBe(false);
+    } finally {
+      await restarted?.stop();
+      await other.stop();
     }
   });
 });

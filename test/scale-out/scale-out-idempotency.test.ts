@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoSim, type RunningSim } from '../../src/sim/demo-sim.js';
 import { openStore, type Store } from '../../src/store/database.js';
 import { createCluster, eventually, type Cluster, type ClusterInstance } from './support/cluster.js';
-import { FIRM, fhir, readyz } from './support/cluster-probes.js';
+import { FIRM, fhir, followUpBooking, readyz } from './support/cluster-probes.js';
 
 const ADMIN_URL = process.env.TEST_DATABASE_URL;
 
@@ -67,18 +67,7 @@ describe.skipIf(!ADMIN_URL)('an Idempotency-Key in flight on an instance killed 
       fhir<Appointment>(instance, 'Appointment', {
         method: 'POST',
         headers: { 'Content-Type': 'application/fhir+json', 'Idempotency-Key': key },
-        body: JSON.stringify({
-          resourceType: 'Appointment',
-          status: 'booked',
-          slot: [{ reference: `Slot/${slot.id}` }],
-          appointmentType: {
-            coding: [{ system: 'urn:switchboard:demo:appointment-type', code: 'follow-up' }],
-          },
-          participant: [
-            { actor: { reference: `Patient/${patient}` }, status: 'accepted' },
-            { actor: { reference: practitioner }, status: 'accepted' },
-          ],
-        }),
+        body: JSON.stringify(followUpBooking(slot.id as string, `${patient}`, practitioner)),
       });
     const key = randomUUID();
 

@@ -19,6 +19,7 @@ import {
   agreedHolder,
   callsInWindow,
   fhir,
+  followUpBooking,
   readyz,
   statusPage,
   subscribe,
@@ -110,18 +111,7 @@ describe.skipIf(!ADMIN_URL)(
           fhir<Appointment>(instances[i % 3]!, 'Appointment', {
             method: 'POST',
             headers: { 'Content-Type': 'application/fhir+json' },
-            body: JSON.stringify({
-              resourceType: 'Appointment',
-              status: 'booked',
-              slot: [{ reference: `Slot/${slot.id}` }],
-              appointmentType: {
-                coding: [{ system: 'urn:switchboard:demo:appointment-type', code: 'follow-up' }],
-              },
-              participant: [
-                { actor: { reference: `Patient/${patientId}` }, status: 'accepted' },
-                { actor: { reference: practitioner }, status: 'accepted' },
-              ],
-            }),
+            body: JSON.stringify(followUpBooking(slot.id as string, patientId, practitioner)),
           }),
         ),
       );
@@ -269,21 +259,13 @@ describe.skipIf(!ADMIN_URL)(
           fhir(victim, 'Appointment', {
             method: 'POST',
             headers: { 'Content-Type': 'application/fhir+json' },
-            body: JSON.stringify({
-              resourceType: 'Appointment',
-              status: 'booked',
-              slot: [{ reference: `Slot/${target.slot}` }],
-              appointmentType: {
-                coding: [{ system: 'urn:switchboard:demo:appointment-type', code: 'follow-up' }],
-              },
-              participant: [
-                {
-                  actor: { reference: `Patient/${patients.body.entry?.[30 + i]?.resource?.id}` },
-                  status: 'accepted',
-                },
-                { actor: { reference: target.practitioner }, status: 'accepted' },
-              ],
-            }),
+            body: JSON.stringify(
+              followUpBooking(
+                target.slot,
+                `${patients.body.entry?.[30 + i]?.resource?.id}`,
+                target.practitioner,
+              ),
+            ),
           }).catch(() => undefined),
         );
         // Kill once a saga is past the hold (writing upstream, or written) and others wait behind it.

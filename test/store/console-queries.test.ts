@@ -11,7 +11,7 @@ import {
   bookingSagaBuckets,
   openAttentionTaskCount,
   openAttentionTasks,
-  patientsAwaitingReview,
+  taggedPatientCount,
 } from '../../src/store/console-queries.js';
 import { testStoreFactories, useTestStore } from '../support/test-stores.js';
 
@@ -125,14 +125,14 @@ describe.each(testStoreFactories)('console queries ($name)', (factory) => {
       ['t1', 'do t1'],
       ['t2', 'do t2'],
     ]);
-    expect(await patientsAwaitingReview(store.db, TENANT)).toBe(2);
+    expect(await taggedPatientCount(store.db, TENANT, NEEDS_REVIEW_TAG)).toBe(2);
     // Reviewed: staff edited the patient in the records system, sync wrote it back untagged; and a completed Task
     // leaves the list.
     await commitChanges(store, TENANT, [
       { op: 'upsert', resource: { ...patient('p1', false), name: [{ family: 'Doe', given: ['Jo'] }] } },
       { op: 'upsert', resource: task('t1', 'completed') },
     ]);
-    expect(await patientsAwaitingReview(store.db, TENANT)).toBe(1);
+    expect(await taggedPatientCount(store.db, TENANT, NEEDS_REVIEW_TAG)).toBe(1);
     expect(await openAttentionTaskCount(store.db, TENANT)).toBe(1);
   });
 });

@@ -1,5 +1,8 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import { NEEDS_REVIEW_TAG } from '../../src/booking/patient-registration.js';
+import { commitChanges } from '../../src/events/change-writer.js';
+import { taggedPatientCount } from '../../src/store/console-queries.js';
 import type { Store } from '../../src/store/database.js';
 import { MIGRATION_TABLE, migrateToLatest } from '../../src/store/migrate.js';
 import { staticMigrationProvider } from '../../src/store/migrations/migration-provider.js';
@@ -103,6 +106,56 @@ describe.each(testStoreFactories)('migrateToLatest ($name)', (factory) => {
       await expect(migrateToLatest(handle.store)).rejects.toThrow(/migration 0001-initial failed/);
       await expect(tableExists(handle.store, 'resources')).resolves.toBe(false);
       await expect(tableExists(handle.store, MIGRATION_TABLE)).resolves.toBe(false);
+    } finally {
+      await handle.dispose();
+    }
+  });
+
+  it('0021 indexes the tags of the patients stored before it, so they count as awaiting review', async () => {
+    const handle = await factory.create();
+    try {
+      const { store } = handle;
+      const tagged = (id: string) => ({
+        resourceType: 'Patient' as const,
+        id,
+        meta: { tag: [{ ...NEEDS_REVIEW_TAG }, { code: 'vip' }] },
+      });
+      await commitChanges(store, 'a', [
+        { op: 'upsert', resource: tagged('p1') },
+        { op: 'upsert', resource: tagged('p2') },
+        { op: 'upsert', resource: { resourceType: 'Patient', id: 'p3' } },
+      ]);
+      await commitChanges(store, 'a', [{ op: 'delete', resourceType: 'Patient', id: 'p2' }]);
+      await commitChanges(store, 'b', [{ op: 'upsert', resource: tagged('p1') }]);
+      // The store as a build before 0021 left it: the same rows, no tag tokens.
+      await store.write(async (trx) => {
+        await trx.deleteFrom('search_tokens').where('param', '=', '_tag').execute();
+        await sql`delete from ${sql.table(MIGRATION_TABLE)} where name = '0021-patient-tag-tokens'`.execute(
+          trx,
+        );
+      });
+      expect(await taggedPatientCount(store.db, 'a', NEEDS_REVIEW_TAG)).toBe(0);
+
+      expect(await migrateToLatest(store)).toEqual({ applied: ['0021-patient-tag-tokens'] });
+      const tokens = await store.db
+        .selectFrom('search_tokens')
+        .select(['tenant_id', 'resource_id', 'value'])
+        .where('param', '=', '_tag')
+        .orderBy('tenant_id')
+        .orderBy('resource_id')
+        .orderBy('value')
+        .execute();
+      const needsReview = `${NEEDS_REVIEW_TAG.system}|${NEEDS_REVIEW_TAG.code}`;
+      expect(tokens).toEqual([
+        { tenant_id: 'a', resource_id: 'p1', value: needsReview },
+        { tenant_id: 'a', resource_id: 'p1', value: 'needs-review' },
+        { tenant_id: 'a', resource_id: 'p1', value: 'vip' },
+        { tenant_id: 'b', resource_id: 'p1', value: needsReview },
+        { tenant_id: 'b', resource_id: 'p1', value: 'needs-review' },
+        { tenant_id: 'b', resource_id: 'p1', value: 'vip' },
+      ]);
+      expect(await taggedPatientCount(store.db, 'a', NEEDS_REVIEW_TAG)).toBe(1);
+      expect(await taggedPatientCount(store.db, 'b', NEEDS_REVIEW_TAG)).toBe(1);
     } finally {
       await handle.dispose();
     }

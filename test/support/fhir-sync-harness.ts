@@ -14,6 +14,7 @@ import type { SimFirmData } from '../../src/sim/sim-types.js';
 import type { Store } from '../../src/store/database.js';
 import { createSyncEngine, type SyncEngine } from '../../sync/sync-engine.js';
 import { ManualClock } from '../sim/sim-harness.js';
+import { frontDeskClient } from './front-desk-client.js';
 import { TINY_PASSWORD, TINY_USERNAME } from './tiny-firm.js';
 
 export interface FhirSyncHarness {
@@ -76,39 +77,18 @@ export async function startFhirSyncHarness(options: {
     logger: createLogger('silent'),
     now: clock.now,
   });
-  const tokens = new Map<string, string>();
-  async function token(firm: string): Promise<string> {
-    const cached = tokens.get(firm);
-    if (cached) return cached;
-    const response = await fetch(sim.tokenUrl(firm), {
-      method: 'POST',
-      body: new URLSearchParams({ grant_type: 'password', username: TINY_USERNAME, password: TINY_PASSWORD }),
-    });
-    const value = ((await response.json()) as { access_token: string }).access_token;
-    tokens.set(firm, value);
-    return value;
-  }
+  const frontDesk = frontDeskClient({
+    tokenUrl: (firm) => sim.tokenUrl(firm),
+    url: (firm, path) => `${sim.fhirBase(firm)}/${path}`,
+    contentType: 'application/fhir+json',
+  });
   return {
     sim,
     clock,
     engine,
     tenants: config.tenants,
     connectors,
-    async frontDesk<T>(firm: string, method: string, path: string, body?: unknown) {
-      for (let attempt = 0; ; attempt++) {
-        const response = await fetch(`${sim.fhirBase(firm)}/${path}`, {
-          method,
-          headers: { authorization: `Bearer ${await token(firm)}`, 'content-type': 'application/fhir+json' },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
-        if (response.status === 401 && attempt === 0) {
-          tokens.delete(firm);
-          continue;
-        }
-        const text = await response.text();
-        return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
-      }
-    },
+    frontDesk,
     async close() {
       await engine.stop();
       await Promise.all(connectors.map((c) => c.close()));

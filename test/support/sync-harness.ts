@@ -12,6 +12,7 @@ import type { SimFirmData } from '../../src/sim/sim-types.js';
 import type { Store } from '../../src/store/database.js';
 import { createSyncEngine, type SyncEngine } from '../../sync/sync-engine.js';
 import { ManualClock } from '../sim/sim-harness.js';
+import { frontDeskClient } from './front-desk-client.js';
 import { TINY_PASSWORD, TINY_USERNAME } from './tiny-firm.js';
 
 export { ManualClock };
@@ -96,18 +97,11 @@ export async function startSyncHarness(options: SyncHarnessOptions): Promise<Syn
     now: clock.now,
   });
 
-  const tokens = new Map<string, string>();
-  async function frontDeskToken(firm: string): Promise<string> {
-    const cached = tokens.get(firm);
-    if (cached) return cached;
-    const response = await fetch(`${baseUrl}/firm/${firm}/oauth/token`, {
-      method: 'POST',
-      body: new URLSearchParams({ grant_type: 'password', username: TINY_USERNAME, password: TINY_PASSWORD }),
-    });
-    const token = ((await response.json()) as { access_token: string }).access_token;
-    tokens.set(firm, token);
-    return token;
-  }
+  const frontDesk = frontDeskClient({
+    tokenUrl: (firm) => `${baseUrl}/firm/${firm}/oauth/token`,
+    url: (firm, path) => `${baseUrl}/firm/${firm}/api${path}`,
+    contentType: 'application/json',
+  });
 
   return {
     sim,
@@ -115,24 +109,7 @@ export async function startSyncHarness(options: SyncHarnessOptions): Promise<Syn
     engine,
     tenants: config.tenants,
     connectors,
-    async frontDesk<T>(firm: string, method: string, path: string, body?: unknown) {
-      for (let attempt = 0; ; attempt++) {
-        const response = await fetch(`${baseUrl}/firm/${firm}/api${path}`, {
-          method,
-          headers: {
-            authorization: `Bearer ${await frontDeskToken(firm)}`,
-            'content-type': 'application/json',
-          },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
-        if (response.status === 401 && attempt === 0) {
-          tokens.delete(firm);
-          continue;
-        }
-        const text = await response.text();
-        return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
-      }
-    },
+    frontDesk,
     async close() {
       await engine.stop();
       await Promise.all(connectors.map((c) => c.close()));

@@ -9,6 +9,19 @@ export const TINY_FIRM = 'tiny';
 export const TINY_USERNAME = 'switchboard';
 export const TINY_PASSWORD = 'demo-password';
 
+/**
+ * The front desk's booking, in the records system's own API, of the time the booking tests' patient 2 asks for:
+ * Monday 2026-11-23 10:30, a 15-minute follow-up with Dr. Johnson, for patient 1.
+ */
+export const FRONT_DESK_MONDAY_1030 = Object.freeze({
+  patientId: 1,
+  providerId: 1,
+  locationId: 1,
+  appointmentTypeId: 1,
+  start: '2026-11-23T10:30',
+  durationMinutes: 15,
+});
+
 /** A fresh copy of the tiny practice's records. */
 export function tinyFirm(): SimFirmData {
   const address = { line1: '1 River Road', city: 'Albany', state: 'NY', postalCode: '12207' };

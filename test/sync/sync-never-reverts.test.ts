@@ -3,24 +3,15 @@ import { describe, expect, it } from 'vitest';
 import type { Connector, UpstreamRecord } from '../../src/connectors/connector.js';
 import { readJournal } from '../../src/store/change-journal.js';
 import { testStoreFactories } from '../support/test-stores.js';
-import { TINY_FIRM } from '../support/tiny-firm.js';
-import { fhirRequest, useBookingFacade, type BookingFacade } from '../booking/support/booking-facade.js';
+import { FRONT_DESK_MONDAY_1030, TINY_FIRM } from '../support/tiny-firm.js';
+import {
+  fhirRequest,
+  monday1030,
+  useBookingFacade,
+  type BookingFacade,
+} from '../booking/support/booking-facade.js';
 
 const JSON_PATCH = 'application/json-patch+json';
-
-async function appointmentBody(h: BookingFacade): Promise<Appointment> {
-  return {
-    resourceType: 'Appointment',
-    status: 'booked',
-    appointmentType: { coding: [{ code: 'FU' }] },
-    start: '2026-11-23T10:30:00-05:00',
-    end: '2026-11-23T10:45:00-05:00',
-    participant: [
-      { actor: { reference: `Patient/${await h.fhirId('Patient', 2)}` }, status: 'accepted' },
-      { actor: { reference: `Practitioner/${await h.fhirId('Practitioner', 1)}` }, status: 'accepted' },
-    ],
-  };
-}
 
 /** A promise and its resolver. */
 function gate(): { opened: Promise<void>; open(): void } {
@@ -29,6 +20,30 @@ function gate(): { opened: Promise<void>; open(): void } {
     open = resolve;
   });
   return { opened, open };
+}
+
+/**
+ * Puts a connector in place whose appointment creates write to the records system, open `written`, then wait for
+ * `goOn` (and run `meanwhile`) before answering the saga.
+ */
+function pauseAfterCreate(h: BookingFacade, meanwhile?: () => Promise<unknown>) {
+  const real = h.sync.connectors[0] as Connector;
+  const written = gate();
+  const goOn = gate();
+  h.useConnector(
+    Object.create(real, {
+      createAppointment: {
+        value: async (...args: Parameters<Connector['createAppointment']>) => {
+          const record = await real.createAppointment(...args);
+          written.open();
+          await goOn.opened;
+          await meanwhile?.();
+          return record;
+        },
+      },
+    }) as Connector,
+  );
+  return { written, goOn };
 }
 
 const eventsOf = async (h: BookingFacade, id: string) =>
@@ -42,7 +57,7 @@ describe.each(testStoreFactories)('sync never reverts newer local writes ($name)
   it('keeps a cancel that commits while a pass is between its fetch and its commit: no flip-flop events', async () => {
     const h = facade();
     const booked = await fhirRequest<Appointment>(h, 'POST', 'Appointment', {
-      body: await appointmentBody(h),
+      body: await monday1030(h),
     });
     expect(booked.status, JSON.stringify(booked.body)).toBe(201);
     const id = booked.body.id as string;
@@ -88,31 +103,11 @@ describe.each(testStoreFactories)('sync never reverts newer local writes ($name)
 
   it('does not publish an upstream appointment as booked while the saga that wrote it is in flight, nor after it rolls back', async () => {
     const h = facade();
-    const real = h.sync.connectors[0] as Connector;
-    const written = gate();
-    const goOn = gate();
-    h.useConnector(
-      Object.create(real, {
-        createAppointment: {
-          value: async (...args: Parameters<Connector['createAppointment']>) => {
-            const record = await real.createAppointment(...args);
-            written.open();
-            await goOn.opened;
-            // Meanwhile the front desk booked the same time: the saga must undo its write.
-            await h.sync.frontDesk(TINY_FIRM, 'POST', '/appointments', {
-              patientId: 1,
-              providerId: 1,
-              locationId: 1,
-              appointmentTypeId: 1,
-              start: '2026-11-23T10:30',
-              durationMinutes: 15,
-            });
-            return record;
-          },
-        },
-      }) as Connector,
+    const { written, goOn } = pauseAfterCreate(h, () =>
+      // Meanwhile the front desk booked the same time: the saga must undo its write.
+      h.sync.frontDesk(TINY_FIRM, 'POST', '/appointments', FRONT_DESK_MONDAY_1030),
     );
-    const answer = fhirRequest(h, 'POST', 'Appointment', { body: await appointmentBody(h) });
+    const answer = fhirRequest(h, 'POST', 'Appointment', { body: await monday1030(h) });
     await written.opened;
     await h.syncNow();
     const journal = async () =>
@@ -138,22 +133,8 @@ describe.each(testStoreFactories)('sync never reverts newer local writes ($name)
 
   it('publishes an appointment booked while a pass ran once, as booked by its saga', async () => {
     const h = facade();
-    const real = h.sync.connectors[0] as Connector;
-    const written = gate();
-    const goOn = gate();
-    h.useConnector(
-      Object.create(real, {
-        createAppointment: {
-          value: async (...args: Parameters<Connector['createAppointment']>) => {
-            const record = await real.createAppointment(...args);
-            written.open();
-            await goOn.opened;
-            return record;
-          },
-        },
-      }) as Connector,
-    );
-    const answer = fhirRequest<Appointment>(h, 'POST', 'Appointment', { body: await appointmentBody(h) });
+    const { written, goOn } = pauseAfterCreate(h);
+    const answer = fhirRequest<Appointment>(h, 'POST', 'Appointment', { body: await monday1030(h) });
     await written.opened;
     await h.syncNow();
     goOn.open();

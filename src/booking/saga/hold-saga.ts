@@ -29,17 +29,21 @@ import {
 } from './saga-store.js';
 import { upstreamRequest, validate } from './validate-step.js';
 
-/** Validates the time like a booking and claims it for `ttlMs`. */
+/**
+ * Validates the time like a booking and claims it for `ttlMs`, as saga `options.sagaId` when given (the hold id an
+ * `Idempotency-Key` was bound to before the hold was made; drawn afresh otherwise).
+ */
 export function holdSaga(
   ctx: SagaContext,
   tenant: BookingTenant,
   request: HoldRequest,
-  options: { ttlMs: number; clientId?: string },
+  options: { ttlMs: number; clientId?: string; sagaId?: string },
 ): Promise<HoldOutcome> {
   const asBooking: BookingRequest = { ...request, patientId: request.patientId ?? '' };
   return runSaga<{ saga: Saga }, HoldSuccess>(ctx, {
     tenant,
     request: asBooking,
+    sagaId: options.sagaId,
     start: async (sagaId) => {
       const { newPatientOnly } = await validate(ctx, tenant, asBooking);
       const sagaRequest: SagaRequest = {

@@ -18,6 +18,7 @@ import { migration0014SecretsAtRest } from './0014-secrets-at-rest.js';
 import { migration0016Retention } from './0016-retention.js';
 import { migration0017AvailabilityVersions } from './0017-availability-versions.js';
 import { migration0020IdempotencyBinding } from './0020-idempotency-binding.js';
+import { migration0021PatientTagTokens } from './0021-patient-tag-tokens.js';
 
 const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': migration0001Initial,
@@ -35,6 +36,7 @@ const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0016-retention': migration0016Retention,
   '0017-availability-versions': migration0017AvailabilityVersions,
   '0020-idempotency-binding': migration0020IdempotencyBinding,
+  '0021-patient-tag-tokens': migration0021PatientTagTokens,
 });
 
 /** A kysely migration provider over the frozen migration list. */

@@ -6,7 +6,10 @@ import type { Patient } from '@medplum/fhirtypes';
 import { ID_PARAM, LAST_UPDATED_PARAM, activeParam, identifierParam } from './common-parameters.js';
 import { familyParam, givenParam, nameParam, personColumns, personTokens, telecomParam } from './people.js';
 import { r4SearchParameter, type ResourceSearchSpec } from './search-parameter.js';
-import { addressTokens } from './token-values.js';
+import { addressTokens, codeTokens } from './token-values.js';
+
+/** The `search_tokens` parameter of a patient's `meta.tag` codings (`system|code` and `code`). */
+export const TAG_TOKENS = '_tag';
 
 export const patientSearch: ResourceSearchSpec<Patient> = {
   resourceType: 'Patient',
@@ -47,7 +50,11 @@ export const patientSearch: ResourceSearchSpec<Patient> = {
     telecomParam('telecom', 'Any contact point: a phone number (by its digits) or an email address.'),
     activeParam('Patient-active', 'the patient record'),
   ],
-  // Indexed for a future `address` parameter (R4 Patient-address); Location advertises its own.
-  indexedTokens: [{ name: 'address', tokens: (patient) => addressTokens(patient.address) }],
+  indexedTokens: [
+    // Indexed for a future `address` parameter (R4 Patient-address); Location advertises its own.
+    { name: 'address', tokens: (patient) => addressTokens(patient.address) },
+    // `meta.tag` (R4 `_tag`): the patients awaiting staff review are counted from it at every metrics scrape.
+    { name: TAG_TOKENS, tokens: (patient) => codeTokens({ coding: patient.meta?.tag }) },
+  ],
   columns: personColumns,
 };

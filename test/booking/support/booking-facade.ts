@@ -160,8 +160,8 @@ export function expectFailure(answer: FhirAnswer<unknown>, status: number, code?
   if (code !== undefined) expect(detailCode(answer)).toBe(code);
 }
 
-/** Monday 10:30–10:45 for patient 2 with Dr. Johnson (follow-up), as a client would POST it. */
-export async function monday1030(h: BookingFacade): Promise<Appointment> {
+/** Monday 10:30–10:45 for the sim patient given (2 unless told) with Dr. Johnson (follow-up), as a client would POST it. */
+export async function monday1030(h: BookingFacade, patient = 2): Promise<Appointment> {
   return {
     resourceType: 'Appointment',
     status: 'booked',
@@ -169,7 +169,7 @@ export async function monday1030(h: BookingFacade): Promise<Appointment> {
     start: '2026-11-23T10:30:00-05:00',
     end: '2026-11-23T10:45:00-05:00',
     participant: [
-      { actor: { reference: `Patient/${await h.fhirId('Patient', 2)}` }, status: 'accepted' },
+      { actor: { reference: `Patient/${await h.fhirId('Patient', patient)}` }, status: 'accepted' },
       { actor: { reference: `Practitioner/${await h.fhirId('Practitioner', 1)}` }, status: 'accepted' },
     ],
   };

@@ -3,6 +3,7 @@
  * FHIR calls with the demo token, and the calls the simulated records system received in a window aligned on the
  * sync schedule.
  */
+import type { Appointment } from '@medplum/fhirtypes';
 import type { RunningSim } from '../../../src/sim/demo-sim.js';
 import type { SimCallCounts } from '../../../src/sim/sim-call-counter.js';
 import { eventually, type ClusterInstance } from './cluster.js';
@@ -40,6 +41,29 @@ export async function fhir<T>(
   });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
+}
+
+/**
+ * A follow-up Appointment for `POST Appointment`: `patientId` with `practitioner` (a `Practitioner/…` reference) in
+ * the Slot `slotId`.
+ */
+export function followUpBooking(
+  slotId: string,
+  patientId: string,
+  practitioner: string | undefined,
+): Appointment {
+  return {
+    resourceType: 'Appointment',
+    status: 'booked',
+    slot: [{ reference: `Slot/${slotId}` }],
+    appointmentType: {
+      coding: [{ system: 'urn:switchboard:demo:appointment-type', code: 'follow-up' }],
+    },
+    participant: [
+      { actor: { reference: `Patient/${patientId}` }, status: 'accepted' },
+      { actor: { reference: practitioner }, status: 'accepted' },
+    ],
+  };
 }
 
 /**

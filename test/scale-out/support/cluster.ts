@@ -37,8 +37,11 @@ export interface Cluster {
 }
 
 export interface ClusterOptions {
-  /** The admin connection (`TEST_DATABASE_URL`): a fresh database is created beside it. */
-  adminUrl: string;
+  /**
+   * The admin connection (`TEST_DATABASE_URL`): a fresh database is created beside it. Or a SQLite file of the
+   * test's own (`sqlite:{path}`), for a single instance.
+   */
+  adminUrl: string | { sqlite: string };
   simUrl: string;
   leaseTtlMs?: number;
   leaseRenewMs?: number;
@@ -49,8 +52,9 @@ export interface ClusterOptions {
 
 export async function createCluster(options: ClusterOptions): Promise<Cluster> {
   const name = `switchboard_scale_${randomBytes(6).toString('hex')}`;
-  await adminQuery(options.adminUrl, `create database "${name}"`);
-  const databaseUrl = withDatabase(options.adminUrl, name);
+  const { adminUrl } = options;
+  if (typeof adminUrl === 'string') await adminQuery(adminUrl, `create database "${name}"`);
+  const databaseUrl = typeof adminUrl === 'string' ? withDatabase(adminUrl, name) : adminUrl.sqlite;
   const instances: ClusterInstance[] = [];
 
   async function start(): Promise<ClusterInstance> {
@@ -125,7 +129,9 @@ export async function createCluster(options: ClusterOptions): Promise<Cluster> {
     start,
     async dispose() {
       await Promise.all(instances.map((i) => i.kill9()));
-      await adminQuery(options.adminUrl, `drop database if exists "${name}" with (force)`);
+      if (typeof adminUrl === 'string') {
+        await adminQuery(adminUrl, `drop database if exists "${name}" with (force)`);
+      }
     },
   };
 }

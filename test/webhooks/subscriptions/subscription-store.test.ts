@@ -52,14 +52,14 @@ async function expectSubscriptionError(promise: Promise<unknown>, code: string):
 describe.each(testStoreFactories)('webhook subscriptions in the store ($name)', (factory) => {
   const db = useTestStore(factory);
   const policy = loopbackPolicy();
+  /** Creates a subscription of the tenant under the loopback policy. */
+  const create = (resource: Parameters<typeof createSubscription>[2]) =>
+    createSubscription(db().store, TENANT, resource, { policy });
 
   it('stores the Subscription as a versioned resource with status requested and returns the secret only once', async () => {
     const { store } = db();
-    const created = await createSubscription(
-      store,
-      TENANT,
+    const created = await create(
       subscriptionResource({ endpoint: ENDPOINT, filters: ['Appointment?practitioner=Practitioner/dr-a'] }),
-      { policy },
     );
     expect(created.secret).toMatch(/^whsec_/);
     expect(created.subscription).toMatchObject({
@@ -109,63 +109,32 @@ describe.each(testStoreFactories)('webhook subscriptions in the store ($name)', 
   });
 
   it('refuses an unknown topic, an unsupported filter, a non-rest-hook channel and a reserved header', async () => {
-    const { store } = db();
     const base = subscriptionResource({ endpoint: ENDPOINT });
     await expectSubscriptionError(
-      createSubscription(
-        store,
-        TENANT,
-        { ...base, criteria: 'https://example.org/SubscriptionTopic/x' },
-        { policy },
-      ),
+      create({ ...base, criteria: 'https://example.org/SubscriptionTopic/x' }),
       'not-supported',
     );
     await expectSubscriptionError(
-      createSubscription(
-        store,
-        TENANT,
-        subscriptionResource({ endpoint: ENDPOINT, filters: ['Appointment?status=booked'] }),
-        { policy },
-      ),
+      create(subscriptionResource({ endpoint: ENDPOINT, filters: ['Appointment?status=booked'] })),
       'not-supported',
     );
     await expectSubscriptionError(
-      createSubscription(
-        store,
-        TENANT,
-        { ...base, channel: { ...base.channel, type: 'websocket' } },
-        { policy },
-      ),
+      create({ ...base, channel: { ...base.channel, type: 'websocket' } }),
       'not-supported',
     );
     await expectSubscriptionError(
-      createSubscription(
-        store,
-        TENANT,
-        subscriptionResource({ endpoint: ENDPOINT, headers: ['webhook-signature: x'] }),
-        { policy },
-      ),
+      create(subscriptionResource({ endpoint: ENDPOINT, headers: ['webhook-signature: x'] })),
       'value',
     );
     await expectSubscriptionError(
-      createSubscription(
-        store,
-        TENANT,
-        { ...base, channel: { ...base.channel, payload: 'application/fhir+xml' } },
-        { policy },
-      ),
+      create({ ...base, channel: { ...base.channel, payload: 'application/fhir+xml' } }),
       'not-supported',
     );
   });
 
   it('keeps the status across an update, pauses on off, and asks for a new handshake to switch back on', async () => {
     const { store } = db();
-    const { subscription } = await createSubscription(
-      store,
-      TENANT,
-      subscriptionResource({ endpoint: ENDPOINT }),
-      { policy },
-    );
+    const { subscription } = await create(subscriptionResource({ endpoint: ENDPOINT }));
     await activateSubscription(store, TENANT, subscription.id);
 
     const updated = await updateSubscription(
@@ -212,12 +181,7 @@ describe.each(testStoreFactories)('webhook subscriptions in the store ($name)', 
   it('deletes the subscription, its resource (a deleted version) and its queued deliveries', async () => {
     const { store } = db();
     await seedPractice(store);
-    const { subscription } = await createSubscription(
-      store,
-      TENANT,
-      subscriptionResource({ endpoint: ENDPOINT }),
-      { policy },
-    );
+    const { subscription } = await create(subscriptionResource({ endpoint: ENDPOINT }));
     await activateSubscription(store, TENANT, subscription.id);
     await commitAppointments(store, [appointment({ id: 'a1' })]);
     expect(await store.db.selectFrom('outbox').selectAll().execute()).toHaveLength(1);
@@ -253,12 +217,7 @@ describe.each(testStoreFactories)('webhook subscriptions in the store ($name)', 
   it('catches up, on re-enabling, every event that happened while the subscription was off', async () => {
     const { store } = db();
     await seedPractice(store);
-    const { subscription } = await createSubscription(
-      store,
-      TENANT,
-      subscriptionResource({ endpoint: ENDPOINT }),
-      { policy },
-    );
+    const { subscription } = await create(subscriptionResource({ endpoint: ENDPOINT }));
     // Booked before the handshake succeeded: caught up on activation.
     await commitAppointments(store, [appointment({ id: 'a1' })]);
     expect(await activateSubscription(store, TENANT, subscription.id)).toEqual({ caughtUp: 1, redriven: 0 });
@@ -293,11 +252,8 @@ describe.each(testStoreFactories)('webhook subscriptions in the store ($name)', 
   it('answers $status and $events with valid FHIR, events by number', async () => {
     const { store } = db();
     await seedPractice(store);
-    const { subscription } = await createSubscription(
-      store,
-      TENANT,
+    const { subscription } = await create(
       subscriptionResource({ endpoint: ENDPOINT, content: 'full-resource' }),
-      { policy },
     );
     await activateSubscription(store, TENANT, subscription.id);
     await commitAppointments(store, [appointment({ id: 'a1' }), appointment({ id: 'a2', startMinutes: 30 })]);
