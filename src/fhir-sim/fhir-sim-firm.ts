@@ -6,7 +6,8 @@
  */
 import { badRequest, normalizeOperationOutcome } from '@medplum/core';
 import type { FhirRequest, FhirResponse, FhirRouter } from '@medplum/fhir-router';
-import { MemoryRepository } from '@medplum/fhir-router';
+import type { MemoryRepository } from '@medplum/fhir-router';
+import { FhirSimRepository } from './fhir-sim-repository.js';
 import type { Appointment, OperationOutcome, Reference, Resource, Schedule, Slot } from '@medplum/fhirtypes';
 import type { FhirSimQuirks } from './fhir-sim-quirks.js';
 import { appointmentToBook, bookingConflict, findAppointments } from './fhir-sim-scheduling-ops.js';
@@ -34,7 +35,7 @@ export function slotSearchSpan(start: string | string[] | undefined): { days: nu
 }
 
 export class FhirSimFirm {
-  private repo = new MemoryRepository();
+  private repo = new FhirSimRepository();
 
   constructor(
     readonly key: string,
@@ -48,7 +49,7 @@ export class FhirSimFirm {
    * when this returns and `POST /_sim/reset` can answer only then.
    */
   reset(): void {
-    const repo = new MemoryRepository();
+    const repo = new FhirSimRepository();
     for (const resource of this.seed.resources) void repo.createResource(resource);
     this.repo = repo;
   }
