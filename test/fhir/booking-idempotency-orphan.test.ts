@@ -7,7 +7,7 @@
  * The death is the claim's owner naming a process that no longer runs (as after a restart: same instance, another
  * start); the scale-out campaign kills real processes with SIGKILL.
  */
-import type { Appointment, Bundle, Parameters } from '@medplum/fhirtypes';
+import type { Appointment, Bundle } from '@medplum/fhirtypes';
 import { createHash, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/store/content-hash.js';
@@ -16,8 +16,10 @@ import { TINY_FIRM } from '../support/tiny-firm.js';
 import {
   expectFailure,
   fhirRequest,
+  findMonday,
   gateCreates,
   monday1030,
+  parameters,
   useBookingFacade,
   type BookingFacade,
 } from '../booking/support/booking-facade.js';
@@ -31,11 +33,6 @@ const keyRecord = (h: BookingFacade, key: string) =>
     .selectAll()
     .where('idempotency_key', '=', key)
     .executeTakeFirstOrThrow();
-
-const parameters = (...parameter: NonNullable<Parameters['parameter']>): Parameters => ({
-  resourceType: 'Parameters',
-  parameter,
-});
 
 describe.each(testStoreFactories)('Idempotency-Key of a process that died ($name)', (factory) => {
   const facade = useBookingFacade(factory, { holdSeconds: 300 });
@@ -108,18 +105,7 @@ describe.each(testStoreFactories)('Idempotency-Key of a process that died ($name
 
   it('answers the hold a $hold made before its process died, not slot-taken against that very hold', async () => {
     const h = facade();
-    const find = await fhirRequest<Bundle>(h, 'POST', 'Appointment/$find', {
-      body: parameters(
-        { name: 'start', valueDateTime: '2026-11-23T10:00:00-05:00' },
-        { name: 'end', valueDateTime: '2026-11-23T12:00:00-05:00' },
-        {
-          name: 'practitioner',
-          valueReference: { reference: `Practitioner/${await h.fhirId('Practitioner', 1)}` },
-        },
-        { name: 'visit-type', valueCoding: { code: 'FU' } },
-      ),
-    });
-    const proposal = find.body.entry?.[0]?.resource as Appointment;
+    const proposal = (await findMonday(h)).entry?.[0]?.resource as Appointment;
     const key = randomUUID();
     const hold = () =>
       fhirRequest<Bundle>(h, 'POST', 'Appointment/$hold', {

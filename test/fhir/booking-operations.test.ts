@@ -1,4 +1,4 @@
-import type { Appointment, Bundle, OperationOutcome, Parameters } from '@medplum/fhirtypes';
+import type { Appointment, Bundle, OperationOutcome } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { HOLD_EXPIRES_EXTENSION } from '../../fhir/booking/held-appointment.js';
 import { readJournal } from '../../src/store/change-journal.js';
@@ -8,36 +8,13 @@ import {
   expectFailure,
   failureOutcome,
   fhirRequest,
+  findMonday,
+  parameters,
   useBookingFacade,
   type BookingFacade,
 } from '../booking/support/booking-facade.js';
 
 const MONDAY_1030 = '2026-11-23T10:30:00-05:00';
-
-function parameters(...parameter: NonNullable<Parameters['parameter']>): Parameters {
-  return { resourceType: 'Parameters', parameter };
-}
-
-/** `$find` for Dr. Johnson on Monday morning, follow-ups, as Parameters. */
-async function findMonday(
-  h: BookingFacade,
-  extra: NonNullable<Parameters['parameter']> = [],
-): Promise<Bundle> {
-  const answer = await fhirRequest<Bundle>(h, 'POST', 'Appointment/$find', {
-    body: parameters(
-      { name: 'start', valueDateTime: '2026-11-23T10:00:00-05:00' },
-      { name: 'end', valueDateTime: '2026-11-23T12:00:00-05:00' },
-      {
-        name: 'practitioner',
-        valueReference: { reference: `Practitioner/${await h.fhirId('Practitioner', 1)}` },
-      },
-      { name: 'visit-type', valueCoding: { code: 'FU' } },
-      ...extra,
-    ),
-  });
-  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-  return answer.body;
-}
 
 const proposals = (bundle: Bundle) => (bundle.entry ?? []).map((e) => e.resource as Appointment);
 const claims = (h: BookingFacade) => h.store.db.selectFrom('booking_claims').selectAll().execute();

@@ -23,6 +23,7 @@ import { UpstreamError, type WriteOutcome } from '../upstream-error.js';
 import { endpointTemplate, observed, type UpstreamObserver } from '../upstream-observer.js';
 import { describe, readBody, type Mode } from './fhir-answer.js';
 import { FhirTokenSource, type FhirToken } from './fhir-token-source.js';
+import { allPages } from '../all-pages.js';
 
 export interface FhirClientOptions extends Omit<
   FhirConnectorSettings,
@@ -118,9 +119,7 @@ export class FhirClient {
     params: ReadonlyArray<readonly [string, string]>,
     signal?: AbortSignal,
   ): Promise<T[]> {
-    const found: T[] = [];
-    for await (const page of this.searchPages<T>(path, type, params, signal)) found.push(...page);
-    return found;
+    return allPages(this.searchPages<T>(path, type, params, signal));
   }
 
   /**

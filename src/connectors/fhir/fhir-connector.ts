@@ -50,6 +50,7 @@ import {
   upstreamMarkerOf,
   upstreamTypeCoding,
 } from './fhir-write-bodies.js';
+import { allPages } from '../all-pages.js';
 
 /** How far back a marker is looked for by `comment` when the server drops identifiers. */
 const MARKER_LOOKBACK_MS = 48 * 3600_000;
@@ -132,9 +133,7 @@ export class FhirConnector implements Connector {
   }
 
   async appointmentsInWindow(window: WindowQuery, options: CallOptions = {}) {
-    const records: UpstreamRecord<Appointment>[] = [];
-    for await (const page of this.appointmentPagesInWindow(window, options)) records.push(...page);
-    return records;
+    return allPages(this.appointmentPagesInWindow(window, options));
   }
 
   /** The window's appointments a Bundle at a time, following `next` links as the caller asks for more. */

@@ -19,6 +19,7 @@ import { UpstreamError, type WriteOutcome } from '../upstream-error.js';
 import { endpointTemplate, observed, type UpstreamObserver } from '../upstream-observer.js';
 import type { SimConnectorSettings } from '../../config.js';
 import type { SimPage } from '../../sim/sim-types.js';
+import { allPages } from '../all-pages.js';
 
 /** The tenant's connector settings (`maxConcurrency` calls in flight; 4× that may queue, then fail fast), plus: */
 export interface SimClientOptions extends Omit<SimConnectorSettings, 'kind'> {
@@ -97,9 +98,7 @@ export class SimClient {
 
   /** GET every page of a paged listing. */
   async getAllPages<T>(path: string, query: Query = {}, signal?: AbortSignal): Promise<T[]> {
-    const items: T[] = [];
-    for await (const page of this.pages<T>(path, query, signal)) items.push(...page);
-    return items;
+    return allPages(this.pages<T>(path, query, signal));
   }
 
   /** The pages of a paged listing, each read when the caller asks for it (an empty listing yields none). */

@@ -40,6 +40,7 @@ import {
   type SimRecordContext,
 } from './sim-records.js';
 import { patientInputFromFhir } from './sim-fhir-write.js';
+import { allPages } from '../all-pages.js';
 
 export interface SimConnectorOptions {
   tenantId: string;
@@ -103,9 +104,7 @@ export class SimConnector implements Connector {
     window: WindowQuery,
     options: CallOptions = {},
   ): Promise<UpstreamRecord<Appointment>[]> {
-    const records: UpstreamRecord<Appointment>[] = [];
-    for await (const page of this.appointmentPagesInWindow(window, options)) records.push(...page);
-    return records;
+    return allPages(this.appointmentPagesInWindow(window, options));
   }
 
   async *appointmentPagesInWindow(

@@ -3,7 +3,13 @@
  * store of either dialect: the booking saga is built on the sync harness's connector and clock, exactly as the app
  * wires it. Every FHIR body received is checked by both validators before a test sees it.
  */
-import type { Appointment, Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type {
+  Appointment,
+  Bundle,
+  OperationOutcome,
+  Parameters as FhirParameters,
+  Resource,
+} from '@medplum/fhirtypes';
 import { afterEach, beforeEach, expect } from 'vitest';
 import { bookingRoutes } from '../../../fhir/routes/booking-routes.js';
 import { bookingsInFlightSource } from '../../../fhir/search/bookings-in-flight-source.js';
@@ -212,3 +218,29 @@ export const upstreamOfPatient2 = (h: BookingFacade) =>
     .state(TINY_FIRM)
     .appointments.filter((a) => a.patientId === 2)
     .map((a) => [a.start, a.status]);
+
+/** An operation's `Parameters` body. */
+export function parameters(...parameter: NonNullable<FhirParameters['parameter']>): FhirParameters {
+  return { resourceType: 'Parameters', parameter };
+}
+
+/** `$find` for Dr. Johnson on Monday morning (10:00–12:00), follow-ups, as Parameters; answered 200. */
+export async function findMonday(
+  h: BookingFacade,
+  extra: NonNullable<FhirParameters['parameter']> = [],
+): Promise<Bundle> {
+  const answer = await fhirRequest<Bundle>(h, 'POST', 'Appointment/$find', {
+    body: parameters(
+      { name: 'start', valueDateTime: '2026-11-23T10:00:00-05:00' },
+      { name: 'end', valueDateTime: '2026-11-23T12:00:00-05:00' },
+      {
+        name: 'practitioner',
+        valueReference: { reference: `Practitioner/${await h.fhirId('Practitioner', 1)}` },
+      },
+      { name: 'visit-type', valueCoding: { code: 'FU' } },
+      ...extra,
+    ),
+  });
+  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+  return answer.body;
+}
