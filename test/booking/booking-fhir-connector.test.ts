@@ -30,9 +30,9 @@ describe.each(testStoreFactories)('booking saga with the FHIR connector ($name)'
     h = undefined;
   });
 
-  async function setUp(): Promise<{ harness: FhirSyncHarness; booking: BookingService }> {
+  async function setUp(data = tinyFirm()): Promise<{ harness: FhirSyncHarness; booking: BookingService }> {
     const harness = await startFhirSyncHarness({
-      firms: [{ name: TINY_FIRM, data: tinyFirm() }],
+      firms: [{ name: TINY_FIRM, data }],
       store: db().store,
     });
     h = harness;
@@ -170,5 +170,15 @@ describe.each(testStoreFactories)('booking saga with the FHIR connector ($name)'
     ]);
     // The time is free again in Switchboard: another patient books it.
     ok(await booking.book(TINY_FIRM, await request({ patientId: await fhirId('Patient', '1') })));
+  });
+
+  it('books a practitioner at one location on a day they do not work at their other one', async () => {
+    // Dr. Johnson also sees patients at location 2, on Wednesdays only: on Monday her location-2 schedule has no
+    // Slots at all, which must not close her Monday at location 1.
+    const data = tinyFirm();
+    data.templates.push({ id: 99, providerId: 1, locationId: 2, weekday: 3, start: '09:00', end: '12:00' });
+    const { harness, booking } = await setUp(data);
+    ok(await booking.book(TINY_FIRM, await request()));
+    expect(await upstreamAt(harness, MONDAY_1030)).toHaveLength(1);
   });
 });

@@ -2,6 +2,7 @@
  * Step 3 of the saga (DESIGN.md section 4): ask the records system itself whether the time is still free — never
  * trust the cached copy here — and, for a new-patient visit, whether the patient was ever seen.
  */
+import { scheduleIdAt } from '../../availability/schedules.js';
 import { toFhirResources } from '../../connectors/resolve-fhir-ids.js';
 import { LOOKBEHIND_MS, occupiesTime, overlaps } from './busy-time.js';
 import type { BookingTenant, SagaContext } from './saga-context.js';
@@ -30,8 +31,13 @@ export async function liveRecheck(
   );
   if (busy.length > 0)
     throw new SagaFailure('slot-taken', 'the records system already has an appointment then');
-  const closed = (await toFhirResources(ctx.store, saga.tenantId, blocks)).filter((b) =>
-    overlaps(b.start, b.end, saga),
+  // A block closes one schedule (practitioner × location): the practitioner's time at another location, closed
+  // that day because they work elsewhere, does not close this one.
+  const schedule = await scheduleIdAt(ctx.store, saga.tenantId, saga.practitionerId, saga.request.locationId);
+  const closed = (await toFhirResources(ctx.store, saga.tenantId, blocks)).filter(
+    (b) =>
+      overlaps(b.start, b.end, saga) &&
+      (schedule === undefined || b.schedule.reference === `Schedule/${schedule}`),
   );
   if (closed.length > 0)
     throw new SagaFailure('provider-unavailable', 'the records system has that time blocked');
