@@ -71,13 +71,12 @@ export async function scheduleRows(
 export async function referenceStamp(store: Store, tenantId: string): Promise<string> {
   // Raw SQL: every Slot and Patient search asks, and building the query through kysely's builder cost more than
   // running it (issue 16).
-  const result = await sql<{
-    n: number | string | null;
-    v: number | string | null;
-  }>`select count(*) as n, sum(version_id) as v from resources where tenant_id = ${tenantId} and resource_type in ('Schedule', 'Location')`.execute(
-    store.db,
+  const [row] = await store.read(
+    sql<{
+      n: number | string | null;
+      v: number | string | null;
+    }>`select count(*) as n, sum(version_id) as v from resources where tenant_id = ${tenantId} and resource_type in ('Schedule', 'Location')`,
   );
-  const row = result.rows[0];
   return `${row?.n ?? 0}:${row?.v ?? 0}`;
 }
 
@@ -191,13 +190,14 @@ export async function claimedBucketRows(
   const only = practitionerIds?.length
     ? sql`and practitioner_id in (${sql.join([...practitionerIds])})`
     : sql``;
-  const result = await sql<{
-    practitioner_id: string;
-    bucket_start: string;
-  }>`select practitioner_id, bucket_start
+  return store.read(
+    sql<{
+      practitioner_id: string;
+      bucket_start: string;
+    }>`select practitioner_id, bucket_start
     from booking_claims where tenant_id = ${tenantId} and bucket_start >= ${range.from} and bucket_start < ${range.to}
-    ${only} order by practitioner_id, bucket_start`.execute(store.db);
-  return result.rows;
+    ${only} order by practitioner_id, bucket_start`,
+  );
 }
 
 function capped(ids: readonly string[]): string[] {

@@ -132,14 +132,16 @@ export async function availabilityVersions(
   const perChunk = Math.max(1, Math.floor(VALUES_PER_IN_LIST / (wanted.length + 1)));
   for (const part of chunk(ownerList, perChunk)) {
     // Raw SQL: asked by every Slot search; kysely's builder cost more than the index lookup.
-    const result = await sql<{
-      owner: string;
-      day: string;
-      version: number | string;
-    }>`select owner, day, version
+    const rows = await store.read(
+      sql<{
+        owner: string;
+        day: string;
+        version: number | string;
+      }>`select owner, day, version
       from availability_versions where tenant_id = ${tenantId}
-      and owner in (${sql.join(part)}) and day in (${sql.join(wanted)})`.execute(store.db);
-    for (const row of result.rows) versions.set(`${row.owner} ${row.day}`, Number(row.version));
+      and owner in (${sql.join(part)}) and day in (${sql.join(wanted)})`,
+    );
+    for (const row of rows) versions.set(`${row.owner} ${row.day}`, Number(row.version));
   }
   return versions;
 }

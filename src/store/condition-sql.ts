@@ -11,7 +11,7 @@
  * right after a sync, before PostgreSQL has analyzed the tables, an inlined `IN (subquery)` was planned as a
  * nested loop re-reading the tokens for every resource (0.6 s instead of 2 ms for a name search over 500 patients).
  */
-import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { EMPTY, identifier, join, q, raw, type SqlText } from './sql-text.js';
 import type { Condition, ConditionField } from './search-condition.js';
 
 /** The tenant and type a condition is evaluated in (token subqueries are scoped by them). */
@@ -23,8 +23,8 @@ export interface ConditionScope {
 /** A condition in SQL: the common table expressions it needs and the boolean expression over `r`. */
 export interface ConditionSql {
   /** `with …` (or nothing): put it in front of the `select` the condition is used in. */
-  with: RawBuilder<unknown>;
-  where: RawBuilder<SqlBool>;
+  with: SqlText;
+  where: SqlText;
 }
 
 /** SQL for `condition`, a boolean expression over `r`. Scan conditions must have been resolved first. */
@@ -33,9 +33,9 @@ export function conditionSql(
   scope: ConditionScope,
   textOrder: string | undefined,
 ): ConditionSql {
-  const ctes: Array<RawBuilder<unknown>> = [];
+  const ctes: SqlText[] = [];
   const where = compile(condition, scope, 'r', ctes, textOrder);
-  return { with: ctes.length === 0 ? sql`` : sql`with ${sql.join(ctes)} `, where };
+  return { with: ctes.length === 0 ? EMPTY : q`with ${join(ctes)} `, where };
 }
 
 /**
@@ -45,72 +45,72 @@ export function conditionSql(
 type RowAlias = 'r' | 's' | 't';
 
 /** `r.column`, `s.column` or `t.value`: field names come from a closed list, never from a request. */
-function fieldRef(field: ConditionField, row: RowAlias): RawBuilder<string | null> {
-  return field === 'value' ? sql<string>`t.value` : sql<string | null>`${sql.ref(`${row}.${field}`)}`;
+function fieldRef(field: ConditionField, row: RowAlias): SqlText {
+  return field === 'value' ? raw('t.value') : raw(`"${row}"."${field}"`);
 }
 
 function compile(
   c: Condition,
   scope: ConditionScope,
   row: RowAlias,
-  ctes: Array<RawBuilder<unknown>>,
+  ctes: SqlText[],
   textOrder: string | undefined,
-): RawBuilder<SqlBool> {
+): SqlText {
   switch (c.op) {
     case 'true':
-      return sql<SqlBool>`1 = 1`;
+      return q`1 = 1`;
     case 'false':
-      return sql<SqlBool>`1 = 0`;
+      return q`1 = 0`;
     case 'and':
-      return sql<SqlBool>`(${sql.join(
+      return q`(${join(
         c.parts.map((p) => compile(p, scope, row, ctes, textOrder)),
-        sql` and `,
+        ' and ',
       )})`;
     case 'or':
-      return sql<SqlBool>`(${sql.join(
+      return q`(${join(
         c.parts.map((p) => compile(p, scope, row, ctes, textOrder)),
-        sql` or `,
+        ' or ',
       )})`;
     case 'not':
-      return sql<SqlBool>`(not ${compile(c.part, scope, row, ctes, textOrder)})`;
+      return q`(not ${compile(c.part, scope, row, ctes, textOrder)})`;
     case 'compare': {
       const f = fieldRef(c.field, row);
-      return sql<SqlBool>`(${f} is not null and ${f} ${sql.raw(c.comparison)} ${c.value})`;
+      return q`(${f} is not null and ${f} ${raw(c.comparison)} ${c.value})`;
     }
     case 'in': {
-      if (c.values.length === 0) return sql<SqlBool>`1 = 0`;
+      if (c.values.length === 0) return q`1 = 0`;
       const f = fieldRef(c.field, row);
-      return sql<SqlBool>`(${f} is not null and ${f} in (${sql.join(c.values)}))`;
+      return q`(${f} is not null and ${f} in (${join(c.values)}))`;
     }
     case 'is-null':
-      return sql<SqlBool>`(${fieldRef(c.field, row)} is null)`;
+      return q`(${fieldRef(c.field, row)} is null)`;
     case 'starts-with': {
       const f = fieldRef(c.field, row);
-      const exact = sql<SqlBool>`substr(${f}, 1, cast(${codePoints(c.value)} as integer)) = ${c.value}`;
+      const exact = q`substr(${f}, 1, cast(${codePoints(c.value)} as integer)) = ${c.value}`;
       // The range lets an index on the field find the candidates (a name prefix is a range, not a scan); the
       // `substr` test stays the definition of a match.
       const ordered = (value: string) =>
-        textOrder ? sql`${value} collate ${sql.id(textOrder)}` : sql`${value}`;
-      const column = textOrder ? sql`${f} collate ${sql.id(textOrder)}` : f;
+        textOrder ? q`${value} collate ${identifier(textOrder)}` : q`${value}`;
+      const column = textOrder ? q`${f} collate ${identifier(textOrder)}` : f;
       const upper = prefixUpperBound(c.value);
-      return sql<SqlBool>`(${f} is not null and ${column} >= ${ordered(c.value)}${upper === undefined ? sql`` : sql` and ${column} < ${ordered(upper)}`} and ${exact})`;
+      return q`(${f} is not null and ${column} >= ${ordered(c.value)}${upper === undefined ? EMPTY : q` and ${column} < ${ordered(upper)}`} and ${exact})`;
     }
     case 'ends-with': {
       const f = fieldRef(c.field, row);
       const n = codePoints(c.value);
-      return sql<SqlBool>`(${f} is not null and length(${f}) >= cast(${n} as integer) and substr(${f}, length(${f}) - cast(${n} as integer) + 1) = ${c.value})`;
+      return q`(${f} is not null and length(${f}) >= cast(${n} as integer) and substr(${f}, length(${f}) - cast(${n} as integer) + 1) = ${c.value})`;
     }
     case 'contains': {
-      if (c.value === '') return sql<SqlBool>`1 = 0`;
+      if (c.value === '') return q`1 = 0`;
       const f = fieldRef(c.field, row);
-      return sql<SqlBool>`(${f} is not null and replace(${f}, ${c.value}, '') <> ${f})`;
+      return q`(${f} is not null and replace(${f}, ${c.value}, '') <> ${f})`;
     }
     case 'token': {
-      const name = sql.raw(`m${ctes.length}`);
+      const name = raw(`m${ctes.length}`);
       ctes.push(
-        sql`${name} as materialized (select t.resource_id from search_tokens t where t.tenant_id = ${scope.tenantId} and t.resource_type = ${scope.resourceType} and t.param = ${c.param} and ${compile(c.where, scope, 't', ctes, textOrder)})`,
+        q`${name} as materialized (select t.resource_id from search_tokens t where t.tenant_id = ${scope.tenantId} and t.resource_type = ${scope.resourceType} and t.param = ${c.param} and ${compile(c.where, scope, 't', ctes, textOrder)})`,
       );
-      return sql<SqlBool>`${sql.ref(`${row === 's' ? 's' : 'r'}.id`)} in (select resource_id from ${name})`;
+      return q`${raw(row === 's' ? '"s"."id"' : '"r"."id"')} in (select resource_id from ${name})`;
     }
     case 'referenced': {
       const f = fieldRef(c.field, row);
@@ -122,11 +122,11 @@ function compile(
         ctes,
         textOrder,
       );
-      return sql<SqlBool>`(${f} is not null and ${f} in (select s.id from resources s where s.tenant_id = ${scope.tenantId} and s.resource_type = ${c.resourceType} and s.deleted = 0 and ${where}))`;
+      return q`(${f} is not null and ${f} in (select s.id from resources s where s.tenant_id = ${scope.tenantId} and s.resource_type = ${c.resourceType} and s.deleted = 0 and ${where}))`;
     }
     case 'json-contains':
-      if (c.text === '') return sql<SqlBool>`1 = 0`;
-      return sql<SqlBool>`(replace(r.resource, ${c.text}, '') <> r.resource)`;
+      if (c.text === '') return q`1 = 0`;
+      return q`(replace(r.resource, ${c.text}, '') <> r.resource)`;
     case 'scan':
       throw new Error('a scan condition reached SQL: resolve scans before compiling');
   }

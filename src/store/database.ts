@@ -5,9 +5,16 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import BetterSqlite3 from 'better-sqlite3';
-import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+  type Compilable,
+  type RawBuilder,
+} from 'kysely';
 import pg from 'pg';
 import { capabilitiesOf } from './dialect-capabilities.js';
 import type { StoreCapabilities, StoreDialect } from './dialect-capabilities.js';
@@ -17,6 +24,8 @@ import { parseStoreUrl } from './store-url.js';
 import { createSecretBox, type SecretBox } from './secret-box.js';
 import { createDerivedCache, type DerivedCache } from './derived-cache.js';
 import { SqliteLiteralLimitsPlugin } from './sqlite-literal-limits.js';
+import { sqliteStatements } from './sqlite-statements.js';
+import type { SqlStatement } from './sql-text.js';
 
 /** A handle on an executing write transaction: use it, and only it, for every query inside {@link Store.write}. */
 export type StoreTransaction = Kysely<Database>;
@@ -28,6 +37,12 @@ export interface Store {
    * {@link Store.write}'s callback: it would wait for the transaction that is waiting for it.
    */
   readonly db: Kysely<Database>;
+  /**
+   * Runs a read-only query and resolves to its rows: the path of the hot reads (issue 16). On SQLite, while no
+   * transaction is open on the store's connection, the statement runs at once on better-sqlite3, without kysely's
+   * executor and connection queue (`sqlite-statements.ts`); otherwise, and on PostgreSQL, as `db` runs it.
+   */
+  read<R>(query: ReadQuery<R>): Promise<R[]>;
   readonly dialect: StoreDialect;
   readonly capabilities: StoreCapabilities;
   /**
@@ -69,6 +84,21 @@ export interface Store {
   analyze(): Promise<void>;
   /** Closes the connection(s). Idempotent. */
   close(): Promise<void>;
+}
+
+/**
+ * A query {@link Store.read} takes: a builder, a raw `sql` template, one compiled already, or a statement's text in
+ * the store's dialect with its parameters (`sql-text.ts`).
+ */
+export type ReadQuery<R> = Compilable<R> | RawBuilder<R> | CompiledQuery<R> | SqlStatement;
+
+function compiledOf<R>(query: ReadQuery<R>, db: Kysely<Database>): CompiledQuery<R> {
+  if ('sql' in query)
+    return 'query' in query
+      ? query
+      : (CompiledQuery.raw(query.sql, [...query.parameters]) as CompiledQuery<R>);
+  // A raw template compiles against the executor given; a builder already has its own and ignores the argument.
+  return (query as RawBuilder<R>).compile(db);
 }
 
 /** Options of {@link openStore}. */
@@ -131,7 +161,7 @@ function openSqliteStore(
     database.close();
     throw error;
   }
-  const statements = createStatementCache(database);
+  const statements = sqliteStatements(database);
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({ database: statements.database }),
     plugins: [new SqliteLiteralLimitsPlugin()],
@@ -139,65 +169,37 @@ function openSqliteStore(
 
   const write = <T>(fn: (trx: StoreTransaction) => Promise<T>): Promise<T> =>
     // One borrowed connection for the whole transaction: kysely's own transaction() would issue a deferred BEGIN.
+    // Transaction control runs on better-sqlite3 directly: the connection is this callback's until it returns.
     db.connection().execute(async (conn) => {
-      await beginImmediate(conn, busyTimeoutMs);
+      await statements.beginImmediate(busyTimeoutMs);
       let result: T;
       try {
         result = await fn(conn);
       } catch (error) {
-        await rollbackQuietly(conn);
+        statements.rollbackQuietly();
         throw error;
       }
       try {
-        await sql`commit`.execute(conn);
+        statements.run('commit');
       } catch (error) {
-        await rollbackQuietly(conn);
+        statements.rollbackQuietly();
         throw error;
       }
       return result;
     });
 
-  return buildStore(db, 'sqlite', clock, write, secrets, async () => {
+  const read = <R>(query: ReadQuery<R>): Promise<R[]> => {
+    const statement: ReadQuery<R> & SqlStatement = 'sql' in query ? query : compiledOf(query, db);
+    const rows = statements.readNow(statement.sql, statement.parameters);
+    return rows === undefined
+      ? db.executeQuery(compiledOf<R>(statement, db)).then((result) => result.rows)
+      : Promise.resolve(rows as R[]);
+  };
+  return buildStore(db, 'sqlite', clock, write, read, secrets, async () => {
     await sql`analyze`.execute(db);
     await dropRangeStatistics(db);
     statements.clear();
   });
-}
-
-/** Statements kept per connection; the store's distinct query shapes number in the tens. */
-const STATEMENT_CACHE_SIZE = 500;
-
-/**
- * better-sqlite3 behind kysely, with each SQL text prepared once per connection (issue 16): kysely prepares every
- * statement on every execution, which cost as much as running the hot searches. Least recently used statements
- * are finalized past {@link STATEMENT_CACHE_SIZE}. A statement still being iterated (a streamed query) is not
- * handed out again; a fresh one is prepared for that call.
- */
-function createStatementCache(database: BetterSqlite3.Database): {
-  database: Pick<BetterSqlite3.Database, 'close' | 'prepare'>;
-  clear(): void;
-} {
-  const cache = new Map<string, BetterSqlite3.Statement>();
-  return {
-    database: {
-      close: () => database.close(),
-      prepare: ((source: string) => {
-        const cached = cache.get(source);
-        if (cached && !cached.busy) {
-          // Most recently used last, so the first entry is the one to evict.
-          cache.delete(source);
-          cache.set(source, cached);
-          return cached;
-        }
-        const statement = database.prepare(source);
-        if (cached) return statement;
-        cache.set(source, statement);
-        if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
-        return statement;
-      }) as BetterSqlite3.Database['prepare'],
-    },
-    clear: () => cache.clear(),
-  };
 }
 
 /**
@@ -216,44 +218,6 @@ async function dropRangeStatistics(db: Kysely<Database>): Promise<void> {
   await sql`delete from sqlite_stat4`.execute(db);
   // Makes the planner re-read the statistics tables (https://www.sqlite.org/lang_analyze.html).
   await sql`analyze sqlite_schema`.execute(db);
-}
-
-/**
- * Takes SQLite's write lock. better-sqlite3 waits for a busy lock by blocking the thread, which would also block
- * another store of this process that holds the lock and needs the event loop to finish; so the lock is polled with
- * a zero busy timeout and asynchronous back-off, then the busy timeout is restored for the statements that follow.
- */
-async function beginImmediate(conn: StoreTransaction, busyTimeoutMs: number): Promise<void> {
-  const deadline = Date.now() + busyTimeoutMs;
-  let backoffMs = 1;
-  await sql`pragma busy_timeout = 0`.execute(conn);
-  try {
-    for (;;) {
-      try {
-        await sql`begin immediate`.execute(conn);
-        return;
-      } catch (error) {
-        if (!isSqliteBusy(error) || Date.now() >= deadline) throw error;
-      }
-      await sleep(backoffMs + Math.random() * backoffMs);
-      backoffMs = Math.min(backoffMs * 2, 50);
-    }
-  } finally {
-    await sql.raw(`pragma busy_timeout = ${busyTimeoutMs}`).execute(conn);
-  }
-}
-
-function isSqliteBusy(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED';
-}
-
-async function rollbackQuietly(conn: StoreTransaction): Promise<void> {
-  try {
-    await sql`rollback`.execute(conn);
-  } catch {
-    // SQLite may already have rolled back (for example after SQLITE_FULL); the original error is what matters.
-  }
 }
 
 async function openPostgresStore(
@@ -297,7 +261,12 @@ async function openPostgresStore(
   const analyze = async () => {
     await sql`analyze`.execute(db);
   };
-  return { ...buildStore(db, 'postgres', clock, write, secrets, analyze), postgres: { pool, schema } };
+  const read = <R>(query: ReadQuery<R>): Promise<R[]> =>
+    db.executeQuery(compiledOf(query, db)).then((result) => result.rows);
+  return {
+    ...buildStore(db, 'postgres', clock, write, read, secrets, analyze),
+    postgres: { pool, schema },
+  };
 }
 
 /** Distinct statements named per store; past it, further texts run unnamed (parsed per call, as before). */
@@ -360,6 +329,7 @@ function buildStore(
   dialect: StoreDialect,
   clock: () => Date,
   runWrite: <T>(fn: (trx: StoreTransaction) => Promise<T>) => Promise<T>,
+  read: Store['read'],
   secrets: SecretBox,
   analyze: () => Promise<void>,
 ): Store {
@@ -379,6 +349,7 @@ function buildStore(
   let closed: Promise<void> | undefined;
   return {
     db,
+    read,
     dialect,
     capabilities,
     secrets,

@@ -5,13 +5,12 @@
  * facade parses FHIR searches into a {@link Condition} and sort keys; this module turns them into SQL, the same for
  * SQLite and PostgreSQL.
  */
-import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { VALUES_PER_IN_LIST, chunk } from './batching.js';
 import { conditionSql, type ConditionScope } from './condition-sql.js';
 import type { Store } from './database.js';
-import { literalLimit } from './sqlite-literal-limits.js';
 import type { Condition } from './search-condition.js';
 import type { RowColumn } from './search-parameters/search-parameter.js';
+import { EMPTY, join, q, raw, statementOf, type SqlText } from './sql-text.js';
 
 /** A sort key: a `resources` column, or the one token of a parameter that sorts a resource (its longest name). */
 export type SortExpression =
@@ -51,18 +50,19 @@ export async function searchPageRows(store: Store, query: SearchPageQuery): Prom
   const condition = conditionSql(query.condition, scopeOf(query), store.capabilities.codePointCollation);
   const keys = query.sort.map((s) => ({ sql: sortExpressionSql(s.expression), descending: s.descending }));
   const reverse = query.position?.direction === 'before';
-  const direction = (descending: boolean) => sql.raw(descending !== reverse ? 'desc' : 'asc');
+  const direction = (descending: boolean) => raw(descending !== reverse ? 'desc' : 'asc');
   const order = [
-    ...keys.map((k) => sql`${k.sql} ${direction(k.descending)}`),
-    sql`r.id ${direction(query.idDescending)}`,
+    ...keys.map((k) => q`${k.sql} ${direction(k.descending)}`),
+    q`r.id ${direction(query.idDescending)}`,
   ];
-  const keyColumns = keys.map((k, i) => sql`${k.sql} as ${sql.raw(`k${i}`)}`);
-  const result = await sql<
-    Record<string, unknown> & { id: string; resource: string }
-  >`${condition.with}select r.id, r.resource${keyColumns.length > 0 ? sql`, ${sql.join(keyColumns)}` : sql``} from resources r where ${liveRows(query)} and ${condition.where}${query.position ? sql` and ${keysetSql(keys, query.idDescending, query.position)}` : sql``} order by ${sql.join(order)} limit ${literalLimit(query.limit)}`.execute(
-    store.db,
+  const keyColumns = keys.map((k, i) => q`${k.sql} as ${raw(`k${i}`)}`);
+  const rows = await store.read<Record<string, unknown> & { id: string; resource: string }>(
+    statementOf(
+      q`${condition.with}select r.id, r.resource${keyColumns.length > 0 ? q`, ${join(keyColumns)}` : EMPTY} from resources r where ${liveRows(query)} and ${condition.where}${query.position ? q` and ${keysetSql(keys, query.idDescending, query.position)}` : EMPTY} order by ${join(order)} limit ${rowLimit(query.limit)}`,
+      store.dialect,
+    ),
   );
-  return result.rows.map((row) => ({
+  return rows.map((row) => ({
     resource: row.resource,
     key: keys.map((_, i) => String(row[`k${i}`] ?? '')),
   }));
@@ -78,12 +78,13 @@ export async function countSearchRows(
   query: Pick<SearchPageQuery, 'tenantId' | 'resourceType' | 'condition'>,
 ): Promise<number> {
   const condition = conditionSql(query.condition, scopeOf(query), store.capabilities.codePointCollation);
-  const result = await sql<{
-    n: number | string;
-  }>`${condition.with}select count(*) as n from resources r where ${liveRows(query)} and ${condition.where}`.execute(
-    store.db,
+  const [row] = await store.read<{ n: number | string }>(
+    statementOf(
+      q`${condition.with}select count(*) as n from resources r where ${liveRows(query)} and ${condition.where}`,
+      store.dialect,
+    ),
   );
-  return Number(result.rows[0]?.n ?? 0);
+  return Number(row?.n ?? 0);
 }
 
 /**
@@ -97,12 +98,13 @@ export async function matchingIds(
   condition: Condition,
 ): Promise<string[]> {
   const where = conditionSql(condition, scope, store.capabilities.codePointCollation);
-  const result = await sql<{
-    id: string;
-  }>`${where.with}select r.id from resources r where ${liveRows(scope)} and ${where.where} order by r.id`.execute(
-    store.db,
+  const rows = await store.read<{ id: string }>(
+    statementOf(
+      q`${where.with}select r.id from resources r where ${liveRows(scope)} and ${where.where} order by r.id`,
+      store.dialect,
+    ),
   );
-  return result.rows.map((row) => row.id);
+  return rows.map((row) => row.id);
 }
 
 /**
@@ -156,8 +158,18 @@ export async function liveRowsByIds(
 }
 
 /** The tenant's live (not deleted) rows of the searched type. */
-function liveRows(scope: ConditionScope): RawBuilder<SqlBool> {
-  return sql<SqlBool>`r.tenant_id = ${scope.tenantId} and r.resource_type = ${scope.resourceType} and r.deleted = 0`;
+function liveRows(scope: ConditionScope): SqlText {
+  return q`r.tenant_id = ${scope.tenantId} and r.resource_type = ${scope.resourceType} and r.deleted = 0`;
+}
+
+/**
+ * A row limit written into the statement as a literal: SQLite re-prepares a cached statement whose `LIMIT` is a
+ * bound parameter on every execution (sqlite-literal-limits.ts), and one statement per distinct limit costs
+ * PostgreSQL nothing either. Refuses anything but a non-negative safe integer.
+ */
+function rowLimit(limit: number): SqlText {
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`not a row limit: ${limit}`);
+  return raw(String(limit));
 }
 
 function scopeOf(query: Pick<SearchPageQuery, 'tenantId' | 'resourceType'>): ConditionScope {
@@ -165,17 +177,15 @@ function scopeOf(query: Pick<SearchPageQuery, 'tenantId' | 'resourceType'>): Con
 }
 
 /** A sort key in SQL, never null (missing values sort as the empty string, as the facade's in-memory sort does). */
-function sortExpressionSql(expression: SortExpression): RawBuilder<string> {
+function sortExpressionSql(expression: SortExpression): SqlText {
   switch (expression.kind) {
     case 'column':
-      return expression.column === 'id'
-        ? sql<string>`r.id`
-        : sql<string>`coalesce(${sql.ref(`r.${expression.column}`)}, '')`;
+      return expression.column === 'id' ? raw('r.id') : raw(`coalesce("r"."${expression.column}", '')`);
     case 'token': {
-      const tokens = sql`from search_tokens t where t.tenant_id = r.tenant_id and t.resource_type = r.resource_type and t.resource_id = r.id and t.param = ${expression.param}`;
+      const tokens = q`from search_tokens t where t.tenant_id = r.tenant_id and t.resource_type = r.resource_type and t.resource_id = r.id and t.param = ${expression.param}`;
       return expression.pick === 'longest'
-        ? sql<string>`coalesce((select t.value ${tokens} order by length(t.value) desc, t.value limit 1), '')`
-        : sql<string>`coalesce((select min(t.value) ${tokens}), '')`;
+        ? q`coalesce((select t.value ${tokens} order by length(t.value) desc, t.value limit 1), '')`
+        : q`coalesce((select min(t.value) ${tokens}), '')`;
     }
   }
 }
@@ -186,19 +196,19 @@ function sortExpressionSql(expression: SortExpression): RawBuilder<string> {
  * row-value comparison cannot mix directions.
  */
 function keysetSql(
-  keys: ReadonlyArray<{ sql: RawBuilder<string>; descending: boolean }>,
+  keys: ReadonlyArray<{ sql: SqlText; descending: boolean }>,
   idDescending: boolean,
   position: KeysetPosition,
-): RawBuilder<SqlBool> {
+): SqlText {
   const reverse = position.direction === 'before';
   const all = [
     ...keys.map((k, i) => ({ sql: k.sql, descending: k.descending, value: position.key[i] ?? '' })),
-    { sql: sql<string>`r.id`, descending: idDescending, value: position.id },
+    { sql: raw('r.id'), descending: idDescending, value: position.id },
   ];
   const branches = all.map((k, i) => {
-    const equal = all.slice(0, i).map((e) => sql`${e.sql} = ${e.value}`);
-    const op = k.descending !== reverse ? sql.raw('<') : sql.raw('>');
-    return sql`(${sql.join([...equal, sql`${k.sql} ${op} ${k.value}`], sql` and `)})`;
+    const equal = all.slice(0, i).map((e) => q`${e.sql} = ${e.value}`);
+    const op = k.descending !== reverse ? raw('<') : raw('>');
+    return q`(${join([...equal, q`${k.sql} ${op} ${k.value}`], ' and ')})`;
   });
-  return sql<SqlBool>`(${sql.join(branches, sql` or `)})`;
+  return q`(${join(branches, ' or ')})`;
 }

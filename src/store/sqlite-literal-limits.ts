@@ -10,8 +10,6 @@
  */
 import {
   LimitNode,
-  sql,
-  type RawBuilder,
   OffsetNode,
   SelectQueryNode,
   ValueNode,
@@ -22,15 +20,6 @@ import {
   type RootOperationNode,
   type UnknownRow,
 } from 'kysely';
-
-/**
- * A `limit` for raw `sql` templates, written as a literal for the reason above (both dialects: one statement per
- * distinct limit costs PostgreSQL nothing either). Refuses anything but a non-negative safe integer.
- */
-export function literalLimit(limit: number): RawBuilder<number> {
-  if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`not a row limit: ${limit}`);
-  return sql.lit(limit);
-}
 
 /** A plain integer, safe to write into SQL as is; anything else stays a bound parameter. */
 function literalInteger(node: LimitNode['limit']): ValueNode | undefined {

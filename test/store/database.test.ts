@@ -44,6 +44,35 @@ describe.each(testStoreFactories)('store ($name)', (factory) => {
     ]);
   });
 
+  it('reads nothing a write transaction still holds open (its rows may yet roll back)', async () => {
+    const { store } = testStore();
+    let inside!: () => void;
+    const entered = new Promise<void>((resolve) => (inside = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const write = store.write(async (trx) => {
+      await trx.insertInto('journal_counters').values({ tenant_id: 'a', last_seq: 1 }).execute();
+      inside();
+      await released;
+      throw new Error('rolled back');
+    });
+    await entered;
+    // Asked while the transaction is open: on SQLite it shares the transaction's connection.
+    const read = store.read(sql<{ tenant_id: string }>`select tenant_id from journal_counters`);
+    const builderRead = store.read(store.db.selectFrom('journal_counters').select('tenant_id'));
+    release();
+    await expect(write).rejects.toThrow('rolled back');
+    expect(await read).toEqual([]);
+    expect(await builderRead).toEqual([]);
+    // And with no transaction open, it reads what is committed.
+    await store.write((trx) =>
+      trx.insertInto('journal_counters').values({ tenant_id: 'b', last_seq: 2 }).execute(),
+    );
+    expect(await store.read(sql<{ tenant_id: string }>`select tenant_id from journal_counters`)).toEqual([
+      { tenant_id: 'b' },
+    ]);
+  });
+
   it('refuses a write started inside another write', async () => {
     const { store } = testStore();
     await expect(store.write(() => store.write(() => Promise.resolve(1)))).rejects.toThrow(/inside a write/);
