@@ -4,6 +4,7 @@
  * numbers, inserts and reads. The tables are declared here rather than in `schema.ts` so the audit trail's storage
  * stays one self-contained concept (`withTables` adds them to the store's database type).
  */
+import { sql } from 'kysely';
 import type { Store, StoreTransaction } from './database.js';
 
 /** One row of `audit_events`. Type aliases, not interfaces: kysely's `withTables` needs an implicit index signature. */
@@ -50,16 +51,35 @@ export async function takeAuditSeqs(
   genesisHash: string,
   count: number,
 ): Promise<{ last_seq: number; last_hash: string }> {
-  return trx
-    .withTables<AuditTables>()
-    .insertInto('audit_counters')
-    .values({ tenant_id: tenantId, last_seq: count, last_hash: genesisHash })
-    .onConflict((oc) =>
-      oc.column('tenant_id').doUpdateSet((eb) => ({ last_seq: eb('audit_counters.last_seq', '+', count) })),
-    )
-    .returning(['last_seq', 'last_hash'])
-    .executeTakeFirstOrThrow();
+  // Raw SQL, like the insert below: once per audit group, and kysely's builder cost more than the statement.
+  const result = await sql<{ last_seq: number; last_hash: string }>`insert into audit_counters
+    (tenant_id, last_seq, last_hash) values (${tenantId}, ${count}, ${genesisHash})
+    on conflict (tenant_id) do update set last_seq = audit_counters.last_seq + ${count}
+    returning last_seq, last_hash`.execute(trx);
+  const counter = result.rows[0];
+  if (!counter) throw new Error('the audit counter upsert returned no row');
+  return counter;
 }
+
+/** Every column of `audit_events`, in insert order (the check below fails to compile when one is left out). */
+const AUDIT_COLUMNS = [
+  'tenant_id',
+  'seq',
+  'recorded_at',
+  'client_id',
+  'request_id',
+  'action',
+  'resource_type',
+  'resource_ids',
+  'status',
+  'parameters',
+  'prev_hash',
+  'hash',
+] as const satisfies ReadonlyArray<keyof AuditEventsTable>;
+const _everyColumnListed: Exclude<keyof AuditEventsTable, (typeof AUDIT_COLUMNS)[number]> extends never
+  ? true
+  : never = true;
+const COLUMN_LIST = sql.raw(AUDIT_COLUMNS.join(', '));
 
 /**
  * Inserts rows of one tenant numbered by {@link takeAuditSeqs}, in sequence order, in one statement, and moves the
@@ -71,16 +91,11 @@ export async function insertAuditRows(
 ): Promise<void> {
   const last = rows[rows.length - 1];
   if (last === undefined) return;
-  const db = trx.withTables<AuditTables>();
-  await db
-    .insertInto('audit_events')
-    .values([...rows])
-    .execute();
-  await db
-    .updateTable('audit_counters')
-    .set({ last_hash: last.hash })
-    .where('tenant_id', '=', last.tenant_id)
-    .execute();
+  const values = rows.map((row) => sql`(${sql.join(AUDIT_COLUMNS.map((column) => row[column]))})`);
+  await sql`insert into audit_events (${COLUMN_LIST}) values ${sql.join(values)}`.execute(trx);
+  await sql`update audit_counters set last_hash = ${last.hash} where tenant_id = ${last.tenant_id}`.execute(
+    trx,
+  );
 }
 
 /**
