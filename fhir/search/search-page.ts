@@ -12,9 +12,9 @@ export interface SearchSources {
 /** `query.limit` rows from all sources together, in the direction of travel. */
 export async function searchPage(sources: readonly SearchSource[], query: SourceQuery): Promise<SourceRow[]> {
   if (sources.length === 1) return (sources[0] as SearchSource).page(query);
-  const pages: SourceRow[][] = [];
-  // One after another: the store's SQLite connection serves one query at a time anyway.
-  for (const source of sources) pages.push(await source.page(query));
+  // Together: on PostgreSQL each source's reads are round trips of their own (on SQLite they run one at a time
+  // anyway), and the merge depends only on each page's rows, in the sources' order.
+  const pages = await Promise.all(sources.map((source) => source.page(query)));
   return mergePages(pages, query);
 }
 
