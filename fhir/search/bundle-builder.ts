@@ -11,6 +11,7 @@ import type {
   OperationOutcomeIssue,
   Resource,
 } from '@medplum/fhirtypes';
+import { deepFreeze, isDeeplyFrozen } from '../../src/deep-freeze.js';
 
 /** `{base}/{type}/{id}`. */
 export function resourceUrl(base: string, type: string, id: string): string {
@@ -63,6 +64,27 @@ export function searchsetBundle(parts: SearchsetParts): Bundle {
 }
 
 function entryOf(base: string, resource: Resource, mode: 'match' | 'include'): BundleEntry {
+  if (!isDeeplyFrozen(resource)) return newEntry(base, resource, mode);
+  // A resource shared frozen between requests (a kept free Slot) gets one frozen entry per base and mode, so the
+  // response writes the entry's JSON text once (fhir/frozen-json.ts) instead of on every search that returns it.
+  let entries = frozenEntries.get(resource);
+  if (!entries) {
+    entries = new Map();
+    frozenEntries.set(resource, entries);
+  }
+  const key = `${mode} ${base}`;
+  let entry = entries.get(key);
+  if (!entry) {
+    entry = deepFreeze(newEntry(base, resource, mode));
+    entries.set(key, entry);
+  }
+  return entry;
+}
+
+/** The frozen entries of deeply frozen resources, by mode and base; an entry goes when its resource does. */
+const frozenEntries = new WeakMap<Resource, Map<string, BundleEntry>>();
+
+function newEntry(base: string, resource: Resource, mode: 'match' | 'include'): BundleEntry {
   return { fullUrl: resourceUrl(base, resource.resourceType, resource.id ?? ''), resource, search: { mode } };
 }
 
