@@ -3,9 +3,9 @@
  * the blocks and appointments that make time busy, and the time claimed by bookings in flight. Only
  * `src/availability/` should need them; it turns these rows into schedules, zones and busy intervals.
  */
-import { sql } from 'kysely';
 import { VALUES_PER_IN_LIST, chunk } from './batching.js';
 import type { Store } from './database.js';
+import { EMPTY, join, q, statementOf } from './sql-text.js';
 
 /**
  * The size of one `booking_claims` bucket: a hold claims every bucket its range touches, so two overlapping holds
@@ -71,11 +71,13 @@ export async function scheduleRows(
 export async function referenceStamp(store: Store, tenantId: string): Promise<string> {
   // Raw SQL: every Slot and Patient search asks, and building the query through kysely's builder cost more than
   // running it (issue 16).
-  const [row] = await store.read(
-    sql<{
-      n: number | string | null;
-      v: number | string | null;
-    }>`select count(*) as n, sum(version_id) as v from resources where tenant_id = ${tenantId} and resource_type in ('Schedule', 'Location')`,
+  // Kept between writes of `resources` (SQLite): asked by every Slot and Patient search (issue 16).
+  const [row] = await store.readKept<{ n: number | string | null; v: number | string | null }>(
+    statementOf(
+      q`select count(*) as n, sum(version_id) as v from resources where tenant_id = ${tenantId} and resource_type in ('Schedule', 'Location')`,
+      store.dialect,
+    ),
+    ['resources'],
   );
   return `${row?.n ?? 0}:${row?.v ?? 0}`;
 }
@@ -187,17 +189,17 @@ export async function claimedBucketRows(
   practitionerIds?: readonly string[],
 ): Promise<Array<{ practitioner_id: string; bucket_start: string }>> {
   // Raw SQL: asked by every Slot search; kysely's builder cost more than the (usually empty) index range.
-  const only = practitionerIds?.length
-    ? sql`and practitioner_id in (${sql.join([...practitionerIds])})`
-    : sql``;
-  return store.read(
-    sql<{
-      practitioner_id: string;
-      bucket_start: string;
-    }>`select practitioner_id, bucket_start
+  const only = practitionerIds?.length ? q`and practitioner_id in (${join([...practitionerIds])})` : EMPTY;
+  const rows = await store.readKept<{ practitioner_id: string; bucket_start: string }>(
+    statementOf(
+      q`select practitioner_id, bucket_start
     from booking_claims where tenant_id = ${tenantId} and bucket_start >= ${range.from} and bucket_start < ${range.to}
     ${only} order by practitioner_id, bucket_start`,
+      store.dialect,
+    ),
+    ['booking_claims'],
   );
+  return [...rows];
 }
 
 function capped(ids: readonly string[]): string[] {

@@ -10,10 +10,10 @@
  * A change longer than {@link MAX_LISTED_DAYS} days (a leave of years) raises the owner's `*` row instead, which
  * every reader of that owner also reads. Rows are never deleted, so a version never repeats.
  */
-import { sql } from 'kysely';
 import { VALUES_PER_IN_LIST, chunk, rowsPerInsert } from './batching.js';
 import type { Store, StoreTransaction } from './database.js';
 import type { ResourcesTable } from './schema.js';
+import { join, q, statementOf } from './sql-text.js';
 
 /** The `day` of the row raised by changes too long to list. */
 export const EVERY_DAY = '*';
@@ -132,14 +132,15 @@ export async function availabilityVersions(
   const perChunk = Math.max(1, Math.floor(VALUES_PER_IN_LIST / (wanted.length + 1)));
   for (const part of chunk(ownerList, perChunk)) {
     // Raw SQL: asked by every Slot search; kysely's builder cost more than the index lookup.
-    const rows = await store.read(
-      sql<{
-        owner: string;
-        day: string;
-        version: number | string;
-      }>`select owner, day, version
+    // Kept between writes of the table (SQLite): asked by every Slot search.
+    const rows = await store.readKept<{ owner: string; day: string; version: number | string }>(
+      statementOf(
+        q`select owner, day, version
       from availability_versions where tenant_id = ${tenantId}
-      and owner in (${sql.join(part)}) and day in (${sql.join(wanted)})`,
+      and owner in (${join(part)}) and day in (${join(wanted)})`,
+        store.dialect,
+      ),
+      ['availability_versions'],
     );
     for (const row of rows) versions.set(`${row.owner} ${row.day}`, Number(row.version));
   }

@@ -43,6 +43,12 @@ export interface Store {
    * executor and connection queue (`sqlite-statements.ts`); otherwise, and on PostgreSQL, as `db` runs it.
    */
   read<R>(query: ReadQuery<R>): Promise<R[]>;
+  /**
+   * {@link Store.read} for the freshness checks every search makes: on SQLite the rows are kept (frozen) and
+   * answered again while no write to `tables` has been committed by this connection, nor anything by another
+   * (`sqlite-kept-reads.ts`); on PostgreSQL, where other instances write unseen, every call reads.
+   */
+  readKept<R>(query: ReadQuery<R>, tables: readonly string[]): Promise<readonly R[]>;
   readonly dialect: StoreDialect;
   readonly capabilities: StoreCapabilities;
   /**
@@ -195,7 +201,12 @@ function openSqliteStore(
       ? db.executeQuery(compiledOf<R>(statement, db)).then((result) => result.rows)
       : Promise.resolve(rows as R[]);
   };
-  return buildStore(db, 'sqlite', clock, write, read, secrets, async () => {
+  const readKept = <R>(query: ReadQuery<R>, tables: readonly string[]): Promise<readonly R[]> => {
+    const statement: ReadQuery<R> & SqlStatement = 'sql' in query ? query : compiledOf(query, db);
+    const rows = statements.readKept(statement.sql, statement.parameters, tables);
+    return rows === undefined ? read(statement) : Promise.resolve(rows as readonly R[]);
+  };
+  return buildStore(db, 'sqlite', clock, write, { read, readKept }, secrets, async () => {
     await sql`analyze`.execute(db);
     await dropRangeStatistics(db);
     statements.clear();
@@ -264,7 +275,7 @@ async function openPostgresStore(
   const read = <R>(query: ReadQuery<R>): Promise<R[]> =>
     db.executeQuery(compiledOf(query, db)).then((result) => result.rows);
   return {
-    ...buildStore(db, 'postgres', clock, write, read, secrets, analyze),
+    ...buildStore(db, 'postgres', clock, write, { read, readKept: read }, secrets, analyze),
     postgres: { pool, schema },
   };
 }
@@ -329,7 +340,7 @@ function buildStore(
   dialect: StoreDialect,
   clock: () => Date,
   runWrite: <T>(fn: (trx: StoreTransaction) => Promise<T>) => Promise<T>,
-  read: Store['read'],
+  reads: Pick<Store, 'read' | 'readKept'>,
   secrets: SecretBox,
   analyze: () => Promise<void>,
 ): Store {
@@ -349,7 +360,7 @@ function buildStore(
   let closed: Promise<void> | undefined;
   return {
     db,
-    read,
+    ...reads,
     dialect,
     capabilities,
     secrets,

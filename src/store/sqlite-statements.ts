@@ -10,6 +10,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
+import { keptReads } from './sqlite-kept-reads.js';
 
 /** Statements kept per connection; the store's distinct query shapes number in the tens. */
 const STATEMENT_CACHE_SIZE = 500;
@@ -22,6 +23,15 @@ export interface SqliteStatements {
    * the connection, the statement writes, or SQLite was momentarily busy).
    */
   readNow(sql: string, parameters: readonly unknown[]): unknown[] | undefined;
+  /**
+   * {@link readNow}, answered again from memory (frozen) while nothing has written `tables` since
+   * (`sqlite-kept-reads.ts`); undefined when it must wait its turn.
+   */
+  readKept(
+    sql: string,
+    parameters: readonly unknown[],
+    tables: readonly string[],
+  ): readonly unknown[] | undefined;
   /** Runs a statement that returns no rows (transaction control, pragmas) at once. */
   run(sql: string): void;
   /**
@@ -43,7 +53,11 @@ export interface SqliteStatements {
  */
 export function sqliteStatements(database: BetterSqlite3.Database): SqliteStatements {
   const cache = new Map<string, BetterSqlite3.Statement>();
+  const dataVersion = database.prepare('pragma data_version').pluck();
+  const kept = keptReads(() => dataVersion.get());
   const prepare = (source: string): BetterSqlite3.Statement => {
+    // Every statement run on the connection is prepared here first (kysely prepares on each execution).
+    kept.noteStatement(source);
     const cached = cache.get(source);
     if (cached && !cached.busy) {
       // Most recently used last, so the first entry is the one to evict.
@@ -57,23 +71,28 @@ export function sqliteStatements(database: BetterSqlite3.Database): SqliteStatem
     if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
     return statement;
   };
+  const readNow = (sql: string, parameters: readonly unknown[]): unknown[] | undefined => {
+    if (database.inTransaction) return undefined;
+    const statement = prepare(sql);
+    if (!statement.reader) return undefined;
+    try {
+      return statement.all(parameters) as unknown[];
+    } catch (error) {
+      // A write transaction taking its lock may have set a zero busy timeout for a moment: queue instead.
+      if (isSqliteBusy(error)) return undefined;
+      throw error;
+    }
+  };
   return {
     database: {
       close: () => database.close(),
       prepare: prepare as BetterSqlite3.Database['prepare'],
     },
-    readNow(sql, parameters) {
+    readKept(sql, parameters, tables) {
       if (database.inTransaction) return undefined;
-      const statement = prepare(sql);
-      if (!statement.reader) return undefined;
-      try {
-        return statement.all(parameters) as unknown[];
-      } catch (error) {
-        // A write transaction taking its lock may have set a zero busy timeout for a moment: queue instead.
-        if (isSqliteBusy(error)) return undefined;
-        throw error;
-      }
+      return kept.rows(`${sql}\u0000${JSON.stringify(parameters)}`, tables, () => readNow(sql, parameters));
     },
+    readNow,
     run(sql) {
       prepare(sql).run();
     },

@@ -73,6 +73,33 @@ describe.each(testStoreFactories)('store ($name)', (factory) => {
     ]);
   });
 
+  it('answers a kept read afresh after every write of its table, by this store or another on the database', async () => {
+    const handle = testStore();
+    const { store } = handle;
+    const other = await handle.openAnother();
+    const count = async () => {
+      const [row] = await store.readKept(
+        sql<{ n: number | string }>`select count(*) as n from journal_counters`,
+        ['journal_counters'],
+      );
+      return Number(row?.n);
+    };
+    const insert = (target: typeof store, tenant: string) =>
+      target.write((trx) =>
+        trx.insertInto('journal_counters').values({ tenant_id: tenant, last_seq: 1 }).execute(),
+      );
+    expect(await count()).toBe(0);
+    expect(await count()).toBe(0);
+    await insert(store, 'a');
+    expect(await count()).toBe(1);
+    await insert(other, 'b');
+    expect(await count()).toBe(2);
+    await store.db.insertInto('journal_counters').values({ tenant_id: 'c', last_seq: 1 }).execute();
+    expect(await count()).toBe(3);
+    await store.write((trx) => trx.deleteFrom('journal_counters').where('tenant_id', '=', 'a').execute());
+    expect(await count()).toBe(2);
+  });
+
   it('refuses a write started inside another write', async () => {
     const { store } = testStore();
     await expect(store.write(() => store.write(() => Promise.resolve(1)))).rejects.toThrow(/inside a write/);
