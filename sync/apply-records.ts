@@ -23,13 +23,8 @@ import type { JournalEventInput } from '../src/events/event-types.js';
 import { chunk } from '../src/store/batching.js';
 import { contentHash } from '../src/store/content-hash.js';
 import type { Store } from '../src/store/database.js';
-import {
-  currentHashes,
-  readResource,
-  type CommitResult,
-  type CurrentHashFilter,
-  type ResourceChange,
-} from '../src/store/resource-store.js';
+import { currentHashes, readResource, type CurrentHashFilter } from '../src/store/resource-store.js';
+import type { CommitResult, ResourceChange } from '../src/store/resource-writes.js';
 import { idsInScope } from '../src/store/scope-ids.js';
 import { storedSourceHashes } from '../src/store/stored-source-hashes.js';
 import { changeEventType } from './change-events.js';

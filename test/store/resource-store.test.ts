@@ -2,13 +2,8 @@ import type { Appointment, Patient, Slot } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { lastJournalSeq, readJournal } from '../../src/store/change-journal.js';
 import { contentHash } from '../../src/store/content-hash.js';
-import {
-  writeChanges,
-  currentHashes,
-  readResource,
-  readVersion,
-  resourceHistory,
-} from '../../src/store/resource-store.js';
+import { currentHashes, readResource, readVersion, resourceHistory } from '../../src/store/resource-store.js';
+import { writeChanges } from '../../src/store/resource-writes.js';
 import { testStoreFactories, useTestStore } from '../support/test-stores.js';
 
 const T1 = new Date('2026-11-24T19:00:00.000Z');
