@@ -23,7 +23,7 @@ import type { JournalEventInput } from '../src/events/event-types.js';
 import { chunk } from '../src/store/batching.js';
 import { contentHash } from '../src/store/content-hash.js';
 import type { Store } from '../src/store/database.js';
-import { currentHashes, readResource, type CurrentHashFilter } from '../src/store/resource-store.js';
+import { currentHashes, readResources, type CurrentHashFilter } from '../src/store/resource-store.js';
 import type { CommitResult, ResourceChange } from '../src/store/resource-writes.js';
 import { idsInScope } from '../src/store/scope-ids.js';
 import { storedSourceHashes } from '../src/store/stored-source-hashes.js';
@@ -302,16 +302,17 @@ async function eventsOf(
   changes: readonly ResourceChange[],
   options: ApplyOptions,
 ): Promise<JournalEventInput[]> {
-  if (options.baseline) return [];
-  const events: JournalEventInput[] = [];
-  for (const change of changes) {
-    const id = change.op === 'upsert' ? change.resource.id : change.id;
-    const before = await readResource(store, tenantId, type, id);
+  if (options.baseline || changes.length === 0) return [];
+  const idOf = (change: ResourceChange) => (change.op === 'upsert' ? change.resource.id : change.id);
+  // One read for all of them: a read per change was one round trip each (1,000 in a 1 % pass of 100,000).
+  const stored = await readResources(store, tenantId, type, changes.map(idOf));
+  return changes.map((change) => {
+    const id = idOf(change);
+    const before = stored.get(id);
     const previous = before && !before.deleted ? before.resource : undefined;
     const next = change.op === 'upsert' ? change.resource : undefined;
-    events.push({ eventType: changeEventType(previous, next), resourceType: type, resourceId: id });
-  }
-  return events;
+    return { eventType: changeEventType(previous, next), resourceType: type, resourceId: id };
+  });
 }
 
 /** Commits changes and events, guarded against newer local writes, in one transaction. */
