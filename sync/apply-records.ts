@@ -161,7 +161,13 @@ function seenOf(seen: SeenIds, type: ResourceType): Set<string> {
   return ids;
 }
 
-/** The records in pages of at most {@link APPLY_PAGE_SIZE}. */
+/**
+ * The records in pages of {@link APPLY_PAGE_SIZE} (the last one shorter): a longer page from the records system is
+ * split, shorter ones (the sim lists 200 at a time) are put together, so a pass makes its per-page queries once per
+ * thousand records, however the records system pages. A record a page lists again (it moved to a page not read yet)
+ * starts a new page, so the two listings are applied one after the other, as when each page was applied alone; a
+ * record listed twice within one page still counts once, as the differ counts it.
+ */
 async function* pagesOf<R extends Resource>(
   records: RecordPages<R>,
 ): AsyncGenerator<readonly UpstreamRecord<R>[]> {
@@ -170,11 +176,24 @@ async function* pagesOf<R extends Resource>(
   )
     ? [records]
     : records;
+  let pending: UpstreamRecord<R>[] = [];
+  // The records in `pending`: which page of the records system listed each.
+  const listedOn = new Map<string, number>();
+  let pageNumber = 0;
   for await (const page of pages) {
-    for (let start = 0; start < page.length; start += APPLY_PAGE_SIZE) {
-      yield page.length <= APPLY_PAGE_SIZE ? page : page.slice(start, start + APPLY_PAGE_SIZE);
+    pageNumber++;
+    for (const record of page) {
+      const earlier = listedOn.get(record.upstreamId);
+      if (pending.length === APPLY_PAGE_SIZE || (earlier !== undefined && earlier !== pageNumber)) {
+        yield pending;
+        pending = [];
+        listedOn.clear();
+      }
+      pending.push(record);
+      listedOn.set(record.upstreamId, pageNumber);
     }
   }
+  if (pending.length > 0) yield pending;
 }
 
 function isArray<R extends Resource>(records: RecordPages<R>): records is readonly UpstreamRecord<R>[] {
