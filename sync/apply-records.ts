@@ -137,9 +137,10 @@ export async function applyRecords(
     const marks = set.vanished === 'ignore' ? undefined : seenOf(seen, set.resourceType as ResourceType);
     // The records a set's records point at (an appointment's patient, practitioner, location) recur page after
     // page: their ids are looked up once a pass. The set's own ids are not kept (one each, and as many as records).
+    const types = REFERENCED_TYPES.filter((t) => t !== set.resourceType);
     const references: ResolvedIdCache = {
-      types: new Set(REFERENCED_TYPES.filter((t) => t !== set.resourceType)),
-      ids: new Map(),
+      types: new Set(types),
+      ids: new Map(types.map((t) => [t, new Map<string, string>()])),
     };
     for await (const page of pagesOf(set.records)) {
       total.unchanged += await applyPage(store, tenantId, set, page, options, writes, marks, references);
@@ -212,9 +213,17 @@ async function applyPage(
   references: ResolvedIdCache,
 ): Promise<number> {
   const type = set.resourceType as ResourceType;
-  const { unchanged: skipped, rest: records } = await skipUnchanged(store, tenantId, type, page, marks);
+  const {
+    unchanged: skipped,
+    rest: records,
+    fhirIds,
+  } = await skipUnchanged(store, tenantId, type, page, marks);
   if (records.length === 0) return skipped;
-  const resolve = await resolveFhirIds(store, tenantId, records, references);
+  // The FHIR ids the skip lookup found for the records that changed are not looked up again.
+  const resolve = await resolveFhirIds(store, tenantId, records, {
+    types: references.types,
+    ids: new Map([...references.ids, [set.resourceType, fhirIds]]),
+  });
   const inputs = diffInputsOf(records, resolve);
   // What the store holds of exactly these ids, in the scope or not (an appointment moving into the window), deleted
   // or not (one that reappears).
@@ -254,7 +263,8 @@ async function applyPage(
 /**
  * Sets aside the records whose source hash equals the one their live resource was written from: unchanged, so
  * neither their ids are resolved nor they are mapped or hashed (what a pass over 100,000 appointments of which 1 %
- * changed spent nearly all its time on). Their FHIR ids come from the same lookup and are marked seen. A record
+ * changed spent nearly all its time on). Their FHIR ids come from the same lookup and are marked seen; so do those
+ * of the records that changed (`fhirIds`), which are then not resolved again. A record
  * listed twice counts once, as the differ counts it.
  */
 async function skipUnchanged(
@@ -263,21 +273,24 @@ async function skipUnchanged(
   type: ResourceType,
   page: readonly UpstreamRecord[],
   marks: Set<string> | undefined,
-): Promise<{ unchanged: number; rest: UpstreamRecord[] }> {
+): Promise<{ unchanged: number; rest: UpstreamRecord[]; fhirIds: Map<string, string> }> {
+  const fhirIds = new Map<string, string>();
   const hashed = page.flatMap((record) => (record.sourceHash === undefined ? [] : [record.upstreamId]));
-  if (hashed.length === 0) return { unchanged: 0, rest: [...page] };
+  if (hashed.length === 0) return { unchanged: 0, rest: [...page], fhirIds };
   const stored = await storedSourceHashes(store, tenantId, type, hashed);
   const rest: UpstreamRecord[] = [];
   const skipped = new Set<string>();
   for (const record of page) {
     const known = stored.get(record.upstreamId);
-    if (known === undefined || record.sourceHash !== known.sourceHash) rest.push(record);
-    else if (!skipped.has(record.upstreamId)) {
+    if (known === undefined || record.sourceHash !== known.sourceHash) {
+      rest.push(record);
+      if (known !== undefined) fhirIds.set(record.upstreamId, known.fhirId);
+    } else if (!skipped.has(record.upstreamId)) {
       skipped.add(record.upstreamId);
       marks?.add(known.fhirId);
     }
   }
-  return { unchanged: skipped.size, rest };
+  return { unchanged: skipped.size, rest, fhirIds };
 }
 
 /** Deletes (or, when the set confirms, re-reads) what this pass did not see in the set's scope. */
