@@ -36,6 +36,12 @@ export const APPLY_PAGE_SIZE = 1000;
 /** Changes (with their events) a pass writes in one transaction, at the most; fewer at the end of its reading. */
 export const CHANGES_PER_COMMIT = 1000;
 
+/** Versions a pass writes before it refreshes the planner's statistics for the pages still to come. */
+const STATISTICS_AFTER_VERSIONS = 5000;
+
+/** After each refresh, the next comes when the pass has written this many times as much. */
+const STATISTICS_GROWTH = 4;
+
 /** Types records refer to, whose FHIR ids a pass keeps from page to page. */
 const REFERENCED_TYPES: readonly SyncedResourceType[] = ['Patient', 'Practitioner', 'Location', 'Schedule'];
 
@@ -91,6 +97,7 @@ class PendingChanges {
   private events: JournalEventInput[] = [];
   written = 0;
   journal = 0;
+  private statisticsDueAt = STATISTICS_AFTER_VERSIONS;
 
   constructor(
     private readonly store: Store,
@@ -101,7 +108,16 @@ class PendingChanges {
   async add(changes: readonly ResourceChange[], events: readonly JournalEventInput[]): Promise<void> {
     this.changes.push(...changes);
     this.events.push(...events);
-    if (this.changes.length >= CHANGES_PER_COMMIT) await this.flush();
+    if (this.changes.length < CHANGES_PER_COMMIT) return;
+    await this.flush();
+    // The pages still to come are looked up in tables this pass has been filling. A planner that has not seen
+    // them grow (PostgreSQL before its autovacuum gets to them, or with it off) plans the lookups as nested loops
+    // over every row: a first load of 100,000 took 950 s instead of minutes. Statistics are refreshed as the pass
+    // writes (after 5,000 versions, 20,000, 80,000…), so their cost stays a small share of the writing.
+    if (this.written >= this.statisticsDueAt) {
+      await this.store.analyze();
+      this.statisticsDueAt = this.written * STATISTICS_GROWTH;
+    }
   }
 
   async flush(): Promise<void> {
@@ -185,13 +201,18 @@ async function* pagesOf<R extends Resource>(
     pageNumber++;
     for (const record of page) {
       const earlier = listedOn.get(record.upstreamId);
-      if (pending.length === APPLY_PAGE_SIZE || (earlier !== undefined && earlier !== pageNumber)) {
+      if (earlier !== undefined && earlier !== pageNumber) {
         yield pending;
         pending = [];
         listedOn.clear();
       }
       pending.push(record);
       listedOn.set(record.upstreamId, pageNumber);
+      if (pending.length === APPLY_PAGE_SIZE) {
+        yield pending;
+        pending = [];
+        listedOn.clear();
+      }
     }
   }
   if (pending.length > 0) yield pending;
