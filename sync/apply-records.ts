@@ -5,8 +5,10 @@
  * reads) equals the one its live resource was written from is set aside first, by one lookup per page by upstream
  * id: it is neither resolved nor mapped nor hashed, so a pass costs in proportion to what changed.
  *
- * Records arrive in pages and are applied page by page (issue 16 item 5: a pass over 100,000 appointments holds one
- * page, not the window): ids resolved, stored hashes read and the diff made per page; what changed is committed in
+ * Records arrive in pages and are applied page by page (issue 16 item 5: a pass over 100,000 appointments holds a
+ * page or two, not the window; `record-pages.ts` regroups them in pages of {@link APPLY_PAGE_SIZE} and sends each
+ * page's skip lookup while the page before is applied): ids resolved, stored hashes read and the diff made per
+ * page; what changed is committed in
  * transactions of up to {@link CHANGES_PER_COMMIT} changes. The pass keeps the ids it saw (ids only: about 10 MB per
  * 100,000), and delete-by-absence waits until every page of every set has been read: only then are the resources
  * of a set's scope that this pass did not see the ones the records system no longer lists. A pass runs in one
@@ -26,9 +28,10 @@ import type { Store } from '../src/store/database.js';
 import { currentHashes, readResources, type CurrentHashFilter } from '../src/store/resource-store.js';
 import type { CommitResult, ResourceChange } from '../src/store/resource-writes.js';
 import { idsInScope } from '../src/store/scope-ids.js';
-import { storedSourceHashes } from '../src/store/stored-source-hashes.js';
+import { storedSourceHashes, type StoredSource } from '../src/store/stored-source-hashes.js';
 import { changeEventType } from './change-events.js';
 import { diffResources, type DiffInput } from './diff.js';
+import { applyPages, withLookupsAhead, type RecordPages } from './record-pages.js';
 
 /** Records applied (and committed) together; a longer page from the records system is split. */
 export const APPLY_PAGE_SIZE = 1000;
@@ -44,10 +47,6 @@ const STATISTICS_GROWTH = 4;
 
 /** Types records refer to, whose FHIR ids a pass keeps from page to page. */
 const REFERENCED_TYPES: readonly SyncedResourceType[] = ['Patient', 'Practitioner', 'Location', 'Schedule'];
-
-/** A set's records: all of them, or pages as the records system hands them out. */
-export type RecordPages<R extends Resource = Resource> =
-  readonly UpstreamRecord<R>[] | AsyncIterable<readonly UpstreamRecord<R>[]>;
 
 /** One resource type's part of a pass. */
 export interface RecordSet<R extends Resource = Resource> {
@@ -97,6 +96,8 @@ class PendingChanges {
   private events: JournalEventInput[] = [];
   written = 0;
   journal = 0;
+  /** Commits made so far: a lookup sent before the last one may miss what it wrote. */
+  commits = 0;
   private statisticsDueAt = STATISTICS_AFTER_VERSIONS;
 
   constructor(
@@ -125,6 +126,7 @@ class PendingChanges {
     this.changes = [];
     this.events = [];
     const result = await commit(this.store, this.tenantId, changes, events, this.options);
+    if (changes.length > 0 || events.length > 0) this.commits++;
     this.written += result.written.length;
     this.journal += result.journal.length;
   }
@@ -158,8 +160,24 @@ export async function applyRecords(
       types: new Set(types),
       ids: new Map(types.map((t) => [t, new Map<string, string>()])),
     };
-    for await (const page of pagesOf(set.records)) {
-      total.unchanged += await applyPage(store, tenantId, set, page, options, writes, marks, references);
+    const type = set.resourceType as ResourceType;
+    const pages = withLookupsAhead(
+      applyPages(set.records, APPLY_PAGE_SIZE),
+      (page) => lookUpSources(store, tenantId, type, page),
+      () => writes.commits,
+    );
+    for await (const { page, found } of pages) {
+      total.unchanged += await applyPage(
+        store,
+        tenantId,
+        set,
+        page,
+        found,
+        options,
+        writes,
+        marks,
+        references,
+      );
     }
   }
   await writes.flush();
@@ -178,67 +196,20 @@ function seenOf(seen: SeenIds, type: ResourceType): Set<string> {
   return ids;
 }
 
-/**
- * The records in pages of {@link APPLY_PAGE_SIZE} (the last one shorter): a longer page from the records system is
- * split, shorter ones (the sim lists 200 at a time) are put together, so a pass makes its per-page queries once per
- * thousand records, however the records system pages. A record a page lists again (it moved to a page not read yet)
- * starts a new page, so the two listings are applied one after the other, as when each page was applied alone; a
- * record listed twice within one page still counts once, as the differ counts it.
- */
-async function* pagesOf<R extends Resource>(
-  records: RecordPages<R>,
-): AsyncGenerator<readonly UpstreamRecord<R>[]> {
-  const pages: Iterable<readonly UpstreamRecord<R>[]> | AsyncIterable<readonly UpstreamRecord<R>[]> = isArray(
-    records,
-  )
-    ? [records]
-    : records;
-  let pending: UpstreamRecord<R>[] = [];
-  // The records in `pending`: which page of the records system listed each.
-  const listedOn = new Map<string, number>();
-  let pageNumber = 0;
-  for await (const page of pages) {
-    pageNumber++;
-    for (const record of page) {
-      const earlier = listedOn.get(record.upstreamId);
-      if (earlier !== undefined && earlier !== pageNumber) {
-        yield pending;
-        pending = [];
-        listedOn.clear();
-      }
-      pending.push(record);
-      listedOn.set(record.upstreamId, pageNumber);
-      if (pending.length === APPLY_PAGE_SIZE) {
-        yield pending;
-        pending = [];
-        listedOn.clear();
-      }
-    }
-  }
-  if (pending.length > 0) yield pending;
-}
-
-function isArray<R extends Resource>(records: RecordPages<R>): records is readonly UpstreamRecord<R>[] {
-  return Array.isArray(records);
-}
-
 /** Maps and diffs one page, hands on what changed and marks everything it saw; returns how many were unchanged. */
 async function applyPage(
   store: Store,
   tenantId: string,
   set: RecordSet,
   page: readonly UpstreamRecord[],
+  sources: ReadonlyMap<string, StoredSource>,
   options: ApplyOptions,
   writes: PendingChanges,
   marks: Set<string> | undefined,
   references: ResolvedIdCache,
 ): Promise<number> {
   const type = set.resourceType as ResourceType;
-  const {
-    unchanged: skipped,
-    rest: records,
-    fhirIds,
-  } = await skipUnchanged(store, tenantId, type, page, marks);
+  const { unchanged: skipped, rest: records, fhirIds } = skipUnchanged(page, sources, marks);
   if (records.length === 0) return skipped;
   // The FHIR ids the skip lookup found for the records that changed are not looked up again.
   const resolve = await resolveFhirIds(store, tenantId, records, {
@@ -281,28 +252,34 @@ async function applyPage(
   return skipped + diff.unchanged;
 }
 
-/**
- * Sets aside the records whose source hash equals the one their live resource was written from: unchanged, so
- * neither their ids are resolved nor they are mapped or hashed (what a pass over 100,000 appointments of which 1 %
- * changed spent nearly all its time on). Their FHIR ids come from the same lookup and are marked seen; so do those
- * of the records that changed (`fhirIds`), which are then not resolved again. A record
- * listed twice counts once, as the differ counts it.
- */
-async function skipUnchanged(
+/** The stored source hash and FHIR id of the page's records that have a source hash (the skip lookup). */
+function lookUpSources(
   store: Store,
   tenantId: string,
   type: ResourceType,
   page: readonly UpstreamRecord[],
-  marks: Set<string> | undefined,
-): Promise<{ unchanged: number; rest: UpstreamRecord[]; fhirIds: Map<string, string> }> {
-  const fhirIds = new Map<string, string>();
+): Promise<Map<string, StoredSource>> {
   const hashed = page.flatMap((record) => (record.sourceHash === undefined ? [] : [record.upstreamId]));
-  if (hashed.length === 0) return { unchanged: 0, rest: [...page], fhirIds };
-  const stored = await storedSourceHashes(store, tenantId, type, hashed);
+  return hashed.length === 0 ? Promise.resolve(new Map()) : storedSourceHashes(store, tenantId, type, hashed);
+}
+
+/**
+ * Sets aside the records whose source hash equals the one their live resource was written from (`sources`, the
+ * skip lookup): unchanged, so neither their ids are resolved nor they are mapped or hashed (what a pass over
+ * 100,000 appointments of which 1 % changed spent nearly all its time on). Their FHIR ids come from the same
+ * lookup and are marked seen; so do those of the records that changed (`fhirIds`), which are then not resolved
+ * again. A record listed twice counts once, as the differ counts it.
+ */
+function skipUnchanged(
+  page: readonly UpstreamRecord[],
+  sources: ReadonlyMap<string, StoredSource>,
+  marks: Set<string> | undefined,
+): { unchanged: number; rest: UpstreamRecord[]; fhirIds: Map<string, string> } {
+  const fhirIds = new Map<string, string>();
   const rest: UpstreamRecord[] = [];
   const skipped = new Set<string>();
   for (const record of page) {
-    const known = stored.get(record.upstreamId);
+    const known = record.sourceHash === undefined ? undefined : sources.get(record.upstreamId);
     if (known === undefined || record.sourceHash !== known.sourceHash) {
       rest.push(record);
       if (known !== undefined) fhirIds.set(record.upstreamId, known.fhirId);
