@@ -180,12 +180,23 @@ export async function applyRecords(
       );
     }
   }
+  // Every page of every set has been read: what this pass did not see in a set's scope is gone upstream. The first
+  // such scope's ids are read while the last changes commit: those are changes to resources the pass saw, which
+  // delete-by-absence leaves alone whether the read finds them in the scope or not.
+  const absences = sets.filter((set) => set.vanished !== 'ignore');
+  const first = absences[0];
+  const firstInScope = first && idsInScope(store, tenantId, first.resourceType as ResourceType, first.scope);
+  // Awaited below; a pass whose last commit fails must not leave it rejected unhandled.
+  firstInScope?.catch(() => undefined);
   await writes.flush();
   total.written += writes.written;
   total.events += writes.journal;
-  // Every page of every set has been read: what this pass did not see in a set's scope is gone upstream.
-  for (const set of sets) {
-    if (set.vanished !== 'ignore') add(await applyAbsence(store, tenantId, set, options, seen));
+  for (const set of absences) {
+    const inScope =
+      set === first && firstInScope
+        ? await firstInScope
+        : await idsInScope(store, tenantId, set.resourceType as ResourceType, set.scope);
+    add(await applyAbsence(store, tenantId, set, inScope, options, seen));
   }
   return total;
 }
@@ -291,17 +302,18 @@ function skipUnchanged(
   return { unchanged: skipped.size, rest, fhirIds };
 }
 
-/** Deletes (or, when the set confirms, re-reads) what this pass did not see in the set's scope. */
+/** Deletes (or, when the set confirms, re-reads) what this pass did not see of the set's scope (`inScope`). */
 async function applyAbsence(
   store: Store,
   tenantId: string,
   set: RecordSet,
+  inScope: readonly string[],
   options: ApplyOptions,
   seen: SeenIds,
 ): Promise<ApplyResult> {
   const type = set.resourceType as ResourceType;
   const saw = seenOf(seen, type);
-  const vanished = (await idsInScope(store, tenantId, type, set.scope)).filter((id) => !saw.has(id));
+  const vanished = inScope.filter((id) => !saw.has(id));
   const total: ApplyResult = { written: 0, unchanged: 0, deleted: 0, events: 0 };
   for (const ids of chunk(vanished, APPLY_PAGE_SIZE)) {
     const changes: ResourceChange[] = [];
