@@ -211,7 +211,8 @@ export const benchmark: Benchmark = {
           '(issue 16 item 5). A record whose source hash (of the raw row and the reference data it is mapped ' +
           'against) equals the stored one is neither resolved nor mapped nor hashed. The production-path figure ' +
           "runs the sync engine's own window pass (`runPass`, hot window = the year), which reads the window " +
-          "through the connector port's `appointmentPagesInWindow` in the sim connector's pages of 200.",
+          "through the connector port's `appointmentPagesInWindow` in the sim connector's pages of 200, which the " +
+          'pass puts together into pages of 1,000.',
         'Peak RSS is `process.resourceUsage().maxRSS` of a process that only builds the input records and runs the ' +
           'one pass (sampling `memoryUsage().rss` misses the synchronous map/hash stretches).',
         'Rows written are what `applyRecords` reports: versions (each also writes a history row and its search ' +
