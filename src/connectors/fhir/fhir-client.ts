@@ -6,20 +6,9 @@
  * `Bundle.link[next]`, but only on the configured server: a bearer token never goes to another origin.
  */
 import type { Bundle, CapabilityStatement, Resource } from '@medplum/fhirtypes';
-import {
-  BrokenCircuitError,
-  BulkheadRejectedError,
-  ConsecutiveBreaker,
-  ExponentialBackoff,
-  bulkhead,
-  circuitBreaker,
-  handleWhen,
-  retry,
-  wrap,
-  type IPolicy,
-} from 'cockatiel';
 import type { FhirConnectorSettings } from '../../config-fhir-connector.js';
-import { UpstreamError, type WriteOutcome } from '../upstream-error.js';
+import { UpstreamCallPolicy, abortableSleep, parseRetryAfter } from '../upstream-call-policy.js';
+import { UpstreamError } from '../upstream-error.js';
 import { endpointTemplate, observed, type UpstreamObserver } from '../upstream-observer.js';
 import { describe, readBody, type Mode } from './fhir-answer.js';
 import { FhirTokenSource, type FhirToken } from './fhir-token-source.js';
@@ -48,8 +37,7 @@ const MAX_PAGES = 500;
 export class FhirClient {
   private readonly base: URL;
   private readonly tokens: FhirTokenSource;
-  private readonly policy: IPolicy;
-  private readonly readRetry: IPolicy;
+  private readonly policy: UpstreamCallPolicy;
   private readonly closing = new AbortController();
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -65,20 +53,7 @@ export class FhirClient {
       (form, headers) => this.tokenCall(form, headers),
       this.now,
     );
-    const countsAgainstBreaker = handleWhen(
-      (err) => err instanceof UpstreamError && (err.kind === 'unavailable' || err.kind === 'timeout'),
-    );
-    this.policy = wrap(
-      bulkhead(options.maxConcurrency, options.maxConcurrency * 4),
-      circuitBreaker(countsAgainstBreaker, {
-        halfOpenAfter: options.breakerHalfOpenAfterMs ?? 5_000,
-        breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
-      }),
-    );
-    this.readRetry = retry(countsAgainstBreaker, {
-      maxAttempts: 2,
-      backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2_000 }),
-    });
+    this.policy = new UpstreamCallPolicy(options, 'upstream FHIR server');
   }
 
   /** The server's CapabilityStatement (`GET metadata`). */
@@ -166,7 +141,7 @@ export class FhirClient {
   }
 
   private get<T>(url: URL, signal: AbortSignal | undefined): Promise<T> {
-    return this.readRetry.execute(() => this.call<T>('GET', url, undefined, signal, 'read'));
+    return this.policy.readRetry.execute(() => this.call<T>('GET', url, undefined, signal, 'read'));
   }
 
   private url(path: string): URL {
@@ -244,7 +219,7 @@ export class FhirClient {
     callerSignal: AbortSignal | undefined,
     mode: Mode,
   ): Promise<Response> {
-    return this.guarded(async () => {
+    return this.policy.guarded(async () => {
       const signal = AbortSignal.any([
         AbortSignal.timeout(this.options.timeoutMs),
         ...this.signals(callerSignal),
@@ -265,18 +240,7 @@ export class FhirClient {
         });
       } catch (cause) {
         const timedOut = signal.aborted && !callerSignal?.aborted && !this.closing.signal.aborted;
-        // A write whose request left this process may have been committed: its outcome is unknown.
-        const outcome: WriteOutcome = mode === 'write' ? 'unknown' : 'not-applied';
-        throw timedOut
-          ? new UpstreamError(
-              'timeout',
-              `upstream FHIR server did not answer within ${this.options.timeoutMs} ms`,
-              {
-                outcome,
-                cause,
-              },
-            )
-          : new UpstreamError('unavailable', 'upstream FHIR server connection failed', { outcome, cause });
+        throw this.policy.transportFailure(timedOut, this.options.timeoutMs, mode, cause);
       }
       if (response.status >= 500) {
         const detail = describe(await response.text().catch(() => ''));
@@ -296,7 +260,7 @@ export class FhirClient {
   }
 
   private tokenCall(form: URLSearchParams, headers: Record<string, string>): Promise<Response> {
-    return this.guarded(async () => {
+    return this.policy.guarded(async () => {
       try {
         this.calls++;
         const response = await fetch(this.options.auth.tokenUrl, {
@@ -325,51 +289,7 @@ export class FhirClient {
     });
   }
 
-  private async guarded<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await this.policy.execute(work);
-    } catch (err) {
-      if (err instanceof BrokenCircuitError) {
-        throw new UpstreamError('unavailable', 'upstream FHIR server circuit open after repeated failures', {
-          outcome: 'not-applied',
-          retryAfterSeconds: Math.ceil((this.options.breakerHalfOpenAfterMs ?? 5_000) / 1000),
-        });
-      }
-      if (err instanceof BulkheadRejectedError) {
-        throw new UpstreamError('unavailable', 'too many calls to the upstream FHIR server queued', {
-          outcome: 'not-applied',
-          retryAfterSeconds: 1,
-        });
-      }
-      throw err;
-    }
-  }
-
   private signals(callerSignal: AbortSignal | undefined): AbortSignal[] {
     return callerSignal ? [callerSignal, this.closing.signal] : [this.closing.signal];
   }
-}
-
-/** `Retry-After` as whole seconds (delta or HTTP date), undefined when absent or unreadable. */
-export function parseRetryAfter(header: string | null, nowMs: number): number | undefined {
-  if (header === null || header.trim() === '') return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - nowMs) / 1000));
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
