@@ -1,7 +1,8 @@
 /**
  * The etiquette both upstream clients keep with a records system (DESIGN.md section 7; reliability.md 1.1): a
- * per-tenant concurrency limit (4× as many calls may queue, then fail fast), a circuit breaker opened by consecutive
- * unavailable or timed-out calls, retries for reads only, and what a failed call means for a write (applied or not).
+ * per-call timeout, a per-tenant concurrency limit (4× as many calls may queue, then fail fast), a circuit breaker
+ * opened by consecutive unavailable or timed-out calls, retries for reads only, calls and waits cut short when the
+ * client closes, and what a call that got no answer means for a write (applied or not).
  */
 import {
   BrokenCircuitError,
@@ -18,6 +19,8 @@ import {
 import { UpstreamError, type WriteOutcome } from './upstream-error.js';
 
 export interface UpstreamCallSettings {
+  /** How long one call may take. */
+  timeoutMs: number;
   /** Calls in flight at once; 4× that may queue. */
   maxConcurrency: number;
   /** Consecutive failures (unavailable / timeout) that open the circuit (default 5). */
@@ -29,8 +32,9 @@ export interface UpstreamCallSettings {
 /** A read is retried and never changes anything; a write's outcome may be unknown. */
 export type CallMode = 'read' | 'write';
 
-/** The limit, breaker and read retries of one client, naming `system` (`records system`, …) in its errors. */
+/** The timeout, limit, breaker and read retries of one client, naming `system` (`records system`, …) in its errors. */
 export class UpstreamCallPolicy {
+  private readonly closing = new AbortController();
   /** The concurrency limit and circuit breaker; cockatiel's own errors pass through. */
   readonly limited: IPolicy;
   /** Up to 2 retries of a read (at most 3 calls) after an unavailable or timed-out attempt. */
@@ -81,18 +85,55 @@ export class UpstreamCallPolicy {
     }
   }
 
+  /** Cuts short every call in flight and every wait: the client is closing. */
+  close(): void {
+    this.closing.abort();
+  }
+
+  /** Aborts when the caller gives up (if it can) or the client closes: what waits between calls heed. */
+  cancelled(callerSignal?: AbortSignal): AbortSignal {
+    return callerSignal ? AbortSignal.any([callerSignal, this.closing.signal]) : this.closing.signal;
+  }
+
   /**
-   * A call that failed before any answer: timed out after `timeoutMs`, or the connection failed. A write whose
-   * request left this process may have been committed: its outcome is unknown.
+   * {@link cancelled}, and the per-call timeout: what one call, its answer's body included, heeds. The timeout is a
+   * timer of its own, not `AbortSignal.timeout()`: `AbortSignal.any()` holds its sources weakly, so Node (20.20)
+   * collects such a timeout signal at the next garbage collection and the call then never times out.
    */
-  transportFailure(timedOut: boolean, timeoutMs: number, mode: CallMode, cause: unknown): UpstreamError {
-    const outcome: WriteOutcome = mode === 'write' ? 'unknown' : 'not-applied';
-    return timedOut
-      ? new UpstreamError('timeout', `${this.system} did not answer within ${timeoutMs} ms`, {
-          outcome,
-          cause,
-        })
-      : new UpstreamError('unavailable', `${this.system} connection failed`, { outcome, cause });
+  callSignal(callerSignal?: AbortSignal): AbortSignal {
+    const deadline = new AbortController();
+    // Not cleared when the headers arrive: it bounds the body too. Unreferenced, so it keeps no process alive.
+    setTimeout(
+      () => deadline.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+      this.settings.timeoutMs,
+    ).unref();
+    return AbortSignal.any([deadline.signal, this.cancelled(callerSignal)]);
+  }
+
+  /**
+   * `fetch` under {@link callSignal}. No answer at all is `timeout` when the time ran out (neither the caller nor
+   * the client gave up), else `unavailable`; either way a write whose request left this process may have been
+   * committed, so its outcome is unknown.
+   */
+  async fetch(
+    url: URL | string,
+    init: Omit<RequestInit, 'signal'>,
+    mode: CallMode,
+    callerSignal?: AbortSignal,
+  ): Promise<Response> {
+    const signal = this.callSignal(callerSignal);
+    try {
+      return await fetch(url, { ...init, signal });
+    } catch (cause) {
+      const timedOut = signal.aborted && !callerSignal?.aborted && !this.closing.signal.aborted;
+      const outcome: WriteOutcome = mode === 'write' ? 'unknown' : 'not-applied';
+      throw timedOut
+        ? new UpstreamError('timeout', `${this.system} did not answer within ${this.settings.timeoutMs} ms`, {
+            outcome,
+            cause,
+          })
+        : new UpstreamError('unavailable', `${this.system} connection failed`, { outcome, cause });
+    }
   }
 }
 

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
   UpstreamCallPolicy,
@@ -11,7 +13,7 @@ const down = () => Promise.reject(new UpstreamError('unavailable', 'down'));
 describe('UpstreamCallPolicy', () => {
   it('opens the circuit after consecutive unavailable calls and then refuses without calling, nothing applied', async () => {
     const policy = new UpstreamCallPolicy(
-      { maxConcurrency: 2, breakerThreshold: 3, breakerHalfOpenAfterMs: 2_500 },
+      { timeoutMs: 1_000, maxConcurrency: 2, breakerThreshold: 3, breakerHalfOpenAfterMs: 2_500 },
       'records system',
     );
     for (let i = 0; i < 3; i++) await expect(policy.guarded(down)).rejects.toMatchObject({ message: 'down' });
@@ -32,7 +34,7 @@ describe('UpstreamCallPolicy', () => {
   });
 
   it('lets 4× the concurrency limit queue, and refuses the next call at once, nothing applied', async () => {
-    const policy = new UpstreamCallPolicy({ maxConcurrency: 1 }, 'upstream FHIR server');
+    const policy = new UpstreamCallPolicy({ timeoutMs: 1_000, maxConcurrency: 1 }, 'upstream FHIR server');
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const admitted = Array.from({ length: 5 }, () => policy.guarded(() => gate));
@@ -46,7 +48,10 @@ describe('UpstreamCallPolicy', () => {
   });
 
   it('retries a read that found the system unavailable twice, and one it rejected never', async () => {
-    const policy = new UpstreamCallPolicy({ maxConcurrency: 1, breakerThreshold: 100 }, 'records system');
+    const policy = new UpstreamCallPolicy(
+      { timeoutMs: 1_000, maxConcurrency: 1, breakerThreshold: 100 },
+      'records system',
+    );
     let calls = 0;
     await expect(policy.readRetry.execute(() => (calls++, down()))).rejects.toBeInstanceOf(UpstreamError);
     expect(calls).toBe(3);
@@ -58,14 +63,34 @@ describe('UpstreamCallPolicy', () => {
     expect(calls).toBe(1);
   });
 
-  it('calls a write that got no answer of unknown outcome, and a read not applied', () => {
-    const policy = new UpstreamCallPolicy({ maxConcurrency: 1 }, 'records system');
-    expect(policy.transportFailure(true, 800, 'write', new Error('x'))).toMatchObject({
-      kind: 'timeout',
-      outcome: 'unknown',
-      message: 'records system did not answer within 800 ms',
-    });
-    expect(policy.transportFailure(false, 800, 'read', new Error('x'))).toMatchObject({
+  it('calls a write that got no answer in time of unknown outcome, and a read that found no server not applied', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/`;
+    const policy = new UpstreamCallPolicy({ timeoutMs: 200, maxConcurrency: 2 }, 'records system');
+    try {
+      await expect(policy.fetch(url, { method: 'POST' }, 'write')).rejects.toMatchObject({
+        kind: 'timeout',
+        outcome: 'unknown',
+        message: 'records system did not answer within 200 ms',
+      });
+      // The client closing is no time-out: nothing is known of the write either way.
+      const cut = policy.fetch(url, { method: 'POST' }, 'write', new AbortController().signal);
+      policy.close();
+      await expect(cut).rejects.toMatchObject({ kind: 'unavailable', outcome: 'unknown' });
+      expect(policy.cancelled().aborted).toBe(true);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+    // The same port, closed now: nothing listens there.
+    await expect(
+      new UpstreamCallPolicy({ timeoutMs: 1_000, maxConcurrency: 1 }, 'records system').fetch(
+        url,
+        {},
+        'read',
+      ),
+    ).rejects.toMatchObject({
       kind: 'unavailable',
       outcome: 'not-applied',
       message: 'records system connection failed',

@@ -38,7 +38,6 @@ export class FhirClient {
   private readonly base: URL;
   private readonly tokens: FhirTokenSource;
   private readonly policy: UpstreamCallPolicy;
-  private readonly closing = new AbortController();
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Upstream calls made (token requests included): the benchmark's calls-per-minute figure. */
@@ -137,7 +136,7 @@ export class FhirClient {
   }
 
   close(): void {
-    this.closing.abort();
+    this.policy.close();
   }
 
   private get<T>(url: URL, signal: AbortSignal | undefined): Promise<T> {
@@ -204,7 +203,7 @@ export class FhirClient {
           });
         }
         waitedMs += waitMs;
-        await this.sleep(waitMs, AbortSignal.any(this.signals(callerSignal)));
+        await this.sleep(waitMs, this.policy.cancelled(callerSignal));
         continue;
       }
       return readBody<T>(response, method, url, mode);
@@ -220,16 +219,11 @@ export class FhirClient {
     mode: Mode,
   ): Promise<Response> {
     return this.policy.guarded(async () => {
-      const signal = AbortSignal.any([
-        AbortSignal.timeout(this.options.timeoutMs),
-        ...this.signals(callerSignal),
-      ]);
-      let response: Response;
-      try {
-        this.calls++;
-        response = await fetch(url, {
+      this.calls++;
+      const response = await this.policy.fetch(
+        url,
+        {
           method,
-          signal,
           redirect: 'error',
           headers: {
             authorization: `Bearer ${token.accessToken}`,
@@ -237,11 +231,10 @@ export class FhirClient {
             ...(body === undefined ? {} : { 'content-type': FHIR_JSON }),
           },
           body: body === undefined ? undefined : JSON.stringify(body),
-        });
-      } catch (cause) {
-        const timedOut = signal.aborted && !callerSignal?.aborted && !this.closing.signal.aborted;
-        throw this.policy.transportFailure(timedOut, this.options.timeoutMs, mode, cause);
-      }
+        },
+        mode,
+        callerSignal,
+      );
       if (response.status >= 500) {
         const detail = describe(await response.text().catch(() => ''));
         // 503 means the server refused the work; any other 5xx after a write was sent may follow a commit.
@@ -266,7 +259,7 @@ export class FhirClient {
         const response = await fetch(this.options.auth.tokenUrl, {
           method: 'POST',
           redirect: 'error',
-          signal: AbortSignal.any([AbortSignal.timeout(this.options.timeoutMs), this.closing.signal]),
+          signal: this.policy.callSignal(),
           headers: {
             'content-type': 'application/x-www-form-urlencoded',
             accept: 'application/json',
@@ -287,9 +280,5 @@ export class FhirClient {
         throw new UpstreamError('unavailable', 'token endpoint unreachable', { cause: err });
       }
     });
-  }
-
-  private signals(callerSignal: AbortSignal | undefined): AbortSignal[] {
-    return callerSignal ? [callerSignal, this.closing.signal] : [this.closing.signal];
   }
 }

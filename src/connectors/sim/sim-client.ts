@@ -47,7 +47,6 @@ export class SimClient {
   private token: Token | undefined;
   private tokenInFlight: Promise<Token> | undefined;
   private readonly policy: UpstreamCallPolicy;
-  private readonly closing = new AbortController();
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
 
@@ -100,7 +99,7 @@ export class SimClient {
   }
 
   close(): void {
-    this.closing.abort();
+    this.policy.close();
   }
 
   private call<T>(
@@ -153,7 +152,7 @@ export class SimClient {
           );
         }
         waitedMs += waitMs;
-        await this.sleep(waitMs, AbortSignal.any(this.signals(callerSignal)));
+        await this.sleep(waitMs, this.policy.cancelled(callerSignal));
         continue;
       }
       return this.readBody<T>(response, method, path, mode);
@@ -169,15 +168,10 @@ export class SimClient {
     mode: CallMode,
   ): Promise<Response> {
     return this.policy.guarded(async () => {
-      const signal = AbortSignal.any([
-        AbortSignal.timeout(this.options.timeoutMs),
-        ...this.signals(callerSignal),
-      ]);
-      let response: Response;
-      try {
-        response = await fetch(url, {
+      const response = await this.policy.fetch(
+        url,
+        {
           method,
-          signal,
           redirect: 'error',
           headers: {
             authorization: `Bearer ${accessToken}`,
@@ -185,11 +179,10 @@ export class SimClient {
             ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           },
           body: body === undefined ? undefined : JSON.stringify(body),
-        });
-      } catch (err) {
-        const timedOut = signal.aborted && !callerSignal?.aborted && !this.closing.signal.aborted;
-        throw this.policy.transportFailure(timedOut, this.options.timeoutMs, mode, err);
-      }
+        },
+        mode,
+        callerSignal,
+      );
       // Thrown inside the policy so server errors count towards opening the circuit.
       if (response.status >= 500) throw await serverFailure(response, url, method, mode, this.now());
       return response;
@@ -234,10 +227,6 @@ export class SimClient {
     });
   }
 
-  private signals(callerSignal: AbortSignal | undefined): AbortSignal[] {
-    return callerSignal ? [callerSignal, this.closing.signal] : [this.closing.signal];
-  }
-
   private invalidate(token: Token): void {
     if (this.token === token) this.token = { ...token, refreshAt: 0 };
   }
@@ -276,7 +265,7 @@ export class SimClient {
           fetch(this.oauthUrl, {
             method: 'POST',
             redirect: 'error',
-            signal: AbortSignal.any([AbortSignal.timeout(this.options.timeoutMs), ...this.signals(signal)]),
+            signal: this.policy.callSignal(signal),
             headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
             body: new URLSearchParams(form),
           }),
@@ -288,7 +277,7 @@ export class SimClient {
       if (response.status === 429 && attempt < 3) {
         const seconds = parseRetryAfter(response.headers.get('retry-after'), this.now()) ?? 1;
         await response.body?.cancel();
-        await this.sleep(seconds * 1000, AbortSignal.any(this.signals(signal)));
+        await this.sleep(seconds * 1000, this.policy.cancelled(signal));
         continue;
       }
       const text = await response.text().catch(() => '');
