@@ -7,10 +7,15 @@
  */
 import type { Bundle, CapabilityStatement, Resource } from '@medplum/fhirtypes';
 import type { FhirConnectorSettings } from '../../config-fhir-connector.js';
-import { UpstreamCallPolicy, abortableSleep, parseRetryAfter } from '../upstream-call-policy.js';
+import {
+  UpstreamCallPolicy,
+  abortableSleep,
+  parseRetryAfter,
+  type CallMode,
+} from '../upstream-call-policy.js';
 import { UpstreamError } from '../upstream-error.js';
 import { endpointTemplate, observed, type UpstreamObserver } from '../upstream-observer.js';
-import { describe, readBody, type Mode } from './fhir-answer.js';
+import { describe, readBody } from './fhir-answer.js';
 import { FhirTokenSource, type FhirToken } from './fhir-token-source.js';
 import { allPages } from '../all-pages.js';
 
@@ -160,7 +165,7 @@ export class FhirClient {
     url: URL,
     body: Resource | undefined,
     callerSignal: AbortSignal | undefined,
-    mode: Mode,
+    mode: CallMode,
   ): Promise<T> {
     const path = url.pathname.startsWith(this.base.pathname)
       ? `/${url.pathname.slice(this.base.pathname.length)}`
@@ -175,7 +180,7 @@ export class FhirClient {
     url: URL,
     body: Resource | undefined,
     callerSignal: AbortSignal | undefined,
-    mode: Mode,
+    mode: CallMode,
   ): Promise<T> {
     let renewed = false;
     let waitedMs = 0;
@@ -216,7 +221,7 @@ export class FhirClient {
     token: FhirToken,
     body: Resource | undefined,
     callerSignal: AbortSignal | undefined,
-    mode: Mode,
+    mode: CallMode,
   ): Promise<Response> {
     return this.policy.guarded(async () => {
       this.calls++;
