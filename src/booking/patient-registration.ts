@@ -13,7 +13,7 @@
  */
 import type { Coding, Patient } from '@medplum/fhirtypes';
 import type { Store } from '../store/database.js';
-import { VALUES_PER_IN_LIST, chunk } from '../store/batching.js';
+import { selectInChunks } from '../store/batching.js';
 import { foldText } from '../store/search-parameters/token-values.js';
 import type { BookingFailure } from './booking-types.js';
 
@@ -76,26 +76,24 @@ export async function matchPatients(
     .limit(MAX_CANDIDATES)
     .execute();
 
-  const matches: PatientMatch[] = [];
-  for (const part of chunk(
+  const stored = await selectInChunks(
     rows.map((r) => r.resource_id),
-    VALUES_PER_IN_LIST,
-  )) {
-    if (part.length === 0) continue;
-    const stored = await store.db
-      .selectFrom('resources')
-      .select(['id', 'version_id', 'last_updated', 'resource'])
-      .where('tenant_id', '=', tenantId)
-      .where('resource_type', '=', 'Patient')
-      .where('deleted', '=', 0)
-      .where('id', 'in', part)
-      .execute();
-    for (const row of stored) {
-      const patient = JSON.parse(row.resource) as Patient & { id: string };
-      const graded = grade(person, describe(patient));
-      if (graded) {
-        matches.push({ patient, versionId: row.version_id, lastUpdated: row.last_updated, ...graded });
-      }
+    (part) =>
+      store.db
+        .selectFrom('resources')
+        .select(['id', 'version_id', 'last_updated', 'resource'])
+        .where('tenant_id', '=', tenantId)
+        .where('resource_type', '=', 'Patient')
+        .where('deleted', '=', 0)
+        .where('id', 'in', part)
+        .execute(),
+  );
+  const matches: PatientMatch[] = [];
+  for (const row of stored) {
+    const patient = JSON.parse(row.resource) as Patient & { id: string };
+    const graded = grade(person, describe(patient));
+    if (graded) {
+      matches.push({ patient, versionId: row.version_id, lastUpdated: row.last_updated, ...graded });
     }
   }
   matches.sort((a, b) => b.score - a.score || (a.patient.id < b.patient.id ? -1 : 1));

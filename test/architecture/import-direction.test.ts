@@ -14,13 +14,14 @@ const rules: Record<string, { forbidden: string[]; exempt?: string[] }> = {
 };
 
 /**
- * The files that may speak express: the FHIR router, its HTTP middleware, the app, the operator's pages and HTTP
- * metrics (issue 15), and the simulators.
+ * The files that may speak express: the FHIR router, its HTTP middleware, the MCP endpoint's mount, the app, the
+ * operator's pages and HTTP metrics (issue 15), and the simulators.
  */
 const HTTP_EDGE = [
   'fhir/fhir-router.ts',
   'fhir/auth-middleware.ts',
   'fhir/request-limits.ts',
+  'mcp/mcp-http-route.ts',
   'src/app.ts',
   'src/main.ts',
   'src/operator/operator-routes.ts',

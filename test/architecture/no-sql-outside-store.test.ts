@@ -1,19 +1,26 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 // DESIGN.md section 8: no SQL outside src/store/. The facade, the engine's loops and every src/ folder ask the
 // store's functions; they never build a query themselves.
 const root = resolve(import.meta.dirname, '../..');
 
-/**
- * Not checked (yet). src/store/ is where SQL lives. src/booking/ is the one exception left: its saga store,
- * idempotency store, patient registration, hold step and time claims still build queries; it is next (other
- * helpers are changing it under issue 10, so its queries move once that lands).
- */
-const exempt = ['src/store', 'src/booking'];
+/** Where SQL lives: not checked. */
+const exempt = ['src/store'];
 
-/** fhir/, sync/, mcp/, and every folder and leaf module of src/ but the exempt ones. */
+/**
+ * The files of src/booking/ that still build queries, each checked below to still do so (an exemption goes once its
+ * file is clean). They are next; the idempotency store's queries moved to src/store/idempotency-rows.ts.
+ */
+const exemptFiles = [
+  'src/booking/patient-registration.ts',
+  'src/booking/saga/hold-step.ts',
+  'src/booking/saga/saga-store.ts',
+  'src/booking/time-claims.ts',
+];
+
+/** fhir/, sync/, mcp/, and every folder and leaf module of src/ but src/store/. */
 const checked = [
   'fhir',
   'sync',
@@ -49,20 +56,23 @@ function queryBuildingIn(source: string): string[] {
 describe('no SQL outside src/store/', () => {
   for (const folder of checked) {
     it(`${folder} builds no queries and imports no kysely`, () => {
-      const offenders = tsFiles(join(root, folder)).flatMap((file) =>
-        queryBuildingIn(readFileSync(file, 'utf8')).map((found) => `${relative(root, file)}: ${found}`),
-      );
+      const offenders = tsFiles(join(root, folder))
+        .filter((file) => !exemptFiles.includes(relative(root, file).split(sep).join('/')))
+        .flatMap((file) =>
+          queryBuildingIn(readFileSync(file, 'utf8')).map((found) => `${relative(root, file)}: ${found}`),
+        );
       expect(offenders).toEqual([]);
     });
   }
 
-  it('checks src/webhooks, src/audit and src/availability, and exempts only src/store and src/booking', () => {
+  it('checks every folder but src/store, src/booking included, and exempts only files that still build queries', () => {
     expect(checked).toEqual(
-      expect.arrayContaining(['src/webhooks', 'src/audit', 'src/availability', 'src/app.ts']),
+      expect.arrayContaining(['src/booking', 'src/webhooks', 'src/audit', 'src/availability', 'src/app.ts']),
     );
-    expect(checked.filter((path) => path.startsWith('src/store') || path.startsWith('src/booking'))).toEqual(
-      [],
-    );
+    expect(checked.filter((path) => path.startsWith('src/store'))).toEqual([]);
+    for (const file of exemptFiles) {
+      expect(queryBuildingIn(readFileSync(join(root, file), 'utf8')), file).not.toEqual([]);
+    }
   });
 
   it('sees query builders, raw SQL and kysely imports (the check itself works)', () => {

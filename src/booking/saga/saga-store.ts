@@ -38,6 +38,11 @@ export interface SagaRequest {
   patientUpstreamId: string;
   practitionerUpstreamId: string;
   locationUpstreamId: string;
+  /**
+   * The Schedule (practitioner × location) validation found the time on, for the live re-check; absent in sagas
+   * recorded before it was carried, which look it up again.
+   */
+  scheduleId?: string;
   /** Reschedule and cancel: the appointment's upstream id and the version the caller saw. */
   existingUpstreamId?: string;
   /** Reschedule and cancel: the version of the appointment the change is based on (If-Match, else as read). */
