@@ -83,11 +83,16 @@ export async function* withLookupsAhead<R extends Resource, L>(
     found.catch(() => undefined);
     return { page: read.value, found, sentAfter };
   };
-  let current = await next();
-  while (current !== undefined) {
-    const following = await next();
-    const found = current.sentAfter === commits() ? await current.found : await lookup(current.page);
-    yield { page: current.page, found };
-    current = following;
+  try {
+    let current = await next();
+    while (current !== undefined) {
+      const following = await next();
+      const found = current.sentAfter === commits() ? await current.found : await lookup(current.page);
+      yield { page: current.page, found };
+      current = following;
+    }
+  } finally {
+    // A pass that stops early (it failed) ends the records system's listing too, as `for await` over it would.
+    await iterator.return?.();
   }
 }

@@ -68,6 +68,32 @@ describe('withLookupsAhead', () => {
       'apply 3',
     ]);
   });
+
+  it('ends the listing when the pass stops early', async () => {
+    const log: string[] = [];
+    async function* source(): AsyncGenerator<UpstreamRecord<Appointment>[]> {
+      try {
+        for (let k = 1; k <= 5; k++) {
+          log.push(`read ${k}`);
+          await Promise.resolve();
+          yield [record(k, 'booked')];
+        }
+      } finally {
+        log.push('listing ended');
+      }
+    }
+    const pass = async () => {
+      for await (const { page } of withLookupsAhead(
+        source(),
+        () => Promise.resolve(0),
+        () => 0,
+      )) {
+        throw new Error(`records system unavailable after ${page[0]?.upstreamId}`);
+      }
+    };
+    await expect(pass()).rejects.toThrow('after 1');
+    expect(log).toEqual(['read 1', 'read 2', 'listing ended']);
+  });
 });
 
 describe.each(testStoreFactories)('a pass reading ahead ($name)', (factory) => {
