@@ -6,9 +6,10 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type RequestHandler } from 'express';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { createAccessControl, createAuthMiddleware } from '../fhir/auth-middleware.js';
+import { createAccessControl, createAuthMiddleware, requestClient } from '../fhir/auth-middleware.js';
 import { createFhirHandler, type FhirHandler } from '../fhir/fhir-handler.js';
 import { createFhirRouter } from '../fhir/fhir-router.js';
+import { errorResponse } from '../fhir/operation-outcome.js';
 import { createJsonBodyParser, createRateLimiter } from '../fhir/request-limits.js';
 import {
   BOOKING_OPERATION_DEFINITIONS,
@@ -219,7 +220,16 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     version: SOFTWARE_VERSION,
     now: options.now,
   });
-  http.use('/mcp/:tenant', mcpHttpRoute({ mcp, authenticate: authenticateAndLimit, config, logger }));
+  http.use(
+    '/mcp/:tenant',
+    mcpHttpRoute({
+      mcp,
+      authenticate: authenticateAndLimit,
+      authenticatedClient: requestClient,
+      errorAnswer: (err, req) => errorResponse(err, logger, req),
+      config,
+    }),
+  );
 
   return {
     config,

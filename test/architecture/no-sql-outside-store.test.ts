@@ -1,5 +1,5 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 // DESIGN.md section 8: no SQL outside src/store/. The facade, the engine's loops and every src/ folder ask the
@@ -8,17 +8,6 @@ const root = resolve(import.meta.dirname, '../..');
 
 /** Where SQL lives: not checked. */
 const exempt = ['src/store'];
-
-/**
- * The files of src/booking/ that still build queries, each checked below to still do so (an exemption goes once its
- * file is clean). They are next; the idempotency store's queries moved to src/store/idempotency-rows.ts.
- */
-const exemptFiles = [
-  'src/booking/patient-registration.ts',
-  'src/booking/saga/hold-step.ts',
-  'src/booking/saga/saga-store.ts',
-  'src/booking/time-claims.ts',
-];
 
 /** fhir/, sync/, mcp/, and every folder and leaf module of src/ but src/store/. */
 const checked = [
@@ -56,23 +45,26 @@ function queryBuildingIn(source: string): string[] {
 describe('no SQL outside src/store/', () => {
   for (const folder of checked) {
     it(`${folder} builds no queries and imports no kysely`, () => {
-      const offenders = tsFiles(join(root, folder))
-        .filter((file) => !exemptFiles.includes(relative(root, file).split(sep).join('/')))
-        .flatMap((file) =>
-          queryBuildingIn(readFileSync(file, 'utf8')).map((found) => `${relative(root, file)}: ${found}`),
-        );
+      const offenders = tsFiles(join(root, folder)).flatMap((file) =>
+        queryBuildingIn(readFileSync(file, 'utf8')).map((found) => `${relative(root, file)}: ${found}`),
+      );
       expect(offenders).toEqual([]);
     });
   }
 
-  it('checks every folder but src/store, src/booking included, and exempts only files that still build queries', () => {
+  it('checks every folder but src/store, src/booking included', () => {
     expect(checked).toEqual(
-      expect.arrayContaining(['src/booking', 'src/webhooks', 'src/audit', 'src/availability', 'src/app.ts']),
+      expect.arrayContaining([
+        'fhir',
+        'sync',
+        'mcp',
+        'src/booking',
+        'src/webhooks',
+        'src/audit',
+        'src/app.ts',
+      ]),
     );
     expect(checked.filter((path) => path.startsWith('src/store'))).toEqual([]);
-    for (const file of exemptFiles) {
-      expect(queryBuildingIn(readFileSync(join(root, file), 'utf8')), file).not.toEqual([]);
-    }
   });
 
   it('sees query builders, raw SQL and kysely imports (the check itself works)', () => {
