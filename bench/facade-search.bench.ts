@@ -39,7 +39,6 @@ import {
   isoWeekdayOf,
   wallTimeToInstant,
 } from '../src/wall-time.js';
-import type { AuditTrail } from '../src/audit/audit-trail.js';
 import type { Benchmark, BenchmarkResult, FigureTable } from './benchmark.js';
 import { appDatabaseFactories, type AppDatabase } from './bench-stores.js';
 import type { LoadRequest } from './http-load-protocol.js';
@@ -47,28 +46,22 @@ import {
   CONCURRENCY,
   AIM_P50_MS,
   errorsOf,
-  LOADED_TARGETS,
   ms,
   ROUNDS,
-  SERIAL_TARGETS,
   SIM_DEFAULT_CALLS_PER_MINUTE,
   table,
-  type Measured,
   type Search,
-  type SerialTarget,
-  type Target,
 } from './facade-search-figures.js';
-import { startLoadGenerator, summarize, type LoadGenerator, type LoadSummary } from './http-load.js';
-import { shareOfFiles, startInProcessProfile, writeProfile } from './in-process-profile.js';
+import {
+  auditSwitch,
+  MAX_REQUESTS_PER_RUN,
+  measure,
+  PROFILED_MS,
+  ROUND_MS,
+  WARMUP_MS,
+} from './facade-search-rounds.js';
+import { startLoadGenerator, summarize, type LoadGenerator } from './http-load.js';
 
-const ROUND_MS = 3_000;
-const WARMUP_MS = 500;
-const SERIAL_MS = 1_500;
-const MAX_REQUESTS_PER_RUN = 200_000;
-/** With `BENCH_CPU_PROF`: how long the extra, profiled Switchboard run of each search lasts. */
-const PROFILED_MS = 3_000;
-/** Where the audit write path lives: what the profile-attributed share counts. */
-const AUDIT_FILES = ['/src/audit/audit-trail.ts', '/src/audit/group-commit.ts', '/src/store/audit-rows.ts'];
 /**
  * Clients with the demo client's scopes. The facade limits each client to 20 requests/s (burst 40, DESIGN.md
  * section 7); requests rotate over this many tokens so the limiter never refuses one (it still runs on each).
@@ -137,101 +130,6 @@ function nextWeek(now: Date): { fromWall: string; toWall: string; from: string; 
     from: instantToOffsetDateTime(wallTimeToInstant(fromWall, PRACTICE_ZONE), PRACTICE_ZONE),
     to: instantToOffsetDateTime(wallTimeToInstant(toWall, PRACTICE_ZONE), PRACTICE_ZONE),
   };
-}
-
-/** Lets the `unaudited` target's requests skip the audit write (bench only; see `AppOptions.wrapAuditTrail`). */
-interface AuditSwitch {
-  wrap(trail: AuditTrail): AuditTrail;
-  skip: boolean;
-}
-
-function auditSwitch(): AuditSwitch {
-  const control: AuditSwitch = {
-    skip: false,
-    wrap: (trail) => ({
-      record: (ctx, record) => (control.skip ? Promise.resolve() : trail.record(ctx, record)),
-    }),
-  };
-  return control;
-}
-
-async function measure(
-  load: LoadGenerator,
-  search: Search,
-  audit: AuditSwitch,
-  profile: { dir: string; name: string } | undefined,
-  log: (line: string) => void,
-): Promise<Measured> {
-  const rounds = Object.fromEntries(LOADED_TARGETS.map((t) => [t, []])) as unknown as Record<
-    Target,
-    Awaited<ReturnType<LoadGenerator['run']>>[]
-  >;
-  const cpu = Object.fromEntries(LOADED_TARGETS.map((t) => [t, 0])) as Record<Target, number>;
-  for (let round = 0; round < ROUNDS; round++) {
-    // Rotate the order so no target always runs first (or right after the heaviest one).
-    for (let i = 0; i < LOADED_TARGETS.length; i++) {
-      const target = LOADED_TARGETS[(i + round) % LOADED_TARGETS.length] as Target;
-      audit.skip = target === 'unaudited';
-      const cpuBefore = process.cpuUsage();
-      const report = await load
-        .run({
-          requests: search.requests[target],
-          concurrency: CONCURRENCY,
-          warmupMs: WARMUP_MS,
-          durationMs: ROUND_MS,
-          maxRequests: MAX_REQUESTS_PER_RUN,
-        })
-        .finally(() => (audit.skip = false));
-      const used = process.cpuUsage(cpuBefore);
-      cpu[target] += (used.user + used.system) / 1000;
-      rounds[target].push(report);
-      const s = summarize([report]);
-      log(
-        `${search.name} round ${round + 1} ${target}: ${Math.round(s.throughput)} req/s, p50 ${s.p50.toFixed(2)} ms, ` +
-          `p99 ${s.p99.toFixed(2)} ms${s.errors > 0 ? `, ${s.errors} errors (${s.firstError})` : ''}`,
-      );
-    }
-  }
-  const serial = {} as Record<SerialTarget, LoadSummary>;
-  for (const target of SERIAL_TARGETS) {
-    serial[target] = summarize([
-      await load.run({
-        requests: search.requests[target],
-        concurrency: 1,
-        warmupMs: 200,
-        durationMs: SERIAL_MS,
-        maxRequests: MAX_REQUESTS_PER_RUN,
-      }),
-    ]);
-    log(
-      `${search.name} one connection ${target}: p50 ${serial[target].p50.toFixed(2)} ms, p99 ${serial[target].p99.toFixed(2)} ms`,
-    );
-  }
-  const loaded = Object.fromEntries(
-    LOADED_TARGETS.map((target) => [
-      target,
-      {
-        ...summarize(rounds[target]),
-        cpuMsPerRequest: cpu[target] / rounds[target].reduce((n, r) => n + r.total, 0),
-      },
-    ]),
-  ) as Record<Target, LoadSummary>;
-  let profiledAuditShare: number | undefined;
-  if (profile) {
-    // Apart from the measured rounds, so the profiler's own cost is in no figure but this one.
-    const profiler = await startInProcessProfile();
-    await load.run({
-      requests: search.requests.switchboard,
-      concurrency: CONCURRENCY,
-      warmupMs: 0,
-      durationMs: PROFILED_MS,
-      maxRequests: MAX_REQUESTS_PER_RUN,
-    });
-    const taken = await profiler.stop();
-    profiledAuditShare = shareOfFiles(taken, AUDIT_FILES);
-    log(`${search.name} profile: ${await writeProfile(profile.dir, profile.name, taken)}`);
-  }
-  return { loaded, serial, ...(profiledAuditShare === undefined ? {} : { profiledAuditShare }) };
 }
 
 /** One dialect's run: its own sim, store and app, the three targets measured in the same run. */

@@ -4,12 +4,12 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hostHeaderValidation } from '@modelcontextprotocol/sdk/server/middleware/hostHeaderValidation.js';
-import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import express, { type RequestHandler } from 'express';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createAccessControl, createAuthMiddleware, requestClient } from '../fhir/auth-middleware.js';
 import { createFhirHandler, type FhirHandler } from '../fhir/fhir-handler.js';
 import { createFhirRouter } from '../fhir/fhir-router.js';
+import { errorResponse } from '../fhir/operation-outcome.js';
 import { createJsonBodyParser, createRateLimiter } from '../fhir/request-limits.js';
 import {
   BOOKING_OPERATION_DEFINITIONS,
@@ -28,8 +28,8 @@ import {
 } from '../fhir/routes/subscription-routes.js';
 import { bookingsInFlightSource } from '../fhir/search/bookings-in-flight-source.js';
 import { createComputedSlotSource } from '../fhir/search/computed-slot-source.js';
-import { FhirError } from '../fhir/operation-outcome.js';
 import { createMcpEndpoint } from '../mcp/mcp-endpoint.js';
+import { mcpHttpRoute } from '../mcp/mcp-http-route.js';
 import { createSyncEngine, type SyncEngine } from '../sync/sync-engine.js';
 import { STREAMS } from '../sync/sync-streams.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../sync/webhook-dispatcher.js';
@@ -139,6 +139,12 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     ...config.rateLimit,
     backend: (window) => createRateLimitBackend(store, window),
   });
+  // The FHIR API and the agent interface: the same clients, scopes, tenant binding and rate limit.
+  const authenticateAndLimit: RequestHandler = (req, res, next) =>
+    authenticate(req, res, (err?: unknown) => {
+      if (err) next(err);
+      else void Promise.resolve(rateLimiter.middleware(req, res, next)).catch(next);
+    });
   const http = express();
   http.disable('x-powered-by');
   http.set('etag', false);
@@ -200,11 +206,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     createFhirRouter({
       handler: fhir,
       logger,
-      authenticate: (req, res, next) =>
-        authenticate(req, res, (err?: unknown) => {
-          if (err) next(err);
-          else void Promise.resolve(rateLimiter.middleware(req, res, next)).catch(next);
-        }),
+      authenticate: authenticateAndLimit,
       jsonBody: createJsonBodyParser(),
     }),
   );
@@ -220,29 +222,13 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   });
   http.use(
     '/mcp/:tenant',
-    // DNS-rebinding protection (MCP transports, "Security Warning"): only Host names this server is known by.
-    hostHeaderValidation(mcpAllowedHosts(config)) as RequestHandler,
-    ((req, _res, next) => {
-      if (!mcp.hasTenant(req.params.tenant ?? ''))
-        throw new FhirError(404, notFoundOutcome(req.params.tenant ?? ''));
-      next();
-    }) as RequestHandler<{ tenant: string }>,
-    ((req, res, next) =>
-      authenticate(req, res, (err?: unknown) => {
-        if (err) next(err);
-        else void Promise.resolve(rateLimiter.middleware(req, res, next)).catch(next);
-      })) as RequestHandler,
-    express.json({ limit: '1mb', type: ['application/json'] }),
-    (async (req, res, next) => {
-      try {
-        const client = requestClient(req);
-        if (!client) throw new Error('MCP request without an authenticated client');
-        await mcp.handle(req, res, { tenantId: req.params.tenant ?? '', client, body: req.body as unknown });
-      } catch (err) {
-        next(err);
-      }
-    }) as RequestHandler<{ tenant: string }>,
-    mcpErrorRenderer(logger),
+    mcpHttpRoute({
+      mcp,
+      authenticate: authenticateAndLimit,
+      authenticatedClient: requestClient,
+      errorAnswer: (err, req) => errorResponse(err, logger, req),
+      config,
+    }),
   );
 
   return {
@@ -383,59 +369,5 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       store = undefined;
       await st?.close();
     },
-  };
-}
-
-/** Host names (without port) the MCP endpoint answers to: loopback, the bound host and the public base URL's. */
-function mcpAllowedHosts(config: Config): string[] {
-  const hosts = new Set(['localhost', '127.0.0.1', '[::1]']);
-  if (!['0.0.0.0', '::', ''].includes(config.host)) {
-    hosts.add(config.host.includes(':') ? `[${config.host}]` : config.host);
-  }
-  if (config.publicBaseUrl) hosts.add(new URL(config.publicBaseUrl).hostname);
-  return [...hosts];
-}
-
-function notFoundOutcome(tenant: string) {
-  return {
-    resourceType: 'OperationOutcome' as const,
-    issue: [
-      {
-        severity: 'error' as const,
-        code: 'not-found' as const,
-        diagnostics: `tenant ${tenant} is not known`,
-      },
-    ],
-  };
-}
-
-/**
- * Errors before the MCP transport (authentication, rate limit, unknown tenant, a body that is not JSON) as JSON-RPC
- * errors with the HTTP status and headers (`WWW-Authenticate`, `Retry-After`) the FHIR API gives for the same cause.
- */
-function mcpErrorRenderer(logger: Logger): ErrorRequestHandler {
-  return (err: unknown, _req, res, _next) => {
-    void _next;
-    if (res.headersSent) return;
-    let status = 500;
-    let message = 'internal error';
-    if (err instanceof FhirError) {
-      status = err.status;
-      message = err.outcome.issue?.[0]?.diagnostics ?? err.outcome.issue?.[0]?.details?.text ?? err.message;
-      res.set(err.headers);
-    } else if (
-      typeof err === 'object' &&
-      err !== null &&
-      'status' in err &&
-      typeof err.status === 'number' &&
-      err.status < 500
-    ) {
-      status = err.status;
-      message = status === 413 ? 'request body too large' : 'the request body is not valid JSON';
-    } else {
-      logger.error({ err }, 'MCP request failed');
-    }
-    const code = status === 400 ? -32700 : status >= 500 ? -32603 : -32001;
-    res.status(status).json({ jsonrpc: '2.0', error: { code, message }, id: null });
   };
 }

@@ -5,8 +5,10 @@
  * reads) equals the one its live resource was written from is set aside first, by one lookup per page by upstream
  * id: it is neither resolved nor mapped nor hashed, so a pass costs in proportion to what changed.
  *
- * Records arrive in pages and are applied page by page (issue 16 item 5: a pass over 100,000 appointments holds one
- * page, not the window): ids resolved, stored hashes read and the diff made per page; what changed is committed in
+ * Records arrive in pages and are applied page by page (issue 16 item 5: a pass over 100,000 appointments holds a
+ * page or two, not the window; `record-pages.ts` regroups them in pages of {@link APPLY_PAGE_SIZE} and sends each
+ * page's skip lookup while the page before is applied): ids resolved, stored hashes read and the diff made per
+ * page; what changed is committed in
  * transactions of up to {@link CHANGES_PER_COMMIT} changes. The pass keeps the ids it saw (ids only: about 10 MB per
  * 100,000), and delete-by-absence waits until every page of every set has been read: only then are the resources
  * of a set's scope that this pass did not see the ones the records system no longer lists. A pass runs in one
@@ -23,17 +25,13 @@ import type { JournalEventInput } from '../src/events/event-types.js';
 import { chunk } from '../src/store/batching.js';
 import { contentHash } from '../src/store/content-hash.js';
 import type { Store } from '../src/store/database.js';
-import {
-  currentHashes,
-  readResource,
-  type CommitResult,
-  type CurrentHashFilter,
-  type ResourceChange,
-} from '../src/store/resource-store.js';
+import { currentHashes, readResources, type CurrentHashFilter } from '../src/store/resource-store.js';
+import type { CommitResult, ResourceChange } from '../src/store/resource-writes.js';
 import { idsInScope } from '../src/store/scope-ids.js';
-import { storedSourceHashes } from '../src/store/stored-source-hashes.js';
+import { storedSourceHashes, type StoredSource } from '../src/store/stored-source-hashes.js';
 import { changeEventType } from './change-events.js';
 import { diffResources, type DiffInput } from './diff.js';
+import { applyPages, withLookupsAhead, type RecordPages } from './record-pages.js';
 
 /** Records applied (and committed) together; a longer page from the records system is split. */
 export const APPLY_PAGE_SIZE = 1000;
@@ -41,12 +39,14 @@ export const APPLY_PAGE_SIZE = 1000;
 /** Changes (with their events) a pass writes in one transaction, at the most; fewer at the end of its reading. */
 export const CHANGES_PER_COMMIT = 1000;
 
+/** Versions a pass writes before it refreshes the planner's statistics for the pages still to come. */
+const STATISTICS_AFTER_VERSIONS = 5000;
+
+/** After each refresh, the next comes when the pass has written this many times as much. */
+const STATISTICS_GROWTH = 4;
+
 /** Types records refer to, whose FHIR ids a pass keeps from page to page. */
 const REFERENCED_TYPES: readonly SyncedResourceType[] = ['Patient', 'Practitioner', 'Location', 'Schedule'];
-
-/** A set's records: all of them, or pages as the records system hands them out. */
-export type RecordPages<R extends Resource = Resource> =
-  readonly UpstreamRecord<R>[] | AsyncIterable<readonly UpstreamRecord<R>[]>;
 
 /** One resource type's part of a pass. */
 export interface RecordSet<R extends Resource = Resource> {
@@ -96,6 +96,9 @@ class PendingChanges {
   private events: JournalEventInput[] = [];
   written = 0;
   journal = 0;
+  /** Commits made so far: a lookup sent before the last one may miss what it wrote. */
+  commits = 0;
+  private statisticsDueAt = STATISTICS_AFTER_VERSIONS;
 
   constructor(
     private readonly store: Store,
@@ -106,7 +109,16 @@ class PendingChanges {
   async add(changes: readonly ResourceChange[], events: readonly JournalEventInput[]): Promise<void> {
     this.changes.push(...changes);
     this.events.push(...events);
-    if (this.changes.length >= CHANGES_PER_COMMIT) await this.flush();
+    if (this.changes.length < CHANGES_PER_COMMIT) return;
+    await this.flush();
+    // The pages still to come are looked up in tables this pass has been filling. A planner that has not seen
+    // them grow (PostgreSQL before its autovacuum gets to them, or with it off) plans the lookups as nested loops
+    // over every row: a first load of 100,000 took 950 s instead of minutes. Statistics are refreshed as the pass
+    // writes (after 5,000 versions, 20,000, 80,000…), so their cost stays a small share of the writing.
+    if (this.written >= this.statisticsDueAt) {
+      await this.store.analyze();
+      this.statisticsDueAt = this.written * STATISTICS_GROWTH;
+    }
   }
 
   async flush(): Promise<void> {
@@ -114,6 +126,7 @@ class PendingChanges {
     this.changes = [];
     this.events = [];
     const result = await commit(this.store, this.tenantId, changes, events, this.options);
+    if (changes.length > 0 || events.length > 0) this.commits++;
     this.written += result.written.length;
     this.journal += result.journal.length;
   }
@@ -142,20 +155,48 @@ export async function applyRecords(
     const marks = set.vanished === 'ignore' ? undefined : seenOf(seen, set.resourceType as ResourceType);
     // The records a set's records point at (an appointment's patient, practitioner, location) recur page after
     // page: their ids are looked up once a pass. The set's own ids are not kept (one each, and as many as records).
+    const types = REFERENCED_TYPES.filter((t) => t !== set.resourceType);
     const references: ResolvedIdCache = {
-      types: new Set(REFERENCED_TYPES.filter((t) => t !== set.resourceType)),
-      ids: new Map(),
+      types: new Set(types),
+      ids: new Map(types.map((t) => [t, new Map<string, string>()])),
     };
-    for await (const page of pagesOf(set.records)) {
-      total.unchanged += await applyPage(store, tenantId, set, page, options, writes, marks, references);
+    const type = set.resourceType as ResourceType;
+    const pages = withLookupsAhead(
+      applyPages(set.records, APPLY_PAGE_SIZE),
+      (page) => lookUpSources(store, tenantId, type, page),
+      () => writes.commits,
+    );
+    for await (const { page, found } of pages) {
+      total.unchanged += await applyPage(
+        store,
+        tenantId,
+        set,
+        page,
+        found,
+        options,
+        writes,
+        marks,
+        references,
+      );
     }
   }
+  // Every page of every set has been read: what this pass did not see in a set's scope is gone upstream. The first
+  // such scope's ids are read while the last changes commit: those are changes to resources the pass saw, which
+  // delete-by-absence leaves alone whether the read finds them in the scope or not.
+  const absences = sets.filter((set) => set.vanished !== 'ignore');
+  const first = absences[0];
+  const firstInScope = first && idsInScope(store, tenantId, first.resourceType as ResourceType, first.scope);
+  // Awaited below; a pass whose last commit fails must not leave it rejected unhandled.
+  firstInScope?.catch(() => undefined);
   await writes.flush();
   total.written += writes.written;
   total.events += writes.journal;
-  // Every page of every set has been read: what this pass did not see in a set's scope is gone upstream.
-  for (const set of sets) {
-    if (set.vanished !== 'ignore') add(await applyAbsence(store, tenantId, set, options, seen));
+  for (const set of absences) {
+    const inScope =
+      set === first && firstInScope
+        ? await firstInScope
+        : await idsInScope(store, tenantId, set.resourceType as ResourceType, set.scope);
+    add(await applyAbsence(store, tenantId, set, inScope, options, seen));
   }
   return total;
 }
@@ -166,41 +207,26 @@ function seenOf(seen: SeenIds, type: ResourceType): Set<string> {
   return ids;
 }
 
-/** The records in pages of at most {@link APPLY_PAGE_SIZE}. */
-async function* pagesOf<R extends Resource>(
-  records: RecordPages<R>,
-): AsyncGenerator<readonly UpstreamRecord<R>[]> {
-  const pages: Iterable<readonly UpstreamRecord<R>[]> | AsyncIterable<readonly UpstreamRecord<R>[]> = isArray(
-    records,
-  )
-    ? [records]
-    : records;
-  for await (const page of pages) {
-    for (let start = 0; start < page.length; start += APPLY_PAGE_SIZE) {
-      yield page.length <= APPLY_PAGE_SIZE ? page : page.slice(start, start + APPLY_PAGE_SIZE);
-    }
-  }
-}
-
-function isArray<R extends Resource>(records: RecordPages<R>): records is readonly UpstreamRecord<R>[] {
-  return Array.isArray(records);
-}
-
 /** Maps and diffs one page, hands on what changed and marks everything it saw; returns how many were unchanged. */
 async function applyPage(
   store: Store,
   tenantId: string,
   set: RecordSet,
   page: readonly UpstreamRecord[],
+  sources: ReadonlyMap<string, StoredSource>,
   options: ApplyOptions,
   writes: PendingChanges,
   marks: Set<string> | undefined,
   references: ResolvedIdCache,
 ): Promise<number> {
   const type = set.resourceType as ResourceType;
-  const { unchanged: skipped, rest: records } = await skipUnchanged(store, tenantId, type, page, marks);
+  const { unchanged: skipped, rest: records, fhirIds } = skipUnchanged(page, sources, marks);
   if (records.length === 0) return skipped;
-  const resolve = await resolveFhirIds(store, tenantId, records, references);
+  // The FHIR ids the skip lookup found for the records that changed are not looked up again.
+  const resolve = await resolveFhirIds(store, tenantId, records, {
+    types: references.types,
+    ids: new Map([...references.ids, [set.resourceType, fhirIds]]),
+  });
   const inputs = diffInputsOf(records, resolve);
   // What the store holds of exactly these ids, in the scope or not (an appointment moving into the window), deleted
   // or not (one that reappears).
@@ -237,46 +263,57 @@ async function applyPage(
   return skipped + diff.unchanged;
 }
 
-/**
- * Sets aside the records whose source hash equals the one their live resource was written from: unchanged, so
- * neither their ids are resolved nor they are mapped or hashed (what a pass over 100,000 appointments of which 1 %
- * changed spent nearly all its time on). Their FHIR ids come from the same lookup and are marked seen. A record
- * listed twice counts once, as the differ counts it.
- */
-async function skipUnchanged(
+/** The stored source hash and FHIR id of the page's records that have a source hash (the skip lookup). */
+function lookUpSources(
   store: Store,
   tenantId: string,
   type: ResourceType,
   page: readonly UpstreamRecord[],
-  marks: Set<string> | undefined,
-): Promise<{ unchanged: number; rest: UpstreamRecord[] }> {
+): Promise<Map<string, StoredSource>> {
   const hashed = page.flatMap((record) => (record.sourceHash === undefined ? [] : [record.upstreamId]));
-  if (hashed.length === 0) return { unchanged: 0, rest: [...page] };
-  const stored = await storedSourceHashes(store, tenantId, type, hashed);
+  return hashed.length === 0 ? Promise.resolve(new Map()) : storedSourceHashes(store, tenantId, type, hashed);
+}
+
+/**
+ * Sets aside the records whose source hash equals the one their live resource was written from (`sources`, the
+ * skip lookup): unchanged, so neither their ids are resolved nor they are mapped or hashed (what a pass over
+ * 100,000 appointments of which 1 % changed spent nearly all its time on). Their FHIR ids come from the same
+ * lookup and are marked seen; so do those of the records that changed (`fhirIds`), which are then not resolved
+ * again. A record listed twice counts once, as the differ counts it.
+ */
+function skipUnchanged(
+  page: readonly UpstreamRecord[],
+  sources: ReadonlyMap<string, StoredSource>,
+  marks: Set<string> | undefined,
+): { unchanged: number; rest: UpstreamRecord[]; fhirIds: Map<string, string> } {
+  const fhirIds = new Map<string, string>();
   const rest: UpstreamRecord[] = [];
   const skipped = new Set<string>();
   for (const record of page) {
-    const known = stored.get(record.upstreamId);
-    if (known === undefined || record.sourceHash !== known.sourceHash) rest.push(record);
-    else if (!skipped.has(record.upstreamId)) {
+    const known = record.sourceHash === undefined ? undefined : sources.get(record.upstreamId);
+    if (known === undefined || record.sourceHash !== known.sourceHash) {
+      rest.push(record);
+      if (known !== undefined) fhirIds.set(record.upstreamId, known.fhirId);
+    } else if (!skipped.has(record.upstreamId)) {
       skipped.add(record.upstreamId);
       marks?.add(known.fhirId);
     }
   }
-  return { unchanged: skipped.size, rest };
+  return { unchanged: skipped.size, rest, fhirIds };
 }
 
-/** Deletes (or, when the set confirms, re-reads) what this pass did not see in the set's scope. */
+/** Deletes (or, when the set confirms, re-reads) what this pass did not see of the set's scope (`inScope`). */
 async function applyAbsence(
   store: Store,
   tenantId: string,
   set: RecordSet,
+  inScope: readonly string[],
   options: ApplyOptions,
   seen: SeenIds,
 ): Promise<ApplyResult> {
   const type = set.resourceType as ResourceType;
   const saw = seenOf(seen, type);
-  const vanished = (await idsInScope(store, tenantId, type, set.scope)).filter((id) => !saw.has(id));
+  const vanished = inScope.filter((id) => !saw.has(id));
   const total: ApplyResult = { written: 0, unchanged: 0, deleted: 0, events: 0 };
   for (const ids of chunk(vanished, APPLY_PAGE_SIZE)) {
     const changes: ResourceChange[] = [];
@@ -307,16 +344,17 @@ async function eventsOf(
   changes: readonly ResourceChange[],
   options: ApplyOptions,
 ): Promise<JournalEventInput[]> {
-  if (options.baseline) return [];
-  const events: JournalEventInput[] = [];
-  for (const change of changes) {
-    const id = change.op === 'upsert' ? change.resource.id : change.id;
-    const before = await readResource(store, tenantId, type, id);
+  if (options.baseline || changes.length === 0) return [];
+  const idOf = (change: ResourceChange) => (change.op === 'upsert' ? change.resource.id : change.id);
+  // One read for all of them: a read per change was one round trip each (1,000 in a 1 % pass of 100,000).
+  const stored = await readResources(store, tenantId, type, changes.map(idOf));
+  return changes.map((change) => {
+    const id = idOf(change);
+    const before = stored.get(id);
     const previous = before && !before.deleted ? before.resource : undefined;
     const next = change.op === 'upsert' ? change.resource : undefined;
-    events.push({ eventType: changeEventType(previous, next), resourceType: type, resourceId: id });
-  }
-  return events;
+    return { eventType: changeEventType(previous, next), resourceType: type, resourceId: id };
+  });
 }
 
 /** Commits changes and events, guarded against newer local writes, in one transaction. */

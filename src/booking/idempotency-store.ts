@@ -16,9 +16,20 @@
  * replay run it afresh. A claim of a process nobody can vouch for (made before migration 0020, or by an instance
  * whose liveness is unknown) is taken over once older than {@link IN_FLIGHT_LEASE_MS}.
  */
-import type { Store, StoreTransaction } from '../store/database.js';
+import type { Store } from '../store/database.js';
 import { isUniqueViolation } from '../store/dialect-capabilities.js';
-import { idempotencyKeyColumns } from '../store/idempotency-settle.js';
+import {
+  bindInFlightRecord,
+  completeInFlightRecord,
+  deleteExpiredIdempotencyRecords,
+  deleteIdempotencyRecord,
+  insertIdempotencyClaim,
+  readIdempotencyRecord,
+  sagaRecorded,
+  type IdempotencyKeyRef,
+  type IdempotencyRecord,
+  type StoredAnswer,
+} from '../store/idempotency-rows.js';
 
 /** How long a key and its response are kept: 24 hours, as published in the CapabilityStatement. */
 export const IDEMPOTENCY_RETENTION_MS = 24 * 3600_000;
@@ -29,19 +40,11 @@ export const IDEMPOTENCY_RETENTION_MS = 24 * 3600_000;
  */
 export const IN_FLIGHT_LEASE_MS = 5 * 60_000;
 
-export interface IdempotencyScope {
-  tenantId: string;
-  /** The authenticated client; keys of different clients never meet. */
-  clientId: string;
-  key: string;
-}
+/** The tenant, the authenticated client (keys of different clients never meet) and the key. */
+export type IdempotencyScope = IdempotencyKeyRef;
 
 /** What a finished request answered, as replayed to a retry. */
-export interface StoredResponse {
-  status: number;
-  headers: Record<string, string>;
-  body?: unknown;
-}
+export type StoredResponse = StoredAnswer;
 
 /** Who claims a key, and for which saga. */
 export interface ClaimBinding {
@@ -61,26 +64,6 @@ export type IdempotencyClaim =
   /** The key was used with a different request. */
   | { kind: 'mismatch' };
 
-interface RecordRow {
-  fingerprint: string;
-  state: string;
-  status: number | null;
-  response: string | null;
-  created_at: string;
-  saga_id: string | null;
-  owner: string | null;
-}
-
-const RECORD_COLUMNS = [
-  'fingerprint',
-  'state',
-  'status',
-  'response',
-  'created_at',
-  'saga_id',
-  'owner',
-] as const;
-
 /**
  * Claims `scope.key` for a request with this fingerprint, or says why not. Purges the tenant's expired records
  * in the same transaction.
@@ -92,43 +75,27 @@ export async function claimIdempotencyKey(
   now: Date,
   binding?: ClaimBinding,
 ): Promise<IdempotencyClaim> {
-  const nowIso = now.toISOString();
   try {
     return await store.write(async (trx) => {
-      await trx
-        .deleteFrom('idempotency_records')
-        .where('tenant_id', '=', scope.tenantId)
-        .where('expires_at', '<=', nowIso)
-        .execute();
-      const row = await trx
-        .selectFrom('idempotency_records')
-        .select(RECORD_COLUMNS)
-        .where((eb) => eb.and(idempotencyKeyColumns(scope)))
-        .executeTakeFirst();
-      if (row) {
+      await deleteExpiredIdempotencyRecords(trx, now, scope.tenantId);
+      const record = await readIdempotencyRecord(trx, scope);
+      if (record) {
         const abandoned =
-          row.state === 'in-flight' &&
-          Date.parse(row.created_at) <= now.getTime() - IN_FLIGHT_LEASE_MS &&
+          record.state === 'in-flight' &&
+          Date.parse(record.createdAt) <= now.getTime() - IN_FLIGHT_LEASE_MS &&
           // A key stays bound to its recorded saga until the saga ends, however long that takes.
-          !(row.saga_id !== null && (await sagaRecorded(trx, scope.tenantId, row.saga_id)));
-        if (!abandoned) return decide(row, fingerprint);
-        await trx
-          .deleteFrom('idempotency_records')
-          .where((eb) => eb.and(idempotencyKeyColumns(scope)))
-          .execute();
+          !(record.sagaId !== undefined && (await sagaRecorded(trx, scope.tenantId, record.sagaId)));
+        if (!abandoned) return decide(record, fingerprint);
+        await deleteIdempotencyRecord(trx, scope);
       }
-      await insertClaim(trx, scope, fingerprint, now, binding);
+      await insertIdempotencyClaim(trx, scope, newClaim(fingerprint, now, binding));
       return { kind: 'claimed' } as const;
     });
   } catch (err) {
     // PostgreSQL: a concurrent claim inserted the same key first.
     if (!isUniqueViolation(store.capabilities, err)) throw err;
-    const row = await store.db
-      .selectFrom('idempotency_records')
-      .select(RECORD_COLUMNS)
-      .where((eb) => eb.and(idempotencyKeyColumns(scope)))
-      .executeTakeFirst();
-    return row ? decide(row, fingerprint) : { kind: 'in-flight' };
+    const record = await readIdempotencyRecord(store.db, scope);
+    return record ? decide(record, fingerprint) : { kind: 'in-flight' };
   }
 }
 
@@ -147,12 +114,9 @@ export async function takeOverIdempotencyKey(
 ): Promise<IdempotencyClaim> {
   try {
     return await store.write(async (trx) => {
-      const gone = await trx
-        .deleteFrom('idempotency_records')
-        .where((eb) => eb.and({ ...idempotencyKeyColumns(scope), state: 'in-flight', owner: staleOwner }))
-        .executeTakeFirst();
-      if (Number(gone.numDeletedRows) === 0) return { kind: 'in-flight' } as const;
-      await insertClaim(trx, scope, fingerprint, now, binding);
+      const gone = await deleteIdempotencyRecord(trx, scope, { inFlight: true, owner: staleOwner });
+      if (gone === 0) return { kind: 'in-flight' } as const;
+      await insertIdempotencyClaim(trx, scope, newClaim(fingerprint, now, binding));
       return { kind: 'claimed' } as const;
     });
   } catch (err) {
@@ -161,39 +125,15 @@ export async function takeOverIdempotencyKey(
   }
 }
 
-async function sagaRecorded(trx: StoreTransaction, tenantId: string, sagaId: string): Promise<boolean> {
-  const saga = await trx
-    .selectFrom('booking_sagas')
-    .select('id')
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', sagaId)
-    .executeTakeFirst();
-  return saga !== undefined;
-}
-
-async function insertClaim(
-  trx: StoreTransaction,
-  scope: IdempotencyScope,
-  fingerprint: string,
-  now: Date,
-  binding: ClaimBinding | undefined,
-): Promise<void> {
-  await trx
-    .insertInto('idempotency_records')
-    .values({
-      tenant_id: scope.tenantId,
-      client_id: scope.clientId,
-      idempotency_key: scope.key,
-      fingerprint,
-      state: 'in-flight',
-      status: null,
-      response: null,
-      created_at: now.toISOString(),
-      expires_at: new Date(now.getTime() + IDEMPOTENCY_RETENTION_MS).toISOString(),
-      saga_id: binding?.sagaId ?? null,
-      owner: binding?.owner ?? null,
-    })
-    .execute();
+/** A claim of the key by `binding`'s process for a request with this fingerprint, kept for the retention time. */
+function newClaim(fingerprint: string, now: Date, binding: ClaimBinding | undefined) {
+  return {
+    fingerprint,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + IDEMPOTENCY_RETENTION_MS),
+    sagaId: binding?.sagaId,
+    owner: binding?.owner,
+  };
 }
 
 /** Binds an `in-flight` key to an existing saga (a hold being confirmed) in place of the one drawn at the claim. */
@@ -202,13 +142,7 @@ export async function bindIdempotencyKey(
   scope: IdempotencyScope,
   sagaId: string,
 ): Promise<void> {
-  await store.write((trx) =>
-    trx
-      .updateTable('idempotency_records')
-      .set({ saga_id: sagaId })
-      .where((eb) => eb.and({ ...idempotencyKeyColumns(scope), state: 'in-flight' }))
-      .execute(),
-  );
+  await store.write((trx) => bindInFlightRecord(trx, scope, sagaId));
 }
 
 /** Stores the response of a claimed key, for replays until the record expires. */
@@ -217,45 +151,21 @@ export async function completeIdempotencyKey(
   scope: IdempotencyScope,
   response: StoredResponse,
 ): Promise<void> {
-  await store.write((trx) =>
-    trx
-      .updateTable('idempotency_records')
-      .set({
-        state: 'completed',
-        status: response.status,
-        response: JSON.stringify({ headers: response.headers, body: response.body }),
-      })
-      .where((eb) => eb.and({ ...idempotencyKeyColumns(scope), state: 'in-flight' }))
-      .execute(),
-  );
+  await store.write((trx) => completeInFlightRecord(trx, scope, response));
 }
 
 /** Drops a claim whose request should run again when retried with the same key. */
 export async function forgetIdempotencyKey(store: Store, scope: IdempotencyScope): Promise<void> {
-  await store.write((trx) =>
-    trx
-      .deleteFrom('idempotency_records')
-      .where((eb) => eb.and({ ...idempotencyKeyColumns(scope), state: 'in-flight' }))
-      .execute(),
-  );
+  await store.write((trx) => deleteIdempotencyRecord(trx, scope, { inFlight: true }));
 }
 
 /** Deletes every expired record of every tenant; returns how many. For a periodic clean-up. */
 export async function purgeExpiredIdempotencyRecords(store: Store, now: Date): Promise<number> {
-  const result = await store.write((trx) =>
-    trx.deleteFrom('idempotency_records').where('expires_at', '<=', now.toISOString()).executeTakeFirst(),
-  );
-  return Number(result.numDeletedRows);
+  return store.write((trx) => deleteExpiredIdempotencyRecords(trx, now));
 }
 
-function decide(row: RecordRow, fingerprint: string): IdempotencyClaim {
-  if (row.fingerprint !== fingerprint) return { kind: 'mismatch' };
-  if (row.state !== 'completed' || row.status === null) {
-    return { kind: 'in-flight', sagaId: row.saga_id ?? undefined, owner: row.owner ?? undefined };
-  }
-  const stored = JSON.parse(row.response ?? '{}') as { headers?: Record<string, string>; body?: unknown };
-  return {
-    kind: 'replay',
-    response: { status: row.status, headers: stored.headers ?? {}, body: stored.body },
-  };
+function decide(record: IdempotencyRecord, fingerprint: string): IdempotencyClaim {
+  if (record.fingerprint !== fingerprint) return { kind: 'mismatch' };
+  if (record.answer === undefined) return { kind: 'in-flight', sagaId: record.sagaId, owner: record.owner };
+  return { kind: 'replay', response: record.answer };
 }

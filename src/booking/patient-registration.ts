@@ -13,7 +13,7 @@
  */
 import type { Coding, Patient } from '@medplum/fhirtypes';
 import type { Store } from '../store/database.js';
-import { VALUES_PER_IN_LIST, chunk } from '../store/batching.js';
+import { patientCandidates } from '../store/patient-candidates.js';
 import { foldText } from '../store/search-parameters/token-values.js';
 import type { BookingFailure } from './booking-types.js';
 
@@ -38,6 +38,8 @@ export interface PatientMatch {
 
 /** Most candidates looked at per match: patients sharing the family name, birth date, phone or identifier. */
 const MAX_CANDIDATES = 500;
+/** Most values of one element looked up (names, phones and identifiers of one description). */
+const MAX_VALUES_PER_PROBE = 50;
 
 /**
  * Patients of the tenant matching `wanted`, best first (score, then id). Only patients sharing at least the family
@@ -57,45 +59,17 @@ export async function matchPatients(
     { param: 'birthdate', values: person.birthDate ? [person.birthDate] : [] },
     { param: 'phone', values: person.phones },
     { param: 'identifier', values: person.identifiers },
-  ].filter((p) => p.values.length > 0);
+  ]
+    .filter((p) => p.values.length > 0)
+    .map((p) => ({ param: p.param, values: [...new Set(p.values)].slice(0, MAX_VALUES_PER_PROBE) }));
   if (probes.length === 0) return [];
-  const rows = await store.db
-    .selectFrom('search_tokens')
-    .select('resource_id')
-    .distinct()
-    .where('tenant_id', '=', tenantId)
-    .where('resource_type', '=', 'Patient')
-    .where((eb) =>
-      eb.or(
-        probes.map((p) =>
-          eb.and([eb('param', '=', p.param), eb('value', 'in', [...new Set(p.values)].slice(0, 50))]),
-        ),
-      ),
-    )
-    .orderBy('resource_id')
-    .limit(MAX_CANDIDATES)
-    .execute();
-
+  const stored = await patientCandidates(store.db, tenantId, probes, MAX_CANDIDATES);
   const matches: PatientMatch[] = [];
-  for (const part of chunk(
-    rows.map((r) => r.resource_id),
-    VALUES_PER_IN_LIST,
-  )) {
-    if (part.length === 0) continue;
-    const stored = await store.db
-      .selectFrom('resources')
-      .select(['id', 'version_id', 'last_updated', 'resource'])
-      .where('tenant_id', '=', tenantId)
-      .where('resource_type', '=', 'Patient')
-      .where('deleted', '=', 0)
-      .where('id', 'in', part)
-      .execute();
-    for (const row of stored) {
-      const patient = JSON.parse(row.resource) as Patient & { id: string };
-      const graded = grade(person, describe(patient));
-      if (graded) {
-        matches.push({ patient, versionId: row.version_id, lastUpdated: row.last_updated, ...graded });
-      }
+  for (const row of stored) {
+    const patient = JSON.parse(row.resource) as Patient & { id: string };
+    const graded = grade(person, describe(patient));
+    if (graded) {
+      matches.push({ patient, versionId: row.version_id, lastUpdated: row.last_updated, ...graded });
     }
   }
   matches.sort((a, b) => b.score - a.score || (a.patient.id < b.patient.id ? -1 : 1));

@@ -37,7 +37,7 @@ export function createStoreBookingRules(store: Store): BookingRules {
       const schedule = (await readResource(store, tenant.id, 'Schedule', scheduleId))?.resource;
       const type =
         schedule && readScheduleRules(schedule).types.find((t) => t.code === request.appointmentTypeCode);
-      return { ok: true, newPatientOnly: type?.newPatientOnly ?? false };
+      return { ok: true, newPatientOnly: type?.newPatientOnly ?? false, scheduleId };
     },
 
     async alternatives(

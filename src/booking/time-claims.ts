@@ -6,6 +6,7 @@
 import { CLAIM_GRANULARITY_MINUTES } from '../store/availability-queries.js';
 import { releaseAppointmentClaim } from '../store/appointment-claims.js';
 import type { StoreTransaction } from '../store/database.js';
+import { deleteTimeClaims, insertTimeClaims } from '../store/time-claim-rows.js';
 
 const BUCKET_MS = CLAIM_GRANULARITY_MINUTES * 60_000;
 
@@ -32,21 +33,11 @@ export async function claimTime(
   end: Date,
   sagaId: string,
 ): Promise<void> {
-  const rows = claimBuckets(start, end).map((bucket_start) => ({
-    tenant_id: tenantId,
-    practitioner_id: practitionerId,
-    bucket_start,
-    saga_id: sagaId,
-  }));
-  await trx.insertInto('booking_claims').values(rows).execute();
+  await insertTimeClaims(trx, tenantId, practitionerId, claimBuckets(start, end), sagaId);
 }
 
 /** Releases every claim of the saga: its time and, for a cancel or reschedule, its appointment. */
 export async function releaseClaims(trx: StoreTransaction, tenantId: string, sagaId: string): Promise<void> {
   await releaseAppointmentClaim(trx, tenantId, sagaId);
-  await trx
-    .deleteFrom('booking_claims')
-    .where('tenant_id', '=', tenantId)
-    .where('saga_id', '=', sagaId)
-    .execute();
+  await deleteTimeClaims(trx, tenantId, sagaId);
 }

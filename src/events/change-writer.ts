@@ -5,7 +5,7 @@
  * nor double-emit a notification). The sync engine, the booking saga, patient registration, sync health and the
  * webhook subscriptions themselves all write through {@link recordChanges}.
  *
- * The store keeps the persistence (`src/store/resource-store.ts`, `src/store/change-journal.ts`); this module
+ * The store keeps the persistence (`src/store/resource-writes.ts`, `src/store/change-journal.ts`); this module
  * owns the order and adds the outbox, so the store never needs to know about webhooks.
  */
 import type { Store, StoreTransaction } from '../store/database.js';
@@ -15,7 +15,7 @@ import {
   type CommitResult,
   type ResourceChange,
   type WriteGuard,
-} from '../store/resource-store.js';
+} from '../store/resource-writes.js';
 import { enqueueOutbox } from '../webhooks/delivery/outbox-matching.js';
 import type { JournalEventInput } from './event-types.js';
 

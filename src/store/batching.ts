@@ -19,3 +19,19 @@ export function rowsPerInsert(columns: number): number {
 
 /** How many values one `in (…)` list may carry beside a few other parameters. */
 export const VALUES_PER_IN_LIST = MAX_BIND_PARAMETERS - 100;
+
+/**
+ * The rows of a lookup by an `in (…)` list of `values`: `select` runs once per slice of the distinct values that
+ * fits one list ({@link VALUES_PER_IN_LIST}), in order, and the rows of every slice are gathered. No values, no
+ * query. @see DESIGN.md section 3
+ */
+export async function selectInChunks<V, R>(
+  values: Iterable<V>,
+  select: (part: V[]) => Promise<readonly R[]>,
+): Promise<R[]> {
+  const rows: R[] = [];
+  for (const part of chunk([...new Set(values)], VALUES_PER_IN_LIST)) {
+    for (const row of await select(part)) rows.push(row);
+  }
+  return rows;
+}

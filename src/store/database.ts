@@ -269,8 +269,14 @@ async function openPostgresStore(
     }),
   });
   const write = <T>(fn: (trx: StoreTransaction) => Promise<T>): Promise<T> => db.transaction().execute(fn);
+  // The store's own tables only: a bare ANALYZE covers every schema of the database, and a pass may refresh
+  // statistics mid-way (sync/apply-records.ts) in a database other stores (schemas) share.
   const analyze = async () => {
-    await sql`analyze`.execute(db);
+    const tables = await sql<{ name: string }>`
+      select table_name as name from information_schema.tables
+      where table_schema = current_schema() and table_type = 'BASE TABLE'`.execute(db);
+    if (tables.rows.length === 0) return;
+    await sql`analyze ${sql.join(tables.rows.map((t) => sql.id(t.name)))}`.execute(db);
   };
   const read = <R>(query: ReadQuery<R>): Promise<R[]> =>
     db.executeQuery(compiledOf(query, db)).then((result) => result.rows);

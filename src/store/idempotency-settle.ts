@@ -4,21 +4,15 @@
  * later replay gives the final answer without asking the saga again.
  */
 import type { Store } from './database.js';
-
-/** The key's record, as `src/booking/idempotency-store.ts` keys it. */
-export interface SettledKey {
-  tenantId: string;
-  clientId: string;
-  key: string;
-}
-
-/** The columns that name one key's record: the filter of every read and write of that record. */
-export function idempotencyKeyColumns(scope: SettledKey) {
-  return { tenant_id: scope.tenantId, client_id: scope.clientId, idempotency_key: scope.key };
-}
+import {
+  answerColumns,
+  idempotencyKeyColumns,
+  type IdempotencyKeyRef,
+  type StoredAnswer,
+} from './idempotency-rows.js';
 
 /** The key's record while it holds a `202 booking-pending` answer. */
-const pendingAnswerOf = (scope: SettledKey) => ({
+const pendingAnswerOf = (scope: IdempotencyKeyRef) => ({
   ...idempotencyKeyColumns(scope),
   state: 'completed',
   status: 202,
@@ -27,16 +21,13 @@ const pendingAnswerOf = (scope: SettledKey) => ({
 /** Replaces a stored `202` answer by the final one; a record already settled (or gone) is left alone. */
 export async function settlePendingIdempotencyKey(
   store: Store,
-  scope: SettledKey,
-  response: { status: number; headers: Record<string, string>; body?: unknown },
+  scope: IdempotencyKeyRef,
+  response: StoredAnswer,
 ): Promise<void> {
   await store.write((trx) =>
     trx
       .updateTable('idempotency_records')
-      .set({
-        status: response.status,
-        response: JSON.stringify({ headers: response.headers, body: response.body }),
-      })
+      .set(answerColumns(response))
       .where((eb) => eb.and(pendingAnswerOf(scope)))
       .execute(),
   );
@@ -46,7 +37,7 @@ export async function settlePendingIdempotencyKey(
  * Drops a stored `202` answer whose booking ended without a booking and is worth retrying (5xx, 429): like a first
  * answer of that kind, it is not kept, so the same key runs afresh. A record already settled is left alone.
  */
-export async function dropPendingIdempotencyKey(store: Store, scope: SettledKey): Promise<void> {
+export async function dropPendingIdempotencyKey(store: Store, scope: IdempotencyKeyRef): Promise<void> {
   await store.write((trx) =>
     trx
       .deleteFrom('idempotency_records')

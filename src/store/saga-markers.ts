@@ -4,7 +4,7 @@
  * flight or being rolled back, and must not reach subscribers as booked.
  */
 import type { Store } from './database.js';
-import { VALUES_PER_IN_LIST, chunk } from './batching.js';
+import { selectInChunks } from './batching.js';
 
 /** The saga state in which a booking is in the store and published. */
 const COMMITTED = 'committed';
@@ -24,22 +24,21 @@ export async function uncommittedSagaMarkers(
   markers: readonly string[],
   releasedSince: Date,
 ): Promise<Set<string>> {
-  const found = new Set<string>();
-  for (const part of chunk([...new Set(markers)], VALUES_PER_IN_LIST)) {
-    if (part.length === 0) continue;
-    const rows = await store.db
+  const rows = await selectInChunks(markers, (part) =>
+    store.db
       .selectFrom('booking_sagas')
       .select(['marker', 'state', 'updated_at'])
       .where('tenant_id', '=', tenantId)
       .where('marker', 'in', part)
-      .execute();
-    // A marker is one saga's; were two rows to share one, the committed one has published the appointment.
-    const committed = new Set(rows.filter((r) => r.state === COMMITTED).map((r) => r.marker));
-    for (const row of rows) {
-      if (committed.has(row.marker)) continue;
-      if (row.state === RELEASED && row.updated_at < releasedSince.toISOString()) continue;
-      found.add(row.marker);
-    }
+      .execute(),
+  );
+  // A marker is one saga's; were two rows to share one, the committed one has published the appointment.
+  const committed = new Set(rows.filter((r) => r.state === COMMITTED).map((r) => r.marker));
+  const found = new Set<string>();
+  for (const row of rows) {
+    if (committed.has(row.marker)) continue;
+    if (row.state === RELEASED && row.updated_at < releasedSince.toISOString()) continue;
+    found.add(row.marker);
   }
   return found;
 }
@@ -54,16 +53,14 @@ export async function bookingIdsByMarker(
   tenantId: string,
   markers: readonly string[],
 ): Promise<Map<string, string>> {
-  const found = new Map<string, string>();
-  for (const part of chunk([...new Set(markers)], VALUES_PER_IN_LIST)) {
-    const rows = await store.db
+  const rows = await selectInChunks(markers, (part) =>
+    store.db
       .selectFrom('booking_sagas')
       .select(['id', 'marker'])
       .where('tenant_id', '=', tenantId)
       .where('kind', '=', 'book')
       .where('marker', 'in', part)
-      .execute();
-    for (const row of rows) found.set(row.marker, row.id);
-  }
-  return found;
+      .execute(),
+  );
+  return new Map(rows.map((row) => [row.marker, row.id]));
 }

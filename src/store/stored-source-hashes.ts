@@ -4,7 +4,7 @@
  * id the pass already has, in one query per page, before any FHIR id is resolved or any record mapped.
  */
 import type { ResourceType } from '@medplum/fhirtypes';
-import { VALUES_PER_IN_LIST, chunk } from './batching.js';
+import { selectInChunks } from './batching.js';
 import type { Store } from './database.js';
 
 /** A live (not deleted) resource mapped from an upstream record, and the source hash it was written from. */
@@ -23,9 +23,8 @@ export async function storedSourceHashes(
   resourceType: ResourceType,
   upstreamIds: readonly string[],
 ): Promise<Map<string, StoredSource>> {
-  const result = new Map<string, StoredSource>();
-  for (const part of chunk([...new Set(upstreamIds)], VALUES_PER_IN_LIST)) {
-    const rows = await store.db
+  const rows = await selectInChunks(upstreamIds, (part) =>
+    store.db
       .selectFrom('upstream_ids as u')
       .innerJoin('resources as r', (join) =>
         join
@@ -39,11 +38,12 @@ export async function storedSourceHashes(
       .where('u.upstream_id', 'in', part)
       .where('r.deleted', '=', 0)
       .where('r.source_hash', 'is not', null)
-      .execute();
-    for (const row of rows) {
-      if (row.source_hash !== null) {
-        result.set(row.upstream_id, { fhirId: row.fhir_id, sourceHash: row.source_hash });
-      }
+      .execute(),
+  );
+  const result = new Map<string, StoredSource>();
+  for (const row of rows) {
+    if (row.source_hash !== null) {
+      result.set(row.upstream_id, { fhirId: row.fhir_id, sourceHash: row.source_hash });
     }
   }
   return result;

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ResourceType } from '@medplum/fhirtypes';
-import { VALUES_PER_IN_LIST, chunk, rowsPerInsert } from './batching.js';
+import { chunk, rowsPerInsert, selectInChunks } from './batching.js';
 import type { Store, StoreTransaction } from './database.js';
 
 /**
@@ -122,18 +122,16 @@ export async function upstreamIdsFor(
   resourceType: ResourceType,
   fhirIds: readonly string[],
 ): Promise<Map<string, string>> {
-  const result = new Map<string, string>();
-  for (const part of chunk([...new Set(fhirIds)], VALUES_PER_IN_LIST)) {
-    const rows = await store.db
+  const rows = await selectInChunks(fhirIds, (part) =>
+    store.db
       .selectFrom('upstream_ids')
       .select(['fhir_id', 'upstream_id'])
       .where('tenant_id', '=', tenantId)
       .where('resource_type', '=', resourceType)
       .where('fhir_id', 'in', part)
-      .execute();
-    for (const row of rows) result.set(row.fhir_id, row.upstream_id);
-  }
-  return result;
+      .execute(),
+  );
+  return new Map(rows.map((row) => [row.fhir_id, row.upstream_id]));
 }
 
 async function selectMappings(
@@ -142,16 +140,14 @@ async function selectMappings(
   resourceType: ResourceType,
   upstreamIds: readonly string[],
 ): Promise<Map<string, string>> {
-  const result = new Map<string, string>();
-  for (const part of chunk(upstreamIds, VALUES_PER_IN_LIST)) {
-    const rows = await db
+  const rows = await selectInChunks(upstreamIds, (part) =>
+    db
       .selectFrom('upstream_ids')
       .select(['upstream_id', 'fhir_id'])
       .where('tenant_id', '=', tenantId)
       .where('resource_type', '=', resourceType)
       .where('upstream_id', 'in', part)
-      .execute();
-    for (const row of rows) result.set(row.upstream_id, row.fhir_id);
-  }
-  return result;
+      .execute(),
+  );
+  return new Map(rows.map((row) => [row.upstream_id, row.fhir_id]));
 }

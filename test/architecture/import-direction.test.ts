@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 
 // DESIGN.md section 1: src/ imports neither fhir/ nor sync/ (except the composition root and the CLI);
 // fhir/ and sync/ never import each other. Issue 13: nothing but src/app.ts and src/main.ts imports mcp/, and mcp/
-// never imports sync/. The eslint rule says the same; this test is what CI cannot skip.
+// never imports sync/, and of fhir/ only the handler entry. The eslint rule says the same; this test is what CI
+// cannot skip.
 const root = resolve(import.meta.dirname, '../..');
 const rules: Record<string, { forbidden: string[]; exempt?: string[] }> = {
   src: { forbidden: ['fhir', 'sync', 'mcp'], exempt: ['src/app.ts', 'src/main.ts'] },
@@ -13,14 +14,18 @@ const rules: Record<string, { forbidden: string[]; exempt?: string[] }> = {
   mcp: { forbidden: ['sync'] },
 };
 
+/** DESIGN.md section 1: of fhir/, mcp/ may import the FHIR facade's transport-independent handler entry only. */
+const MCP_FHIR_ENTRY = 'fhir/fhir-request.js';
+
 /**
- * The files that may speak express: the FHIR router, its HTTP middleware, the app, the operator's pages and HTTP
- * metrics (issue 15), and the simulators.
+ * The files that may speak express: the FHIR router, its HTTP middleware, the MCP endpoint's mount, the app, the
+ * operator's pages and HTTP metrics (issue 15), and the simulators.
  */
 const HTTP_EDGE = [
   'fhir/fhir-router.ts',
   'fhir/auth-middleware.ts',
   'fhir/request-limits.ts',
+  'mcp/mcp-http-route.ts',
   'src/app.ts',
   'src/main.ts',
   'src/operator/operator-routes.ts',
@@ -63,6 +68,15 @@ describe('import direction between src/, fhir/, sync/ and mcp/', () => {
     });
   }
 
+  it(`mcp/ imports of fhir/ are the handler entry (${MCP_FHIR_ENTRY}) only`, () => {
+    const offenders = tsFiles(join(root, 'mcp')).flatMap((file) =>
+      importedPaths(file)
+        .filter((path) => path.startsWith('fhir/') && path !== MCP_FHIR_ENTRY)
+        .map((path) => `${relative(root, file).split(sep).join('/')} → ${path}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+
   // Issue 9 item 8: FHIR handlers are transport-free; express stays at the HTTP edge.
   it('only fhir/fhir-router.ts and the HTTP edge import express', () => {
     const offenders = ['src', 'fhir', 'sync', 'mcp']
@@ -80,6 +94,15 @@ describe('import direction between src/, fhir/, sync/ and mcp/', () => {
       "const d = await import('../../fhir/d.js');",
     ].join('\n');
     expect(importedTopFolders(join(root, 'src/store/x.ts'), source)).toEqual(['fhir', 'sync', 'src', 'fhir']);
+    expect(importedPaths(join(root, 'mcp/tools/x.ts'), source)).toEqual([
+      'fhir/a.js',
+      'sync/b.js',
+      'mcp/tools/c.js',
+      'fhir/d.js',
+    ]);
+    expect(
+      importedPaths(join(root, 'mcp/x.ts'), "import type { FhirRequest } from '../fhir/fhir-request.js';"),
+    ).toEqual([MCP_FHIR_ENTRY]);
     expect(importsExpress("import type { Request } from 'express';")).toBe(true);
     expect(importsExpress("const e = await import('express');")).toBe(true);
     expect(importsExpress("import { x } from './express-like.js';")).toBe(false);

@@ -6,20 +6,16 @@
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
-import { BookingService, type SagaCheckpoint } from '../../src/booking/booking-service.js';
+import { describe, expect, it } from 'vitest';
+import type { SagaCheckpoint } from '../../src/booking/booking-service.js';
 import type { BookingRequest } from '../../src/booking/booking-types.js';
-import { createStoreBookingRules } from '../../src/booking/store-booking-rules.js';
-import { createLogger } from '../../src/logger.js';
-import { fhirIdsFor, upstreamIdFor } from '../../src/store/upstream-ids.js';
-import { startSyncHarness, type SyncHarness } from '../support/sync-harness.js';
-import { TINY_FIRM, tinyFirm } from '../support/tiny-firm.js';
-import { sharedStoreFactories, type SharedStore } from '../support/webhook-crash-store.js';
+import { upstreamIdFor } from '../../src/store/upstream-ids.js';
+import { testStoreFactories, useTestStore } from '../support/test-stores.js';
+import { TINY_FIRM } from '../support/tiny-firm.js';
+import { useSagaHarness } from './support/saga-harness.js';
 
 const CHILD = fileURLToPath(new URL('../support/booking-child.ts', import.meta.url));
 const HOLD_TTL_MS = 5_000;
-// Dr. Johnson (provider 1) works Mondays 08–12 at location 1; the harness clock is Friday 2026-11-20.
-const MONDAY_1030 = new Date('2026-11-23T15:30:00Z'); // 10:30 in New York
 
 /**
  * Each checkpoint, how the killed process left its saga, and how recovery must end it: released when nothing had
@@ -52,36 +48,25 @@ interface ChildRun {
   outcome: unknown;
 }
 
-describe.each(sharedStoreFactories)('booking across a process killed with SIGKILL ($name)', (factory) => {
-  let shared: SharedStore | undefined;
-  let harness: SyncHarness | undefined;
-  let service: BookingService | undefined;
-  afterEach(async () => {
-    await service?.stop();
-    await harness?.close();
-    await shared?.dispose();
-    [service, harness, shared] = [undefined, undefined, undefined];
-  });
-
-  async function fhirId(type: 'Patient' | 'Practitioner' | 'Location', upstream: number): Promise<string> {
-    const ids = await fhirIdsFor((shared as SharedStore).store, TINY_FIRM, type, [String(upstream)]);
-    return ids.get(String(upstream)) as string;
-  }
+// The booking process opens the test's database by its URL and schema: a file on SQLite, a schema on PostgreSQL.
+describe.each(testStoreFactories)('booking across a process killed with SIGKILL ($name)', (factory) => {
+  const db = useTestStore(factory);
+  const { setUp, service, request, harness } = useSagaHarness(db);
 
   function runChild(
     crashAt: SagaCheckpoint,
-    request: BookingRequest,
+    booking: BookingRequest,
     fault: ChildFault | undefined,
   ): Promise<ChildRun> {
-    const { url, schema } = shared as SharedStore;
-    const h = harness as SyncHarness;
+    const { url, schema } = db();
+    const h = harness();
     const child = fork(
       CHILD,
       [
         url,
-        schema,
+        schema ?? '-',
         JSON.stringify(h.tenants[0]),
-        JSON.stringify({ ...request, start: request.start.toISOString() }),
+        JSON.stringify({ ...booking, start: booking.start.toISOString() }),
         h.clock.now().toISOString(),
       ],
       {
@@ -109,36 +94,19 @@ describe.each(sharedStoreFactories)('booking across a process killed with SIGKIL
   it.each(CHECKPOINTS)(
     'converges after the booking process dies at checkpoint %s (saga left %s): it ends %s, with no orphan hold and no unmatched upstream appointment',
     async (crashAt, leftAt, expected, fault) => {
-      shared = await factory.create();
-      const { store } = shared;
-      const h = (harness = await startSyncHarness({ firms: [{ name: TINY_FIRM, data: tinyFirm() }], store }));
-      await h.engine.runOnce();
-      const request: BookingRequest = {
-        patientId: await fhirId('Patient', 2),
-        practitionerId: await fhirId('Practitioner', 1),
-        locationId: await fhirId('Location', 1),
-        appointmentTypeCode: 'FU',
-        start: MONDAY_1030,
-        minutes: 15,
-      };
+      const h = await setUp();
+      const { store } = db();
+      // Monday 10:30 with Dr. Johnson; the harness clock is Friday 2026-11-20.
+      const booking = await request();
 
-      const run = await runChild(crashAt, request, fault);
+      const run = await runChild(crashAt, booking, fault);
       expect({ signal: run.signal, outcome: run.outcome }).toEqual({ signal: 'SIGKILL', outcome: undefined });
       expect(run.steps.at(-1)).toBe(crashAt);
       const left = await store.db.selectFrom('booking_sagas').select('state').execute();
       expect(left.map((s) => s.state)).toEqual([leftAt]);
 
       h.clock.advanceSeconds(60);
-      service = new BookingService({
-        store,
-        tenants: [{ config: h.tenants[0]!, connector: h.connectors[0]! }],
-        rules: createStoreBookingRules(store),
-        logger: createLogger('silent'),
-        now: h.clock.now,
-        holdTtlMs: HOLD_TTL_MS,
-        recoveryIntervalMs: 0,
-      });
-      await service.recover();
+      await service(undefined, { holdTtlMs: HOLD_TTL_MS }).recover();
 
       // No orphan hold, and every saga finished one way or the other.
       expect(await store.db.selectFrom('booking_claims').selectAll().execute()).toEqual([]);
@@ -172,8 +140,8 @@ describe.each(sharedStoreFactories)('booking across a process killed with SIGKIL
           .where('tenant_id', '=', TINY_FIRM)
           .where('resource_type', '=', 'Appointment')
           .where('deleted', '=', 0)
-          .where('ref_practitioner', '=', request.practitionerId)
-          .where('period_start', '=', MONDAY_1030.toISOString())
+          .where('ref_practitioner', '=', booking.practitionerId)
+          .where('period_start', '=', booking.start.toISOString())
           .execute();
         expect(storedAtTime.map((r) => r.id)).toEqual([saga.appointment_id]);
         expect(await upstreamIdFor(store, TINY_FIRM, 'Appointment', saga.appointment_id!)).toBe(

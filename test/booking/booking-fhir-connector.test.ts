@@ -181,4 +181,27 @@ describe.each(testStoreFactories)('booking saga with the FHIR connector ($name)'
     ok(await booking.book(TINY_FIRM, await request()));
     expect(await upstreamAt(harness, MONDAY_1030)).toHaveLength(1);
   });
+
+  it('confirms a hold recorded without its schedule (by an earlier version) on such a day: the re-check looks the schedule up', async () => {
+    const data = tinyFirm();
+    data.templates.push({ id: 99, providerId: 1, locationId: 2, weekday: 3, start: '09:00', end: '12:00' });
+    const { harness, booking } = await setUp(data);
+    const { patientId, ...time } = await request();
+    const held = await booking.holdTime(TINY_FIRM, time, { ttlMs: 60_000 });
+    if (!held.ok) throw new Error(`hold failed: ${held.code}`);
+    const saga = await db()
+      .store.db.selectFrom('booking_sagas')
+      .select('request')
+      .where('id', '=', held.hold.holdId)
+      .executeTakeFirstOrThrow();
+    const { scheduleId, ...recordedBefore } = JSON.parse(saga.request) as { scheduleId?: string };
+    expect(scheduleId).toEqual(expect.any(String));
+    await db()
+      .store.db.updateTable('booking_sagas')
+      .set({ request: JSON.stringify(recordedBefore) })
+      .where('id', '=', held.hold.holdId)
+      .execute();
+    ok(await booking.confirmHold(TINY_FIRM, held.hold.holdId, { patientId }));
+    expect(await upstreamAt(harness, MONDAY_1030)).toHaveLength(1);
+  });
 });

@@ -78,11 +78,23 @@ describe.each(MCP_DIALECTS)('MCP access control ($dialect)', ({ dialect }) => {
 
   it('keeps tenants apart: a token of one tenant gets 404 at another, like an unknown tenant', async () => {
     const otherUrl = demo.url.replace(/\/demo$/, '/other');
-    expect((await post(otherUrl, { authorization: `Bearer ${DEMO_TOKEN}` })).status).toBe(404);
+    const foreign = await post(otherUrl, { authorization: `Bearer ${DEMO_TOKEN}` });
+    expect(foreign.status).toBe(404);
+    expect(foreign.body).toEqual({
+      jsonrpc: '2.0',
+      error: { code: -32001, message: 'tenant other is not known' },
+      id: null,
+    });
     expect((await post(demo.url, { authorization: 'Bearer other-practice-token' })).status).toBe(404);
-    expect(
-      (await post(demo.url.replace(/\/demo$/, '/nowhere'), { authorization: `Bearer ${DEMO_TOKEN}` })).status,
-    ).toBe(404);
+    const unknown = await post(demo.url.replace(/\/demo$/, '/nowhere'), {
+      authorization: `Bearer ${DEMO_TOKEN}`,
+    });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toEqual({
+      jsonrpc: '2.0',
+      error: { code: -32001, message: 'tenant nowhere is not known' },
+      id: null,
+    });
     const own = await connect(otherUrl, 'other-practice-token');
     expect(own.tools).toHaveLength(TOOL_NAMES.length);
     await own.close();
@@ -119,7 +131,9 @@ describe.each(MCP_DIALECTS)('MCP access control ($dialect)', ({ dialect }) => {
   });
 
   it('answers a body that is not JSON with 400, and GET (no SSE stream in stateless mode) with 405', async () => {
-    expect((await post(demo.url, { authorization: `Bearer ${DEMO_TOKEN}` }, '{"jsonrpc":')).status).toBe(400);
+    const broken = await post(demo.url, { authorization: `Bearer ${DEMO_TOKEN}` }, '{"jsonrpc":');
+    expect(broken.status).toBe(400);
+    expect(broken.body).toMatchObject({ jsonrpc: '2.0', error: { code: -32700 }, id: null });
     const get = await fetch(demo.url, {
       headers: { authorization: `Bearer ${DEMO_TOKEN}`, accept: 'text/event-stream' },
     });
@@ -169,5 +183,26 @@ describe.each(MCP_DIALECTS)('MCP access control ($dialect)', ({ dialect }) => {
     const result = await agent.call('find_slots', { practitioner: 'Chen' });
     expect(result.isError).toBe(true);
     expect(JSON.stringify(result.content)).toMatch(/appointment_type/);
+  });
+});
+
+describe.each(MCP_DIALECTS)('MCP rate limit ($dialect)', ({ dialect }) => {
+  let demo: McpDemo;
+  beforeAll(async () => {
+    // One request every 20 s after a burst of two: the third request in a row is over the limit.
+    demo = await startMcpDemo({ dialect, rateLimit: { ratePerSecond: 0.05, burst: 2 } });
+  });
+  afterAll(async () => {
+    await demo?.stop();
+  });
+
+  it('answers a client over its rate with 429 and Retry-After, as the FHIR API does, as a JSON-RPC error', async () => {
+    const auth = { authorization: `Bearer ${DEMO_TOKEN}` };
+    expect((await post(demo.url, auth)).status).toBe(200);
+    expect((await post(demo.url, auth)).status).toBe(200);
+    const refused = await post(demo.url, auth);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(refused.body).toMatchObject({ jsonrpc: '2.0', error: { code: -32001 }, id: null });
   });
 });

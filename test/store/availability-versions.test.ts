@@ -1,7 +1,7 @@
 import type { Appointment, Slot } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { availabilityVersions, EVERY_DAY } from '../../src/store/availability-versions.js';
-import { writeChanges } from '../../src/store/resource-store.js';
+import { writeChanges } from '../../src/store/resource-writes.js';
 import { testStoreFactories, useTestStore } from '../support/test-stores.js';
 
 const TENANT = 'versions';

@@ -8,7 +8,8 @@ import {
 } from '../../src/store/change-journal.js';
 import type { JournalEntry } from '../../src/store/change-journal.js';
 import type { Store } from '../../src/store/database.js';
-import { currentHashes, writeChanges as commitChanges } from '../../src/store/resource-store.js';
+import { currentHashes } from '../../src/store/resource-store.js';
+import { writeChanges as commitChanges } from '../../src/store/resource-writes.js';
 
 /** The journal rows alone, in a write transaction of their own (the store's part of recording events). */
 function appendJournal(

@@ -2,7 +2,7 @@ import type { Patient } from '@medplum/fhirtypes';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { prefixUpperBound } from '../../src/store/condition-sql.js';
-import { writeChanges } from '../../src/store/resource-store.js';
+import { writeChanges } from '../../src/store/resource-writes.js';
 import { searchTokensFor } from '../../src/store/search-parameters/index-rows.js';
 import { matchingIds } from '../../src/store/search-query.js';
 import { testStoreFactories, useTestStore } from '../support/test-stores.js';

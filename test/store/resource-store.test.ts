@@ -3,12 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { lastJournalSeq, readJournal } from '../../src/store/change-journal.js';
 import { contentHash } from '../../src/store/content-hash.js';
 import {
-  writeChanges,
   currentHashes,
   readResource,
+  readResources,
   readVersion,
   resourceHistory,
 } from '../../src/store/resource-store.js';
+import { writeChanges } from '../../src/store/resource-writes.js';
 import { testStoreFactories, useTestStore } from '../support/test-stores.js';
 
 const T1 = new Date('2026-11-24T19:00:00.000Z');
@@ -282,6 +283,22 @@ describe.each(testStoreFactories)('resource store ($name)', (factory) => {
     expect(again.written).toEqual([]);
     const current = (await currentHashes(store, 'a', 'Appointment')).get('a1');
     expect([current?.versionId, current?.sourceHash]).toEqual([1, 'src-2']);
+  });
+
+  it('reads several current versions at once as readResource reads each: deleted ones included, unknown ids and other tenants absent', async () => {
+    const { store } = testStore();
+    await writeChanges(store, 'a', [
+      { op: 'upsert', resource: patient('p1', 'Smith') },
+      { op: 'upsert', resource: patient('p2', 'Jones') },
+    ]);
+    await writeChanges(store, 'a', [{ op: 'delete', resourceType: 'Patient', id: 'p2' }]);
+    await writeChanges(store, 'b', [{ op: 'upsert', resource: patient('p3', 'Other') }]);
+    const found = await readResources(store, 'a', 'Patient', ['p1', 'p2', 'p3', 'p1', 'nope']);
+    expect([...found.keys()].sort()).toEqual(['p1', 'p2']);
+    expect(found.get('p1')).toEqual(await readResource(store, 'a', 'Patient', 'p1'));
+    expect(found.get('p2')).toEqual(await readResource(store, 'a', 'Patient', 'p2'));
+    expect(found.get('p2')?.deleted).toBe(true);
+    expect((await readResources(store, 'a', 'Patient', [])).size).toBe(0);
   });
 
   it('answers currentHashes by ids (deleted included) and by period (live rows starting in [from, to))', async () => {

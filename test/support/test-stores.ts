@@ -22,6 +22,8 @@ export interface TestStoreHandle {
   readonly store: Store;
   /** The database's URL (on PostgreSQL the schema is apart). */
   readonly url: string;
+  /** The PostgreSQL schema; undefined on SQLite. With {@link url}, what another process opens the database by. */
+  readonly schema: string | undefined;
   /** Opens another store on the same database (another "process" sharing the file or schema). */
   openAnother(options?: Pick<OpenStoreOptions, 'clock' | 'secretKeys'>): Promise<Store>;
   /** Closes every store opened through this handle and deletes the database. */
@@ -50,7 +52,7 @@ const sqliteFactory: TestStoreFactory = {
     const directory = await mkdtemp(join(tmpdir(), 'switchboard-store-'));
     const url = `sqlite:${join(directory, 'store.sqlite')}`;
     return createHandle(
-      url,
+      { url, schema: undefined },
       (storeOptions) => openStore(url, storeOptions),
       options,
       () => rm(directory, { recursive: true, force: true }),
@@ -64,7 +66,7 @@ function postgresFactory(databaseUrl: string): TestStoreFactory {
     async create(options = {}) {
       const schema = `test_store_${randomBytes(8).toString('hex')}`;
       return createHandle(
-        databaseUrl,
+        { url: databaseUrl, schema },
         (storeOptions) => openStore(databaseUrl, { ...storeOptions, schema }),
         options,
         async () => {
@@ -82,7 +84,7 @@ function postgresFactory(databaseUrl: string): TestStoreFactory {
 }
 
 async function createHandle(
-  url: string,
+  database: { url: string; schema: string | undefined },
   open: (options: Pick<OpenStoreOptions, 'clock' | 'secretKeys'>) => Promise<Store>,
   options: CreateTestStoreOptions,
   destroy: () => Promise<void>,
@@ -102,7 +104,7 @@ async function createHandle(
   if (options.migrate ?? true) await migrateToLatest(store);
   return {
     store,
-    url,
+    ...database,
     openAnother: (storeOptions = {}) => openTracked(storeOptions),
     async dispose() {
       await Promise.all(opened.map((s) => s.close()));

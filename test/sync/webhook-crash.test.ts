@@ -5,7 +5,7 @@ import { createLogger } from '../../src/logger.js';
 import { activateSubscription } from '../../src/webhooks/subscriptions/subscription-lifecycle.js';
 import { createSubscription } from '../../src/webhooks/subscriptions/subscription-store.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../../sync/webhook-dispatcher.js';
-import { sharedStoreFactories, type SharedStore } from '../support/webhook-crash-store.js';
+import { testStoreFactories, useTestStore } from '../support/test-stores.js';
 import {
   appointment,
   commitAppointments,
@@ -23,8 +23,9 @@ const APPOINTMENTS = 100;
 const ROUNDS = 10;
 const EVENTS = APPOINTMENTS * ROUNDS;
 
-describe.each(sharedStoreFactories)('webhook delivery across a dispatcher crash ($name)', (factory) => {
-  let shared: SharedStore | undefined;
+// The dispatcher process opens the test's database by its URL and schema: a file on SQLite, a schema on PostgreSQL.
+describe.each(testStoreFactories)('webhook delivery across a dispatcher crash ($name)', (factory) => {
+  const db = useTestStore(factory);
   let child: ChildProcess | undefined;
   let receiver: WebhookReceiver | undefined;
   let survivor: WebhookDispatcher | undefined;
@@ -32,12 +33,11 @@ describe.each(sharedStoreFactories)('webhook delivery across a dispatcher crash 
     child?.kill('SIGKILL');
     await survivor?.stop();
     await receiver?.close();
-    await shared?.dispose();
-    [child, receiver, survivor, shared] = [undefined, undefined, undefined, undefined];
+    [child, receiver, survivor] = [undefined, undefined, undefined];
   });
 
   it('delivers all 1,000 pending events after the dispatcher is killed with SIGKILL mid-run; duplicates share webhook-id', async () => {
-    const { store, url, schema } = (shared = await factory.create());
+    const { store, url, schema } = db();
     await seedPractice(store);
     const hook = (receiver = await startWebhookReceiver());
     const { subscription } = await createSubscription(
@@ -67,7 +67,7 @@ describe.each(sharedStoreFactories)('webhook delivery across a dispatcher crash 
 
     // Short timeout: claims the killed process held come due again after a lease of 2 × timeout + 1 s.
     const settings = testWebhookSettings({ timeoutMs: 1_000, perEndpointConcurrency: 4 });
-    const running = (child = fork(CHILD, [url, schema, TENANT, JSON.stringify(settings)], {
+    const running = (child = fork(CHILD, [url, schema ?? '-', TENANT, JSON.stringify(settings)], {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     }));

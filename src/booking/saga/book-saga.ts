@@ -27,8 +27,8 @@ export function bookSaga(
     sagaId,
     request,
     start: async (sagaId) => {
-      const { newPatientOnly } = await validate(ctx, tenant, request);
-      const sagaRequest = await upstreamRequest(ctx, tenant.config.id, request);
+      const { newPatientOnly, scheduleId } = await validate(ctx, tenant, request);
+      const sagaRequest = { ...(await upstreamRequest(ctx, tenant.config.id, request)), scheduleId };
       const saga = await hold(ctx, tenant, { sagaId, kind: 'book', clientId, request, sagaRequest });
       return { saga, newPatientOnly };
     },

@@ -45,9 +45,10 @@ export function holdSaga(
     request: asBooking,
     sagaId: options.sagaId,
     start: async (sagaId) => {
-      const { newPatientOnly } = await validate(ctx, tenant, asBooking);
+      const { newPatientOnly, scheduleId } = await validate(ctx, tenant, asBooking);
       const sagaRequest: SagaRequest = {
         ...(await upstreamRequest(ctx, tenant.config.id, request)),
+        scheduleId,
         newPatientOnly,
         fromHold: true,
       };

@@ -5,6 +5,7 @@
  */
 import type { Appointment } from '@medplum/fhirtypes';
 import { appointmentVersionInTransaction, claimAppointment } from '../../store/appointment-claims.js';
+import { storedAppointmentOverlaps } from '../../store/appointment-overlap.js';
 import type { StoreTransaction } from '../../store/database.js';
 import { isUniqueViolation } from '../../store/dialect-capabilities.js';
 import type { HoldRequest, SagaKind } from '../booking-types.js';
@@ -73,14 +74,13 @@ export async function hold(
         );
       }
       if (
-        await overlapsStoredAppointment(
-          trx,
-          tenantId,
-          saga.practitionerId,
-          saga.start,
-          saga.end,
-          plan.appointmentId,
-        )
+        await storedAppointmentOverlaps(trx, tenantId, {
+          practitionerId: saga.practitionerId,
+          start: saga.start,
+          end: saga.end,
+          inactiveStatuses: [...INACTIVE],
+          ignoreAppointmentId: plan.appointmentId,
+        })
       ) {
         throw new SagaFailure('slot-taken', 'an appointment already occupies that time');
       }
@@ -185,27 +185,4 @@ async function claimAppointmentInTransaction(
       `Appointment/${appointmentId} is at version ${current}, not ${expected}`,
     );
   }
-}
-
-// TODO(issue 9, item 6): busy time from the store belongs to src/availability; kept here while the saga is split.
-async function overlapsStoredAppointment(
-  trx: StoreTransaction,
-  tenantId: string,
-  practitionerId: string,
-  start: Date,
-  end: Date,
-  ignoreAppointmentId: string | undefined,
-): Promise<boolean> {
-  let query = trx
-    .selectFrom('resources')
-    .select('id')
-    .where('tenant_id', '=', tenantId)
-    .where('resource_type', '=', 'Appointment')
-    .where('ref_practitioner', '=', practitionerId)
-    .where('deleted', '=', 0)
-    .where('status', 'not in', [...INACTIVE] as string[])
-    .where('period_start', '<', end.toISOString())
-    .where('period_end', '>', start.toISOString());
-  if (ignoreAppointmentId) query = query.where('id', '!=', ignoreAppointmentId);
-  return (await query.limit(1).execute()).length > 0;
 }

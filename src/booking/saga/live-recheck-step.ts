@@ -33,7 +33,9 @@ export async function liveRecheck(
     throw new SagaFailure('slot-taken', 'the records system already has an appointment then');
   // A block closes one schedule (practitioner × location): the practitioner's time at another location, closed
   // that day because they work elsewhere, does not close this one.
-  const schedule = await scheduleIdAt(ctx.store, saga.tenantId, saga.practitionerId, saga.request.locationId);
+  const schedule =
+    saga.request.scheduleId ??
+    (await scheduleIdAt(ctx.store, saga.tenantId, saga.practitionerId, saga.request.locationId));
   const closed = (await toFhirResources(ctx.store, saga.tenantId, blocks)).filter(
     (b) =>
       overlaps(b.start, b.end, saga) &&

@@ -37,11 +37,12 @@ export function rescheduleSaga(
       }
       const request = requestFromAppointment(appointment, change.start, change.minutes);
       alternativesAround(request);
-      await validate(ctx, tenant, { ...request, ignoreAppointmentId: appointmentId });
+      const { scheduleId } = await validate(ctx, tenant, { ...request, ignoreAppointmentId: appointmentId });
       const originalStart = Date.parse(appointment.start ?? '');
       const originalEnd = Date.parse(appointment.end ?? '');
       const sagaRequest = {
         ...(await upstreamRequest(ctx, tenant.config.id, request)),
+        scheduleId,
         existingUpstreamId: upstreamId,
         expectedVersion: options.expectedVersion ?? versionId,
         // Where it was, so a reschedule that loses its race at verify can be moved back there.

@@ -15,7 +15,10 @@ import type { BookingFailureCode, BookingRequest } from '../booking-types.js';
 export type RuleVerdict =
   | {
       ok: true;
-      /** The type is for new patients only: booking checks the patient's history upstream. */ newPatientOnly: boolean;
+      /** The type is for new patients only: booking checks the patient's history upstream. */
+      newPatientOnly: boolean;
+      /** The Schedule (practitioner × location) the time is on: the live re-check looks at its blocks only. */
+      scheduleId: string;
     }
   | { ok: false; code: BookingFailureCode; message?: string };
 

@@ -3,6 +3,15 @@
  * any point leaves a row the recovery worker can finish or undo.
  */
 import type { Store, StoreTransaction } from '../../store/database.js';
+import {
+  insertSagaRow,
+  sagaReleaseRow,
+  sagaRow,
+  sagaRowsIn,
+  staleSagaRows,
+  updateSagaRow,
+  type SagaReleaseRow,
+} from '../../store/saga-rows.js';
 import type { BookingSagasTable } from '../../store/schema.js';
 import type { SagaKind, SagaState } from '../booking-types.js';
 
@@ -38,6 +47,11 @@ export interface SagaRequest {
   patientUpstreamId: string;
   practitionerUpstreamId: string;
   locationUpstreamId: string;
+  /**
+   * The Schedule (practitioner × location) validation found the time on, for the live re-check; absent in sagas
+   * recorded before it was carried, which look it up again.
+   */
+  scheduleId?: string;
   /** Reschedule and cancel: the appointment's upstream id and the version the caller saw. */
   existingUpstreamId?: string;
   /** Reschedule and cancel: the version of the appointment the change is based on (If-Match, else as read). */
@@ -74,29 +88,26 @@ export async function insertSaga(
   ttlMs: number,
   ownerInstance?: string,
 ): Promise<void> {
-  await trx
-    .insertInto('booking_sagas')
-    .values({
-      tenant_id: saga.tenantId,
-      id: saga.id,
-      kind: saga.kind,
-      state: 'held',
-      client_id: saga.clientId,
-      request: JSON.stringify(saga.request),
-      marker: saga.marker,
-      practitioner_id: saga.practitionerId,
-      start_at: saga.start.toISOString(),
-      end_at: saga.end.toISOString(),
-      appointment_id: saga.appointmentId,
-      upstream_id: null,
-      error_code: null,
-      error_detail: null,
-      created_at: now.toISOString(),
-      updated_at: now.toISOString(),
-      expires_at: new Date(now.getTime() + ttlMs).toISOString(),
-      owner_instance: ownerInstance ?? null,
-    })
-    .execute();
+  await insertSagaRow(trx, {
+    tenant_id: saga.tenantId,
+    id: saga.id,
+    kind: saga.kind,
+    state: 'held',
+    client_id: saga.clientId,
+    request: JSON.stringify(saga.request),
+    marker: saga.marker,
+    practitioner_id: saga.practitionerId,
+    start_at: saga.start.toISOString(),
+    end_at: saga.end.toISOString(),
+    appointment_id: saga.appointmentId,
+    upstream_id: null,
+    error_code: null,
+    error_detail: null,
+    created_at: now.toISOString(),
+    updated_at: now.toISOString(),
+    expires_at: new Date(now.getTime() + ttlMs).toISOString(),
+    owner_instance: ownerInstance ?? null,
+  });
 }
 
 export interface SagaPatch {
@@ -124,12 +135,7 @@ export async function updateSagaInTransaction(
   if (patch.appointmentId !== undefined) values.appointment_id = patch.appointmentId;
   if (patch.errorCode !== undefined) values.error_code = patch.errorCode;
   if (patch.errorDetail !== undefined) values.error_detail = patch.errorDetail.slice(0, 500);
-  await trx
-    .updateTable('booking_sagas')
-    .set(values)
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', id)
-    .execute();
+  await updateSagaRow(trx, tenantId, id, values);
 }
 
 export function updateSaga(
@@ -153,24 +159,18 @@ export async function promoteHoldInTransaction(
   request: SagaRequest,
   now: Date,
 ): Promise<boolean> {
-  const result = await trx
-    .updateTable('booking_sagas')
-    .set({ kind: 'book', request: JSON.stringify(request), updated_at: now.toISOString() })
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', id)
-    .where('kind', '=', 'hold')
-    .where('state', '=', 'held')
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  const changed = await updateSagaRow(
+    trx,
+    tenantId,
+    id,
+    { kind: 'book', request: JSON.stringify(request), updated_at: now.toISOString() },
+    { kind: 'hold', state: 'held' },
+  );
+  return changed === 1;
 }
 
 export async function readSaga(store: Store, tenantId: string, id: string): Promise<Saga | undefined> {
-  const row = await store.db
-    .selectFrom('booking_sagas')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', id)
-    .executeTakeFirst();
+  const row = await sagaRow(store.db, tenantId, id);
   return row ? toSaga(row) : undefined;
 }
 
@@ -181,23 +181,15 @@ export async function readOwnSaga(store: Store, tenantId: string, id: string): P
   return saga;
 }
 
-/** What releasing a saga reads of its row inside the releasing transaction (and journals). */
-export type SagaReleaseRow = Pick<
-  BookingSagasTable,
-  'state' | 'kind' | 'practitioner_id' | 'start_at' | 'end_at' | 'appointment_id' | 'updated_at'
->;
+export type { SagaReleaseRow };
 
+/** What releasing a saga reads of its row inside the releasing transaction (and journals). */
 export function readSagaInTransaction(
   trx: StoreTransaction,
   tenantId: string,
   id: string,
 ): Promise<SagaReleaseRow | undefined> {
-  return trx
-    .selectFrom('booking_sagas')
-    .select(['state', 'kind', 'practitioner_id', 'start_at', 'end_at', 'appointment_id', 'updated_at'])
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', id)
-    .executeTakeFirst();
+  return sagaReleaseRow(trx, tenantId, id);
 }
 
 /**
@@ -212,26 +204,16 @@ export async function staleSagas(
   options: { staleBefore: Date; unknownStaleBefore: Date; now: Date; liveOwners: readonly string[] },
 ): Promise<Saga[]> {
   const { staleBefore, unknownStaleBefore, now, liveOwners } = options;
-  let query = store.db
-    .selectFrom('booking_sagas')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where((eb) =>
-      eb.or([
-        eb.and([
-          eb('state', 'in', ['held', 'writing', 'written', 'compensating']),
-          eb('updated_at', '<', staleBefore.toISOString()),
-        ]),
-        eb.and([eb('state', '=', 'unknown'), eb('updated_at', '<', unknownStaleBefore.toISOString())]),
-      ]),
-    )
-    .where((eb) => eb.or([eb('kind', '!=', 'hold'), eb('expires_at', '<', now.toISOString())]));
-  if (liveOwners.length > 0) {
-    query = query.where((eb) =>
-      eb.or([eb('owner_instance', 'is', null), eb('owner_instance', 'not in', [...liveOwners])]),
-    );
-  }
-  const rows = await query.orderBy('created_at').limit(100).execute();
+  const rows = await staleSagaRows(store.db, tenantId, {
+    states: ['held', 'writing', 'written', 'compensating'] satisfies SagaState[],
+    updatedBefore: staleBefore,
+    unknownState: 'unknown' satisfies SagaState,
+    unknownUpdatedBefore: unknownStaleBefore,
+    waitingKind: 'hold' satisfies SagaKind,
+    now,
+    liveOwners,
+    limit: 100,
+  });
   return rows.map(toSaga);
 }
 
@@ -242,15 +224,8 @@ export async function runningSagas(
   kinds: readonly SagaKind[],
   limit = 500,
 ): Promise<Saga[]> {
-  const rows = await store.db
-    .selectFrom('booking_sagas')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where('state', 'in', ['held', 'writing', 'unknown', 'written', 'compensating'])
-    .where('kind', 'in', [...kinds])
-    .orderBy('created_at')
-    .limit(limit)
-    .execute();
+  const running: SagaState[] = ['held', 'writing', 'unknown', 'written', 'compensating'];
+  const rows = await sagaRowsIn(store.db, tenantId, running, kinds, limit);
   return rows.map(toSaga);
 }
 

@@ -2,13 +2,11 @@
  * What an upstream FHIR server's HTTP answer means (issue 12): the resource it carries, or the {@link UpstreamError}
  * that says what failed and whether a write may have been applied. Used by fhir-client.ts for every call.
  */
+import type { CallMode } from '../upstream-call-policy.js';
 import { UpstreamError } from '../upstream-error.js';
 
-/** A read is retried and never changes anything; a write's outcome may be unknown. */
-export type Mode = 'read' | 'write';
-
 /** The parsed body of a successful answer, or the error an unsuccessful (or broken) one means. */
-export async function readBody<T>(response: Response, method: string, url: URL, mode: Mode): Promise<T> {
+export async function readBody<T>(response: Response, method: string, url: URL, mode: CallMode): Promise<T> {
   const status = response.status;
   let text: string;
   try {

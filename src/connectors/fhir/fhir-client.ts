@@ -6,22 +6,16 @@
  * `Bundle.link[next]`, but only on the configured server: a bearer token never goes to another origin.
  */
 import type { Bundle, CapabilityStatement, Resource } from '@medplum/fhirtypes';
-import {
-  BrokenCircuitError,
-  BulkheadRejectedError,
-  ConsecutiveBreaker,
-  ExponentialBackoff,
-  bulkhead,
-  circuitBreaker,
-  handleWhen,
-  retry,
-  wrap,
-  type IPolicy,
-} from 'cockatiel';
 import type { FhirConnectorSettings } from '../../config-fhir-connector.js';
-import { UpstreamError, type WriteOutcome } from '../upstream-error.js';
+import {
+  UpstreamCallPolicy,
+  abortableSleep,
+  parseRetryAfter,
+  type CallMode,
+} from '../upstream-call-policy.js';
+import { UpstreamError } from '../upstream-error.js';
 import { endpointTemplate, observed, type UpstreamObserver } from '../upstream-observer.js';
-import { describe, readBody, type Mode } from './fhir-answer.js';
+import { describe, readBody } from './fhir-answer.js';
 import { FhirTokenSource, type FhirToken } from './fhir-token-source.js';
 import { allPages } from '../all-pages.js';
 
@@ -48,9 +42,7 @@ const MAX_PAGES = 500;
 export class FhirClient {
   private readonly base: URL;
   private readonly tokens: FhirTokenSource;
-  private readonly policy: IPolicy;
-  private readonly readRetry: IPolicy;
-  private readonly closing = new AbortController();
+  private readonly policy: UpstreamCallPolicy;
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Upstream calls made (token requests included): the benchmark's calls-per-minute figure. */
@@ -65,20 +57,7 @@ export class FhirClient {
       (form, headers) => this.tokenCall(form, headers),
       this.now,
     );
-    const countsAgainstBreaker = handleWhen(
-      (err) => err instanceof UpstreamError && (err.kind === 'unavailable' || err.kind === 'timeout'),
-    );
-    this.policy = wrap(
-      bulkhead(options.maxConcurrency, options.maxConcurrency * 4),
-      circuitBreaker(countsAgainstBreaker, {
-        halfOpenAfter: options.breakerHalfOpenAfterMs ?? 5_000,
-        breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
-      }),
-    );
-    this.readRetry = retry(countsAgainstBreaker, {
-      maxAttempts: 2,
-      backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2_000 }),
-    });
+    this.policy = new UpstreamCallPolicy(options, 'upstream FHIR server');
   }
 
   /** The server's CapabilityStatement (`GET metadata`). */
@@ -162,11 +141,11 @@ export class FhirClient {
   }
 
   close(): void {
-    this.closing.abort();
+    this.policy.close();
   }
 
   private get<T>(url: URL, signal: AbortSignal | undefined): Promise<T> {
-    return this.readRetry.execute(() => this.call<T>('GET', url, undefined, signal, 'read'));
+    return this.policy.readRetry.execute(() => this.call<T>('GET', url, undefined, signal, 'read'));
   }
 
   private url(path: string): URL {
@@ -186,7 +165,7 @@ export class FhirClient {
     url: URL,
     body: Resource | undefined,
     callerSignal: AbortSignal | undefined,
-    mode: Mode,
+    mode: CallMode,
   ): Promise<T> {
     const path = url.pathname.startsWith(this.base.pathname)
       ? `/${url.pathname.slice(this.base.pathname.length)}`
@@ -201,7 +180,7 @@ export class FhirClient {
     url: URL,
     body: Resource | undefined,
     callerSignal: AbortSignal | undefined,
-    mode: Mode,
+    mode: CallMode,
   ): Promise<T> {
     let renewed = false;
     let waitedMs = 0;
@@ -229,7 +208,7 @@ export class FhirClient {
           });
         }
         waitedMs += waitMs;
-        await this.sleep(waitMs, AbortSignal.any(this.signals(callerSignal)));
+        await this.sleep(waitMs, this.policy.cancelled(callerSignal));
         continue;
       }
       return readBody<T>(response, method, url, mode);
@@ -242,19 +221,14 @@ export class FhirClient {
     token: FhirToken,
     body: Resource | undefined,
     callerSignal: AbortSignal | undefined,
-    mode: Mode,
+    mode: CallMode,
   ): Promise<Response> {
-    return this.guarded(async () => {
-      const signal = AbortSignal.any([
-        AbortSignal.timeout(this.options.timeoutMs),
-        ...this.signals(callerSignal),
-      ]);
-      let response: Response;
-      try {
-        this.calls++;
-        response = await fetch(url, {
+    return this.policy.guarded(async () => {
+      this.calls++;
+      const response = await this.policy.fetch(
+        url,
+        {
           method,
-          signal,
           redirect: 'error',
           headers: {
             authorization: `Bearer ${token.accessToken}`,
@@ -262,22 +236,10 @@ export class FhirClient {
             ...(body === undefined ? {} : { 'content-type': FHIR_JSON }),
           },
           body: body === undefined ? undefined : JSON.stringify(body),
-        });
-      } catch (cause) {
-        const timedOut = signal.aborted && !callerSignal?.aborted && !this.closing.signal.aborted;
-        // A write whose request left this process may have been committed: its outcome is unknown.
-        const outcome: WriteOutcome = mode === 'write' ? 'unknown' : 'not-applied';
-        throw timedOut
-          ? new UpstreamError(
-              'timeout',
-              `upstream FHIR server did not answer within ${this.options.timeoutMs} ms`,
-              {
-                outcome,
-                cause,
-              },
-            )
-          : new UpstreamError('unavailable', 'upstream FHIR server connection failed', { outcome, cause });
-      }
+        },
+        mode,
+        callerSignal,
+      );
       if (response.status >= 500) {
         const detail = describe(await response.text().catch(() => ''));
         // 503 means the server refused the work; any other 5xx after a write was sent may follow a commit.
@@ -296,13 +258,13 @@ export class FhirClient {
   }
 
   private tokenCall(form: URLSearchParams, headers: Record<string, string>): Promise<Response> {
-    return this.guarded(async () => {
+    return this.policy.guarded(async () => {
       try {
         this.calls++;
         const response = await fetch(this.options.auth.tokenUrl, {
           method: 'POST',
           redirect: 'error',
-          signal: AbortSignal.any([AbortSignal.timeout(this.options.timeoutMs), this.closing.signal]),
+          signal: this.policy.callSignal(),
           headers: {
             'content-type': 'application/x-www-form-urlencoded',
             accept: 'application/json',
@@ -324,52 +286,4 @@ export class FhirClient {
       }
     });
   }
-
-  private async guarded<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await this.policy.execute(work);
-    } catch (err) {
-      if (err instanceof BrokenCircuitError) {
-        throw new UpstreamError('unavailable', 'upstream FHIR server circuit open after repeated failures', {
-          outcome: 'not-applied',
-          retryAfterSeconds: Math.ceil((this.options.breakerHalfOpenAfterMs ?? 5_000) / 1000),
-        });
-      }
-      if (err instanceof BulkheadRejectedError) {
-        throw new UpstreamError('unavailable', 'too many calls to the upstream FHIR server queued', {
-          outcome: 'not-applied',
-          retryAfterSeconds: 1,
-        });
-      }
-      throw err;
-    }
-  }
-
-  private signals(callerSignal: AbortSignal | undefined): AbortSignal[] {
-    return callerSignal ? [callerSignal, this.closing.signal] : [this.closing.signal];
-  }
-}
-
-/** `Retry-After` as whole seconds (delta or HTTP date), undefined when absent or unreadable. */
-export function parseRetryAfter(header: string | null, nowMs: number): number | undefined {
-  if (header === null || header.trim() === '') return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - nowMs) / 1000));
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -4,17 +4,11 @@
  * concurrency limit and circuit breaker (cockatiel), retries for reads only, and 429 → wait `Retry-After`.
  */
 import {
-  BrokenCircuitError,
-  BulkheadRejectedError,
-  ConsecutiveBreaker,
-  ExponentialBackoff,
-  bulkhead,
-  circuitBreaker,
-  handleWhen,
-  retry,
-  wrap,
-  type IPolicy,
-} from 'cockatiel';
+  UpstreamCallPolicy,
+  abortableSleep,
+  parseRetryAfter,
+  type CallMode,
+} from '../upstream-call-policy.js';
 import { UpstreamError, type WriteOutcome } from '../upstream-error.js';
 import { endpointTemplate, observed, type UpstreamObserver } from '../upstream-observer.js';
 import type { SimConnectorSettings } from '../../config.js';
@@ -47,24 +41,12 @@ interface Token {
 
 const PAGE_SIZE = 200;
 
-/** Network failure or timeout before any response: the request may or may not have reached the system. */
-class TransportError extends Error {
-  constructor(
-    readonly timedOut: boolean,
-    cause: unknown,
-  ) {
-    super(timedOut ? 'timed out' : 'connection failed', { cause });
-  }
-}
-
 export class SimClient {
   private readonly api: string;
   private readonly oauthUrl: string;
   private token: Token | undefined;
   private tokenInFlight: Promise<Token> | undefined;
-  private readonly policy: IPolicy;
-  private readonly readRetry: IPolicy;
-  private readonly closing = new AbortController();
+  private readonly policy: UpstreamCallPolicy;
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
 
@@ -73,27 +55,13 @@ export class SimClient {
     this.api = `${firmUrl}/api`;
     this.oauthUrl = `${firmUrl}/oauth/token`;
     this.now = options.now ?? Date.now;
-    this.sleep = options.sleep ?? sleep;
-    const countsAgainstBreaker = handleWhen(
-      (err) => err instanceof UpstreamError && (err.kind === 'unavailable' || err.kind === 'timeout'),
-    );
-    this.policy = wrap(
-      bulkhead(options.maxConcurrency, options.maxConcurrency * 4),
-      circuitBreaker(countsAgainstBreaker, {
-        halfOpenAfter: options.breakerHalfOpenAfterMs ?? 5_000,
-        breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
-      }),
-    );
-    // cockatiel counts retries, not attempts: 2 → at most 3 calls (reliability.md 1.1).
-    this.readRetry = retry(countsAgainstBreaker, {
-      maxAttempts: 2,
-      backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2_000 }),
-    });
+    this.sleep = options.sleep ?? abortableSleep;
+    this.policy = new UpstreamCallPolicy(options, 'records system');
   }
 
   /** GET a JSON document. Retried on transport errors, timeouts and 5xx. */
   async get<T>(path: string, query: Query = {}, signal?: AbortSignal): Promise<T> {
-    return this.readRetry.execute(() => this.call<T>('GET', path, query, undefined, signal, 'read'));
+    return this.policy.readRetry.execute(() => this.call<T>('GET', path, query, undefined, signal, 'read'));
   }
 
   /** GET every page of a paged listing. */
@@ -131,7 +99,7 @@ export class SimClient {
   }
 
   close(): void {
-    this.closing.abort();
+    this.policy.close();
   }
 
   private call<T>(
@@ -140,7 +108,7 @@ export class SimClient {
     query: Query,
     body: unknown,
     callerSignal: AbortSignal | undefined,
-    mode: 'read' | 'write',
+    mode: CallMode,
   ): Promise<T> {
     return observed(this.options.observe, endpointTemplate(method, path), () =>
       this.unobservedCall<T>(method, path, query, body, callerSignal, mode),
@@ -153,7 +121,7 @@ export class SimClient {
     query: Query,
     body: unknown,
     callerSignal: AbortSignal | undefined,
-    mode: 'read' | 'write',
+    mode: CallMode,
   ): Promise<T> {
     const url = new URL(`${this.api}${path}`);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
@@ -169,7 +137,7 @@ export class SimClient {
         continue;
       }
       if (response.status === 429) {
-        const retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'));
+        const retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'), this.now()) ?? 1;
         await response.body?.cancel();
         const waitMs = retryAfterSeconds * 1000;
         if (waitedMs + waitMs > (this.options.maxRateLimitWaitMs ?? 60_000)) {
@@ -184,7 +152,7 @@ export class SimClient {
           );
         }
         waitedMs += waitMs;
-        await this.sleep(waitMs, AbortSignal.any(this.signals(callerSignal)));
+        await this.sleep(waitMs, this.policy.cancelled(callerSignal));
         continue;
       }
       return this.readBody<T>(response, method, path, mode);
@@ -197,69 +165,31 @@ export class SimClient {
     accessToken: string,
     body: unknown,
     callerSignal: AbortSignal | undefined,
-    mode: 'read' | 'write',
+    mode: CallMode,
   ): Promise<Response> {
-    try {
-      return await this.policy.execute(async () => {
-        const signal = AbortSignal.any([
-          AbortSignal.timeout(this.options.timeoutMs),
-          ...this.signals(callerSignal),
-        ]);
-        let response: Response;
-        try {
-          response = await fetch(url, {
-            method,
-            signal,
-            redirect: 'error',
-            headers: {
-              authorization: `Bearer ${accessToken}`,
-              accept: 'application/json',
-              ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-            },
-            body: body === undefined ? undefined : JSON.stringify(body),
-          });
-        } catch (err) {
-          const timedOut = signal.aborted && !callerSignal?.aborted && !this.closing.signal.aborted;
-          throw this.transportFailure(new TransportError(timedOut, err), mode);
-        }
-        // Thrown inside the policy so server errors count towards opening the circuit.
-        if (response.status >= 500) throw await serverFailure(response, url, method, mode);
-        return response;
-      });
-    } catch (err) {
-      if (err instanceof BrokenCircuitError) {
-        throw new UpstreamError('unavailable', 'records system circuit open after repeated failures', {
-          outcome: 'not-applied',
-          retryAfterSeconds: Math.ceil((this.options.breakerHalfOpenAfterMs ?? 5_000) / 1000),
-        });
-      }
-      if (err instanceof BulkheadRejectedError) {
-        throw new UpstreamError('unavailable', 'too many calls to the records system queued', {
-          outcome: 'not-applied',
-          retryAfterSeconds: 1,
-        });
-      }
-      throw err;
-    }
+    return this.policy.guarded(async () => {
+      const response = await this.policy.fetch(
+        url,
+        {
+          method,
+          redirect: 'error',
+          headers: {
+            authorization: `Bearer ${accessToken}`,
+            accept: 'application/json',
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        },
+        mode,
+        callerSignal,
+      );
+      // Thrown inside the policy so server errors count towards opening the circuit.
+      if (response.status >= 500) throw await serverFailure(response, url, method, mode, this.now());
+      return response;
+    });
   }
 
-  private transportFailure(err: TransportError, mode: 'read' | 'write'): UpstreamError {
-    // A write whose request left this process may have been committed: its outcome is unknown.
-    const outcome: WriteOutcome = mode === 'write' ? 'unknown' : 'not-applied';
-    return err.timedOut
-      ? new UpstreamError('timeout', `records system did not answer within ${this.options.timeoutMs} ms`, {
-          outcome,
-          cause: err,
-        })
-      : new UpstreamError('unavailable', 'records system connection failed', { outcome, cause: err });
-  }
-
-  private async readBody<T>(
-    response: Response,
-    method: string,
-    path: string,
-    mode: 'read' | 'write',
-  ): Promise<T> {
+  private async readBody<T>(response: Response, method: string, path: string, mode: CallMode): Promise<T> {
     let text: string;
     try {
       text = await response.text();
@@ -297,10 +227,6 @@ export class SimClient {
     });
   }
 
-  private signals(callerSignal: AbortSignal | undefined): AbortSignal[] {
-    return callerSignal ? [callerSignal, this.closing.signal] : [this.closing.signal];
-  }
-
   private invalidate(token: Token): void {
     if (this.token === token) this.token = { ...token, refreshAt: 0 };
   }
@@ -334,12 +260,12 @@ export class SimClient {
 
   private async tokenRequest(form: Record<string, string>, signal: AbortSignal | undefined): Promise<Token> {
     for (let attempt = 0; ; attempt++) {
-      const response = await this.policy
+      const response = await this.policy.limited
         .execute(() =>
           fetch(this.oauthUrl, {
             method: 'POST',
             redirect: 'error',
-            signal: AbortSignal.any([AbortSignal.timeout(this.options.timeoutMs), ...this.signals(signal)]),
+            signal: this.policy.callSignal(signal),
             headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
             body: new URLSearchParams(form),
           }),
@@ -349,9 +275,9 @@ export class SimClient {
           throw new UpstreamError('unavailable', 'records system token endpoint unreachable', { cause: err });
         });
       if (response.status === 429 && attempt < 3) {
-        const seconds = parseRetryAfter(response.headers.get('retry-after'));
+        const seconds = parseRetryAfter(response.headers.get('retry-after'), this.now()) ?? 1;
         await response.body?.cancel();
-        await this.sleep(seconds * 1000, AbortSignal.any(this.signals(signal)));
+        await this.sleep(seconds * 1000, this.policy.cancelled(signal));
         continue;
       }
       const text = await response.text().catch(() => '');
@@ -381,7 +307,8 @@ async function serverFailure(
   response: Response,
   url: URL,
   method: string,
-  mode: 'read' | 'write',
+  mode: CallMode,
+  nowMs: number,
 ): Promise<UpstreamError> {
   const detail = describeError(await response.text().catch(() => ''));
   // 503 means the system refused the work; any other 5xx after a write was sent may follow a commit.
@@ -392,21 +319,9 @@ async function serverFailure(
     {
       status: response.status,
       outcome,
-      retryAfterSeconds: parseRetryAfterOrUndefined(response.headers.get('retry-after')),
+      retryAfterSeconds: parseRetryAfter(response.headers.get('retry-after'), nowMs),
     },
   );
-}
-
-function parseRetryAfterOrUndefined(header: string | null): number | undefined {
-  if (header === null) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
-}
-
-function parseRetryAfter(header: string | null): number {
-  return parseRetryAfterOrUndefined(header) ?? 1;
 }
 
 function describeError(text: string): string {
@@ -416,19 +331,4 @@ function describeError(text: string): string {
   } catch {
     return text.slice(0, 200) || '(no body)';
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -19,6 +19,7 @@ import { migration0016Retention } from './0016-retention.js';
 import { migration0017AvailabilityVersions } from './0017-availability-versions.js';
 import { migration0020IdempotencyBinding } from './0020-idempotency-binding.js';
 import { migration0021PatientTagTokens } from './0021-patient-tag-tokens.js';
+import { migration0022SyncLookupIndexes } from './0022-sync-lookup-indexes.js';
 
 const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': migration0001Initial,
@@ -37,6 +38,7 @@ const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0017-availability-versions': migration0017AvailabilityVersions,
   '0020-idempotency-binding': migration0020IdempotencyBinding,
   '0021-patient-tag-tokens': migration0021PatientTagTokens,
+  '0022-sync-lookup-indexes': migration0022SyncLookupIndexes,
 });
 
 /** A kysely migration provider over the frozen migration list. */

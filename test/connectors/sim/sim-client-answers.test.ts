@@ -1,7 +1,8 @@
 /**
  * An answer of the records system cut off after its headers (a time-out or a dropped connection mid-body) is an
  * upstream error, never an empty success: a read says nothing was applied, a write that its outcome is unknown (so
- * the saga reconciles it by marker). Against a deliberately broken server over real HTTP.
+ * the saga reconciles it by marker). Likewise an answer that never comes, once the call's time is up. Against a
+ * deliberately broken server over real HTTP.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +20,7 @@ beforeAll(async () => {
       res.end(JSON.stringify({ access_token: 't', refresh_token: 'r', expires_in: 3600 }));
       return;
     }
+    if (req.url?.includes('/never')) return;
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
     res.write('{"items":[');
     setTimeout(() => res.socket?.destroy(), 20);
@@ -26,15 +28,18 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => {
+  server.closeAllConnections();
+  return new Promise<void>((resolve) => server.close(() => resolve()));
+});
 
-const client = () =>
+const client = (timeoutMs = 2_000) =>
   new SimClient({
     baseUrl: base,
     firm: 'broken',
     username: 'u',
     password: 'p',
-    timeoutMs: 2_000,
+    timeoutMs,
     maxConcurrency: 2,
   });
 
@@ -55,5 +60,19 @@ describe('records-system answers cut off mid-body', () => {
     const err = await failureOf(client().write('POST', '/appointments', { patientId: 1 }));
     expect(err).toBeInstanceOf(UpstreamError);
     expect(err).toMatchObject({ kind: 'unavailable', details: { outcome: 'unknown' } });
+  });
+});
+
+describe('records-system answers that never come', () => {
+  it('time out: a read with nothing applied, a write of unknown outcome', async () => {
+    const read = await failureOf(client(300).get('/never'));
+    expect(read).toBeInstanceOf(UpstreamError);
+    expect(read).toMatchObject({
+      kind: 'timeout',
+      message: 'records system did not answer within 300 ms',
+      details: { outcome: 'not-applied' },
+    });
+    const write = await failureOf(client(300).write('POST', '/never', { patientId: 1 }));
+    expect(write).toMatchObject({ kind: 'timeout', details: { outcome: 'unknown' } });
   });
 });

@@ -51,6 +51,8 @@ export interface DemoOptions {
   clients?: ReadonlyArray<{ id: string; token: string; scopes: string[]; tenants?: string[] }>;
   /** A second tenant (on the same sim firm) for isolation tests. */
   secondTenant?: boolean;
+  /** The per-client rate limit (default: high enough for any agent script). */
+  rateLimit?: Config['rateLimit'];
 }
 
 /** ajv 8 as the SDK ships it: JSON Schema 2020-12, the dialect of MCP tool schemas. */
@@ -71,7 +73,7 @@ export async function startMcpDemo(options: DemoOptions): Promise<McpDemo> {
     host: '127.0.0.1',
     databaseUrl,
     // An agent script calls tools back to back; the per-client limit (20/s) has its own tests.
-    rateLimit: { ...base.rateLimit, ratePerSecond: 1000, burst: 2000 },
+    rateLimit: options.rateLimit ?? { ...base.rateLimit, ratePerSecond: 1000, burst: 2000 },
     tenants: options.secondTenant
       ? [demoTenant, { ...demoTenant, id: 'other', name: 'Other Practice' }]
       : [demoTenant],
