@@ -3,7 +3,7 @@
  * the hashes a differ compares upstream content with. Writing them is `resource-writes.ts`.
  */
 import type { ExtractResource, Resource, ResourceType } from '@medplum/fhirtypes';
-import { VALUES_PER_IN_LIST, chunk } from './batching.js';
+import { VALUES_PER_IN_LIST, chunk, selectInChunks } from './batching.js';
 import type { Store } from './database.js';
 
 /** A resource as the store holds it: the JSON plus the version bookkeeping. */
@@ -87,13 +87,7 @@ export async function readResource<K extends ResourceType>(
   resourceType: K,
   id: string,
 ): Promise<StoredResource<ExtractResource<K>> | undefined> {
-  const row = await store.db
-    .selectFrom('resources')
-    .select(['resource_type', 'id', 'version_id', 'last_updated', 'deleted', 'resource'])
-    .where('tenant_id', '=', tenantId)
-    .where('resource_type', '=', resourceType)
-    .where('id', '=', id)
-    .executeTakeFirst();
+  const row = await currentRows(store, tenantId, resourceType).where('id', '=', id).executeTakeFirst();
   return row ? toStored<ExtractResource<K>>(row) : undefined;
 }
 
@@ -110,18 +104,19 @@ export async function readResources<K extends ResourceType>(
   resourceType: K,
   ids: readonly string[],
 ): Promise<Map<string, StoredResource<ExtractResource<K>>>> {
-  const found = new Map<string, StoredResource<ExtractResource<K>>>();
-  for (const part of chunk([...new Set(ids)], VALUES_PER_IN_LIST)) {
-    const rows = await store.db
-      .selectFrom('resources')
-      .select(['resource_type', 'id', 'version_id', 'last_updated', 'deleted', 'resource'])
-      .where('tenant_id', '=', tenantId)
-      .where('resource_type', '=', resourceType)
-      .where('id', 'in', part)
-      .execute();
-    for (const row of rows) found.set(row.id, toStored<ExtractResource<K>>(row));
-  }
-  return found;
+  const rows = await selectInChunks(ids, (part) =>
+    currentRows(store, tenantId, resourceType).where('id', 'in', part).execute(),
+  );
+  return new Map(rows.map((row) => [row.id, toStored<ExtractResource<K>>(row)]));
+}
+
+/** The current-version rows of one resource type of a tenant, as {@link toStored} reads them. */
+function currentRows(store: Store, tenantId: string, resourceType: ResourceType) {
+  return store.db
+    .selectFrom('resources')
+    .select(['resource_type', 'id', 'version_id', 'last_updated', 'deleted', 'resource'])
+    .where('tenant_id', '=', tenantId)
+    .where('resource_type', '=', resourceType);
 }
 
 /**
