@@ -3,7 +3,7 @@
  * the hashes a differ compares upstream content with. Writing them is `resource-writes.ts`.
  */
 import type { ExtractResource, Resource, ResourceType } from '@medplum/fhirtypes';
-import { VALUES_PER_IN_LIST, chunk, selectInChunks } from './batching.js';
+import { VALUES_PER_IN_LIST, anyOf, chunk, selectInChunks } from './batching.js';
 import type { Store } from './database.js';
 
 /** A resource as the store holds it: the JSON plus the version bookkeeping. */
@@ -59,7 +59,7 @@ export async function currentHashes(
       .select(['id', 'content_hash', 'version_id', 'deleted', 'source_hash'])
       .where('tenant_id', '=', tenantId)
       .where('resource_type', '=', resourceType);
-    if (ids !== undefined) query = query.where('id', 'in', ids);
+    if (ids !== undefined) query = query.where('id', 'in', anyOf(store.dialect, ids));
     if (filter.periodFrom !== undefined || filter.periodTo !== undefined)
       query = query.where('deleted', '=', 0);
     if (filter.periodFrom !== undefined) query = query.where('period_start', '>=', filter.periodFrom);
@@ -105,7 +105,7 @@ export async function readResources<K extends ResourceType>(
   ids: readonly string[],
 ): Promise<Map<string, StoredResource<ExtractResource<K>>>> {
   const rows = await selectInChunks(ids, (part) =>
-    currentRows(store, tenantId, resourceType).where('id', 'in', part).execute(),
+    currentRows(store, tenantId, resourceType).where('id', 'in', anyOf(store.dialect, part)).execute(),
   );
   return new Map(rows.map((row) => [row.id, toStored<ExtractResource<K>>(row)]));
 }

@@ -4,7 +4,7 @@
  * order, so a pass over 100,000 appointments holds strings, not resources.
  */
 import type { ResourceType } from '@medplum/fhirtypes';
-import { VALUES_PER_IN_LIST, chunk } from './batching.js';
+import { VALUES_PER_IN_LIST, anyOf, chunk } from './batching.js';
 import type { Store } from './database.js';
 import type { CurrentHashFilter } from './resource-store.js';
 
@@ -25,7 +25,7 @@ export async function idsInScope(
       .where('tenant_id', '=', tenantId)
       .where('resource_type', '=', resourceType)
       .where('deleted', '=', 0);
-    if (ids !== undefined) query = query.where('id', 'in', ids);
+    if (ids !== undefined) query = query.where('id', 'in', anyOf(store.dialect, ids));
     if (scope.periodFrom !== undefined) query = query.where('period_start', '>=', scope.periodFrom);
     if (scope.periodTo !== undefined) query = query.where('period_start', '<', scope.periodTo);
     for (const row of await query.orderBy('period_start').orderBy('id').execute()) found.push(row.id);

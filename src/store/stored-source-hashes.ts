@@ -4,7 +4,7 @@
  * id the pass already has, in one query per page, before any FHIR id is resolved or any record mapped.
  */
 import type { ResourceType } from '@medplum/fhirtypes';
-import { selectInChunks } from './batching.js';
+import { anyOf, selectInChunks } from './batching.js';
 import type { Store } from './database.js';
 
 /** A live (not deleted) resource mapped from an upstream record, and the source hash it was written from. */
@@ -35,7 +35,7 @@ export async function storedSourceHashes(
       .select(['u.upstream_id', 'u.fhir_id', 'r.source_hash'])
       .where('u.tenant_id', '=', tenantId)
       .where('u.resource_type', '=', resourceType)
-      .where('u.upstream_id', 'in', part)
+      .where('u.upstream_id', 'in', anyOf(store.dialect, part))
       .where('r.deleted', '=', 0)
       .where('r.source_hash', 'is not', null)
       .execute(),
