@@ -2,7 +2,7 @@
  * Splitting bulk statements so none exceeds the bind parameter limit both dialects accept (DESIGN.md section 3).
  */
 import { sql, type RawBuilder } from 'kysely';
-import { MAX_BIND_PARAMETERS, type StoreDialect } from './dialect-capabilities.js';
+import { MAX_BIND_PARAMETERS, type StoreCapabilities } from './dialect-capabilities.js';
 
 /** `items` in consecutive slices of at most `size`. @see DESIGN.md section 3 */
 export function chunk<T>(items: readonly T[], size: number): T[][] {
@@ -38,8 +38,8 @@ export async function selectInChunks<V, R>(
 }
 
 /**
- * The right side of `column in …` for a lookup by a list of text `values` (ids): on PostgreSQL one array parameter,
- * `in (select unnest($n::text[]))`, on SQLite the `(?, ?, …)` list. On PostgreSQL an in-list is a bind parameter
+ * The right side of `column in …` for a lookup by a list of text `values` (ids): where the dialect binds text arrays
+ * (PostgreSQL) one array parameter, `in (select unnest($n::text[]))`, else (SQLite) the `(?, ?, …)` list. On PostgreSQL an in-list is a bind parameter
  * per value, which the client compiles, serialises and the server parses and plans value by value, and each
  * length is a prepared statement of its own (`database.ts`); the array is one parameter and one statement for any
  * length, and the planner reads it as a set to probe the index with rather than a list to filter a scan by
@@ -47,8 +47,8 @@ export async function selectInChunks<V, R>(
  * the values distinct and each list within the bind limit SQLite needs.
  */
 export function anyOf(
-  dialect: StoreDialect,
+  capabilities: Pick<StoreCapabilities, 'textArrayParameters'>,
   values: readonly string[],
 ): RawBuilder<string> | readonly string[] {
-  return dialect === 'postgres' ? sql<string>`(select unnest(${values}::text[]))` : values;
+  return capabilities.textArrayParameters ? sql<string>`(select unnest(${values}::text[]))` : values;
 }

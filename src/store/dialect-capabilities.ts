@@ -41,6 +41,12 @@ export interface StoreCapabilities {
    * collation may be a language's (migration 0012 indexes search tokens in it).
    */
   readonly codePointCollation: string | undefined;
+  /**
+   * A list of text values binds as one array parameter (`$n::text[]`, PostgreSQL), so a lookup by ids is one
+   * parameter and one prepared statement for any number of ids (`anyOf` in `batching.ts`; issue 16). SQLite
+   * has no array type: an in-list, a parameter per value.
+   */
+  readonly textArrayParameters: boolean;
 }
 
 const SQLITE: StoreCapabilities = Object.freeze({
@@ -52,6 +58,7 @@ const SQLITE: StoreCapabilities = Object.freeze({
   sharedLeases: false,
   uniqueViolationCodes: Object.freeze(['SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_CONSTRAINT_UNIQUE']),
   codePointCollation: undefined,
+  textArrayParameters: false,
 });
 
 const POSTGRES: StoreCapabilities = Object.freeze({
@@ -63,6 +70,7 @@ const POSTGRES: StoreCapabilities = Object.freeze({
   sharedLeases: true,
   uniqueViolationCodes: Object.freeze(['23505']),
   codePointCollation: 'C',
+  textArrayParameters: true,
 });
 
 /** The capabilities of `dialect`. @see DESIGN.md section 3 */

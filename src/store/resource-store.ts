@@ -59,7 +59,7 @@ export async function currentHashes(
       .select(['id', 'content_hash', 'version_id', 'deleted', 'source_hash'])
       .where('tenant_id', '=', tenantId)
       .where('resource_type', '=', resourceType);
-    if (ids !== undefined) query = query.where('id', 'in', anyOf(store.dialect, ids));
+    if (ids !== undefined) query = query.where('id', 'in', anyOf(store.capabilities, ids));
     if (filter.periodFrom !== undefined || filter.periodTo !== undefined)
       query = query.where('deleted', '=', 0);
     if (filter.periodFrom !== undefined) query = query.where('period_start', '>=', filter.periodFrom);
@@ -105,7 +105,7 @@ export async function readResources<K extends ResourceType>(
   ids: readonly string[],
 ): Promise<Map<string, StoredResource<ExtractResource<K>>>> {
   const rows = await selectInChunks(ids, (part) =>
-    currentRows(store, tenantId, resourceType).where('id', 'in', anyOf(store.dialect, part)).execute(),
+    currentRows(store, tenantId, resourceType).where('id', 'in', anyOf(store.capabilities, part)).execute(),
   );
   return new Map(rows.map((row) => [row.id, toStored<ExtractResource<K>>(row)]));
 }

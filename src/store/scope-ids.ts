@@ -25,7 +25,7 @@ export async function idsInScope(
       .where('tenant_id', '=', tenantId)
       .where('resource_type', '=', resourceType)
       .where('deleted', '=', 0);
-    if (ids !== undefined) query = query.where('id', 'in', anyOf(store.dialect, ids));
+    if (ids !== undefined) query = query.where('id', 'in', anyOf(store.capabilities, ids));
     if (scope.periodFrom !== undefined) query = query.where('period_start', '>=', scope.periodFrom);
     if (scope.periodTo !== undefined) query = query.where('period_start', '<', scope.periodTo);
     for (const row of await query.orderBy('period_start').orderBy('id').execute()) found.push(row.id);

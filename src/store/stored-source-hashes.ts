@@ -35,7 +35,7 @@ export async function storedSourceHashes(
       .select(['u.upstream_id', 'u.fhir_id', 'r.source_hash'])
       .where('u.tenant_id', '=', tenantId)
       .where('u.resource_type', '=', resourceType)
-      .where('u.upstream_id', 'in', anyOf(store.dialect, part))
+      .where('u.upstream_id', 'in', anyOf(store.capabilities, part))
       .where('r.deleted', '=', 0)
       .where('r.source_hash', 'is not', null)
       .execute(),

@@ -28,7 +28,7 @@ describe.each(testStoreFactories)('lookups by id lists ($name)', (factory) => {
       return store.db
         .selectFrom('resources')
         .select('id')
-        .where('id', 'in', anyOf(store.dialect, ids))
+        .where('id', 'in', anyOf(store.capabilities, ids))
         .compile();
     };
     const [short, long] = [compiled(3), compiled(1000)];
@@ -56,7 +56,7 @@ describe.each(testStoreFactories)('lookups by id lists ($name)', (factory) => {
         .selectFrom('resources')
         .select('id')
         .where('tenant_id', '=', 'a')
-        .where('id', 'in', anyOf(store.dialect, part))
+        .where('id', 'in', anyOf(store.capabilities, part))
         .execute(),
     );
     expect(rows.map((r) => r.id).sort()).toEqual(stored);
