@@ -2,7 +2,6 @@
  * Opening the store: kysely over better-sqlite3 (default) or PostgreSQL, one query layer for both
  * (DESIGN.md section 3).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -21,6 +20,7 @@ import type { StoreCapabilities, StoreDialect } from './dialect-capabilities.js'
 import type { Database } from './schema.js';
 import { assertFence, type Fence } from './lease-rows.js';
 import { parseStoreUrl } from './store-url.js';
+import { ScopedContext } from './scoped-context.js';
 import { createSecretBox, type SecretBox } from './secret-box.js';
 import { createDerivedCache, type DerivedCache } from './derived-cache.js';
 import { SqliteLiteralLimitsPlugin } from './sqlite-literal-limits.js';
@@ -351,8 +351,8 @@ function buildStore(
   analyze: () => Promise<void>,
 ): Store {
   // Per store, not per module: many stores (tests, several apps) may live in one process.
-  const insideWrite = new AsyncLocalStorage<{ active: boolean }>();
-  const currentFence = new AsyncLocalStorage<Fence | undefined>();
+  const insideWrite = new ScopedContext<{ active: boolean }>();
+  const currentFence = new ScopedContext<Fence | undefined>();
   const capabilities = capabilitiesOf(dialect);
   const fencedWrite = <T>(fence: Fence | undefined, fn: (trx: StoreTransaction) => Promise<T>): Promise<T> =>
     fence === undefined
@@ -373,14 +373,14 @@ function buildStore(
     derived: createDerivedCache(),
     now: () => clock(),
     write<T>(fn: (trx: StoreTransaction) => Promise<T>): Promise<T> {
-      if (insideWrite.getStore()?.active) {
+      if (insideWrite.get()?.active) {
         return Promise.reject(
           new Error('store.write() called inside a write transaction: use its trx instead'),
         );
       }
       // The marker is switched off at the end so work that merely started inside a write may write later.
       const marker = { active: true };
-      const fence = currentFence.getStore();
+      const fence = currentFence.get();
       return insideWrite
         .run(marker, () => fencedWrite(fence, fn))
         .finally(() => {
@@ -388,6 +388,8 @@ function buildStore(
         });
     },
     fenced<T>(fence: Fence | undefined, fn: () => Promise<T>): Promise<T> {
+      // No fence inside no fence (SQLite, work without a lease): nothing to carry.
+      if (fence === undefined && currentFence.get() === undefined) return fn();
       return currentFence.run(fence, fn);
     },
     async ping(): Promise<void> {
