@@ -21,6 +21,8 @@ import type { Database } from './schema.js';
 import { assertFence, type Fence } from './lease-rows.js';
 import { parseStoreUrl } from './store-url.js';
 import { ScopedContext } from './scoped-context.js';
+import { postgresKeptReads } from './postgres-kept-reads.js';
+import { namedStatementPool } from './postgres-pool.js';
 import { createSecretBox, type SecretBox } from './secret-box.js';
 import { createDerivedCache, type DerivedCache } from './derived-cache.js';
 import { SqliteLiteralLimitsPlugin } from './sqlite-literal-limits.js';
@@ -258,9 +260,16 @@ async function openPostgresStore(
     await pool.end();
     throw error;
   }
+  const kept = postgresKeptReads({
+    connectionString,
+    schema: async () => {
+      const result = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+      return result.rows[0]?.schema ?? 'public';
+    },
+  });
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({
-      pool: namedStatementPool(pool),
+      pool: namedStatementPool(pool, kept),
       onCreateConnection:
         schema === undefined
           ? undefined
@@ -280,54 +289,17 @@ async function openPostgresStore(
   };
   const read = <R>(query: ReadQuery<R>): Promise<R[]> =>
     db.executeQuery(compiledOf(query, db)).then((result) => result.rows);
+  const readKept = <R>(query: ReadQuery<R>, tables: readonly string[]): Promise<readonly R[]> => {
+    const compiled = compiledOf(query, db);
+    const key = `${compiled.sql}\u0000${JSON.stringify(compiled.parameters)}`;
+    return kept.rows(key, tables, () => db.executeQuery(compiled).then((result) => result.rows));
+  };
+  const store = buildStore(db, 'postgres', clock, write, { read, readKept }, secrets, analyze);
+  const closeStore = store.close;
   return {
-    ...buildStore(db, 'postgres', clock, write, { read, readKept: read }, secrets, analyze),
+    ...store,
+    close: () => kept.close().then(closeStore),
     postgres: { pool, schema },
-  };
-}
-
-/** Distinct statements named per store; past it, further texts run unnamed (parsed per call, as before). */
-const NAMED_STATEMENT_LIMIT = 1000;
-const namedClients = new WeakSet<pg.PoolClient>();
-
-/**
- * The pool as kysely sees it, every connection running each parameterised statement as a named prepared statement
- * (issue 16): PostgreSQL parses and plans a named statement once per connection instead of on every call (the
- * token lookup was planned per request). Names are per SQL text, the same on every connection of the store.
- * Statements without parameters (DDL, `begin`, `commit`) stay unnamed.
- *
- * @see https://node-postgres.com/features/queries#prepared-statements
- */
-function namedStatementPool(pool: pg.Pool): { connect(): Promise<pg.PoolClient>; end(): Promise<void> } {
-  const names = new Map<string, string>();
-  const nameOf = (text: string): string | undefined => {
-    let name = names.get(text);
-    if (name === undefined && names.size < NAMED_STATEMENT_LIMIT) {
-      name = `sb_${names.size + 1}`;
-      names.set(text, name);
-    }
-    return name;
-  };
-  return {
-    async connect() {
-      const client = await pool.connect();
-      if (!namedClients.has(client)) {
-        namedClients.add(client);
-        const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-        // Only kysely's form, `query(text, values)`; other users of the pool (the rate limiter passes callbacks)
-        // are left as they are.
-        (client as { query: unknown }).query = (...args: unknown[]) => {
-          const [text, values] = args;
-          const name =
-            args.length === 2 && typeof text === 'string' && Array.isArray(values) && values.length > 0
-              ? nameOf(text)
-              : undefined;
-          return name === undefined ? query(...args) : query({ name, text, values });
-        };
-      }
-      return client;
-    },
-    end: () => pool.end(),
   };
 }
 
