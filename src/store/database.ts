@@ -48,7 +48,8 @@ export interface Store {
   /**
    * {@link Store.read} for the freshness checks every search makes: on SQLite the rows are kept (frozen) and
    * answered again while no write to `tables` has been committed by this connection, nor anything by another
-   * (`sqlite-kept-reads.ts`); on PostgreSQL, where other instances write unseen, every call reads.
+   * (`sqlite-kept-reads.ts`); on PostgreSQL while this process has not written them since and no notification
+   * of another's commit to them has arrived (`postgres-kept-reads.ts`; only the tables migration 0023 announces).
    */
   readKept<R>(query: ReadQuery<R>, tables: readonly string[]): Promise<readonly R[]>;
   readonly dialect: StoreDialect;
