@@ -8,30 +8,9 @@ import {
   createAuditTrail,
   readAuditTrail,
   verifyAuditTrail,
-  type AuditContext,
 } from '../../src/audit/audit-trail.js';
-import type { Store } from '../../src/store/database.js';
+import { auditCtx, countingWrites, slotRead } from '../support/audit-records.js';
 import { testStoreFactories, useTestStore } from '../support/test-stores.js';
-
-const ctx = (requestId: string): AuditContext => ({
-  tenant: { id: 'demo' },
-  client: { id: 'agent' },
-  requestId,
-});
-const read = (id: string) => ({ action: 'read', resourceType: 'Slot', resourceIds: [id], status: 200 });
-
-/** The store, with every write transaction counted. */
-function countingWrites(store: Store): { store: Store; writes: () => number } {
-  let writes = 0;
-  const counted: Store = Object.create(store) as Store;
-  Object.defineProperty(counted, 'write', {
-    value: <T>(fn: Parameters<Store['write']>[0]) => {
-      writes += 1;
-      return store.write(fn) as Promise<T>;
-    },
-  });
-  return { store: counted, writes: () => writes };
-}
 
 describe.each(testStoreFactories)('audit append at the known tip ($name)', (factory) => {
   const testStore = useTestStore(factory);
@@ -39,7 +18,7 @@ describe.each(testStoreFactories)('audit append at the known tip ($name)', (fact
   it('appends one request after another without a write transaction each on PostgreSQL', async () => {
     const { store, writes } = countingWrites(testStore().store);
     const audit = createAuditTrail(store);
-    for (let i = 0; i < 10; i++) await audit.record(ctx(`r-${i}`), read(`s${i}`));
+    for (let i = 0; i < 10; i++) await audit.record(auditCtx('demo', `r-${i}`), slotRead(`s${i}`));
     // PostgreSQL: the first group learns the tip under the lock, the other nine are one statement each.
     expect(writes()).toBe(factory.name === 'postgres' ? 1 : 10);
     expect((await readAuditTrail(store, 'demo')).map((e) => e.requestId)).toEqual(
@@ -52,9 +31,14 @@ describe.each(testStoreFactories)('audit append at the known tip ($name)', (fact
     const { store } = testStore();
     const audit = createAuditTrail(store);
     for (let i = 0; i < 6; i++) {
-      await audit.record(ctx(`read-${i}`), read(`s${i}`));
+      await audit.record(auditCtx('demo', `read-${i}`), slotRead(`s${i}`));
       await store.write((trx) =>
-        appendAuditEvent(trx, ctx(`write-${i}`), { ...read(`a${i}`), action: 'create' }, store.now()),
+        appendAuditEvent(
+          trx,
+          auditCtx('demo', `write-${i}`),
+          { ...slotRead(`a${i}`), action: 'create' },
+          store.now(),
+        ),
       );
     }
     const entries = await readAuditTrail(store, 'demo');
@@ -69,9 +53,10 @@ describe.each(testStoreFactories)('audit append at the known tip ($name)', (fact
     const handle = testStore();
     const other = await handle.openAnother();
     const trails = [createAuditTrail(handle.store), createAuditTrail(other)];
-    for (let i = 0; i < 40; i++) await trails[i % 2]?.record(ctx(`r-${i}`), read(`s${i}`));
+    for (let i = 0; i < 40; i++) await trails[i % 2]?.record(auditCtx('demo', `r-${i}`), slotRead(`s${i}`));
     // Runs of one process too: its tip is current again within a run.
-    for (let i = 40; i < 80; i++) await trails[Math.floor(i / 5) % 2]?.record(ctx(`r-${i}`), read(`s${i}`));
+    for (let i = 40; i < 80; i++)
+      await trails[Math.floor(i / 5) % 2]?.record(auditCtx('demo', `r-${i}`), slotRead(`s${i}`));
     const entries = await readAuditTrail(handle.store, 'demo', { limit: 1000 });
     expect(entries.map((e) => e.requestId)).toEqual(Array.from({ length: 80 }, (_, i) => `r-${i}`));
     expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
