@@ -255,12 +255,6 @@ async function openPostgresStore(
           : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
     },
   });
-  try {
-    if (schema !== undefined) await createSchemaIfMissing(pool, schema);
-  } catch (error) {
-    await pool.end();
-    throw error;
-  }
   const kept = postgresKeptReads({
     connectionString,
     schema: async () => {
@@ -268,9 +262,17 @@ async function openPostgresStore(
       return result.rows[0]?.schema ?? 'public';
     },
   });
+  // Before the first connection: every connection of the pool must be wrapped.
+  const namedPool = namedStatementPool(pool, kept);
+  try {
+    if (schema !== undefined) await createSchemaIfMissing(pool, schema);
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({
-      pool: namedStatementPool(pool, kept),
+      pool: namedPool,
       onCreateConnection:
         schema === undefined
           ? undefined

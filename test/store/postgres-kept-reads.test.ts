@@ -93,6 +93,16 @@ describe.each(postgres)('kept reads ($name)', (factory) => {
         handle.store.db,
       );
       expect(await keptDays(handle.store)).toContain('2026-12-16');
+      // Through the pool itself, as the rate limiter writes: the pool's every connection tells its statements.
+      const pool = handle.store.postgres?.pool;
+      await new Promise<void>((resolve, reject) =>
+        pool?.query(
+          "insert into availability_versions values ($1, $2, '2026-12-20', 1)",
+          [TENANT, OWNER],
+          (error) => (error ? reject(error) : resolve()),
+        ),
+      );
+      expect(await keptDays(handle.store)).toContain('2026-12-20');
       // A rolled-back write changes nothing and is not seen.
       await expect(
         handle.store.write(async (trx) => {
