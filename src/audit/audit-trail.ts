@@ -13,16 +13,18 @@
  * compatible with `AuditSink`, `AuditRecord` and `FhirRequestContext` of `fhir/access.ts`, and the object
  * {@link createAuditTrail} returns can be used as an `AuditSink` as it is.
  */
-import { createHash } from 'node:crypto';
+import { auditCounter, auditRows, type AuditEventsTable } from '../store/audit-rows.js';
+import type { Store } from '../store/database.js';
 import {
-  auditCounter,
-  auditRows,
-  insertAuditRows,
-  takeAuditSeqs,
-  type AuditEventsTable,
-} from '../store/audit-rows.js';
-import type { Store, StoreTransaction } from '../store/database.js';
+  AUDIT_GENESIS_HASH,
+  appendAuditEvents,
+  rowHash,
+  type PendingAuditEvent,
+} from './audit-chain.js';
 import { createGroupCommit, type GroupCommit } from './group-commit.js';
+import { createTipAppend } from './tip-append.js';
+
+export { AUDIT_GENESIS_HASH, appendAuditEvent, appendAuditEvents, type PendingAuditEvent } from './audit-chain.js';
 
 /** Who asked, for which tenant, in which request. `FhirRequestContext` fits this shape. */
 export interface AuditContext {
@@ -80,21 +82,9 @@ export type AuditVerification =
 /** The table shapes live with the store's audit queries (`src/store/audit-rows.ts`). */
 export type { AuditCountersTable, AuditEventsTable, AuditTables } from '../store/audit-rows.js';
 
-/** The `prev_hash` of a tenant's first row. */
-export const AUDIT_GENESIS_HASH = '0'.repeat(64);
 
 const DEFAULT_READ_LIMIT = 100;
 const MAX_READ_LIMIT = 1000;
-
-// Every stored field has a shape that cannot carry free text: a name, a date or a phone number does not fit.
-const ACTION = /^\$?[a-z][a-z0-9-]{0,63}$/;
-const RESOURCE_TYPE = /^[A-Z][A-Za-z]{0,63}$/;
-/** FHIR id (https://hl7.org/fhir/R4/datatypes.html#id), optionally prefixed with its type. */
-const RESOURCE_ID = /^(?:[A-Z][A-Za-z]{0,63}\/)?[A-Za-z0-9\-.]{1,64}$/;
-/** A search parameter name with optional modifier or chain: `_count`, `name:exact`, `patient.identifier`. */
-const PARAMETER_NAME = /^[A-Za-z_][A-Za-z0-9_\-.:]{0,99}$/;
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const CLIENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The names of the parameters in a query (`req.query`, `URLSearchParams`, a POST `_search` form), sorted. */
 export function parameterNames(query: URLSearchParams | Readonly<Record<string, unknown>>): string[] {
@@ -118,9 +108,12 @@ export function createAuditTrail(store: Store | (() => Store)): AuditTrail {
     let group = groups.get(target);
     if (!group) {
       group = createGroupCommit<PendingAuditEvent>({
-        commit: async (events) => {
-          await target.write((trx) => appendAuditEvents(trx, events));
-        },
+        // On PostgreSQL a group is one statement while this process knows each tenant's last row (`tip-append.ts`).
+        commit: target.postgres
+          ? createTipAppend(target)
+          : async (events) => {
+              await target.write((trx) => appendAuditEvents(trx, events));
+            },
       });
       groups.set(target, group);
     }
@@ -132,59 +125,6 @@ export function createAuditTrail(store: Store | (() => Store)): AuditTrail {
       await groupOf(target).submit({ ctx, record, at: target.now() });
     },
   };
-}
-
-/** A record waiting for its group's transaction, stamped with the time of the access. */
-export interface PendingAuditEvent {
-  ctx: AuditContext;
-  record: AuditEventInput;
-  at: Date;
-}
-
-/**
- * Appends audit rows, in order, inside an open write transaction: per tenant, one counter update for all of its
- * rows, one multi-row insert, and the chain continued row by row. Returns each row's sequence number.
- */
-export async function appendAuditEvents(
-  trx: StoreTransaction,
-  events: readonly PendingAuditEvent[],
-): Promise<number[]> {
-  const seqs = new Array<number>(events.length);
-  const byTenant = new Map<string, number[]>();
-  events.forEach((event, index) => {
-    const indexes = byTenant.get(event.ctx.tenant.id) ?? [];
-    indexes.push(index);
-    byTenant.set(event.ctx.tenant.id, indexes);
-  });
-  for (const [tenantId, indexes] of byTenant) {
-    const counter = await takeAuditSeqs(trx, tenantId, AUDIT_GENESIS_HASH, indexes.length);
-    let seq = counter.last_seq - indexes.length;
-    let prevHash = counter.last_hash;
-    const rows = indexes.map((index) => {
-      const event = events[index] as PendingAuditEvent;
-      seq += 1;
-      seqs[index] = seq;
-      const row = auditRow(event.ctx, event.record, seq, event.at, prevHash);
-      prevHash = row.hash;
-      return row;
-    });
-    await insertAuditRows(trx, rows);
-  }
-  return seqs;
-}
-
-/**
- * Appends one audit row inside an open write transaction (for writes that should commit together with their
- * audit row). Returns the row's sequence number.
- */
-export async function appendAuditEvent(
-  trx: StoreTransaction,
-  ctx: AuditContext,
-  record: AuditEventInput,
-  now: Date,
-): Promise<number> {
-  const [seq] = await appendAuditEvents(trx, [{ ctx, record, at: now }]);
-  return seq as number;
 }
 
 /**
@@ -228,57 +168,6 @@ export async function verifyAuditTrail(store: Store, tenantId: string): Promise<
     return { ok: false, seq: count + 1, reason: 'truncated' };
   }
   return { ok: true, count };
-}
-
-function auditRow(
-  ctx: AuditContext,
-  record: AuditEventInput,
-  seq: number,
-  now: Date,
-  prevHash: string,
-): AuditEventsTable {
-  const clientId = ctx.client?.id;
-  const content: Omit<AuditEventsTable, 'hash'> = {
-    tenant_id: ctx.tenant.id,
-    seq,
-    recorded_at: now.toISOString(),
-    client_id: clientId === undefined ? null : fitting(clientId, CLIENT_ID, 'invalid'),
-    request_id: fitting(ctx.requestId, REQUEST_ID, 'invalid'),
-    action: fitting(record.action, ACTION, 'unknown'),
-    resource_type: RESOURCE_TYPE.test(record.resourceType) ? record.resourceType : null,
-    resource_ids: JSON.stringify(record.resourceIds.filter((id) => RESOURCE_ID.test(id))),
-    status: Number.isInteger(record.status) ? record.status : 0,
-    parameters: JSON.stringify(safeParameterNames(record.parameters ?? [])),
-    prev_hash: prevHash,
-  };
-  return { ...content, hash: rowHash(content) };
-}
-
-/** Keeps only what can be a parameter name: anything after `=` is dropped, anything else odd is left out. */
-function safeParameterNames(parameters: readonly string[]): string[] {
-  const names = parameters.map((p) => p.split('=', 1)[0] ?? '').filter((name) => PARAMETER_NAME.test(name));
-  return [...new Set(names)];
-}
-
-function fitting(value: string, shape: RegExp, otherwise: string): string {
-  return shape.test(value) ? value : otherwise;
-}
-
-function rowHash(row: Omit<AuditEventsTable, 'hash'>): string {
-  const canonical = JSON.stringify([
-    row.prev_hash,
-    row.tenant_id,
-    row.seq,
-    row.recorded_at,
-    row.client_id,
-    row.request_id,
-    row.action,
-    row.resource_type,
-    row.resource_ids,
-    row.status,
-    row.parameters,
-  ]);
-  return createHash('sha256').update(canonical).digest('hex');
 }
 
 /** A stored audit row as an {@link AuditEntry} (the export, `audit-export.ts`, adds the hash-chain fields). */

@@ -98,6 +98,56 @@ export async function insertAuditRows(
   );
 }
 
+/** Each column's PostgreSQL type, for reading rows out of one JSON parameter ({@link appendAuditRowsAtTip}). */
+const POSTGRES_TYPES: Record<keyof AuditEventsTable, string> = {
+  tenant_id: 'text',
+  seq: 'bigint',
+  recorded_at: 'text',
+  client_id: 'text',
+  request_id: 'text',
+  action: 'text',
+  resource_type: 'text',
+  resource_ids: 'text',
+  status: 'integer',
+  parameters: 'text',
+  prev_hash: 'text',
+  hash: 'text',
+};
+const RECORD_DEFINITION = sql.raw(AUDIT_COLUMNS.map((column) => `${column} ${POSTGRES_TYPES[column]}`).join(', '));
+
+/**
+ * PostgreSQL only: appends rows of one tenant, chained on from `tip` (the tenant's counter as this process last
+ * left it), in ONE statement, committed on its own: the counter moves to the last row only if it still stands at
+ * `tip`, and the rows are inserted only if it moved, atomically. A writer that moved the counter meanwhile (another
+ * instance, or a write that appended its row in its own transaction) makes it write nothing and answer false; a
+ * writer holding the counter's row lock makes it wait, then re-check against the committed counter.
+ *
+ * The rows travel as one JSON parameter, so the statement's text (a named prepared statement) is the same for
+ * every group size.
+ */
+export async function appendAuditRowsAtTip(
+  store: Store,
+  tip: { seq: number; hash: string },
+  rows: readonly AuditEventsTable[],
+): Promise<boolean> {
+  const last = rows[rows.length - 1];
+  if (last === undefined) return true;
+  const result = await sql`with moved as (
+      update audit_counters set last_seq = ${last.seq}, last_hash = ${last.hash}
+      where tenant_id = ${last.tenant_id} and last_seq = ${tip.seq} and last_hash = ${tip.hash}
+      returning 1
+    )
+    insert into audit_events (${COLUMN_LIST})
+    select ${COLUMN_LIST} from moved, jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(${RECORD_DEFINITION})`.execute(
+    store.db,
+  );
+  const inserted = Number(result.numAffectedRows ?? 0);
+  if (inserted !== 0 && inserted !== rows.length) {
+    throw new Error(`the audit append inserted ${inserted} of ${rows.length} rows`);
+  }
+  return inserted === rows.length;
+}
+
 /**
  * The tenant's rows from a sequence number on, oldest first, at most `limit`: those above `from.seq`, or from it
  * on when `from.inclusive`.

@@ -71,7 +71,7 @@ export async function scheduleRows(
 export async function referenceStamp(store: Store, tenantId: string): Promise<string> {
   // Raw SQL: every Slot and Patient search asks, and building the query through kysely's builder cost more than
   // running it (issue 16).
-  // Kept between writes of `resources` (SQLite): asked by every Slot and Patient search (issue 16).
+  // Kept between writes of `resources`: asked by every Slot and Patient search (issue 16).
   const [row] = await store.readKept<{ n: number | string | null; v: number | string | null }>(
     statementOf(
       q`select count(*) as n, sum(version_id) as v from resources where tenant_id = ${tenantId} and resource_type in ('Schedule', 'Location')`,

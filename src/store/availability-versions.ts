@@ -132,7 +132,7 @@ export async function availabilityVersions(
   const perChunk = Math.max(1, Math.floor(VALUES_PER_IN_LIST / (wanted.length + 1)));
   for (const part of chunk(ownerList, perChunk)) {
     // Raw SQL: asked by every Slot search; kysely's builder cost more than the index lookup.
-    // Kept between writes of the table (SQLite): asked by every Slot search.
+    // Kept between writes of the table: asked by every Slot search.
     const rows = await store.readKept<{ owner: string; day: string; version: number | string }>(
       statementOf(
         q`select owner, day, version

@@ -2,7 +2,6 @@
  * Opening the store: kysely over better-sqlite3 (default) or PostgreSQL, one query layer for both
  * (DESIGN.md section 3).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -21,6 +20,9 @@ import type { StoreCapabilities, StoreDialect } from './dialect-capabilities.js'
 import type { Database } from './schema.js';
 import { assertFence, type Fence } from './lease-rows.js';
 import { parseStoreUrl } from './store-url.js';
+import { ScopedContext } from './scoped-context.js';
+import { postgresKeptReads } from './postgres-kept-reads.js';
+import { namedStatementPool } from './postgres-pool.js';
 import { createSecretBox, type SecretBox } from './secret-box.js';
 import { createDerivedCache, type DerivedCache } from './derived-cache.js';
 import { SqliteLiteralLimitsPlugin } from './sqlite-literal-limits.js';
@@ -46,7 +48,8 @@ export interface Store {
   /**
    * {@link Store.read} for the freshness checks every search makes: on SQLite the rows are kept (frozen) and
    * answered again while no write to `tables` has been committed by this connection, nor anything by another
-   * (`sqlite-kept-reads.ts`); on PostgreSQL, where other instances write unseen, every call reads.
+   * (`sqlite-kept-reads.ts`); on PostgreSQL while this process has not written them since and no notification
+   * of another's commit to them has arrived (`postgres-kept-reads.ts`; only the tables migration 0023 announces).
    */
   readKept<R>(query: ReadQuery<R>, tables: readonly string[]): Promise<readonly R[]>;
   readonly dialect: StoreDialect;
@@ -252,6 +255,15 @@ async function openPostgresStore(
           : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
     },
   });
+  const kept = postgresKeptReads({
+    connectionString,
+    schema: async () => {
+      const result = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+      return result.rows[0]?.schema ?? 'public';
+    },
+  });
+  // Before the first connection: every connection of the pool must be wrapped.
+  const namedPool = namedStatementPool(pool, kept);
   try {
     if (schema !== undefined) await createSchemaIfMissing(pool, schema);
   } catch (error) {
@@ -260,7 +272,7 @@ async function openPostgresStore(
   }
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({
-      pool: namedStatementPool(pool),
+      pool: namedPool,
       onCreateConnection:
         schema === undefined
           ? undefined
@@ -280,54 +292,17 @@ async function openPostgresStore(
   };
   const read = <R>(query: ReadQuery<R>): Promise<R[]> =>
     db.executeQuery(compiledOf(query, db)).then((result) => result.rows);
+  const readKept = <R>(query: ReadQuery<R>, tables: readonly string[]): Promise<readonly R[]> => {
+    const compiled = compiledOf(query, db);
+    const key = `${compiled.sql}\u0000${JSON.stringify(compiled.parameters)}`;
+    return kept.rows(key, tables, () => db.executeQuery(compiled).then((result) => result.rows));
+  };
+  const store = buildStore(db, 'postgres', clock, write, { read, readKept }, secrets, analyze);
+  const closeStore = store.close;
   return {
-    ...buildStore(db, 'postgres', clock, write, { read, readKept: read }, secrets, analyze),
+    ...store,
+    close: () => kept.close().then(closeStore),
     postgres: { pool, schema },
-  };
-}
-
-/** Distinct statements named per store; past it, further texts run unnamed (parsed per call, as before). */
-const NAMED_STATEMENT_LIMIT = 1000;
-const namedClients = new WeakSet<pg.PoolClient>();
-
-/**
- * The pool as kysely sees it, every connection running each parameterised statement as a named prepared statement
- * (issue 16): PostgreSQL parses and plans a named statement once per connection instead of on every call (the
- * token lookup was planned per request). Names are per SQL text, the same on every connection of the store.
- * Statements without parameters (DDL, `begin`, `commit`) stay unnamed.
- *
- * @see https://node-postgres.com/features/queries#prepared-statements
- */
-function namedStatementPool(pool: pg.Pool): { connect(): Promise<pg.PoolClient>; end(): Promise<void> } {
-  const names = new Map<string, string>();
-  const nameOf = (text: string): string | undefined => {
-    let name = names.get(text);
-    if (name === undefined && names.size < NAMED_STATEMENT_LIMIT) {
-      name = `sb_${names.size + 1}`;
-      names.set(text, name);
-    }
-    return name;
-  };
-  return {
-    async connect() {
-      const client = await pool.connect();
-      if (!namedClients.has(client)) {
-        namedClients.add(client);
-        const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-        // Only kysely's form, `query(text, values)`; other users of the pool (the rate limiter passes callbacks)
-        // are left as they are.
-        (client as { query: unknown }).query = (...args: unknown[]) => {
-          const [text, values] = args;
-          const name =
-            args.length === 2 && typeof text === 'string' && Array.isArray(values) && values.length > 0
-              ? nameOf(text)
-              : undefined;
-          return name === undefined ? query(...args) : query({ name, text, values });
-        };
-      }
-      return client;
-    },
-    end: () => pool.end(),
   };
 }
 
@@ -351,8 +326,8 @@ function buildStore(
   analyze: () => Promise<void>,
 ): Store {
   // Per store, not per module: many stores (tests, several apps) may live in one process.
-  const insideWrite = new AsyncLocalStorage<{ active: boolean }>();
-  const currentFence = new AsyncLocalStorage<Fence | undefined>();
+  const insideWrite = new ScopedContext<{ active: boolean }>();
+  const currentFence = new ScopedContext<Fence | undefined>();
   const capabilities = capabilitiesOf(dialect);
   const fencedWrite = <T>(fence: Fence | undefined, fn: (trx: StoreTransaction) => Promise<T>): Promise<T> =>
     fence === undefined
@@ -373,14 +348,14 @@ function buildStore(
     derived: createDerivedCache(),
     now: () => clock(),
     write<T>(fn: (trx: StoreTransaction) => Promise<T>): Promise<T> {
-      if (insideWrite.getStore()?.active) {
+      if (insideWrite.get()?.active) {
         return Promise.reject(
           new Error('store.write() called inside a write transaction: use its trx instead'),
         );
       }
       // The marker is switched off at the end so work that merely started inside a write may write later.
       const marker = { active: true };
-      const fence = currentFence.getStore();
+      const fence = currentFence.get();
       return insideWrite
         .run(marker, () => fencedWrite(fence, fn))
         .finally(() => {
@@ -388,6 +363,8 @@ function buildStore(
         });
     },
     fenced<T>(fence: Fence | undefined, fn: () => Promise<T>): Promise<T> {
+      // No fence inside no fence (SQLite, work without a lease): nothing to carry.
+      if (fence === undefined && currentFence.get() === undefined) return fn();
       return currentFence.run(fence, fn);
     },
     async ping(): Promise<void> {

@@ -15,14 +15,10 @@
  * database. Reads never run inside a transaction here (`readNow` refuses), so nothing kept was read from rows that
  * might roll back.
  */
+import { statementClassifier } from './statement-writes.js';
 
 /** Answers kept per store; far more than the distinct freshness reads of a store's tenants. */
 const MAX_KEPT = 2000;
-/** Statement texts classified per store; texts are the store's query shapes, a few hundred. */
-const MAX_CLASSIFIED = 5000;
-
-/** What a statement may write: nothing, these tables, or anything. */
-type Writes = 'nothing' | readonly string[] | 'anything';
 
 export interface KeptReads {
   /** Called with every statement's text before it runs on the connection. */
@@ -39,7 +35,7 @@ export interface KeptReads {
 }
 
 export function keptReads(dataVersion: () => unknown): KeptReads {
-  const classified = new Map<string, Writes>();
+  const classify = statementClassifier();
   const generations = new Map<string, number>();
   let everything = 0;
   const kept = new Map<string, { stamp: string; rows: readonly unknown[] }>();
@@ -52,12 +48,7 @@ export function keptReads(dataVersion: () => unknown): KeptReads {
 
   return {
     noteStatement(sql) {
-      let writes = classified.get(sql);
-      if (writes === undefined) {
-        writes = writesOf(sql);
-        if (classified.size >= MAX_CLASSIFIED) classified.clear();
-        classified.set(sql, writes);
-      }
+      const writes = classify(sql);
       if (writes === 'nothing') return;
       if (writes === 'anything') everything += 1;
       else for (const table of writes) generations.set(table, (generations.get(table) ?? 0) + 1);
@@ -75,22 +66,4 @@ export function keptReads(dataVersion: () => unknown): KeptReads {
       return frozen;
     },
   };
-}
-
-/** Statements that change no table's rows: transaction control, the busy timeout, the data version, statistics. */
-const NO_WRITE =
-  /^\s*(?:begin(?:\s+immediate)?|commit|rollback|savepoint\s+\w+|release\s+\w+|pragma\s+busy_timeout\s*=\s*\d+|pragma\s+data_version|analyze(?:\s+\w+)?)\s*;?\s*$/i;
-/** The table after each writing keyword (`do update set` of an upsert yields a harmless extra name). */
-const WRITTEN_TABLE =
-  /\b(?:insert\s+(?:or\s+\w+\s+)?into|replace\s+into|update(?:\s+or\s+\w+)?|delete\s+from)\s+"?(\w+)"?/gi;
-/** Statements that may change a table's shape or anything at all. */
-const SCHEMA_OR_OTHER = /\b(?:create|drop|alter|vacuum|reindex|attach|detach|pragma)\b/i;
-
-/** What `sql` may write, by its text alone; anything unclear may write anything. */
-function writesOf(sql: string): Writes {
-  if (NO_WRITE.test(sql)) return 'nothing';
-  if (SCHEMA_OR_OTHER.test(sql)) return 'anything';
-  const tables = [...sql.matchAll(WRITTEN_TABLE)].map((m) => (m[1] as string).toLowerCase());
-  if (tables.length > 0) return [...new Set(tables)];
-  return /^\s*(?:select|with)\b/i.test(sql) ? 'nothing' : 'anything';
 }

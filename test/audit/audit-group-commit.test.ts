@@ -1,34 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import {
-  createAuditTrail,
-  readAuditTrail,
-  verifyAuditTrail,
-  type AuditContext,
-} from '../../src/audit/audit-trail.js';
+import { createAuditTrail, readAuditTrail, verifyAuditTrail } from '../../src/audit/audit-trail.js';
 import { createGroupCommit } from '../../src/audit/group-commit.js';
-import type { Store } from '../../src/store/database.js';
 import { failAuditInserts, healAuditInserts } from '../support/audit-faults.js';
+import { auditCtx, countingWrites, slotRead } from '../support/audit-records.js';
 import { testStoreFactories, useTestStore } from '../support/test-stores.js';
-
-const ctx = (tenantId: string, requestId: string): AuditContext => ({
-  tenant: { id: tenantId },
-  client: { id: 'agent' },
-  requestId,
-});
-const read = (id: string) => ({ action: 'read', resourceType: 'Slot', resourceIds: [id], status: 200 });
-
-/** The store, with every write transaction counted. */
-function countingWrites(store: Store): { store: Store; writes: () => number } {
-  let writes = 0;
-  const counted: Store = Object.create(store) as Store;
-  Object.defineProperty(counted, 'write', {
-    value: <T>(fn: Parameters<Store['write']>[0]) => {
-      writes += 1;
-      return store.write(fn) as Promise<T>;
-    },
-  });
-  return { store: counted, writes: () => writes };
-}
 
 describe.each(testStoreFactories)('audit trail group commit ($name)', (factory) => {
   const testStore = useTestStore(factory);
@@ -39,7 +14,7 @@ describe.each(testStoreFactories)('audit trail group commit ($name)', (factory) 
     const n = 60;
     await Promise.all(
       Array.from({ length: n }, (_, i) =>
-        audit.record(ctx(i % 3 === 0 ? 'other' : 'demo', `r-${i}`), read(`s${i}`)),
+        audit.record(auditCtx(i % 3 === 0 ? 'other' : 'demo', `r-${i}`), slotRead(`s${i}`)),
       ),
     );
     const demo = await readAuditTrail(store, 'demo', { limit: 1000 });
@@ -62,7 +37,7 @@ describe.each(testStoreFactories)('audit trail group commit ($name)', (factory) 
     const audit = createAuditTrail(handle.store);
     const seen = await Promise.all(
       Array.from({ length: 30 }, async (_, i) => {
-        await audit.record(ctx('demo', `r-${i}`), read(`s${i}`));
+        await audit.record(auditCtx('demo', `r-${i}`), slotRead(`s${i}`));
         const rows = await readAuditTrail(observer, 'demo', { limit: 1000 });
         return rows.some((row) => row.requestId === `r-${i}`);
       }),
@@ -73,14 +48,14 @@ describe.each(testStoreFactories)('audit trail group commit ($name)', (factory) 
   it('rejects every record of a group whose commit fails, keeps none of them, and chains on afterwards', async () => {
     const { store } = testStore();
     const audit = createAuditTrail(store);
-    await audit.record(ctx('demo', 'before'), read('s0'));
+    await audit.record(auditCtx('demo', 'before'), slotRead('s0'));
     await failAuditInserts(store);
     const outcomes = await Promise.allSettled(
-      Array.from({ length: 10 }, (_, i) => audit.record(ctx('demo', `lost-${i}`), read(`s${i}`))),
+      Array.from({ length: 10 }, (_, i) => audit.record(auditCtx('demo', `lost-${i}`), slotRead(`s${i}`))),
     );
     expect(outcomes.map((o) => o.status)).toEqual(outcomes.map(() => 'rejected'));
     await healAuditInserts(store);
-    await audit.record(ctx('demo', 'after'), read('s1'));
+    await audit.record(auditCtx('demo', 'after'), slotRead('s1'));
     expect((await readAuditTrail(store, 'demo')).map((e) => [e.seq, e.requestId])).toEqual([
       [1, 'before'],
       [2, 'after'],
@@ -93,7 +68,9 @@ describe.each(testStoreFactories)('audit trail group commit ($name)', (factory) 
     const other = await handle.openAnother();
     const trails = [createAuditTrail(handle.store), createAuditTrail(other)];
     await Promise.all(
-      Array.from({ length: 40 }, (_, i) => trails[i % 2]?.record(ctx('demo', `r-${i}`), read(`s${i}`))),
+      Array.from({ length: 40 }, (_, i) =>
+        trails[i % 2]?.record(auditCtx('demo', `r-${i}`), slotRead(`s${i}`)),
+      ),
     );
     const entries = await readAuditTrail(handle.store, 'demo', { limit: 1000 });
     expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));

@@ -20,6 +20,7 @@ import { migration0017AvailabilityVersions } from './0017-availability-versions.
 import { migration0020IdempotencyBinding } from './0020-idempotency-binding.js';
 import { migration0021PatientTagTokens } from './0021-patient-tag-tokens.js';
 import { migration0022SyncLookupIndexes } from './0022-sync-lookup-indexes.js';
+import { migration0023KeptTableNotifications } from './0023-kept-table-notifications.js';
 
 const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': migration0001Initial,
@@ -39,6 +40,7 @@ const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0020-idempotency-binding': migration0020IdempotencyBinding,
   '0021-patient-tag-tokens': migration0021PatientTagTokens,
   '0022-sync-lookup-indexes': migration0022SyncLookupIndexes,
+  '0023-kept-table-notifications': migration0023KeptTableNotifications,
 });
 
 /** A kysely migration provider over the frozen migration list. */
