@@ -87,8 +87,10 @@ export interface Store {
   /**
    * Refreshes query-planner statistics; call after bulk writes (a first sync). SQLite keeps none until asked and
    * then plans search-token lookups as scans (BENCHMARKS.md, facade-search: 115 → 333 req/s after ANALYZE);
-   * PostgreSQL's autovacuum does it by itself, but a first sync writes faster than it notices. On SQLite the STAT4
-   * samples are dropped afterwards (they make every range statement re-prepare per execution, issue 16).
+   * PostgreSQL's autovacuum does it by itself, but a first sync writes faster than it notices, so there it is
+   * `VACUUM (ANALYZE)` of the store's tables (statistics and the visibility map index-only scans need). On SQLite
+   * the STAT4 samples are dropped afterwards (they make every range statement re-prepare per execution, issue 16).
+   * Never inside {@link Store.write}.
    */
   analyze(): Promise<void>;
   /** Closes the connection(s). Idempotent. */
@@ -282,13 +284,17 @@ async function openPostgresStore(
   });
   const write = <T>(fn: (trx: StoreTransaction) => Promise<T>): Promise<T> => db.transaction().execute(fn);
   // The store's own tables only: a bare ANALYZE covers every schema of the database, and a pass may refresh
-  // statistics mid-way (sync/apply-records.ts) in a database other stores (schemas) share.
+  // statistics mid-way (sync/apply-records.ts) in a database other stores (schemas) share. VACUUM as well, as
+  // autovacuum would once it noticed: it sets the visibility map, without which the covering indexes of a pass's
+  // lookups (migration 0022) still read every row from the table (issue 16, sync-diff: the skip lookup 1.24-1.32 s
+  // before, 0.92-1.06 s after, on a fresh load of 100,000). It reads only pages changed since the last one, and
+  // skips a table another session is vacuuming (another instance's pass) rather than wait.
   const analyze = async () => {
     const tables = await sql<{ name: string }>`
       select table_name as name from information_schema.tables
       where table_schema = current_schema() and table_type = 'BASE TABLE'`.execute(db);
     if (tables.rows.length === 0) return;
-    await sql`analyze ${sql.join(tables.rows.map((t) => sql.id(t.name)))}`.execute(db);
+    await sql`vacuum (analyze, skip_locked) ${sql.join(tables.rows.map((t) => sql.id(t.name)))}`.execute(db);
   };
   const read = <R>(query: ReadQuery<R>): Promise<R[]> =>
     db.executeQuery(compiledOf(query, db)).then((result) => result.rows);

@@ -40,6 +40,11 @@ describe.each(postgres)('store.analyze() on PostgreSQL ($name)', (factory) => {
       await mine.store.analyze();
       expect(await statisticsRows(mine.store, mine.schema as string, 'resources')).toBeGreaterThan(0);
       expect(await statisticsRows(mine.store, other.schema as string, 'resources')).toBe(0);
+      // Vacuumed too: the visibility map is set, so the covering indexes answer without reading the table.
+      const visible = await sql<{ pages: number }>`
+        select relallvisible as pages from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = ${mine.schema as string} and c.relname = 'resources'`.execute(mine.store.db);
+      expect(Number(visible.rows[0]?.pages)).toBeGreaterThan(0);
     } finally {
       await mine.dispose();
       await other.dispose();
