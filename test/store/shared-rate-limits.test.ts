@@ -3,6 +3,7 @@
  * database stand for two instances; a client's requests through either count against one limit. SQLite keeps the
  * counts in the process (one process owns the file).
  */
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { createRateLimiter } from '../../fhir/request-limits.js';
 import { createRateLimitBackend } from '../../src/store/shared-rate-limits.js';
@@ -36,4 +37,15 @@ describe.each(testStoreFactories)('shared per-client rate limits ($name)', (fact
       }
     },
   );
+
+  if (factory.name === 'postgres') {
+    it('keeps the counters in an unlogged table: a request waits for no log flush to count', async () => {
+      const { store } = db();
+      const result = await sql<{ persistence: string }>`
+        select relpersistence as persistence from pg_class where oid = to_regclass('rate_limits')`.execute(
+        store.db,
+      );
+      expect(result.rows[0]?.persistence).toBe('u');
+    });
+  }
 });

@@ -21,6 +21,7 @@ import { migration0020IdempotencyBinding } from './0020-idempotency-binding.js';
 import { migration0021PatientTagTokens } from './0021-patient-tag-tokens.js';
 import { migration0022SyncLookupIndexes } from './0022-sync-lookup-indexes.js';
 import { migration0023KeptTableNotifications } from './0023-kept-table-notifications.js';
+import { migration0024UnloggedRateLimits } from './0024-unlogged-rate-limits.js';
 
 const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': migration0001Initial,
@@ -41,6 +42,7 @@ const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0021-patient-tag-tokens': migration0021PatientTagTokens,
   '0022-sync-lookup-indexes': migration0022SyncLookupIndexes,
   '0023-kept-table-notifications': migration0023KeptTableNotifications,
+  '0024-unlogged-rate-limits': migration0024UnloggedRateLimits,
 });
 
 /** A kysely migration provider over the frozen migration list. */
