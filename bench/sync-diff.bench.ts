@@ -217,7 +217,8 @@ export const benchmark: Benchmark = {
           'one pass (sampling `memoryUsage().rss` misses the synchronous map/hash stretches).',
         'Rows written are what `applyRecords` reports: versions (each also writes a history row and its search ' +
           'tokens) and change-journal rows.',
-        'The load worker refreshes the planner statistics after the baseline load (`store.analyze()`), as the sync ' +
+        'The load worker refreshes the planner statistics after the baseline load (`store.analyze()`; on ' +
+          'PostgreSQL `VACUUM (ANALYZE)`, which also sets the visibility map the covering indexes need), as the sync ' +
           'engine does after a pass that wrote 200 versions or more; a pass refreshes them itself once it has ' +
           'written 5,000. Without them PostgreSQL (autovacuum off on this machine) planned the skip lookup as a ' +
           'nested loop over every stored row: the baseline load took 951 s and a 1 % pass ran past 5 minutes.',
