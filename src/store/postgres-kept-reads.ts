@@ -149,7 +149,8 @@ export function postgresKeptReads(options: PostgresKeptReadsOptions): PostgresKe
   return {
     noteStatement(connection, sql) {
       const writes = classify(sql);
-      const verb = /^\s*(begin|start|commit|end|rollback|abort)\b/i.exec(sql)?.[1]?.toLowerCase();
+      // Transaction control; `rollback to savepoint` ends no transaction.
+      const verb = /^\s*(begin|start|commit|end|rollback(?!\s+to\b)|abort)\b/i.exec(sql)?.[1]?.toLowerCase();
       if (verb === 'begin' || verb === 'start') {
         pendingByConnection.set(connection, new Set());
         return undefined;

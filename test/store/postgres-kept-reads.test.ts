@@ -119,6 +119,33 @@ describe.each(postgres)('kept reads ($name)', (factory) => {
     }
   });
 
+  it('raises at the commit of a transaction that rolled back to a savepoint on the way', async () => {
+    const handle = testStore();
+    const client = await otherProcess(handle);
+    try {
+      await untilKept(handle.store, client);
+      await handle.store.write(async (trx) => {
+        const day = (d: string) =>
+          trx
+            .insertInto('availability_versions')
+            .values({ tenant_id: TENANT, owner: OWNER, day: d, version: 1 });
+        await day('2026-12-21').execute();
+        await sql`savepoint s1`.execute(trx);
+        await day('2026-12-22').execute();
+        await sql`rollback to savepoint s1`.execute(trx);
+        await day('2026-12-23').execute();
+        // Read (and kept) while the transaction is still open: none of its rows yet.
+        expect(await keptDays(handle.store)).not.toContain('2026-12-23');
+      });
+      const days = await keptDays(handle.store);
+      expect(days).toContain('2026-12-21');
+      expect(days).toContain('2026-12-23');
+      expect(days).not.toContain('2026-12-22');
+    } finally {
+      await client.end();
+    }
+  });
+
   it("sees another process's commit once PostgreSQL announces it, and another instance's too", async () => {
     const handle = testStore();
     const client = await otherProcess(handle);
