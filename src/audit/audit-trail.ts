@@ -15,16 +15,16 @@
  */
 import { auditCounter, auditRows, type AuditEventsTable } from '../store/audit-rows.js';
 import type { Store } from '../store/database.js';
-import {
-  AUDIT_GENESIS_HASH,
-  appendAuditEvents,
-  rowHash,
-  type PendingAuditEvent,
-} from './audit-chain.js';
+import { AUDIT_GENESIS_HASH, appendAuditEvents, rowHash, type PendingAuditEvent } from './audit-chain.js';
 import { createGroupCommit, type GroupCommit } from './group-commit.js';
 import { createTipAppend } from './tip-append.js';
 
-export { AUDIT_GENESIS_HASH, appendAuditEvent, appendAuditEvents, type PendingAuditEvent } from './audit-chain.js';
+export {
+  AUDIT_GENESIS_HASH,
+  appendAuditEvent,
+  appendAuditEvents,
+  type PendingAuditEvent,
+} from './audit-chain.js';
 
 /** Who asked, for which tenant, in which request. `FhirRequestContext` fits this shape. */
 export interface AuditContext {
@@ -81,7 +81,6 @@ export type AuditVerification =
 
 /** The table shapes live with the store's audit queries (`src/store/audit-rows.ts`). */
 export type { AuditCountersTable, AuditEventsTable, AuditTables } from '../store/audit-rows.js';
-
 
 const DEFAULT_READ_LIMIT = 100;
 const MAX_READ_LIMIT = 1000;

@@ -113,7 +113,9 @@ const POSTGRES_TYPES: Record<keyof AuditEventsTable, string> = {
   prev_hash: 'text',
   hash: 'text',
 };
-const RECORD_DEFINITION = sql.raw(AUDIT_COLUMNS.map((column) => `${column} ${POSTGRES_TYPES[column]}`).join(', '));
+const RECORD_DEFINITION = sql.raw(
+  AUDIT_COLUMNS.map((column) => `${column} ${POSTGRES_TYPES[column]}`).join(', '),
+);
 
 /**
  * PostgreSQL only: appends rows of one tenant, chained on from `tip` (the tenant's counter as this process last

@@ -24,7 +24,11 @@ import pg from 'pg';
 import { statementClassifier } from './statement-writes.js';
 
 /** The tables whose writes PostgreSQL announces (migration 0023). */
-export const KEPT_TABLES: ReadonlySet<string> = new Set(['resources', 'availability_versions', 'booking_claims']);
+export const KEPT_TABLES: ReadonlySet<string> = new Set([
+  'resources',
+  'availability_versions',
+  'booking_claims',
+]);
 /** The channel migration 0023's triggers notify, with `schema.table` as the payload. */
 export const KEPT_CHANNEL = 'switchboard_kept';
 
@@ -134,7 +138,8 @@ export function postgresKeptReads(options: PostgresKeptReadsOptions): PostgresKe
          where t.tgname = $1 and s.nspname = $2 and c.relname = any($3)`,
         [KEPT_CHANNEL + '_changed', schema, [...KEPT_TABLES]],
       );
-      if (triggers.rows[0]?.n !== KEPT_TABLES.size) throw new Error('the kept tables have no change triggers yet');
+      if (triggers.rows[0]?.n !== KEPT_TABLES.size)
+        throw new Error('the kept tables have no change triggers yet');
       if (client !== connection || closed) return;
       // Whatever committed while nobody listened may have changed anything.
       raiseAll();

@@ -28,7 +28,8 @@ async function up(db: Kysely<any>): Promise<void> {
 
 async function down(db: Kysely<any>): Promise<void> {
   if (!isPostgres(db)) return;
-  for (const table of TABLES) await sql`drop trigger switchboard_kept_changed on ${sql.table(table)}`.execute(db);
+  for (const table of TABLES)
+    await sql`drop trigger switchboard_kept_changed on ${sql.table(table)}`.execute(db);
   await sql`drop function switchboard_kept_changed()`.execute(db);
 }
 
