@@ -19,12 +19,7 @@ import { AUDIT_GENESIS_HASH, appendAuditEvents, rowHash, type PendingAuditEvent 
 import { createGroupCommit, type GroupCommit } from './group-commit.js';
 import { createTipAppend } from './tip-append.js';
 
-export {
-  AUDIT_GENESIS_HASH,
-  appendAuditEvent,
-  appendAuditEvents,
-  type PendingAuditEvent,
-} from './audit-chain.js';
+export { AUDIT_GENESIS_HASH, appendAuditEvent } from './audit-chain.js';
 
 /** Who asked, for which tenant, in which request. `FhirRequestContext` fits this shape. */
 export interface AuditContext {
