@@ -19,23 +19,23 @@
  * - **While not listening** (before the listening connection is up, after it dropped, until it is back), nothing is
  *   kept and every read goes to the database; coming back forgets everything kept.
  *
- * Kept tables are those migration 0023 gives a trigger ({@link KEPT_TABLES}); a read naming another table is never
- * kept.
+ * Kept tables are those migrations 0023 and 0025 give a trigger ({@link KEPT_TABLES}); a read naming another table
+ * is never kept.
  */
 import pg from 'pg';
+import { keptAnswers } from './kept-answers.js';
 import { statementClassifier } from './statement-writes.js';
 
-/** The tables whose writes PostgreSQL announces (migration 0023). */
+/** The tables whose writes PostgreSQL announces (migrations 0023 and 0025). */
 export const KEPT_TABLES: ReadonlySet<string> = new Set([
   'resources',
+  'search_tokens',
   'availability_versions',
   'booking_claims',
 ]);
 /** The channel migration 0023's triggers notify, with `schema.table` as the payload. */
 export const KEPT_CHANNEL = 'switchboard_kept';
 
-/** Answers kept per store; far more than the distinct freshness reads of a store's tenants. */
-const MAX_KEPT = 2000;
 const RECONNECT_MS = { first: 100, max: 5_000 };
 
 export interface PostgresKeptReads {
@@ -67,7 +67,7 @@ export function postgresKeptReads(options: PostgresKeptReadsOptions): PostgresKe
   let client: pg.Client | undefined;
   let retryMs = RECONNECT_MS.first;
   let retryTimer: NodeJS.Timeout | undefined;
-  const kept = new Map<string, { stamp: string; rows: readonly unknown[] }>();
+  const kept = keptAnswers();
   /** Kept tables written by each connection's open transaction, raised at its commit. */
   const pendingByConnection = new WeakMap<object, Set<string>>();
 
@@ -183,16 +183,10 @@ export function postgresKeptReads(options: PostgresKeptReadsOptions): PostgresKe
       }
       if (!listening || !tables.every((table) => KEPT_TABLES.has(table))) return read();
       const stamp = stampOf(tables);
-      const hit = kept.get(key);
-      if (hit && hit.stamp === stamp) return hit.rows as readonly R[];
+      const hit = kept.get(key, stamp);
+      if (hit) return hit as readonly R[];
       const rows = await read();
-      const frozen = Object.freeze(rows.map((row) => Object.freeze(row)));
-      if (listening) {
-        kept.delete(key);
-        kept.set(key, { stamp, rows: frozen });
-        if (kept.size > MAX_KEPT) kept.delete(kept.keys().next().value as string);
-      }
-      return frozen;
+      return listening ? (kept.set(key, stamp, rows) as readonly R[]) : rows;
     },
 
     async close() {

@@ -42,6 +42,12 @@ export interface SearchPageRow {
 }
 
 /**
+ * What a page's query reads. Pages are kept reads (issue 16): a search repeated while neither table has been
+ * written (an agent checks the same week's availability several times in one call) is answered from memory.
+ */
+const SEARCH_TABLES = ['resources', 'search_tokens'];
+
+/**
  * The rows of one page, nearest the position first (so in reverse order when travelling `before` it).
  *
  * @see DESIGN.md section 3
@@ -56,11 +62,12 @@ export async function searchPageRows(store: Store, query: SearchPageQuery): Prom
     q`r.id ${direction(query.idDescending)}`,
   ];
   const keyColumns = keys.map((k, i) => q`${k.sql} as ${raw(`k${i}`)}`);
-  const rows = await store.read<Record<string, unknown> & { id: string; resource: string }>(
+  const rows = await store.readKept<Record<string, unknown> & { id: string; resource: string }>(
     statementOf(
       q`${condition.with}select r.id, r.resource${keyColumns.length > 0 ? q`, ${join(keyColumns)}` : EMPTY} from resources r where ${liveRows(query)} and ${condition.where}${query.position ? q` and ${keysetSql(keys, query.idDescending, query.position)}` : EMPTY} order by ${join(order)} limit ${rowLimit(query.limit)}`,
       store.dialect,
     ),
+    SEARCH_TABLES,
   );
   return rows.map((row) => ({
     resource: row.resource,

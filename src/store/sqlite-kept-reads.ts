@@ -15,10 +15,8 @@
  * database. Reads never run inside a transaction here (`readNow` refuses), so nothing kept was read from rows that
  * might roll back.
  */
+import { keptAnswers } from './kept-answers.js';
 import { statementClassifier } from './statement-writes.js';
-
-/** Answers kept per store; far more than the distinct freshness reads of a store's tenants. */
-const MAX_KEPT = 2000;
 
 export interface KeptReads {
   /** Called with every statement's text before it runs on the connection. */
@@ -38,7 +36,7 @@ export function keptReads(dataVersion: () => unknown): KeptReads {
   const classify = statementClassifier();
   const generations = new Map<string, number>();
   let everything = 0;
-  const kept = new Map<string, { stamp: string; rows: readonly unknown[] }>();
+  const kept = keptAnswers();
 
   const stampOf = (tables: readonly string[]): string => {
     let stamp = `${String(dataVersion())}:${everything}`;
@@ -55,15 +53,10 @@ export function keptReads(dataVersion: () => unknown): KeptReads {
     },
     rows(key, tables, read) {
       const stamp = stampOf(tables);
-      const hit = kept.get(key);
-      if (hit && hit.stamp === stamp) return hit.rows;
+      const hit = kept.get(key, stamp);
+      if (hit) return hit;
       const rows = read();
-      if (rows === undefined) return undefined;
-      const frozen = Object.freeze(rows.map((row) => Object.freeze(row)));
-      kept.delete(key);
-      kept.set(key, { stamp, rows: frozen });
-      if (kept.size > MAX_KEPT) kept.delete(kept.keys().next().value as string);
-      return frozen;
+      return rows === undefined ? undefined : kept.set(key, stamp, rows);
     },
   };
 }

@@ -22,6 +22,7 @@ import { migration0021PatientTagTokens } from './0021-patient-tag-tokens.js';
 import { migration0022SyncLookupIndexes } from './0022-sync-lookup-indexes.js';
 import { migration0023KeptTableNotifications } from './0023-kept-table-notifications.js';
 import { migration0024UnloggedRateLimits } from './0024-unlogged-rate-limits.js';
+import { migration0025SearchTokenNotifications } from './0025-search-token-notifications.js';
 
 const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': migration0001Initial,
@@ -43,6 +44,7 @@ const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0022-sync-lookup-indexes': migration0022SyncLookupIndexes,
   '0023-kept-table-notifications': migration0023KeptTableNotifications,
   '0024-unlogged-rate-limits': migration0024UnloggedRateLimits,
+  '0025-search-token-notifications': migration0025SearchTokenNotifications,
 });
 
 /** A kysely migration provider over the frozen migration list. */

@@ -1,0 +1,130 @@
+/**
+ * Search pages are kept reads (`searchPageRows`, issue 16): a repeated search is answered from memory while neither
+ * `resources` nor `search_tokens` has been written, and sees at once this store's own writes and, once announced
+ * (PostgreSQL: migration 0025's trigger on `search_tokens`; SQLite: `PRAGMA data_version`), other processes' writes
+ * of either table.
+ */
+import type { Patient } from '@medplum/fhirtypes';
+import pg from 'pg';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Store } from '../../src/store/database.js';
+import { writeChanges } from '../../src/store/resource-writes.js';
+import { searchPageRows } from '../../src/store/search-query.js';
+import { testStoreFactories, useTestStore } from '../support/test-stores.js';
+
+const TENANT = 't1';
+
+function patient(id: string, family: string): Patient & { id: string } {
+  return { resourceType: 'Patient', id, name: [{ family, given: ['Ana'] }], birthDate: '1980-02-03' };
+}
+
+/** Ids of the tenant's Patients with a `family` token `value`, one page. */
+async function withFamily(store: Store, value: string): Promise<string[]> {
+  const rows = await searchPageRows(store, {
+    tenantId: TENANT,
+    resourceType: 'Patient',
+    condition: {
+      op: 'token',
+      param: 'family',
+      where: { op: 'compare', field: 'value', comparison: '=', value },
+    },
+    sort: [],
+    idDescending: false,
+    position: undefined,
+    limit: 20,
+  });
+  return rows.map((row) => (JSON.parse(row.resource) as Patient).id ?? '');
+}
+
+/** The `family` token value the store derived for p1 (normalisation is the store's business, not this test's). */
+async function familyToken(store: Store): Promise<string> {
+  const row = await store.db
+    .selectFrom('search_tokens')
+    .select('value')
+    .where('resource_id', '=', 'p1')
+    .where('param', '=', 'family')
+    .executeTakeFirstOrThrow();
+  return row.value;
+}
+
+const clients: pg.Client[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((client) => client.end()));
+});
+
+describe.each(testStoreFactories)('kept search pages ($name)', (factory) => {
+  const testStore = useTestStore(factory);
+
+  it("sees this store's own writes at once", async () => {
+    const { store } = testStore();
+    await writeChanges(store, TENANT, [{ op: 'upsert', resource: patient('p1', 'Smith') }]);
+    const smith = await familyToken(store);
+    expect(await withFamily(store, smith)).toEqual(['p1']);
+    await writeChanges(store, TENANT, [{ op: 'upsert', resource: patient('p2', 'Smith') }]);
+    expect(await withFamily(store, smith)).toEqual(['p1', 'p2']);
+    await writeChanges(store, TENANT, [{ op: 'delete', resourceType: 'Patient', id: 'p1' }]);
+    expect(await withFamily(store, smith)).toEqual(['p2']);
+  });
+
+  it("sees another process's write of search tokens alone", async () => {
+    const handle = testStore();
+    const { store } = handle;
+    await writeChanges(store, TENANT, [{ op: 'upsert', resource: patient('p1', 'Smith') }]);
+    const smith = await familyToken(store);
+    // Long enough for PostgreSQL's listening connection to be up, so the page below is really kept.
+    await vi.waitFor(async () => expect(await withFamily(store, smith)).toEqual(['p1']));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await withFamily(store, smith)).toEqual(['p1']);
+
+    // A reindex by another process touches only search_tokens.
+    const other = await handle.openAnother();
+    try {
+      await other.db
+        .deleteFrom('search_tokens')
+        .where('resource_id', '=', 'p1')
+        .where('param', '=', 'family')
+        .execute();
+    } finally {
+      await other.close();
+    }
+    await vi.waitFor(async () => expect(await withFamily(store, smith)).toEqual([]), { timeout: 5_000 });
+  });
+
+  it.runIf(factory.name === 'postgres')(
+    'answers a repeated search from memory while neither table is written',
+    async () => {
+      const handle = testStore();
+      const { store } = handle;
+      await writeChanges(store, TENANT, [{ op: 'upsert', resource: patient('p1', 'Smith') }]);
+      const smith = await familyToken(store);
+      const client = new pg.Client({ connectionString: handle.url });
+      clients.push(client);
+      await client.connect();
+      await client.query(`set search_path to "${handle.schema}"`);
+      /** Deletes p1's family tokens without firing triggers: only a read that went to the table sees it. */
+      const unannounced = async () => {
+        await client.query('begin');
+        await client.query('set local session_replication_role = replica');
+        await client.query(`delete from search_tokens where resource_id = 'p1' and param = 'family'`);
+        await client.query('commit');
+      };
+      // Kept once listening: wait until a page read before the unannounced delete still answers after it.
+      await vi.waitFor(
+        async () => {
+          expect(await withFamily(store, smith)).toEqual(['p1']);
+          await client.query('begin');
+          await client.query('set local session_replication_role = replica');
+          await client.query(`update search_tokens set value = value where resource_id = 'p1'`);
+          await client.query('commit');
+          expect(await withFamily(store, smith)).toEqual(['p1']);
+        },
+        { timeout: 10_000, interval: 50 },
+      );
+      await unannounced();
+      expect(await withFamily(store, smith)).toEqual(['p1']);
+      // An announced write of either table makes the next read go to the database.
+      await client.query(`update resources set deleted = deleted where id = 'p1'`);
+      await vi.waitFor(async () => expect(await withFamily(store, smith)).toEqual([]), { timeout: 5_000 });
+    },
+  );
+});
