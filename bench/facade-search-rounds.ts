@@ -24,7 +24,7 @@ export const MAX_REQUESTS_PER_RUN = 200_000;
 /** With `BENCH_CPU_PROF`: how long the extra, profiled Switchboard run of each search lasts. */
 export const PROFILED_MS = 3_000;
 /** Where the audit write path lives: what the profile-attributed share counts. */
-const AUDIT_FILES = ['/src/audit/audit-trail.ts', '/src/audit/group-commit.ts', '/src/store/audit-rows.ts'];
+const AUDIT_FILES = ['/src/audit/audit-trail.ts', '/src/store/audit-rows.ts'];
 
 /** Lets the `unaudited` target's requests skip the audit write (bench only; see `AppOptions.wrapAuditTrail`). */
 export interface AuditSwitch {

@@ -44,7 +44,7 @@ export async function writeProfile(dir: string, name: string, profile: Profiler.
 
 /**
  * The share of `profile`'s non-idle samples whose stack holds a frame of a script whose URL ends with one of
- * `fileSuffixes` (`/src/audit/group-commit.ts`).
+ * `fileSuffixes` (`/src/store/group-commit.ts`).
  */
 export function shareOfFiles(profile: Profiler.Profile, fileSuffixes: readonly string[]): number {
   const parentOf = new Map<number, number>();

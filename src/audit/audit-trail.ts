@@ -16,7 +16,7 @@
 import { auditCounter, auditRows, type AuditEventsTable } from '../store/audit-rows.js';
 import type { Store } from '../store/database.js';
 import { AUDIT_GENESIS_HASH, appendAuditEvents, rowHash, type PendingAuditEvent } from './audit-chain.js';
-import { createGroupCommit, type GroupCommit } from './group-commit.js';
+import { createGroupCommit, type GroupCommit } from '../store/group-commit.js';
 import { createTipAppend } from './tip-append.js';
 
 export { AUDIT_GENESIS_HASH, appendAuditEvent } from './audit-chain.js';
@@ -88,7 +88,7 @@ export function parameterNames(query: URLSearchParams | Readonly<Record<string, 
 
 /**
  * Creates the audit trail writing to `store` (or to the store `store()` returns, for composition roots that open
- * the store later). Records are group-committed (`group-commit.ts`): the records of concurrent requests share one
+ * the store later). Records are group-committed (`src/store/group-commit.ts`): the records of concurrent requests share one
  * write transaction, and each {@link AuditTrail.record} resolves only once its row has committed, so a response
  * sent after awaiting it is never without its row, and a failed commit fails the request.
  *

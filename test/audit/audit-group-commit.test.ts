@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createAuditTrail, readAuditTrail, verifyAuditTrail } from '../../src/audit/audit-trail.js';
-import { createGroupCommit } from '../../src/audit/group-commit.js';
+import { createGroupCommit } from '../../src/store/group-commit.js';
 import { failAuditInserts, healAuditInserts } from '../support/audit-faults.js';
 import { auditCtx, countingWrites, slotRead } from '../support/audit-records.js';
 import { testStoreFactories, useTestStore } from '../support/test-stores.js';

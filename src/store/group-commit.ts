@@ -8,6 +8,8 @@
  * arrived while the previous group was committing; at most `maxGroup` items each. One group commits at a time, so
  * at most one transaction of this process is ever waiting on the store's write lock (SQLite) or a counter's row
  * lock (PostgreSQL) for it, instead of one per request.
+ *
+ * Used by the audit trail (`src/audit/audit-trail.ts`) and the shared rate-limit counters (`shared-rate-limits.ts`).
  */
 
 export interface GroupCommitOptions<T> {
