@@ -70,6 +70,10 @@ export function createFhirRouter(options: FhirRouterOptions): Router {
         const refusal = await admission.verdict;
         if (refusal !== undefined) throw refusal;
         admission = undefined;
+      } else if (admission) {
+        // Counts go out together at the next check phase (src/store/group-commit.ts); a read answered from memory
+        // would otherwise run to its end before its count has even been sent.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
     if (route.body === 'json') {
