@@ -2,7 +2,8 @@
  * Reads a PostgreSQL store answers again from memory while the tables they read are unchanged (issue 16): the three
  * freshness reads every Slot search makes (the reference-data stamp, the availability versions, held time; the
  * stamp for a Patient search too) were three of a Slot search's six statements, each a round trip, between two
- * writes always giving the same answer. SQLite keeps them exactly (`sqlite-kept-reads.ts`); here:
+ * writes always giving the same answer; search pages (`search-query.ts`) are kept the same way. SQLite keeps them
+ * exactly (`sqlite-kept-reads.ts`); here:
  *
  * - **This process's writes** are seen through the statements it sends (`noteStatement`, called by the store's pool
  *   for every statement): once a statement that may write a kept table has committed — on its own, or with the

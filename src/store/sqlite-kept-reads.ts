@@ -1,7 +1,8 @@
 /**
  * Reads a SQLite store answers again from memory while the tables they read are unchanged (issue 16): the
  * freshness checks every search makes (the reference-data stamp, the availability versions, held time) read the
- * same few rows on every request, and between two writes they can only give the same answer.
+ * same few rows on every request, and between two writes they can only give the same answer; so does a search page
+ * (`search-query.ts`) repeated between two writes of `resources` and `search_tokens`. Memory: `kept-answers.ts`.
  *
  * "Unchanged" is known exactly, without asking the tables:
  * - writes of other connections (another store on the file, another process) by `PRAGMA data_version`, which
