@@ -142,8 +142,23 @@ describe.each(connectorRuns(['fhir-hours']))('a FHIR upstream without Slots ($da
       const found = await w.fhir<Bundle<Appointment>>(w.tokens[0] as string, 'GET', `Appointment?${query}`);
       const appointment = found.body?.entry?.[0]?.resource as Appointment;
       const read = await w.fhir<Appointment>(w.tokens[0] as string, 'GET', `Appointment/${appointment.id}`);
+      // Moved within the location the appointment keeps: the practitioner's hours are per location and weekday,
+      // so a later time at another location is outside them (this failed on days when the next free time after
+      // the seeded appointment fell on a weekday at the other location).
+      const wall = w.wall(seeded.start);
+      const weekday = ((new Date(`${wall.slice(0, 10)}T12:00:00Z`).getUTCDay() + 6) % 7) + 1;
+      const seededLocation = w.records.practice.templates.find(
+        (t) =>
+          t.providerId === seeded.providerId &&
+          t.weekday === weekday &&
+          t.start <= wall.slice(11) &&
+          wall.slice(11) < t.end,
+      )?.locationId;
       const target = (await slotPool(w, practitioners, { perPractitioner: 40, days: 5 })).find(
-        (s) => s.practitioner.providerId === seeded.providerId && s.start.getTime() > seeded.end.getTime(),
+        (s) =>
+          s.practitioner.providerId === seeded.providerId &&
+          s.locationId === seededLocation &&
+          s.start.getTime() > seeded.end.getTime(),
       );
       if (!target) throw new Error('no free time to move to');
       const moved = await w.fhir<Appointment>(w.tokens[0] as string, 'PUT', `Appointment/${appointment.id}`, {
