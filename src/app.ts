@@ -206,8 +206,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     createFhirRouter({
       handler: fhir,
       logger,
-      authenticate,
-      admit: rateLimiter.admission,
+      authenticate: authenticateAndLimit,
       jsonBody: createJsonBodyParser(),
     }),
   );
