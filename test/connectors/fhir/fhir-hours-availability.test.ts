@@ -9,7 +9,12 @@ import { randomBytes } from 'node:crypto';
 import type { Appointment, Bundle, CapabilityStatement, OperationOutcome } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { campaignDatabases } from '../../support/booking-campaign/campaign-databases.js';
-import { bookingBody, slotPool, type PoolSlot } from '../../support/booking-campaign/campaign-runner.js';
+import {
+  bookingBody,
+  slotPool,
+  templateAt,
+  type PoolSlot,
+} from '../../support/booking-campaign/campaign-runner.js';
 import { startCampaignWorld } from '../../support/booking-campaign/campaign-world.js';
 import { runCheckedCampaign } from '../../support/booking-campaign/checked-campaign.js';
 import { expectEveryInvariant } from '../../support/booking-campaign/expect-invariants.js';
@@ -145,15 +150,7 @@ describe.each(connectorRuns(['fhir-hours']))('a FHIR upstream without Slots ($da
       // Moved within the location the appointment keeps: the practitioner's hours are per location and weekday,
       // so a later time at another location is outside them (this failed on days when the next free time after
       // the seeded appointment fell on a weekday at the other location).
-      const wall = w.wall(seeded.start);
-      const weekday = ((new Date(`${wall.slice(0, 10)}T12:00:00Z`).getUTCDay() + 6) % 7) + 1;
-      const seededLocation = w.records.practice.templates.find(
-        (t) =>
-          t.providerId === seeded.providerId &&
-          t.weekday === weekday &&
-          t.start <= wall.slice(11) &&
-          wall.slice(11) < t.end,
-      )?.locationId;
+      const seededLocation = templateAt(w, seeded.providerId, seeded.start)?.locationId;
       const target = (await slotPool(w, practitioners, { perPractitioner: 40, days: 5 })).find(
         (s) =>
           s.practitioner.providerId === seeded.providerId &&

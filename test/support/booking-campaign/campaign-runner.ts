@@ -332,12 +332,24 @@ export interface PoolSlot {
 }
 
 /** Free follow-up slots of every practitioner over the next working days: what agents will fight over. */
+/** The practitioner's working-hours template covering `at` (its weekday and wall time), if any. */
+export function templateAt(world: CampaignWorld, providerId: number, at: Date) {
+  const wall = world.wall(at);
+  const weekday = ((new Date(`${wall.slice(0, 10)}T12:00:00Z`).getUTCDay() + 6) % 7) + 1;
+  return world.records.practice.templates.find(
+    (t) =>
+      t.providerId === providerId &&
+      t.weekday === weekday &&
+      t.start <= wall.slice(11) &&
+      wall.slice(11) < t.end,
+  );
+}
+
 export async function slotPool(
   world: CampaignWorld,
   practitioners: CampaignPractitioner[],
   { perPractitioner = 25, days = 5 }: { perPractitioner?: number; days?: number } = {},
 ): Promise<PoolSlot[]> {
-  const state = world.records.practice;
   const from = new Date(Date.now() + 2 * 86_400_000);
   const to = new Date(from.getTime() + days * 86_400_000);
   const pool: PoolSlot[] = [];
@@ -345,15 +357,7 @@ export async function slotPool(
     const slots: Slot[] = await world.freeSlots(practitioner, TYPE_CODE, from, to);
     for (const slot of slots.slice(0, perPractitioner)) {
       const start = new Date(slot.start);
-      const wall = world.wall(start);
-      const weekday = ((new Date(`${wall.slice(0, 10)}T12:00:00Z`).getUTCDay() + 6) % 7) + 1;
-      const template = state.templates.find(
-        (t) =>
-          t.providerId === practitioner.providerId &&
-          t.weekday === weekday &&
-          t.start <= wall.slice(11) &&
-          wall.slice(11) < t.end,
-      );
+      const template = templateAt(world, practitioner.providerId, start);
       if (!template || !slot.id) continue;
       pool.push({
         id: slot.id,
