@@ -50,12 +50,18 @@ export interface PassReport {
 }
 
 export interface SyncEngine {
-  /** Starts a first pass of every stream of every tenant in the background and schedules the rest. */
+  /** Catches up (below) every tenant it holds in the background and schedules the passes. */
   start(): Promise<void>;
   /** Stops scheduling, aborts passes in flight and waits for them. */
   stop(): Promise<void>;
   /** One pass of every stream of one tenant (or all tenants), reference data first. */
   runOnce(tenantId?: string): Promise<PassReport[]>;
+  /**
+   * Runs the tenant's streams that are due now: never passed, failing, or last passed an interval ago or more
+   * (reference data first). What an instance that starts, or takes a tenant's lease over, runs at once; a stream its
+   * previous holder passed a moment ago waits for its next tick instead of polling the records system twice.
+   */
+  catchUp(tenantId: string): Promise<PassReport[]>;
   /** One pass of one stream; waits for a pass already running instead of starting a second. */
   runStream(tenantId: string, stream: StreamName): Promise<PassReport>;
   /** Current state of each stream of a tenant, with health recomputed for now. */
@@ -234,8 +240,20 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     return reports.flat();
   }
 
+  async function catchUp(tenantId: string): Promise<PassReport[]> {
+    const tenant = tenantOf(tenantId);
+    const states = new Map((await listSyncStates(store, tenantId)).map((s) => [s.stream, s]));
+    const due = STREAMS.filter((stream) =>
+      isDue(states.get(stream), streamIntervalSeconds(stream, tenant.config.sync), now()),
+    );
+    const reference = due.includes('reference') ? [await runStream(tenantId, 'reference')] : [];
+    const rest = await Promise.all(due.filter((s) => s !== 'reference').map((s) => runStream(tenantId, s)));
+    return [...reference, ...rest];
+  }
+
   return {
     runOnce,
+    catchUp,
     runStream,
     async health(tenantId) {
       const tenant = tenantOf(tenantId);
@@ -252,11 +270,11 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     async start() {
       // The first passes run in the background: the facade serves (and /readyz says "not yet") meanwhile.
       const first = (tenantId: string) =>
-        runOnce(tenantId).catch((err: unknown) =>
+        catchUp(tenantId).catch((err: unknown) =>
           logger.error({ err, tenant: tenantId }, 'initial sync failed'),
         );
       for (const tenantId of tenants.keys()) if (holds(tenantId)) void first(tenantId);
-      // A lease taken over (its holder died, or this instance joined) runs its passes now, not at the next tick.
+      // A lease taken over (its holder died, or this instance joined) runs its due passes now, not at the next tick.
       leases?.onAcquired((tenantId) => {
         if (!stopping.signal.aborted && tenants.has(tenantId)) void first(tenantId);
       });
@@ -283,6 +301,12 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       await Promise.allSettled([...running.values()]);
     },
   };
+}
+
+/** Due: never passed, failing since its last success, or last passed `intervalSeconds` ago or more. */
+export function isDue(state: SyncState | undefined, intervalSeconds: number, at: Date): boolean {
+  if (!state?.lastSuccessAt || state.consecutiveFailures > 0) return true;
+  return at.getTime() - Date.parse(state.lastSuccessAt) >= intervalSeconds * 1000;
 }
 
 function describe(err: unknown): string {
