@@ -121,6 +121,9 @@ export function isDefinite(answer: Answer): boolean {
   if (answer.status === 202 && answer.code === HANDED_TO_STAFF) return true;
   if (typeof answer.status !== 'number' || answer.status === 202) return false;
   if (answer.code !== undefined && UNKNOWN_CODES.has(answer.code)) return false;
+  // "Slow down, ask again after Retry-After": it says nothing about an earlier attempt with the same key (an agent
+  // whose first request was cut off and whose replay is refused 429 still does not know), so the agent asks again.
+  if (answer.status === 429) return false;
   if (answer.status >= 500) return answer.code !== undefined && DEFINITE_5XX_CODES.has(answer.code);
   return answer.status >= 400;
 }
