@@ -115,6 +115,12 @@ export function answerFromLocation(read: HttpAnswer): Answer | undefined {
   };
 }
 
+/** How long a 429 asks to wait (`Retry-After` in seconds; at least 1 s). */
+export function retryAfterMs(answer: HttpAnswer): number {
+  const seconds = Number(answer.headers?.get('retry-after') ?? '1');
+  return Math.max(1, Number.isFinite(seconds) ? seconds : 1) * 1000;
+}
+
 /** True when the answer says for sure what happened. */
 export function isDefinite(answer: Answer): boolean {
   if (answer.status === 200 || answer.status === 201) return answer.appointment !== undefined;

@@ -8,6 +8,7 @@ import {
   finalAnswer,
   HANDED_TO_STAFF,
   isSuccess,
+  retryAfterMs,
   toAnswer,
   type Answer,
   type CampaignHistory,
@@ -187,9 +188,6 @@ async function readThrottled(world: CampaignWorld, path: string): Promise<HttpAn
   for (let attempt = 0; ; attempt++) {
     const answer = await world.fhir(world.tokens[0] as string, 'GET', path);
     if (answer.status !== 429 || attempt >= 20) return answer;
-    const seconds = Number(answer.headers?.get('retry-after') ?? '1');
-    await new Promise((resolve) =>
-      setTimeout(resolve, Math.max(1, Number.isFinite(seconds) ? seconds : 1) * 1000),
-    );
+    await new Promise((resolve) => setTimeout(resolve, retryAfterMs(answer)));
   }
 }

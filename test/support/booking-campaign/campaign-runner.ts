@@ -12,6 +12,7 @@ import {
   answerFromLocation,
   CampaignHistory,
   isDefinite,
+  retryAfterMs,
   toAnswer,
   type BookOp,
   type ChangeOp,
@@ -285,6 +286,8 @@ async function quiesce(
         headers: op.key ? { 'idempotency-key': op.key } : {},
       });
       history.noteBooking(op, toAnswer(answer));
+      // Refused by the rate limit: the agent waits as told before it asks about anything else.
+      if (answer.status === 429) await sleep(retryAfterMs(answer));
     }
     await sleep(500);
   }
