@@ -23,6 +23,8 @@ export interface FhirRequestContext {
    * parts of it ask (issue 16); absent where a context is built by hand.
    */
   referenceData?: () => Promise<ReferenceData>;
+  /** `FhirRequest.admission`: a request refused by the rate limit leaves no audit record. */
+  admission?: Promise<unknown>;
 }
 
 export interface AccessControl {

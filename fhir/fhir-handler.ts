@@ -75,7 +75,7 @@ export function createFhirHandler(options: FhirHandlerOptions): FhirHandler {
   };
   const deps: InteractionDeps = {
     access: options.access,
-    audit: options.audit,
+    audit: admittedOnly(options.audit),
     sources,
     logger: options.logger,
     baseUrl: (ctx) => tenantBase(options, ctx.tenant),
@@ -136,11 +136,25 @@ export function createFhirHandler(options: FhirHandlerOptions): FhirHandler {
         const ctx = requestContext(request, tenant, options.store());
         if (!matched.public) requestId = ctx.requestId;
         const response = await matched.handle({ ...request, params }, ctx);
+        const refusal = await request.admission;
+        if (refusal !== undefined) throw refusal;
         return requestId === undefined ? response : withRequestId(response, requestId);
       } catch (error) {
-        const response = failure(error, request);
+        // A request refused by the rate limit is answered so, whatever it came to while the count was on its way.
+        const refusal = await request.admission;
+        const response = failure(refusal ?? error, request);
         return requestId === undefined ? response : withRequestId(response, requestId);
       }
+    },
+  };
+}
+
+/** Writes no record of a request the rate limit refused while it ran (it is answered 429, not served). */
+function admittedOnly(audit: AuditSink): AuditSink {
+  return {
+    async record(ctx, record) {
+      if (ctx.admission && (await ctx.admission) !== undefined) return;
+      await audit.record(ctx, record);
     },
   };
 }

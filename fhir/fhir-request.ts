@@ -48,6 +48,12 @@ export interface FhirRequest {
    * upstream is given up cleanly instead of writing for nobody. Default: never aborted.
    */
   signal?: AbortSignal;
+  /**
+   * A read let run while its rate-limit count is on its way (`Admission.verdict` of request-limits.ts): undefined
+   * once admitted, else what to answer instead. The handler writes no audit record and sends no answer of the
+   * request before it has resolved. Absent: admitted before the request reached the handler.
+   */
+  admission?: Promise<unknown>;
 }
 
 /** A request matched to a route: `params` holds the route's `:name` segments, decoded. */

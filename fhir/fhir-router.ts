@@ -26,7 +26,7 @@ import {
 } from './fhir-request.js';
 import { FhirError, errorResponse } from './operation-outcome.js';
 import { requestClient } from './auth-middleware.js';
-import { JSON_BODY_TYPES } from './request-limits.js';
+import { JSON_BODY_TYPES, type Admission } from './request-limits.js';
 
 export { FHIR_JSON } from './fhir-format.js';
 
@@ -35,10 +35,15 @@ export interface FhirRouterOptions {
   handler: FhirHandler;
   logger: Logger;
   /**
-   * Runs before every non-public route (`createAuthMiddleware` of `auth-middleware.ts`, and the rate limiter):
-   * attaches the client that `requestClient(req)` returns, or throws a 401.
+   * Runs before every non-public route (`createAuthMiddleware` of `auth-middleware.ts`): attaches the client that
+   * `requestClient(req)` returns, or throws a 401.
    */
   authenticate?: RequestHandler;
+  /**
+   * The rate limit, begun after `authenticate` (`RateLimiter.admission` of request-limits.ts): a request waits for
+   * its verdict unless it may run early (a read), in which case the handler awaits it before auditing or answering.
+   */
+  admit?: (req: Request, res: Response) => Admission;
   /** The body parser of routes taking JSON (`createJsonBodyParser` of request-limits.ts: size and depth bounds). */
   jsonBody?: RequestHandler;
 }
@@ -56,9 +61,20 @@ export function createFhirRouter(options: FhirRouterOptions): Router {
   router.use(async (req: Request, res: Response) => {
     const request = fhirRequest(req);
     const route = handler.routeOf(request);
+    let admission: Admission | undefined;
     if (!route.public) {
       negotiateFormat(queryValue(request, '_format'), request.headers.accept); // a 406 before any work
       await run(authenticate, req, res);
+      admission = options.admit?.(req, res);
+      if (admission && !admission.early) {
+        const refusal = await admission.verdict;
+        if (refusal !== undefined) throw refusal;
+        admission = undefined;
+      } else if (admission) {
+        // Counts go out together at the next check phase (src/store/group-commit.ts); a read answered from memory
+        // would otherwise run to its end before its count has even been sent.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     }
     if (route.body === 'json') {
       // A body in another media type (`text/plain`) is not read as empty: 415 (RFC 9110 section 15.5.16).
@@ -92,6 +108,7 @@ export function createFhirRouter(options: FhirRouterOptions): Router {
       client: requestClient(req),
       requestId: req.get('x-request-id'),
       signal: gone.signal,
+      ...(admission ? { admission: admission.verdict } : {}),
     });
     render(req, res, request, response);
   });

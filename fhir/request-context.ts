@@ -23,5 +23,6 @@ export function requestContext(request: FhirRequest, tenant: TenantConfig, store
     client: request.client,
     requestId: given && REQUEST_ID.test(given) ? given : randomUUID(),
     referenceData: () => (reference ??= referenceData(used, tenant.id)),
+    ...(request.admission ? { admission: request.admission } : {}),
   };
 }

@@ -8,7 +8,7 @@
  *   with several instances), answering 429 with `Retry-After` and the `RateLimit-*` headers.
  * Both throw {@link FhirError}s for the router's one error renderer; neither keeps module-level state.
  */
-import express, { type Request, type RequestHandler } from 'express';
+import express, { type Request, type RequestHandler, type Response } from 'express';
 import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { requestClient } from './auth-middleware.js';
 import { FhirError, operationOutcome } from './operation-outcome.js';
@@ -182,9 +182,29 @@ export interface RateLimitDecision {
   retryAfterSeconds: number;
 }
 
+/**
+ * A request's pass through the limiter, begun: {@link RateLimiter.admission}. `verdict` resolves (never rejects)
+ * once the count has answered, the `RateLimit-*` headers then set on the response: undefined when admitted, else
+ * what to answer instead (the 429 FhirError, or the counter's own failure). While it is pending, `early` says
+ * whether the request may already run.
+ */
+export interface Admission {
+  early: boolean;
+  verdict: Promise<unknown>;
+}
+
 export interface RateLimiter {
   /** Counts one request of `key` if it fits. */
   take(key: string): Promise<RateLimitDecision>;
+  /**
+   * Counts an authenticated request (one without a client passes at once). A read (GET, HEAD) of a client whose
+   * last count left at least a quarter of its burst may run while the count is on its way (`early`): with the
+   * counters in PostgreSQL that count is a round trip, and the read's own work overlaps it instead of following
+   * it. Whoever runs a request early must not write for it nor answer it before the verdict: the FHIR handler
+   * awaits it before its audit record and its answer (`FhirRequest.admission`). A client near or over its limit
+   * waits, so a refused client's reads are not worked on.
+   */
+  admission(req: Request, res: Response): Admission;
   /**
    * Limits authenticated requests per (tenant, client) (requests without a client, i.e. public `metadata`, pass);
    * sets the `RateLimit-*` headers on every limited response. Mount after the auth middleware, on the tenant
@@ -192,6 +212,9 @@ export interface RateLimiter {
    */
   readonly middleware: RequestHandler;
 }
+
+/** Keys whose last count {@link RateLimiter.admission} remembers: far more than a deployment's (tenant, client)s. */
+const MAX_KEYS_REMEMBERED = 10_000;
 
 /** Defaults of {@link createRateLimiter}. */
 export const DEFAULT_RATE_PER_SECOND = 20;
@@ -240,13 +263,14 @@ export function createRateLimiter(options: RateLimitOptions = {}): RateLimiter {
     }
   };
 
-  const middleware: RequestHandler = async (req, res, next) => {
-    const client = requestClient(req);
-    if (!client) {
-      next();
-      return;
-    }
-    const verdict = await take(`${tenantOf(req)}/${client.id}`);
+  /** Each key's `remaining` at its last count, for {@link Admission.early}; the least recently counted go first. */
+  const lastRemaining = new Map<string, number>();
+  const count = async (key: string, res: Response): Promise<FhirError | undefined> => {
+    const verdict = await take(key);
+    lastRemaining.delete(key);
+    lastRemaining.set(key, verdict.allowed ? verdict.remaining : 0);
+    if (lastRemaining.size > MAX_KEYS_REMEMBERED)
+      lastRemaining.delete(lastRemaining.keys().next().value as string);
     const headers: Record<string, string> = {
       'RateLimit-Limit': String(verdict.limit),
       'RateLimit-Remaining': String(verdict.remaining),
@@ -254,10 +278,9 @@ export function createRateLimiter(options: RateLimitOptions = {}): RateLimiter {
     };
     if (verdict.allowed) {
       res.set(headers);
-      next();
-      return;
+      return undefined;
     }
-    throw new FhirError(
+    return new FhirError(
       429,
       operationOutcome(
         'throttled',
@@ -268,7 +291,26 @@ export function createRateLimiter(options: RateLimitOptions = {}): RateLimiter {
     );
   };
 
-  return { take, middleware };
+  const admission = (req: Request, res: Response): Admission => {
+    const client = requestClient(req);
+    if (!client) return { early: false, verdict: Promise.resolve(undefined) };
+    const key = `${tenantOf(req)}/${client.id}`;
+    const early =
+      (req.method === 'GET' || req.method === 'HEAD') && (lastRemaining.get(key) ?? 0) >= burst / 4;
+    // A failure of the count is answered like a refusal, as the error it is (a 500).
+    return {
+      early,
+      verdict: count(key, res).catch((error: unknown) => error ?? new Error('rate limit count failed')),
+    };
+  };
+
+  const middleware: RequestHandler = async (req, res, next) => {
+    const refusal = await admission(req, res).verdict;
+    if (refusal !== undefined) throw refusal;
+    next();
+  };
+
+  return { take, admission, middleware };
 }
 
 function tenantOf(req: Request): string {

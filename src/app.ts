@@ -206,7 +206,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     createFhirRouter({
       handler: fhir,
       logger,
-      authenticate: authenticateAndLimit,
+      authenticate,
+      admit: rateLimiter.admission,
       jsonBody: createJsonBodyParser(),
     }),
   );

@@ -12,7 +12,7 @@ import { Client } from 'fhir-kit-client';
 import type { AccessControl, AuditRecord, AuditSink } from '../../../fhir/access.js';
 import { createFhirHandler, type FhirHandler, type FhirHandlerOptions } from '../../../fhir/fhir-handler.js';
 import { createAccessControl, createAuthMiddleware } from '../../../fhir/auth-middleware.js';
-import { createFhirRouter } from '../../../fhir/fhir-router.js';
+import { createFhirRouter, type FhirRouterOptions } from '../../../fhir/fhir-router.js';
 import { createJsonBodyParser } from '../../../fhir/request-limits.js';
 import { FhirError } from '../../../fhir/operation-outcome.js';
 import { createHash } from 'node:crypto';
@@ -85,6 +85,8 @@ export interface FacadeOptions {
   clientConfigs?: readonly ClientConfig[];
   /** Where audit records go besides the harness's list (the real audit trail, for tests of it). */
   audit?: AuditSink;
+  /** The rate limit, as the app passes it (`RateLimiter.admission`); default none. */
+  admit?: FhirRouterOptions['admit'];
 }
 
 export async function startFacade(options: FacadeOptions): Promise<FacadeHarness> {
@@ -126,6 +128,7 @@ export async function startFacade(options: FacadeOptions): Promise<FacadeHarness
       handler,
       logger: createLogger('silent'),
       jsonBody: createJsonBodyParser(),
+      ...(options.admit ? { admit: options.admit } : {}),
       authenticate: options.clientConfigs
         ? createAuthMiddleware({
             clients: createClientRegistry(options.clientConfigs, { store: () => options.store }),
