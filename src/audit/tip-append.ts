@@ -34,8 +34,14 @@ interface TenantTip {
   skip: number;
 }
 
-/** A group commit for `store` (PostgreSQL) that appends at each tenant's known tip where it can. */
-export function createTipAppend(store: Store): (events: readonly PendingAuditEvent[]) => Promise<void> {
+/**
+ * A group commit for `store` (PostgreSQL) that appends at each tenant's known tip where it can. Each tenant's
+ * statement commits on its own, so a failed one fails only that tenant's records (the group's other records are
+ * stored, and their requests are answered as such); the locked append is one transaction for every tenant in it.
+ */
+export function createTipAppend(
+  store: Store,
+): (events: readonly PendingAuditEvent[]) => Promise<ReadonlyMap<number, unknown>> {
   const tenants = new Map<string, TenantTip>();
   const stateOf = (tenantId: string): TenantTip => {
     let state = tenants.get(tenantId);
@@ -44,36 +50,50 @@ export function createTipAppend(store: Store): (events: readonly PendingAuditEve
   };
 
   return async (events) => {
-    const locked: PendingAuditEvent[] = [];
-    try {
-      for (const [tenantId, indexes] of eventsByTenant(events)) {
-        const own = indexes.map((index) => events[index] as PendingAuditEvent);
-        const state = stateOf(tenantId);
-        if (state.tip === undefined || state.skip > 0) {
-          state.skip = Math.max(0, state.skip - 1);
-          locked.push(...own);
-          continue;
-        }
-        const rows = chainedRows(own, state.tip);
-        if (await appendAuditRowsAtTip(store, state.tip, rows)) {
-          const last = rows[rows.length - 1];
-          state.tip = last && { seq: last.seq, hash: last.hash };
-          state.stale = 0;
-        } else {
-          state.tip = undefined;
-          state.stale += 1;
-          state.skip = Math.min(MAX_SKIPPED_GROUPS, 2 ** (state.stale - 1));
-          locked.push(...own);
-        }
+    const failures = new Map<number, unknown>();
+    /** Indexes of the events that take the locked append. */
+    const locked: number[] = [];
+    for (const [tenantId, indexes] of eventsByTenant(events)) {
+      const state = stateOf(tenantId);
+      if (state.tip === undefined || state.skip > 0) {
+        state.skip = Math.max(0, state.skip - 1);
+        locked.push(...indexes);
+        continue;
       }
-      if (locked.length === 0) return;
-      const { tips } = await store.write((trx) => appendAuditEvents(trx, locked));
+      const rows = chainedRows(
+        indexes.map((index) => events[index] as PendingAuditEvent),
+        state.tip,
+      );
+      let appended: boolean;
+      try {
+        appended = await appendAuditRowsAtTip(store, state.tip, rows);
+      } catch (error) {
+        // Whether it committed is unknown: this tenant's tip is learnt again under the lock next time.
+        state.tip = undefined;
+        for (const index of indexes) failures.set(index, error);
+        continue;
+      }
+      if (appended) {
+        const last = rows[rows.length - 1];
+        state.tip = last && { seq: last.seq, hash: last.hash };
+        state.stale = 0;
+      } else {
+        state.tip = undefined;
+        state.stale += 1;
+        state.skip = Math.min(MAX_SKIPPED_GROUPS, 2 ** (state.stale - 1));
+        locked.push(...indexes);
+      }
+    }
+    if (locked.length === 0) return failures;
+    const lockedEvents = locked.map((index) => events[index] as PendingAuditEvent);
+    try {
+      const { tips } = await store.write((trx) => appendAuditEvents(trx, lockedEvents));
       // Known only once committed: a rolled-back transaction leaves the counter where it was.
       for (const [tenantId, tip] of tips) stateOf(tenantId).tip = tip;
     } catch (error) {
-      // The outcome of a failed statement or commit is unknown: learn every tip again under the lock.
-      for (const state of tenants.values()) state.tip = undefined;
-      throw error;
+      for (const event of lockedEvents) stateOf(event.ctx.tenant.id).tip = undefined;
+      for (const index of locked) failures.set(index, error);
     }
+    return failures;
   };
 }

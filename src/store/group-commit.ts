@@ -13,8 +13,12 @@
  */
 
 export interface GroupCommitOptions<T> {
-  /** Writes one group, in submission order, in one transaction; resolves when it has committed. */
-  commit(items: readonly T[]): Promise<void>;
+  /**
+   * Writes one group, in submission order; resolves when it has committed. A group written in parts that commit on
+   * their own (one statement per tenant) may resolve with the failures of the parts that did not, by index in the
+   * group: those items are rejected, and the rest, committed, resolve. A rejection fails every item.
+   */
+  commit(items: readonly T[]): Promise<void | ReadonlyMap<number, unknown>>;
   /** At most this many items per transaction (bounded statements, bounded latency); default 200. */
   maxGroup?: number;
 }
@@ -42,13 +46,17 @@ export function createGroupCommit<T>(options: GroupCommitOptions<T>): GroupCommi
   let scheduled = false;
 
   const commitGroup = async (group: Pending<T>[]): Promise<void> => {
+    let failures: void | ReadonlyMap<number, unknown>;
     try {
-      await options.commit(group.map((p) => p.item));
+      failures = await options.commit(group.map((p) => p.item));
     } catch (error) {
       for (const pending of group) pending.reject(error);
       return;
     }
-    for (const pending of group) pending.resolve();
+    group.forEach((pending, index) => {
+      if (failures?.has(index)) pending.reject(failures.get(index));
+      else pending.resolve();
+    });
   };
 
   const flushAll = async (): Promise<void> => {

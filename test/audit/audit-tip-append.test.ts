@@ -9,6 +9,7 @@ import {
   readAuditTrail,
   verifyAuditTrail,
 } from '../../src/audit/audit-trail.js';
+import { failAuditInserts, healAuditInserts } from '../support/audit-faults.js';
 import { auditCtx, countingWrites, slotRead } from '../support/audit-records.js';
 import { testStoreFactories, useTestStore } from '../support/test-stores.js';
 
@@ -61,5 +62,30 @@ describe.each(testStoreFactories)('audit append at the known tip ($name)', (fact
     expect(entries.map((e) => e.requestId)).toEqual(Array.from({ length: 80 }, (_, i) => `r-${i}`));
     expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
     expect(await verifyAuditTrail(other, 'demo')).toEqual({ ok: true, count: 80 });
+  });
+
+  it("resolves a record exactly when its row is stored, when another tenant's part of its group fails", async () => {
+    const { store } = testStore();
+    const audit = createAuditTrail(store);
+    // Both tenants' tips known (PostgreSQL: their next groups are one statement each).
+    for (const tenant of ['a', 'b']) await audit.record(auditCtx(tenant, `${tenant}-0`), slotRead('s0'));
+    await failAuditInserts(store, 'b');
+    // Submitted together: one group spanning both tenants.
+    const outcomes = await Promise.allSettled([
+      audit.record(auditCtx('a', 'a-1'), slotRead('s1')),
+      audit.record(auditCtx('b', 'b-1'), slotRead('s1')),
+    ]);
+    await healAuditInserts(store);
+    const stored = async (tenant: string) =>
+      (await readAuditTrail(store, tenant)).map((e) => e.requestId).includes(`${tenant}-1`);
+    // Told stored exactly when stored: PostgreSQL stores a's row (its own statement), SQLite's one transaction none.
+    expect(outcomes.map((o) => o.status === 'fulfilled')).toEqual([await stored('a'), await stored('b')]);
+    expect(outcomes[1]?.status).toBe('rejected');
+    expect(outcomes[0]?.status).toBe(factory.name === 'postgres' ? 'fulfilled' : 'rejected');
+    // Both chains go on intact.
+    for (const tenant of ['a', 'b']) {
+      await audit.record(auditCtx(tenant, `${tenant}-2`), slotRead('s2'));
+      expect((await verifyAuditTrail(store, tenant)).ok).toBe(true);
+    }
   });
 });

@@ -5,9 +5,11 @@
 import { sql } from 'kysely';
 import type { Store } from '../../src/store/database.js';
 
-export async function failAuditInserts(store: Store): Promise<void> {
+export async function failAuditInserts(store: Store, tenantId?: string): Promise<void> {
+  // Every insert, or only the rows of one tenant.
   if (store.dialect === 'sqlite') {
-    await sql`create trigger audit_fault before insert on audit_events begin select raise(abort, 'audit store unavailable'); end`.execute(
+    const when = tenantId === undefined ? sql`` : sql`when new.tenant_id = ${sql.lit(tenantId)}`;
+    await sql`create trigger audit_fault before insert on audit_events ${when} begin select raise(abort, 'audit store unavailable'); end`.execute(
       store.db,
     );
     return;
@@ -15,7 +17,11 @@ export async function failAuditInserts(store: Store): Promise<void> {
   await sql`create function audit_fault() returns trigger language plpgsql as $$ begin raise exception 'audit store unavailable'; end $$`.execute(
     store.db,
   );
-  await sql`create trigger audit_fault before insert on audit_events for each statement execute function audit_fault()`.execute(
+  const scope =
+    tenantId === undefined
+      ? sql`for each statement`
+      : sql`for each row when (new.tenant_id = ${sql.lit(tenantId)})`;
+  await sql`create trigger audit_fault before insert on audit_events ${scope} execute function audit_fault()`.execute(
     store.db,
   );
 }
