@@ -96,24 +96,21 @@ export class UpstreamCallPolicy {
   }
 
   /**
-   * {@link cancelled}, and the per-call timeout: what one call, its answer's body included, heeds. The timeout is a
-   * timer of its own, not `AbortSignal.timeout()`: `AbortSignal.any()` holds its sources weakly, so Node (20.20)
-   * collects such a timeout signal at the next garbage collection and the call then never times out.
+   * {@link cancelled}, and the per-call timeout, for a call whose answer the caller reads itself (the token
+   * requests). The timeout is a timer of its own, not `AbortSignal.timeout()`: `AbortSignal.any()` holds its sources
+   * weakly, so Node (20.20) collects such a timeout signal at the next garbage collection and the call then never
+   * times out. It runs to its end (it bounds the body too); unreferenced, it keeps no process alive.
    */
   callSignal(callerSignal?: AbortSignal): AbortSignal {
-    const deadline = new AbortController();
-    // Not cleared when the headers arrive: it bounds the body too. Unreferenced, so it keeps no process alive.
-    setTimeout(
-      () => deadline.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
-      this.settings.timeoutMs,
-    ).unref();
-    return AbortSignal.any([deadline.signal, this.cancelled(callerSignal)]);
+    return this.deadline(callerSignal).signal;
   }
 
   /**
-   * `fetch` under {@link callSignal}. No answer at all is `timeout` when the time ran out (neither the caller nor
-   * the client gave up), else `unavailable`; either way a write whose request left this process may have been
-   * committed, so its outcome is unknown.
+   * `fetch` under the per-call timeout and {@link cancelled}, the answer's body read whole before it returns (so the
+   * timeout bounds the body too, and its timer is cleared as soon as the answer is in, instead of staying pending
+   * for the rest of its time). No answer, or one cut off mid-body, is `timeout` when the time ran out (neither the
+   * caller nor the client gave up), else `unavailable` (the connection failed, or the answer was cut off); either way a write whose request left this process may have
+   * been committed, so its outcome is unknown.
    */
   async fetch(
     url: URL | string,
@@ -121,9 +118,17 @@ export class UpstreamCallPolicy {
     mode: CallMode,
     callerSignal?: AbortSignal,
   ): Promise<Response> {
-    const signal = this.callSignal(callerSignal);
+    const { signal, clear } = this.deadline(callerSignal);
+    let answered = false;
     try {
-      return await fetch(url, { ...init, signal });
+      const response = await fetch(url, { ...init, signal });
+      answered = true;
+      const body = await response.arrayBuffer();
+      return new Response(body.byteLength === 0 ? null : body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
     } catch (cause) {
       const timedOut = signal.aborted && !callerSignal?.aborted && !this.closing.signal.aborted;
       const outcome: WriteOutcome = mode === 'write' ? 'unknown' : 'not-applied';
@@ -132,8 +137,27 @@ export class UpstreamCallPolicy {
             outcome,
             cause,
           })
-        : new UpstreamError('unavailable', `${this.system} connection failed`, { outcome, cause });
+        : new UpstreamError(
+            'unavailable',
+            answered ? `${this.system} answer was cut off` : `${this.system} connection failed`,
+            { outcome, cause },
+          );
+    } finally {
+      clear();
     }
+  }
+
+  /** The signal one call heeds ({@link cancelled} and its timeout), and how to stop its timer. */
+  private deadline(callerSignal?: AbortSignal): { signal: AbortSignal; clear(): void } {
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+      this.settings.timeoutMs,
+    ).unref();
+    return {
+      signal: AbortSignal.any([deadline.signal, this.cancelled(callerSignal)]),
+      clear: () => clearTimeout(timer),
+    };
   }
 }
 

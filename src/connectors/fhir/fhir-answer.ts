@@ -8,18 +8,8 @@ import { UpstreamError } from '../upstream-error.js';
 /** The parsed body of a successful answer, or the error an unsuccessful (or broken) one means. */
 export async function readBody<T>(response: Response, method: string, url: URL, mode: CallMode): Promise<T> {
   const status = response.status;
-  let text: string;
-  try {
-    text = await response.text();
-  } catch (cause) {
-    // Cut off mid-body (a time-out or a dropped connection after the headers): nothing was read, so nothing is
-    // known — a write may have been applied.
-    throw new UpstreamError('unavailable', `the answer to ${method} ${url.pathname} was cut off`, {
-      status,
-      outcome: mode === 'write' ? 'unknown' : 'not-applied',
-      cause,
-    });
-  }
+  // Read whole by the call policy: an answer cut off mid-body failed there, as `unavailable` or `timeout`.
+  const text = await response.text();
   if (response.ok) {
     // A read always answers a resource; an empty one is a broken answer, not an empty result.
     if (!text && method === 'GET') {

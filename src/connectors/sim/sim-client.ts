@@ -190,17 +190,8 @@ export class SimClient {
   }
 
   private async readBody<T>(response: Response, method: string, path: string, mode: CallMode): Promise<T> {
-    let text: string;
-    try {
-      text = await response.text();
-    } catch (cause) {
-      // Cut off mid-body: nothing was read, so nothing is known — a write may have been applied.
-      throw new UpstreamError('unavailable', `records system answer to ${method} ${path} was cut off`, {
-        status: response.status,
-        outcome: mode === 'write' ? 'unknown' : 'not-applied',
-        cause,
-      });
-    }
+    // Read whole by the call policy: an answer cut off mid-body failed there, as `unavailable` or `timeout`.
+    const text = await response.text();
     if (response.ok) {
       if (!text) return undefined as T;
       try {

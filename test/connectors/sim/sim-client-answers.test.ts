@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SimClient } from '../../../src/connectors/sim/sim-client.js';
 import { UpstreamError } from '../../../src/connectors/upstream-error.js';
 
@@ -21,6 +21,11 @@ beforeAll(async () => {
       return;
     }
     if (req.url?.includes('/never')) return;
+    if (req.url?.includes('/whole')) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ok: true }));
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
     res.write('{"items":[');
     setTimeout(() => res.socket?.destroy(), 20);
@@ -74,5 +79,26 @@ describe('records-system answers that never come', () => {
     });
     const write = await failureOf(client(300).write('POST', '/never', { patientId: 1 }));
     expect(write).toMatchObject({ kind: 'timeout', details: { outcome: 'unknown' } });
+  });
+});
+
+describe('records-system answers that come whole', () => {
+  it("clear their call's timer as soon as the body is in, instead of leaving it pending for its time", async () => {
+    const timeoutMs = 54_321;
+    const sim = client(timeoutMs);
+    await sim.get('/whole'); // the token, outside the measured calls
+    const set = vi.spyOn(globalThis, 'setTimeout');
+    const cleared = vi.spyOn(globalThis, 'clearTimeout');
+    try {
+      for (let i = 0; i < 5; i++) expect(await sim.get('/whole')).toEqual({ ok: true });
+      const timers = set.mock.calls.flatMap((call, i) =>
+        call[1] === timeoutMs ? [set.mock.results[i]?.value] : [],
+      );
+      expect(timers).toHaveLength(5);
+      for (const timer of timers) expect(cleared.mock.calls.some(([t]) => t === timer)).toBe(true);
+    } finally {
+      set.mockRestore();
+      cleared.mockRestore();
+    }
   });
 });
