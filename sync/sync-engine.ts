@@ -304,7 +304,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
 }
 
 /** Due: never passed, failing since its last success, or last passed `intervalSeconds` ago or more. */
-export function isDue(state: SyncState | undefined, intervalSeconds: number, at: Date): boolean {
+function isDue(state: SyncState | undefined, intervalSeconds: number, at: Date): boolean {
   if (!state?.lastSuccessAt || state.consecutiveFailures > 0) return true;
   return at.getTime() - Date.parse(state.lastSuccessAt) >= intervalSeconds * 1000;
 }
