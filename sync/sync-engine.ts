@@ -225,18 +225,18 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     }
   }
 
+  /** Passes of `streams` of one tenant: reference data first (appointments and blocks are mapped against it). */
+  async function runStreams(tenantId: string, streams: readonly StreamName[]): Promise<PassReport[]> {
+    const reference = streams.includes('reference') ? [await runStream(tenantId, 'reference')] : [];
+    const rest = await Promise.all(
+      streams.filter((s) => s !== 'reference').map((s) => runStream(tenantId, s)),
+    );
+    return [...reference, ...rest];
+  }
+
   async function runOnce(tenantId?: string): Promise<PassReport[]> {
     const selected = tenantId ? [tenantOf(tenantId)] : [...tenants.values()];
-    const reports = await Promise.all(
-      selected.map(async (tenant) => {
-        // Reference data first: appointments and blocks are mapped against it.
-        const reference = await runStream(tenant.config.id, 'reference');
-        const rest = await Promise.all(
-          STREAMS.filter((s) => s !== 'reference').map((s) => runStream(tenant.config.id, s)),
-        );
-        return [reference, ...rest];
-      }),
-    );
+    const reports = await Promise.all(selected.map((tenant) => runStreams(tenant.config.id, STREAMS)));
     return reports.flat();
   }
 
@@ -246,9 +246,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     const due = STREAMS.filter((stream) =>
       isDue(states.get(stream), streamIntervalSeconds(stream, tenant.config.sync), now()),
     );
-    const reference = due.includes('reference') ? [await runStream(tenantId, 'reference')] : [];
-    const rest = await Promise.all(due.filter((s) => s !== 'reference').map((s) => runStream(tenantId, s)));
-    return [...reference, ...rest];
+    return runStreams(tenantId, due);
   }
 
   return {

@@ -109,8 +109,8 @@ export class UpstreamCallPolicy {
    * `fetch` under the per-call timeout and {@link cancelled}, the answer's body read whole before it returns (so the
    * timeout bounds the body too, and its timer is cleared as soon as the answer is in, instead of staying pending
    * for the rest of its time). No answer, or one cut off mid-body, is `timeout` when the time ran out (neither the
-   * caller nor the client gave up), else `unavailable` (the connection failed, or the answer was cut off); either way a write whose request left this process may have
-   * been committed, so its outcome is unknown.
+   * caller nor the client gave up), else `unavailable` (the connection failed, or the answer was cut off); either
+   * way a write whose request left this process may have been committed, so its outcome is unknown.
    */
   async fetch(
     url: URL | string,

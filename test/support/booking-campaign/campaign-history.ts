@@ -3,6 +3,7 @@
  * appointments agents believe they hold. The invariant checker reads only this and the records system.
  */
 import type { Appointment } from '@medplum/fhirtypes';
+import { parseRetryAfter } from '../../../src/connectors/upstream-call-policy.js';
 import type { CampaignPatient, CampaignPractitioner, HttpAnswer } from './campaign-world.js';
 import { appointmentOf, detailCodeOf } from './campaign-world.js';
 
@@ -115,10 +116,10 @@ export function answerFromLocation(read: HttpAnswer): Answer | undefined {
   };
 }
 
-/** How long a 429 asks to wait (`Retry-After` in seconds; at least 1 s). */
+/** How long a 429 asks to wait (`Retry-After`; at least 1 s). */
 export function retryAfterMs(answer: HttpAnswer): number {
-  const seconds = Number(answer.headers?.get('retry-after') ?? '1');
-  return Math.max(1, Number.isFinite(seconds) ? seconds : 1) * 1000;
+  const seconds = parseRetryAfter(answer.headers?.get('retry-after') ?? null, Date.now());
+  return Math.max(1, seconds ?? 1) * 1000;
 }
 
 /** True when the answer says for sure what happened. */

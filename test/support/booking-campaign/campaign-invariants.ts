@@ -2,6 +2,7 @@
  * The invariants of issue 10, checked after a campaign against the records system as ground truth. Each is a
  * count of violations with a few examples, so a failing run says what broke and how often.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Appointment, Bundle, Task } from '@medplum/fhirtypes';
 import type { UpstreamAppointment } from './campaign-records.js';
 import {
@@ -188,6 +189,6 @@ async function readThrottled(world: CampaignWorld, path: string): Promise<HttpAn
   for (let attempt = 0; ; attempt++) {
     const answer = await world.fhir(world.tokens[0] as string, 'GET', path);
     if (answer.status !== 429 || attempt >= 20) return answer;
-    await new Promise((resolve) => setTimeout(resolve, retryAfterMs(answer)));
+    await sleep(retryAfterMs(answer));
   }
 }
