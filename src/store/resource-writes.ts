@@ -14,7 +14,8 @@ import { insertJournalEntries, journalledSince, lockTenantJournal } from './chan
 import type { JournalEntry, JournalRowInput } from './change-journal.js';
 import { contentHash } from './content-hash.js';
 import type { Store, StoreTransaction } from './database.js';
-import type { IntBoolean, ResourceHistoryTable, ResourcesTable, SearchTokensTable } from './schema.js';
+import type { IntBoolean, ResourceHistoryTable, ResourcesTable } from './schema.js';
+import { replaceSearchTokens, type ResourceTokens } from './search-token-writes.js';
 import { searchIndexFor } from './search-parameters/index-rows.js';
 
 /** One change to commit. */
@@ -143,7 +144,7 @@ export async function writeChangesInTransaction(
   const lastUpdated = now.toISOString();
   const rows = new Map<string, ResourcesTable>();
   const history: ResourceHistoryTable[] = [];
-  const tokens = new Map<string, SearchTokensTable[]>();
+  const tokens = new Map<string, ResourceTokens>();
   const written: WrittenVersion[] = [];
   const writtenVersion = new Map<string, number>();
   const sourceHashOnly: Array<{ resourceType: ResourceType; id: string; sourceHash: string }> = [];
@@ -203,17 +204,7 @@ export async function writeChangesInTransaction(
       deleted,
       resource: json,
     });
-    tokens.set(
-      key,
-      deleted === 1
-        ? []
-        : index.tokens.map((token) => ({
-            tenant_id: tenantId,
-            resource_type: resourceType,
-            resource_id: id,
-            ...token,
-          })),
-    );
+    tokens.set(key, { resourceType, id, tokens: deleted === 1 ? [] : index.tokens });
     written.push({ resourceType, id, versionId, op: change.op, lastUpdated });
     writtenVersion.set(key, versionId);
   }
@@ -231,7 +222,7 @@ export async function writeChangesInTransaction(
   }
   for (const part of chunk(history, rowsPerInsert(7)))
     await trx.insertInto('resource_history').values(part).execute();
-  await replaceSearchTokens(trx, tenantId, rows, [...tokens.values()].flat());
+  await replaceSearchTokens(trx, tenantId, [...tokens.values()]);
 
   const journalEvents: JournalRowInput[] = [];
   for (const event of events) {
@@ -315,31 +306,4 @@ async function writeResourceRows(trx: StoreTransaction, rows: ResourcesTable[]):
       )
       .execute();
   }
-}
-
-/** Tokens follow the current version only: the written resources' old tokens go, their new ones come. */
-async function replaceSearchTokens(
-  trx: StoreTransaction,
-  tenantId: string,
-  rows: ReadonlyMap<string, ResourcesTable>,
-  tokens: SearchTokensTable[],
-): Promise<void> {
-  const idsByType = new Map<string, string[]>();
-  for (const row of rows.values()) {
-    const ids = idsByType.get(row.resource_type) ?? [];
-    ids.push(row.id);
-    idsByType.set(row.resource_type, ids);
-  }
-  for (const [resourceType, ids] of idsByType) {
-    for (const part of chunk(ids, VALUES_PER_IN_LIST)) {
-      await trx
-        .deleteFrom('search_tokens')
-        .where('tenant_id', '=', tenantId)
-        .where('resource_type', '=', resourceType)
-        .where('resource_id', 'in', part)
-        .execute();
-    }
-  }
-  for (const part of chunk(tokens, rowsPerInsert(5)))
-    await trx.insertInto('search_tokens').values(part).execute();
 }
