@@ -25,7 +25,12 @@ import type { JournalEventInput } from '../src/events/event-types.js';
 import { chunk } from '../src/store/batching.js';
 import { contentHash } from '../src/store/content-hash.js';
 import type { Store } from '../src/store/database.js';
-import { currentHashes, readResources, type CurrentHashFilter } from '../src/store/resource-store.js';
+import {
+  currentVersions,
+  readResources,
+  type CurrentHashFilter,
+  type CurrentVersion,
+} from '../src/store/resource-store.js';
 import type { CommitResult, ResourceChange } from '../src/store/resource-writes.js';
 import { idsInScope } from '../src/store/scope-ids.js';
 import { storedSourceHashes, type StoredSource } from '../src/store/stored-source-hashes.js';
@@ -229,8 +234,13 @@ async function applyPage(
   });
   const inputs = diffInputsOf(records, resolve);
   // What the store holds of exactly these ids, in the scope or not (an appointment moving into the window), deleted
-  // or not (one that reappears).
-  const stored = await currentHashes(store, tenantId, type, { ids: inputs.map((input) => input.id) });
+  // or not (one that reappears); the events of what changed are named against the same rows.
+  const stored = await currentVersions(
+    store,
+    tenantId,
+    type,
+    inputs.map((input) => input.id),
+  );
   const diff = diffResources(inputs, stored, contentHash);
   const upserts = [
     ...diff.changed,
@@ -256,7 +266,7 @@ async function applyPage(
     }
   }
 
-  const events = await eventsOf(store, tenantId, type, setChanges, options);
+  const events = await eventsOf(store, tenantId, type, setChanges, options, stored);
   const changes = [...setChanges, ...hashOnly];
   await writes.add(changes, events);
   for (const input of inputs) marks?.add(input.id);
@@ -336,22 +346,33 @@ async function applyAbsence(
   return total;
 }
 
-/** The journal events of `changes` (none on a baseline load): each against what the store holds now. */
+/**
+ * The journal events of `changes` (none on a baseline load): each against what the store holds now, or against
+ * `read`, the store's rows of every changed id as the caller just read them (an id absent there is not stored).
+ */
 async function eventsOf(
   store: Store,
   tenantId: string,
   type: ResourceType,
   changes: readonly ResourceChange[],
   options: ApplyOptions,
+  read?: ReadonlyMap<string, CurrentVersion>,
 ): Promise<JournalEventInput[]> {
   if (options.baseline || changes.length === 0) return [];
   const idOf = (change: ResourceChange) => (change.op === 'upsert' ? change.resource.id : change.id);
   // One read for all of them: a read per change was one round trip each (1,000 in a 1 % pass of 100,000).
-  const stored = await readResources(store, tenantId, type, changes.map(idOf));
+  const stored =
+    read ??
+    new Map(
+      [...(await readResources(store, tenantId, type, changes.map(idOf)))].map(([id, row]) => [
+        id,
+        { deleted: row.deleted, content: () => row.resource },
+      ]),
+    );
   return changes.map((change) => {
     const id = idOf(change);
     const before = stored.get(id);
-    const previous = before && !before.deleted ? before.resource : undefined;
+    const previous = before && !before.deleted ? before.content() : undefined;
     const next = change.op === 'upsert' ? change.resource : undefined;
     return { eventType: changeEventType(previous, next), resourceType: type, resourceId: id };
   });

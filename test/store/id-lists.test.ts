@@ -1,7 +1,7 @@
 import type { Patient } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { VALUES_PER_IN_LIST, anyOf, selectInChunks } from '../../src/store/batching.js';
-import { currentHashes, readResources } from '../../src/store/resource-store.js';
+import { currentHashes, currentVersions, readResources } from '../../src/store/resource-store.js';
 import { writeChanges } from '../../src/store/resource-writes.js';
 import { idsInScope } from '../../src/store/scope-ids.js';
 import { storedSourceHashes } from '../../src/store/stored-source-hashes.js';
@@ -62,6 +62,7 @@ describe.each(testStoreFactories)('lookups by id lists ($name)', (factory) => {
     expect(rows.map((r) => r.id).sort()).toEqual(stored);
     expect([...(await currentHashes(store, 'a', 'Patient', { ids })).keys()].sort()).toEqual(stored);
     expect([...(await readResources(store, 'a', 'Patient', ids)).keys()].sort()).toEqual(stored);
+    expect([...(await currentVersions(store, 'a', 'Patient', ids)).keys()].sort()).toEqual(stored);
     expect((await idsInScope(store, 'a', 'Patient', { ids })).sort()).toEqual(stored);
   });
 

@@ -4,6 +4,7 @@ import { lastJournalSeq, readJournal } from '../../src/store/change-journal.js';
 import { contentHash } from '../../src/store/content-hash.js';
 import {
   currentHashes,
+  currentVersions,
   readResource,
   readResources,
   readVersion,
@@ -333,6 +334,15 @@ describe.each(testStoreFactories)('resource store ($name)', (factory) => {
     });
     expect([...wider.keys()].sort()).toEqual(['a1', 'a2', 'a3']);
     expect(await currentHashes(store, 'a', 'Appointment', { ids: [] })).toEqual(new Map());
+
+    // currentVersions: the same of exactly these ids, with each row's content (a deleted row's last content).
+    const versions = await currentVersions(store, 'a', 'Appointment', ['a1', 'a4', 'zz']);
+    expect([...versions.keys()].sort()).toEqual(['a1', 'a4']);
+    expect(versions.get('a1')).toMatchObject(byIds.get('a1') ?? {});
+    expect(versions.get('a1')?.content()).toMatchObject({ ...a1, meta: { versionId: '1' } });
+    expect(versions.get('a4')).toMatchObject({ deleted: true, versionId: 2 });
+    expect(versions.get('a4')?.content()).toMatchObject({ id: 'a4', start: a4.start });
+    expect(await currentVersions(store, 'a', 'Appointment', [])).toEqual(new Map());
   });
 
   it('fills the search columns with UTC periods, status and referenced ids', async () => {
