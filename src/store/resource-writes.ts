@@ -212,6 +212,9 @@ export async function writeChangesInTransaction(
   await writeResourceRows(trx, [...rows.values()]);
   await raiseAvailabilityVersions(trx, tenantId, availabilityChanged);
   for (const { resourceType, id, sourceHash } of sourceHashOnly) {
+    // A resource this commit also gives a new version has its final source hash in that row: a hash-only change
+    // before it must not overwrite the later version's hash after the row is written.
+    if (rows.has(keyOf(resourceType, id))) continue;
     await trx
       .updateTable('resources')
       .set({ source_hash: sourceHash })

@@ -284,6 +284,16 @@ describe.each(testStoreFactories)('resource store ($name)', (factory) => {
     expect(again.written).toEqual([]);
     const current = (await currentHashes(store, 'a', 'Appointment')).get('a1');
     expect([current?.versionId, current?.sourceHash]).toEqual([1, 'src-2']);
+
+    // In one commit, the same content under a new source hash and then new content under another: the new version
+    // keeps the hash it came from (the hash-only update ran after the version and left it 'src-3').
+    const moved = { ...a1, start: '2026-11-24T15:00:00Z', end: '2026-11-24T15:15:00Z' };
+    await writeChanges(store, 'a', [
+      { op: 'upsert', resource: a1, sourceHash: 'src-3' },
+      { op: 'upsert', resource: moved, sourceHash: 'src-4' },
+    ]);
+    const last = (await currentHashes(store, 'a', 'Appointment')).get('a1');
+    expect([last?.versionId, last?.sourceHash]).toEqual([2, 'src-4']);
   });
 
   it('reads several current versions at once as readResource reads each: deleted ones included, unknown ids and other tenants absent', async () => {
