@@ -16,6 +16,7 @@ import { contentHash } from './content-hash.js';
 import type { Store, StoreTransaction } from './database.js';
 import type { IntBoolean, ResourceHistoryTable, ResourcesTable } from './schema.js';
 import { replaceSearchTokens, type ResourceTokens } from './search-token-writes.js';
+import { setMappedSourceHashes, type MappedSourceHash } from './upstream-ids.js';
 import { searchIndexFor } from './search-parameters/index-rows.js';
 
 /** One change to commit. */
@@ -223,6 +224,16 @@ export async function writeChangesInTransaction(
       .where('id', '=', id)
       .execute();
   }
+  // Every mapping's hash follows its resource's live version (the skip lookup reads it; `upstream-ids.ts`).
+  const mapped = new Map<string, MappedSourceHash>();
+  for (const { resourceType, id, sourceHash } of sourceHashOnly)
+    mapped.set(keyOf(resourceType, id), { resourceType, id, sourceHash });
+  // A new version's row holds its resource's final hash, whatever hash-only change came before it.
+  for (const [key, row] of rows) {
+    const sourceHash = row.deleted === 1 ? null : row.source_hash;
+    mapped.set(key, { resourceType: row.resource_type, id: row.id, sourceHash });
+  }
+  await setMappedSourceHashes(trx, tenantId, [...mapped.values()]);
   for (const part of chunk(history, rowsPerInsert(7)))
     await trx.insertInto('resource_history').values(part).execute();
   await replaceSearchTokens(trx, tenantId, [...tokens.values()]);

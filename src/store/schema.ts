@@ -60,6 +60,11 @@ export interface UpstreamIdsTable {
   upstream_id: string;
   fhir_id: string;
   created_at: string;
+  /**
+   * The source hash of the live resource under `fhir_id` (migration 0026; kept by `resource-writes.ts`): null when
+   * there is none, it is deleted, or it was last written without one. What a sync pass's skip lookup reads.
+   */
+  source_hash: string | null;
 }
 
 /** Progress and health of one sync stream of one tenant. */

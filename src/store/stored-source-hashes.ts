@@ -1,7 +1,9 @@
 /**
  * What a sync pass needs to skip an unchanged record without mapping it (issue 16 item 5): for upstream ids, the
  * FHIR id the store gave each and the source hash its live resource was last written from — read by the upstream
- * id the pass already has, in one query per page, before any FHIR id is resolved or any record mapped.
+ * id the pass already has, in one query per page, before any FHIR id is resolved or any record mapped. The hash is
+ * the mapping's own copy, which the write path keeps equal to the live resource's (migration 0026,
+ * `setMappedSourceHashes`): one covering index answers, where a join read a second one per id.
  */
 import type { ResourceType } from '@medplum/fhirtypes';
 import { anyOf, selectInChunks } from './batching.js';
@@ -25,19 +27,12 @@ export async function storedSourceHashes(
 ): Promise<Map<string, StoredSource>> {
   const rows = await selectInChunks(upstreamIds, (part) =>
     store.db
-      .selectFrom('upstream_ids as u')
-      .innerJoin('resources as r', (join) =>
-        join
-          .onRef('r.tenant_id', '=', 'u.tenant_id')
-          .onRef('r.resource_type', '=', 'u.resource_type')
-          .onRef('r.id', '=', 'u.fhir_id'),
-      )
-      .select(['u.upstream_id', 'u.fhir_id', 'r.source_hash'])
-      .where('u.tenant_id', '=', tenantId)
-      .where('u.resource_type', '=', resourceType)
-      .where('u.upstream_id', 'in', anyOf(store.capabilities, part))
-      .where('r.deleted', '=', 0)
-      .where('r.source_hash', 'is not', null)
+      .selectFrom('upstream_ids')
+      .select(['upstream_id', 'fhir_id', 'source_hash'])
+      .where('tenant_id', '=', tenantId)
+      .where('resource_type', '=', resourceType)
+      .where('upstream_id', 'in', anyOf(store.capabilities, part))
+      .where('source_hash', 'is not', null)
       .execute(),
   );
   const result = new Map<string, StoredSource>();

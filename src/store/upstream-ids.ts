@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ResourceType } from '@medplum/fhirtypes';
+import { sql } from 'kysely';
 import { chunk, rowsPerInsert, selectInChunks } from './batching.js';
 import type { Store, StoreTransaction } from './database.js';
 
@@ -150,4 +151,44 @@ async function selectMappings(
       .execute(),
   );
   return new Map(rows.map((row) => [row.upstream_id, row.fhir_id]));
+}
+
+/** A resource's live source hash as a commit leaves it, for {@link setMappedSourceHashes}. */
+export interface MappedSourceHash {
+  resourceType: string;
+  id: string;
+  /** Null when the resource is deleted or its current version was written without one. */
+  sourceHash: string | null;
+}
+
+/**
+ * Records on the upstream id mapping of each of `resources` (those that have one) its live source hash, inside the
+ * transaction that wrote the resources (`resource-writes.ts`), so a mapping's hash is always its resource's: what
+ * the sync pass's skip lookup reads (`stored-source-hashes.ts`). One statement per type and chunk; mappings that
+ * already hold the hash are not rewritten.
+ *
+ * @see DESIGN.md section 3
+ */
+export async function setMappedSourceHashes(
+  trx: StoreTransaction,
+  tenantId: string,
+  resources: readonly MappedSourceHash[],
+): Promise<void> {
+  const byType = new Map<string, MappedSourceHash[]>();
+  for (const resource of resources) {
+    const list = byType.get(resource.resourceType) ?? [];
+    list.push(resource);
+    byType.set(resource.resourceType, list);
+  }
+  for (const [resourceType, list] of byType) {
+    for (const part of chunk(list, rowsPerInsert(2) - 2)) {
+      const values = sql.join(part.map((r) => sql`(${r.id}, ${r.sourceHash})`));
+      await sql`with v (fhir_id, source_hash) as (values ${values})
+        update upstream_ids set source_hash = v.source_hash from v
+        where upstream_ids.tenant_id = ${tenantId} and upstream_ids.resource_type = ${resourceType}
+          and upstream_ids.fhir_id = v.fhir_id and upstream_ids.source_hash is distinct from v.source_hash`.execute(
+        trx,
+      );
+    }
+  }
 }

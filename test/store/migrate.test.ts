@@ -5,7 +5,9 @@ import { commitChanges } from '../../src/events/change-writer.js';
 import { taggedPatientCount } from '../../src/store/console-queries.js';
 import type { Store } from '../../src/store/database.js';
 import { MIGRATION_TABLE, migrateToLatest } from '../../src/store/migrate.js';
+import { migration0026MappedSourceHashes } from '../../src/store/migrations/0026-mapped-source-hashes.js';
 import { staticMigrationProvider } from '../../src/store/migrations/migration-provider.js';
+import { fhirIdsFor } from '../../src/store/upstream-ids.js';
 import { testStoreFactories } from '../support/test-stores.js';
 
 const ALL_MIGRATIONS = Object.keys(await staticMigrationProvider.getMigrations()).sort();
@@ -156,6 +158,47 @@ describe.each(testStoreFactories)('migrateToLatest ($name)', (factory) => {
       ]);
       expect(await taggedPatientCount(store.db, 'a', NEEDS_REVIEW_TAG)).toBe(1);
       expect(await taggedPatientCount(store.db, 'b', NEEDS_REVIEW_TAG)).toBe(1);
+    } finally {
+      await handle.dispose();
+    }
+  });
+  it('0026 gives each upstream mapping its live resource’s source hash', async () => {
+    const handle = await factory.create();
+    try {
+      const { store } = handle;
+      const ids = await fhirIdsFor(store, 'a', 'Patient', ['u1', 'u2', 'u3', 'u4']);
+      const patient = (upstreamId: string) => ({
+        resourceType: 'Patient' as const,
+        id: ids.get(upstreamId) as string,
+      });
+      await commitChanges(store, 'a', [
+        { op: 'upsert', resource: patient('u1'), sourceHash: 'h1' },
+        { op: 'upsert', resource: patient('u2'), sourceHash: 'h2' },
+        { op: 'upsert', resource: patient('u3') },
+      ]);
+      await commitChanges(store, 'a', [
+        { op: 'delete', resourceType: 'Patient', id: ids.get('u2') as string },
+      ]);
+      // The store as a build before 0026 left it: no hash on the mappings, the index of 0022.
+      await migration0026MappedSourceHashes.down?.(store.db);
+      await sql`delete from ${sql.table(MIGRATION_TABLE)} where name = '0026-mapped-source-hashes'`.execute(
+        store.db,
+      );
+
+      expect(await migrateToLatest(store)).toEqual({ applied: ['0026-mapped-source-hashes'] });
+      const mapped = await store.db
+        .selectFrom('upstream_ids')
+        .select(['upstream_id', 'source_hash'])
+        .where('tenant_id', '=', 'a')
+        .orderBy('upstream_id')
+        .execute();
+      // Live with a hash; deleted; written without one; never written.
+      expect(mapped).toEqual([
+        { upstream_id: 'u1', source_hash: 'h1' },
+        { upstream_id: 'u2', source_hash: null },
+        { upstream_id: 'u3', source_hash: null },
+        { upstream_id: 'u4', source_hash: null },
+      ]);
     } finally {
       await handle.dispose();
     }

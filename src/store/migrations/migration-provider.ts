@@ -23,6 +23,7 @@ import { migration0022SyncLookupIndexes } from './0022-sync-lookup-indexes.js';
 import { migration0023KeptTableNotifications } from './0023-kept-table-notifications.js';
 import { migration0024UnloggedRateLimits } from './0024-unlogged-rate-limits.js';
 import { migration0025SearchTokenNotifications } from './0025-search-token-notifications.js';
+import { migration0026MappedSourceHashes } from './0026-mapped-source-hashes.js';
 
 const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': migration0001Initial,
@@ -45,6 +46,7 @@ const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0023-kept-table-notifications': migration0023KeptTableNotifications,
   '0024-unlogged-rate-limits': migration0024UnloggedRateLimits,
   '0025-search-token-notifications': migration0025SearchTokenNotifications,
+  '0026-mapped-source-hashes': migration0026MappedSourceHashes,
 });
 
 /** A kysely migration provider over the frozen migration list. */
