@@ -25,12 +25,7 @@ import type { JournalEventInput } from '../src/events/event-types.js';
 import { chunk } from '../src/store/batching.js';
 import { contentHash } from '../src/store/content-hash.js';
 import type { Store } from '../src/store/database.js';
-import {
-  currentVersions,
-  readResources,
-  type CurrentHashFilter,
-  type CurrentVersion,
-} from '../src/store/resource-store.js';
+import { currentVersions, type CurrentHashFilter, type CurrentVersion } from '../src/store/resource-store.js';
 import type { CommitResult, ResourceChange } from '../src/store/resource-writes.js';
 import { idsInScope } from '../src/store/scope-ids.js';
 import { storedSourceHashes, type StoredSource } from '../src/store/stored-source-hashes.js';
@@ -361,14 +356,7 @@ async function eventsOf(
   if (options.baseline || changes.length === 0) return [];
   const idOf = (change: ResourceChange) => (change.op === 'upsert' ? change.resource.id : change.id);
   // One read for all of them: a read per change was one round trip each (1,000 in a 1 % pass of 100,000).
-  const stored =
-    read ??
-    new Map(
-      [...(await readResources(store, tenantId, type, changes.map(idOf)))].map(([id, row]) => [
-        id,
-        { deleted: row.deleted, content: () => row.resource },
-      ]),
-    );
+  const stored = read ?? (await currentVersions(store, tenantId, type, changes.map(idOf)));
   return changes.map((change) => {
     const id = idOf(change);
     const before = stored.get(id);

@@ -148,7 +148,8 @@ export async function writeChangesInTransaction(
   const tokens = new Map<string, ResourceTokens>();
   const written: WrittenVersion[] = [];
   const writtenVersion = new Map<string, number>();
-  const sourceHashOnly: Array<{ resourceType: ResourceType; id: string; sourceHash: string }> = [];
+  /** Same content under a new source hash, by resource (the last one counts). */
+  const sourceHashOnly = new Map<string, { resourceType: ResourceType; id: string; sourceHash: string }>();
   // Free time derived from the old or the new version of these is stale (availability-versions.ts).
   const availabilityChanged: AvailabilityKey[] = [];
 
@@ -164,7 +165,7 @@ export async function writeChangesInTransaction(
       if (before && before.deleted === 0 && before.content_hash === hash) {
         // Same content from a different source record (or a first source hash): remember it, no new version.
         if (change.sourceHash !== undefined && change.sourceHash !== before.source_hash) {
-          sourceHashOnly.push({ resourceType, id, sourceHash: change.sourceHash });
+          sourceHashOnly.set(key, { resourceType, id, sourceHash: change.sourceHash });
           before.source_hash = change.sourceHash;
         }
         continue;
@@ -212,10 +213,10 @@ export async function writeChangesInTransaction(
 
   await writeResourceRows(trx, [...rows.values()]);
   await raiseAvailabilityVersions(trx, tenantId, availabilityChanged);
-  for (const { resourceType, id, sourceHash } of sourceHashOnly) {
-    // A resource this commit also gives a new version has its final source hash in that row: a hash-only change
-    // before it must not overwrite the later version's hash after the row is written.
-    if (rows.has(keyOf(resourceType, id))) continue;
+  // A resource this commit also gives a new version has its final source hash in that row: a hash-only change
+  // before it must not overwrite the later version's hash after the row is written.
+  const hashOnly = [...sourceHashOnly].flatMap(([key, change]) => (rows.has(key) ? [] : [change]));
+  for (const { resourceType, id, sourceHash } of hashOnly) {
     await trx
       .updateTable('resources')
       .set({ source_hash: sourceHash })
@@ -225,15 +226,15 @@ export async function writeChangesInTransaction(
       .execute();
   }
   // Every mapping's hash follows its resource's live version (the skip lookup reads it; `upstream-ids.ts`).
-  const mapped = new Map<string, MappedSourceHash>();
-  for (const { resourceType, id, sourceHash } of sourceHashOnly)
-    mapped.set(keyOf(resourceType, id), { resourceType, id, sourceHash });
-  // A new version's row holds its resource's final hash, whatever hash-only change came before it.
-  for (const [key, row] of rows) {
-    const sourceHash = row.deleted === 1 ? null : row.source_hash;
-    mapped.set(key, { resourceType: row.resource_type, id: row.id, sourceHash });
-  }
-  await setMappedSourceHashes(trx, tenantId, [...mapped.values()]);
+  const mapped: MappedSourceHash[] = [
+    ...hashOnly,
+    ...[...rows.values()].map((row) => ({
+      resourceType: row.resource_type,
+      id: row.id,
+      sourceHash: row.deleted === 1 ? null : row.source_hash,
+    })),
+  ];
+  await setMappedSourceHashes(trx, tenantId, mapped);
   for (const part of chunk(history, rowsPerInsert(7)))
     await trx.insertInto('resource_history').values(part).execute();
   await replaceSearchTokens(trx, tenantId, [...tokens.values()]);

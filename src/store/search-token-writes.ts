@@ -27,14 +27,10 @@ export async function replaceSearchTokens(
 ): Promise<void> {
   const stored = await storedTokens(trx, tenantId, resources);
   const changed = resources.filter((r) => !sameTokens(stored.get(keyOf(r.resourceType, r.id)), r.tokens));
-  const idsByType = new Map<string, string[]>();
-  for (const { resourceType, id } of changed) {
-    if (!stored.has(keyOf(resourceType, id))) continue;
-    const ids = idsByType.get(resourceType) ?? [];
-    ids.push(id);
-    idsByType.set(resourceType, ids);
-  }
-  for (const [resourceType, ids] of idsByType) {
+  // Only the changed resources that have stored tokens have any to delete.
+  for (const [resourceType, ids] of idsByType(
+    changed.filter((r) => stored.has(keyOf(r.resourceType, r.id))),
+  )) {
     for (const part of chunk(ids, VALUES_PER_IN_LIST)) {
       await trx
         .deleteFrom('search_tokens')
@@ -63,14 +59,8 @@ async function storedTokens(
   tenantId: string,
   resources: readonly ResourceTokens[],
 ): Promise<Map<string, Set<string>>> {
-  const idsByType = new Map<string, string[]>();
-  for (const { resourceType, id } of resources) {
-    const ids = idsByType.get(resourceType) ?? [];
-    ids.push(id);
-    idsByType.set(resourceType, ids);
-  }
   const stored = new Map<string, Set<string>>();
-  for (const [resourceType, ids] of idsByType) {
+  for (const [resourceType, ids] of idsByType(resources)) {
     for (const part of chunk(ids, VALUES_PER_IN_LIST)) {
       const rows = await trx
         .selectFrom('search_tokens')
@@ -88,6 +78,17 @@ async function storedTokens(
     }
   }
   return stored;
+}
+
+/** The ids of `resources`, by resource type. */
+function idsByType(resources: readonly ResourceTokens[]): Map<string, string[]> {
+  const byType = new Map<string, string[]>();
+  for (const { resourceType, id } of resources) {
+    const ids = byType.get(resourceType) ?? [];
+    ids.push(id);
+    byType.set(resourceType, ids);
+  }
+  return byType;
 }
 
 function sameTokens(
