@@ -39,35 +39,70 @@ export function matchRoute(
   const segments = path.replace(/\/$/, '').split('/');
   const verb = method === 'HEAD' ? 'GET' : method;
   for (const route of routes) {
-    const methods: readonly RouteMethod[] = typeof route.method === 'string' ? [route.method] : route.method;
-    if (!methods.some((m) => m === '*' || m === verb)) continue;
-    const params = matchPath(route.path.split('/'), segments);
+    const compiled = compiledOf(route);
+    if (!compiled.anyMethod && !compiled.methods.has(verb)) continue;
+    const params = matchPath(compiled.pattern, segments);
     if (params) return { route, params };
   }
   return undefined;
 }
 
-function matchPath(
-  pattern: readonly string[],
-  segments: readonly string[],
-): Record<string, string> | undefined {
-  const params: Record<string, string> = {};
-  for (const [i, part] of pattern.entries()) {
-    if (part.startsWith('*')) {
-      const rest = segments.slice(i);
-      if (rest.length === 0 || rest.some((s) => s === '')) return undefined;
-      params[part.slice(1)] = rest.map(decodeSegment).join('/');
-      return params;
-    }
-    const segment = segments[i];
-    if (segment === undefined || segment === '') return undefined;
-    if (part.startsWith(':')) params[part.slice(1)] = decodeSegment(segment);
-    else if (part.toLowerCase() !== segment.toLowerCase()) return undefined;
-  }
-  return segments.length === pattern.length ? params : undefined;
+/** A route's path split into segments (literals lower-cased) and its methods, worked out once per route. */
+interface CompiledRoute {
+  anyMethod: boolean;
+  methods: ReadonlySet<string>;
+  pattern: readonly PatternSegment[];
 }
 
-/** A path segment decoded; a malformed one is the 400 HTTP routing has always answered. */
+type PatternSegment =
+  | { kind: 'literal'; lower: string }
+  | { kind: 'param'; name: string }
+  | { kind: 'rest'; name: string };
+
+const compiledRoutes = new WeakMap<FhirRoute, CompiledRoute>();
+
+function compiledOf(route: FhirRoute): CompiledRoute {
+  let compiled = compiledRoutes.get(route);
+  if (!compiled) {
+    const methods: readonly RouteMethod[] = typeof route.method === 'string' ? [route.method] : route.method;
+    compiled = {
+      anyMethod: methods.includes('*'),
+      methods: new Set(methods),
+      pattern: route.path.split('/').map((part): PatternSegment => {
+        if (part.startsWith('*')) return { kind: 'rest', name: part.slice(1) };
+        if (part.startsWith(':')) return { kind: 'param', name: part.slice(1) };
+        return { kind: 'literal', lower: part.toLowerCase() };
+      }),
+    };
+    compiledRoutes.set(route, compiled);
+  }
+  return compiled;
+}
+
+function matchPath(
+  pattern: readonly PatternSegment[],
+  segments: readonly string[],
+): Record<string, string> | undefined {
+  // Most routes fail on length or on their first literal: settle those before building anything.
+  const rest = pattern[pattern.length - 1]?.kind === 'rest';
+  if (rest ? segments.length < pattern.length : segments.length !== pattern.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const part = pattern[i] as PatternSegment;
+    if (part.kind === 'rest') {
+      const tail = segments.slice(i);
+      if (tail.some((s) => s === '')) return undefined;
+      params[part.name] = tail.map(decodeSegment).join('/');
+      return params;
+    }
+    const segment = segments[i] as string;
+    if (segment === '') return undefined;
+    if (part.kind === 'param') params[part.name] = decodeSegment(segment);
+    else if (part.lower !== segment.toLowerCase()) return undefined;
+  }
+  return params;
+}
+
 function decodeSegment(segment: string): string {
   try {
     return decodeURIComponent(segment);

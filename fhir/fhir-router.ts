@@ -97,23 +97,30 @@ export function createFhirRouter(options: FhirRouterOptions): Router {
         );
       await run(formBody, req, res);
     }
-    // The caller gone before its answer was sent: work not yet done for it is given up (a booking's write).
-    const gone = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) gone.abort();
-    });
     const response = await handler.handleFhirRequest({
       ...request,
       body: route.body === undefined ? undefined : (req.body as unknown),
       client: requestClient(req),
       requestId: req.get('x-request-id'),
-      signal: gone.signal,
+      signal: READS.has(req.method) ? undefined : goneSignal(res),
       ...(admission ? { admission: admission.verdict } : {}),
     });
     render(req, res, request, response);
   });
   router.use(renderFhirError(options.logger));
   return router;
+}
+
+/** Methods that only read: nothing of theirs is worth giving up when the caller goes. */
+const READS = new Set(['GET', 'HEAD']);
+
+/** Aborted when the caller has gone before its answer was sent: work not yet done for it is given up (a write). */
+function goneSignal(res: Response): AbortSignal {
+  const gone = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) gone.abort();
+  });
+  return gone.signal;
 }
 
 /** The request as the handler sees it; body, client and request id are added once the route's edge ran. */
@@ -128,9 +135,17 @@ function fhirRequest(req: Request): FhirRequest {
     method: req.method,
     tenant: decodeTenant(tenant),
     path: rest.join('/'),
-    query: [...new URL(req.originalUrl, 'http://local').searchParams],
+    query: [...new URLSearchParams(queryString(req.originalUrl))],
     headers,
   };
+}
+
+/** The query of a request target (`/path?query`), as URL parsing reads it: up to a fragment, if any. */
+function queryString(target: string): string {
+  const start = target.indexOf('?');
+  if (start === -1) return '';
+  const end = target.indexOf('#', start);
+  return target.slice(start + 1, end === -1 ? undefined : end);
 }
 
 function decodeTenant(segment: string): string {
