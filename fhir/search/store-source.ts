@@ -33,7 +33,7 @@ export function storeSearchSource(): SearchSource {
         limit: query.limit,
       });
       return rows.map((row): SourceRow => ({
-        resource: JSON.parse(row.resource) as SourceRow['resource'],
+        resource: row.resource as SourceRow['resource'],
         key: row.key,
       }));
     },

@@ -8,6 +8,7 @@
 import { VALUES_PER_IN_LIST, chunk } from './batching.js';
 import { conditionSql, type ConditionScope } from './condition-sql.js';
 import type { Store } from './database.js';
+import { deepFreeze } from '../deep-freeze.js';
 import type { Condition } from './search-condition.js';
 import type { RowColumn } from './search-parameters/search-parameter.js';
 import { EMPTY, join, q, raw, statementOf, type SqlText } from './sql-text.js';
@@ -35,10 +36,29 @@ export interface SearchPageQuery {
   limit: number;
 }
 
-/** A matched row: its JSON and its sort key values (as text, for the cursor). */
+/**
+ * A matched row: its resource, parsed and deeply frozen (shared by every answer read from the same kept page, so a
+ * reader must not change it), and its sort key values (as text, for the cursor).
+ */
 export interface SearchPageRow {
-  resource: string;
+  resource: unknown;
   key: string[];
+}
+
+/**
+ * The resource of each row read, parsed once per row object: a kept page's rows (issue 16) are the same objects on
+ * every hit, so a repeated search parses nothing, and its answer's JSON text is reused (`fhir/frozen-json.ts`). A
+ * page read afresh has new rows and is parsed afresh; an entry goes when its row does.
+ */
+const parsedResources = new WeakMap<object, unknown>();
+
+function parsedResource(row: { resource: string }): unknown {
+  let resource = parsedResources.get(row);
+  if (resource === undefined) {
+    resource = deepFreeze(JSON.parse(row.resource) as unknown);
+    parsedResources.set(row, resource);
+  }
+  return resource;
 }
 
 /**
@@ -70,7 +90,7 @@ export async function searchPageRows(store: Store, query: SearchPageQuery): Prom
     SEARCH_TABLES,
   );
   return rows.map((row) => ({
-    resource: row.resource,
+    resource: parsedResource(row),
     key: keys.map((_, i) => String(row[`k${i}`] ?? '')),
   }));
 }

@@ -33,7 +33,7 @@ async function withFamily(store: Store, value: string): Promise<string[]> {
     position: undefined,
     limit: 20,
   });
-  return rows.map((row) => (JSON.parse(row.resource) as Patient).id ?? '');
+  return rows.map((row) => (row.resource as Patient).id ?? '');
 }
 
 /** The `family` token value the store derived for p1 (normalisation is the store's business, not this test's). */
