@@ -55,9 +55,7 @@ interface CompiledRoute {
 }
 
 type PatternSegment =
-  | { kind: 'literal'; lower: string }
-  | { kind: 'param'; name: string }
-  | { kind: 'rest'; name: string };
+  { kind: 'literal'; lower: string } | { kind: 'param'; name: string } | { kind: 'rest'; name: string };
 
 const compiledRoutes = new WeakMap<FhirRoute, CompiledRoute>();
 
