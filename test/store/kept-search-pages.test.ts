@@ -20,6 +20,11 @@ function patient(id: string, family: string): Patient & { id: string } {
 
 /** Ids of the tenant's Patients with a `family` token `value`, one page. */
 async function withFamily(store: Store, value: string): Promise<string[]> {
+  return (await pageResources(store, value)).map((resource) => (resource as Patient).id ?? '');
+}
+
+/** The resources of the page {@link withFamily} reads. */
+async function pageResources(store: Store, value: string): Promise<unknown[]> {
   const rows = await searchPageRows(store, {
     tenantId: TENANT,
     resourceType: 'Patient',
@@ -33,7 +38,7 @@ async function withFamily(store: Store, value: string): Promise<string[]> {
     position: undefined,
     limit: 20,
   });
-  return rows.map((row) => (row.resource as Patient).id ?? '');
+  return rows.map((row) => row.resource);
 }
 
 /** The `family` token value the store derived for p1 (normalisation is the store's business, not this test's). */
@@ -64,6 +69,27 @@ describe.each(testStoreFactories)('kept search pages ($name)', (factory) => {
     expect(await withFamily(store, smith)).toEqual(['p1', 'p2']);
     await writeChanges(store, TENANT, [{ op: 'delete', resourceType: 'Patient', id: 'p1' }]);
     expect(await withFamily(store, smith)).toEqual(['p2']);
+  });
+
+  it("hands out a kept page's resources parsed once, frozen, and new ones after a write", async () => {
+    const { store } = testStore();
+    await writeChanges(store, TENANT, [{ op: 'upsert', resource: patient('p1', 'Smith') }]);
+    const smith = await familyToken(store);
+    // Kept (PostgreSQL once its listening connection is up): the very same objects, not a parse of the same text.
+    let first: unknown[] = [];
+    await vi.waitFor(async () => {
+      first = await pageResources(store, smith);
+      expect((await pageResources(store, smith))[0]).toBe(first[0]);
+    });
+    expect(first).toEqual([patient('p1', 'Smith')].map((p) => expect.objectContaining(p)));
+    expect(Object.isFrozen(first[0])).toBe(true);
+    expect(Object.isFrozen((first[0] as Patient).name?.[0])).toBe(true);
+    await writeChanges(store, TENANT, [
+      { op: 'upsert', resource: { ...patient('p1', 'Smith'), birthDate: '1980-02-04' } },
+    ]);
+    const after = await pageResources(store, smith);
+    expect(after[0]).not.toBe(first[0]);
+    expect(after).toEqual([expect.objectContaining({ id: 'p1', birthDate: '1980-02-04' })]);
   });
 
   it("sees another process's write of search tokens alone", async () => {
