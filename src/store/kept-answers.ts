@@ -3,7 +3,8 @@
  * stamp (table generations) it was read at, bounded both in number and in size, the least recently stored going
  * first. Size matters since search pages are kept too (issue 16): a freshness read is a row or two, a page of
  * resources can be hundreds of kilobytes, so an answer's weight is the length of its string values, and one heavier
- * than a sixteenth of the budget is not kept at all.
+ * than a sixteenth of the budget is not kept at all. A kept search page's resources are also held parsed while the
+ * page is kept (`search-query.ts`), which the weight does not count: a few times the text again, at most.
  */
 
 /** Answers kept per store; far more than the distinct freshness reads and hot searches of a store's tenants. */
