@@ -102,6 +102,7 @@ export function createAuditTrail(store: Store | (() => Store)): AuditTrail {
     let group = groups.get(target);
     if (!group) {
       group = createGroupCommit<PendingAuditEvent>({
+        eager: target.postgres !== undefined,
         // On PostgreSQL a group is one statement while this process knows each tenant's last row (`tip-append.ts`).
         commit: target.postgres
           ? createTipAppend(target)

@@ -5,7 +5,9 @@
  * that is not durably stored: there is no window between "answered" and "written" for a crash to fall into.
  *
  * A group is what arrived during one turn of the event loop (flushes start from `setImmediate`), plus whatever
- * arrived while the previous group was committing; at most `maxGroup` items each. One group commits at a time, so
+ * arrived while the previous group was committing; at most `maxGroup` items each. An `eager` group commit starts a
+ * group as soon as the current job's microtasks have run instead: for commits that are network round trips
+ * (PostgreSQL), during which the next group gathers anyway, so a lone request does not wait a turn of the loop. One group commits at a time, so
  * at most one transaction of this process is ever waiting on the store's write lock (SQLite) or a counter's row
  * lock (PostgreSQL) for it, instead of one per request.
  *
@@ -21,6 +23,8 @@ export interface GroupCommitOptions<T> {
   commit(items: readonly T[]): Promise<void | ReadonlyMap<number, unknown>>;
   /** At most this many items per transaction (bounded statements, bounded latency); default 200. */
   maxGroup?: number;
+  /** Start a group after the current job's microtasks rather than at the next check phase (see the header). */
+  eager?: boolean;
 }
 
 export interface GroupCommit<T> {
@@ -67,7 +71,7 @@ export function createGroupCommit<T>(options: GroupCommitOptions<T>): GroupCommi
     if (scheduled || flushing) return;
     scheduled = true;
     // The next check phase: every request whose handler finished in this poll phase joins the group.
-    setImmediate(() => {
+    (options.eager ? queueMicrotask : setImmediate)(() => {
       scheduled = false;
       flushing = flushAll().finally(() => {
         flushing = undefined;

@@ -87,7 +87,7 @@ class BatchedRateLimiterPostgres extends RateLimiterPostgres {
 
   constructor(options: PostgresOptions) {
     super(options);
-    this.upserts = createGroupCommit<UpsertCall>({ commit: (calls) => this.upsertMany(calls) });
+    this.upserts = createGroupCommit<UpsertCall>({ commit: (calls) => this.upsertMany(calls), eager: true });
   }
 
   /** The library's per-request upsert, batched; `forceExpire` (penalties, blocks: unused here) stays the library's. */

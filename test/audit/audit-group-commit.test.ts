@@ -95,6 +95,44 @@ describe('group commit', () => {
     await group.idle();
   });
 
+  it.each([false, true])(
+    'starts a group at the next check phase, or (eager: %s) once the current microtasks ran',
+    async (eager) => {
+      const groups: string[][] = [];
+      let finishFirst: () => void = () => undefined;
+      const group = createGroupCommit<string>({
+        eager,
+        commit: (items) => {
+          groups.push([...items]);
+          return groups.length === 1
+            ? new Promise<void>((resolve) => (finishFirst = resolve))
+            : Promise.resolve();
+        },
+      });
+      const immediate = new Promise<string[][]>((resolve) =>
+        setImmediate(() => resolve(groups.map((g) => [...g]))),
+      );
+      const submitted = [group.submit('a'), group.submit('b')];
+      await Promise.resolve();
+      await Promise.resolve();
+      // Submitted in the same job: one group either way; an eager one is already committing before the loop turns.
+      expect(groups).toEqual(eager ? [['a', 'b']] : []);
+      expect(await immediate).toEqual(eager ? [['a', 'b']] : []);
+      while (groups.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      // While a group commits, the next gathers, and goes once it has committed.
+      submitted.push(group.submit('c'), group.submit('d'));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(groups).toEqual([['a', 'b']]);
+      finishFirst();
+      await Promise.all(submitted);
+      expect(groups).toEqual([
+        ['a', 'b'],
+        ['c', 'd'],
+      ]);
+      await group.idle();
+    },
+  );
+
   it('settles a submission only after the commit holding it settled', async () => {
     const commits: Array<{ items: readonly string[]; finish(error?: Error): void }> = [];
     const group = createGroupCommit<string>({
