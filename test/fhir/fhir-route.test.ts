@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { matchRoute, type FhirRoute, type RouteMethod } from '../../fhir/fhir-route.js';
+import { createSeededRandom } from '../../src/sim/seeded-random.js';
 
 const handle: FhirRoute['handle'] = () => Promise.reject(new Error('not called'));
 
@@ -47,17 +48,6 @@ function reference(
   return undefined;
 }
 
-/** A small seeded generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const LITERALS = ['Appointment', '$find', '_history', '_search', 'metadata', 'Slot', '$book'];
 const METHODS: RouteMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', '*'];
 const REQUEST_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
@@ -95,8 +85,9 @@ describe('matchRoute', () => {
   });
 
   it.each([1, 2, 3])('answers as the rule does over random tables and paths (seed %i)', (seed) => {
-    const next = random(seed);
-    const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+    const random = createSeededRandom(seed);
+    const next = random.next;
+    const pick = <T>(items: readonly T[]): T => random.pick(items);
     for (let table = 0; table < 50; table++) {
       const routes = Array.from({ length: 1 + Math.floor(next() * 8) }, () => {
         const length = 1 + Math.floor(next() * 4);
