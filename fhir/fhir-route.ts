@@ -101,6 +101,7 @@ function matchPath(
   return params;
 }
 
+/** A path segment decoded; a malformed one is the 400 HTTP routing has always answered. */
 function decodeSegment(segment: string): string {
   try {
     return decodeURIComponent(segment);

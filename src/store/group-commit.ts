@@ -7,9 +7,9 @@
  * A group is what arrived during one turn of the event loop (flushes start from `setImmediate`), plus whatever
  * arrived while the previous group was committing; at most `maxGroup` items each. An `eager` group commit starts a
  * group as soon as the current job's microtasks have run instead: for commits that are network round trips
- * (PostgreSQL), during which the next group gathers anyway, so a lone request does not wait a turn of the loop. One group commits at a time, so
- * at most one transaction of this process is ever waiting on the store's write lock (SQLite) or a counter's row
- * lock (PostgreSQL) for it, instead of one per request.
+ * (PostgreSQL), during which the next group gathers anyway, so a lone request does not wait a turn of the loop.
+ * One group commits at a time, so at most one transaction of this process is ever waiting on the store's write
+ * lock (SQLite) or a counter's row lock (PostgreSQL) for it, instead of one per request.
  *
  * Used by the audit trail (`src/audit/audit-trail.ts`) and the shared rate-limit counters (`shared-rate-limits.ts`).
  */
@@ -70,7 +70,8 @@ export function createGroupCommit<T>(options: GroupCommitOptions<T>): GroupCommi
   const schedule = (): void => {
     if (scheduled || flushing) return;
     scheduled = true;
-    // The next check phase: every request whose handler finished in this poll phase joins the group.
+    // The next check phase: every request whose handler finished in this poll phase joins the group. Eager: once
+    // the current job's microtasks have run (what is submitted later joins the next group, gathering meanwhile).
     (options.eager ? queueMicrotask : setImmediate)(() => {
       scheduled = false;
       flushing = flushAll().finally(() => {
