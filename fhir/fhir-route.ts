@@ -40,7 +40,7 @@ export function matchRoute(
   const verb = method === 'HEAD' ? 'GET' : method;
   for (const route of routes) {
     const compiled = compiledOf(route);
-    if (!compiled.anyMethod && !compiled.methods.has(verb)) continue;
+    if (!compiled.methods.has('*') && !compiled.methods.has(verb)) continue;
     const params = matchPath(compiled.pattern, segments);
     if (params) return { route, params };
   }
@@ -49,7 +49,6 @@ export function matchRoute(
 
 /** A route's path split into segments (literals lower-cased) and its methods, worked out once per route. */
 interface CompiledRoute {
-  anyMethod: boolean;
   methods: ReadonlySet<string>;
   pattern: readonly PatternSegment[];
 }
@@ -64,7 +63,6 @@ function compiledOf(route: FhirRoute): CompiledRoute {
   if (!compiled) {
     const methods: readonly RouteMethod[] = typeof route.method === 'string' ? [route.method] : route.method;
     compiled = {
-      anyMethod: methods.includes('*'),
       methods: new Set(methods),
       pattern: route.path.split('/').map((part): PatternSegment => {
         if (part.startsWith('*')) return { kind: 'rest', name: part.slice(1) };
