@@ -149,7 +149,12 @@ function auditFigures(m: Measured): Figure[] {
       figure:
         'audit write path: share of Switchboard CPU per request (Switchboard − the same requests with the audit ' +
         'write skipped, ÷ Switchboard; interleaved rounds of the same run)',
-      value: `${(((audited - unaudited) / audited) * 100).toFixed(0)} % (${ms(audited - unaudited)} of ${ms(audited)}; without: ${ms(unaudited)})`,
+      value:
+        `${(((audited - unaudited) / audited) * 100).toFixed(0)} % (${ms(audited - unaudited)} of ${ms(audited)}; ` +
+        `without: ${ms(unaudited)})` +
+        (m.loaded.unaudited.errors === 0
+          ? ''
+          : `; not comparable: the target without the audit write failed ${errorsOf(m.loaded.unaudited)}`),
     });
   if (m.profiledAuditShare !== undefined)
     figures.push({
