@@ -71,8 +71,9 @@ export function createFhirRouter(options: FhirRouterOptions): Router {
         if (refusal !== undefined) throw refusal;
         admission = undefined;
       } else if (admission) {
-        // Counts go out together at the next check phase (src/store/group-commit.ts); a read answered from memory
-        // would otherwise run to its end before its count has even been sent.
+        // A count is sent once the microtasks queued before its own have run (src/store/group-commit.ts, eager),
+        // and the rate limiter takes several to get there: a turn of the loop lets it leave before the handler
+        // starts, so the handler's work overlaps its round trip instead of delaying it.
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
