@@ -22,7 +22,6 @@
  *    are counted, and two webhook-ids for one event would be a defect.
  */
 import { fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -49,6 +48,7 @@ import {
   seedPractice,
   subscriptionResource,
 } from '../test/support/webhook-fixtures.js';
+import { TEST_SECRET_KEYS } from '../test/support/test-secret-key.js';
 import { parseNotification } from '../test/support/webhook-notifications.js';
 import {
   startWebhookReceiver,
@@ -298,8 +298,9 @@ async function changeToWebhook(log: (line: string) => void): Promise<LatencyResu
 /** A fresh store with 100 active subscriptions, each on its own receiver, and 1,000 deliveries in the outbox. */
 async function outboxSetup(prefix: string, settings: WebhookSettings) {
   const database = await sqliteDatabase(prefix);
-  // Subscriptions keep their signing secrets encrypted (issue 15): a key of the benchmark's own.
-  const store = await openStore(database.url, { secretKeys: [randomBytes(32)] });
+  // Subscriptions keep their signing secrets encrypted (issue 15): the test stores' key, which the dispatcher child
+  // of part 3 (test/support/webhook-dispatcher-child.ts) opens the store with; with another, it could not sign.
+  const store = await openStore(database.url, { secretKeys: TEST_SECRET_KEYS });
   const receivers: WebhookReceiver[] = [];
   try {
     await migrateToLatest(store);
