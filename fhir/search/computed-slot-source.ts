@@ -1,7 +1,7 @@
 /**
  * Computed free Slots as a {@link SearchSource} (DESIGN.md section 4): each search computes, from the store alone,
  * the free slots its criteria can match (`searchSlots`), which counts the time held by bookings in flight as busy,
- * then filters, sorts and pages them by the store's own rules (`pageInMemory`), so they merge
+ * then filters, sorts and pages them by the store's own rules (`matchInMemory`, `pageOfMatches`), so they merge
  * with the stored busy Slots as if they were stored.
  *
  * Only what the criteria can match is computed:
@@ -30,7 +30,13 @@ import {
   type VirtualRow,
 } from '../../src/store/search-condition.js';
 import type { ParsedSearch, SearchCriterion } from './search-parser.js';
-import { countInMemory, pageInMemory, type SearchSource, type SourceQuery } from './search-sources.js';
+import {
+  matchInMemory,
+  pageOfMatches,
+  type SearchSource,
+  type SourceQuery,
+  type SourceRow,
+} from './search-sources.js';
 
 export interface ComputedSlotSourceOptions {
   /** The clock slots are offered against (minimum notice, horizon); the wall clock by default. */
@@ -44,6 +50,8 @@ const DAY = 24 * 60 * MINUTE;
 interface Computed {
   slots: Slot[];
   condition: Condition;
+  /** Those that match it, kept for the sort they were keyed by: a search's page and its total share them. */
+  matched?: { sort: SourceQuery['sort']; rows: SourceRow[] };
 }
 
 /**
@@ -75,15 +83,18 @@ export function createComputedSlotSource(options: ComputedSlotSourceOptions = {}
     return promise;
   };
 
+  const matchesFor = async (query: SourceQuery): Promise<SourceRow[]> => {
+    const computation = await computeFor(query);
+    if (computation.matched?.sort !== query.sort) {
+      const rows = matchInMemory(computation.slots, { ...query, condition: computation.condition }, rowOf);
+      computation.matched = { sort: query.sort, rows };
+    }
+    return computation.matched.rows;
+  };
+
   return {
-    async page(query) {
-      const { slots, condition } = await computeFor(query);
-      return pageInMemory(slots, { ...query, condition }, rowOf);
-    },
-    async count(query) {
-      const { slots, condition } = await computeFor(query);
-      return countInMemory(slots, { ...query, condition }, rowOf);
-    },
+    page: async (query) => pageOfMatches(await matchesFor(query), query),
+    count: async (query) => (await matchesFor(query)).length,
     read: (ctx, id) => readSlot(ctx, id, clock()),
   };
 }
@@ -105,6 +116,8 @@ async function compute(query: SourceQuery, now: Date): Promise<Computed> {
     ...(ctx.referenceData ? { reference: await ctx.referenceData() } : {}),
     ...(plan.scheduleIds ? { scheduleIds: plan.scheduleIds } : {}),
     ...(plan.serviceTypeCodes ? { serviceTypeCodes: plan.serviceTypeCodes } : {}),
+    // Paged in the search's own sort order (pageOfMatches).
+    unordered: true,
   });
   return { slots, condition };
 }

@@ -134,10 +134,7 @@ export function pageInMemory(
   query: SourceQuery,
   rowOf: (resource: Resource) => VirtualRow = virtualRow,
 ): SourceRow[] {
-  return matchingRows(resources, query, rowOf)
-    .filter((row) => query.position === undefined || beyond(row, query.position, query.sort))
-    .sort(rowComparator(query.sort, query.position?.direction === 'before'))
-    .slice(0, query.limit);
+  return pageOfMatches(matchInMemory(resources, query, rowOf), query);
 }
 
 /** How many of `resources` match, with the store's semantics. */
@@ -146,13 +143,17 @@ export function countInMemory(
   query: SourceQuery,
   rowOf: (resource: Resource) => VirtualRow = virtualRow,
 ): number {
-  return matchingRows(resources, query, rowOf).length;
+  return matchInMemory(resources, query, rowOf).length;
 }
 
-function matchingRows(
+/**
+ * The rows of `resources` that match `query.condition`, with their sort keys, unordered: what {@link pageOfMatches}
+ * pages and whose length is the total. For a source that answers a page and a total from the same resources.
+ */
+export function matchInMemory(
   resources: readonly Resource[],
   query: SourceQuery,
-  rowOf: (resource: Resource) => VirtualRow,
+  rowOf: (resource: Resource) => VirtualRow = virtualRow,
 ): SourceRow[] {
   // The sort's expressions once per page, not once per resource.
   const { expressions } = sortDirections(query.sort);
@@ -164,6 +165,37 @@ function matchingRows(
       rows.push({ resource: resource as SourceRow['resource'], key: keyOf(row, expressions) });
   }
   return rows;
+}
+
+/** The page of `matches` ({@link matchInMemory} of the same query) the query's position and limit ask for. */
+export function pageOfMatches(matches: readonly SourceRow[], query: SourceQuery): SourceRow[] {
+  const position = query.position;
+  const candidates =
+    position === undefined ? [...matches] : matches.filter((row) => beyond(row, position, query.sort));
+  return firstInOrder(candidates, query.limit, rowComparator(query.sort, position?.direction === 'before'));
+}
+
+/**
+ * The first `limit` of `rows` in `compare`'s order (a total order), in that order: a page of tens of thousands of
+ * computed slots keeps the best `limit` as it goes instead of sorting them all. Reorders `rows`.
+ */
+export function firstInOrder<T>(rows: T[], limit: number, compare: (a: T, b: T) => number): T[] {
+  if (limit <= 0) return [];
+  if (rows.length <= 4 * limit) return rows.sort(compare).slice(0, limit);
+  const first: T[] = [];
+  for (const row of rows) {
+    if (first.length === limit && compare(row, first[limit - 1] as T) >= 0) continue;
+    let low = 0;
+    let high = first.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (compare(first[middle] as T, row) <= 0) low = middle + 1;
+      else high = middle;
+    }
+    first.splice(low, 0, row);
+    if (first.length > limit) first.pop();
+  }
+  return first;
 }
 
 /** Merges the sources' pages into one, in the direction of travel, without repeating an id. */
