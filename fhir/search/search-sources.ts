@@ -177,7 +177,7 @@ export function pageOfMatches(matches: readonly SourceRow[], query: SourceQuery)
 
 /**
  * The first `limit` of `rows` in `compare`'s order (a total order), in that order: a page of tens of thousands of
- * computed slots keeps the best `limit` as it goes instead of sorting them all. Reorders `rows`.
+ * computed slots keeps the best `limit` as it goes instead of sorting them all. May reorder `rows`.
  */
 export function firstInOrder<T>(rows: T[], limit: number, compare: (a: T, b: T) => number): T[] {
   if (limit <= 0) return [];

@@ -89,8 +89,9 @@ export interface SlotCheckRequest {
 export type SlotAvailability = SlotCheck | { free: false; reason: 'unknown-schedule'; message: string };
 
 /**
- * The free slots matching `query`, sorted by start, then schedule, then duration (unless `query.unordered`). Schedules that are inactive, carry
- * no working hours, or whose zone is unknown (no Location zone and no tenant zone) offer nothing.
+ * The free slots matching `query`, sorted by start, then schedule, then duration (unless `query.unordered`).
+ * Schedules that are inactive, carry no working hours, or whose zone is unknown (no Location zone and no tenant
+ * zone) offer nothing.
  *
  * @see DESIGN.md section 4
  */
