@@ -86,24 +86,24 @@ describe('matchRoute', () => {
 
   it.each([1, 2, 3])('answers as the rule does over random tables and paths (seed %i)', (seed) => {
     const random = createSeededRandom(seed);
-    const next = random.next;
-    const pick = <T>(items: readonly T[]): T => random.pick(items);
     for (let table = 0; table < 50; table++) {
-      const routes = Array.from({ length: 1 + Math.floor(next() * 8) }, () => {
-        const length = 1 + Math.floor(next() * 4);
+      const routes = Array.from({ length: random.int(1, 8) }, () => {
+        const length = random.int(1, 4);
         const parts = Array.from({ length }, (_, i) => {
-          const kind = next();
+          const kind = random.next();
           if (i === length - 1 && kind < 0.15) return `*rest${i}`;
-          return kind < 0.5 ? `:p${i}` : pick(LITERALS);
+          return kind < 0.5 ? `:p${i}` : random.pick(LITERALS);
         });
-        const methods = next() < 0.3 ? [pick(METHODS), pick(METHODS)] : pick(METHODS);
+        const methods = random.chance(0.3)
+          ? [random.pick(METHODS), random.pick(METHODS)]
+          : random.pick(METHODS);
         return route(methods, parts.join('/'));
       });
       for (let request = 0; request < 40; request++) {
         const path =
-          Array.from({ length: 1 + Math.floor(next() * 5) }, () => pick(SEGMENTS)).join('/') +
-          (next() < 0.2 ? '/' : '');
-        const method = pick(REQUEST_METHODS);
+          Array.from({ length: random.int(1, 5) }, () => random.pick(SEGMENTS)).join('/') +
+          (random.chance(0.2) ? '/' : '');
+        const method = random.pick(REQUEST_METHODS);
         expect(matchRoute(routes, method, path), `${method} ${path}`).toEqual(
           reference(routes, method, path),
         );
